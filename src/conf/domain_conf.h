@@ -1,0 +1,241 @@
+/* The domain definition: what a user's domain XML says, in structs.
+ *
+ * Pipeline (architecture.md): tv_domain_def_parse() -> qemu post-parse ->
+ * validate -> resolve at start -> tv_domain_def_format().  conf knows nothing
+ * of QEMU: capability-dependent defaults and checks live in src/qemu. */
+#pragma once
+
+#include "domain_mte.h"
+#include "tv_enum.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TV_UUID_LEN 16
+#define TV_UUID_STRLEN 36
+
+typedef enum {
+    TV_VIRT_NONE = 0,
+    TV_VIRT_QEMU, /* TCG */
+    TV_VIRT_KVM,
+    TV_VIRT_LAST
+} TvVirtType;
+TV_ENUM_DECL(tv_virt_type)
+
+typedef enum {
+    TV_FEATURE_STATE_ABSENT = 0,
+    TV_FEATURE_STATE_ON,
+    TV_FEATURE_STATE_OFF,
+    TV_FEATURE_STATE_LAST
+} TvFeatureState;
+TV_ENUM_DECL(tv_feature_state) /* "", "on", "off" */
+
+typedef enum {
+    TV_GIC_VERSION_DEFAULT = 0, /* not written: post-parse chooses */
+    TV_GIC_VERSION_2,
+    TV_GIC_VERSION_3,
+    TV_GIC_VERSION_HOST,
+    TV_GIC_VERSION_LAST
+} TvGicVersion;
+TV_ENUM_DECL(tv_gic_version) /* "", "2", "3", "host" */
+
+typedef enum {
+    TV_CPU_MODE_DEFAULT = 0, /* no <cpu>: post-parse picks (TCG: maximum, KVM: host-passthrough) */
+    TV_CPU_MODE_CUSTOM,
+    TV_CPU_MODE_HOST_PASSTHROUGH,
+    TV_CPU_MODE_MAXIMUM,
+    TV_CPU_MODE_LAST
+} TvCpuMode;
+TV_ENUM_DECL(tv_cpu_mode)
+
+typedef enum {
+    TV_CLOCK_OFFSET_DEFAULT = 0,
+    TV_CLOCK_OFFSET_UTC,
+    TV_CLOCK_OFFSET_LOCALTIME,
+    TV_CLOCK_OFFSET_LAST
+} TvClockOffset;
+TV_ENUM_DECL(tv_clock_offset)
+
+typedef enum {
+    TV_LIFECYCLE_DEFAULT = 0, /* on_poweroff destroy, on_reboot restart, on_crash destroy */
+    TV_LIFECYCLE_DESTROY,
+    TV_LIFECYCLE_RESTART,
+    TV_LIFECYCLE_PRESERVE,
+    TV_LIFECYCLE_LAST
+} TvLifecycleAction;
+TV_ENUM_DECL(tv_lifecycle_action)
+
+typedef enum {
+    TV_LOADER_TYPE_DEFAULT = 0,
+    TV_LOADER_TYPE_ROM,
+    TV_LOADER_TYPE_PFLASH,
+    TV_LOADER_TYPE_LAST
+} TvLoaderType;
+TV_ENUM_DECL(tv_loader_type)
+
+typedef enum {
+    TV_DISK_FORMAT_DEFAULT = 0, /* raw */
+    TV_DISK_FORMAT_RAW,
+    TV_DISK_FORMAT_QCOW2,
+    TV_DISK_FORMAT_LAST
+} TvDiskFormat;
+TV_ENUM_DECL(tv_disk_format)
+
+typedef enum {
+    TV_NET_TYPE_NONE = 0,
+    TV_NET_TYPE_USER,
+    TV_NET_TYPE_ETHERNET,
+    TV_NET_TYPE_LAST
+} TvNetType;
+TV_ENUM_DECL(tv_net_type)
+
+typedef enum {
+    TV_CHR_TYPE_NONE = 0,
+    TV_CHR_TYPE_PTY,
+    TV_CHR_TYPE_FILE,
+    TV_CHR_TYPE_UNIX,
+    TV_CHR_TYPE_LAST
+} TvChrType;
+TV_ENUM_DECL(tv_chr_type)
+
+typedef enum {
+    TV_CHR_UNIX_MODE_DEFAULT = 0, /* bind */
+    TV_CHR_UNIX_MODE_BIND,
+    TV_CHR_UNIX_MODE_CONNECT,
+    TV_CHR_UNIX_MODE_LAST
+} TvChrUnixMode;
+TV_ENUM_DECL(tv_chr_unix_mode)
+
+typedef enum {
+    TV_BALLOON_MODEL_DEFAULT = 0, /* no <memballoon>: none */
+    TV_BALLOON_MODEL_VIRTIO,
+    TV_BALLOON_MODEL_NONE,
+    TV_BALLOON_MODEL_LAST
+} TvBalloonModel;
+TV_ENUM_DECL(tv_balloon_model)
+
+typedef struct {
+    char *kernel;
+    char *initrd;
+    char *cmdline;
+    char *dtb;
+    char *loader;
+    TvLoaderType loader_type;
+    TvFeatureState loader_readonly; /* yes -> ON, no -> OFF */
+    char *nvram;
+    char *nvram_template;
+} TvDomainOsBoot;
+
+typedef struct {
+    char *type;    /* "hvm" */
+    char *arch;    /* "aarch64" */
+    char *machine; /* as written; post-parse replaces an alias with the versioned type */
+    TvDomainOsBoot boot;
+} TvDomainOs;
+
+typedef struct {
+    TvFeatureState acpi; /* <acpi/> present -> ON; absent -> ABSENT */
+    TvGicVersion gic;
+    bool gic_present;
+    TvFeatureState pmu;
+    TvDomainMte mte;
+} TvDomainFeatures;
+
+typedef struct {
+    TvCpuMode mode;
+    char *model; /* custom mode only */
+} TvDomainCpu;
+
+typedef struct {
+    char *path;
+    TvDiskFormat format;
+    char *target_dev; /* "vda" */
+    bool readonly;
+} TvDomainDisk;
+
+typedef struct {
+    TvNetType type;
+    char *mac;        /* "52:54:00:xx:xx:xx"; generated when absent */
+    bool mac_written; /* the user wrote it (kept for messages; both are formatted) */
+    char *ifname;     /* ethernet: <target dev=...> (tap device) */
+    char *model;      /* "virtio" */
+} TvDomainNet;
+
+typedef struct {
+    TvChrType type;
+    char *path; /* file, unix */
+    TvChrUnixMode unix_mode;
+    unsigned port; /* <target port='N'/> */
+} TvDomainChr;
+
+typedef struct {
+    char *backend_path; /* <backend model='random'>/dev/urandom</backend> */
+} TvDomainRng;
+
+typedef struct {
+    char *emulator;
+    TvDomainDisk **disks;
+    size_t ndisks;
+    TvDomainNet **nets;
+    size_t nnets;
+    TvDomainChr **serials;
+    size_t nserials;
+    TvDomainChr **consoles; /* target type serial: an alias of serial N */
+    size_t nconsoles;
+    TvDomainRng **rngs;
+    size_t nrngs;
+    TvBalloonModel memballoon;
+    bool usb_none; /* <controller type='usb' model='none'/> */
+} TvDomainDevices;
+
+typedef struct {
+    TvVirtType virt_type;
+    int id; /* live only: -1 when not running */
+    char *name;
+    unsigned char uuid[TV_UUID_LEN];
+    char *title;
+    char *description;
+    unsigned long long memory_kib;
+    unsigned long long current_memory_kib; /* 0: same as memory */
+    unsigned vcpus;
+    TvDomainOs os;
+    TvDomainFeatures features;
+    TvDomainCpu cpu;
+    TvClockOffset clock;
+    TvLifecycleAction on_poweroff;
+    TvLifecycleAction on_reboot;
+    TvLifecycleAction on_crash;
+    TvDomainDevices devices;
+} TvDomainDef;
+
+typedef enum {
+    TV_DOMAIN_FORMAT_INACTIVE = 0, /* what the user wrote (persistent definition) */
+    TV_DOMAIN_FORMAT_LIVE = 1 << 0, /* id, resolved values (MTE level as a number) */
+    TV_DOMAIN_FORMAT_MIGRATABLE = 1 << 1, /* resolved values, no id: for another host */
+    TV_DOMAIN_FORMAT_STATUS = 1 << 2, /* live + the recorded MTE register fields */
+} TvDomainFormatFlags;
+
+typedef enum {
+    TV_DOMAIN_PARSE_DEFAULT = 0,
+    TV_DOMAIN_PARSE_STATUS = 1 << 0, /* accept what STATUS format writes (recorded ABI) */
+} TvDomainParseFlags;
+
+/* Parse len bytes of domain XML.  Unknown elements and attributes are errors
+ * (never dropped).  A missing uuid is generated; a missing MAC is generated. */
+TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags);
+char *tv_domain_def_format(const TvDomainDef *def, unsigned flags);
+TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STATUS */
+void tv_domain_def_free(TvDomainDef *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
+
+/* RelaxNG check against src/conf/schemas/domain.rng (installed copy, or the
+ * source tree's when run uninstalled). */
+int tv_domain_def_validate_schema(const char *xml, size_t len);
+
+/* Names that could escape a state directory or confuse a terminal. */
+int tv_domain_name_check(const char *name);
+
+void tv_uuid_format(const unsigned char uuid[TV_UUID_LEN], char out[TV_UUID_STRLEN + 1]);
+int tv_uuid_parse(const char *str, unsigned char uuid[TV_UUID_LEN]);
+void tv_uuid_generate(unsigned char uuid[TV_UUID_LEN]);

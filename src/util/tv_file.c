@@ -1,0 +1,114 @@
+#include "tv_file.h"
+#include "tv_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_full(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void fsync_parent(const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
+    if (fd < 0) {
+        tv_error_report_errno(TV_FROM_NONE, errno, "cannot create a temporary file for '%s'", path);
+        return -1;
+    }
+    if (write_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        int err = errno;
+        close(fd);
+        unlink(tmp);
+        tv_error_report_errno(TV_FROM_NONE, err, "cannot write '%s'", path);
+        return -1;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        tv_error_report_errno(TV_FROM_NONE, err, "cannot replace '%s'", path);
+        return -1;
+    }
+    fsync_parent(path);
+    return 0;
+}
+
+int tv_file_read_all(const char *path, size_t max_len, char **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        tv_error_report_errno(TV_FROM_NONE, errno, "cannot open '%s'", path);
+        return -1;
+    }
+    GString *buf = g_string_sized_new(4096);
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = errno;
+            close(fd);
+            g_string_free(buf, TRUE);
+            tv_error_report_errno(TV_FROM_NONE, err, "cannot read '%s'", path);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (buf->len + (size_t)n > max_len) {
+            close(fd);
+            g_string_free(buf, TRUE);
+            tv_error_report(TV_FROM_NONE, TV_ERR_INVALID_ARG,
+                            "file '%s' is larger than the limit of %zu bytes", path, max_len);
+            return -1;
+        }
+        g_string_append_len(buf, chunk, n);
+    }
+    close(fd);
+    if (len)
+        *len = buf->len;
+    *data = g_string_free(buf, FALSE);
+    return 0;
+}
+
+int tv_dir_ensure(const char *path, mode_t mode)
+{
+    if (g_mkdir_with_parents(path, (int)mode) < 0) {
+        tv_error_report_errno(TV_FROM_NONE, errno, "cannot create directory '%s'", path);
+        return -1;
+    }
+    return 0;
+}
+
+int tv_file_remove(const char *path)
+{
+    if (unlink(path) < 0 && errno != ENOENT) {
+        tv_error_report_errno(TV_FROM_NONE, errno, "cannot remove '%s'", path);
+        return -1;
+    }
+    return 0;
+}
