@@ -1,0 +1,136 @@
+/* The driver API: what tagvirtd's remote layer calls for each procedure.
+ * Every function is thread-safe (calls come from a worker pool); one job at a
+ * time changes a domain, queries run beside it.  On failure a function reports
+ * a tv_error (libvirt code + domain, which the remote layer sends as is) and
+ * returns -1 or NULL. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TV_DRIVER_UUID_LEN 16
+
+typedef struct TvQemuDriver TvQemuDriver;
+
+typedef struct {
+    const char *root;          /* NULL: system paths; else everything under it */
+    const char *config_dir;    /* persistent definitions (NULL: derived from root) */
+    const char *state_dir;     /* status files, monitor sockets */
+    const char *cache_dir;     /* capabilities cache */
+    const char *log_dir;       /* one QEMU log per domain */
+    const char *host_root;     /* host facts root (tests: fixture hosts); NULL: "/" */
+    const char *emulator;      /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
+    bool autostart;            /* start autostart domains when opened */
+} TvQemuDriverConfig;
+
+typedef struct {
+    char *name;
+    unsigned char uuid[TV_DRIVER_UUID_LEN];
+    int id; /* -1 when not running */
+} TvDomainRef;
+
+void tv_domain_ref_clear(TvDomainRef *ref);
+
+/* libvirt's numbers (virDomainState / reasons / events), so they go on the wire as is. */
+typedef enum {
+    TV_DOMAIN_STATE_NOSTATE = 0,
+    TV_DOMAIN_STATE_RUNNING = 1,
+    TV_DOMAIN_STATE_BLOCKED = 2,
+    TV_DOMAIN_STATE_PAUSED = 3,
+    TV_DOMAIN_STATE_SHUTDOWN = 4,
+    TV_DOMAIN_STATE_SHUTOFF = 5,
+    TV_DOMAIN_STATE_CRASHED = 6,
+} TvDomainState;
+
+typedef enum {
+    TV_DOMAIN_EVENT_DEFINED = 0,
+    TV_DOMAIN_EVENT_UNDEFINED = 1,
+    TV_DOMAIN_EVENT_STARTED = 2,
+    TV_DOMAIN_EVENT_SUSPENDED = 3,
+    TV_DOMAIN_EVENT_RESUMED = 4,
+    TV_DOMAIN_EVENT_STOPPED = 5,
+    TV_DOMAIN_EVENT_SHUTDOWN = 6,
+} TvDomainEventType;
+
+typedef struct {
+    int state;                   /* TvDomainState */
+    unsigned long long max_mem_kib;
+    unsigned long long mem_kib;
+    unsigned vcpus;
+    unsigned long long cpu_time_ns;
+} TvDomainInfo;
+
+typedef struct {
+    char model[32];
+    unsigned long long memory_kib;
+    int cpus, mhz, nodes, sockets, cores, threads;
+} TvNodeInfo;
+
+/* list_all flags: libvirt's CONNECT_LIST_DOMAINS_* numbers */
+enum {
+    TV_LIST_ACTIVE = 1,
+    TV_LIST_INACTIVE = 2,
+    TV_LIST_PERSISTENT = 4,
+    TV_LIST_TRANSIENT = 8,
+    TV_LIST_RUNNING = 16,
+    TV_LIST_PAUSED = 32,
+    TV_LIST_SHUTOFF = 64,
+};
+
+/* get_xml flags: libvirt's DOMAIN_XML_* numbers */
+enum {
+    TV_XML_SECURE = 1,
+    TV_XML_INACTIVE = 2,
+    TV_XML_UPDATE_CPU = 4,
+    TV_XML_MIGRATABLE = 8,
+};
+
+/* define flags */
+enum {
+    TV_DEFINE_VALIDATE = 1,
+};
+
+typedef void (*TvDomainEventFunc)(const TvDomainRef *dom, int event, int detail, void *opaque);
+
+TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg);
+/* Leaves running guests running (the next open reconnects to them). */
+void tv_qemu_driver_close(TvQemuDriver *drv);
+/* One callback for all lifecycle events; called from any thread. */
+void tv_qemu_driver_set_event_callback(TvQemuDriver *drv, TvDomainEventFunc cb, void *opaque);
+
+unsigned long long tv_qemu_driver_hypervisor_version(TvQemuDriver *drv); /* major*1e6+minor*1e3+micro */
+char *tv_qemu_driver_capabilities(TvQemuDriver *drv);
+char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator, const char *arch,
+                                         const char *machine, const char *virttype);
+int tv_qemu_driver_node_info(TvQemuDriver *drv, TvNodeInfo *info);
+int tv_qemu_driver_max_vcpus(TvQemuDriver *drv, const char *type);
+
+int tv_qemu_driver_define(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out);
+int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_lookup_by_name(TvQemuDriver *drv, const char *name, TvDomainRef *out);
+int tv_qemu_driver_lookup_by_uuid(TvQemuDriver *drv, const unsigned char *uuid, TvDomainRef *out);
+int tv_qemu_driver_lookup_by_id(TvQemuDriver *drv, int id, TvDomainRef *out);
+/* *out is a newly allocated array of *n refs (free each with tv_domain_ref_clear, then g_free). */
+int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out, size_t *n);
+
+int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *state, int *reason);
+int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info);
+char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_is_active(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_is_persistent(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_get_autostart(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_set_autostart(TvQemuDriver *drv, const unsigned char *uuid, bool autostart);
+
+int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
+                          TvDomainRef *out);
+int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags,
+                              TvDomainRef *out);
+int tv_qemu_driver_destroy(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_shutdown(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_reboot(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_suspend(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_resume(TvQemuDriver *drv, const unsigned char *uuid);
+/* type 0 none, 2 unbounded (running job); figures in ms/bytes as libvirt */
+int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, int *type,
+                            unsigned long long values[11]);
