@@ -1,0 +1,89 @@
+#!/bin/bash
+# Build the test guest's initramfs: static busybox, our mtetest and the /init script.
+#
+# Usage: tests/guest/build-initramfs.sh [--print-path]
+#   --print-path  print INITRAMFS=<path> on stdout (the value is the rest of the line)
+#
+# The result is ${TAGVIRT_GUEST_CACHE}/initramfs-<hash>.cpio.gz, where the hash covers
+# every input (sources, busybox, compiler, this script): it is rebuilt only when one of
+# them changes.  Needs aarch64-linux-gnu-gcc, libc6-dev-arm64-cross and cpio; as root
+# the missing ones are installed with apt-get.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${TAGVIRT_GUEST_CACHE:-${HOME:-/root}/.cache/tagvirt/guest}
+print_path=0
+for arg in "$@"; do
+    case "$arg" in
+    --print-path) print_path=1 ;;
+    -h | --help)
+        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "build-initramfs.sh: unknown argument '$arg' (accepted: --print-path)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+log() { echo "build-initramfs.sh: $*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+cc=aarch64-linux-gnu-gcc
+missing=()
+command -v "$cc" >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+[ -f /usr/aarch64-linux-gnu/lib/libc.a ] || missing+=(libc6-dev-arm64-cross)
+command -v cpio >/dev/null || missing+=(cpio)
+command -v gzip >/dev/null || missing+=(gzip)
+if [ "${#missing[@]}" -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing host packages: ${missing[*]} (install them as root)"
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 ||
+        die "apt-get install ${missing[*]} failed"
+fi
+
+busybox=$("$here/fetch.sh" --print-paths | sed -n 's/^BUSYBOX=//p')
+[ -x "$busybox" ] || die "fetch.sh gave no busybox"
+
+mkdir -p "$cache"
+exec 9>"$cache/.initramfs.lock"
+flock 9
+
+cflags=(-static -O2 -s -Wall -Wextra -Werror -march=armv8.5-a+memtag)
+hash=$({
+    sha256sum "$here/mtetest.c" "$here/init" "$0" "$busybox" | cut -d' ' -f1
+    "$cc" --version | head -n1
+    echo "${cflags[*]}"
+} | sha256sum | cut -c1-16)
+out="$cache/initramfs-$hash.cpio.gz"
+
+if [ ! -f "$out" ]; then
+    t0=$(date +%s%N)
+    work=$(mktemp -d "$cache/initramfs-build.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+    root="$work/root"
+    mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
+    "$cc" "${cflags[@]}" -o "$root/bin/mtetest" "$here/mtetest.c"
+    cp "$busybox" "$root/bin/busybox"
+    cp "$here/init" "$root/init"
+    chmod 0755 "$root/init" "$root/bin/busybox" "$root/bin/mtetest"
+    # Fixed owner, order and times make the archive depend on its inputs only.
+    find "$root" -exec touch -h -d @0 {} +
+    (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+        cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -9 >"$work/initramfs.cpio.gz"
+    mv "$work/initramfs.cpio.gz" "$out"
+    log "built $out in $((($(date +%s%N) - t0) / 1000000)) ms"
+else
+    log "cached: $out"
+fi
+touch "$out"
+# Old builds from other versions of the inputs go after a week unused.
+find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +7 -delete
+
+if [ "$print_path" = 1 ]; then
+    echo "INITRAMFS=$out"
+fi
