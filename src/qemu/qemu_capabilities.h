@@ -53,7 +53,7 @@ typedef struct {
 } TvGuestAbiProbe;
 
 /* One entry of the proposed query-mte-capabilities command (no QEMU has it
- * yet; see tests/qemucapabilitiesdata/*hypothetical*). */
+ * yet; see the hypothetical-mte-version files in tests/qemucapabilitiesdata). */
 typedef struct {
     TvAccel accel;
     int *levels; /* concrete levels mte-version=N accepts with this accelerator */

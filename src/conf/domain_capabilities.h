@@ -1,0 +1,28 @@
+/* <domainCapabilities> in libvirt's format: what one emulator, machine, arch
+ * and virt type can give.  Filled by src/qemu/qemu_domaincaps.c. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef struct {
+    char *path;
+    char *domain; /* "qemu" | "kvm" */
+    char *machine;
+    char *arch;
+    unsigned max_vcpus;
+    bool loader_supported;
+    bool host_passthrough;
+    bool maximum;
+    char **cpu_models; /* custom mode, usable 64-bit models */
+    bool disk_supported;
+    bool rng_supported;
+    bool gic_supported;
+    unsigned gic_versions; /* bit N: GIC version N */
+    bool mte_supported;
+    unsigned mte_versions; /* bit N: MTE level N */
+} TvDomainCaps;
+
+void tv_domain_caps_free(TvDomainCaps *caps);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainCaps, tv_domain_caps_free)
+char *tv_domain_caps_format(const TvDomainCaps *caps);

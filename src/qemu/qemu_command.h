@@ -1,0 +1,19 @@
+/* A resolved domain definition + capabilities -> QEMU's argv. */
+#pragma once
+
+#include "domain_conf.h"
+#include "qemu_capabilities.h"
+#include "qemu_mte.h"
+
+typedef struct {
+    const char *monitor_path; /* QMP socket; NULL: no monitor options */
+    bool paused;              /* -S: start with vCPUs stopped (the runtime resumes) */
+} TvQemuCommandOptions;
+
+/* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */
+GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
+                                 const TvQemuMtePlan *mte, const TvQemuCommandOptions *opts);
+/* Shell-quoted, one option (with its value) per line joined by " \\\n". */
+char *tv_qemu_command_format(GPtrArray *argv);
+/* QEMU option syntax: ',' becomes ",,". */
+char *tv_qemu_escape_opt(const char *value);

@@ -1,0 +1,34 @@
+#include "qemu_domain.h"
+#include "tv_error.h"
+
+int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host,
+                           TvQemuMtePlan *plan)
+{
+    if (tv_qemu_mte_plan(def, caps, host, plan) < 0)
+        return -1;
+    def->features.mte.level = plan->level;
+    def->features.mte.abi = plan->abi;
+    if (def->features.gic == TV_GIC_VERSION_HOST) /* the live XML shows what the guest got */
+        def->features.gic = caps->gic3_kernel ? TV_GIC_VERSION_3 : TV_GIC_VERSION_2;
+    return 0;
+}
+
+TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, size_t len,
+                                 unsigned parse_flags, const TvQemuCaps **caps_out)
+{
+    g_autoptr(TvDomainDef) def = tv_domain_def_parse(xml, len, parse_flags);
+    if (!def)
+        return NULL;
+    const char *emulator = def->devices.emulator ? def->devices.emulator
+                           : pipe->default_emulator ? pipe->default_emulator
+                                                    : TV_QEMU_DEFAULT_EMULATOR;
+    const TvQemuCaps *caps = pipe->caps_lookup(emulator, pipe->caps_opaque);
+    if (!caps)
+        return NULL;
+    if (tv_qemu_domain_post_parse(def, caps, pipe->host) < 0 ||
+        tv_qemu_domain_validate(def, caps, pipe->host) < 0)
+        return NULL;
+    if (caps_out)
+        *caps_out = caps;
+    return g_steal_pointer(&def);
+}

@@ -1,0 +1,39 @@
+/* The definition pipeline for QEMU (architecture.md): post-parse defaults,
+ * validation against one emulator and host, resolution at start. */
+#pragma once
+
+#include "domain_conf.h"
+#include "qemu_capabilities.h"
+#include "qemu_host.h"
+#include "qemu_mte.h"
+
+#define TV_QEMU_DEFAULT_EMULATOR "/usr/bin/qemu-system-aarch64"
+
+/* Where capabilities come from: the cache for real use, recorded caps in tests. */
+typedef const TvQemuCaps *(*TvQemuCapsLookup)(const char *emulator, void *opaque);
+
+typedef struct {
+    const char *default_emulator; /* NULL: TV_QEMU_DEFAULT_EMULATOR */
+    const TvHostFacts *host;
+    TvQemuCapsLookup caps_lookup;
+    void *caps_opaque;
+} TvQemuPipeline;
+
+/* Defaults that need capabilities: emulator, arch, machine alias -> versioned
+ * type, GIC version, CPU mode, loader type.  They are written into the
+ * definition so a domain keeps the same guest ABI when defaults change. */
+int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host);
+
+/* What this emulator and host can do (MTE included, by tv_qemu_mte_plan). */
+int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps,
+                            const TvHostFacts *host);
+
+/* At start: abstract values become concrete in the live definition (MTE
+ * host/max/bare -> a number plus the probed ABI; GIC host -> a number). */
+int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host,
+                           TvQemuMtePlan *plan);
+
+/* parse + caps lookup + post-parse + validate.  *caps_out (optional) gets
+ * the capabilities used. */
+TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, size_t len,
+                                 unsigned parse_flags, const TvQemuCaps **caps_out);

@@ -1,0 +1,105 @@
+#include "tagvirt_cli.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DOMAIN_XML_MAX (4 * 1024 * 1024)
+
+void tv_cli_add_common(GOptionContext *ctx, TvCliCommon *c)
+{
+    GOptionEntry entries[] = {
+        { "emulator", 0, 0, G_OPTION_ARG_FILENAME, &c->emulator,
+          "QEMU binary (default: the domain's <emulator>, else " TV_QEMU_DEFAULT_EMULATOR ")",
+          "PATH" },
+        { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &c->cache_dir,
+          "capabilities cache (default: $XDG_CACHE_HOME/tagvirt/capabilities)", "DIR" },
+        { "host-root", 0, 0, G_OPTION_ARG_FILENAME, &c->host_root,
+          "read host facts (KVM, MTE hwcaps) under DIR: a fixture host", "DIR" },
+        { "probe-firmware", 0, 0, G_OPTION_ARG_FILENAME, &c->firmware,
+          "the probe program booted per CPU model (default: the built/installed probe.elf)",
+          "FILE" },
+        { "no-cache", 0, 0, G_OPTION_ARG_NONE, &c->no_cache,
+          "probe the emulator now; neither read nor write the cache", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+void tv_cli_common_clear(TvCliCommon *c)
+{
+    g_free(c->emulator);
+    g_free(c->cache_dir);
+    g_free(c->host_root);
+    g_free(c->firmware);
+}
+
+int tv_cli_parse(GOptionContext *ctx, int *argc, char ***argv)
+{
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        fprintf(stderr, "tagvirt: error: %s\n", err->message);
+        return -1;
+    }
+    return 0;
+}
+
+int tv_cli_fail(void)
+{
+    fprintf(stderr, "tagvirt: error: %s\n", tv_error_message());
+    return -1;
+}
+
+static const TvQemuCaps *cli_caps_lookup(const char *emulator, void *opaque)
+{
+    return tv_cli_caps(opaque, emulator);
+}
+
+int tv_cli_context_init(TvCliContext *cli, TvCliCommon *common)
+{
+    memset(cli, 0, sizeof(*cli));
+    cli->common = common;
+    cli->host = tv_host_facts_read(common->host_root);
+    if (!cli->host)
+        return -1;
+    cli->pipe.default_emulator = common->emulator;
+    cli->pipe.host = cli->host;
+    cli->pipe.caps_lookup = cli_caps_lookup;
+    cli->pipe.caps_opaque = cli;
+    return 0;
+}
+
+void tv_cli_context_clear(TvCliContext *cli)
+{
+    tv_host_facts_free(cli->host);
+    tv_qemu_caps_free(cli->owned);
+}
+
+const TvQemuCaps *tv_cli_caps(TvCliContext *cli, const char *emulator)
+{
+    TvQemuCapsProbeOptions opts = { .probe_firmware = cli->common->firmware };
+    if (!emulator)
+        emulator = cli->common->emulator ? cli->common->emulator : TV_QEMU_DEFAULT_EMULATOR;
+    if (cli->common->no_cache) {
+        if (cli->owned && g_strcmp0(cli->owned->binary, emulator) == 0)
+            return cli->owned;
+        tv_qemu_caps_free(cli->owned);
+        cli->owned = tv_qemu_caps_probe(emulator, cli->host, &opts);
+        return cli->owned;
+    }
+    g_autofree char *dir = cli->common->cache_dir
+                               ? g_strdup(cli->common->cache_dir)
+                               : g_build_filename(g_get_user_cache_dir(), "tagvirt",
+                                                  "capabilities", NULL);
+    return tv_qemu_caps_cache_lookup(dir, emulator, cli->host, &opts);
+}
+
+TvDomainDef *tv_cli_load_domain(TvCliContext *cli, const char *path, const TvQemuCaps **caps)
+{
+    g_autofree char *xml = NULL;
+    size_t len = 0;
+    if (tv_file_read_all(path, DOMAIN_XML_MAX, &xml, &len) < 0)
+        return NULL;
+    return tv_qemu_domain_load(&cli->pipe, xml, len, 0, caps);
+}

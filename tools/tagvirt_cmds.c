@@ -1,0 +1,194 @@
+/* tagvirt domcapabilities | domxml-to-native | validate | probe */
+#include "qemu_command.h"
+#include "qemu_domaincaps.h"
+#include "tagvirt_cli.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int print_domcaps(TvCliContext *cli, const char *arch, const char *machine,
+                         const char *virttype)
+{
+    const TvQemuCaps *caps = tv_cli_caps(cli, NULL);
+    if (!caps)
+        return tv_cli_fail();
+    g_autoptr(TvDomainCaps) dc = tv_qemu_domain_caps(caps, cli->host, machine, arch, virttype);
+    if (!dc)
+        return tv_cli_fail();
+    g_autofree char *xml = tv_domain_caps_format(dc);
+    fputs(xml, stdout);
+    return 0;
+}
+
+int tv_cmd_domcapabilities(int argc, char **argv)
+{
+    TvCliCommon common = { 0 };
+    g_autofree char *arch = NULL, *machine = NULL, *virttype = NULL;
+    GOptionEntry entries[] = {
+        { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "guest architecture (aarch64)", "A" },
+        { "machine", 0, 0, G_OPTION_ARG_STRING, &machine, "machine type (default: virt)", "M" },
+        { "virttype", 0, 0, G_OPTION_ARG_STRING, &virttype, "qemu (TCG) or kvm", "T" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- domain capabilities");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    tv_cli_add_common(ctx, &common);
+    int ret = -1;
+    TvCliContext cli;
+    if (tv_cli_parse(ctx, &argc, &argv) == 0) {
+        if (tv_cli_context_init(&cli, &common) < 0) {
+            tv_cli_fail();
+        } else {
+            ret = print_domcaps(&cli, arch, machine, virttype);
+            tv_cli_context_clear(&cli);
+        }
+    }
+    tv_cli_common_clear(&common);
+    return ret;
+}
+
+/* Shared by domxml-to-native and validate: one FILE argument. */
+static int load_one(int argc, char **argv, const char *summary, TvCliCommon *common,
+                    TvCliContext *cli, TvDomainDef **def, const TvQemuCaps **caps)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new(summary);
+    tv_cli_add_common(ctx, common);
+    if (tv_cli_parse(ctx, &argc, &argv) < 0)
+        return -1;
+    if (argc != 2) {
+        fprintf(stderr, "tagvirt: error: expected one domain XML FILE\n");
+        return -1;
+    }
+    if (tv_cli_context_init(cli, common) < 0)
+        return tv_cli_fail();
+    *def = tv_cli_load_domain(cli, argv[1], caps);
+    if (!*def) {
+        tv_cli_context_clear(cli);
+        return tv_cli_fail();
+    }
+    return 0;
+}
+
+int tv_cmd_domxml_to_native(int argc, char **argv)
+{
+    TvCliCommon common = { 0 };
+    TvCliContext cli;
+    TvDomainDef *def = NULL;
+    const TvQemuCaps *caps = NULL;
+    if (load_one(argc, argv, "FILE - print the QEMU command line", &common, &cli, &def, &caps) <
+        0) {
+        tv_cli_common_clear(&common);
+        return -1;
+    }
+    int ret = -1;
+    TvQemuMtePlan plan;
+    if (tv_qemu_domain_resolve(def, caps, cli.host, &plan) < 0) {
+        tv_cli_fail();
+    } else {
+        g_autoptr(GPtrArray) cmd = tv_qemu_build_command(def, caps, &plan, NULL);
+        g_autofree char *text = tv_qemu_command_format(cmd);
+        fputs(text, stdout);
+        ret = 0;
+    }
+    tv_domain_def_free(def);
+    tv_cli_context_clear(&cli);
+    tv_cli_common_clear(&common);
+    return ret;
+}
+
+int tv_cmd_validate(int argc, char **argv)
+{
+    TvCliCommon common = { 0 };
+    TvCliContext cli;
+    TvDomainDef *def = NULL;
+    const TvQemuCaps *caps = NULL;
+    /* the schema first: it names the line of a structural problem */
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-')
+            continue;
+        g_autofree char *xml = NULL;
+        size_t len = 0;
+        if (tv_file_read_all(argv[i], 4 * 1024 * 1024, &xml, &len) < 0 ||
+            tv_domain_def_validate_schema(xml, len) < 0)
+            return tv_cli_fail();
+    }
+    if (load_one(argc, argv, "FILE - validate a domain XML file", &common, &cli, &def, &caps) <
+        0) {
+        tv_cli_common_clear(&common);
+        return -1;
+    }
+    printf("%s: valid for %s (%s", def->name, caps->binary,
+           def->virt_type == TV_VIRT_KVM ? "KVM" : "TCG");
+    TvQemuMtePlan plan;
+    if (tv_qemu_mte_plan(def, caps, cli.host, &plan) == 0 && plan.level)
+        printf(", MTE level %d", plan.level);
+    printf(")\n");
+    tv_domain_def_free(def);
+    tv_cli_context_clear(&cli);
+    tv_cli_common_clear(&common);
+    return 0;
+}
+
+static char *describe_result(const TvGuestAbiResult *r)
+{
+    if (!r->ran)
+        return g_strdup("-");
+    if (r->refused)
+        return g_strdup_printf("refused: %s", r->error ? r->error : "?");
+    int level = tv_mte_abi_level(&r->abi);
+    GString *s = g_string_new(NULL);
+    g_string_printf(s, "MTE %d", level == 4 ? 3 : r->abi.mte);
+    if (r->abi.mte_frac)
+        g_string_append_printf(s, " MTE_frac %u", r->abi.mte_frac);
+    if (r->abi.mtex)
+        g_string_append_printf(s, " MTEX %u", r->abi.mtex);
+    if (r->abi.mtefar)
+        g_string_append_printf(s, " MTEFAR %u", r->abi.mtefar);
+    if (r->abi.mtestoreonly)
+        g_string_append_printf(s, " MTESTOREONLY %u", r->abi.mtestoreonly);
+    if (r->abi.mteperm)
+        g_string_append_printf(s, " MTEPERM %u", r->abi.mteperm);
+    if (level == 4)
+        g_string_append(s, " (level 4)");
+    return g_string_free(s, FALSE);
+}
+
+int tv_cmd_probe(int argc, char **argv)
+{
+    TvCliCommon common = { 0 };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- probe an emulator's MTE levels");
+    tv_cli_add_common(ctx, &common);
+    TvCliContext cli;
+    int ret = -1;
+    if (tv_cli_parse(ctx, &argc, &argv) < 0)
+        goto out_common;
+    if (tv_cli_context_init(&cli, &common) < 0) {
+        tv_cli_fail();
+        goto out_common;
+    }
+    const TvQemuCaps *caps = tv_cli_caps(&cli, NULL);
+    if (!caps) {
+        tv_cli_fail();
+    } else {
+        printf("%s: QEMU %u.%u.%u%s%s%s\n", caps->binary, caps->version / 1000000,
+               (caps->version / 1000) % 1000, caps->version % 1000, caps->package ? " (" : "",
+               caps->package ? caps->package : "", caps->package ? ")" : "");
+        printf("interface: %s\n", tv_qemu_caps_has_mte_version(caps)
+                                      ? "mte-version + query-mte-capabilities"
+                                      : (caps->virt_mte ? "mte=on|off only" : "no MTE property"));
+        printf("%-16s %-5s %-44s %s\n", "CPU model", "accel", "mte=on", "mte=off");
+        for (size_t i = 0; i < caps->nprobes; i++) {
+            const TvGuestAbiProbe *p = &caps->probes[i];
+            g_autofree char *on = describe_result(&p->mte_on);
+            g_autofree char *off = describe_result(&p->mte_off);
+            printf("%-16s %-5s %-44s %s\n", p->cpu_model, tv_accel_to_string(p->accel), on, off);
+        }
+        ret = 0;
+    }
+    tv_cli_context_clear(&cli);
+out_common:
+    tv_cli_common_clear(&common);
+    return ret;
+}
