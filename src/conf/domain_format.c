@@ -1,0 +1,163 @@
+/* Domain XML formatter: the <domain> element down to <clock> and the
+ * lifecycle actions, in libvirt's element order; <devices> has its own file.
+ * Whatever is written here parses back to the same definition. */
+#include "domain_parse_priv.h"
+#include "tv_error.h"
+
+#include <string.h>
+
+/* Element text: a carriage return would become a newline on re-parse. */
+static char *esc_text(const char *s)
+{
+    g_autofree char *escaped = tv_xml_esc(s);
+    if (!strchr(escaped, '\r'))
+        return g_steal_pointer(&escaped);
+    GString *out = g_string_new(NULL);
+    for (const char *p = escaped; *p; p++) {
+        if (*p == '\r')
+            g_string_append(out, "&#13;");
+        else
+            g_string_append_c(out, *p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static void text_element(TvXmlWriter *w, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    g_autofree char *text = esc_text(value);
+    tv_xml_line(w, "<%s>%s</%s>", name, text, name);
+}
+
+static void format_os(TvXmlWriter *w, const TvDomainOs *os)
+{
+    const TvDomainOsBoot *boot = &os->boot;
+    tv_xml_line(w, "<os>");
+    w->indent++;
+    GString *attrs = g_string_new(NULL);
+    if (os->arch) {
+        g_autofree char *arch = tv_xml_esc(os->arch);
+        g_string_append_printf(attrs, " arch='%s'", arch);
+    }
+    if (os->machine) {
+        g_autofree char *machine = tv_xml_esc(os->machine);
+        g_string_append_printf(attrs, " machine='%s'", machine);
+    }
+    g_autofree char *type = esc_text(os->type ? os->type : "hvm");
+    tv_xml_line(w, "<type%s>%s</type>", attrs->str, type);
+    g_string_free(attrs, TRUE);
+    if (boot->loader) {
+        g_autofree char *path = esc_text(boot->loader);
+        const char *ro = boot->loader_readonly == TV_FEATURE_STATE_ON    ? " readonly='yes'"
+                         : boot->loader_readonly == TV_FEATURE_STATE_OFF ? " readonly='no'"
+                                                                         : "";
+        g_autofree char *ltype =
+            boot->loader_type != TV_LOADER_TYPE_DEFAULT
+                ? g_strdup_printf(" type='%s'", tv_loader_type_to_string(boot->loader_type))
+                : g_strdup("");
+        tv_xml_line(w, "<loader%s%s>%s</loader>", ro, ltype, path);
+    }
+    if (boot->nvram || boot->nvram_template) {
+        g_autofree char *tmpl = boot->nvram_template ? tv_xml_esc(boot->nvram_template) : NULL;
+        g_autofree char *attr = tmpl ? g_strdup_printf(" template='%s'", tmpl) : g_strdup("");
+        if (boot->nvram) {
+            g_autofree char *path = esc_text(boot->nvram);
+            tv_xml_line(w, "<nvram%s>%s</nvram>", attr, path);
+        } else {
+            tv_xml_line(w, "<nvram%s/>", attr);
+        }
+    }
+    text_element(w, "kernel", boot->kernel);
+    text_element(w, "initrd", boot->initrd);
+    text_element(w, "cmdline", boot->cmdline);
+    text_element(w, "dtb", boot->dtb);
+    w->indent--;
+    tv_xml_line(w, "</os>");
+}
+
+static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned flags)
+{
+    bool live =
+        (flags & (TV_DOMAIN_FORMAT_LIVE | TV_DOMAIN_FORMAT_MIGRATABLE | TV_DOMAIN_FORMAT_STATUS)) !=
+        0;
+    bool status = (flags & TV_DOMAIN_FORMAT_STATUS) != 0;
+    if (f->acpi != TV_FEATURE_STATE_ON && f->pmu == TV_FEATURE_STATE_ABSENT && !f->gic_present &&
+        f->mte.request == TV_MTE_REQUEST_ABSENT)
+        return;
+    tv_xml_line(w, "<features>");
+    w->indent++;
+    if (f->acpi == TV_FEATURE_STATE_ON)
+        tv_xml_line(w, "<acpi/>");
+    if (f->pmu != TV_FEATURE_STATE_ABSENT)
+        tv_xml_line(w, "<pmu state='%s'/>", tv_feature_state_to_string(f->pmu));
+    if (f->gic_present && f->gic != TV_GIC_VERSION_DEFAULT)
+        tv_xml_line(w, "<gic version='%s'/>", tv_gic_version_to_string(f->gic));
+    else if (f->gic_present)
+        tv_xml_line(w, "<gic/>");
+    tv_domain_mte_format(w, &f->mte, live, status);
+    w->indent--;
+    tv_xml_line(w, "</features>");
+}
+
+static void format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu)
+{
+    if (cpu->mode == TV_CPU_MODE_DEFAULT)
+        return;
+    const char *mode = tv_cpu_mode_to_string(cpu->mode);
+    if (!cpu->model) {
+        tv_xml_line(w, "<cpu mode='%s'/>", mode);
+        return;
+    }
+    g_autofree char *model = esc_text(cpu->model);
+    tv_xml_line(w, "<cpu mode='%s'>", mode);
+    w->indent++;
+    tv_xml_line(w, "<model>%s</model>", model);
+    w->indent--;
+    tv_xml_line(w, "</cpu>");
+}
+
+static void format_lifecycle(TvXmlWriter *w, const char *name, TvLifecycleAction action)
+{
+    if (action != TV_LIFECYCLE_DEFAULT)
+        tv_xml_line(w, "<%s>%s</%s>", name, tv_lifecycle_action_to_string(action), name);
+}
+
+static void format_head(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)
+{
+    bool show_id = (flags & (TV_DOMAIN_FORMAT_LIVE | TV_DOMAIN_FORMAT_STATUS)) &&
+                   !(flags & TV_DOMAIN_FORMAT_MIGRATABLE) && def->id >= 0;
+    const char *type = tv_virt_type_to_string(def->virt_type);
+    g_autofree char *id = show_id ? g_strdup_printf(" id='%d'", def->id) : g_strdup("");
+    tv_xml_line(w, "<domain type='%s'%s>", type && *type ? type : "qemu", id);
+    w->indent++;
+    text_element(w, "name", def->name);
+    char uuid[TV_UUID_STRLEN + 1];
+    tv_uuid_format(def->uuid, uuid);
+    tv_xml_line(w, "<uuid>%s</uuid>", uuid);
+    text_element(w, "title", def->title);
+    text_element(w, "description", def->description);
+    tv_xml_line(w, "<memory unit='KiB'>%llu</memory>", def->memory_kib);
+    tv_xml_line(w, "<currentMemory unit='KiB'>%llu</currentMemory>",
+                def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
+    tv_xml_line(w, "<vcpu>%u</vcpu>", def->vcpus ? def->vcpus : 1);
+}
+
+char *tv_domain_def_format(const TvDomainDef *def, unsigned flags)
+{
+    TvXmlWriter w;
+    tv_xml_writer_init(&w);
+    format_head(&w, def, flags);
+    format_os(&w, &def->os);
+    format_features(&w, &def->features, flags);
+    format_cpu(&w, &def->cpu);
+    if (def->clock != TV_CLOCK_OFFSET_DEFAULT)
+        tv_xml_line(&w, "<clock offset='%s'/>", tv_clock_offset_to_string(def->clock));
+    format_lifecycle(&w, "on_poweroff", def->on_poweroff);
+    format_lifecycle(&w, "on_reboot", def->on_reboot);
+    format_lifecycle(&w, "on_crash", def->on_crash);
+    tv_domain_format_devices(&w, &def->devices, flags);
+    w.indent--;
+    tv_xml_line(&w, "</domain>");
+    return tv_xml_writer_finish(&w);
+}

@@ -1,0 +1,210 @@
+/* Domain XML parser: <os>, <features> and <cpu>. */
+#include "domain_parse_priv.h"
+#include "tv_error.h"
+
+#include <string.h>
+
+static const char *const no_attrs[] = { NULL };
+static const char *const no_children[] = { NULL };
+
+static int parse_os_type(xmlNodePtr node, TvDomainOs *os)
+{
+    static const char *const attrs[] = { "arch", "machine", NULL };
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, true) < 0)
+        return -1;
+    os->type = tv_xml_text(node);
+    if (!os->type || strcmp(os->type, "hvm") != 0) {
+        g_autofree char *shown = g_strescape(os->type ? os->type : "", NULL);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "invalid OS type '%s' in /domain/os/type: expected 'hvm'", shown);
+        return -1;
+    }
+    /* arch is not limited to aarch64 here: qemu validation says why not */
+    os->arch = tv_xml_prop(node, "arch");
+    if (os->arch && tv_conf_word_check(node, "arch", os->arch) < 0)
+        return -1;
+    os->machine = tv_xml_prop(node, "machine");
+    if (os->machine && tv_conf_word_check(node, "machine", os->machine) < 0)
+        return -1;
+    return 0;
+}
+
+/* <kernel>, <initrd>, <dtb>: a path as text. */
+static int parse_path_element(xmlNodePtr node, char **out)
+{
+    if (tv_conf_text(node, true, out) < 0 || tv_conf_path_check(node, NULL, *out) < 0)
+        return -1;
+    return 0;
+}
+
+static int parse_loader(xmlNodePtr node, TvDomainOsBoot *boot)
+{
+    static const char *const attrs[] = { "readonly", "type", NULL };
+    int type = 0;
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, true) < 0 ||
+        tv_conf_attr_yesno(node, "readonly", &boot->loader_readonly) < 0 ||
+        tv_conf_attr_enum(node, "type", false, tv_loader_type_from_string, tv_loader_type_list,
+                          &type) < 0)
+        return -1;
+    boot->loader_type = type;
+    boot->loader = tv_xml_text(node);
+    if (!boot->loader) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "missing path in /domain/os/loader: expected the firmware image's path "
+                        "as the element's text");
+        return -1;
+    }
+    return tv_conf_path_check(node, NULL, boot->loader);
+}
+
+static int parse_nvram(xmlNodePtr node, TvDomainOsBoot *boot)
+{
+    static const char *const attrs[] = { "template", NULL };
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, true) < 0)
+        return -1;
+    boot->nvram_template = tv_xml_prop(node, "template");
+    boot->nvram = tv_xml_text(node);
+    if (!boot->nvram && !boot->nvram_template) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "/domain/os/nvram needs a path as its text, a 'template' attribute, or "
+                        "both");
+        return -1;
+    }
+    if (boot->nvram_template && tv_conf_path_check(node, "template", boot->nvram_template) < 0)
+        return -1;
+    if (boot->nvram && tv_conf_path_check(node, NULL, boot->nvram) < 0)
+        return -1;
+    return 0;
+}
+
+int tv_domain_parse_os(xmlNodePtr node, TvDomainOs *os)
+{
+    static const char *const children[] = { "type",   "loader",  "nvram", "kernel",
+                                            "initrd", "cmdline", "dtb",   NULL };
+    if (tv_xml_check_attrs(node, no_attrs) < 0 ||
+        tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
+        return -1;
+
+    xmlNodePtr child = tv_xml_child(node, "type");
+    if (!child) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "missing element <type> in /domain/os (expected <type>hvm</type>)");
+        return -1;
+    }
+    if (parse_os_type(child, os) < 0)
+        return -1;
+
+    TvDomainOsBoot *boot = &os->boot;
+    if ((child = tv_xml_child(node, "loader")) && parse_loader(child, boot) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "nvram")) && parse_nvram(child, boot) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "kernel")) && parse_path_element(child, &boot->kernel) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "initrd")) && parse_path_element(child, &boot->initrd) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "cmdline")) && tv_conf_text(child, false, &boot->cmdline) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "dtb")) && parse_path_element(child, &boot->dtb) < 0)
+        return -1;
+    return 0;
+}
+
+static int parse_gic(xmlNodePtr node, TvDomainFeatures *features)
+{
+    static const char *const attrs[] = { "version", NULL };
+    int version = TV_GIC_VERSION_DEFAULT;
+    if (tv_xml_check_attrs(node, attrs) < 0 ||
+        tv_xml_check_children(node, no_children, false) < 0 ||
+        tv_conf_attr_enum(node, "version", false, tv_gic_version_from_string, tv_gic_version_list,
+                          &version) < 0)
+        return -1;
+    features->gic = version;
+    features->gic_present = true;
+    return 0;
+}
+
+static int parse_pmu(xmlNodePtr node, TvDomainFeatures *features)
+{
+    static const char *const attrs[] = { "state", NULL };
+    int state = TV_FEATURE_STATE_ON; /* <pmu/> turns it on */
+    if (tv_xml_check_attrs(node, attrs) < 0 ||
+        tv_xml_check_children(node, no_children, false) < 0 ||
+        tv_conf_attr_enum(node, "state", false, tv_feature_state_from_string, tv_feature_state_list,
+                          &state) < 0)
+        return -1;
+    features->pmu = state;
+    return 0;
+}
+
+int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsigned flags)
+{
+    static const char *const children[] = { "acpi", "gic", "pmu", "mte", NULL };
+    xmlNodePtr child;
+    if (tv_xml_check_attrs(node, no_attrs) < 0 ||
+        tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
+        return -1;
+
+    if ((child = tv_xml_child(node, "acpi"))) {
+        if (tv_xml_check_attrs(child, no_attrs) < 0 ||
+            tv_xml_check_children(child, no_children, false) < 0)
+            return -1;
+        features->acpi = TV_FEATURE_STATE_ON;
+    }
+    if ((child = tv_xml_child(node, "gic")) && parse_gic(child, features) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "pmu")) && parse_pmu(child, features) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "mte")) &&
+        tv_domain_mte_parse(child, &features->mte, (flags & TV_DOMAIN_PARSE_STATUS) != 0) < 0)
+        return -1;
+    return 0;
+}
+
+/* check/match describe host-CPU comparison that tagvirt does not do. */
+static int refuse_cpu_attr(xmlNodePtr node, const char *attr)
+{
+    g_autofree char *value = tv_xml_prop(node, attr);
+    if (!value)
+        return 0;
+    tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                    "unsupported attribute '%s' on /domain/cpu (value '%s'): tagvirt does not "
+                    "compare CPU models with the host; remove it (supported: 'mode')",
+                    attr, value);
+    return -1;
+}
+
+int tv_domain_parse_cpu(xmlNodePtr node, TvDomainCpu *cpu)
+{
+    static const char *const attrs[] = { "mode", NULL };
+    static const char *const children[] = { "model", NULL };
+    int mode = TV_CPU_MODE_CUSTOM; /* libvirt's default for a written <cpu> */
+    if (refuse_cpu_attr(node, "check") < 0 || refuse_cpu_attr(node, "match") < 0 ||
+        tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
+        tv_conf_check_once(node, children) < 0 ||
+        tv_conf_attr_enum(node, "mode", false, tv_cpu_mode_from_string, tv_cpu_mode_list, &mode) <
+            0)
+        return -1;
+    cpu->mode = mode;
+
+    xmlNodePtr model = tv_xml_child(node, "model");
+    if (mode != TV_CPU_MODE_CUSTOM) {
+        if (model) {
+            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                            "<model> in /domain/cpu is only allowed with mode='custom' (mode is "
+                            "'%s')",
+                            tv_cpu_mode_to_string(mode));
+            return -1;
+        }
+        return 0;
+    }
+    if (!model) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "/domain/cpu with mode='custom' needs <model>NAME</model>");
+        return -1;
+    }
+    if (tv_conf_text(model, true, &cpu->model) < 0 ||
+        tv_conf_word_check(model, NULL, cpu->model) < 0)
+        return -1;
+    return 0;
+}

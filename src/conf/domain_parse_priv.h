@@ -1,0 +1,54 @@
+/* Internal to src/conf: the pieces of the domain XML parser and formatter
+ * that live in separate files, and the helpers they share. */
+#pragma once
+
+#include "domain_conf.h"
+#include "tv_xml.h"
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+
+typedef int (*TvEnumFromString)(const char *str);
+typedef char *(*TvEnumList)(void);
+
+/* Each child element named in once (NULL-terminated) may appear at most once. */
+int tv_conf_check_once(xmlNodePtr node, const char *const *once);
+/* An element that holds only text: no attributes, no child elements.
+ * required: empty text is an error; otherwise *out is NULL when empty. */
+int tv_conf_text(xmlNodePtr node, bool required, char **out);
+/* A required attribute (present, not empty). */
+int tv_conf_attr_required(xmlNodePtr node, const char *attr, char **out);
+/* An enum attribute; *out stays untouched when the attribute is absent and
+ * not required. */
+int tv_conf_attr_enum(xmlNodePtr node, const char *attr, bool required, TvEnumFromString from,
+                      TvEnumList list, int *out);
+/* An enum as an element's text. */
+int tv_conf_text_enum(xmlNodePtr node, TvEnumFromString from, TvEnumList list, int *out);
+/* An attribute that only takes one fixed value (e.g. model='virtio'). */
+int tv_conf_attr_fixed(xmlNodePtr node, const char *attr, bool required, const char *value);
+/* A decimal number (digits only) from an attribute (attr) or the element's
+ * text (attr NULL), with the accepted range in errors. */
+int tv_conf_number(xmlNodePtr node, const char *attr, const char *value, unsigned long long min,
+                   unsigned long long max, unsigned long long *out);
+/* An absolute path without control characters; attr NULL for element text. */
+int tv_conf_path_check(xmlNodePtr node, const char *attr, const char *path);
+/* Conservative name characters for values passed on a command line
+ * (machine type, CPU model, arch): letters, digits, '.', '_', '-'. */
+int tv_conf_word_check(xmlNodePtr node, const char *attr, const char *value);
+
+/* "yes"/"no" into ON/OFF. */
+int tv_conf_attr_yesno(xmlNodePtr node, const char *attr, TvFeatureState *out);
+
+void tv_conf_random_bytes(unsigned char *buf, size_t len);
+
+int tv_domain_parse_memory(xmlNodePtr node, unsigned long long *kib);
+int tv_domain_parse_os(xmlNodePtr node, TvDomainOs *os);
+int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsigned flags);
+int tv_domain_parse_cpu(xmlNodePtr node, TvDomainCpu *cpu);
+int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+
+/* MAC addresses: "52:54:00:12:34:56"; multicast is refused. */
+int tv_mac_parse(xmlNodePtr node, const char *str, char **normalised);
+char *tv_mac_generate(void);
+
+void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags);

@@ -1,0 +1,102 @@
+/* RelaxNG validation of domain XML against schemas/domain.rng.  The parsed
+ * schema is loaded once and shared: libxml2 allows concurrent validation
+ * with separate validation contexts. */
+#include "domain_conf.h"
+#include "tagvirt-config.h"
+#include "tv_error.h"
+#include "tv_xml.h"
+
+#include <libxml/relaxng.h>
+#include <string.h>
+#include <unistd.h>
+
+static xmlRelaxNGPtr schema;
+static char *schema_error;
+
+static void ignore_errors(void *ctx, const char *msg, ...)
+{
+}
+
+/* The source tree's copy when running uninstalled, else the installed one. */
+static char *schema_path(void)
+{
+    const char *override = g_getenv("TAGVIRT_SCHEMA_DIR");
+    if (override && *override)
+        return g_build_filename(override, "domain.rng", NULL);
+    char *src = g_build_filename(TAGVIRT_SRCDIR, "src", "conf", "schemas", "domain.rng", NULL);
+    if (access(src, R_OK) == 0)
+        return src;
+    g_free(src);
+    return g_build_filename(TAGVIRT_DATADIR, "schemas", "domain.rng", NULL);
+}
+
+static gpointer load_schema(gpointer data)
+{
+    g_autofree char *path = schema_path();
+    xmlRelaxNGParserCtxtPtr ctxt = xmlRelaxNGNewParserCtxt(path);
+    if (!ctxt) {
+        schema_error = g_strdup_printf("cannot read the domain schema %s", path);
+        return NULL;
+    }
+    xmlRelaxNGSetParserErrors(ctxt, ignore_errors, ignore_errors, NULL);
+    schema = xmlRelaxNGParse(ctxt);
+    xmlRelaxNGFreeParserCtxt(ctxt);
+    if (!schema)
+        schema_error = g_strdup_printf("cannot load the domain schema %s", path);
+    return NULL;
+}
+
+typedef struct {
+    GString *first; /* the first error: the later ones follow from it */
+} SchemaErrors;
+
+static void collect_error(void *data, const xmlError *err)
+{
+    SchemaErrors *errors = data;
+    if (errors->first->len || !err || !err->message)
+        return;
+    g_autofree char *msg = g_strdup(err->message);
+    g_strchomp(msg);
+    xmlNodePtr node = err->node;
+    if (node && node->type == XML_ELEMENT_NODE) {
+        g_autofree char *path = tv_xml_node_path(node);
+        g_string_printf(errors->first, "line %ld, element %s: %s", xmlGetLineNo(node), path, msg);
+    } else {
+        g_string_printf(errors->first, "line %d: %s", err->line, msg);
+    }
+}
+
+int tv_domain_def_validate_schema(const char *xml, size_t len)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, load_schema, NULL);
+    if (!schema) {
+        tv_error_report(TV_FROM_XML, TV_ERR_INTERNAL_ERROR, "%s", schema_error);
+        return -1;
+    }
+
+    xmlDocPtr doc = tv_xml_parse(xml, len, "domain XML");
+    if (!doc)
+        return -1;
+    xmlRelaxNGValidCtxtPtr ctxt = xmlRelaxNGNewValidCtxt(schema);
+    if (!ctxt) {
+        xmlFreeDoc(doc);
+        tv_error_report(TV_FROM_XML, TV_ERR_INTERNAL_ERROR,
+                        "cannot allocate a RelaxNG validation context");
+        return -1;
+    }
+    SchemaErrors errors = { g_string_new(NULL) };
+    xmlRelaxNGSetValidStructuredErrors(ctxt, (xmlStructuredErrorFunc)collect_error, &errors);
+    int rc = xmlRelaxNGValidateDoc(ctxt, doc);
+    xmlRelaxNGFreeValidCtxt(ctxt);
+    xmlFreeDoc(doc);
+    if (rc != 0) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_INVALID_SCHEMA,
+                        "domain XML does not match the schema: %s",
+                        errors.first->len ? errors.first->str : "validation failed");
+        g_string_free(errors.first, TRUE);
+        return -1;
+    }
+    g_string_free(errors.first, TRUE);
+    return 0;
+}
