@@ -1,0 +1,107 @@
+/* tests/qemuxml2xmloutdata/cases: "NAME CAPS HOST" -> qemuxml2argvdata/NAME.xml
+ * after post-parse (the persistent definition, NAME.CAPS-HOST.inactive.xml)
+ * and after start-time resolution (the live definition with id 1,
+ * NAME.CAPS-HOST.live.xml): host/max/bare <mte/> become numbers there. */
+#include "qemu_domain.h"
+#include "testutils.h"
+#include "tv_error.h"
+
+#include <string.h>
+
+typedef struct {
+    char *name;
+    char *caps_alias;
+    char *caps_file;
+    char *host;
+} Case;
+
+static void case_free(gpointer p)
+{
+    Case *c = p;
+    g_free(c->name);
+    g_free(c->caps_alias);
+    g_free(c->caps_file);
+    g_free(c->host);
+    g_free(c);
+}
+
+static const TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
+{
+    return opaque;
+}
+
+static void check_round_trip(const char *text, unsigned parse_flags, unsigned format_flags)
+{
+    g_autoptr(TvDomainDef) again = tv_domain_def_parse(text, strlen(text), parse_flags);
+    if (!again) {
+        g_test_message("output does not parse back: %s", tv_error_message());
+        g_test_fail();
+        return;
+    }
+    g_autofree char *text2 = tv_domain_def_format(again, format_flags);
+    if (strcmp(text, text2) != 0) {
+        g_test_message("output is not stable across parse+format:\n%s\n---\n%s", text, text2);
+        g_test_fail();
+    }
+}
+
+static void run_case(gconstpointer data)
+{
+    const Case *c = data;
+    g_autoptr(TvQemuCaps) caps = tv_test_load_caps_for_host(c->caps_file, c->host);
+    g_autoptr(TvHostFacts) host = tv_test_load_host(c->host);
+    g_autofree char *in = tv_test_path("qemuxml2argvdata", c->name, NULL);
+    g_autofree char *in_file = g_strdup_printf("%s.xml", in);
+    g_autofree char *out = tv_test_path("qemuxml2xmloutdata", c->name, NULL);
+    g_autofree char *inactive_path =
+        g_strdup_printf("%s.%s-%s.inactive.xml", out, c->caps_alias, c->host);
+    g_autofree char *live_path = g_strdup_printf("%s.%s-%s.live.xml", out, c->caps_alias, c->host);
+    g_autofree char *xml = tv_test_read(in_file);
+    g_assert_nonnull(xml);
+
+    TvQemuPipeline pipe = { .host = host, .caps_lookup = fixture_caps, .caps_opaque = caps };
+    tv_domain_conf_test_seed(1);
+    g_autoptr(TvDomainDef) def = tv_qemu_domain_load(&pipe, xml, strlen(xml), 0, NULL);
+    if (!def) {
+        g_test_message("%s: %s", in_file, tv_error_message());
+        g_test_fail();
+        return;
+    }
+    g_autofree char *inactive = tv_domain_def_format(def, TV_DOMAIN_FORMAT_INACTIVE);
+    tv_test_compare(inactive_path, inactive, NULL);
+    check_round_trip(inactive, 0, TV_DOMAIN_FORMAT_INACTIVE);
+
+    TvQemuMtePlan plan;
+    def->id = 1;
+    if (tv_qemu_domain_resolve(def, caps, host, &plan) < 0) {
+        g_test_message("%s: resolve: %s", in_file, tv_error_message());
+        g_test_fail();
+        return;
+    }
+    g_autofree char *live = tv_domain_def_format(def, TV_DOMAIN_FORMAT_LIVE);
+    tv_test_compare(live_path, live, NULL);
+    g_autofree char *status = tv_domain_def_format(def, TV_DOMAIN_FORMAT_STATUS);
+    check_round_trip(status, TV_DOMAIN_PARSE_STATUS, TV_DOMAIN_FORMAT_STATUS);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_autofree char *cases_path = tv_test_path("qemuxml2xmloutdata", "cases", NULL);
+    TvTestCases *tc = tv_test_cases_load(cases_path);
+    for (guint i = 0; i < tc->cases->len; i++) {
+        char **w = g_ptr_array_index(tc->cases, i);
+        if (!w[1] || !w[2])
+            g_error("%s: 'NAME CAPS HOST' expected near '%s'", cases_path, w[0]);
+        Case *c = g_new0(Case, 1);
+        c->name = g_strdup(w[0]);
+        c->caps_alias = g_strdup(w[1]);
+        c->caps_file = g_strdup(tv_test_caps_file(tc, w[1]));
+        c->host = g_strdup(w[2]);
+        g_autofree char *test = g_strdup_printf("/qemuxml2xml/%s/%s/%s", w[0], w[1], w[2]);
+        g_test_add_data_func_full(test, c, run_case, case_free);
+    }
+    int ret = g_test_run();
+    tv_test_cases_free(tc);
+    return ret;
+}
