@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install every Debian package tagvirt's build, tests and benchmarks need.
+# Runs apt-get update only when something is missing.  Needs root (or sudo).
+set -eu
+
+PACKAGES="
+  meson ninja-build gcc pkg-config git
+  libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev libtirpc-dev rpcsvc-proto
+  clang-format
+  qemu-system-arm
+  gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
+  cpio gzip ca-certificates
+  libvirt-clients python3-libvirt python3
+  hyperfine jq procps iproute2
+"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
