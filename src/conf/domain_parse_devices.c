@@ -169,9 +169,10 @@ static int parse_interface(xmlNodePtr node, TvDomainDevices *devs)
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     APPEND(devs->nets, devs->nnets, net);
 
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
-        tv_conf_check_once(node, children) < 0 ||
-        tv_conf_attr_enum(node, "type", true, tv_net_type_from_string, tv_net_type_list, &type) < 0)
+    if (tv_xml_check_attrs(node, attrs) < 0 ||
+        tv_conf_attr_enum(node, "type", true, tv_net_type_from_string, tv_net_type_list, &type) <
+            0 ||
+        tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
         return -1;
     net->type = type;
     if (parse_interface_children(node, net) < 0)
@@ -244,9 +245,10 @@ static int parse_chr(xmlNodePtr node, TvDomainChr ***list, size_t *count, bool c
     TvDomainChr *chr = g_new0(TvDomainChr, 1);
     APPEND(*list, *count, chr);
 
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
-        tv_conf_check_once(node, children) < 0 ||
-        tv_conf_attr_enum(node, "type", true, tv_chr_type_from_string, tv_chr_type_list, &type) < 0)
+    if (tv_xml_check_attrs(node, attrs) < 0 ||
+        tv_conf_attr_enum(node, "type", true, tv_chr_type_from_string, tv_chr_type_list, &type) <
+            0 ||
+        tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
         return -1;
     chr->type = type;
 

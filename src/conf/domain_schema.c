@@ -46,24 +46,53 @@ static gpointer load_schema(gpointer data)
     return NULL;
 }
 
+/* libxml2 reports an interleave failure as several errors, some without a
+ * node: name the deepest element involved and keep the first detached text. */
 typedef struct {
-    GString *first; /* the first error: the later ones follow from it */
+    xmlNodePtr node;
+    int depth;
+    char *node_msg;
+    char *loose_msg;
 } SchemaErrors;
+
+static int node_depth(xmlNodePtr node)
+{
+    int depth = 0;
+    for (; node && node->type == XML_ELEMENT_NODE; node = node->parent)
+        depth++;
+    return depth;
+}
 
 static void collect_error(void *data, const xmlError *err)
 {
     SchemaErrors *errors = data;
-    if (errors->first->len || !err || !err->message)
+    if (!err || !err->message)
         return;
-    g_autofree char *msg = g_strdup(err->message);
-    g_strchomp(msg);
+    g_autofree char *msg = g_strstrip(g_strdup(err->message));
     xmlNodePtr node = err->node;
-    if (node && node->type == XML_ELEMENT_NODE) {
-        g_autofree char *path = tv_xml_node_path(node);
-        g_string_printf(errors->first, "line %ld, element %s: %s", xmlGetLineNo(node), path, msg);
-    } else {
-        g_string_printf(errors->first, "line %d: %s", err->line, msg);
+    if (!node || node->type != XML_ELEMENT_NODE) {
+        if (!errors->loose_msg)
+            errors->loose_msg = g_steal_pointer(&msg);
+        return;
     }
+    int depth = node_depth(node);
+    if (errors->node && depth <= errors->depth)
+        return;
+    errors->node = node;
+    errors->depth = depth;
+    g_free(errors->node_msg);
+    errors->node_msg = g_steal_pointer(&msg);
+}
+
+static char *describe_errors(SchemaErrors *errors)
+{
+    if (!errors->node)
+        return g_strdup(errors->loose_msg ? errors->loose_msg : "validation failed");
+    g_autofree char *path = tv_xml_node_path(errors->node);
+    g_autofree char *extra =
+        errors->loose_msg ? g_strdup_printf(" (%s)", errors->loose_msg) : g_strdup("");
+    return g_strdup_printf("line %ld, element %s: %s%s", xmlGetLineNo(errors->node), path,
+                           errors->node_msg, extra);
 }
 
 int tv_domain_def_validate_schema(const char *xml, size_t len)
@@ -85,18 +114,17 @@ int tv_domain_def_validate_schema(const char *xml, size_t len)
                         "cannot allocate a RelaxNG validation context");
         return -1;
     }
-    SchemaErrors errors = { g_string_new(NULL) };
+    SchemaErrors errors = { 0 };
     xmlRelaxNGSetValidStructuredErrors(ctxt, (xmlStructuredErrorFunc)collect_error, &errors);
     int rc = xmlRelaxNGValidateDoc(ctxt, doc);
     xmlRelaxNGFreeValidCtxt(ctxt);
-    xmlFreeDoc(doc);
     if (rc != 0) {
+        g_autofree char *what = describe_errors(&errors);
         tv_error_report(TV_FROM_XML, TV_ERR_XML_INVALID_SCHEMA,
-                        "domain XML does not match the schema: %s",
-                        errors.first->len ? errors.first->str : "validation failed");
-        g_string_free(errors.first, TRUE);
-        return -1;
+                        "domain XML does not match the schema: %s", what);
     }
-    g_string_free(errors.first, TRUE);
-    return 0;
+    xmlFreeDoc(doc);
+    g_free(errors.node_msg);
+    g_free(errors.loose_msg);
+    return rc == 0 ? 0 : -1;
 }
