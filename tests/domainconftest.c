@@ -205,6 +205,14 @@ static void test_live_formats(void)
     g_assert_true(tv_mte_abi_equal(&back->features.mte.abi, &def->features.mte.abi));
     g_assert_cmpstr(back->devices.serials[0]->path, ==, "/dev/pts/4");
 
+    /* a resolved level of 1 cannot be written back as a version: refused */
+    g_autofree char *level1 = g_strdup(status);
+    char *at = strstr(level1, "level='3'");
+    g_assert_nonnull(at);
+    at[7] = '1';
+    g_assert_null(parse_string(level1, TV_DOMAIN_PARSE_STATUS));
+    g_assert_nonnull(strstr(tv_error_message(), "'level'"));
+
     g_autoptr(TvDomainDef) copy = tv_domain_def_copy(def);
     g_assert_nonnull(copy);
     g_autofree char *copy_status = tv_domain_def_format(copy, TV_DOMAIN_FORMAT_STATUS);

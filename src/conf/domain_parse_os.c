@@ -158,6 +158,13 @@ int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsign
     if ((child = tv_xml_child(node, "mte")) &&
         tv_domain_mte_parse(child, &features->mte, (flags & TV_DOMAIN_PARSE_STATUS) != 0) < 0)
         return -1;
+    /* status XML: a resolved level is never 1 (MTE without tag storage) */
+    if (features->mte.level == 1) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "invalid value '1' for attribute 'level' of /domain/features/mte: "
+                        "expected 0, 2, 3 or 4");
+        return -1;
+    }
     return 0;
 }
 
