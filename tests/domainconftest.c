@@ -258,6 +258,27 @@ static void test_name_check(void)
     }
 }
 
+/* Schema errors carry their own code and name the line and element. */
+static void test_schema_errors(void)
+{
+    static const char xml[] = "<domain type='qemu'>\n"
+                              "  <name>x</name>\n"
+                              "  <memory>1024</memory>\n"
+                              "  <os>\n"
+                              "    <type machine='virt,mte=on'>hvm</type>\n"
+                              "  </os>\n"
+                              "</domain>\n";
+    tv_error_reset();
+    g_assert_cmpint(tv_domain_def_validate_schema(xml, strlen(xml)), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_XML_INVALID_SCHEMA);
+    g_assert_nonnull(strstr(tv_error_message(), "line 5, element /domain/os/type"));
+    g_assert_nonnull(strstr(tv_error_message(), "machine"));
+
+    tv_error_reset();
+    g_assert_cmpint(tv_domain_def_validate_schema("<domain", 7), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_XML_ERROR);
+}
+
 /* A truncated document at every length: an error, never a crash. */
 static void test_truncated(void)
 {
@@ -306,5 +327,6 @@ int main(int argc, char **argv)
     g_test_add_func("/domainconf/uuid", test_uuid);
     g_test_add_func("/domainconf/name-check", test_name_check);
     g_test_add_func("/domainconf/truncated", test_truncated);
+    g_test_add_func("/domainconf/schema-errors", test_schema_errors);
     return g_test_run();
 }
