@@ -1,0 +1,81 @@
+/* Internals shared by the capability probe's files (not for other modules). */
+#pragma once
+
+#include "qemu_capabilities.h"
+
+#include <json-c/json.h>
+
+#define TV_QEMU_CAPS_TIMEOUT_DEFAULT 5000
+
+/* One guest-ABI boot: what to run and what came out. */
+typedef struct {
+    char *cpu_model;
+    TvAccel accel;
+    bool mte;
+    bool done;
+    bool refused; /* QEMU exited with an error message instead of the line */
+    char *text;   /* the TAGVIRT-PROBE line, or QEMU's refusal text */
+} TvGuestAbiBoot;
+
+void tv_guest_abi_boot_free(TvGuestAbiBoot *boot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvGuestAbiBoot, tv_guest_abi_boot_free)
+
+/* Every boot the probe needs: each 64-bit CPU model under TCG (when the
+ * binary has TCG) and 'host' under KVM (when kvm), each with mte on and off,
+ * in a stable order.  Elements are TvGuestAbiBoot *. */
+GPtrArray *tv_guest_abi_plan(const TvQemuCaps *caps, bool kvm);
+
+/* Boot them all with at most parallel at once, each under timeout_ms.  A
+ * refusal is a result; a hang, a crash or garbage is an error. */
+int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots, unsigned parallel,
+                     unsigned timeout_ms);
+
+/* Fill caps->probes from finished boots. */
+int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots);
+
+/* The firmware path: opts, $TAGVIRT_FIRMWARE_DIR/probe.elf, the build tree,
+ * then the installed copy. */
+char *tv_guest_abi_firmware_path(const char *requested);
+
+/* Recordings (format in docs/capabilities.rst). */
+typedef struct {
+    json_object *command; /* {"execute": ..., "arguments": ...} */
+    json_object *reply;   /* {"return": ...} or {"error": ...} */
+} TvQemuCapsRecordedQmp;
+
+typedef struct {
+    char *comment; /* header comment lines, without '# ' */
+    json_object *greeting;
+    GPtrArray *qmp;   /* TvQemuCapsRecordedQmp * */
+    GPtrArray *boots; /* TvGuestAbiBoot * (done) */
+} TvQemuCapsRecording;
+
+TvQemuCapsRecording *tv_qemu_caps_recording_new(void);
+void tv_qemu_caps_recording_free(TvQemuCapsRecording *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCapsRecording, tv_qemu_caps_recording_free)
+void tv_qemu_caps_recording_add_qmp(TvQemuCapsRecording *rec, json_object *command,
+                                    json_object *reply);
+char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec);
+TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len);
+
+/* Fingerprint of binary as it is now (stat) on host. */
+int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
+                                  TvQemuCapsFingerprint *fp);
+void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp);
+bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b);
+
+/* The QMP side of a probe, live or replayed from a recording. */
+typedef struct {
+    struct _TvQemuMonitor *mon;  /* live */
+    TvQemuCapsRecording *replay; /* replaying: commands must come in this order */
+    guint replay_pos;
+    unsigned timeout_ms;
+} TvCapsQmp;
+
+/* One command: the "return" value (new reference), or NULL with an error. */
+json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object *args);
+/* What the guest-ABI plan needs: target arch, CPU models (64-bit or not),
+ * accelerators.  Then the rest: version, machines, virt properties, GIC,
+ * commands, query-mte-capabilities, quit. */
+int tv_caps_qmp_probe_cpus(TvCapsQmp *q, TvQemuCaps *caps);
+int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps);

@@ -1,0 +1,229 @@
+/* Recordings of a capability probe: the QMP conversation and the guest-ABI
+ * boots, as a readable text file (format in docs/capabilities.rst). */
+#include "qemu_capabilities_priv.h"
+#include "tv_error.h"
+
+#include <string.h>
+
+#define RECORDING_HEADER "# tagvirt QEMU capabilities recording, format 1"
+#define JSON_STYLE                                                                                 \
+    (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void recorded_qmp_free(TvQemuCapsRecordedQmp *q)
+{
+    json_object_put(q->command);
+    json_object_put(q->reply);
+    g_free(q);
+}
+
+void tv_guest_abi_boot_free(TvGuestAbiBoot *boot)
+{
+    if (!boot)
+        return;
+    g_free(boot->cpu_model);
+    g_free(boot->text);
+    g_free(boot);
+}
+
+TvQemuCapsRecording *tv_qemu_caps_recording_new(void)
+{
+    TvQemuCapsRecording *rec = g_new0(TvQemuCapsRecording, 1);
+    rec->qmp = g_ptr_array_new_with_free_func((GDestroyNotify)recorded_qmp_free);
+    rec->boots = g_ptr_array_new_with_free_func((GDestroyNotify)tv_guest_abi_boot_free);
+    return rec;
+}
+
+void tv_qemu_caps_recording_free(TvQemuCapsRecording *rec)
+{
+    if (!rec)
+        return;
+    g_free(rec->comment);
+    json_object_put(rec->greeting);
+    g_ptr_array_unref(rec->qmp);
+    g_ptr_array_unref(rec->boots);
+    g_free(rec);
+}
+
+void tv_qemu_caps_recording_add_qmp(TvQemuCapsRecording *rec, json_object *command,
+                                    json_object *reply)
+{
+    TvQemuCapsRecordedQmp *q = g_new0(TvQemuCapsRecordedQmp, 1);
+    q->command = json_object_get(command);
+    q->reply = json_object_get(reply);
+    g_ptr_array_add(rec->qmp, q);
+}
+
+static void append_json(GString *out, const char *kind, json_object *obj)
+{
+    g_string_append_printf(out, "@%s\n%s\n", kind, json_object_to_json_string_ext(obj, JSON_STYLE));
+}
+
+char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec)
+{
+    GString *out = g_string_new(RECORDING_HEADER "\n");
+    if (rec->comment) {
+        g_auto(GStrv) lines = g_strsplit(rec->comment, "\n", -1);
+        for (char **l = lines; *l; l++)
+            g_string_append_printf(out, "# %s\n", *l);
+    }
+    if (rec->greeting)
+        append_json(out, "greeting", rec->greeting);
+    for (guint i = 0; i < rec->qmp->len; i++) {
+        TvQemuCapsRecordedQmp *q = rec->qmp->pdata[i];
+        append_json(out, "command", q->command);
+        append_json(out, "reply", q->reply);
+    }
+    for (guint i = 0; i < rec->boots->len; i++) {
+        TvGuestAbiBoot *b = rec->boots->pdata[i];
+        g_string_append_printf(out, "@%s %s %s mte=%s\n%s\n", b->refused ? "refused" : "boot",
+                               b->cpu_model, tv_accel_to_string(b->accel), b->mte ? "on" : "off",
+                               b->text ? b->text : "");
+    }
+    return g_string_free(out, FALSE);
+}
+
+static int parse_boot_header(const char *kind, const char *args, unsigned lineno,
+                             TvGuestAbiBoot *boot)
+{
+    g_auto(GStrv) w = g_strsplit(args, " ", -1);
+    int accel = -1;
+    if (g_strv_length(w) != 3 || (accel = tv_accel_from_string(w[1])) <= 0 ||
+        (!g_str_equal(w[2], "mte=on") && !g_str_equal(w[2], "mte=off"))) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "recording line %u: expected '@%s MODEL tcg|kvm mte=on|off', got '@%s %s'",
+                        lineno, kind, kind, args);
+        return -1;
+    }
+    boot->cpu_model = g_strdup(w[0]);
+    boot->accel = (TvAccel)accel;
+    boot->mte = g_str_equal(w[2], "mte=on");
+    boot->refused = g_str_equal(kind, "refused");
+    boot->done = true;
+    return 0;
+}
+
+/* One section: '@kind args' then its body up to the next '@' line. */
+static int add_section(TvQemuCapsRecording *rec, const char *header, GString *body, unsigned lineno,
+                       json_object **pending_command)
+{
+    g_autofree char *kind = NULL;
+    const char *sp = strchr(header, ' ');
+    kind = sp ? g_strndup(header, (gsize)(sp - header)) : g_strdup(header);
+    const char *args = sp ? sp + 1 : "";
+
+    if (g_str_equal(kind, "boot") || g_str_equal(kind, "refused")) {
+        g_autoptr(TvGuestAbiBoot) boot = g_new0(TvGuestAbiBoot, 1);
+        if (parse_boot_header(kind, args, lineno, boot) < 0)
+            return -1;
+        boot->text = g_strstrip(g_strdup(body->str));
+        g_ptr_array_add(rec->boots, g_steal_pointer(&boot));
+        return 0;
+    }
+    if (!g_str_equal(kind, "greeting") && !g_str_equal(kind, "command") &&
+        !g_str_equal(kind, "reply")) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "recording line %u: unknown section '@%s' (expected greeting, command, "
+                        "reply, boot or refused)",
+                        lineno, kind);
+        return -1;
+    }
+    enum json_tokener_error jerr;
+    json_object *obj = json_tokener_parse_verbose(body->str, &jerr);
+    if (!obj || !json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "recording line %u: '@%s' is not followed by a JSON object (%s)", lineno,
+                        kind, json_tokener_error_desc(jerr));
+        return -1;
+    }
+    if (g_str_equal(kind, "greeting")) {
+        json_object_put(rec->greeting);
+        rec->greeting = obj;
+    } else if (g_str_equal(kind, "command")) {
+        if (*pending_command) {
+            json_object_put(obj);
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                            "recording line %u: a command without a reply before it", lineno);
+            return -1;
+        }
+        *pending_command = obj;
+    } else {
+        if (!*pending_command) {
+            json_object_put(obj);
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                            "recording line %u: a reply without a command", lineno);
+            return -1;
+        }
+        tv_qemu_caps_recording_add_qmp(rec, *pending_command, obj);
+        json_object_put(*pending_command);
+        json_object_put(obj);
+        *pending_command = NULL;
+    }
+    return 0;
+}
+
+TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len)
+{
+    g_autoptr(TvQemuCapsRecording) rec = tv_qemu_caps_recording_new();
+    g_autofree char *copy = g_strndup(text, len);
+    g_auto(GStrv) lines = g_strsplit(copy, "\n", -1);
+    g_autoptr(GString) body = g_string_new(NULL);
+    g_autoptr(GString) comment = g_string_new(NULL);
+    g_autofree char *header = NULL;
+    unsigned header_line = 0;
+    json_object *pending = NULL;
+    bool seen_magic = false;
+    int rc = 0;
+
+    for (unsigned i = 0; lines[i] && rc == 0; i++) {
+        const char *l = lines[i];
+        if (i == 0) {
+            if (!g_str_equal(l, RECORDING_HEADER)) {
+                tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                                "not a tagvirt capabilities recording: the first line must be "
+                                "'%s'",
+                                RECORDING_HEADER);
+                return NULL;
+            }
+            seen_magic = true;
+            continue;
+        }
+        if (l[0] == '#') {
+            if (!header) /* comments before the first section are the header */
+                g_string_append_printf(comment, "%s%s", comment->len ? "\n" : "",
+                                       l[1] == ' ' ? l + 2 : l + 1);
+            continue;
+        }
+        if (l[0] == '@') {
+            if (header)
+                rc = add_section(rec, header, body, header_line, &pending);
+            g_free(header);
+            header = g_strdup(l + 1);
+            header_line = i + 1;
+            g_string_truncate(body, 0);
+            continue;
+        }
+        if (!header) {
+            if (*l) {
+                tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                                "recording line %u: text before the first '@' section", i + 1);
+                rc = -1;
+            }
+            continue;
+        }
+        g_string_append_printf(body, "%s\n", l);
+    }
+    if (rc == 0 && header)
+        rc = add_section(rec, header, body, header_line, &pending);
+    if (rc == 0 && pending) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "recording ends with a command that has no reply");
+        rc = -1;
+    }
+    json_object_put(pending);
+    if (rc < 0 || !seen_magic)
+        return NULL;
+    if (comment->len)
+        rec->comment = g_strdup(comment->str);
+    return g_steal_pointer(&rec);
+}

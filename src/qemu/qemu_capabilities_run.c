@@ -1,0 +1,232 @@
+/* Running a capability probe: live (QMP process and guest-ABI boots in
+ * parallel, optionally recorded) or replayed from a recording. */
+#include "qemu_capabilities_priv.h"
+#include "qemu_child.h"
+#include "qemu_monitor.h"
+#include "tagvirt-config.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *binary;
+    const char *firmware;
+    GPtrArray *boots;
+    unsigned parallel;
+    unsigned timeout_ms;
+    TvError *error; /* tv_error is per thread: handed back to the caller */
+} BootJob;
+
+static gpointer boot_thread(gpointer data)
+{
+    BootJob *job = data;
+    if (tv_guest_abi_run(job->binary, job->firmware, job->boots, job->parallel, job->timeout_ms) <
+        0)
+        job->error = tv_error_steal();
+    return NULL;
+}
+
+static void record_qmp(void *opaque, const char *kind, json_object *msg)
+{
+    TvQemuCapsRecording *rec = opaque;
+    /* the monitor reuses its command object: keep a copy */
+    json_object *copy = NULL;
+    json_object_deep_copy(msg, &copy, NULL);
+    if (g_str_equal(kind, "greeting")) {
+        json_object_put(rec->greeting);
+        rec->greeting = copy;
+    } else if (g_str_equal(kind, "command")) {
+        TvQemuCapsRecordedQmp *q = g_new0(TvQemuCapsRecordedQmp, 1);
+        q->command = copy;
+        g_ptr_array_add(rec->qmp, q);
+    } else {
+        TvQemuCapsRecordedQmp *q = rec->qmp->len ? rec->qmp->pdata[rec->qmp->len - 1] : NULL;
+        if (q && !q->reply)
+            q->reply = copy;
+        else
+            json_object_put(copy);
+    }
+}
+
+/* The QMP process failed: say how it ended, with its own first error line. */
+static void report_qmp_failure(const char *binary, TvQemuChild *child)
+{
+    g_autoptr(TvError) err = tv_error_steal();
+    bool timed_out = err && err->code == TV_ERR_OPERATION_TIMEOUT;
+    /* after EOF it is exiting: give it a moment so its status is its own */
+    if (!timed_out)
+        tv_qemu_child_wait(child, g_get_monotonic_time() + 300 * 1000);
+    bool ended_itself = child->reaped;
+    tv_qemu_child_kill(child);
+    g_autofree char *status =
+        ended_itself ? tv_qemu_child_describe_status(child->status) : g_strdup("was killed");
+    g_autofree char *first = tv_qemu_child_first_error(child);
+    tv_error_report(TV_FROM_CAPABILITIES, err ? err->code : TV_ERR_INTERNAL_ERROR,
+                    "cannot probe QEMU binary '%s': %s; the process %s%s%s", binary,
+                    err ? err->message : "unknown error", status,
+                    first ? "; its stderr says: " : "", first ? first : "");
+}
+
+static char *recording_comment(const TvQemuCaps *caps, const TvHostFacts *host)
+{
+    return g_strdup_printf("binary: %s\n"
+                           "QEMU %u.%u.%u (%s)\n"
+                           "host: %s, kernel %s\n"
+                           "recorded with tagvirt %s; see docs/capabilities.rst",
+                           caps->binary, caps->version / 1000000, caps->version / 1000 % 1000,
+                           caps->version % 1000, caps->package ? caps->package : "", host->arch,
+                           host->kernel_release, TAGVIRT_VERSION);
+}
+
+TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
+                               const TvQemuCapsProbeOptions *opts)
+{
+    TvQemuCapsProbeOptions dflt = { 0 };
+    if (!opts)
+        opts = &dflt;
+    unsigned timeout = opts->timeout_ms ? opts->timeout_ms : TV_QEMU_CAPS_TIMEOUT_DEFAULT;
+    unsigned parallel = opts->parallel ? opts->parallel : g_get_num_processors();
+    g_autoptr(TvHostFacts) own_host = NULL;
+    if (!host) {
+        if (!(own_host = tv_host_facts_read(NULL)))
+            return NULL;
+        host = own_host;
+    }
+
+    g_autofree char *firmware = tv_guest_abi_firmware_path(opts->probe_firmware);
+    if (!firmware)
+        return NULL;
+    g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
+    caps->binary = g_strdup(binary);
+    if (tv_qemu_caps_fingerprint_read(binary, host, &caps->fingerprint) < 0)
+        return NULL;
+
+    const char *argv[] = { binary,     "-machine", "none",        "-accel",          "tcg",
+                           "-display", "none",     "-nodefaults", "-no-user-config", "-qmp",
+                           "stdio",    NULL };
+    TvQemuChild child;
+    if (tv_qemu_child_spawn(&child, argv, true) < 0) {
+        tv_qemu_child_clear(&child);
+        return NULL;
+    }
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_fds(child.out_fd, child.in_fd);
+    child.out_fd = child.in_fd = -1; /* the monitor owns them now */
+    g_autoptr(TvQemuCapsRecording) rec = NULL;
+    if (opts->record_path) {
+        rec = tv_qemu_caps_recording_new();
+        tv_qemu_monitor_set_recorder(mon, record_qmp, rec);
+    }
+    TvCapsQmp q = { .mon = mon, .timeout_ms = timeout };
+
+    if (tv_caps_qmp_probe_cpus(&q, caps) < 0) {
+        report_qmp_failure(binary, &child);
+        tv_qemu_child_clear(&child);
+        return NULL;
+    }
+
+    /* boots need only the CPU models: overlap them with the rest of QMP */
+    g_autoptr(GPtrArray) boots = tv_guest_abi_plan(caps, tv_host_kvm_usable(host));
+    BootJob job = { binary, firmware, boots, parallel, timeout, NULL };
+    GThread *thread = g_thread_new("caps-boots", boot_thread, &job);
+
+    int rc = tv_caps_qmp_probe_rest(&q, caps);
+    if (rc < 0)
+        report_qmp_failure(binary, &child);
+    else if (tv_qemu_child_wait(&child, g_get_monotonic_time() + (gint64)timeout * 1000) < 0)
+        tv_qemu_child_kill(&child); /* answered 'quit' but lingers: not worth failing */
+    g_thread_join(thread);
+    tv_qemu_child_clear(&child);
+    if (rc < 0) {
+        tv_error_free(job.error);
+        return NULL;
+    }
+    if (job.error) {
+        tv_error_restore(job.error);
+        return NULL;
+    }
+    if (tv_guest_abi_apply(caps, boots) < 0)
+        return NULL;
+
+    if (rec) {
+        rec->comment = recording_comment(caps, host);
+        for (guint i = 0; i < boots->len; i++) {
+            TvGuestAbiBoot *b = boots->pdata[i], *copy = g_new0(TvGuestAbiBoot, 1);
+            *copy = *b;
+            copy->cpu_model = g_strdup(b->cpu_model);
+            copy->text = g_strdup(b->text);
+            g_ptr_array_add(rec->boots, copy);
+        }
+        g_autofree char *text = tv_qemu_caps_recording_format(rec);
+        if (tv_file_write_atomic(opts->record_path, text, strlen(text), 0644) < 0)
+            return NULL;
+    }
+    return g_steal_pointer(&caps);
+}
+
+/* Fill the plan's boots from the recording; every one must be there once. */
+static int replay_boots(TvQemuCapsRecording *rec, GPtrArray *plan)
+{
+    g_autofree bool *used = g_new0(bool, rec->boots->len + 1);
+    for (guint i = 0; i < plan->len; i++) {
+        TvGuestAbiBoot *b = plan->pdata[i];
+        for (guint j = 0; j < rec->boots->len && !b->done; j++) {
+            TvGuestAbiBoot *r = rec->boots->pdata[j];
+            if (used[j] || r->accel != b->accel || r->mte != b->mte ||
+                !g_str_equal(r->cpu_model, b->cpu_model))
+                continue;
+            used[j] = true;
+            b->done = true;
+            b->refused = r->refused;
+            b->text = g_strdup(r->text);
+        }
+        if (!b->done) {
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                            "recording has no boot of CPU model '%s' with %s and mte=%s",
+                            b->cpu_model, tv_accel_to_string(b->accel), b->mte ? "on" : "off");
+            return -1;
+        }
+    }
+    for (guint j = 0; j < rec->boots->len; j++) {
+        TvGuestAbiBoot *r = rec->boots->pdata[j];
+        if (!used[j]) {
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                            "recording has a boot the probe does not make: '%s' %s mte=%s",
+                            r->cpu_model, tv_accel_to_string(r->accel), r->mte ? "on" : "off");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *binary)
+{
+    g_autoptr(TvQemuCapsRecording) rec = tv_qemu_caps_recording_parse(recording, len);
+    if (!rec)
+        return NULL;
+    g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
+    caps->binary = g_strdup(binary);
+    TvCapsQmp q = { .replay = rec };
+
+    if (tv_caps_qmp_probe_cpus(&q, caps) < 0)
+        return NULL;
+    bool kvm = false;
+    for (guint j = 0; j < rec->boots->len; j++)
+        kvm |= ((TvGuestAbiBoot *)rec->boots->pdata[j])->accel == TV_ACCEL_KVM;
+    g_autoptr(GPtrArray) boots = tv_guest_abi_plan(caps, kvm);
+    if (replay_boots(rec, boots) < 0 || tv_caps_qmp_probe_rest(&q, caps) < 0)
+        return NULL;
+    if (q.replay_pos != rec->qmp->len) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "recording has %u commands the probe did not ask, from %s on",
+                        rec->qmp->len - q.replay_pos,
+                        json_object_to_json_string_ext(
+                            ((TvQemuCapsRecordedQmp *)rec->qmp->pdata[q.replay_pos])->command,
+                            JSON_C_TO_STRING_PLAIN));
+        return NULL;
+    }
+    if (tv_guest_abi_apply(caps, boots) < 0)
+        return NULL;
+    return g_steal_pointer(&caps);
+}

@@ -1,0 +1,272 @@
+/* The guest-ABI probe: boot firmware/probe.elf in the real QEMU once per
+ * 64-bit CPU model, accelerator and mte=on/off, and read back the MTE
+ * registers it prints (or QEMU's refusal).  Boots run in parallel. */
+#include "qemu_capabilities_priv.h"
+#include "qemu_child.h"
+#include "tagvirt-config.h"
+#include "tv_error.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROBE_PREFIX "TAGVIRT-PROBE "
+
+char *tv_guest_abi_firmware_path(const char *requested)
+{
+    g_autofree char *path = NULL;
+    const char *env = g_getenv("TAGVIRT_FIRMWARE_DIR");
+    if (requested)
+        path = g_strdup(requested);
+    else if (env && *env)
+        path = g_build_filename(env, "probe.elf", NULL);
+    else if (g_file_test(TAGVIRT_BUILDDIR "/firmware/probe.elf", G_FILE_TEST_IS_REGULAR))
+        path = g_strdup(TAGVIRT_BUILDDIR "/firmware/probe.elf");
+    else
+        path = g_strdup(TAGVIRT_DATADIR "/probe.elf");
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "guest-ABI probe firmware '%s' not found (build firmware/ with meson, "
+                        "or point TAGVIRT_FIRMWARE_DIR at a folder with probe.elf)",
+                        path);
+        return NULL;
+    }
+    return g_steal_pointer(&path);
+}
+
+static void plan_add(GPtrArray *plan, const char *model, TvAccel accel)
+{
+    for (int mte = 1; mte >= 0; mte--) {
+        TvGuestAbiBoot *b = g_new0(TvGuestAbiBoot, 1);
+        b->cpu_model = g_strdup(model);
+        b->accel = accel;
+        b->mte = mte;
+        g_ptr_array_add(plan, b);
+    }
+}
+
+GPtrArray *tv_guest_abi_plan(const TvQemuCaps *caps, bool kvm)
+{
+    GPtrArray *plan = g_ptr_array_new_with_free_func((GDestroyNotify)tv_guest_abi_boot_free);
+    /* caps->cpu_models is sorted by name, so the plan is stable */
+    if (caps->accel_tcg) {
+        for (size_t i = 0; i < caps->ncpu_models; i++) {
+            if (caps->cpu_models[i].aarch64 && !g_str_equal(caps->cpu_models[i].name, "host"))
+                plan_add(plan, caps->cpu_models[i].name, TV_ACCEL_TCG);
+        }
+    }
+    if (kvm && caps->accel_kvm)
+        plan_add(plan, "host", TV_ACCEL_KVM);
+    return plan;
+}
+
+typedef struct {
+    TvGuestAbiBoot *boot;
+    TvQemuChild child;
+    gint64 deadline;
+} BootSlot;
+
+static char *boot_describe(const TvGuestAbiBoot *b)
+{
+    return g_strdup_printf("-cpu %s -accel %s with mte=%s", b->cpu_model,
+                           tv_accel_to_string(b->accel), b->mte ? "on" : "off");
+}
+
+static int boot_start(BootSlot *slot, const char *binary, const char *firmware, unsigned timeout_ms)
+{
+    TvGuestAbiBoot *b = slot->boot;
+    g_autofree char *machine = g_strdup_printf("virt,mte=%s", b->mte ? "on" : "off");
+    const char *argv[] = { binary,
+                           "-machine",
+                           machine,
+                           "-cpu",
+                           b->cpu_model,
+                           "-accel",
+                           tv_accel_to_string(b->accel),
+                           "-display",
+                           "none",
+                           "-nodefaults",
+                           "-no-user-config",
+                           "-serial",
+                           "stdio",
+                           "-kernel",
+                           firmware,
+                           NULL };
+    slot->deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    if (tv_qemu_child_spawn(&slot->child, argv, false) < 0) {
+        g_autofree char *what = boot_describe(b);
+        tv_error_prefix("guest-ABI probe %s", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* The complete probe line in the output, or NULL. */
+static char *find_probe_line(const GString *out)
+{
+    const char *p = strstr(out->str, PROBE_PREFIX);
+    if (!p)
+        return NULL;
+    const char *nl = strchr(p, '\n');
+    if (!nl)
+        return NULL;
+    g_autofree char *line = g_strndup(p, (gsize)(nl - p));
+    return g_strdup(g_strchomp(line));
+}
+
+/* After the child ended (or printed its line): record the result. */
+static int boot_finish(BootSlot *slot, char *line)
+{
+    TvGuestAbiBoot *b = slot->boot;
+    TvQemuChild *c = &slot->child;
+    if (line) {
+        b->text = line;
+        b->done = true;
+        return 0;
+    }
+    g_autofree char *first = tv_qemu_child_first_error(c);
+    g_autofree char *what = boot_describe(b);
+    g_autofree char *status = tv_qemu_child_describe_status(c->status);
+    if (WIFEXITED(c->status) && WEXITSTATUS(c->status) != 0 && first) {
+        b->refused = true;
+        b->text = g_steal_pointer(&first);
+        b->done = true;
+        return 0;
+    }
+    tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_OPERATION_FAILED,
+                    "guest-ABI probe %s: QEMU %s without printing the probe line%s%s", what, status,
+                    first ? ": " : "", first ? first : "");
+    return -1;
+}
+
+int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots, unsigned parallel,
+                     unsigned timeout_ms)
+{
+    if (parallel == 0)
+        parallel = 1;
+    g_autofree BootSlot *slots = g_new0(BootSlot, parallel);
+    g_autofree struct pollfd *fds = g_new0(struct pollfd, 3 * parallel);
+    guint next = 0;
+    unsigned active = 0;
+    int rc = 0;
+
+    while (rc == 0 && (next < boots->len || active > 0)) {
+        for (unsigned s = 0; s < parallel && next < boots->len && rc == 0; s++) {
+            if (slots[s].boot)
+                continue;
+            slots[s].boot = boots->pdata[next++];
+            if (boot_start(&slots[s], binary, firmware, timeout_ms) < 0) {
+                tv_qemu_child_clear(&slots[s].child);
+                slots[s].boot = NULL;
+                rc = -1;
+                break;
+            }
+            active++;
+        }
+        if (rc < 0)
+            break;
+
+        nfds_t n = 0;
+        gint64 now = g_get_monotonic_time(), first_deadline = G_MAXINT64;
+        for (unsigned s = 0; s < parallel; s++) {
+            if (!slots[s].boot)
+                continue;
+            TvQemuChild *c = &slots[s].child;
+            fds[n++] = (struct pollfd){ .fd = c->pidfd, .events = POLLIN };
+            if (c->out_fd >= 0)
+                fds[n++] = (struct pollfd){ .fd = c->out_fd, .events = POLLIN };
+            if (c->err_fd >= 0)
+                fds[n++] = (struct pollfd){ .fd = c->err_fd, .events = POLLIN };
+            first_deadline = MIN(first_deadline, slots[s].deadline);
+        }
+        int ms = first_deadline > now ? (int)MIN((first_deadline - now + 999) / 1000, 60000) : 0;
+        if (poll(fds, n, ms) < 0 && errno != EINTR) {
+            tv_error_report_errno(TV_FROM_CAPABILITIES, errno, "poll failed in guest-ABI probe");
+            rc = -1;
+            break;
+        }
+        now = g_get_monotonic_time();
+        for (unsigned s = 0; s < parallel && rc == 0; s++) {
+            BootSlot *slot = &slots[s];
+            if (!slot->boot)
+                continue;
+            TvQemuChild *c = &slot->child;
+            tv_qemu_child_drain(c);
+            char *line = find_probe_line(c->out);
+            struct pollfd pfd = { .fd = c->pidfd, .events = POLLIN };
+            bool exited = poll(&pfd, 1, 0) > 0;
+            if (!line && !exited && now < slot->deadline)
+                continue;
+            if (!line && !exited) {
+                g_autofree char *what = boot_describe(slot->boot);
+                tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_OPERATION_TIMEOUT,
+                                "guest-ABI probe %s: QEMU '%s' did not finish within %u ms", what,
+                                binary, timeout_ms);
+                rc = -1;
+            }
+            /* the line is all we need: no reason to wait for QEMU's own exit */
+            tv_qemu_child_reap(c);
+            if (rc == 0 && boot_finish(slot, line) < 0)
+                rc = -1;
+            tv_qemu_child_clear(c);
+            slot->boot = NULL;
+            active--;
+        }
+    }
+    for (unsigned s = 0; s < parallel; s++) {
+        if (slots[s].boot)
+            tv_qemu_child_clear(&slots[s].child);
+    }
+    return rc;
+}
+
+static int parse_probe_line(const TvGuestAbiBoot *b, TvGuestAbiResult *r)
+{
+    unsigned long long pfr1 = 0, pfr2 = 0;
+    int consumed = 0;
+    if (sscanf(b->text, PROBE_PREFIX "PFR1=%16llx PFR2=%16llx%n", &pfr1, &pfr2, &consumed) != 2 ||
+        (size_t)consumed != strlen(b->text) ||
+        strlen(b->text) != strlen(PROBE_PREFIX "PFR1=0123456789abcdef PFR2=0123456789abcdef")) {
+        g_autofree char *what = boot_describe(b);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "guest-ABI probe %s: malformed probe line '%s'", what, b->text);
+        return -1;
+    }
+    r->pfr1 = pfr1;
+    r->pfr2 = pfr2;
+    tv_mte_abi_from_regs(r->pfr1, r->pfr2, &r->abi);
+    return 0;
+}
+
+int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots)
+{
+    g_autoptr(GArray) probes = g_array_new(FALSE, TRUE, sizeof(TvGuestAbiProbe));
+    for (guint i = 0; i < boots->len; i++) {
+        const TvGuestAbiBoot *b = boots->pdata[i];
+        TvGuestAbiProbe *p = NULL;
+        for (guint j = 0; j < probes->len; j++) {
+            TvGuestAbiProbe *q = &g_array_index(probes, TvGuestAbiProbe, j);
+            if (q->accel == b->accel && g_str_equal(q->cpu_model, b->cpu_model))
+                p = q;
+        }
+        if (!p) {
+            TvGuestAbiProbe fresh = { .cpu_model = g_strdup(b->cpu_model), .accel = b->accel };
+            g_array_append_val(probes, fresh);
+            p = &g_array_index(probes, TvGuestAbiProbe, probes->len - 1);
+        }
+        TvGuestAbiResult *r = b->mte ? &p->mte_on : &p->mte_off;
+        r->ran = true;
+        if (b->refused) {
+            r->refused = true;
+            r->error = g_strdup(b->text);
+        } else if (parse_probe_line(b, r) < 0) {
+            caps->probes = (TvGuestAbiProbe *)g_array_steal(probes, &caps->nprobes);
+            return -1;
+        }
+    }
+    caps->probes = (TvGuestAbiProbe *)g_array_steal(probes, &caps->nprobes);
+    return 0;
+}

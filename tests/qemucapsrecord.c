@@ -1,0 +1,98 @@
+/* qemucapsrecord: probe a real QEMU binary and write a recording (QMP
+ * conversation + guest-ABI boots) for tests/qemucapabilitiesdata/, and/or
+ * time probes and cached lookups (bench/probe-bench.sh).
+ *
+ *   qemucapsrecord [options] BINARY
+ *     --record FILE    write the recording
+ *     --xml FILE       write the caps XML replayed from the recording
+ *     --parallel N     concurrent guest boots (default: number of CPUs)
+ *     --timeout MS     per QEMU process
+ *     --firmware FILE  probe.elf
+ *     --cache DIR      time cached lookups in DIR instead (--repeat N)
+ */
+#include "qemu_capabilities.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    g_autofree char *record = NULL, *xml_out = NULL, *firmware = NULL, *cache = NULL;
+    gint parallel = 0, timeout = 0, repeat = 1000;
+    GOptionEntry entries[] = {
+        { "record", 0, 0, G_OPTION_ARG_FILENAME, &record, "write the recording", "FILE" },
+        { "xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_out, "write the replayed caps XML", "FILE" },
+        { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel, "concurrent boots", "N" },
+        { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "per QEMU process", "MS" },
+        { "firmware", 0, 0, G_OPTION_ARG_FILENAME, &firmware, "probe.elf", "FILE" },
+        { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "time cached lookups", "DIR" },
+        { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "cached lookups to time", "N" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("BINARY");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) gerr = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &gerr) || argc != 2) {
+        fprintf(stderr, "usage: qemucapsrecord [options] BINARY (--help)\n");
+        return 2;
+    }
+    const char *binary = argv[1];
+    TvQemuCapsProbeOptions opts = { .probe_firmware = firmware,
+                                    .timeout_ms = (unsigned)timeout,
+                                    .parallel = (unsigned)parallel,
+                                    .record_path = record };
+    g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
+    if (!host) {
+        fprintf(stderr, "error: %s\n", tv_error_message());
+        return 1;
+    }
+
+    if (cache) {
+        gint64 t0 = g_get_monotonic_time();
+        if (!tv_qemu_caps_cache_lookup(cache, binary, host, &opts)) {
+            fprintf(stderr, "error: %s\n", tv_error_message());
+            return 1;
+        }
+        gint64 t1 = g_get_monotonic_time();
+        tv_qemu_caps_cache_clear_memory();
+        if (!tv_qemu_caps_cache_lookup(cache, binary, host, &opts))
+            return 1;
+        gint64 t2 = g_get_monotonic_time();
+        for (int i = 0; i < repeat; i++)
+            tv_qemu_caps_cache_lookup(cache, binary, host, &opts);
+        gint64 t3 = g_get_monotonic_time();
+        printf("first lookup %.1f ms, from disk %.3f ms, from memory %.4f ms (mean of %d)\n",
+               (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0 / MAX(repeat, 1), repeat);
+        return 0;
+    }
+
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(TvQemuCaps) caps = tv_qemu_caps_probe(binary, host, &opts);
+    gint64 t1 = g_get_monotonic_time();
+    if (!caps) {
+        fprintf(stderr, "error: %s\n", tv_error_message());
+        return 1;
+    }
+    fprintf(stderr, "probed %s in %.1f ms (%zu guest-ABI probes)\n", binary, (t1 - t0) / 1000.0,
+            caps->nprobes);
+    if (xml_out) {
+        g_autofree char *text = NULL;
+        size_t len = 0;
+        g_autoptr(TvQemuCaps) replayed = NULL;
+        if (!record || tv_file_read_all(record, 64 * 1024 * 1024, &text, &len) < 0 ||
+            !(replayed = tv_qemu_caps_replay(text, len, "qemu-system-aarch64"))) {
+            fprintf(stderr, "error: --xml needs --record and a replayable recording: %s\n",
+                    tv_error_message());
+            return 1;
+        }
+        g_autofree char *xml = tv_qemu_caps_format(replayed);
+        if (tv_file_write_atomic(xml_out, xml, strlen(xml), 0644) < 0) {
+            fprintf(stderr, "error: %s\n", tv_error_message());
+            return 1;
+        }
+    }
+    return 0;
+}
