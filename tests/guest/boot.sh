@@ -6,7 +6,7 @@
 #       fetch/build as needed, print KERNEL=<path> and INITRAMFS=<path> (value = rest of line)
 #   tests/guest/boot.sh [options] [-- QEMU-ARGS...]
 #       boot with QEMU-ARGS (default: -machine virt,mte=on -cpu max) plus
-#       -kernel -initrd -append '...' -m 512 -nographic -no-reboot
+#       -kernel -initrd -append '...' -m 512 -nographic -no-reboot -nic none
 # Options:
 #   --qemu PATH          QEMU binary (default: qemu-system-aarch64); may be a command with
 #                        arguments, e.g. a loader line, when quoted as one word with spaces
@@ -100,7 +100,7 @@ set +e
 timeout --kill-after=5 "$timeout_s" "${qemu_cmd[@]}" \
     -kernel "$kernel" -initrd "$initrd" \
     -append 'console=ttyAMA0 panic=-1 quiet' \
-    -m 512 -nographic -no-reboot "$@" </dev/null >"$out" 2>&1 &
+    -m 512 -nographic -no-reboot -nic none "$@" </dev/null >"$out" 2>&1 &
 qpid=$!
 if [ "$quiet" = 0 ]; then
     tail -s 0.2 -n +1 -f --pid="$qpid" "$out" &
