@@ -22,8 +22,12 @@ typedef struct {
 static gpointer boot_thread(gpointer data)
 {
     BootJob *job = data;
-    if (tv_guest_abi_run(job->binary, job->firmware, job->boots, job->parallel, job->timeout_ms) <
-        0)
+    gint64 t0 = g_get_monotonic_time();
+    int rc =
+        tv_guest_abi_run(job->binary, job->firmware, job->boots, job->parallel, job->timeout_ms);
+    g_debug("caps: %u guest-ABI boots, %u at once: %.1f ms", job->boots->len, job->parallel,
+            (g_get_monotonic_time() - t0) / 1000.0);
+    if (rc < 0)
         job->error = tv_error_steal();
     return NULL;
 }
@@ -51,22 +55,27 @@ static void record_qmp(void *opaque, const char *kind, json_object *msg)
 }
 
 /* The QMP process failed: say how it ended, with its own first error line. */
-static void report_qmp_failure(const char *binary, TvQemuChild *child)
+static void report_qmp_failure(const char *binary, TvQemuChild *child, TvQemuMonitor *mon)
 {
     g_autoptr(TvError) err = tv_error_steal();
-    bool timed_out = err && err->code == TV_ERR_OPERATION_TIMEOUT;
-    /* after EOF it is exiting: give it a moment so its status is its own */
-    if (!timed_out)
+    /* a monitor failure (EOF, timeout, garbage) is explained by how the process ended */
+    bool transport = err && err->domain == TV_FROM_QEMU && !tv_qemu_monitor_last_error_class(mon);
+    if (transport && err->code != TV_ERR_OPERATION_TIMEOUT)
         tv_qemu_child_wait(child, g_get_monotonic_time() + 300 * 1000);
     bool ended_itself = child->reaped;
     tv_qemu_child_kill(child);
+    g_autofree char *first = tv_qemu_child_first_error(child);
+    if (!transport) {
+        tv_error_report(
+            err ? err->domain : TV_FROM_CAPABILITIES, err ? err->code : TV_ERR_INTERNAL_ERROR,
+            "cannot probe QEMU binary '%s': %s", binary, err ? err->message : "unknown error");
+        return;
+    }
     g_autofree char *status =
         ended_itself ? tv_qemu_child_describe_status(child->status) : g_strdup("was killed");
-    g_autofree char *first = tv_qemu_child_first_error(child);
-    tv_error_report(TV_FROM_CAPABILITIES, err ? err->code : TV_ERR_INTERNAL_ERROR,
-                    "cannot probe QEMU binary '%s': %s; the process %s%s%s", binary,
-                    err ? err->message : "unknown error", status,
-                    first ? "; its stderr says: " : "", first ? first : "");
+    tv_error_report(TV_FROM_CAPABILITIES, err->code,
+                    "cannot probe QEMU binary '%s': %s; the process %s%s%s", binary, err->message,
+                    status, first ? "; its stderr says: " : "", first ? first : "");
 }
 
 static char *recording_comment(const TvQemuCaps *caps, const TvHostFacts *host)
@@ -119,9 +128,10 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
         tv_qemu_monitor_set_recorder(mon, record_qmp, rec);
     }
     TvCapsQmp q = { .mon = mon, .timeout_ms = timeout };
+    gint64 t0 = g_get_monotonic_time();
 
     if (tv_caps_qmp_probe_cpus(&q, caps) < 0) {
-        report_qmp_failure(binary, &child);
+        report_qmp_failure(binary, &child, mon);
         tv_qemu_child_clear(&child);
         return NULL;
     }
@@ -130,12 +140,14 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     g_autoptr(GPtrArray) boots = tv_guest_abi_plan(caps, tv_host_kvm_usable(host));
     BootJob job = { binary, firmware, boots, parallel, timeout, NULL };
     GThread *thread = g_thread_new("caps-boots", boot_thread, &job);
+    g_debug("caps: QMP up to the CPU models: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
 
     int rc = tv_caps_qmp_probe_rest(&q, caps);
     if (rc < 0)
-        report_qmp_failure(binary, &child);
+        report_qmp_failure(binary, &child, mon);
     else if (tv_qemu_child_wait(&child, g_get_monotonic_time() + (gint64)timeout * 1000) < 0)
         tv_qemu_child_kill(&child); /* answered 'quit' but lingers: not worth failing */
+    g_debug("caps: QMP done: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
     g_thread_join(thread);
     tv_qemu_child_clear(&child);
     if (rc < 0) {

@@ -240,7 +240,7 @@ char *tv_qemu_child_describe_status(int status)
     if (WIFEXITED(status))
         return g_strdup_printf("exited with status %d", WEXITSTATUS(status));
     if (WIFSIGNALED(status))
-        return g_strdup_printf("killed by signal %d (%s)", WTERMSIG(status),
+        return g_strdup_printf("was killed by signal %d (%s)", WTERMSIG(status),
                                strsignal(WTERMSIG(status)));
     return g_strdup_printf("ended with wait status 0x%x", (unsigned)status);
 }

@@ -43,7 +43,7 @@ void tv_qemu_child_kill(TvQemuChild *child);
 /* Kill if still running, close fds, free buffers. */
 void tv_qemu_child_clear(TvQemuChild *child);
 
-/* "exited with status 1", "killed by signal 11 (Segmentation fault)" */
+/* "exited with status 1", "was killed by signal 11 (Segmentation fault)" */
 char *tv_qemu_child_describe_status(int status);
 
 /* First line of stderr with QEMU's "<program>: " prefix removed, or NULL. */
