@@ -6,7 +6,8 @@
  * and prints TAP, so any compiler can replay a corpus (tests/fuzz/run-corpus).
  *
  * Besides "no crash, no leak", it checks that whatever parses formats to XML
- * that parses back to the same text, in the inactive and status forms. */
+ * that parses back to the same text, in the inactive and status forms, and
+ * that the RelaxNG schema accepts every user document the parser accepts. */
 #include "domain_conf.h"
 #include "tv_error.h"
 
@@ -45,6 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
             continue;
+        }
+        /* the schema must accept whatever the parser accepts from users */
+        if (parse_flags[i] == TV_DOMAIN_PARSE_DEFAULT &&
+            tv_domain_def_validate_schema((const char *)data, size) < 0) {
+            fprintf(stderr, "the parser accepts what the schema refuses: %s\n", tv_error_message());
+            abort();
         }
         check_round_trip(def, TV_DOMAIN_FORMAT_INACTIVE, TV_DOMAIN_PARSE_DEFAULT);
         check_round_trip(def, TV_DOMAIN_FORMAT_STATUS, TV_DOMAIN_PARSE_STATUS);
