@@ -1,0 +1,176 @@
+#include "remote_priv.h"
+
+#include "rpc_message.h"
+
+TvRemote *tv_remote_new(TvQemuDriver *drv)
+{
+    TvRemote *remote = g_new0(TvRemote, 1);
+    remote->drv = drv;
+    remote->handlers = g_new0(TvRemoteHandler, tv_remote_procedure_count());
+    remote->next_callback_id = 1;
+    g_mutex_init(&remote->events_lock);
+    tv_remote_add_handlers(remote, tv_remote_connect_handlers, tv_remote_connect_handlers_count);
+    tv_remote_add_handlers(remote, tv_remote_event_handlers, tv_remote_event_handlers_count);
+    return remote;
+}
+
+void tv_remote_free(TvRemote *remote)
+{
+    if (!remote)
+        return;
+    g_list_free(remote->event_conns);
+    g_mutex_clear(&remote->events_lock);
+    g_free(remote->handlers);
+    g_free(remote);
+}
+
+void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entries, gsize n)
+{
+    for (gsize i = 0; i < n; i++) {
+        const TvRemoteProcedure *p = tv_remote_procedure_find(entries[i].proc);
+        g_assert(p != NULL); /* a handler for a procedure missing from the table is a bug */
+        remote->handlers[tv_remote_procedure_index(p)] = entries[i].handler;
+    }
+}
+
+TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcClient *client, gboolean readonly)
+{
+    TvRemoteConn *conn = g_new0(TvRemoteConn, 1);
+    conn->remote = remote;
+    conn->client = client;
+    conn->readonly = readonly;
+    conn->callbacks = g_array_new(FALSE, FALSE, sizeof(TvRemoteEventCallback));
+    g_mutex_init(&conn->lock);
+    return conn;
+}
+
+void tv_remote_conn_closed(TvRemoteConn *conn)
+{
+    tv_remote_events_drop_conn(conn);
+    g_mutex_lock(&conn->lock);
+    conn->closed = TRUE;
+    g_mutex_unlock(&conn->lock);
+}
+
+void tv_remote_conn_free(TvRemoteConn *conn)
+{
+    if (!conn)
+        return;
+    tv_remote_events_drop_conn(conn);
+    g_array_unref(conn->callbacks);
+    g_mutex_clear(&conn->lock);
+    g_free(conn);
+}
+
+gboolean tv_remote_conn_is_readonly(TvRemoteConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    gboolean ro = conn->readonly;
+    g_mutex_unlock(&conn->lock);
+    return ro;
+}
+
+static gboolean conn_is_open(TvRemoteConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    gboolean open = conn->open;
+    g_mutex_unlock(&conn->lock);
+    return open;
+}
+
+static GBytes *error_reply(const tvr_header *hdr)
+{
+    const TvError *err = tv_error_last();
+    GBytes *reply = tv_rpc_message_encode_error(hdr, err ? err->domain : TV_FROM_RPC,
+                                                err ? err->code : TV_ERR_INTERNAL_ERROR,
+                                                err ? err->message : "unknown error");
+    tv_error_reset();
+    return reply;
+}
+
+/* Checks that do not depend on the arguments; 0 or -1 with a tv_error. */
+static int admit(TvRemoteConn *conn, const TvRemoteProcedure *p)
+{
+    if (!(p->flags & TV_PROC_BEFORE_OPEN) && !conn_is_open(conn)) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_OPERATION_INVALID,
+                        "connection not open: call CONNECT_OPEN before %s", p->name);
+        return -1;
+    }
+    if (!(p->flags & TV_PROC_READONLY_OK) && tv_remote_conn_is_readonly(conn)) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_OPERATION_DENIED,
+                        "operation forbidden: read only access prevents %s", p->name);
+        return -1;
+    }
+    return 0;
+}
+
+GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
+{
+    const tvr_header *hdr = &call->header;
+    const TvRemoteProcedure *p = tv_remote_procedure_find(hdr->proc);
+    TvRemoteHandler handler = p ? conn->remote->handlers[tv_remote_procedure_index(p)] : NULL;
+
+    tv_error_reset();
+    /* clients turn exactly this (RPC, FROM_RPC, "unknown procedure...") into NO_SUPPORT */
+    if (!handler) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "unknown procedure: %d", hdr->proc);
+        return error_reply(hdr);
+    }
+    if (admit(conn, p) < 0)
+        return error_reply(hdr);
+
+    g_autofree void *args = g_malloc0(p->args_size);
+    if (!tv_rpc_message_decode_payload(call, p->args_filter, args)) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC,
+                        "cannot decode the arguments of %s (procedure %d, %zu bytes)", p->name,
+                        hdr->proc, call->payload_len);
+        return error_reply(hdr);
+    }
+
+    g_autofree void *ret = g_malloc0(p->ret_size);
+    int rc = handler(conn, args, ret);
+    xdr_free(p->args_filter, args);
+
+    GBytes *reply = NULL;
+    if (rc == 0)
+        reply = tv_rpc_message_encode_reply(hdr, p->ret_filter, ret);
+    xdr_free(p->ret_filter, ret);
+    if (!reply)
+        reply = error_reply(hdr);
+    return reply;
+}
+
+static GBytes *program_dispatch(TvRpcClient *client, const TvRpcMessage *call, void *opaque)
+{
+    return tv_remote_dispatch(tv_rpc_client_get_private(client), call);
+}
+
+static gboolean program_is_priority(int proc, void *opaque)
+{
+    const TvRemoteProcedure *p = tv_remote_procedure_find(proc);
+    return !p || (p->flags & TV_PROC_READONLY_OK);
+}
+
+static gpointer program_client_open(TvRpcClient *client, void *opaque)
+{
+    return tv_remote_conn_new(opaque, client, tv_rpc_client_is_readonly(client));
+}
+
+static void program_client_close(gpointer priv, void *opaque)
+{
+    tv_remote_conn_closed(priv);
+}
+
+void tv_remote_program(TvRemote *remote, TvRpcProgram *program)
+{
+    *program = (TvRpcProgram){
+        .prog = TVR_REMOTE_PROGRAM,
+        .vers = TVR_REMOTE_VERSION,
+        .dispatch = program_dispatch,
+        .is_priority = program_is_priority,
+        .client_open = program_client_open,
+        .client_close = program_client_close,
+        .client_free = (GDestroyNotify)tv_remote_conn_free,
+        .opaque = remote,
+    };
+}

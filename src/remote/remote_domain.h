@@ -1,0 +1,8 @@
+/* Procedures served by the QEMU driver (qemu_driver.h).  Kept apart from the
+ * connection-level ones so the remote layer builds and runs without it. */
+#pragma once
+
+#include "remote.h"
+
+/* Route the driver procedures of remote (created with a driver) to it. */
+void tv_remote_register_driver_handlers(TvRemote *remote);

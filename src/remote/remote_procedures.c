@@ -1,0 +1,116 @@
+#include "remote_procedures.h"
+
+#include "remote_protocol.h"
+#include "rpc_message.h"
+
+/* "no arguments" / "no result": one byte of storage, the void filter */
+typedef char tv_void;
+#define xdr_tv_void xdr_void
+
+#define RO    TV_PROC_READONLY_OK
+#define EARLY TV_PROC_BEFORE_OPEN
+
+#define PROC(name, args, ret, flags)                                                               \
+    {                                                                                              \
+        TVR_PROC_##name, #name, TV_XDR(xdr_##args), sizeof(args), TV_XDR(xdr_##ret), sizeof(ret),  \
+            (flags)                                                                                \
+    }
+
+/* Sorted by number. */
+static const TvRemoteProcedure procedures[] = {
+    PROC(CONNECT_OPEN, tvr_connect_open_args, tv_void, RO | EARLY),
+    PROC(CONNECT_CLOSE, tv_void, tv_void, RO),
+    PROC(CONNECT_GET_TYPE, tv_void, tvr_connect_get_type_ret, RO),
+    PROC(CONNECT_GET_VERSION, tv_void, tvr_connect_get_version_ret, RO),
+    PROC(CONNECT_GET_MAX_VCPUS, tvr_connect_get_max_vcpus_args, tvr_connect_get_max_vcpus_ret, RO),
+    PROC(NODE_GET_INFO, tv_void, tvr_node_get_info_ret, RO),
+    PROC(CONNECT_GET_CAPABILITIES, tv_void, tvr_connect_get_capabilities_ret, RO),
+    PROC(DOMAIN_CREATE, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_CREATE_XML, tvr_domain_create_xml_args, tvr_domain_ret, 0),
+    PROC(DOMAIN_DEFINE_XML, tvr_domain_define_xml_args, tvr_domain_ret, 0),
+    PROC(DOMAIN_DESTROY, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_GET_XML_DESC, tvr_domain_flags_args, tvr_domain_get_xml_desc_ret, RO),
+    PROC(DOMAIN_GET_AUTOSTART, tvr_domain_args, tvr_domain_get_autostart_ret, RO),
+    PROC(DOMAIN_GET_INFO, tvr_domain_args, tvr_domain_get_info_ret, RO),
+    PROC(DOMAIN_LOOKUP_BY_ID, tvr_domain_lookup_by_id_args, tvr_domain_ret, RO),
+    PROC(DOMAIN_LOOKUP_BY_NAME, tvr_domain_lookup_by_name_args, tvr_domain_ret, RO),
+    PROC(DOMAIN_LOOKUP_BY_UUID, tvr_domain_lookup_by_uuid_args, tvr_domain_ret, RO),
+    PROC(DOMAIN_REBOOT, tvr_domain_flags_args, tv_void, 0),
+    PROC(DOMAIN_RESUME, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_SET_AUTOSTART, tvr_domain_set_autostart_args, tv_void, 0),
+    PROC(DOMAIN_SHUTDOWN, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_SUSPEND, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_UNDEFINE, tvr_domain_args, tv_void, 0),
+    PROC(CONNECT_GET_HOSTNAME, tv_void, tvr_connect_get_hostname_ret, RO),
+    PROC(CONNECT_SUPPORTS_FEATURE, tvr_connect_supports_feature_args,
+         tvr_connect_supports_feature_ret, RO | EARLY),
+    PROC(AUTH_LIST, tv_void, tvr_auth_list_ret, RO | EARLY),
+    PROC(CONNECT_IS_SECURE, tv_void, tvr_connect_is_secure_ret, RO),
+    PROC(DOMAIN_IS_ACTIVE, tvr_domain_args, tvr_domain_is_active_ret, RO),
+    PROC(DOMAIN_IS_PERSISTENT, tvr_domain_args, tvr_domain_is_persistent_ret, RO),
+    PROC(CONNECT_GET_LIB_VERSION, tv_void, tvr_connect_get_lib_version_ret, RO),
+    PROC(DOMAIN_GET_JOB_INFO, tvr_domain_args, tvr_domain_get_job_info_ret, RO),
+    PROC(DOMAIN_ABORT_JOB, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_HAS_MANAGED_SAVE_IMAGE, tvr_domain_flags_args,
+         tvr_domain_has_managed_save_image_ret, RO),
+    PROC(DOMAIN_SNAPSHOT_NUM, tvr_domain_flags_args, tvr_domain_snapshot_num_ret, RO),
+    PROC(DOMAIN_CREATE_WITH_FLAGS, tvr_domain_flags_args, tvr_domain_ret, 0),
+    PROC(DOMAIN_GET_STATE, tvr_domain_flags_args, tvr_domain_get_state_ret, RO),
+    PROC(DOMAIN_UNDEFINE_FLAGS, tvr_domain_flags_args, tv_void, 0),
+    PROC(DOMAIN_DESTROY_FLAGS, tvr_domain_flags_args, tv_void, 0),
+    PROC(DOMAIN_SHUTDOWN_FLAGS, tvr_domain_flags_args, tv_void, 0),
+    PROC(CONNECT_LIST_ALL_DOMAINS, tvr_connect_list_all_domains_args,
+         tvr_connect_list_all_domains_ret, RO),
+    PROC(DOMAIN_GET_JOB_STATS, tvr_domain_flags_args, tvr_domain_get_job_stats_ret, RO),
+    PROC(DOMAIN_MIGRATE_BEGIN3_PARAMS, tvr_domain_migrate_begin3_params_args,
+         tvr_domain_migrate_begin3_params_ret, 0),
+    PROC(DOMAIN_MIGRATE_PREPARE3_PARAMS, tvr_domain_migrate_prepare3_params_args,
+         tvr_domain_migrate_prepare3_params_ret, 0),
+    PROC(DOMAIN_MIGRATE_PERFORM3_PARAMS, tvr_domain_migrate_perform3_params_args,
+         tvr_domain_migrate_perform3_params_ret, 0),
+    PROC(DOMAIN_MIGRATE_FINISH3_PARAMS, tvr_domain_migrate_finish3_params_args,
+         tvr_domain_migrate_finish3_params_ret, 0),
+    PROC(DOMAIN_MIGRATE_CONFIRM3_PARAMS, tvr_domain_migrate_confirm3_params_args, tv_void, 0),
+    PROC(CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+         tvr_connect_domain_event_callback_register_any_args,
+         tvr_connect_domain_event_callback_register_any_ret, RO),
+    PROC(CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY,
+         tvr_connect_domain_event_callback_deregister_any_args, tv_void, RO),
+    PROC(DOMAIN_EVENT_CALLBACK_LIFECYCLE, tvr_domain_event_callback_lifecycle_msg, tv_void,
+         TV_PROC_SERVER_MESSAGE),
+    PROC(CONNECT_GET_DOMAIN_CAPABILITIES, tvr_connect_get_domain_capabilities_args,
+         tvr_connect_get_domain_capabilities_ret, RO),
+    PROC(DOMAIN_DEFINE_XML_FLAGS, tvr_domain_define_xml_flags_args, tvr_domain_ret, 0),
+    PROC(CONNECT_REGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO),
+    PROC(CONNECT_UNREGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO),
+};
+
+const TvRemoteProcedure *tv_remote_procedure_find(int proc)
+{
+    gsize lo = 0, hi = G_N_ELEMENTS(procedures);
+    while (lo < hi) {
+        gsize mid = lo + (hi - lo) / 2;
+        if (procedures[mid].proc == proc)
+            return &procedures[mid];
+        if (procedures[mid].proc < proc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+gsize tv_remote_procedure_count(void)
+{
+    return G_N_ELEMENTS(procedures);
+}
+
+const TvRemoteProcedure *tv_remote_procedure_at(gsize index)
+{
+    return index < G_N_ELEMENTS(procedures) ? &procedures[index] : NULL;
+}
+
+gsize tv_remote_procedure_index(const TvRemoteProcedure *proc)
+{
+    return (gsize)(proc - procedures);
+}

@@ -1,0 +1,28 @@
+/* The remote program's procedure table: number, name, XDR filters of the
+ * arguments and result, and where a call may run. */
+#pragma once
+
+#include <glib.h>
+#include <rpc/rpc.h>
+
+typedef enum {
+    TV_PROC_READONLY_OK = 1 << 0,    /* allowed on a read-only connection; never waits for a job */
+    TV_PROC_BEFORE_OPEN = 1 << 1,    /* allowed before CONNECT_OPEN */
+    TV_PROC_SERVER_MESSAGE = 1 << 2, /* only sent by the server (events) */
+} TvRemoteProcedureFlags;
+
+typedef struct {
+    int proc;
+    const char *name;
+    xdrproc_t args_filter;
+    gsize args_size;
+    xdrproc_t ret_filter;
+    gsize ret_size;
+    unsigned flags;
+} TvRemoteProcedure;
+
+/* NULL for a number the protocol table does not know. */
+const TvRemoteProcedure *tv_remote_procedure_find(int proc);
+gsize tv_remote_procedure_count(void);
+const TvRemoteProcedure *tv_remote_procedure_at(gsize index);
+gsize tv_remote_procedure_index(const TvRemoteProcedure *proc);

@@ -1,0 +1,58 @@
+/* The client as the server sees it: reader state (main thread only) and the
+ * output queue (under the lock, written from any thread). */
+#pragma once
+
+#include <sys/types.h>
+
+#include "rpc_client.h"
+#include "rpc_server.h"
+
+struct TvRpcClient {
+    gint refs;
+    TvRpcServer *server;
+    GMainContext *ctx;
+    gboolean readonly;
+    char *name;
+    gpointer priv;
+    GDestroyNotify priv_free;
+    gint keepalive; /* atomic: the client asked for keepalive */
+
+    /* main thread only */
+    GSource *source;
+    gpointer fd_tag;
+    GList *link; /* in the server's client queue */
+    gboolean hung_up;
+    guint8 len_word[4];
+    gsize len_fill;
+    guint8 *in_buf; /* the frame being received, grown as bytes arrive */
+    gsize in_len, in_fill, in_cap;
+    gint64 connected_at, last_rx;
+    gboolean got_message;
+    guint pings_unanswered;
+
+    GMutex lock; /* guards everything below */
+    int fd;
+    gboolean closed;
+    gboolean broken; /* a write failed or the queue overflowed: the main loop hangs up */
+    gboolean update_pending;
+    GQueue out; /* GBytes frames; the head may be partly written */
+    gsize out_off;
+    guint in_flight;
+    guint max_in_flight;
+};
+
+TvRpcClient *tv_rpc_client_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
+                               guint64 id, guint max_in_flight);
+void tv_rpc_client_set_private(TvRpcClient *client, gpointer priv, GDestroyNotify free_func);
+/* Start reading on the main loop. */
+void tv_rpc_client_attach(TvRpcClient *client);
+/* Main thread: close the socket, drop queued frames, tell the server. */
+void tv_rpc_client_hangup(TvRpcClient *client, const char *why);
+void tv_rpc_client_call_started(TvRpcClient *client);
+/* Any thread: a call's reply is queued (or dropped); reading may resume. */
+void tv_rpc_client_call_done(TvRpcClient *client);
+
+/* rpc_server.c, main thread: one complete frame (taken); FALSE: hang up. */
+gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GBytes *frame);
+/* rpc_server.c, main thread: the client hung up; the server drops its reference. */
+void tv_rpc_server_client_gone(TvRpcServer *srv, TvRpcClient *client);
