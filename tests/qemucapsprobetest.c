@@ -1,7 +1,210 @@
-/* placeholder: filled in shortly */
-#include <glib.h>
+/* Live capability probes of the real /usr/bin/qemu-system-aarch64 (suite
+ * 'slow'): the live guest-ABI facts equal the replayed 7.2 recording; the
+ * cache reuses a probe, and reprobes when the binary is touched or the kernel
+ * release differs; a QEMU that hangs or crashes while booting the probe
+ * firmware is a clear error, with nothing left running. */
+#include "qemu_capabilities.h"
+#include "qemu_host.h"
+#include "tagvirt-config.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
+
+#define QEMU "/usr/bin/qemu-system-aarch64"
+
+static char *tmpdir;
+
+static const char *srcdir(void)
+{
+    const char *d = g_getenv("TAGVIRT_TESTS_SRCDIR");
+    return d ? d : TAGVIRT_SRCDIR "/tests";
+}
+
+static TvQemuCaps *replay_72(void)
+{
+    g_autofree char *dir = g_build_filename(srcdir(), "qemucapabilitiesdata", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        if (!g_str_has_prefix(name, "caps_7.2.") || !g_str_has_suffix(name, ".replies"))
+            continue;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *text = NULL;
+        gsize len = 0;
+        g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+        TvQemuCaps *caps = tv_qemu_caps_replay(text, len, QEMU);
+        if (!caps)
+            g_error("%s: %s", name, tv_error_message());
+        return caps;
+    }
+    g_error("no caps_7.2.*.replies in %s", dir);
+}
+
+static void test_live_equals_recording(void)
+{
+    g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
+    g_autoptr(TvQemuCaps) recorded = replay_72();
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(TvQemuCaps) live = tv_qemu_caps_probe(QEMU, host, NULL);
+    if (!live)
+        g_error("live probe: %s", tv_error_message());
+    g_test_message("live probe of %s: %.0f ms", QEMU, (g_get_monotonic_time() - t0) / 1000.0);
+    if (live->version != recorded->version) {
+        g_test_skip("the installed QEMU is not the recorded 7.2 build");
+        return;
+    }
+    g_assert_cmpuint(live->nprobes, ==, recorded->nprobes);
+    for (size_t i = 0; i < recorded->nprobes; i++) {
+        const TvGuestAbiProbe *r = &recorded->probes[i];
+        const TvGuestAbiProbe *l = tv_qemu_caps_guest_abi(live, r->cpu_model, r->accel);
+        g_assert_nonnull(l);
+        const TvGuestAbiResult *rr[] = { &r->mte_on, &r->mte_off };
+        const TvGuestAbiResult *lr[] = { &l->mte_on, &l->mte_off };
+        for (int k = 0; k < 2; k++) {
+            g_assert_cmpint(lr[k]->refused, ==, rr[k]->refused);
+            g_assert_cmpstr(lr[k]->error, ==, rr[k]->error);
+            g_assert_cmphex(lr[k]->pfr1, ==, rr[k]->pfr1);
+            g_assert_cmphex(lr[k]->pfr2, ==, rr[k]->pfr2);
+        }
+    }
+    const TvGuestAbiProbe *max = tv_qemu_caps_guest_abi(live, "max", TV_ACCEL_TCG);
+    g_assert_cmpint(tv_mte_abi_level(&max->mte_on.abi), ==, 3);
+    const TvGuestAbiProbe *a57 = tv_qemu_caps_guest_abi(live, "cortex-a57", TV_ACCEL_TCG);
+    g_assert_true(a57->mte_on.refused);
+    g_assert_cmpstr(a57->mte_on.error, ==, "MTE requested, but not supported by the guest CPU");
+    /* the whole caps, not only the guest ABI, are what was recorded */
+    g_free(live->binary);
+    live->binary = g_strdup(recorded->binary);
+    g_autofree char *a = tv_qemu_caps_format(recorded);
+    memset(&live->fingerprint, 0, sizeof(live->fingerprint)); /* leaks a little: a test */
+    g_autofree char *b = tv_qemu_caps_format(live);
+    g_assert_cmpstr(b, ==, a);
+}
+
+static char *write_script(const char *name, const char *body)
+{
+    g_autofree char *path = g_build_filename(tmpdir, name, NULL);
+    g_autofree char *text = g_strdup_printf("#!/bin/sh\n%s\n", body);
+    g_assert_cmpint(tv_file_write_atomic(path, text, strlen(text), 0755), ==, 0);
+    return g_steal_pointer(&path);
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    int n = 0;
+    for (char *p = text; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+static void test_cache(void)
+{
+    g_autofree char *log = g_build_filename(tmpdir, "calls.log", NULL);
+    g_autofree char *body = g_strdup_printf("echo \"$2\" >> '%s'\nexec " QEMU " \"$@\"", log);
+    g_autofree char *wrapper = write_script("qemu-wrapper", body);
+    g_autofree char *cache = g_build_filename(tmpdir, "cache", NULL);
+    g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
+
+    const TvQemuCaps *a = tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL);
+    if (!a)
+        g_error("%s", tv_error_message());
+    g_assert_cmpint(count_lines(log, "none"), ==, 1); /* the QMP process: -machine none */
+
+    gint64 t0 = g_get_monotonic_time();
+    const TvQemuCaps *b = tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL);
+    gint64 mem_us = g_get_monotonic_time() - t0;
+    g_assert_true(a == b);
+    tv_qemu_caps_cache_clear_memory();
+    t0 = g_get_monotonic_time();
+    const TvQemuCaps *c = tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL);
+    gint64 disk_us = g_get_monotonic_time() - t0;
+    g_assert_nonnull(c);
+    g_assert_cmpint(count_lines(log, "none"), ==, 1);
+    g_test_message("cached lookup: memory %" G_GINT64_FORMAT " us, disk %" G_GINT64_FORMAT " us",
+                   mem_us, disk_us);
+    g_assert_cmpint(mem_us, <, 1000);
+    g_autofree char *xa = tv_qemu_caps_format(a);
+    g_autofree char *xc = tv_qemu_caps_format(c);
+    g_assert_cmpstr(xa, ==, xc);
+
+    /* touching the binary changes mtime/ctime: probe again */
+    struct utimbuf later = { time(NULL) + 10, time(NULL) + 10 };
+    g_assert_cmpint(utime(wrapper, &later), ==, 0);
+    g_assert_nonnull(tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL));
+    g_assert_cmpint(count_lines(log, "none"), ==, 2);
+    g_assert_nonnull(tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL));
+    g_assert_cmpint(count_lines(log, "none"), ==, 2);
+
+    /* another kernel release: probe again, also from a fresh process (disk) */
+    TvHostFacts other = *host;
+    other.kernel_release = (char *)"0.0.0-other";
+    tv_qemu_caps_cache_clear_memory();
+    const TvQemuCaps *d = tv_qemu_caps_cache_lookup(cache, wrapper, &other, NULL);
+    g_assert_nonnull(d);
+    g_assert_cmpstr(d->fingerprint.kernel_release, ==, "0.0.0-other");
+    g_assert_cmpint(count_lines(log, "none"), ==, 3);
+}
+
+static void expect_boot_error(const char *script, const char *needle)
+{
+    TvQemuCapsProbeOptions opts = { .timeout_ms = 1500 };
+    g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
+    tv_error_reset();
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(TvQemuCaps) caps = tv_qemu_caps_probe(script, host, &opts);
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    g_assert_null(caps);
+    if (!strstr(tv_error_message(), needle))
+        g_error("error '%s' does not mention '%s'", tv_error_message(), needle);
+    g_test_message("%s (%" G_GINT64_FORMAT " ms)", tv_error_message(), ms);
+    g_assert_cmpint(ms, <, 6000);
+    g_autofree char *out = NULL;
+    g_autofree char *cmd = g_strdup_printf("pgrep -f '%s'", script);
+    g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL);
+    g_assert_cmpstr(out, ==, "");
+}
+
+static void test_boot_failures(void)
+{
+    /* the QMP part is the real QEMU; only the firmware boots misbehave */
+    g_autofree char *hang = write_script(
+        "qemu-boot-hang", "case \"$*\" in *-kernel*) sleep 1000;; esac\nexec " QEMU " \"$@\"");
+    expect_boot_error(hang, "did not finish within 1500 ms");
+    g_autofree char *crash = write_script(
+        "qemu-boot-crash", "case \"$*\" in *-kernel*) kill -SEGV $$;; esac\nexec " QEMU " \"$@\"");
+    expect_boot_error(crash, "was killed by signal 11");
+    g_autofree char *silent = write_script(
+        "qemu-boot-silent", "case \"$*\" in *-kernel*) exit 0;; esac\nexec " QEMU " \"$@\"");
+    expect_boot_error(silent, "without printing the probe line");
+
+    TvQemuCapsProbeOptions opts = { .probe_firmware = "/nonexistent/probe.elf" };
+    tv_error_reset();
+    g_assert_null(tv_qemu_caps_probe(QEMU, NULL, &opts));
+    g_assert_nonnull(strstr(tv_error_message(), "probe firmware"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    return g_test_run();
+    if (!g_file_test(QEMU, G_FILE_TEST_IS_EXECUTABLE)) {
+        printf("1..0 # SKIP %s is not installed\n", QEMU);
+        return 0;
+    }
+    tmpdir = g_dir_make_tmp("qemucapsprobe-XXXXXX", NULL);
+    g_test_add_func("/qemucaps/live/equals-recording", test_live_equals_recording);
+    g_test_add_func("/qemucaps/live/cache", test_cache);
+    g_test_add_func("/qemucaps/live/boot-failures", test_boot_failures);
+    int rc = g_test_run();
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmpdir);
+    (void)!system(rm);
+    return rc;
 }
