@@ -1,0 +1,147 @@
+/* One domain's QEMU process: start from a definition, stop, destroy,
+ * suspend, resume, watch for exit, reconnect after the manager restarts.
+ *
+ *   TvQemuProcessConfig cfg = { .state_dir = ..., .log_dir = ..., .caps = caps, .host = host };
+ *   g_autoptr(TvQemuProcess) proc = tv_qemu_process_start(def, &cfg, NULL);
+ *   ...
+ *   tv_qemu_process_stop(proc, 5000);   // system_powerdown, then kill after 5 s
+ *
+ * Files (architecture.md, docs/runtime.rst): STATE_DIR/<name>.xml (status,
+ * qemu_status.h), STATE_DIR/<name>.monitor (QMP socket), LOG_DIR/<name>.log.
+ *
+ * Every function is thread-safe.  A watcher thread per process follows QEMU's
+ * pidfd and monitor events; state changes are reported through the callback
+ * with libvirt's state and reason numbers, from the watcher or the calling
+ * thread, never with a lock held.  QEMU runs in its own process group and
+ * survives the manager; tv_qemu_process_free() leaves it running. */
+#pragma once
+
+#include "domain_conf.h"
+#include "qemu_capabilities.h"
+#include "qemu_driver.h"
+#include "qemu_host.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* libvirt's reason numbers (virDomain*Reason), one enum per state. */
+typedef enum {
+    TV_DOMAIN_RUNNING_UNKNOWN = 0,
+    TV_DOMAIN_RUNNING_BOOTED = 1,
+    TV_DOMAIN_RUNNING_MIGRATED = 2,
+    TV_DOMAIN_RUNNING_RESTORED = 3,
+    TV_DOMAIN_RUNNING_FROM_SNAPSHOT = 4,
+    TV_DOMAIN_RUNNING_UNPAUSED = 5,
+} TvDomainRunningReason;
+
+typedef enum {
+    TV_DOMAIN_PAUSED_UNKNOWN = 0,
+    TV_DOMAIN_PAUSED_USER = 1,
+    TV_DOMAIN_PAUSED_MIGRATION = 2,
+    TV_DOMAIN_PAUSED_SHUTTING_DOWN = 8,
+    TV_DOMAIN_PAUSED_CRASHED = 10,
+    TV_DOMAIN_PAUSED_STARTING_UP = 11,
+} TvDomainPausedReason;
+
+typedef enum {
+    TV_DOMAIN_SHUTDOWN_UNKNOWN = 0,
+    TV_DOMAIN_SHUTDOWN_USER = 1,
+} TvDomainShutdownReason;
+
+typedef enum {
+    TV_DOMAIN_SHUTOFF_UNKNOWN = 0,
+    TV_DOMAIN_SHUTOFF_SHUTDOWN = 1, /* the guest powered off */
+    TV_DOMAIN_SHUTOFF_DESTROYED = 2,
+    TV_DOMAIN_SHUTOFF_CRASHED = 3, /* QEMU died (signal, error exit) or the guest panicked */
+    TV_DOMAIN_SHUTOFF_MIGRATED = 4,
+    TV_DOMAIN_SHUTOFF_SAVED = 5,
+    TV_DOMAIN_SHUTOFF_FAILED = 6, /* start-up failed */
+    TV_DOMAIN_SHUTOFF_FROM_SNAPSHOT = 7,
+    TV_DOMAIN_SHUTOFF_DAEMON = 8,
+} TvDomainShutoffReason;
+
+/* "running", "shut off", ... and "booted", "crashed", ... for messages and
+ * the status file. */
+const char *tv_domain_state_to_string(int state);
+int tv_domain_state_from_string(const char *str);
+const char *tv_domain_reason_to_string(int state, int reason);
+int tv_domain_reason_from_string(int state, const char *str);
+
+typedef struct _TvQemuProcess TvQemuProcess;
+
+/* Called on every state change.  Must not call tv_qemu_process_free(). */
+typedef void (*TvQemuProcessStateFunc)(TvQemuProcess *proc, int state, int reason, void *opaque);
+
+typedef struct {
+    const char *state_dir;       /* status file and monitor socket (created 0700) */
+    const char *log_dir;         /* LOG_DIR/<name>.log, appended */
+    const TvQemuCaps *caps;      /* of the definition's emulator */
+    const TvHostFacts *host;     /* for resolution (MTE host/max) */
+    unsigned monitor_timeout_ms; /* QMP connect + handshake at start/reconnect; 0: 10000 */
+    int id;                      /* the live id; 0: 1 */
+    TvQemuProcessStateFunc state_cb;
+    void *state_opaque;
+} TvQemuProcessConfig;
+
+enum {
+    TV_QEMU_PROCESS_START_PAUSED = 1 << 0,  /* leave vCPUs stopped (virsh start --paused) */
+    TV_QEMU_PROCESS_START_CONSOLE = 1 << 1, /* open serial 0 before the guest runs */
+};
+
+/* Resolve a copy of def (MTE host/max -> a number), spawn QEMU paused with a
+ * QMP socket, write the status file, then resume.  A refused configuration
+ * fails before any process exists; any later failure kills and reaps QEMU,
+ * removes the status file and socket, and reports the error with the tail of
+ * QEMU's log. */
+TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                     unsigned flags);
+
+/* Take over a QEMU started by an earlier manager, from STATE_DIR/<name>.xml.
+ * A stale status file (pid gone, or another program now) is removed and
+ * reported as TV_ERR_NO_DOMAIN; *stale (optional) tells that case apart. */
+TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
+                                         bool *stale);
+
+/* Stop watching and close the monitor; QEMU keeps running and its status
+ * file stays for the next reconnect.  NULL is accepted. */
+void tv_qemu_process_free(TvQemuProcess *proc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuProcess, tv_qemu_process_free)
+
+/* Ask the guest to power off (system_powerdown); does not wait. */
+int tv_qemu_process_shutdown(TvQemuProcess *proc);
+/* Graceful stop: system_powerdown, wait up to timeout_ms for the guest to
+ * power off, then destroy.  Returns 0 once QEMU is gone. */
+int tv_qemu_process_stop(TvQemuProcess *proc, unsigned timeout_ms);
+/* SIGTERM, SIGKILL a few ms later if still there; returns once QEMU is
+ * gone and reaped (shut off, reason destroyed). */
+int tv_qemu_process_destroy(TvQemuProcess *proc);
+int tv_qemu_process_suspend(TvQemuProcess *proc);
+int tv_qemu_process_resume(TvQemuProcess *proc);
+
+/* Wait until the domain is shut off; 0, or -1 after timeout_ms (0: forever). */
+int tv_qemu_process_wait(TvQemuProcess *proc, unsigned timeout_ms);
+
+void tv_qemu_process_get_state(TvQemuProcess *proc, int *state, int *reason);
+bool tv_qemu_process_is_active(TvQemuProcess *proc);
+pid_t tv_qemu_process_pid(TvQemuProcess *proc);
+const char *tv_qemu_process_name(TvQemuProcess *proc);
+/* Exit status text once shut off ("exited with status 0", "killed by
+ * signal 9 (Killed)", "exited (not our child: status unknown)"), else NULL. */
+char *tv_qemu_process_exit_description(TvQemuProcess *proc);
+/* The live definition (resolved MTE level) in the given format flags. */
+char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags);
+/* With TV_QEMU_PROCESS_START_CONSOLE: serial 0 as a raw, non-blocking fd
+ * (ownership passes to the caller; -1 when there is none). */
+int tv_qemu_process_steal_console(TvQemuProcess *proc);
+/* The last lines of this start's log (at most max_bytes). */
+char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
+
+/* Paths the runtime uses for a domain name (newly allocated). */
+char *tv_qemu_process_status_path(const char *state_dir, const char *name);
+char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
+char *tv_qemu_process_log_path(const char *log_dir, const char *name);
+
+/* Make this process a child subreaper, so QEMU processes orphaned by a
+ * previous manager, or left by a wrapper script, are reaped here at once. */
+int tv_qemu_process_become_subreaper(void);

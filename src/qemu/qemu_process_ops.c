@@ -1,0 +1,215 @@
+/* Operations on a running QEMU: power off, destroy, suspend, resume, wait,
+ * and the getters.  Every one is safe from any thread. */
+#include "qemu_process_priv.h"
+#include "tv_error.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define COMMAND_TIMEOUT_MS 5000
+/* QEMU exits within a few ms of SIGTERM when it is healthy; libvirt waits
+ * 200 ms before SIGKILL, which makes every destroy slow */
+#define DESTROY_TERM_WAIT_MS 10
+#define DESTROY_KILL_WAIT_MS 10000
+
+static int not_running(TvQemuProcess *proc)
+{
+    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                    proc->name);
+    return -1;
+}
+
+/* Wait (proc->lock held) until exited or deadline; true when exited. */
+static bool wait_exited_locked(TvQemuProcess *proc, gint64 deadline)
+{
+    while (!proc->exited) {
+        if (deadline == 0) {
+            g_cond_wait(&proc->cond, &proc->lock);
+        } else if (!g_cond_wait_until(&proc->cond, &proc->lock, deadline)) {
+            return proc->exited;
+        }
+    }
+    return true;
+}
+
+/* Run one QMP command that returns nothing of interest. */
+static int run_command(TvQemuProcess *proc, const char *command)
+{
+    g_mutex_lock(&proc->mon_lock);
+    g_mutex_lock(&proc->lock);
+    bool active = !proc->exited;
+    g_mutex_unlock(&proc->lock);
+    if (!active || !proc->mon || proc->mon_dead) {
+        g_mutex_unlock(&proc->mon_lock);
+        return not_running(proc);
+    }
+    json_object *r = tv_qemu_monitor_execute(proc->mon, command, NULL, COMMAND_TIMEOUT_MS);
+    json_object_put(r);
+    tv_qemu_process_drain_events(proc);
+    g_mutex_unlock(&proc->mon_lock);
+    if (!r)
+        tv_error_prefix("domain '%s'", proc->name);
+    return r ? 0 : -1;
+}
+
+int tv_qemu_process_shutdown(TvQemuProcess *proc)
+{
+    int rc = run_command(proc, "system_powerdown");
+    tv_qemu_process_flush_callbacks(proc);
+    return rc;
+}
+
+static int send_signal(TvQemuProcess *proc, int sig)
+{
+    /* under proc->lock: once exited (reaped) the pid may be someone else's */
+    if (proc->exited)
+        return 0;
+    int rc;
+#ifdef SYS_pidfd_send_signal
+    rc = (int)syscall(SYS_pidfd_send_signal, proc->pidfd, sig, NULL, 0);
+#else
+    rc = kill(proc->pid, sig);
+#endif
+    if (sig == SIGKILL && proc->is_child)
+        kill(-proc->pid, SIGKILL); /* helpers in its group: a zombie leader keeps the id ours */
+    return rc;
+}
+
+int tv_qemu_process_destroy(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    if (proc->exited) {
+        g_mutex_unlock(&proc->lock);
+        return not_running(proc);
+    }
+    proc->destroy_requested = true;
+    send_signal(proc, SIGTERM);
+    gint64 now = g_get_monotonic_time();
+    if (!wait_exited_locked(proc, now + DESTROY_TERM_WAIT_MS * 1000)) {
+        send_signal(proc, SIGKILL);
+        wait_exited_locked(proc, g_get_monotonic_time() + DESTROY_KILL_WAIT_MS * 1000);
+    }
+    bool gone = proc->exited;
+    g_mutex_unlock(&proc->lock);
+    tv_qemu_process_flush_callbacks(proc);
+    if (!gone) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_TIMEOUT,
+                        "QEMU pid %d of domain '%s' did not die within %d ms of SIGKILL",
+                        (int)proc->pid, proc->name, DESTROY_KILL_WAIT_MS);
+        return -1;
+    }
+    return 0;
+}
+
+int tv_qemu_process_stop(TvQemuProcess *proc, unsigned timeout_ms)
+{
+    if (!tv_qemu_process_is_active(proc))
+        return not_running(proc);
+    if (tv_qemu_process_shutdown(proc) == 0 && tv_qemu_process_wait(proc, timeout_ms) == 0)
+        return 0;
+    tv_error_reset();
+    if (!tv_qemu_process_is_active(proc))
+        return 0;
+    return tv_qemu_process_destroy(proc);
+}
+
+int tv_qemu_process_suspend(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    proc->pausing = true;
+    g_mutex_unlock(&proc->lock);
+    int rc = run_command(proc, "stop");
+    g_mutex_lock(&proc->lock);
+    proc->pausing = false;
+    if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_PAUSED)
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, TV_DOMAIN_PAUSED_USER);
+    g_mutex_unlock(&proc->lock);
+    tv_qemu_process_flush_callbacks(proc);
+    return rc;
+}
+
+int tv_qemu_process_resume(TvQemuProcess *proc)
+{
+    int rc = run_command(proc, "cont");
+    g_mutex_lock(&proc->lock);
+    if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_RUNNING)
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
+    g_mutex_unlock(&proc->lock);
+    tv_qemu_process_flush_callbacks(proc);
+    return rc;
+}
+
+int tv_qemu_process_wait(TvQemuProcess *proc, unsigned timeout_ms)
+{
+    g_mutex_lock(&proc->lock);
+    bool gone = wait_exited_locked(
+        proc, timeout_ms ? g_get_monotonic_time() + (gint64)timeout_ms * 1000 : 0);
+    g_mutex_unlock(&proc->lock);
+    if (!gone) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_TIMEOUT,
+                        "domain '%s' still running after %u ms", proc->name, timeout_ms);
+        return -1;
+    }
+    tv_qemu_process_flush_callbacks(proc);
+    return 0;
+}
+
+void tv_qemu_process_get_state(TvQemuProcess *proc, int *state, int *reason)
+{
+    g_mutex_lock(&proc->lock);
+    if (state)
+        *state = proc->state;
+    if (reason)
+        *reason = proc->reason;
+    g_mutex_unlock(&proc->lock);
+}
+
+bool tv_qemu_process_is_active(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    bool active = !proc->exited;
+    g_mutex_unlock(&proc->lock);
+    return active;
+}
+
+pid_t tv_qemu_process_pid(TvQemuProcess *proc)
+{
+    return proc->pid;
+}
+
+const char *tv_qemu_process_name(TvQemuProcess *proc)
+{
+    return proc->name;
+}
+
+char *tv_qemu_process_exit_description(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    char *s = tv_qemu_process_exit_description_locked(proc);
+    g_mutex_unlock(&proc->lock);
+    return s;
+}
+
+char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags)
+{
+    g_mutex_lock(&proc->lock);
+    char *xml = tv_domain_def_format(proc->def, format_flags);
+    g_mutex_unlock(&proc->lock);
+    return xml;
+}
+
+int tv_qemu_process_steal_console(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    int fd = proc->console_fd;
+    proc->console_fd = -1;
+    g_mutex_unlock(&proc->lock);
+    return fd;
+}
+
+char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes)
+{
+    return tv_qemu_process_read_log_tail(proc->log_path, proc->log_offset, max_bytes);
+}

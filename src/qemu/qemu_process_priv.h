@@ -1,0 +1,80 @@
+/* Internals of qemu_process*.c: the per-domain object and the helpers the
+ * start, watch and spawn files share. */
+#pragma once
+
+#include "qemu_monitor.h"
+#include "qemu_process.h"
+
+#include <sys/types.h>
+
+/* Lock order: mon_lock, then lock.  cb_lock only around callbacks. */
+struct _TvQemuProcess {
+    GMutex lock;     /* everything below except mon and the fixed fields */
+    GCond cond;      /* broadcast on every state change */
+    GMutex mon_lock; /* one thread drives the monitor at a time */
+    GRecMutex cb_lock;
+
+    /* fixed once started / reconnected */
+    char *name;
+    char *status_path;
+    char *monitor_path;
+    char *log_path;
+    pid_t pid;
+    unsigned long long start_time;
+    bool is_child; /* waitpid works: we spawned it, or it was reparented to us */
+    int pidfd;     /* closed by the watcher when it ends */
+    int wake_fd;   /* eventfd: wakes the watcher */
+    off_t log_offset;
+    TvQemuCapsFingerprint fingerprint;
+    TvQemuProcessStateFunc cb;
+    void *cb_opaque;
+
+    TvQemuMonitor *mon; /* under mon_lock; freed by the watcher at its end */
+    bool mon_dead;      /* EOF or protocol error: stop reading it */
+
+    TvDomainDef *def; /* live */
+    char *console_path;
+    int console_fd;
+    int state, reason;
+    bool exited;
+    bool exit_status_known;
+    int exit_status;
+    bool destroy_requested;
+    bool pausing;        /* a 'stop' of ours is in flight */
+    bool shutdown_event; /* QMP SHUTDOWN seen */
+    char *shutdown_cause;
+    bool guest_panicked;
+    bool quit;       /* the watcher should end (free) */
+    GArray *pending; /* state changes not yet given to the callback: int pairs */
+    GThread *watcher;
+};
+
+/* qemu_process_state.c: under proc->lock.  Records the change, rewrites the
+ * status file while QEMU runs, wakes waiters. */
+void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason);
+/* One QMP event (STOP, RESUME, SHUTDOWN, ...), under proc->lock. */
+void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev);
+/* QEMU is gone: reap, choose the shut-off reason, remove the status file
+ * and socket.  Under proc->lock; idempotent. */
+void tv_qemu_process_handle_exit(TvQemuProcess *proc);
+char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc);
+/* Give recorded changes to the callback (no lock held by the caller). */
+void tv_qemu_process_flush_callbacks(TvQemuProcess *proc);
+/* Take events queued in the monitor and handle them; under mon_lock. */
+void tv_qemu_process_drain_events(TvQemuProcess *proc);
+int tv_qemu_process_write_status(TvQemuProcess *proc);
+
+/* qemu_process_watch.c */
+int tv_qemu_process_watch_start(TvQemuProcess *proc);
+void tv_qemu_process_watch_stop(TvQemuProcess *proc);
+
+/* qemu_process_spawn.c */
+int tv_qemu_process_log_open(const char *path, GPtrArray *argv, off_t *offset);
+/* Spawn argv with stdout/stderr on log_fd, in its own process group. */
+int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, pid_t *pid);
+int tv_qemu_process_pidfd_open(pid_t pid);
+/* Append "<time>: text" to the log (best effort). */
+void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+char *tv_qemu_process_read_log_tail(const char *path, off_t from, size_t max_bytes);
+/* Reap zombies of process group pgid (a wrapper's leftovers) without blocking. */
+void tv_qemu_process_reap_group(pid_t pgid);
