@@ -213,8 +213,8 @@ static ssize_t read_into(TvRpcClient *client, guint8 *dst, gsize want, const cha
             return n;
         }
         if (n == 0) {
-            *gone =
-                client->len_fill > 0 ? "disconnected in the middle of a message" : "disconnected";
+            *gone = client->len_fill > 0 ? "disconnected in the middle of a message"
+                                         : TV_RPC_HANGUP_DISCONNECTED;
             return -1;
         }
         if (errno == EINTR)
@@ -363,7 +363,11 @@ void tv_rpc_client_hangup(TvRpcClient *client, const char *why)
     if (client->hung_up)
         return;
     client->hung_up = TRUE;
-    g_info("%s: %s", client->name, why);
+    /* a client leaving between messages is routine; anything else is worth a line */
+    if (g_str_equal(why, TV_RPC_HANGUP_DISCONNECTED))
+        g_debug("%s: %s", client->name, why);
+    else
+        g_info("%s: %s", client->name, why);
     if (client->source) {
         g_source_destroy(client->source);
         g_source_unref(client->source);

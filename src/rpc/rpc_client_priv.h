@@ -46,6 +46,8 @@ TvRpcClient *tv_rpc_client_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboo
 void tv_rpc_client_set_private(TvRpcClient *client, gpointer priv, GDestroyNotify free_func);
 /* Start reading on the main loop. */
 void tv_rpc_client_attach(TvRpcClient *client);
+#define TV_RPC_HANGUP_DISCONNECTED "disconnected"
+
 /* Main thread: close the socket, drop queued frames, tell the server. */
 void tv_rpc_client_hangup(TvRpcClient *client, const char *why);
 void tv_rpc_client_call_started(TvRpcClient *client);

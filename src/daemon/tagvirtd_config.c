@@ -1,0 +1,187 @@
+#include "tagvirtd_config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "tv_error.h"
+#include "tv_file.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+typedef enum {
+    KEY_UINT,
+    KEY_PERMS,
+    KEY_BOOL,
+    KEY_STRING,
+} KeyType;
+
+typedef struct {
+    const char *name;
+    KeyType type;
+    size_t offset;
+    guint min, max;
+} ConfigKey;
+
+#define OFF(field) offsetof(TvDaemonConfig, field)
+
+static const ConfigKey keys[] = {
+    { "unix_sock_rw_perms", KEY_PERMS, OFF(unix_sock_rw_perms), 0, 0777 },
+    { "unix_sock_ro_perms", KEY_PERMS, OFF(unix_sock_ro_perms), 0, 0777 },
+    { "max_clients", KEY_UINT, OFF(rpc.max_clients), 1, 1000000 },
+    { "max_workers", KEY_UINT, OFF(rpc.max_workers), 1, 1000 },
+    { "prio_workers", KEY_UINT, OFF(rpc.prio_workers), 1, 1000 },
+    { "max_client_requests", KEY_UINT, OFF(rpc.max_client_requests), 1, 1000 },
+    { "keepalive_interval", KEY_UINT, OFF(rpc.keepalive_interval), 0, 3600 },
+    { "keepalive_count", KEY_UINT, OFF(rpc.keepalive_count), 1, 1000 },
+    { "handshake_timeout", KEY_UINT, OFF(rpc.handshake_timeout), 0, 86400 },
+    { "log_level", KEY_UINT, OFF(log_level), 1, 4 },
+    { "emulator", KEY_STRING, OFF(emulator), 0, 0 },
+    { "host_root", KEY_STRING, OFF(host_root), 0, 0 },
+    { "autostart", KEY_BOOL, OFF(autostart), 0, 1 },
+};
+
+void tv_daemon_config_init(TvDaemonConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    tv_rpc_server_config_init(&cfg->rpc);
+    cfg->unix_sock_rw_perms = 0600;
+    cfg->unix_sock_ro_perms = 0666;
+    cfg->log_level = 3;
+    cfg->autostart = TRUE;
+}
+
+void tv_daemon_config_clear(TvDaemonConfig *cfg)
+{
+    g_clear_pointer(&cfg->emulator, g_free);
+    g_clear_pointer(&cfg->host_root, g_free);
+}
+
+static char *key_list(void)
+{
+    GString *s = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        g_string_append_printf(s, "%s%s", i ? ", " : "", keys[i].name);
+    return g_string_free(s, FALSE);
+}
+
+static const ConfigKey *find_key(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* "text" -> text with \" and \\ undone; NULL when not a closed quoted string */
+static char *unquote(const char *value)
+{
+    size_t len = strlen(value);
+    if (len < 2 || value[0] != '"' || value[len - 1] != '"')
+        return NULL;
+    GString *s = g_string_new(NULL);
+    for (size_t i = 1; i < len - 1; i++) {
+        if (value[i] == '\\' && i + 1 < len - 1)
+            i++;
+        else if (value[i] == '"') {
+            g_string_free(s, TRUE);
+            return NULL;
+        }
+        g_string_append_c(s, value[i]);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static int set_value(TvDaemonConfig *cfg, const ConfigKey *key, const char *value,
+                     const char *where)
+{
+    char *field = (char *)cfg + key->offset;
+    if (key->type == KEY_STRING) {
+        char *text = unquote(value);
+        if (!text) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: %s must be a \"quoted string\", not '%s'", where, key->name,
+                            value);
+            return -1;
+        }
+        g_free(*(char **)field);
+        *(char **)field = text;
+        return 0;
+    }
+
+    /* numbers may be quoted too ("0660" as libvirtd.conf writes permissions) */
+    g_autofree char *unquoted = unquote(value);
+    const char *digits = unquoted ? unquoted : value;
+    guint base = key->type == KEY_PERMS ? 8 : 10;
+    guint64 n;
+    if (!*digits || !g_ascii_string_to_unsigned(digits, base, key->min, key->max, &n, NULL)) {
+        if (key->type == KEY_PERMS)
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: %s must be octal permissions from 0 to 0%o, not '%s'", where,
+                            key->name, key->max, value);
+        else
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: %s must be a number from %u to %u, not '%s'", where, key->name,
+                            key->min, key->max, value);
+        return -1;
+    }
+    if (key->type == KEY_BOOL)
+        *(gboolean *)field = n != 0;
+    else
+        *(guint *)field = (guint)n;
+    return 0;
+}
+
+int tv_daemon_config_parse(TvDaemonConfig *cfg, const char *name, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_autofree char *where = g_strdup_printf("%s:%u", name, i + 1);
+        char *line = g_strstrip(lines[i]);
+        if (!*line || *line == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: expected 'key = value', got '%s'", where, line);
+            return -1;
+        }
+        *eq = '\0';
+        char *key_name = g_strstrip(line);
+        char *value = g_strstrip(eq + 1);
+        /* a comment after an unquoted value */
+        if (*value != '"') {
+            char *hash = strchr(value, '#');
+            if (hash) {
+                *hash = '\0';
+                value = g_strstrip(value);
+            }
+        }
+        const ConfigKey *key = find_key(key_name);
+        if (!key) {
+            g_autofree char *accepted = key_list();
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: unknown key '%s'; accepted: %s", where, key_name, accepted);
+            return -1;
+        }
+        if (set_value(cfg, key, value, where) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int tv_daemon_config_load(TvDaemonConfig *cfg, const char *path, gboolean must_exist)
+{
+    if (!must_exist && !g_file_test(path, G_FILE_TEST_EXISTS))
+        return 0;
+    g_autofree char *text = NULL;
+    size_t len = 0;
+    if (tv_file_read_all(path, CONFIG_FILE_MAX, &text, &len) < 0)
+        return -1;
+    if (memchr(text, '\0', len)) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s: contains a NUL byte; expected a text file", path);
+        return -1;
+    }
+    return tv_daemon_config_parse(cfg, path, text);
+}

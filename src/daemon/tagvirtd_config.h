@@ -1,0 +1,25 @@
+/* tagvirtd.conf: a small "key = value" file ('#' comments, "quoted" strings,
+ * numbers; permissions in octal). */
+#pragma once
+
+#include <glib.h>
+
+#include "rpc_server.h"
+
+typedef struct {
+    TvRpcServerConfig rpc;
+    guint unix_sock_rw_perms;
+    guint unix_sock_ro_perms;
+    guint log_level; /* 1 debug, 2 info, 3 warning, 4 error */
+    char *emulator;  /* NULL: the driver's default */
+    char *host_root; /* NULL: "/" */
+    gboolean autostart;
+} TvDaemonConfig;
+
+void tv_daemon_config_init(TvDaemonConfig *cfg);
+void tv_daemon_config_clear(TvDaemonConfig *cfg);
+/* Read path over the defaults; a missing file is an error only when
+ * must_exist.  -1 with a tv_error naming the file, line and key. */
+int tv_daemon_config_load(TvDaemonConfig *cfg, const char *path, gboolean must_exist);
+/* Same for text already in memory (name is used in messages). */
+int tv_daemon_config_parse(TvDaemonConfig *cfg, const char *name, const char *text);
