@@ -20,15 +20,26 @@ typedef struct {
 void tv_guest_abi_boot_free(TvGuestAbiBoot *boot);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvGuestAbiBoot, tv_guest_abi_boot_free)
 
-/* Every boot the probe needs: each 64-bit CPU model under TCG (when the
- * binary has TCG) and 'host' under KVM (when kvm), each with mte on and off,
- * in a stable order.  Elements are TvGuestAbiBoot *. */
-GPtrArray *tv_guest_abi_plan(const TvQemuCaps *caps, bool kvm);
+/* The boots of one probe, in a stable order (CPU models sorted by name, mte
+ * on then off, KVM last).  The QMP side pushes them as soon as it learns a
+ * model is 64-bit, so boots overlap the rest of the conversation; a runner
+ * thread starts them as they arrive. */
+typedef struct _TvGuestAbiQueue TvGuestAbiQueue;
+TvGuestAbiQueue *tv_guest_abi_queue_new(void);
+void tv_guest_abi_queue_free(TvGuestAbiQueue *queue);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvGuestAbiQueue, tv_guest_abi_queue_free)
+/* Both boots (mte=on, mte=off) of one model and accelerator. */
+void tv_guest_abi_queue_push_model(TvGuestAbiQueue *queue, const char *model, TvAccel accel);
+/* No more boots will come. */
+void tv_guest_abi_queue_close(TvGuestAbiQueue *queue);
+/* The boots pushed so far (TvGuestAbiBoot *); read once the runner is done. */
+GPtrArray *tv_guest_abi_queue_boots(TvGuestAbiQueue *queue);
 
-/* Boot them all with at most parallel at once, each under timeout_ms.  A
- * refusal is a result; a hang, a crash or garbage is an error. */
-int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots, unsigned parallel,
-                     unsigned timeout_ms);
+/* Boot what the queue gets, at most parallel at once, each under timeout_ms,
+ * until it is closed and empty.  A refusal is a result; a hang, a crash or
+ * garbage is an error (the rest is then abandoned). */
+int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *queue,
+                     unsigned parallel, unsigned timeout_ms);
 
 /* Fill caps->probes from finished boots. */
 int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots);
@@ -67,6 +78,9 @@ bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemu
 /* The QMP side of a probe, live or replayed from a recording. */
 typedef struct {
     struct _TvQemuMonitor *mon;  /* live */
+    TvGuestAbiQueue *boots;      /* gets the boots as the CPU models are learned */
+    bool kvm;                    /* also boot 'host' under KVM (the host can) */
+    bool error_reply;            /* the last failure was a QMP error reply */
     TvQemuCapsRecording *replay; /* replaying: commands must come in this order */
     guint replay_pos;
     unsigned timeout_ms;
@@ -74,8 +88,9 @@ typedef struct {
 
 /* One command: the "return" value (new reference), or NULL with an error. */
 json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object *args);
-/* What the guest-ABI plan needs: target arch, CPU models (64-bit or not),
- * accelerators.  Then the rest: version, machines, virt properties, GIC,
+/* What the guest-ABI boots need: target arch, accelerators, CPU models
+ * (64-bit or not), pushing boots to q->boots on the way; the queue is closed
+ * at the end, also on failure.  Then the rest: version, machines, virt properties, GIC,
  * commands, query-mte-capabilities, quit. */
 int tv_caps_qmp_probe_cpus(TvCapsQmp *q, TvQemuCaps *caps);
 int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps);

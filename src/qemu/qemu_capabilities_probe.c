@@ -9,8 +9,12 @@
 
 json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object *args)
 {
-    if (q->mon)
-        return tv_qemu_monitor_execute(q->mon, command, args, q->timeout_ms);
+    q->error_reply = false;
+    if (q->mon) {
+        json_object *ret = tv_qemu_monitor_execute(q->mon, command, args, q->timeout_ms);
+        q->error_reply = !ret && tv_qemu_monitor_last_error_class(q->mon) != NULL;
+        return ret;
+    }
 
     /* replay: the probe must ask exactly what was recorded, in that order */
     json_object *cmd = json_object_new_object();
@@ -35,7 +39,10 @@ json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object 
     }
     json_object_put(cmd);
     q->replay_pos++;
-    return tv_qemu_monitor_reply_value(command, rec->reply, NULL);
+    const char *err_class = NULL;
+    json_object *ret = tv_qemu_monitor_reply_value(command, rec->reply, &err_class);
+    q->error_reply = err_class != NULL;
+    return ret;
 }
 
 static json_object *typename_args(const char *key, const char *value)
@@ -143,48 +150,70 @@ static int probe_cpu_models(TvCapsQmp *q, TvQemuCaps *caps)
         if (qom_properties(q, caps->cpu_models[i].type_name, &props) < 0)
             return -1;
         caps->cpu_models[i].aarch64 = g_hash_table_contains(props, "aarch64");
+        /* boot it now: the boots overlap the rest of the conversation */
+        if (caps->cpu_models[i].aarch64 && caps->accel_tcg &&
+            !g_str_equal(caps->cpu_models[i].name, "host"))
+            tv_guest_abi_queue_push_model(q->boots, caps->cpu_models[i].name, TV_ACCEL_TCG);
     }
     return 0;
 }
 
+/* Does the binary have this QOM type?  1 yes, 0 no (an error reply), -1 error.
+ * (qom-list-types would do, but its first call loads every module: ~50 ms.) */
+static int qom_type_exists(TvCapsQmp *q, const char *type_name)
+{
+    json_object *props =
+        tv_caps_qmp_execute(q, "qom-list-properties", typename_args("typename", type_name));
+    if (props) {
+        json_object_put(props);
+        return 1;
+    }
+    if (!q->error_reply)
+        return -1;
+    tv_error_reset();
+    return 0;
+}
+
+/* TCG: the 'tcg-accel' type exists.  KVM: query-kvm says it is compiled in. */
 static int probe_accels(TvCapsQmp *q, TvQemuCaps *caps)
 {
-    json_object *types =
-        tv_caps_qmp_execute(q, "qom-list-types", typename_args("implements", "accel"));
-    if (!types || expect_array(types, "qom-list-types") < 0) {
-        json_object_put(types);
+    int tcg = qom_type_exists(q, "tcg-accel");
+    if (tcg < 0)
         return -1;
-    }
-    for (size_t i = 0; i < json_object_array_length(types); i++) {
-        const char *name = get_str(json_object_array_get_idx(types, i), "name");
-        if (g_strcmp0(name, "tcg-accel") == 0)
-            caps->accel_tcg = true;
-        else if (g_strcmp0(name, "kvm-accel") == 0)
-            caps->accel_kvm = true;
-    }
-    json_object_put(types);
+    caps->accel_tcg = tcg;
+    json_object *kvm = tv_caps_qmp_execute(q, "query-kvm", NULL);
+    if (!kvm)
+        return -1;
+    caps->accel_kvm = get_bool(kvm, "present");
+    json_object_put(kvm);
     return 0;
 }
 
 int tv_caps_qmp_probe_cpus(TvCapsQmp *q, TvQemuCaps *caps)
 {
+    int rc = -1;
     if (q->mon) {
         if (tv_qemu_monitor_handshake(q->mon, q->timeout_ms) < 0)
-            return -1;
+            goto out;
     } else {
         if (!q->replay->greeting) {
             tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
                             "recording has no QMP greeting");
-            return -1;
+            goto out;
         }
         json_object *ret = tv_caps_qmp_execute(q, "qmp_capabilities", NULL);
         if (!ret)
-            return -1;
+            goto out;
         json_object_put(ret);
     }
-    if (probe_target(q, caps) < 0 || probe_cpu_models(q, caps) < 0 || probe_accels(q, caps) < 0)
-        return -1;
-    return 0;
+    if (probe_target(q, caps) < 0 || probe_accels(q, caps) < 0 || probe_cpu_models(q, caps) < 0)
+        goto out;
+    if (q->kvm && caps->accel_kvm)
+        tv_guest_abi_queue_push_model(q->boots, "host", TV_ACCEL_KVM);
+    rc = 0;
+out:
+    tv_guest_abi_queue_close(q->boots);
+    return rc;
 }
 
 static int probe_version(TvCapsQmp *q, TvQemuCaps *caps)

@@ -13,7 +13,7 @@
 typedef struct {
     const char *binary;
     const char *firmware;
-    GPtrArray *boots;
+    TvGuestAbiQueue *queue;
     unsigned parallel;
     unsigned timeout_ms;
     TvError *error; /* tv_error is per thread: handed back to the caller */
@@ -24,8 +24,9 @@ static gpointer boot_thread(gpointer data)
     BootJob *job = data;
     gint64 t0 = g_get_monotonic_time();
     int rc =
-        tv_guest_abi_run(job->binary, job->firmware, job->boots, job->parallel, job->timeout_ms);
-    g_debug("caps: %u guest-ABI boots, %u at once: %.1f ms", job->boots->len, job->parallel,
+        tv_guest_abi_run(job->binary, job->firmware, job->queue, job->parallel, job->timeout_ms);
+    g_debug("caps: %u guest-ABI boots, %u at once: done at %.1f ms",
+            tv_guest_abi_queue_boots(job->queue)->len, job->parallel,
             (g_get_monotonic_time() - t0) / 1000.0);
     if (rc < 0)
         job->error = tv_error_steal();
@@ -127,22 +128,19 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
         rec = tv_qemu_caps_recording_new();
         tv_qemu_monitor_set_recorder(mon, record_qmp, rec);
     }
-    TvCapsQmp q = { .mon = mon, .timeout_ms = timeout };
+    /* the runner boots each 64-bit model as soon as QMP has named it */
+    g_autoptr(TvGuestAbiQueue) queue = tv_guest_abi_queue_new();
+    TvCapsQmp q = {
+        .mon = mon, .boots = queue, .kvm = tv_host_kvm_usable(host), .timeout_ms = timeout
+    };
+    BootJob job = { binary, firmware, queue, parallel, timeout, NULL };
     gint64 t0 = g_get_monotonic_time();
-
-    if (tv_caps_qmp_probe_cpus(&q, caps) < 0) {
-        report_qmp_failure(binary, &child, mon);
-        tv_qemu_child_clear(&child);
-        return NULL;
-    }
-
-    /* boots need only the CPU models: overlap them with the rest of QMP */
-    g_autoptr(GPtrArray) boots = tv_guest_abi_plan(caps, tv_host_kvm_usable(host));
-    BootJob job = { binary, firmware, boots, parallel, timeout, NULL };
     GThread *thread = g_thread_new("caps-boots", boot_thread, &job);
-    g_debug("caps: QMP up to the CPU models: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
 
-    int rc = tv_caps_qmp_probe_rest(&q, caps);
+    int rc = tv_caps_qmp_probe_cpus(&q, caps);
+    g_debug("caps: QMP up to the CPU models: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
+    if (rc == 0)
+        rc = tv_caps_qmp_probe_rest(&q, caps);
     if (rc < 0)
         report_qmp_failure(binary, &child, mon);
     else if (tv_qemu_child_wait(&child, g_get_monotonic_time() + (gint64)timeout * 1000) < 0)
@@ -158,6 +156,7 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
         tv_error_restore(job.error);
         return NULL;
     }
+    GPtrArray *boots = tv_guest_abi_queue_boots(queue);
     if (tv_guest_abi_apply(caps, boots) < 0)
         return NULL;
 
@@ -219,14 +218,15 @@ TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *b
         return NULL;
     g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
     caps->binary = g_strdup(binary);
-    TvCapsQmp q = { .replay = rec };
+    g_autoptr(TvGuestAbiQueue) queue = tv_guest_abi_queue_new();
+    TvCapsQmp q = { .replay = rec, .boots = queue };
+    /* the live probe booted 'host' under KVM only where the host could */
+    for (guint j = 0; j < rec->boots->len; j++)
+        q.kvm |= ((TvGuestAbiBoot *)rec->boots->pdata[j])->accel == TV_ACCEL_KVM;
 
     if (tv_caps_qmp_probe_cpus(&q, caps) < 0)
         return NULL;
-    bool kvm = false;
-    for (guint j = 0; j < rec->boots->len; j++)
-        kvm |= ((TvGuestAbiBoot *)rec->boots->pdata[j])->accel == TV_ACCEL_KVM;
-    g_autoptr(GPtrArray) boots = tv_guest_abi_plan(caps, kvm);
+    GPtrArray *boots = tv_guest_abi_queue_boots(queue);
     if (replay_boots(rec, boots) < 0 || tv_caps_qmp_probe_rest(&q, caps) < 0)
         return NULL;
     if (q.replay_pos != rec->qmp->len) {

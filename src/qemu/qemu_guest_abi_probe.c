@@ -7,6 +7,7 @@
 #include "tv_error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <string.h>
@@ -37,30 +38,77 @@ char *tv_guest_abi_firmware_path(const char *requested)
     return g_steal_pointer(&path);
 }
 
-static void plan_add(GPtrArray *plan, const char *model, TvAccel accel)
+struct _TvGuestAbiQueue {
+    GMutex lock;
+    GPtrArray *boots; /* TvGuestAbiBoot * */
+    bool closed;
+    int wake[2]; /* a byte per push/close wakes the runner's poll */
+};
+
+TvGuestAbiQueue *tv_guest_abi_queue_new(void)
 {
+    TvGuestAbiQueue *q = g_new0(TvGuestAbiQueue, 1);
+    g_mutex_init(&q->lock);
+    q->boots = g_ptr_array_new_with_free_func((GDestroyNotify)tv_guest_abi_boot_free);
+    if (pipe2(q->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        q->wake[0] = q->wake[1] = -1; /* the runner then polls every few ms */
+    return q;
+}
+
+void tv_guest_abi_queue_free(TvGuestAbiQueue *q)
+{
+    if (!q)
+        return;
+    g_ptr_array_unref(q->boots);
+    if (q->wake[0] >= 0) {
+        close(q->wake[0]);
+        close(q->wake[1]);
+    }
+    g_mutex_clear(&q->lock);
+    g_free(q);
+}
+
+static void queue_wake(TvGuestAbiQueue *q)
+{
+    if (q->wake[1] >= 0)
+        (void)!write(q->wake[1], "", 1);
+}
+
+void tv_guest_abi_queue_push_model(TvGuestAbiQueue *q, const char *model, TvAccel accel)
+{
+    g_mutex_lock(&q->lock);
     for (int mte = 1; mte >= 0; mte--) {
         TvGuestAbiBoot *b = g_new0(TvGuestAbiBoot, 1);
         b->cpu_model = g_strdup(model);
         b->accel = accel;
         b->mte = mte;
-        g_ptr_array_add(plan, b);
+        g_ptr_array_add(q->boots, b);
     }
+    g_mutex_unlock(&q->lock);
+    queue_wake(q);
 }
 
-GPtrArray *tv_guest_abi_plan(const TvQemuCaps *caps, bool kvm)
+void tv_guest_abi_queue_close(TvGuestAbiQueue *q)
 {
-    GPtrArray *plan = g_ptr_array_new_with_free_func((GDestroyNotify)tv_guest_abi_boot_free);
-    /* caps->cpu_models is sorted by name, so the plan is stable */
-    if (caps->accel_tcg) {
-        for (size_t i = 0; i < caps->ncpu_models; i++) {
-            if (caps->cpu_models[i].aarch64 && !g_str_equal(caps->cpu_models[i].name, "host"))
-                plan_add(plan, caps->cpu_models[i].name, TV_ACCEL_TCG);
-        }
-    }
-    if (kvm && caps->accel_kvm)
-        plan_add(plan, "host", TV_ACCEL_KVM);
-    return plan;
+    g_mutex_lock(&q->lock);
+    q->closed = true;
+    g_mutex_unlock(&q->lock);
+    queue_wake(q);
+}
+
+GPtrArray *tv_guest_abi_queue_boots(TvGuestAbiQueue *q)
+{
+    return q->boots;
+}
+
+/* The next boot to start, or NULL (*closed tells whether more can come). */
+static TvGuestAbiBoot *queue_take(TvGuestAbiQueue *q, guint *next, bool *closed)
+{
+    g_mutex_lock(&q->lock);
+    TvGuestAbiBoot *b = *next < q->boots->len ? q->boots->pdata[(*next)++] : NULL;
+    *closed = q->closed && *next >= q->boots->len;
+    g_mutex_unlock(&q->lock);
+    return b;
 }
 
 typedef struct {
@@ -142,22 +190,26 @@ static int boot_finish(BootSlot *slot, char *line)
     return -1;
 }
 
-int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots, unsigned parallel,
-                     unsigned timeout_ms)
+int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *queue,
+                     unsigned parallel, unsigned timeout_ms)
 {
     if (parallel == 0)
         parallel = 1;
     g_autofree BootSlot *slots = g_new0(BootSlot, parallel);
-    g_autofree struct pollfd *fds = g_new0(struct pollfd, 3 * parallel);
+    g_autofree struct pollfd *fds = g_new0(struct pollfd, 3 * parallel + 1);
     guint next = 0;
     unsigned active = 0;
+    bool drained = false;
     int rc = 0;
 
-    while (rc == 0 && (next < boots->len || active > 0)) {
-        for (unsigned s = 0; s < parallel && next < boots->len && rc == 0; s++) {
+    while (rc == 0 && (!drained || active > 0)) {
+        for (unsigned s = 0; s < parallel && !drained && rc == 0; s++) {
             if (slots[s].boot)
                 continue;
-            slots[s].boot = boots->pdata[next++];
+            TvGuestAbiBoot *b = queue_take(queue, &next, &drained);
+            if (!b)
+                break;
+            slots[s].boot = b;
             if (boot_start(&slots[s], binary, firmware, timeout_ms) < 0) {
                 tv_qemu_child_clear(&slots[s].child);
                 slots[s].boot = NULL;
@@ -166,11 +218,15 @@ int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots,
             }
             active++;
         }
-        if (rc < 0)
+        if (rc < 0 || (drained && active == 0))
             break;
 
         nfds_t n = 0;
-        gint64 now = g_get_monotonic_time(), first_deadline = G_MAXINT64;
+        gint64 now = g_get_monotonic_time(), first_deadline = now + 50 * 1000;
+        if (queue->wake[0] >= 0 && !drained)
+            fds[n++] = (struct pollfd){ .fd = queue->wake[0], .events = POLLIN };
+        else if (!drained)
+            first_deadline = now + 5 * 1000;
         for (unsigned s = 0; s < parallel; s++) {
             if (!slots[s].boot)
                 continue;
@@ -187,6 +243,17 @@ int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots,
             tv_error_report_errno(TV_FROM_CAPABILITIES, errno, "poll failed in guest-ABI probe");
             rc = -1;
             break;
+        }
+        if (queue->wake[0] >= 0) {
+            char buf[64];
+            while (read(queue->wake[0], buf, sizeof(buf)) > 0)
+                ;
+        }
+        /* a closed, empty queue is seen by queue_take; refresh it here too */
+        if (!drained) {
+            g_mutex_lock(&queue->lock);
+            drained = queue->closed && next >= queue->boots->len;
+            g_mutex_unlock(&queue->lock);
         }
         now = g_get_monotonic_time();
         for (unsigned s = 0; s < parallel && rc == 0; s++) {
@@ -211,6 +278,8 @@ int tv_guest_abi_run(const char *binary, const char *firmware, GPtrArray *boots,
             tv_qemu_child_reap(c);
             if (rc == 0 && boot_finish(slot, line) < 0)
                 rc = -1;
+            else if (rc < 0)
+                g_free(line);
             tv_qemu_child_clear(c);
             slot->boot = NULL;
             active--;
