@@ -220,6 +220,10 @@ static void start_cleanup(TvQemuProcess *proc)
         close(proc->console_fd);
         proc->console_fd = -1;
     }
+    /* a monitor EOF usually means QEMU is exiting by itself: let it say why */
+    bool timeout = err && err->code == TV_ERR_OPERATION_TIMEOUT;
+    struct pollfd p = { .fd = proc->pidfd, .events = POLLIN };
+    bool died = proc->pidfd >= 0 && poll(&p, 1, timeout ? 0 : 200) > 0;
     int status = 0;
     kill(-proc->pid, SIGKILL);
     while (waitpid(proc->pid, &status, 0) < 0 && errno == EINTR)
@@ -233,17 +237,15 @@ static void start_cleanup(TvQemuProcess *proc)
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
         tv_qemu_process_read_log_tail(proc->log_path, proc->log_offset, LOG_TAIL_BYTES);
-    tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", err ? err->message : "?");
-    /* a QEMU that died by itself says why in its log; one we killed says nothing new */
-    tv_error_report(TV_FROM_QEMU, err ? err->code : TV_ERR_OPERATION_FAILED,
-                    "cannot start domain '%s': %s (QEMU %s)%s%s%s", proc->name,
-                    err ? err->message : "unknown error", how, tail ? "; the end of its log " : "",
-                    tail ? proc->log_path : "", tail ? ":\n" : "");
-    if (tail) {
-        g_autofree char *msg = g_strdup_printf("%s%s", tv_error_message(), tail);
-        TvErrorCode code = tv_error_code();
-        tv_error_report(TV_FROM_QEMU, code, "%s", msg);
-    }
+    const char *why = err ? err->message : "unknown error";
+    tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", why);
+    g_autofree char *what = died ? g_strdup_printf("QEMU %s during start-up", how)
+                                 : g_strdup_printf("%s (QEMU was killed)", why);
+    g_autofree char *log_part =
+        tail ? g_strdup_printf("; the end of its log %s:\n%s", proc->log_path, tail)
+             : g_strdup_printf("; its log %s is empty", proc->log_path);
+    tv_error_report(TV_FROM_QEMU, err && !died ? err->code : TV_ERR_OPERATION_FAILED,
+                    "cannot start domain '%s': %s%s", proc->name, what, log_part);
     tv_error_free(err);
 }
 
@@ -319,15 +321,27 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     return g_steal_pointer(&proc);
 }
 
-/* QEMU's real state after a reconnect (it may have been paused meanwhile). */
-static int query_running(TvQemuMonitor *mon, unsigned timeout_ms, bool *running)
+/* QEMU's real state after a reconnect (it may have been paused meanwhile).
+ * A start interrupted between the status file and 'cont' ("prelaunch" while
+ * the file says running) is completed. */
+static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, unsigned timeout_ms,
+                         bool *running)
 {
-    json_object *st = tv_qemu_monitor_execute(mon, "query-status", NULL, timeout_ms);
-    if (!st)
+    json_object *qs = tv_qemu_monitor_execute(mon, "query-status", NULL, timeout_ms);
+    if (!qs)
         return -1;
-    json_object *r = NULL;
-    *running = json_object_object_get_ex(st, "running", &r) && json_object_get_boolean(r);
-    json_object_put(st);
+    json_object *r = NULL, *status = NULL;
+    *running = json_object_object_get_ex(qs, "running", &r) && json_object_get_boolean(r);
+    bool prelaunch = json_object_object_get_ex(qs, "status", &status) &&
+                     g_strcmp0(json_object_get_string(status), "prelaunch") == 0;
+    json_object_put(qs);
+    if (!*running && prelaunch && st->state == TV_DOMAIN_STATE_RUNNING) {
+        json_object *c = tv_qemu_monitor_execute(mon, "cont", NULL, timeout_ms);
+        if (!c)
+            return -1;
+        json_object_put(c);
+        *running = true;
+    }
     return 0;
 }
 
@@ -350,7 +364,7 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     proc->mon = tv_qemu_monitor_open_unix(st->monitor_path, timeout);
     bool running = false;
     if (!proc->mon || tv_qemu_monitor_handshake(proc->mon, timeout) < 0 ||
-        query_running(proc->mon, timeout, &running) < 0) {
+        query_running(proc->mon, st, timeout, &running) < 0) {
         tv_error_prefix("cannot reconnect to QEMU pid %d of domain '%s'", (int)st->pid, proc->name);
         return -1;
     }

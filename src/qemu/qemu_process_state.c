@@ -152,6 +152,8 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev)
         g_free(proc->shutdown_cause);
         proc->shutdown_cause = g_strdup(event_string(ev, NULL, "reason"));
         const char *guest = event_string(ev, NULL, "guest");
+        if (proc->destroy_requested)
+            return; /* our own SIGTERM: the next state is shut off */
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTDOWN,
                                   g_strcmp0(guest, "true") == 0 ? TV_DOMAIN_SHUTDOWN_USER
                                                                 : TV_DOMAIN_SHUTDOWN_UNKNOWN);
