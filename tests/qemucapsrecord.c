@@ -57,15 +57,20 @@ int main(int argc, char **argv)
             return 1;
         }
         gint64 t1 = g_get_monotonic_time();
-        tv_qemu_caps_cache_clear_memory();
-        if (!tv_qemu_caps_cache_lookup(cache, binary, host, &opts))
-            return 1;
+        int disk_repeat = MAX(repeat / 100, 1);
+        for (int i = 0; i < disk_repeat; i++) {
+            tv_qemu_caps_cache_clear_memory();
+            if (!tv_qemu_caps_cache_lookup(cache, binary, host, &opts))
+                return 1;
+        }
         gint64 t2 = g_get_monotonic_time();
         for (int i = 0; i < repeat; i++)
             tv_qemu_caps_cache_lookup(cache, binary, host, &opts);
         gint64 t3 = g_get_monotonic_time();
-        printf("first lookup %.1f ms, from disk %.3f ms, from memory %.4f ms (mean of %d)\n",
-               (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0 / MAX(repeat, 1), repeat);
+        printf("first lookup (probe) %.1f ms, from disk %.3f ms (mean of %d), from memory "
+               "%.4f ms (mean of %d)\n",
+               (t1 - t0) / 1000.0, (t2 - t1) / 1000.0 / disk_repeat, disk_repeat,
+               (t3 - t2) / 1000.0 / MAX(repeat, 1), repeat);
         return 0;
     }
 

@@ -138,6 +138,15 @@ static int get_ull(xmlNodePtr node, const char *attr, unsigned long long max,
                    unsigned long long *out)
 {
     g_autofree char *v = tv_xml_prop(node, attr);
+    /* fast path for the cache: the element path is only built for an error */
+    char *end = NULL;
+    if (v && g_ascii_isdigit(v[0])) {
+        guint64 n = g_ascii_strtoull(v, &end, 0);
+        if (end && *end == '\0' && n <= max) {
+            *out = n;
+            return 0;
+        }
+    }
     g_autofree char *path = tv_xml_node_path(node);
     g_autofree char *what = g_strdup_printf("attribute '%s' of %s", attr, path);
     return tv_parse_ull(v ? v : "", 0, max, what, out);
