@@ -112,12 +112,17 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
 
     tv_error_reset();
     /* clients turn exactly this (RPC, FROM_RPC, "unknown procedure...") into NO_SUPPORT */
-    if (!handler) {
+    if (!p || (p->flags & TV_PROC_SERVER_MESSAGE)) {
         tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "unknown procedure: %d", hdr->proc);
         return error_reply(hdr);
     }
+    /* a read-only connection is refused what changes state, implemented or not */
     if (admit(conn, p) < 0)
         return error_reply(hdr);
+    if (!handler) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "unknown procedure: %d (%s)", hdr->proc, p->name);
+        return error_reply(hdr);
+    }
 
     g_autofree void *args = g_malloc0(p->args_size);
     if (!tv_rpc_message_decode_payload(call, p->args_filter, args)) {

@@ -1,0 +1,566 @@
+#!/usr/bin/python3
+"""tagvirtd on the wire: starts `tagvirtd --root TMP` and drives it with the
+real virsh, python3-libvirt and raw clients (keepalive, unknown procedure,
+read-only socket, clients that vanish mid-message, send nothing or garbage,
+500 connections at once, the client limit), then checks that a normal client
+is still served and that SIGTERM shuts the daemon down cleanly.  TAP output.
+
+Usage: tagvirtd_wire_test.py PATH/TO/tagvirtd
+Run with Debian's /usr/bin/python3 (python3-libvirt).  TAGVIRTD_WITH_DRIVER=1
+when the daemon was built with the QEMU driver (then `list --all` must work)."""
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+REMOTE, KEEPALIVE = 0x20008086, 0x6B656570
+CALL, REPLY, MESSAGE = 0, 1, 2
+OK, ERROR = 0, 1
+MAX_CLIENTS = 600
+WITH_DRIVER = os.environ.get("TAGVIRTD_WITH_DRIVER") == "1"
+
+
+def u32(v):
+    return struct.pack(">I", v & 0xFFFFFFFF)
+
+
+def xdr_string(s):
+    b = s.encode()
+    return u32(len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def i32(self):
+        (v,) = struct.unpack(">i", self.data[self.pos:self.pos + 4])
+        self.pos += 4
+        return v
+
+    def string(self):
+        n = self.i32()
+        s = self.data[self.pos:self.pos + n].decode()
+        self.pos += n + (-n % 4)
+        return s
+
+    def opt_string(self):
+        return self.string() if self.i32() else None
+
+
+def parse_error(payload):
+    r = Reader(payload)
+    code, domain = r.i32(), r.i32()
+    message = r.opt_string()
+    level = r.i32()
+    return code, domain, message, level
+
+
+class Raw:
+    """A hand-written client: frames in, frames out, nothing hidden."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.serial = 0
+
+    def close(self):
+        self.sock.close()
+
+    def send_frame(self, prog, proc, typ, serial, payload=b"", vers=1, status=OK):
+        body = u32(prog) + u32(vers) + u32(proc) + u32(typ) + u32(serial) + u32(status) + payload
+        self.sock.sendall(u32(4 + len(body)) + body)
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError("server closed the connection")
+            buf += chunk
+        return buf
+
+    def recv_frame(self):
+        (length,) = struct.unpack(">I", self.recv_exact(4))
+        data = self.recv_exact(length - 4)
+        return struct.unpack(">IIiiIi", data[:24]), data[24:]
+
+    def call(self, proc, payload=b""):
+        """Returns (status, payload) of the reply; answers server pings meanwhile."""
+        self.serial += 1
+        self.send_frame(REMOTE, proc, CALL, self.serial, payload)
+        while True:
+            hdr, body = self.recv_frame()
+            if hdr[0] == KEEPALIVE and hdr[3] == MESSAGE and hdr[2] == 1:
+                self.send_frame(KEEPALIVE, 2, MESSAGE, 0)
+                continue
+            prog, vers, rproc, typ, serial, status = hdr
+            assert (prog, vers, rproc, typ, serial) == (REMOTE, 1, proc, REPLY, self.serial), hdr
+            return status, body
+
+    def open(self, uri="qemu:///system", flags=0):
+        status, body = self.call(1, u32(1) + xdr_string(uri) + u32(flags))
+        assert status == OK, parse_error(body)
+
+    def expect_eof(self, timeout):
+        """True when the server hangs up within timeout (data before that is ignored)."""
+        self.sock.settimeout(timeout)
+        end = time.monotonic() + timeout
+        try:
+            while time.monotonic() < end:
+                if not self.sock.recv(65536):
+                    return True
+        except (socket.timeout, TimeoutError):
+            return False
+        except ConnectionResetError:
+            return True
+        return False
+
+
+class Daemon:
+    def __init__(self, binary, root, conf):
+        self.binary, self.root = binary, root
+        with open(os.path.join(root, "tagvirtd.conf"), "w") as f:
+            f.write(conf)
+        self.sock = os.path.join(root, "tagvirtd-sock")
+        self.sock_ro = os.path.join(root, "tagvirtd-sock-ro")
+        self.uri = "qemu+unix:///system?socket=" + self.sock
+        self.log_path = os.path.join(root, "daemon.log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([self.binary, "--root", self.root, "--verbose"],
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        for _ in range(100):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
+            if os.path.exists(self.sock_ro):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("tagvirtd did not create its sockets within 5 s")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return None
+        return self.proc.returncode if self.proc else None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+def virsh(uri, *args, timeout=30):
+    return subprocess.run(["virsh", "-q", "-c", uri, *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def libvirt_python(code, timeout=60):
+    """Runs code in Debian's python3 with python3-libvirt; returns (rc, stdout, stderr)."""
+    r = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                       timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+# ---- the checks; each returns nothing or raises ----
+
+def t_virsh_connection(d):
+    r = virsh(d.uri, "version")
+    assert r.returncode == 0, r.stderr
+    assert "Using API: QEMU 9.0.0" in r.stdout, r.stdout
+    if WITH_DRIVER:
+        assert "Running hypervisor: QEMU" in r.stdout, r.stdout
+        assert "Running against daemon: 9.0.0" in r.stdout, r.stdout
+    else:
+        # no driver, no hypervisor version: virsh says so and stops there
+        assert "Cannot extract running QEMU hypervisor version" in r.stdout, r.stdout
+    r = virsh(d.uri, "hostname")
+    assert r.returncode == 0 and r.stdout.strip() == socket.gethostname(), (r.stdout, r.stderr)
+    r = virsh(d.uri, "uri")
+    assert r.returncode == 0 and r.stdout.strip() == d.uri, (r.stdout, r.stderr)
+    r = virsh("qemu+unix:///system?socket=" + d.sock_ro, "-r", "hostname")
+    assert r.returncode == 0 and r.stdout.strip() == socket.gethostname(), (r.stdout, r.stderr)
+
+
+def t_virsh_list(d):
+    start = time.monotonic()
+    r = virsh(d.uri, "list", "--all", timeout=20)
+    took = time.monotonic() - start
+    if WITH_DRIVER:
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode != 0, "list --all succeeded without a driver"
+        assert "unknown procedure" in r.stderr or "not supported" in r.stderr, r.stderr
+    assert took < 10, f"list --all took {took:.1f} s"
+
+
+def t_python_libvirt(d):
+    rc, out, err = libvirt_python(f"""
+import libvirt
+c = libvirt.open({d.uri!r})
+print(c.getHostname(), c.getType(), c.getLibVersion(), c.isSecure(), c.isAlive())
+try:
+    c.listAllDomains()
+    print("list ok")
+except libvirt.libvirtError as e:
+    print("list error", e.get_error_code(), e.get_error_domain())
+c.close()
+ro = libvirt.openReadOnly("qemu+unix:///system?socket=" + {d.sock_ro!r})
+print(ro.getHostname())
+ro.close()
+""")
+    assert rc == 0, err
+    lines = out.split("\n")
+    assert lines[0] == f"{socket.gethostname()} QEMU 9000000 1 1", lines
+    # the client turns (RPC, FROM_RPC, "unknown procedure") into NO_SUPPORT (3)
+    assert lines[1] == ("list ok" if WITH_DRIVER else "list error 3 7"), lines
+    assert lines[2] == socket.gethostname(), lines
+
+
+def t_python_keepalive(d):
+    """A client with an event loop and keepalive stays connected across pings."""
+    rc, out, err = libvirt_python(f"""
+import libvirt, time
+libvirt.virEventRegisterDefaultImpl()
+c = libvirt.open({d.uri!r})
+c.setKeepAlive(1, 2)
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    libvirt.virEventRunDefaultImpl()
+print(c.isAlive(), c.getHostname())
+c.close()
+""")
+    assert rc == 0, err
+    assert out.strip() == f"1 {socket.gethostname()}", (out, err)
+
+
+def t_ping_pong(d):
+    c = Raw(d.sock)
+    c.send_frame(KEEPALIVE, 1, MESSAGE, 0)
+    hdr, body = c.recv_frame()
+    assert hdr == (KEEPALIVE, 1, 2, MESSAGE, 0, OK) and body == b"", hdr
+    c.close()
+
+
+def t_server_pings(d):
+    """After feature 10 the server pings a silent client and drops it when unanswered."""
+    c = Raw(d.sock)
+    status, body = c.call(60, u32(10))
+    assert status == OK and body == u32(1), (status, body)
+    c.sock.settimeout(5)
+    hdr, _ = c.recv_frame()
+    assert hdr == (KEEPALIVE, 1, 1, MESSAGE, 0, OK), hdr
+    # keepalive_interval 1 s, keepalive_count 2: hung up a few seconds after
+    assert c.expect_eof(8), "server kept a client that never answers pings"
+    c.close()
+
+
+def t_unknown_procedure(d):
+    c = Raw(d.sock)
+    c.open()
+    for proc in (273 if not WITH_DRIVER else 4242, 8, 100000):
+        status, body = c.call(proc)
+        assert status == ERROR, proc
+        code, domain, message, level = parse_error(body)
+        assert (code, domain, level) == (39, 7, 2), (proc, code, domain, level)
+        assert message.startswith("unknown procedure"), message
+    # unknown program: an error reply, the connection stays
+    c.serial += 1
+    c.send_frame(0x12345678, 1, CALL, c.serial)
+    hdr, body = c.recv_frame()
+    assert hdr[3] == REPLY and hdr[5] == ERROR and parse_error(body)[0] == 39, hdr
+    status, _ = c.call(59)
+    assert status == OK
+    c.close()
+
+
+def t_readonly(d):
+    c = Raw(d.sock_ro)
+    c.open()
+    dom = xdr_string("vm1") + bytes(16) + u32(-1)
+    for proc in (12, 11, 35, 305):  # destroy, define, undefine, migrate perform
+        payload = dom if proc != 11 else xdr_string("<domain/>")
+        status, body = c.call(proc, payload)
+        code, domain, message, _ = parse_error(body)
+        assert status == ERROR and code == 29, (proc, code, message)
+        assert "read only" in message, message
+    status, body = c.call(59)
+    assert status == OK and Reader(body).string() == socket.gethostname()
+    c.close()
+
+
+def t_pipelined(d):
+    """Forty calls in one write come back, each once, on the same connection."""
+    c = Raw(d.sock)
+    c.open()
+    frames = b""
+    for serial in range(100, 140):
+        body = u32(REMOTE) + u32(1) + u32(59) + u32(CALL) + u32(serial) + u32(OK)
+        frames += u32(4 + len(body)) + body
+    c.sock.sendall(frames)
+    seen = set()
+    while len(seen) < 40:
+        hdr, body = c.recv_frame()
+        assert hdr[2] == 59 and hdr[3] == REPLY and hdr[5] == OK, hdr
+        seen.add(hdr[4])
+    assert seen == set(range(100, 140))
+    c.close()
+
+
+def t_events(d):
+    c = Raw(d.sock)
+    c.open()
+    status, body = c.call(316, u32(0) + u32(0))
+    assert status == OK, parse_error(body)
+    cb = Reader(body).i32()
+    status, _ = c.call(317, u32(cb))
+    assert status == OK
+    status, body = c.call(317, u32(cb))
+    assert status == ERROR
+    c.close()
+
+
+def t_mid_message(d):
+    """Clients that vanish inside the length word, the header or the payload."""
+    for cut in (2, 10, 40):
+        c = Raw(d.sock)
+        data = u32(4 + 24 + 100) + u32(REMOTE) + u32(1) + u32(1) + u32(CALL) + u32(1) + u32(0)
+        data += b"x" * 60
+        c.sock.sendall(data[:cut])
+        c.close()
+    # and one that leaves while its call is being answered
+    c = Raw(d.sock)
+    c.open()
+    c.send_frame(REMOTE, 59, CALL, 77)
+    c.close()
+
+
+def t_silent(d):
+    """A client that sends nothing does not disturb others and is dropped after handshake_timeout."""
+    idle = Raw(d.sock)
+    other = Raw(d.sock)
+    other.open()
+    assert other.call(3)[0] == OK
+    other.close()
+    assert idle.expect_eof(8), "a client that never spoke was kept beyond handshake_timeout"
+    idle.close()
+
+
+def t_garbage(d):
+    rng = random.Random(20261125)
+    # text: its first word is a length far above the limit
+    c = Raw(d.sock)
+    c.sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert c.expect_eof(5), "HTTP request not refused"
+    c.close()
+    # a plausible length, then a header no server accepts (type 99)
+    c = Raw(d.sock)
+    c.sock.sendall(u32(40) + u32(REMOTE) + u32(1) + u32(3) + u32(99) + u32(1) + u32(0) + bytes(12))
+    assert c.expect_eof(5), "unknown message type not refused"
+    c.close()
+    # a call whose arguments are garbage: an error reply, not a hang-up
+    c = Raw(d.sock)
+    c.open()
+    status, body = c.call(60, b"\xff\xff")
+    assert status == ERROR and parse_error(body)[0] == 39, body
+    status, body = c.call(23, u32(0xFFFFFFF0) + b"abcd")
+    assert status == ERROR, body
+    c.close()
+    # random bytes from a fixed seed, with a short first word so they are read as a frame
+    for _ in range(20):
+        c = Raw(d.sock)
+        junk = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 2000)))
+        try:
+            c.sock.sendall(u32(rng.randint(0, 3000)) + junk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        c.close()
+
+
+def t_huge_length(d):
+    """Length words at and above the limit: refused or waited for, never allocated up front."""
+    before = d.rss_kb()
+    held = []
+    for _ in range(50):
+        c = Raw(d.sock)
+        c.sock.sendall(u32(0x7FFFFFFF))
+        assert c.expect_eof(5), "length 0x7fffffff not refused"
+        c.close()
+        # the largest legal length: accepted, but only what arrives is stored
+        c = Raw(d.sock)
+        c.sock.sendall(u32(33554432) + u32(REMOTE) + u32(1))
+        held.append(c)
+    time.sleep(0.5)
+    grown = d.rss_kb() - before
+    for c in held:
+        c.close()
+    assert grown < 64 * 1024, f"RSS grew {grown} kB for 50 frames announced at 32 MiB"
+
+
+def t_many_connections(d):
+    """500 clients at once are all served, then all go away."""
+    fds_before = d.fd_count()
+    clients = [Raw(d.sock) for _ in range(500)]
+    for c in clients:
+        c.send_frame(KEEPALIVE, 1, MESSAGE, 0)
+    for c in clients:
+        hdr, _ = c.recv_frame()
+        assert hdr[2] == 2, hdr
+    for c in clients:
+        c.close()
+    for _ in range(50):
+        if d.fd_count() <= fds_before:
+            break
+        time.sleep(0.1)
+    assert d.fd_count() <= fds_before, f"{d.fd_count()} fds open, {fds_before} before"
+
+
+def t_client_limit(d):
+    """Past max_clients new connections are closed at once; the rest keep working."""
+    clients = []
+    refused = 0
+    for _ in range(MAX_CLIENTS + 50):
+        clients.append(Raw(d.sock))
+    for c in clients:
+        try:
+            c.send_frame(KEEPALIVE, 1, MESSAGE, 0)
+            c.recv_frame()
+        except (EOFError, ConnectionResetError, BrokenPipeError):
+            refused += 1
+    for c in clients:
+        c.close()
+    assert 50 <= refused <= 60, f"{refused} of {MAX_CLIENTS + 50} refused"
+
+
+def t_still_serving(d):
+    assert d.alive(), "tagvirtd died"
+    t_virsh_connection(d)
+    c = Raw(d.sock)
+    c.open()
+    assert c.call(59)[0] == OK
+    c.close()
+
+
+def t_second_daemon(d):
+    """A second daemon on the same root refuses to steal the live sockets."""
+    r = subprocess.run([d.binary, "--root", d.root], capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0 and "already listening" in r.stderr, r.stderr
+
+
+def t_bad_config(d):
+    with tempfile.TemporaryDirectory(prefix="tagvirtd-conf-") as root:
+        with open(os.path.join(root, "tagvirtd.conf"), "w") as f:
+            f.write("max_clients = 10\nmax_cleints = 5\n")
+        r = subprocess.run([d.binary, "--root", root], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 1, r
+        assert "tagvirtd.conf:2: unknown key 'max_cleints'" in r.stderr, r.stderr
+
+
+def t_sigterm(d):
+    rc = d.stop(signal.SIGTERM)
+    assert rc == 0, f"exit status {rc}"
+    assert not os.path.exists(d.sock) and not os.path.exists(d.sock_ro), "sockets left behind"
+
+
+def t_restart_after_kill(d):
+    """After SIGKILL the sockets are stale; a new daemon replaces them."""
+    d.start()
+    d.stop(signal.SIGKILL)
+    assert os.path.exists(d.sock), "expected a stale socket after SIGKILL"
+    d.start()
+    r = virsh(d.uri, "hostname")
+    assert r.returncode == 0, r.stderr
+    assert d.stop() == 0
+
+
+TESTS = [
+    ("virsh version / hostname / uri (rw and ro sockets)", t_virsh_connection),
+    ("virsh list --all: " + ("works" if WITH_DRIVER else "clean unsupported error, no hang"),
+     t_virsh_list),
+    ("python3-libvirt open, getHostname, read-only socket", t_python_libvirt),
+    ("python3-libvirt with keepalive stays connected", t_python_keepalive),
+    ("raw PING gets PONG", t_ping_pong),
+    ("server pings a keepalive client and drops it when silent", t_server_pings),
+    ("unknown procedure: code 39, domain 7, level 2, 'unknown procedure'", t_unknown_procedure),
+    ("read-only socket refuses state changes with OPERATION_DENIED", t_readonly),
+    ("40 pipelined calls on one connection", t_pipelined),
+    ("event callback register / deregister", t_events),
+    ("clients that disconnect mid-message", t_mid_message),
+    ("a client that sends nothing", t_silent),
+    ("garbage senders", t_garbage),
+    ("huge length words", t_huge_length),
+    ("500 connections at once, then closed", t_many_connections),
+    (f"client limit ({MAX_CLIENTS})", t_client_limit),
+    ("a normal client is still served", t_still_serving),
+    ("second daemon on the same sockets", t_second_daemon),
+    ("unknown config key is a clear error", t_bad_config),
+    ("SIGTERM: clean exit, sockets removed", t_sigterm),
+    ("restart after SIGKILL replaces stale sockets", t_restart_after_kill),
+]
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    binary = os.path.abspath(sys.argv[1])
+    print(f"1..{len(TESTS)}")
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="tagvirtd-wire-") as root:
+        d = Daemon(binary, root, f"""# written by tagvirtd_wire_test.py
+max_clients = {MAX_CLIENTS}
+keepalive_interval = 1
+keepalive_count = 2
+handshake_timeout = 3
+log_level = 2
+""")
+        try:
+            d.start()
+            for i, (name, fn) in enumerate(TESTS, 1):
+                start = time.monotonic()
+                try:
+                    fn(d)
+                    print(f"ok {i} - {name} ({time.monotonic() - start:.1f} s)", flush=True)
+                except Exception:
+                    failed += 1
+                    print(f"not ok {i} - {name}")
+                    for line in traceback.format_exc().splitlines():
+                        print("# " + line)
+                    sys.stdout.flush()
+        finally:
+            d.stop(signal.SIGKILL)
+            if failed:
+                for line in d.log().splitlines()[-40:]:
+                    print("# daemon: " + line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
