@@ -54,6 +54,19 @@ static char *models_providing(const TvQemuCaps *caps, int level)
     return g_string_free(out, FALSE);
 }
 
+/* What would give the level when this binary cannot (qemu-mte-facts.md). */
+static const char *newer_qemu_hint(int level)
+{
+    switch (level) {
+    case 2:
+        return " (QEMU 8.2 and later provide it with CPU models cortex-a710 and neoverse-n2)";
+    case 4:
+        return " (QEMU 11.1 provides it with CPU model max)";
+    default:
+        return "";
+    }
+}
+
 static void report_no_level(const TvQemuCaps *caps, const char *model, const char *provides,
                             int level)
 {
@@ -69,8 +82,8 @@ static void report_no_level(const TvQemuCaps *caps, const char *model, const cha
     else
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "%s is not available with CPU model '%s' (%s); no CPU model of %s "
-                        "provides %s",
-                        wanted, model, provides, label, wanted);
+                        "provides %s%s",
+                        wanted, model, provides, label, wanted, newer_qemu_hint(level));
 }
 
 static bool level_listed(const TvQemuMteCaps *mc, int level)
@@ -208,19 +221,20 @@ static int plan_kvm(const TvDomainDef *def, const TvQemuCaps *caps, const TvHost
                         label);
         return -1;
     }
-    if (!host || !host->kvm_cap_arm_mte) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "MTE is not available with KVM on this host: the kernel lacks "
-                        "KVM_CAP_ARM_MTE");
-        return -1;
-    }
-    int host_level = tv_host_mte_level(host);
+    int host_level = host ? tv_host_mte_level(host) : 0;
     if (probe && probe->mte_on.ran && !probe->mte_on.refused)
         host_level = tv_mte_abi_level(&probe->mte_on.abi);
     if (host_level < 2) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "MTE is not available with KVM on this host: the host CPU has no MTE "
                         "(no 'mte' in its features)");
+        return -1;
+    }
+    if (!host || !host->kvm_cap_arm_mte) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "MTE is not available with KVM on this host: the host CPU has MTE %d but "
+                        "the kernel lacks KVM_CAP_ARM_MTE",
+                        host_level);
         return -1;
     }
     int level = tv_mte_request_level(req);

@@ -1,6 +1,7 @@
 #include "qemu_domain.h"
 #include "tv_error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool is_virt_machine(const char *machine)
@@ -8,18 +9,42 @@ static bool is_virt_machine(const char *machine)
     return machine && (strcmp(machine, "virt") == 0 || g_str_has_prefix(machine, "virt-"));
 }
 
+static int machine_version(const char *name)
+{
+    unsigned major = 0, minor = 0;
+    if (sscanf(name, "virt-%u.%u", &major, &minor) != 2)
+        return -1;
+    return (int)(major * 1000 + minor);
+}
+
+static int compare_newest_first(gconstpointer a, gconstpointer b)
+{
+    const TvQemuMachine *const *x = a, *const *y = b;
+    return machine_version((*y)->name) - machine_version((*x)->name);
+}
+
+/* "virt (= virt-7.2), virt-7.1, virt-7.0, ... (20 more)": newest first */
 static char *virt_machine_list(const TvQemuCaps *caps)
 {
-    GString *out = g_string_new(NULL);
+    g_autoptr(GPtrArray) virt = g_ptr_array_new();
     for (size_t i = 0; i < caps->nmachines; i++) {
-        const TvQemuMachine *m = &caps->machines[i];
-        if (!is_virt_machine(m->name))
-            continue;
-        if (m->alias && out->len == 0)
-            g_string_append_printf(out, "%s (= %s)", m->alias, m->name);
-        else if (out->len < 200)
-            g_string_append_printf(out, "%s%s", out->len ? ", " : "", m->name);
+        if (is_virt_machine(caps->machines[i].name))
+            g_ptr_array_add(virt, &caps->machines[i]);
     }
+    g_ptr_array_sort(virt, compare_newest_first);
+    GString *out = g_string_new(NULL);
+    guint shown = MIN(virt->len, 6);
+    for (guint i = 0; i < shown; i++) {
+        const TvQemuMachine *m = g_ptr_array_index(virt, i);
+        if (out->len)
+            g_string_append(out, ", ");
+        if (m->alias)
+            g_string_append_printf(out, "%s (= %s)", m->alias, m->name);
+        else
+            g_string_append(out, m->name);
+    }
+    if (virt->len > shown)
+        g_string_append_printf(out, " and %u older", virt->len - shown);
     return g_string_free(out, FALSE);
 }
 
@@ -166,12 +191,18 @@ static int validate_gic(const TvDomainDef *def, const TvQemuCaps *caps)
         break;
     }
     if (!ok) {
+        GString *avail = g_string_new(NULL);
+        if (kvm ? caps->gic2_kernel : caps->gic2_emulated)
+            g_string_append(avail, "'2'");
+        if (kvm ? caps->gic3_kernel : caps->gic3_emulated)
+            g_string_append_printf(avail, "%s'3'", avail->len ? ", " : "");
+        if (kvm)
+            g_string_append_printf(avail, "%s'host'", avail->len ? ", " : "");
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "GIC version '%s' is not available with %s on '%s' (available: %s%s%s)",
+                        "GIC version '%s' is not available with %s on '%s' (available: %s)",
                         tv_gic_version_to_string(gic), kvm ? "KVM" : "TCG", caps->binary,
-                        (kvm ? caps->gic2_kernel : caps->gic2_emulated) ? "2 " : "",
-                        (kvm ? caps->gic3_kernel : caps->gic3_emulated) ? "3 " : "",
-                        kvm ? "host" : "");
+                        avail->len ? avail->str : "none");
+        g_string_free(avail, TRUE);
         return -1;
     }
     return 0;
