@@ -30,7 +30,7 @@ TvHostFacts *tv_test_load_host(const char *name);
 /* A cases file: '#' comments, "@caps ALIAS FILE" lines, and case lines of
  * whitespace-separated words.  Returns an array of word vectors. */
 typedef struct {
-    GPtrArray *cases;      /* of char ** (g_strfreev) */
+    GPtrArray *cases;       /* of char ** (g_strfreev) */
     GHashTable *caps_alias; /* alias -> caps file base name */
 } TvTestCases;
 TvTestCases *tv_test_cases_load(const char *path);

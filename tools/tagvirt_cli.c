@@ -88,10 +88,10 @@ const TvQemuCaps *tv_cli_caps(TvCliContext *cli, const char *emulator)
         cli->owned = tv_qemu_caps_probe(emulator, cli->host, &opts);
         return cli->owned;
     }
-    g_autofree char *dir = cli->common->cache_dir
-                               ? g_strdup(cli->common->cache_dir)
-                               : g_build_filename(g_get_user_cache_dir(), "tagvirt",
-                                                  "capabilities", NULL);
+    g_autofree char *dir =
+        cli->common->cache_dir
+            ? g_strdup(cli->common->cache_dir)
+            : g_build_filename(g_get_user_cache_dir(), "tagvirt", "capabilities", NULL);
     return tv_qemu_caps_cache_lookup(dir, emulator, cli->host, &opts);
 }
 

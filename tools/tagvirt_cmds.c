@@ -114,8 +114,7 @@ int tv_cmd_validate(int argc, char **argv)
             tv_domain_def_validate_schema(xml, len) < 0)
             return tv_cli_fail();
     }
-    if (load_one(argc, argv, "FILE - validate a domain XML file", &common, &cli, &def, &caps) <
-        0) {
+    if (load_one(argc, argv, "FILE - validate a domain XML file", &common, &cli, &def, &caps) < 0) {
         tv_cli_common_clear(&common);
         return -1;
     }
@@ -136,7 +135,7 @@ static char *describe_result(const TvGuestAbiResult *r)
     if (!r->ran)
         return g_strdup("-");
     if (r->refused)
-        return g_strdup_printf("refused: %s", r->error ? r->error : "?");
+        return g_strdup("refused (see below)");
     int level = tv_mte_abi_level(&r->abi);
     GString *s = g_string_new(NULL);
     g_string_printf(s, "MTE %d", level == 4 ? 3 : r->abi.mte);
@@ -153,6 +152,29 @@ static char *describe_result(const TvGuestAbiResult *r)
     if (level == 4)
         g_string_append(s, " (level 4)");
     return g_string_free(s, FALSE);
+}
+
+/* Each distinct refusal once, with the models that got it. */
+static void print_refusals(const TvQemuCaps *caps)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+    for (size_t i = 0; i < caps->nprobes; i++) {
+        const TvGuestAbiResult *results[] = { &caps->probes[i].mte_on, &caps->probes[i].mte_off };
+        for (size_t k = 0; k < G_N_ELEMENTS(results); k++) {
+            const char *text = results[k]->error ? results[k]->error : "(no message)";
+            if (!results[k]->ran || !results[k]->refused || g_hash_table_contains(seen, text))
+                continue;
+            g_hash_table_add(seen, (gpointer)text);
+            printf("refused: QEMU said '%s' for mte=%s with:", text, k ? "off" : "on");
+            for (size_t j = 0; j < caps->nprobes; j++) {
+                const TvGuestAbiResult *r = k ? &caps->probes[j].mte_off : &caps->probes[j].mte_on;
+                if (r->ran && r->refused &&
+                    g_strcmp0(r->error ? r->error : "(no message)", text) == 0)
+                    printf(" %s", caps->probes[j].cpu_model);
+            }
+            printf("\n");
+        }
+    }
 }
 
 int tv_cmd_probe(int argc, char **argv)
@@ -178,13 +200,14 @@ int tv_cmd_probe(int argc, char **argv)
         printf("interface: %s\n", tv_qemu_caps_has_mte_version(caps)
                                       ? "mte-version + query-mte-capabilities"
                                       : (caps->virt_mte ? "mte=on|off only" : "no MTE property"));
-        printf("%-16s %-5s %-44s %s\n", "CPU model", "accel", "mte=on", "mte=off");
+        printf("%-16s %-5s %-28s %s\n", "CPU model", "accel", "mte=on", "mte=off");
         for (size_t i = 0; i < caps->nprobes; i++) {
             const TvGuestAbiProbe *p = &caps->probes[i];
             g_autofree char *on = describe_result(&p->mte_on);
             g_autofree char *off = describe_result(&p->mte_off);
-            printf("%-16s %-5s %-44s %s\n", p->cpu_model, tv_accel_to_string(p->accel), on, off);
+            printf("%-16s %-5s %-28s %s\n", p->cpu_model, tv_accel_to_string(p->accel), on, off);
         }
+        print_refusals(caps);
         ret = 0;
     }
     tv_cli_context_clear(&cli);

@@ -27,8 +27,7 @@ static void format_enum(TvXmlWriter *w, const char *name, const char *const *val
     tv_xml_line(w, "</enum>");
 }
 
-static void format_version_feature(TvXmlWriter *w, const char *name, bool supported,
-                                   unsigned mask)
+static void format_version_feature(TvXmlWriter *w, const char *name, bool supported, unsigned mask)
 {
     if (!supported || !mask) {
         tv_xml_line(w, "<%s supported='no'/>", name);

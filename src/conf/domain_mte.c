@@ -97,9 +97,8 @@ static int parse_version(xmlNodePtr node, const char *version, TvMteRequest *out
         const char *name;
         TvMteRequest request;
     } versions[] = {
-        { "2", TV_MTE_REQUEST_2 },       { "3", TV_MTE_REQUEST_3 },
-        { "4", TV_MTE_REQUEST_4 },       { "host", TV_MTE_REQUEST_HOST },
-        { "max", TV_MTE_REQUEST_MAX },
+        { "2", TV_MTE_REQUEST_2 },       { "3", TV_MTE_REQUEST_3 },     { "4", TV_MTE_REQUEST_4 },
+        { "host", TV_MTE_REQUEST_HOST }, { "max", TV_MTE_REQUEST_MAX },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(versions); i++) {
         if (strcmp(versions[i].name, version) == 0) {
@@ -132,9 +131,8 @@ static int parse_u8_field(xmlNodePtr node, const char *attr, uint8_t *out)
 /* Status XML only: the recorded guest ABI, <abi mte='3' .../>. */
 static int parse_abi(xmlNodePtr node, TvMteAbi *abi)
 {
-    static const char *const attrs[] = { "mte",    "mte_frac",     "mtex",
-                                         "mtefar", "mtestoreonly", "mteperm",
-                                         NULL };
+    static const char *const attrs[] = { "mte",          "mte_frac", "mtex", "mtefar",
+                                         "mtestoreonly", "mteperm",  NULL };
     if (tv_xml_check_attrs(node, attrs) < 0)
         return -1;
     if (parse_u8_field(node, "mte", &abi->mte) < 0 ||
@@ -192,6 +190,12 @@ int tv_domain_mte_parse(xmlNodePtr node, TvDomainMte *mte, bool status)
         if (level) {
             if (tv_parse_ull(level, 0, 4, "attribute 'level' of <mte>", &v) < 0)
                 return -1;
+            if (v == 1) { /* level 1 has no tag storage: it is never a resolved level */
+                tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                                "invalid value '1' for attribute 'level' of <mte>: expected 0, "
+                                "2, 3 or 4");
+                return -1;
+            }
             mte->level = (int)v;
         }
         xmlNodePtr abi = tv_xml_child(node, "abi");
@@ -291,7 +295,8 @@ bool tv_domain_mte_check_abi_stability(const TvDomainMte *src, const TvDomainMte
         tv_error_report(TV_FROM_DOMAIN, TV_ERR_CONFIG_UNSUPPORTED,
                         "guest ABI: MTE version must be a concrete number on both sides (source "
                         "%s, target %s)",
-                        tv_mte_request_describe(src->request), tv_mte_request_describe(dst->request));
+                        tv_mte_request_describe(src->request),
+                        tv_mte_request_describe(dst->request));
         return false;
     }
     if (a != b) {

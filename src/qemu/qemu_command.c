@@ -310,8 +310,8 @@ char *tv_qemu_command_format(GPtrArray *argv)
             g_string_append_printf(out, " %s", qn);
             i++;
         }
-        g_string_append(out, (i + 1 < argv->len && g_ptr_array_index(argv, i + 1)) ? " \\\n"
-                                                                                     : "\n");
+        g_string_append(out,
+                        (i + 1 < argv->len && g_ptr_array_index(argv, i + 1)) ? " \\\n" : "\n");
     }
     return g_string_free(out, FALSE);
 }

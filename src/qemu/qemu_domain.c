@@ -19,7 +19,7 @@ TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, si
     g_autoptr(TvDomainDef) def = tv_domain_def_parse(xml, len, parse_flags);
     if (!def)
         return NULL;
-    const char *emulator = def->devices.emulator ? def->devices.emulator
+    const char *emulator = def->devices.emulator    ? def->devices.emulator
                            : pipe->default_emulator ? pipe->default_emulator
                                                     : TV_QEMU_DEFAULT_EMULATOR;
     const TvQemuCaps *caps = pipe->caps_lookup(emulator, pipe->caps_opaque);

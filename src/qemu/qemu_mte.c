@@ -72,8 +72,7 @@ static void report_no_level(const TvQemuCaps *caps, const char *model, const cha
 {
     g_autofree char *label = qemu_label(caps);
     g_autofree char *models = models_providing(caps, level);
-    g_autofree char *wanted =
-        level ? g_strdup_printf("MTE version %d", level) : g_strdup("MTE");
+    g_autofree char *wanted = level ? g_strdup_printf("MTE version %d", level) : g_strdup("MTE");
     if (*models)
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "%s is not available with CPU model '%s' (%s); CPU models that provide "
@@ -217,8 +216,7 @@ static int plan_kvm(const TvDomainDef *def, const TvQemuCaps *caps, const TvHost
     }
     if (!tv_qemu_kvm_mte_supported(caps)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "MTE with KVM needs QEMU 9.2 or later; %s rejects mte=on with KVM",
-                        label);
+                        "MTE with KVM needs QEMU 9.2 or later; %s rejects mte=on with KVM", label);
         return -1;
     }
     int host_level = host ? tv_host_mte_level(host) : 0;

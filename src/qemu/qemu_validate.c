@@ -85,8 +85,8 @@ static int validate_arch_machine(const TvDomainDef *def, const TvQemuCaps *caps)
     }
     if (machine->max_cpus && def->vcpus > machine->max_cpus) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "%u vCPUs requested but machine type '%s' allows at most %u",
-                        def->vcpus, machine->name, machine->max_cpus);
+                        "%u vCPUs requested but machine type '%s' allows at most %u", def->vcpus,
+                        machine->name, machine->max_cpus);
         return -1;
     }
     return 0;
@@ -112,8 +112,7 @@ static int validate_accel(const TvDomainDef *def, const TvQemuCaps *caps, const 
         }
     } else if (!caps->accel_tcg) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "domain type 'qemu' (TCG) is not supported by emulator '%s'",
-                        caps->binary);
+                        "domain type 'qemu' (TCG) is not supported by emulator '%s'", caps->binary);
         return -1;
     }
     return 0;
@@ -247,8 +246,7 @@ static int validate_devices(const TvDomainDef *def)
     return 0;
 }
 
-int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps,
-                            const TvHostFacts *host)
+int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host)
 {
     if (validate_arch_machine(def, caps) < 0 || validate_accel(def, caps, host) < 0 ||
         validate_cpu(def, caps) < 0 || validate_gic(def, caps) < 0 || validate_devices(def) < 0)
