@@ -113,7 +113,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCaps, tv_qemu_caps_free)
 typedef struct {
     const char *probe_firmware; /* path of probe.elf; NULL: the built/installed default */
     unsigned timeout_ms;        /* per QEMU process; 0: default (5000) */
-    unsigned parallel;          /* concurrent guest boots; 0: number of CPUs */
+    unsigned parallel;          /* concurrent guest boots; 0: number of CPUs + 1 */
     const char *record_path;    /* when set, write the QMP conversation + probe results there */
 } TvQemuCapsProbeOptions;
 

@@ -97,7 +97,8 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     if (!opts)
         opts = &dflt;
     unsigned timeout = opts->timeout_ms ? opts->timeout_ms : TV_QEMU_CAPS_TIMEOUT_DEFAULT;
-    unsigned parallel = opts->parallel ? opts->parallel : g_get_num_processors();
+    /* one more than the CPUs: each QEMU spends part of its start blocked (measured) */
+    unsigned parallel = opts->parallel ? opts->parallel : g_get_num_processors() + 1;
     g_autoptr(TvHostFacts) own_host = NULL;
     if (!host) {
         if (!(own_host = tv_host_facts_read(NULL)))
