@@ -184,8 +184,9 @@ void e2e_assert_no_children(void)
 GPid e2e_spawn_tagvirt_run(const char *xml_path)
 {
     g_autofree char *tagvirt = g_build_filename(TAGVIRT_BUILDDIR, "tools", "tagvirt", NULL);
-    const char *argv[] = { tagvirt,     "run",       "--no-console", "--state-dir", e2e.state_dir,
-                           "--log-dir", e2e.log_dir, "--cache-dir",  e2e.cache_dir, xml_path,
+    const char *argv[] = { tagvirt,     "run",         "--no-console", "--shutdown-timeout",
+                           "1",         "--state-dir", e2e.state_dir,  "--log-dir",
+                           e2e.log_dir, "--cache-dir", e2e.cache_dir,  xml_path,
                            NULL };
     GPid pid = 0;
     g_autoptr(GError) err = NULL;
@@ -204,4 +205,17 @@ bool e2e_wait_for_file(const char *path, unsigned timeout_ms)
         g_usleep(2000);
     }
     return true;
+}
+
+bool e2e_wait_for_text(const char *path, const char *text, unsigned timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        g_autofree char *data = NULL;
+        if (g_file_get_contents(path, &data, NULL, NULL) && strstr(data, text))
+            return true;
+        if (g_get_monotonic_time() >= deadline)
+            return false;
+        g_usleep(2000);
+    }
 }

@@ -386,6 +386,59 @@ static void test_refused_no_process(void)
     e2e_assert_no_children();
 }
 
+/* `tagvirt run` and Ctrl-C: the guest (deaf to power-down) is destroyed
+ * after --shutdown-timeout, nothing is left, and the exit status is not 0. */
+static void test_run_sigint(void)
+{
+    g_autofree char *xml = e2e_domain_xml("rt-sigint", e2e.loop_image, "", "", NULL);
+    g_autofree char *xml_path = g_build_filename(e2e.dir, "sigint.xml", NULL);
+    g_assert_true(g_file_set_contents(xml_path, xml, -1, NULL));
+    g_autofree char *status_path = tv_qemu_process_status_path(e2e.state_dir, "rt-sigint");
+    GPid manager = e2e_spawn_tagvirt_run(xml_path);
+    g_assert_true(e2e_wait_for_file(status_path, 20000));
+    g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
+    g_assert_nonnull(st);
+    g_autofree char *log = tv_qemu_process_log_path(e2e.log_dir, "rt-sigint");
+    g_autofree char *running = g_strdup_printf("QEMU pid %d is running", (int)st->pid);
+    g_assert_true(e2e_wait_for_text(log, running, 20000));
+    gint64 t0 = g_get_monotonic_time();
+    kill(manager, SIGINT);
+    int status = 0;
+    g_assert_cmpint(waitpid(manager, &status, 0), ==, manager);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("tagvirt run ended %.2f s after SIGINT with status %d", secs,
+                   WEXITSTATUS(status));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), !=, 0);
+    g_assert_cmpfloat(secs, <, 5.0);
+    g_assert_cmpint(kill(st->pid, 0), ==, -1); /* QEMU is gone and was reaped */
+    assert_files_gone("rt-sigint");
+    e2e_assert_no_children();
+}
+
+/* `tagvirt run` whose QEMU is SIGKILLed: reported as crashed, status not 0. */
+static void test_run_crash(void)
+{
+    g_autofree char *xml = e2e_domain_xml("rt-runcrash", e2e.loop_image, "", "", NULL);
+    g_autofree char *xml_path = g_build_filename(e2e.dir, "runcrash.xml", NULL);
+    g_assert_true(g_file_set_contents(xml_path, xml, -1, NULL));
+    g_autofree char *status_path = tv_qemu_process_status_path(e2e.state_dir, "rt-runcrash");
+    GPid manager = e2e_spawn_tagvirt_run(xml_path);
+    g_assert_true(e2e_wait_for_file(status_path, 20000));
+    g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
+    g_assert_nonnull(st);
+    g_autofree char *log = tv_qemu_process_log_path(e2e.log_dir, "rt-runcrash");
+    g_autofree char *running = g_strdup_printf("QEMU pid %d is running", (int)st->pid);
+    g_assert_true(e2e_wait_for_text(log, running, 20000));
+    kill(st->pid, SIGKILL);
+    int status = 0;
+    g_assert_cmpint(waitpid(manager, &status, 0), ==, manager);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    assert_files_gone("rt-runcrash");
+    e2e_assert_no_children();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -405,6 +458,8 @@ int main(int argc, char **argv)
     g_test_add_func("/runtime/fault/chardev-connect", test_fault_chardev);
     g_test_add_func("/runtime/fault/silent-qmp", test_fault_silent_qmp);
     g_test_add_func("/runtime/refused-no-process", test_refused_no_process);
+    g_test_add_func("/runtime/tagvirt-run/sigint", test_run_sigint);
+    g_test_add_func("/runtime/tagvirt-run/crash", test_run_crash);
     int rc = g_test_run();
     e2e_teardown();
     return rc;
