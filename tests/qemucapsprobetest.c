@@ -5,6 +5,7 @@
  * firmware is a clear error, with nothing left running. */
 #include "qemu_capabilities.h"
 #include "qemu_host.h"
+#include "qemu_monitor.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <utime.h>
 
 #define QEMU "/usr/bin/qemu-system-aarch64"
@@ -192,6 +194,65 @@ static void test_boot_failures(void)
     g_assert_nonnull(strstr(tv_error_message(), "probe firmware"));
 }
 
+/* The runtime's way in: a unix socket monitor, status, stop/cont events. */
+static void test_monitor_unix(void)
+{
+    g_autofree char *sock = g_build_filename(tmpdir, "mon.sock", NULL);
+    g_autofree char *chardev = g_strdup_printf("socket,id=mon,path=%s,server=on,wait=off", sock);
+    const char *argv[] = { QEMU,
+                           "-machine",
+                           "none",
+                           "-display",
+                           "none",
+                           "-nodefaults",
+                           "-no-user-config",
+                           "-chardev",
+                           chardev,
+                           "-mon",
+                           "chardev=mon,mode=control",
+                           NULL };
+    GPid pid = 0;
+    g_autoptr(GError) err = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &pid, &err));
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_unix(sock, 5000);
+    if (!mon || tv_qemu_monitor_handshake(mon, 5000) < 0)
+        g_error("%s", tv_error_message());
+    json_object *greeting = tv_qemu_monitor_greeting(mon);
+    g_assert_nonnull(greeting);
+
+    json_object *st = tv_qemu_monitor_execute(mon, "query-status", NULL, 3000);
+    g_assert_nonnull(st);
+    json_object *status = NULL;
+    g_assert_true(json_object_object_get_ex(st, "status", &status));
+    json_object_put(st);
+
+    json_object *r = tv_qemu_monitor_execute(mon, "stop", NULL, 3000);
+    g_assert_nonnull(r);
+    json_object_put(r);
+    g_assert_cmpint(tv_qemu_monitor_wait_event(mon, "STOP", 3000, NULL), ==, 0);
+    r = tv_qemu_monitor_execute(mon, "cont", NULL, 3000);
+    g_assert_nonnull(r);
+    json_object_put(r);
+    g_assert_cmpint(tv_qemu_monitor_wait_event(mon, "RESUME", 3000, NULL), ==, 0);
+
+    /* an error reply carries QEMU's description and class */
+    tv_error_reset();
+    g_assert_null(tv_qemu_monitor_execute(mon, "no-such-command", NULL, 3000));
+    g_assert_cmpstr(tv_qemu_monitor_last_error_class(mon), ==, "CommandNotFound");
+    g_assert_nonnull(strstr(tv_error_message(), "QEMU command 'no-such-command' failed: "));
+
+    r = tv_qemu_monitor_execute(mon, "quit", NULL, 3000);
+    g_assert_nonnull(r);
+    json_object_put(r);
+    /* after quit the monitor reaches EOF: waiting for an event says so */
+    g_assert_cmpint(tv_qemu_monitor_wait_event(mon, "NEVER", 3000, NULL), ==, -1);
+    g_assert_nonnull(strstr(tv_error_message(), "closed the monitor"));
+    int wstatus = 0;
+    g_assert_cmpint(waitpid(pid, &wstatus, 0), ==, pid);
+    g_assert_true(WIFEXITED(wstatus));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -203,6 +264,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qemucaps/live/equals-recording", test_live_equals_recording);
     g_test_add_func("/qemucaps/live/cache", test_cache);
     g_test_add_func("/qemucaps/live/boot-failures", test_boot_failures);
+    g_test_add_func("/qemucaps/live/monitor-unix", test_monitor_unix);
     int rc = g_test_run();
     g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmpdir);
     (void)!system(rm);
