@@ -34,4 +34,4 @@ hyperfine -N -w 2 -r "$RUNS" --export-markdown "$work/whole.md" \
 cat "$work/whole.md"
 echo
 echo "== destroy latency, 7 guests each: no writable disk (SIGKILL at once), then a raw disk (SIGTERM first)"
-"$BUILD/tests/runtimetest" -p /runtime/destroy-latency 2>&1 | grep -E "destroy ms|^(not )?ok"
+"$BUILD/tests/runtimetest" -p /runtime/destroy-latency -p /runtime/destroy-latency-disk 2>&1 | grep -E "destroy ms|^(not )?ok"
