@@ -17,7 +17,8 @@ work=$(mktemp -d /tmp/tvguest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 newer=${TAGVIRT_QEMU_NEWER:-$HOME/.cache/tagvirt/qemu-trixie/bin/qemu-system-aarch64}
-[ -x "$newer" ] || newer=
+# it must really run (an unpacked QEMU whose files are gone does not)
+"$newer" --version > /dev/null 2>&1 || newer=
 
 n=0
 failed=0
