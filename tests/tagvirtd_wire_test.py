@@ -10,6 +10,7 @@ Run with Debian's /usr/bin/python3 (python3-libvirt).  TAGVIRTD_WITH_DRIVER=1
 when the daemon was built with the QEMU driver (then `list --all` must work)."""
 import os
 import random
+import shutil
 import signal
 import socket
 import struct
@@ -483,6 +484,41 @@ def t_bad_config(d):
         assert "tagvirtd.conf:2: unknown key 'max_cleints'" in r.stderr, r.stderr
 
 
+def t_socket_activation(d):
+    """Sockets passed as systemd does (LISTEN_FDS, LISTEN_FDNAMES) are served, not replaced."""
+    activate = shutil.which("systemd-socket-activate")
+    if not activate:
+        return "SKIP systemd-socket-activate not installed"
+    with tempfile.TemporaryDirectory(prefix="tagvirtd-act-") as root:
+        rw, ro = os.path.join(root, "rw.sock"), os.path.join(root, "ro.sock")
+        log = open(os.path.join(root, "daemon.log"), "w")
+        # it listens on both, and execs tagvirtd with them at the first connection
+        proc = subprocess.Popen([activate, "-l", rw, "-l", ro, "--fdname=tagvirtd-rw:tagvirtd-ro",
+                                 d.binary, "--root", os.path.join(root, "state")],
+                                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if os.path.exists(ro):
+                    break
+                time.sleep(0.05)
+            c = Raw(rw)
+            c.open()
+            assert c.call(59)[0] == OK
+            c.close()
+            r = Raw(ro)
+            r.open()
+            status, body = r.call(12, xdr_string("vm1") + bytes(16) + u32(-1))
+            assert status == ERROR and parse_error(body)[0] == 29, "activated ro socket not read-only"
+            r.close()
+            assert not os.path.exists(os.path.join(root, "state", "tagvirtd-sock")), \
+                "created its own socket despite socket activation"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(10)
+            log.close()
+        assert rc == 0, f"exit status {rc}"
+
+
 def t_sigterm(d):
     rc = d.stop(signal.SIGTERM)
     assert rc == 0, f"exit status {rc}"
@@ -521,6 +557,7 @@ TESTS = [
     ("a normal client is still served", t_still_serving),
     ("second daemon on the same sockets", t_second_daemon),
     ("unknown config key is a clear error", t_bad_config),
+    ("socket activation (LISTEN_FDS)", t_socket_activation),
     ("SIGTERM: clean exit, sockets removed", t_sigterm),
     ("restart after SIGKILL replaces stale sockets", t_restart_after_kill),
 ]
@@ -546,8 +583,9 @@ log_level = 2
             for i, (name, fn) in enumerate(TESTS, 1):
                 start = time.monotonic()
                 try:
-                    fn(d)
-                    print(f"ok {i} - {name} ({time.monotonic() - start:.1f} s)", flush=True)
+                    skip = fn(d)
+                    note = f" # {skip}" if skip else ""
+                    print(f"ok {i} - {name} ({time.monotonic() - start:.1f} s){note}", flush=True)
                 except Exception:
                     failed += 1
                     print(f"not ok {i} - {name}")
