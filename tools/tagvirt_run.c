@@ -29,6 +29,7 @@ typedef struct {
 typedef struct {
     int wake_fd;
     int console_fd;
+    bool stdout_closed; /* EPIPE: keep draining the console, show nothing */
     bool stopping;
     gint64 kill_at; /* monotonic µs; 0: none */
 } RunLoop;
@@ -50,14 +51,16 @@ static char *default_state_dir(void)
     return g_build_filename(g_get_user_runtime_dir(), "tagvirt", NULL);
 }
 
-static int write_out(const char *buf, size_t len)
+static int write_out(RunLoop *loop, const char *buf, size_t len)
 {
-    while (len > 0) {
+    while (len > 0 && !loop->stdout_closed) {
         ssize_t n = write(STDOUT_FILENO, buf, len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return -1; /* stdout closed: the console is still drained */
+        if (n < 0) {
+            loop->stdout_closed = true; /* the guest runs on; its output is dropped */
+            return -1;
+        }
         buf += n;
         len -= (size_t)n;
     }
@@ -71,7 +74,7 @@ static int pump_console(RunLoop *loop)
     for (;;) {
         ssize_t n = read(loop->console_fd, buf, sizeof(buf));
         if (n > 0) {
-            write_out(buf, (size_t)n);
+            write_out(loop, buf, (size_t)n);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -195,6 +198,7 @@ static int run_domain(TvCliContext *cli, const char *file, RunOptions *o)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill the guest's manager */
     int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
     RunLoop loop = { .wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .console_fd = -1 };
     if (sig_fd < 0 || loop.wake_fd < 0) {
