@@ -77,10 +77,19 @@ APT=(apt-get -q -o "Dir::State=$APTDIR/state" -o "Dir::State::status=$APTDIR/sta
 
 CLOSURE=$CACHE/closure.txt
 if "${APT[@]}" update > "$CACHE/update.log" 2>&1 &&
-   "${APT[@]}" --print-uris -y install qemu-system-arm > "$CACHE/uris.txt" 2>> "$CACHE/update.log"; then
-    # lines: 'URI' FILENAME SIZE HASH
-    awk -F"'" '/^'"'"'/ { split($3, w, " "); print w[1] }' "$CACHE/uris.txt" > "$CLOSURE.new"
+   "${APT[@]}" -s -y install qemu-system-arm > "$CACHE/simulate.txt" 2>> "$CACHE/update.log"; then
+    # the closure from the simulation ("Inst NAME (VERSION SUITE [ARCH])"), not from
+    # --print-uris, which lists nothing for packages already in the cache
+    awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); sub(/:/, "%3a", v);
+                        match($0, /\[[a-z0-9]+\]\)/); a = substr($0, RSTART + 1, RLENGTH - 3);
+                        print $2 "_" v "_" a ".deb" }' \
+        "$CACHE/simulate.txt" > "$CLOSURE.new"
     "${APT[@]}" -y --download-only install qemu-system-arm >> "$CACHE/update.log" 2>&1
+    missing=$(while read -r deb; do [ -f "$CACHE/debs/$deb" ] || echo "$deb"; done < "$CLOSURE.new")
+    if [ -n "$missing" ] || [ ! -s "$CLOSURE.new" ]; then
+        echo "fetch-qemu: the download lacks:" $missing "(see $CACHE/update.log)" >&2
+        exit 1
+    fi
     mv "$CLOSURE.new" "$CLOSURE"
 elif [ -s "$CLOSURE" ]; then
     echo "fetch-qemu: apt failed (see $CACHE/update.log); using the cached closure" >&2
