@@ -78,6 +78,14 @@ static gboolean paused_locked(TvRpcClient *client)
            g_queue_get_length(&client->out) > 2 * client->max_in_flight;
 }
 
+gboolean tv_rpc_client_reading_paused(TvRpcClient *client)
+{
+    g_mutex_lock(&client->lock);
+    gboolean paused = paused_locked(client);
+    g_mutex_unlock(&client->lock);
+    return paused;
+}
+
 static GIOCondition wanted_events_locked(TvRpcClient *client)
 {
     GIOCondition cond = 0;

@@ -50,6 +50,8 @@ void tv_rpc_client_attach(TvRpcClient *client);
 
 /* Main thread: close the socket, drop queued frames, tell the server. */
 void tv_rpc_client_hangup(TvRpcClient *client, const char *why);
+/* Reading stopped: calls in flight at the limit, or replies not taken. */
+gboolean tv_rpc_client_reading_paused(TvRpcClient *client);
 void tv_rpc_client_call_started(TvRpcClient *client);
 /* Any thread: a call's reply is queued (or dropped); reading may resume. */
 void tv_rpc_client_call_done(TvRpcClient *client);

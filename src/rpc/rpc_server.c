@@ -280,6 +280,12 @@ static gboolean on_tick(gpointer data)
         }
         if (!g_atomic_int_get(&c->keepalive) || !srv->cfg.keepalive_interval)
             continue;
+        /* while we do not read a client (calls in flight at its limit) we cannot hear its pongs */
+        if (tv_rpc_client_reading_paused(c)) {
+            c->last_rx = now;
+            c->pings_unanswered = 0;
+            continue;
+        }
         gint64 silence = now - c->last_rx;
         gint64 due = (gint64)srv->cfg.keepalive_interval * (c->pings_unanswered + 1);
         if (silence < due * G_USEC_PER_SEC)
