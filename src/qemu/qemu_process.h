@@ -68,6 +68,10 @@ int tv_domain_state_from_string(const char *str);
 const char *tv_domain_reason_to_string(int state, int reason);
 int tv_domain_reason_from_string(int state, const char *str);
 
+/* The lifecycle event (TV_DOMAIN_EVENT_*) and libvirt's detail number for
+ * a state change the callback reports; *event is -1 when none applies. */
+void tv_domain_state_event(int state, int reason, int *event, int *detail);
+
 typedef struct _TvQemuProcess TvQemuProcess;
 
 /* Called on every state change.  Must not call tv_qemu_process_free(). */

@@ -86,6 +86,38 @@ int tv_domain_reason_from_string(int state, const char *str)
     return -1;
 }
 
+void tv_domain_state_event(int state, int reason, int *event, int *detail)
+{
+    *event = -1;
+    *detail = 0;
+    switch ((TvDomainState)state) {
+    case TV_DOMAIN_STATE_RUNNING:
+        /* STARTED_BOOTED = 0, RESUMED_UNPAUSED = 0 */
+        *event =
+            reason == TV_DOMAIN_RUNNING_BOOTED ? TV_DOMAIN_EVENT_STARTED : TV_DOMAIN_EVENT_RESUMED;
+        break;
+    case TV_DOMAIN_STATE_PAUSED:
+        *event = TV_DOMAIN_EVENT_SUSPENDED; /* SUSPENDED_PAUSED = 0 */
+        break;
+    case TV_DOMAIN_STATE_SHUTDOWN:
+        *event = TV_DOMAIN_EVENT_SHUTDOWN;
+        *detail = reason == TV_DOMAIN_SHUTDOWN_USER ? 1 : 0; /* GUEST = 1, FINISHED = 0 */
+        break;
+    case TV_DOMAIN_STATE_SHUTOFF:
+        /* STOPPED_SHUTDOWN 0, DESTROYED 1, CRASHED 2, MIGRATED 3, SAVED 4, FAILED 5,
+         * FROM_SNAPSHOT 6: the shut-off reason minus one */
+        *event = TV_DOMAIN_EVENT_STOPPED;
+        *detail = reason >= TV_DOMAIN_SHUTOFF_SHUTDOWN && reason <= TV_DOMAIN_SHUTOFF_FROM_SNAPSHOT
+                      ? reason - 1
+                      : 0;
+        break;
+    case TV_DOMAIN_STATE_NOSTATE:
+    case TV_DOMAIN_STATE_BLOCKED:
+    case TV_DOMAIN_STATE_CRASHED:
+        break;
+    }
+}
+
 int tv_qemu_process_write_status(TvQemuProcess *proc)
 {
     TvQemuStatus st = {

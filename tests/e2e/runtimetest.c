@@ -455,6 +455,35 @@ static void test_run_crash(void)
     e2e_assert_no_children();
 }
 
+/* State changes -> libvirt lifecycle events and details. */
+static void test_state_events(void)
+{
+    struct {
+        int state, reason, event, detail;
+    } cases[] = {
+        { TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED, TV_DOMAIN_EVENT_STARTED, 0 },
+        { TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED, TV_DOMAIN_EVENT_RESUMED, 0 },
+        { TV_DOMAIN_STATE_PAUSED, TV_DOMAIN_PAUSED_USER, TV_DOMAIN_EVENT_SUSPENDED, 0 },
+        { TV_DOMAIN_STATE_SHUTDOWN, TV_DOMAIN_SHUTDOWN_USER, TV_DOMAIN_EVENT_SHUTDOWN, 1 },
+        { TV_DOMAIN_STATE_SHUTOFF, TV_DOMAIN_SHUTOFF_SHUTDOWN, TV_DOMAIN_EVENT_STOPPED, 0 },
+        { TV_DOMAIN_STATE_SHUTOFF, TV_DOMAIN_SHUTOFF_DESTROYED, TV_DOMAIN_EVENT_STOPPED, 1 },
+        { TV_DOMAIN_STATE_SHUTOFF, TV_DOMAIN_SHUTOFF_CRASHED, TV_DOMAIN_EVENT_STOPPED, 2 },
+        { TV_DOMAIN_STATE_SHUTOFF, TV_DOMAIN_SHUTOFF_FAILED, TV_DOMAIN_EVENT_STOPPED, 5 },
+        { TV_DOMAIN_STATE_NOSTATE, 0, -1, 0 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        int event = -2, detail = -2;
+        tv_domain_state_event(cases[i].state, cases[i].reason, &event, &detail);
+        g_assert_cmpint(event, ==, cases[i].event);
+        g_assert_cmpint(detail, ==, cases[i].detail);
+        /* and the spellings round-trip */
+        const char *st = tv_domain_state_to_string(cases[i].state);
+        const char *why = tv_domain_reason_to_string(cases[i].state, cases[i].reason);
+        g_assert_cmpint(tv_domain_state_from_string(st), ==, cases[i].state);
+        g_assert_cmpint(tv_domain_reason_from_string(cases[i].state, why), ==, cases[i].reason);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -462,6 +491,7 @@ int main(int argc, char **argv)
         g_printerr("%s\n", tv_error_message());
         return 1;
     }
+    g_test_add_func("/runtime/state-events", test_state_events);
     g_test_add_func("/runtime/console-mte3", test_console_mte3);
     g_test_add_func("/runtime/lifecycle", test_lifecycle);
     g_test_add_func("/runtime/destroy-latency", test_destroy_latency);
