@@ -8,23 +8,6 @@
 
 #include <string.h>
 
-typedef struct {
-    char *name;
-    char *caps_alias;
-    char *caps_file;
-    char *host;
-} Case;
-
-static void case_free(gpointer p)
-{
-    Case *c = p;
-    g_free(c->name);
-    g_free(c->caps_alias);
-    g_free(c->caps_file);
-    g_free(c->host);
-    g_free(c);
-}
-
 static const TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
 {
     return opaque;
@@ -32,10 +15,10 @@ static const TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
 
 static void run_case(gconstpointer data)
 {
-    const Case *c = data;
+    const TvTestCase *c = data;
     g_autoptr(TvQemuCaps) caps = tv_test_load_caps_for_host(c->caps_file, c->host);
     g_autoptr(TvHostFacts) host = tv_test_load_host(c->host);
-    g_autofree char *xml_path = tv_test_path("qemuxml2argvdata", c->name, NULL);
+    g_autofree char *xml_path = tv_test_path("qemuxml2argvdata", c->words[0], NULL);
     g_autofree char *xml_file = g_strdup_printf("%s.xml", xml_path);
     g_autofree char *base = g_strdup_printf("%s.%s-%s", xml_path, c->caps_alias, c->host);
     g_autofree char *args_path = g_strdup_printf("%s.args", base);
@@ -71,21 +54,6 @@ static void run_case(gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_autofree char *cases_path = tv_test_path("qemuxml2argvdata", "cases", NULL);
-    TvTestCases *tc = tv_test_cases_load(cases_path);
-    for (guint i = 0; i < tc->cases->len; i++) {
-        char **w = g_ptr_array_index(tc->cases, i);
-        if (!w[1] || !w[2])
-            g_error("%s: 'NAME CAPS HOST' expected near '%s'", cases_path, w[0]);
-        Case *c = g_new0(Case, 1);
-        c->name = g_strdup(w[0]);
-        c->caps_alias = g_strdup(w[1]);
-        c->caps_file = g_strdup(tv_test_caps_file(tc, w[1]));
-        c->host = g_strdup(w[2]);
-        g_autofree char *test = g_strdup_printf("/qemuxml2argv/%s/%s/%s", w[0], w[1], w[2]);
-        g_test_add_data_func_full(test, c, run_case, case_free);
-    }
-    int ret = g_test_run();
-    tv_test_cases_free(tc);
-    return ret;
+    tv_test_add_cases("qemuxml2argvdata", "qemuxml2argv", 1, run_case);
+    return g_test_run();
 }

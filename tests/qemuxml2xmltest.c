@@ -8,23 +8,6 @@
 
 #include <string.h>
 
-typedef struct {
-    char *name;
-    char *caps_alias;
-    char *caps_file;
-    char *host;
-} Case;
-
-static void case_free(gpointer p)
-{
-    Case *c = p;
-    g_free(c->name);
-    g_free(c->caps_alias);
-    g_free(c->caps_file);
-    g_free(c->host);
-    g_free(c);
-}
-
 static const TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
 {
     return opaque;
@@ -47,12 +30,12 @@ static void check_round_trip(const char *text, unsigned parse_flags, unsigned fo
 
 static void run_case(gconstpointer data)
 {
-    const Case *c = data;
+    const TvTestCase *c = data;
     g_autoptr(TvQemuCaps) caps = tv_test_load_caps_for_host(c->caps_file, c->host);
     g_autoptr(TvHostFacts) host = tv_test_load_host(c->host);
-    g_autofree char *in = tv_test_path("qemuxml2argvdata", c->name, NULL);
+    g_autofree char *in = tv_test_path("qemuxml2argvdata", c->words[0], NULL);
     g_autofree char *in_file = g_strdup_printf("%s.xml", in);
-    g_autofree char *out = tv_test_path("qemuxml2xmloutdata", c->name, NULL);
+    g_autofree char *out = tv_test_path("qemuxml2xmloutdata", c->words[0], NULL);
     g_autofree char *inactive_path =
         g_strdup_printf("%s.%s-%s.inactive.xml", out, c->caps_alias, c->host);
     g_autofree char *live_path = g_strdup_printf("%s.%s-%s.live.xml", out, c->caps_alias, c->host);
@@ -87,21 +70,6 @@ static void run_case(gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_autofree char *cases_path = tv_test_path("qemuxml2xmloutdata", "cases", NULL);
-    TvTestCases *tc = tv_test_cases_load(cases_path);
-    for (guint i = 0; i < tc->cases->len; i++) {
-        char **w = g_ptr_array_index(tc->cases, i);
-        if (!w[1] || !w[2])
-            g_error("%s: 'NAME CAPS HOST' expected near '%s'", cases_path, w[0]);
-        Case *c = g_new0(Case, 1);
-        c->name = g_strdup(w[0]);
-        c->caps_alias = g_strdup(w[1]);
-        c->caps_file = g_strdup(tv_test_caps_file(tc, w[1]));
-        c->host = g_strdup(w[2]);
-        g_autofree char *test = g_strdup_printf("/qemuxml2xml/%s/%s/%s", w[0], w[1], w[2]);
-        g_test_add_data_func_full(test, c, run_case, case_free);
-    }
-    int ret = g_test_run();
-    tv_test_cases_free(tc);
-    return ret;
+    tv_test_add_cases("qemuxml2xmloutdata", "qemuxml2xml", 1, run_case);
+    return g_test_run();
 }

@@ -137,3 +137,32 @@ const char *tv_test_caps_file(TvTestCases *tc, const char *alias)
     const char *file = g_hash_table_lookup(tc->caps_alias, alias);
     return file ? file : alias;
 }
+
+static void test_case_free(gpointer p)
+{
+    TvTestCase *c = p;
+    for (guint i = 0; i < G_N_ELEMENTS(c->words); i++)
+        g_free(c->words[i]);
+    g_free(c->caps_file);
+    g_free(c);
+}
+
+void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, GTestDataFunc run)
+{
+    g_autofree char *cases_path = tv_test_path(dir, "cases", NULL);
+    TvTestCases *tc = tv_test_cases_load(cases_path);
+    for (guint i = 0; i < tc->cases->len; i++) {
+        char **w = g_ptr_array_index(tc->cases, i);
+        if (g_strv_length(w) != 3)
+            g_error("%s: three words expected near '%s'", cases_path, w[0]);
+        TvTestCase *c = g_new0(TvTestCase, 1);
+        for (guint k = 0; k < 3; k++)
+            c->words[k] = g_strdup(w[k]);
+        c->caps_alias = c->words[caps_index];
+        c->host = c->words[caps_index + 1];
+        c->caps_file = g_strdup(tv_test_caps_file(tc, c->caps_alias));
+        g_autofree char *test = g_strdup_printf("/%s/%s/%s/%s", prefix, w[0], w[1], w[2]);
+        g_test_add_data_func_full(test, c, run, test_case_free);
+    }
+    tv_test_cases_free(tc);
+}

@@ -36,3 +36,16 @@ typedef struct {
 TvTestCases *tv_test_cases_load(const char *path);
 void tv_test_cases_free(TvTestCases *tc);
 const char *tv_test_caps_file(TvTestCases *tc, const char *alias);
+
+/* One line of a cases file whose words are: first, CAPS alias, HOST (the
+ * argv/xml2xml tests), or CAPS, HOST, third (the domain caps test). */
+typedef struct {
+    char *words[3];
+    char *caps_alias;
+    char *caps_file;
+    char *host;
+} TvTestCase;
+
+/* Registers "/<prefix>/w0/w1/w2" for every case line of tests/<dir>/cases;
+ * caps_index is the word holding the CAPS alias (the HOST follows it). */
+void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, GTestDataFunc run);
