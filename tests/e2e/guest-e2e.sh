@@ -16,7 +16,7 @@ src=$(cd "$here/../.." && pwd)
 work=$(mktemp -d /tmp/tvguest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-newer=${TAGVIRT_QEMU_NEWER:-$HOME/.cache/tagvirt/qemu-trixie/bin/qemu-system-aarch64}
+newer=${TAGVIRT_QEMU_NEWER:-${TAGVIRT_QEMU_NEWER_DIR:-$HOME/.cache/tagvirt/qemu-trixie}/bin/qemu-system-aarch64}
 # it must really run (an unpacked QEMU whose files are gone does not)
 "$newer" --version > /dev/null 2>&1 || newer=
 
