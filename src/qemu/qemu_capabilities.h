@@ -115,6 +115,7 @@ typedef struct {
     unsigned timeout_ms;        /* per QEMU process; 0: default (5000) */
     unsigned parallel;          /* concurrent guest boots; 0: number of CPUs + 1 */
     const char *record_path;    /* when set, write the QMP conversation + probe results there */
+    bool no_zygote; /* plain spawns only, no fork server (also TAGVIRT_PROBE_ZYGOTE=0) */
 } TvQemuCapsProbeOptions;
 
 /* Probe a real binary: QMP (version, machines, virt properties, CPU models,

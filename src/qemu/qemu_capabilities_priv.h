@@ -2,6 +2,7 @@
 #pragma once
 
 #include "qemu_capabilities.h"
+#include "qemu_zygote.h"
 
 #include <json-c/json.h>
 
@@ -39,7 +40,7 @@ GPtrArray *tv_guest_abi_queue_boots(TvGuestAbiQueue *queue);
  * until it is closed and empty.  A refusal is a result; a hang, a crash or
  * garbage is an error (the rest is then abandoned). */
 int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *queue,
-                     unsigned parallel, unsigned timeout_ms);
+                     unsigned parallel, unsigned timeout_ms, TvQemuZygote *zygote);
 
 /* Fill caps->probes from finished boots. */
 int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots);

@@ -3,6 +3,7 @@
 #include "qemu_capabilities_priv.h"
 #include "qemu_child.h"
 #include "qemu_monitor.h"
+#include "qemu_zygote.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -16,6 +17,7 @@ typedef struct {
     TvGuestAbiQueue *queue;
     unsigned parallel;
     unsigned timeout_ms;
+    TvQemuZygote *zygote; /* NULL: plain spawns */
     TvError *error; /* tv_error is per thread: handed back to the caller */
 } BootJob;
 
@@ -24,7 +26,8 @@ static gpointer boot_thread(gpointer data)
     BootJob *job = data;
     gint64 t0 = g_get_monotonic_time();
     int rc =
-        tv_guest_abi_run(job->binary, job->firmware, job->queue, job->parallel, job->timeout_ms);
+        tv_guest_abi_run(job->binary, job->firmware, job->queue, job->parallel, job->timeout_ms,
+                         job->zygote);
     g_debug("caps: %u guest-ABI boots, %u at once: done at %.1f ms",
             tv_guest_abi_queue_boots(job->queue)->len, job->parallel,
             (g_get_monotonic_time() - t0) / 1000.0);
@@ -114,6 +117,10 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     if (tv_qemu_caps_fingerprint_read(binary, host, &caps->fingerprint) < 0)
         return NULL;
 
+    /* QEMU's loading paid once for every boot (docs/performance.md); NULL: plain */
+    g_autoptr(TvQemuZygote) zygote = NULL;
+    if (!opts->no_zygote && tv_qemu_zygote_enabled())
+        zygote = tv_qemu_zygote_start(binary);
     const char *argv[] = { binary,     "-machine", "none",        "-accel",          "tcg",
                            "-display", "none",     "-nodefaults", "-no-user-config", "-qmp",
                            "stdio",    NULL };
@@ -134,7 +141,7 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     TvCapsQmp q = {
         .mon = mon, .boots = queue, .kvm = tv_host_kvm_usable(host), .timeout_ms = timeout
     };
-    BootJob job = { binary, firmware, queue, parallel, timeout, NULL };
+    BootJob job = { binary, firmware, queue, parallel, timeout, zygote, NULL };
     gint64 t0 = g_get_monotonic_time();
     GThread *thread = g_thread_new("caps-boots", boot_thread, &job);
 

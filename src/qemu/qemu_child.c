@@ -1,5 +1,6 @@
 /* Spawning and reaping capability-probe QEMU children; see qemu_child.h. */
 #include "qemu_child.h"
+#include "qemu_zygote.h"
 #include "tv_error.h"
 
 #include <errno.h>
@@ -179,8 +180,11 @@ void tv_qemu_child_reap(TvQemuChild *child)
     /* the leader is a zombie until reaped, so the group id cannot be reused */
     kill(-child->pid, SIGKILL);
     int status = 0;
-    while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    if (child->zygote)
+        status = tv_qemu_zygote_reap(child->zygote, child->pid);
+    else
+        while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR)
+            ;
     child->status = status;
     child->reaped = true;
     close_fd(&child->pidfd);

@@ -18,6 +18,7 @@ typedef struct {
     size_t max_output; /* bytes kept per stream; more is dropped */
     bool reaped;
     int status; /* waitpid status once reaped */
+    struct _TvQemuZygote *zygote; /* forked by the fork server, which reaps it (qemu_zygote.h) */
 } TvQemuChild;
 
 /* Checks that argv[0] exists and is an executable file first, so the error

@@ -3,6 +3,7 @@
  * registers it prints (or QEMU's refusal).  Boots run in parallel. */
 #include "qemu_capabilities_priv.h"
 #include "qemu_child.h"
+#include "qemu_zygote.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 
@@ -123,7 +124,8 @@ static char *boot_describe(const TvGuestAbiBoot *b)
                            tv_accel_to_string(b->accel), b->mte ? "on" : "off");
 }
 
-static int boot_start(BootSlot *slot, const char *binary, const char *firmware, unsigned timeout_ms)
+static int boot_start(BootSlot *slot, const char *binary, const char *firmware, unsigned timeout_ms,
+                      TvQemuZygote *zygote)
 {
     TvGuestAbiBoot *b = slot->boot;
     g_autofree char *machine = g_strdup_printf("virt,mte=%s", b->mte ? "on" : "off");
@@ -144,7 +146,7 @@ static int boot_start(BootSlot *slot, const char *binary, const char *firmware, 
                            firmware,
                            NULL };
     slot->deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    if (tv_qemu_child_spawn(&slot->child, argv, false) < 0) {
+    if (tv_qemu_zygote_spawn(zygote, &slot->child, argv, false) < 0) {
         g_autofree char *what = boot_describe(b);
         tv_error_prefix("guest-ABI probe %s", what);
         return -1;
@@ -191,7 +193,7 @@ static int boot_finish(BootSlot *slot, char *line)
 }
 
 int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *queue,
-                     unsigned parallel, unsigned timeout_ms)
+                     unsigned parallel, unsigned timeout_ms, TvQemuZygote *zygote)
 {
     if (parallel == 0)
         parallel = 1;
@@ -210,7 +212,7 @@ int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *
             if (!b)
                 break;
             slots[s].boot = b;
-            if (boot_start(&slots[s], binary, firmware, timeout_ms) < 0) {
+            if (boot_start(&slots[s], binary, firmware, timeout_ms, zygote) < 0) {
                 tv_qemu_child_clear(&slots[s].child);
                 slots[s].boot = NULL;
                 rc = -1;
