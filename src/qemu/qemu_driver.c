@@ -1,0 +1,172 @@
+/* The QEMU driver: open (directories, host facts, capabilities, the domain
+ * list from disk, running guests), close, and connection-level answers. */
+#include "qemu_driver_priv.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <string.h>
+
+/* System layout when no --root is given. */
+#define SYSTEM_CONFIG_DIR "/etc/tagvirt/qemu"
+#define SYSTEM_STATE_DIR  "/run/tagvirt/qemu"
+#define SYSTEM_CACHE_DIR  "/var/cache/tagvirt"
+#define SYSTEM_LOG_DIR    "/var/log/tagvirt/qemu"
+
+void tv_domain_ref_clear(TvDomainRef *ref)
+{
+    if (!ref)
+        return;
+    g_clear_pointer(&ref->name, g_free);
+    memset(ref->uuid, 0, sizeof(ref->uuid));
+    ref->id = -1;
+}
+
+const TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator)
+{
+    return tv_qemu_caps_cache_lookup(drv->cache_dir, emulator ? emulator : drv->emulator, drv->host,
+                                     &drv->probe_opts);
+}
+
+const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def)
+{
+    return def && def->devices.emulator ? def->devices.emulator : drv->emulator;
+}
+
+static const TvQemuCaps *pipeline_caps(const char *emulator, void *opaque)
+{
+    return tv_driver_caps(opaque, emulator);
+}
+
+/* cfg's own path, else ROOT/sub, else the system path. */
+static char *choose_dir(const char *given, const char *root, const char *sub, const char *system)
+{
+    if (given)
+        return g_strdup(given);
+    if (root)
+        return g_build_filename(root, sub, NULL);
+    return g_strdup(system);
+}
+
+static int make_dirs(TvQemuDriver *drv)
+{
+    if (tv_dir_ensure(drv->config_dir, 0700) < 0 || tv_dir_ensure(drv->autostart_dir, 0700) < 0 ||
+        tv_dir_ensure(drv->state_dir, 0700) < 0 || tv_dir_ensure(drv->cache_dir, 0755) < 0 ||
+        tv_dir_ensure(drv->log_dir, 0700) < 0) {
+        tv_error_prefix("cannot prepare the QEMU driver's directories");
+        return -1;
+    }
+    return 0;
+}
+
+static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
+{
+    TvQemuDriver *drv = g_new0(TvQemuDriver, 1);
+    drv->config_dir = choose_dir(cfg->config_dir, cfg->root, "config", SYSTEM_CONFIG_DIR);
+    drv->autostart_dir = g_build_filename(drv->config_dir, "autostart", NULL);
+    drv->state_dir = choose_dir(cfg->state_dir, cfg->root, "state", SYSTEM_STATE_DIR);
+    drv->cache_dir = choose_dir(cfg->cache_dir, cfg->root, "cache", SYSTEM_CACHE_DIR);
+    drv->log_dir = choose_dir(cfg->log_dir, cfg->root, "log", SYSTEM_LOG_DIR);
+    drv->emulator = g_strdup(cfg->emulator ? cfg->emulator : TV_QEMU_DEFAULT_EMULATOR);
+    g_mutex_init(&drv->define_lock);
+    g_mutex_init(&drv->lock);
+    g_mutex_init(&drv->event_lock);
+    g_cond_init(&drv->event_cond);
+    g_mutex_init(&drv->host_lock);
+    drv->by_uuid = g_hash_table_new_full(tv_driver_uuid_hash, tv_driver_uuid_equal, NULL,
+                                         (GDestroyNotify)tv_driver_domain_unref);
+    drv->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    drv->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+    drv->next_id = 1;
+    return drv;
+}
+
+TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
+{
+    TvQemuDriverConfig none = { 0 };
+    if (!cfg)
+        cfg = &none;
+    TvQemuDriver *drv = driver_new(cfg);
+    drv->host = tv_host_facts_read(cfg->host_root);
+    if (!drv->host || make_dirs(drv) < 0) {
+        tv_qemu_driver_close(drv);
+        return NULL;
+    }
+    drv->pipe.default_emulator = drv->emulator;
+    drv->pipe.host = drv->host;
+    drv->pipe.caps_lookup = pipeline_caps;
+    drv->pipe.caps_opaque = drv;
+    tv_driver_host_init(drv);
+
+    /* the default emulator's caps in memory now: later calls only check the fingerprint */
+    if (!tv_driver_caps(drv, NULL)) {
+        g_warning("QEMU driver: no capabilities for the default emulator %s: %s", drv->emulator,
+                  tv_error_message());
+        tv_error_reset();
+    }
+    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0 ||
+        tv_driver_persist_init(drv) < 0) {
+        tv_qemu_driver_close(drv);
+        return NULL;
+    }
+    tv_driver_persist_load_all(drv);
+    tv_driver_reconnect_all(drv);
+    if (cfg->autostart)
+        tv_driver_autostart_all(drv);
+    g_info("QEMU driver: %u domains, config %s, state %s", g_hash_table_size(drv->by_uuid),
+           drv->config_dir, drv->state_dir);
+    return drv;
+}
+
+void tv_qemu_driver_close(TvQemuDriver *drv)
+{
+    if (!drv)
+        return;
+    tv_driver_reaper_shutdown(drv);
+    tv_driver_domains_free_all(drv); /* QEMUs keep running; the next open reconnects */
+    tv_driver_reaper_free_orphans(drv);
+    tv_driver_events_shutdown(drv);
+    tv_driver_persist_shutdown(drv);
+    tv_driver_host_clear(drv);
+    g_hash_table_destroy(drv->by_id);
+    g_hash_table_destroy(drv->by_name);
+    g_hash_table_destroy(drv->by_uuid);
+    tv_host_facts_free(drv->host);
+    g_mutex_clear(&drv->host_lock);
+    g_cond_clear(&drv->event_cond);
+    g_mutex_clear(&drv->event_lock);
+    g_mutex_clear(&drv->lock);
+    g_mutex_clear(&drv->define_lock);
+    g_free(drv->config_dir);
+    g_free(drv->autostart_dir);
+    g_free(drv->state_dir);
+    g_free(drv->cache_dir);
+    g_free(drv->log_dir);
+    g_free(drv->emulator);
+    g_free(drv);
+}
+
+unsigned long long tv_qemu_driver_hypervisor_version(TvQemuDriver *drv)
+{
+    const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+    if (!caps) {
+        tv_error_reset(); /* the wire has no error for this call: 0 means unknown */
+        return 0;
+    }
+    return caps->version;
+}
+
+int tv_qemu_driver_max_vcpus(TvQemuDriver *drv, const char *type)
+{
+    if (type && g_ascii_strcasecmp(type, "qemu") != 0 && g_ascii_strcasecmp(type, "kvm") != 0) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
+                        "unknown virtualization type '%s': expected 'qemu' or 'kvm'", type);
+        return -1;
+    }
+    const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+    if (!caps)
+        return -1;
+    unsigned max = 0;
+    for (size_t i = 0; i < caps->nmachines; i++)
+        max = MAX(max, caps->machines[i].max_cpus);
+    return (int)MIN(max, (unsigned)G_MAXINT);
+}

@@ -1,0 +1,418 @@
+/* The domain list: objects, the name/uuid/id maps, jobs, and the queries
+ * that only read a domain (lookups, list, state, info, XML). */
+#include "qemu_driver_priv.h"
+#include "tv_error.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libvirt waits 30 s for a domain's job before giving up. */
+#define JOB_WAIT_US (30 * G_USEC_PER_SEC)
+
+guint tv_driver_uuid_hash(gconstpointer uuid)
+{
+    guint h;
+    memcpy(&h, uuid, sizeof(h)); /* uuids are random: any 4 bytes hash well */
+    return h;
+}
+
+gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, TV_UUID_LEN) == 0;
+}
+
+TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid)
+{
+    TvDriverDomain *dom = g_new0(TvDriverDomain, 1);
+    dom->refs = 1;
+    dom->name = g_strdup(name);
+    memcpy(dom->uuid, uuid, TV_UUID_LEN);
+    g_mutex_init(&dom->lock);
+    g_cond_init(&dom->job_cond);
+    dom->shutoff_reason = TV_DOMAIN_SHUTOFF_UNKNOWN;
+    return dom;
+}
+
+TvDriverDomain *tv_driver_domain_ref(TvDriverDomain *dom)
+{
+    g_atomic_int_inc(&dom->refs);
+    return dom;
+}
+
+void tv_driver_domain_unref(TvDriverDomain *dom)
+{
+    if (!dom || !g_atomic_int_dec_and_test(&dom->refs))
+        return;
+    tv_domain_def_free(dom->def);
+    g_cond_clear(&dom->job_cond);
+    g_mutex_clear(&dom->lock);
+    g_free(dom->name);
+    g_free(dom);
+}
+
+void tv_driver_list_add_locked(TvQemuDriver *drv, TvDriverDomain *dom)
+{
+    g_hash_table_insert(drv->by_uuid, dom->uuid, tv_driver_domain_ref(dom));
+    g_hash_table_insert(drv->by_name, dom->name, dom);
+}
+
+void tv_driver_list_remove_locked(TvQemuDriver *drv, TvDriverDomain *dom)
+{
+    if (g_hash_table_lookup(drv->by_uuid, dom->uuid) != dom)
+        return;
+    g_mutex_lock(&dom->lock);
+    dom->removed = true;
+    g_cond_broadcast(&dom->job_cond); /* waiters for its job give up */
+    g_mutex_unlock(&dom->lock);
+    g_hash_table_remove(drv->by_name, dom->name);
+    g_hash_table_remove(drv->by_uuid, dom->uuid); /* drops the list's reference */
+}
+
+static void uuid_string(const unsigned char *uuid, char out[TV_UUID_STRLEN + 1])
+{
+    tv_uuid_format(uuid, out);
+}
+
+TvDriverDomain *tv_driver_find_uuid(TvQemuDriver *drv, const unsigned char *uuid)
+{
+    g_mutex_lock(&drv->lock);
+    TvDriverDomain *dom = g_hash_table_lookup(drv->by_uuid, uuid);
+    if (dom)
+        tv_driver_domain_ref(dom);
+    g_mutex_unlock(&drv->lock);
+    if (!dom) {
+        char str[TV_UUID_STRLEN + 1];
+        uuid_string(uuid, str);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
+                        "domain not found: no domain with matching uuid '%s'", str);
+    }
+    return dom;
+}
+
+int tv_driver_job_begin(TvDriverDomain *dom)
+{
+    gint64 deadline = g_get_monotonic_time() + JOB_WAIT_US;
+    g_mutex_lock(&dom->lock);
+    while (dom->job && !dom->removed) {
+        if (!g_cond_wait_until(&dom->job_cond, &dom->lock, deadline) && dom->job) {
+            g_mutex_unlock(&dom->lock);
+            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_TIMEOUT,
+                            "domain '%s' is busy: another operation on it did not finish "
+                            "within 30 s",
+                            dom->name);
+            return -1;
+        }
+    }
+    if (dom->removed) {
+        g_mutex_unlock(&dom->lock);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
+                        "domain not found: domain '%s' was undefined meanwhile", dom->name);
+        return -1;
+    }
+    dom->job = true;
+    g_mutex_unlock(&dom->lock);
+    return 0;
+}
+
+void tv_driver_job_end(TvDriverDomain *dom)
+{
+    g_mutex_lock(&dom->lock);
+    dom->job = false;
+    g_cond_signal(&dom->job_cond);
+    g_mutex_unlock(&dom->lock);
+}
+
+const TvDomainDef *tv_driver_domain_current_def(TvDriverDomain *dom)
+{
+    if (dom->run && dom->run->def)
+        return dom->run->def;
+    return dom->def;
+}
+
+bool tv_driver_domain_active_locked(TvDriverDomain *dom)
+{
+    return dom->run != NULL;
+}
+
+void tv_driver_domain_ref_fill(TvDriverDomain *dom, TvDomainRef *out)
+{
+    out->name = g_strdup(dom->name);
+    memcpy(out->uuid, dom->uuid, TV_UUID_LEN);
+    out->id = dom->run ? dom->run->id : -1;
+}
+
+/* Lookups: fill *out from a map hit, or report NO_DOMAIN. */
+static int ref_from(TvDriverDomain *dom, TvDomainRef *out)
+{
+    g_mutex_lock(&dom->lock);
+    tv_driver_domain_ref_fill(dom, out);
+    g_mutex_unlock(&dom->lock);
+    return 0;
+}
+
+int tv_qemu_driver_lookup_by_name(TvQemuDriver *drv, const char *name, TvDomainRef *out)
+{
+    g_mutex_lock(&drv->lock);
+    TvDriverDomain *dom = name ? g_hash_table_lookup(drv->by_name, name) : NULL;
+    int rc = dom ? ref_from(dom, out) : -1;
+    g_mutex_unlock(&drv->lock);
+    if (rc < 0)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
+                        "domain not found: no domain with matching name '%s'", name ? name : "");
+    return rc;
+}
+
+int tv_qemu_driver_lookup_by_uuid(TvQemuDriver *drv, const unsigned char *uuid, TvDomainRef *out)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    return dom ? ref_from(dom, out) : -1;
+}
+
+int tv_qemu_driver_lookup_by_id(TvQemuDriver *drv, int id, TvDomainRef *out)
+{
+    g_mutex_lock(&drv->lock);
+    TvDriverDomain *dom = g_hash_table_lookup(drv->by_id, GINT_TO_POINTER(id));
+    int rc = dom ? ref_from(dom, out) : -1;
+    g_mutex_unlock(&drv->lock);
+    if (rc < 0)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
+                        "domain not found: no domain with matching id %d", id);
+    return rc;
+}
+
+/* libvirt's filter groups beyond the header's: a group with no bit set does
+ * not filter; tagvirt domains have no managed save, snapshot or checkpoint. */
+enum {
+    LIST_OTHER = 128,
+    LIST_MANAGEDSAVE = 256,
+    LIST_NO_MANAGEDSAVE = 512,
+    LIST_AUTOSTART = 1024,
+    LIST_NO_AUTOSTART = 2048,
+    LIST_SNAPSHOT = 4096,
+    LIST_NO_SNAPSHOT = 8192,
+    LIST_CHECKPOINT = 16384,
+    LIST_NO_CHECKPOINT = 32768,
+};
+
+/* Is bit 'yes' or 'no' of a two-way group asked for, given the answer? */
+static bool group_match(unsigned flags, unsigned yes, unsigned no, bool answer)
+{
+    return !(flags & (yes | no)) || (flags & (answer ? yes : no));
+}
+
+/* Does the domain pass libvirt's list filters?  Under dom->lock. */
+static bool list_match(TvDriverDomain *dom, unsigned flags)
+{
+    bool active = dom->run != NULL;
+    if (!group_match(flags, TV_LIST_ACTIVE, TV_LIST_INACTIVE, active) ||
+        !group_match(flags, TV_LIST_PERSISTENT, TV_LIST_TRANSIENT, dom->def != NULL) ||
+        !group_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, false) ||
+        !group_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, dom->autostart) ||
+        !group_match(flags, LIST_SNAPSHOT, LIST_NO_SNAPSHOT, false) ||
+        !group_match(flags, LIST_CHECKPOINT, LIST_NO_CHECKPOINT, false))
+        return false;
+    unsigned states = TV_LIST_RUNNING | TV_LIST_PAUSED | TV_LIST_SHUTOFF | LIST_OTHER;
+    if (flags & states) {
+        int state = active ? dom->run->state : TV_DOMAIN_STATE_SHUTOFF;
+        unsigned bit = state == TV_DOMAIN_STATE_RUNNING   ? TV_LIST_RUNNING
+                       : state == TV_DOMAIN_STATE_PAUSED  ? TV_LIST_PAUSED
+                       : state == TV_DOMAIN_STATE_SHUTOFF ? TV_LIST_SHUTOFF
+                                                          : LIST_OTHER;
+        if (!(flags & bit))
+            return false;
+    }
+    return true;
+}
+
+static int compare_refs(gconstpointer a, gconstpointer b)
+{
+    return strcmp(((const TvDomainRef *)a)->name, ((const TvDomainRef *)b)->name);
+}
+
+int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out, size_t *n)
+{
+    GArray *refs = g_array_new(FALSE, TRUE, sizeof(TvDomainRef));
+    g_mutex_lock(&drv->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, drv->by_uuid);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        TvDriverDomain *dom = value;
+        g_mutex_lock(&dom->lock);
+        if (list_match(dom, flags)) {
+            TvDomainRef ref = { 0 };
+            tv_driver_domain_ref_fill(dom, &ref);
+            g_array_append_val(refs, ref);
+        }
+        g_mutex_unlock(&dom->lock);
+    }
+    g_mutex_unlock(&drv->lock);
+    g_array_sort(refs, compare_refs);
+    *n = refs->len;
+    *out = (TvDomainRef *)g_array_free(refs, FALSE);
+    return 0;
+}
+
+int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *state, int *reason)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    g_mutex_lock(&dom->lock);
+    if (dom->run) {
+        *state = dom->run->state;
+        *reason = dom->run->reason;
+    } else {
+        *state = TV_DOMAIN_STATE_SHUTOFF;
+        *reason = dom->shutoff_reason;
+    }
+    g_mutex_unlock(&dom->lock);
+    return 0;
+}
+
+/* utime + stime of /proc/PID/stat (all of QEMU's threads) in ns. */
+static unsigned long long process_cpu_ns(pid_t pid)
+{
+    char path[64], buf[1024];
+    g_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    return (utime + stime) * (1000000000ULL / (unsigned long long)(hz > 0 ? hz : 100));
+}
+
+int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    pid_t pid = 0;
+    g_mutex_lock(&dom->lock);
+    const TvDomainDef *def = tv_driver_domain_current_def(dom);
+    info->state = dom->run ? dom->run->state : TV_DOMAIN_STATE_SHUTOFF;
+    info->max_mem_kib = def ? def->memory_kib : 0;
+    info->mem_kib = def && def->current_memory_kib ? def->current_memory_kib : info->max_mem_kib;
+    info->vcpus = def ? def->vcpus : 0;
+    if (dom->run && dom->run->proc && !dom->run->exited)
+        pid = tv_qemu_process_pid(dom->run->proc);
+    g_mutex_unlock(&dom->lock);
+    info->cpu_time_ns = pid > 0 ? process_cpu_ns(pid) : 0;
+    return 0;
+}
+
+#define XML_KNOWN_FLAGS (TV_XML_SECURE | TV_XML_INACTIVE | TV_XML_UPDATE_CPU | TV_XML_MIGRATABLE)
+
+char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
+{
+    if (flags & ~XML_KNOWN_FLAGS) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+                        "XML description flags 0x%x are not supported; accepted: 0x%x", flags,
+                        XML_KNOWN_FLAGS);
+        return NULL;
+    }
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return NULL;
+    /* SECURE: no secrets exist in tagvirt's XML; UPDATE_CPU: <cpu> is
+     * written as the user gave it, there is nothing to update */
+    TvDriverRun *run = NULL;
+    char *xml = NULL;
+    g_mutex_lock(&dom->lock);
+    bool live = dom->run && !(flags & TV_XML_INACTIVE);
+    if (live) {
+        run = dom->run;
+        g_atomic_int_inc(&run->refs);
+    } else if (dom->def) {
+        xml = tv_domain_def_format(dom->def, TV_DOMAIN_FORMAT_INACTIVE);
+    } else if (dom->run && dom->run->def) {
+        xml = tv_domain_def_format(dom->run->def, TV_DOMAIN_FORMAT_INACTIVE);
+    }
+    g_mutex_unlock(&dom->lock);
+    if (run) {
+        unsigned fmt =
+            (flags & TV_XML_MIGRATABLE) ? TV_DOMAIN_FORMAT_MIGRATABLE : TV_DOMAIN_FORMAT_LIVE;
+        xml = run->proc ? tv_qemu_process_format_xml(run->proc, fmt)
+                        : tv_domain_def_format(run->def, fmt);
+        tv_driver_run_unref(run);
+    }
+    if (!xml && !tv_error_last())
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
+                        "domain '%s' has no definition to format", dom->name);
+    return xml;
+}
+
+int tv_qemu_driver_is_active(TvQemuDriver *drv, const unsigned char *uuid)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    g_mutex_lock(&dom->lock);
+    int active = dom->run != NULL;
+    g_mutex_unlock(&dom->lock);
+    return active;
+}
+
+int tv_qemu_driver_is_persistent(TvQemuDriver *drv, const unsigned char *uuid)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    g_mutex_lock(&dom->lock);
+    int persistent = dom->def != NULL;
+    g_mutex_unlock(&dom->lock);
+    return persistent;
+}
+
+int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, int *type,
+                            unsigned long long values[11])
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    /* no long-running job (migration) exists yet: libvirt's "none" */
+    *type = 0;
+    memset(values, 0, 11 * sizeof(values[0]));
+    return 0;
+}
+
+void tv_driver_domains_free_all(TvQemuDriver *drv)
+{
+    g_autoptr(GPtrArray) doms =
+        g_ptr_array_new_with_free_func((GDestroyNotify)tv_driver_domain_unref);
+    g_mutex_lock(&drv->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, drv->by_uuid);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(doms, tv_driver_domain_ref(value));
+    g_mutex_unlock(&drv->lock);
+
+    for (guint i = 0; i < doms->len; i++) {
+        TvDriverDomain *dom = g_ptr_array_index(doms, i);
+        g_mutex_lock(&dom->lock);
+        TvDriverRun *run = g_steal_pointer(&dom->run);
+        if (run)
+            run->attached = false;
+        g_mutex_unlock(&dom->lock);
+        /* stops the watcher (its callbacks end first); QEMU keeps running */
+        if (run) {
+            g_clear_pointer(&run->proc, tv_qemu_process_free);
+            tv_driver_run_unref(run);
+        }
+    }
+    g_mutex_lock(&drv->lock);
+    g_hash_table_remove_all(drv->by_id);
+    g_hash_table_remove_all(drv->by_name);
+    g_hash_table_remove_all(drv->by_uuid);
+    g_mutex_unlock(&drv->lock);
+}

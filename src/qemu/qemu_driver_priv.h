@@ -1,0 +1,149 @@
+/* Internals of the QEMU driver (qemu_driver*.c): the driver object, the
+ * domain objects of its list, and what the files share.
+ *
+ * Locks, in the order they may be taken: drv->define_lock, drv->lock (the
+ * maps), dom->lock.  None of them is held while QEMU is talked to, while a
+ * job waits, or while the event callback runs (events are delivered by a
+ * dispatcher thread).  A job (dom->job) is held across the slow part of a
+ * state change (start, destroy, redefine, undefine): one at a time per
+ * domain; queries only take dom->lock. */
+#pragma once
+
+#include "qemu_domain.h"
+#include "qemu_driver.h"
+#include "qemu_process.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef struct _TvDriverDomain TvDriverDomain;
+
+/* One running QEMU of a domain; shared by the domain, jobs using it and the
+ * reaper, freed with the last reference (never on the QEMU watcher thread). */
+typedef struct {
+    gint refs;
+    TvQemuDriver *drv;
+    TvDriverDomain *dom; /* holds a reference */
+    TvQemuProcess *proc; /* NULL until the start returned */
+    TvDomainDef *def;    /* the definition it runs (NULL: the domain's persistent one) */
+    int id;
+    /* under dom->lock */
+    bool attached; /* dom->run == this and STARTED was announced */
+    bool exited;
+    int state, reason; /* last state seen */
+    bool reboot_pending;
+} TvDriverRun;
+
+struct _TvDriverDomain {
+    gint refs;
+    char *name; /* fixed: define never renames */
+    unsigned char uuid[TV_UUID_LEN];
+
+    GMutex lock;
+    GCond job_cond;
+    bool job;           /* a state change is in progress */
+    bool removed;       /* no longer in the list */
+    TvDomainDef *def;   /* persistent definition; NULL: transient */
+    TvDriverRun *run;   /* NULL while shut off */
+    int shutoff_reason; /* TvDomainShutoffReason, while shut off */
+    bool autostart;
+};
+
+struct TvQemuDriver {
+    char *config_dir;
+    char *autostart_dir;
+    char *state_dir;
+    char *cache_dir;
+    char *log_dir;
+    char *emulator;
+    TvHostFacts *host;
+    TvQemuCapsProbeOptions probe_opts;
+    TvQemuPipeline pipe;
+
+    GMutex define_lock;  /* name/uuid checks and their insertion, atomically */
+    GMutex lock;         /* the maps below and next_id */
+    GHashTable *by_uuid; /* uuid bytes -> TvDriverDomain (holds a reference) */
+    GHashTable *by_name; /* name -> TvDriverDomain (borrowed) */
+    GHashTable *by_id;   /* id -> TvDriverDomain (borrowed), running only */
+    int next_id;
+    bool closing; /* no new reaper work: close() is freeing everything */
+
+    /* events: queued under the domain's lock, delivered by one thread */
+    GMutex event_lock;
+    GCond event_cond;
+    TvDomainEventFunc event_cb;
+    void *event_opaque;
+    bool event_busy;
+    GAsyncQueue *events;
+    GThread *event_thread;
+
+    GThreadPool *reaper; /* frees runs whose QEMU went away, restarts reboots */
+    GList *orphans;      /* reaper tasks that arrived while closing (under lock) */
+
+    /* host answers kept in memory (their inputs do not change while open) */
+    GMutex host_lock;
+    char *caps_xml;
+    const TvQemuCaps *caps_xml_from;
+    GHashTable *domcaps; /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
+
+    /* persist: fsyncs done after the reply (qemu_driver_persist.c) */
+    GAsyncQueue *syncs;
+    GThread *sync_thread;
+};
+
+/* qemu_driver.c */
+const TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator);
+const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def);
+
+/* qemu_driver_domains.c: objects, maps, jobs */
+guint tv_driver_uuid_hash(gconstpointer uuid);
+gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b);
+TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid);
+TvDriverDomain *tv_driver_domain_ref(TvDriverDomain *dom);
+void tv_driver_domain_unref(TvDriverDomain *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDriverDomain, tv_driver_domain_unref)
+/* Under drv->lock. */
+void tv_driver_list_add_locked(TvQemuDriver *drv, TvDriverDomain *dom);
+void tv_driver_list_remove_locked(TvQemuDriver *drv, TvDriverDomain *dom);
+/* A referenced domain, or NULL with NO_DOMAIN. */
+TvDriverDomain *tv_driver_find_uuid(TvQemuDriver *drv, const unsigned char *uuid);
+/* Waits (bounded) for the domain's job; fails when it left the list. */
+int tv_driver_job_begin(TvDriverDomain *dom);
+void tv_driver_job_end(TvDriverDomain *dom);
+/* The definition that describes the domain now: the running one, else the
+ * persistent one.  Under dom->lock. */
+const TvDomainDef *tv_driver_domain_current_def(TvDriverDomain *dom);
+bool tv_driver_domain_active_locked(TvDriverDomain *dom);
+void tv_driver_domain_ref_fill(TvDriverDomain *dom, TvDomainRef *out); /* under dom->lock */
+void tv_driver_domains_free_all(TvQemuDriver *drv);
+
+/* qemu_driver_persist.c */
+int tv_driver_persist_save(TvQemuDriver *drv, const TvDomainDef *def);
+int tv_driver_persist_remove(TvQemuDriver *drv, const char *name);
+int tv_driver_persist_set_autostart(TvQemuDriver *drv, const char *name, bool on);
+bool tv_driver_persist_autostart(TvQemuDriver *drv, const char *name);
+/* Definitions from CONFIG/<name>.xml; broken ones are logged and skipped. */
+void tv_driver_persist_load_all(TvQemuDriver *drv);
+int tv_driver_persist_init(TvQemuDriver *drv);
+void tv_driver_persist_shutdown(TvQemuDriver *drv); /* waits for pending fsyncs */
+
+/* qemu_driver_lifecycle.c */
+void tv_driver_run_unref(TvDriverRun *run);
+/* Take over QEMUs that were running when the driver was last closed. */
+void tv_driver_reconnect_all(TvQemuDriver *drv);
+void tv_driver_autostart_all(TvQemuDriver *drv);
+int tv_driver_reaper_init(TvQemuDriver *drv);
+void tv_driver_reaper_shutdown(TvQemuDriver *drv);
+void tv_driver_reaper_free_orphans(TvQemuDriver *drv);
+
+/* qemu_driver_events.c */
+int tv_driver_events_init(TvQemuDriver *drv);
+void tv_driver_events_shutdown(TvQemuDriver *drv);
+/* Queue an event (any lock may be held: delivery happens on another thread). */
+void tv_driver_event_queue(TvQemuDriver *drv, TvDriverDomain *dom, int id, int event, int detail);
+/* libvirt's STOPPED detail for a shut-off reason. */
+int tv_driver_event_stopped_detail(int shutoff_reason);
+
+/* qemu_driver_host.c */
+void tv_driver_host_init(TvQemuDriver *drv);
+void tv_driver_host_clear(TvQemuDriver *drv);
