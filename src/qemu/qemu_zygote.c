@@ -49,7 +49,7 @@ static char *library_path(void)
     return NULL;
 }
 
-static char **server_environ(const char *lib)
+static char **server_environ(const char *lib, const char *binary)
 {
     GPtrArray *env = g_ptr_array_new();
     bool have_tunables = false;
@@ -67,6 +67,7 @@ static char **server_environ(const char *lib)
         env, g_strdup_printf("LD_PRELOAD=%s%s%s", lib, preload ? " " : "", preload ? preload : ""));
     g_ptr_array_add(env, g_strdup_printf(TV_ZYGOTE_ENV_PRELOAD "=%s", preload ? preload : ""));
     g_ptr_array_add(env, g_strdup(TV_ZYGOTE_ENV_FD "=3"));
+    g_ptr_array_add(env, g_strdup_printf(TV_ZYGOTE_ENV_EXE "=%s", binary));
     g_ptr_array_add(env, NULL);
     return (char **)g_ptr_array_free(env, FALSE);
 }
@@ -112,7 +113,7 @@ TvQemuZygote *tv_qemu_zygote_start(const char *binary)
     posix_spawnattr_setsigdefault(&attr, &defaults);
     /* without the preload this is a harmless '-version' that exits at once */
     const char *argv[] = { binary, "-version", NULL };
-    g_auto(GStrv) env = server_environ(lib);
+    g_auto(GStrv) env = server_environ(lib, binary);
     pid_t pid = 0;
     int rc = sv[1] >= 0 ? posix_spawn(&pid, binary, &fa, &attr, (char *const *)argv, env) : EBADF;
     posix_spawn_file_actions_destroy(&fa);

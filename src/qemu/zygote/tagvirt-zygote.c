@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,11 +141,21 @@ static int serve(int sock, char **envp, int *child_rc)
     }
 }
 
+/* Serve only in the very binary the probe named, and only if it is QEMU: a
+ * wrapper script (its shell, or what it execs) runs as if never preloaded. */
+static int is_target(void)
+{
+    const char *exe = getenv(TV_ZYGOTE_ENV_EXE);
+    struct stat want, self;
+    return exe && stat(exe, &want) == 0 && stat("/proc/self/exe", &self) == 0 &&
+           want.st_dev == self.st_dev && want.st_ino == self.st_ino &&
+           dlsym(RTLD_DEFAULT, "qemu_init") != NULL;
+}
+
 static int zygote_main(int argc, char **argv, char **envp)
 {
     const char *fdstr = getenv(TV_ZYGOTE_ENV_FD);
-    /* a wrapper script's shell passes through and leaves the variables to QEMU */
-    if (!fdstr || !dlsym(RTLD_DEFAULT, "qemu_init"))
+    if (!fdstr || !is_target())
         return real_main(argc, argv, envp);
     int sock = atoi(fdstr);
     const char *preload = getenv(TV_ZYGOTE_ENV_PRELOAD);
@@ -154,6 +165,7 @@ static int zygote_main(int argc, char **argv, char **envp)
         unsetenv("LD_PRELOAD");
     unsetenv(TV_ZYGOTE_ENV_PRELOAD);
     unsetenv(TV_ZYGOTE_ENV_FD);
+    unsetenv(TV_ZYGOTE_ENV_EXE);
     if (send_reply(sock, TV_ZYGOTE_READY) < 0)
         _exit(1);
     int rc = 0;

@@ -7,6 +7,7 @@
 
 #define TV_ZYGOTE_MAGIC  0x5456597aU /* "TVYz" */
 #define TV_ZYGOTE_ENV_FD "TAGVIRT_ZYGOTE_FD"
+#define TV_ZYGOTE_ENV_EXE "TAGVIRT_ZYGOTE_EXE" /* the binary the probe named */
 /* the LD_PRELOAD the probe had, restored in QEMU ("" when there was none) */
 #define TV_ZYGOTE_ENV_PRELOAD "TAGVIRT_ZYGOTE_PRELOAD"
 #define TV_ZYGOTE_MAX_ARGS    65536 /* bytes of NUL-terminated argv per request */
