@@ -294,6 +294,11 @@ int tv_qemu_zygote_reap(TvQemuZygote *z, pid_t pid)
     return status;
 }
 
+pid_t tv_qemu_zygote_pid(const TvQemuZygote *z)
+{
+    return z->pid;
+}
+
 void tv_qemu_zygote_free(TvQemuZygote *z)
 {
     if (!z)

@@ -29,6 +29,9 @@ int tv_qemu_zygote_spawn(TvQemuZygote *z, TvQemuChild *child, const char *const 
  * after it killed the child's group); SIGKILL's status if the server is gone. */
 int tv_qemu_zygote_reap(TvQemuZygote *z, pid_t pid);
 
+/* The server's pid (tests). */
+pid_t tv_qemu_zygote_pid(const TvQemuZygote *z);
+
 /* Stop the server and reap it. */
 void tv_qemu_zygote_free(TvQemuZygote *z);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuZygote, tv_qemu_zygote_free)

@@ -35,12 +35,14 @@ static int send_reply(int sock, int32_t value)
 }
 
 /* The forked child: QEMU as if just started with this argv and stdio. */
-static int run_child(int sock, int *fds, char *args, size_t len, char **envp)
+static int run_child(pid_t server, int sock, int *fds, char *args, size_t len, char **envp)
 {
     close(sock);
     setpgid(0, 0);
-    /* the probe reaps through us: if we die, so does the boot */
+    /* the probe reaps through us: if we die (even before this), so does the boot */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != server)
+        raise(SIGKILL);
     for (int i = 0; i < 3; i++) {
         if (fds[i] != i && dup2(fds[i], i) < 0)
             _exit(127);
@@ -127,9 +129,10 @@ static int serve(int sock, char **envp, int *child_rc)
                 return -1;
             continue;
         }
+        pid_t self = getpid();
         pid_t pid = fork();
         if (pid == 0) {
-            *child_rc = run_child(sock, fds, args, len, envp);
+            *child_rc = run_child(self, sock, fds, args, len, envp);
             return 0;
         }
         int err = errno;
