@@ -607,14 +607,15 @@ void tv_driver_autostart_all(TvQemuDriver *drv)
     g_mutex_unlock(&drv->lock);
     for (guint i = 0; i < doms->len; i++) {
         TvDriverDomain *dom = g_ptr_array_index(doms, i);
-        if (begin_inactive_job(dom) == 0) {
-            if (start_in_job(drv, dom, NULL, 0) == 0)
-                g_message("QEMU driver: autostarted '%s'", dom->name);
+        int rc = begin_inactive_job(dom);
+        if (rc == 0) {
+            rc = start_in_job(drv, dom, NULL, 0);
             tv_driver_job_end(dom);
         }
-        if (tv_error_last()) {
+        if (rc == 0)
+            g_message("QEMU driver: autostarted '%s'", dom->name);
+        else
             g_warning("QEMU driver: autostart of '%s' failed: %s", dom->name, tv_error_message());
-            tv_error_reset();
-        }
+        tv_error_reset();
     }
 }

@@ -1,0 +1,350 @@
+/* The QEMU driver with guests that really run (the bundled demo guest under
+ * the real QEMU): start, live XML, suspend/resume, destroy, a guest that
+ * powers off by itself, a refused start, undefine while running, transient
+ * domains, reconnect after close/open, autostart. */
+#include "domain_conf.h"
+#include "drivertestutils.h"
+#include "tv_error.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define EVENT_WAIT_MS 10000
+
+static void define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
+{
+    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
+        g_error("define: %s", tv_error_message());
+}
+
+static void start_ok(DtEnv *env, TvDomainRef *ref)
+{
+    TvDomainRef started = { 0 };
+    if (tv_qemu_driver_create(env->drv, ref->uuid, 0, &started) < 0)
+        g_error("start '%s': %s", ref->name, tv_error_message());
+    g_assert_cmpint(started.id, >=, 1);
+    ref->id = started.id;
+    tv_domain_ref_clear(&started);
+}
+
+static void assert_state(DtEnv *env, const unsigned char *uuid, int state, int reason)
+{
+    int s = -1, r = -1;
+    g_assert_cmpint(tv_qemu_driver_get_state(env->drv, uuid, &s, &r), ==, 0);
+    g_assert_cmpint(s, ==, state);
+    g_assert_cmpint(r, ==, reason);
+}
+
+static void test_start_destroy(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "run3", NULL, NULL, "<mte version='3'/>", NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    start_ok(&env, &ref);
+    g_assert_true(dt_wait_event(&env, "run3", TV_DOMAIN_EVENT_STARTED, 0, EVENT_WAIT_MS));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1 /* booted */);
+    pid_t pid = dt_qemu_pid(&env, "run3");
+    g_assert_true(dt_pid_alive(pid));
+    g_assert_cmpint(tv_qemu_driver_is_active(env.drv, ref.uuid), ==, 1);
+
+    TvDomainRef by_id = { 0 };
+    g_assert_cmpint(tv_qemu_driver_lookup_by_id(env.drv, ref.id, &by_id), ==, 0);
+    g_assert_cmpstr(by_id.name, ==, "run3");
+    tv_domain_ref_clear(&by_id);
+
+    g_autofree char *live = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_autofree char *id_attr = g_strdup_printf("<domain type='qemu' id='%d'>", ref.id);
+    g_assert_nonnull(strstr(live, id_attr));
+    g_assert_nonnull(strstr(live, "<mte version='3'/>"));
+    g_autofree char *migratable = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_MIGRATABLE);
+    g_assert_null(strstr(migratable, " id='"));
+    g_assert_nonnull(strstr(migratable, "<mte version='3'/>"));
+
+    /* a second start is refused and changes nothing */
+    g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 0, NULL), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_OPERATION_INVALID);
+    tv_error_reset();
+    g_assert_cmpint(dt_qemu_pid(&env, "run3"), ==, pid);
+
+    /* QEMU's CPU time shows up in the info */
+    TvDomainInfo info = { 0 };
+    for (int i = 0; i < 100 && info.cpu_time_ns == 0; i++) {
+        g_usleep(20000);
+        g_assert_cmpint(tv_qemu_driver_get_info(env.drv, ref.uuid, &info), ==, 0);
+    }
+    g_assert_cmpint(info.state, ==, TV_DOMAIN_STATE_RUNNING);
+    g_assert_cmpuint(info.cpu_time_ns, >, 0);
+    g_assert_cmpuint(info.mem_kib, ==, 131072);
+
+    g_assert_cmpint(tv_qemu_driver_suspend(env.drv, ref.uuid), ==, 0);
+    g_assert_true(dt_wait_event(&env, "run3", TV_DOMAIN_EVENT_SUSPENDED, 0, EVENT_WAIT_MS));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_PAUSED, 1 /* user */);
+    g_autofree char *paused = dt_list_names(env.drv, TV_LIST_PAUSED);
+    g_assert_cmpstr(paused, ==, "run3");
+    g_assert_cmpint(tv_qemu_driver_resume(env.drv, ref.uuid), ==, 0);
+    g_assert_true(dt_wait_event(&env, "run3", TV_DOMAIN_EVENT_RESUMED, 0, EVENT_WAIT_MS));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 5 /* unpaused */);
+
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    g_assert_true(dt_wait_event(&env, "run3", TV_DOMAIN_EVENT_STOPPED, 1, EVENT_WAIT_MS));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_SHUTOFF, 2 /* destroyed */);
+    g_assert_false(dt_pid_alive(pid));
+    g_assert_cmpint(tv_qemu_driver_lookup_by_id(env.drv, ref.id, &by_id), ==, -1);
+    tv_error_reset();
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_OPERATION_INVALID);
+    tv_error_reset();
+
+    /* it starts again, with a new id */
+    int first = ref.id;
+    start_ok(&env, &ref);
+    g_assert_cmpint(ref.id, >, first);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
+static void test_live_resolution(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "runmax", NULL, NULL, "<mte version='max'/>", NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    start_ok(&env, &ref);
+    g_autofree char *live = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_autofree char *inactive = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_INACTIVE);
+    g_assert_nonnull(strstr(live, "<mte version='3'/>")); /* QEMU 7.2 'max': MTE 3 */
+    g_assert_nonnull(strstr(inactive, "<mte version='max'/>"));
+
+    /* a redefinition while running applies at the next start */
+    char uuid[TV_UUID_STRLEN + 1];
+    tv_uuid_format(ref.uuid, uuid);
+    g_autofree char *xml3 = dt_domain_xml(&env, "runmax", uuid, NULL, "<mte version='3'/>", NULL);
+    TvDomainRef again = { 0 };
+    define_ok(&env, xml3, &again);
+    g_assert_cmpint(again.id, ==, ref.id);
+    tv_domain_ref_clear(&again);
+    g_autofree char *inactive2 = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_INACTIVE);
+    g_assert_nonnull(strstr(inactive2, "<mte version='3'/>"));
+    g_autofree char *live2 = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_assert_cmpstr(live2, ==, live);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
+static void test_guest_powers_off(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    /* demo.elf runs its tag tests and powers off: the domain shuts off by itself */
+    g_autofree char *xml =
+        dt_domain_xml(&env, "byself", NULL, env.demo, "<mte version='3'/>", NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    start_ok(&env, &ref);
+    g_assert_true(dt_wait_event(&env, "byself", TV_DOMAIN_EVENT_STOPPED, 0, 30000));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_SHUTOFF, 1 /* shutdown */);
+    tv_domain_ref_clear(&ref);
+
+    /* a transient domain leaves the list when it stops */
+    g_autofree char *xml2 =
+        dt_domain_xml(&env, "byself-t", NULL, env.demo, "<mte version='3'/>", NULL);
+    g_assert_cmpint(tv_qemu_driver_create_xml(env.drv, xml2, 0, &ref), ==, 0);
+    g_assert_cmpint(tv_qemu_driver_is_persistent(env.drv, ref.uuid), ==, 0);
+    g_assert_true(dt_wait_event(&env, "byself-t", TV_DOMAIN_EVENT_STOPPED, 0, 30000));
+    g_assert_cmpint(tv_qemu_driver_is_active(env.drv, ref.uuid), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_NO_DOMAIN);
+    tv_error_reset();
+    g_autofree char *list = dt_list_names(env.drv, 0);
+    g_assert_cmpstr(list, ==, "byself");
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
+static void test_start_refused(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    /* a definition the emulator cannot give (written before open, as after a
+     * QEMU change): it is listed, and its start says why without a QEMU */
+    g_autofree char *config = g_build_filename(env.root, "config", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(config, 0700), ==, 0);
+    g_autofree char *xml = dt_domain_xml(&env, "refused", NULL, NULL, "<mte version='2'/>", NULL);
+    g_autofree char *file = g_build_filename(config, "refused.xml", NULL);
+    g_assert_true(g_file_set_contents(file, xml, -1, NULL));
+    dt_open(&env, false);
+    TvDomainRef ref = { 0 };
+    g_assert_cmpint(tv_qemu_driver_lookup_by_name(env.drv, "refused", &ref), ==, 0);
+    g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 0, NULL), ==, -1);
+    g_test_message("%s", tv_error_message());
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_CONFIG_UNSUPPORTED);
+    g_assert_nonnull(strstr(tv_error_message(), "MTE version 2 is not available"));
+    tv_error_reset();
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_SHUTOFF, 0);
+    g_assert_false(dt_qemu_running("refused"));
+    g_assert_cmpint(dt_qemu_pid(&env, "refused"), ==, 0);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
+static void test_undefine_running(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "vanish", NULL, NULL, NULL, NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    start_ok(&env, &ref);
+    g_assert_cmpint(tv_qemu_driver_undefine(env.drv, ref.uuid, 0), ==, 0);
+    g_assert_cmpint(tv_qemu_driver_is_persistent(env.drv, ref.uuid), ==, 0);
+    g_assert_cmpint(tv_qemu_driver_is_active(env.drv, ref.uuid), ==, 1);
+    g_autofree char *transient = dt_list_names(env.drv, TV_LIST_TRANSIENT);
+    g_assert_cmpstr(transient, ==, "vanish");
+    g_autofree char *inactive = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_INACTIVE);
+    g_assert_nonnull(inactive);
+    g_assert_cmpint(tv_qemu_driver_set_autostart(env.drv, ref.uuid, true), ==, -1);
+    tv_error_reset();
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    g_autofree char *list = dt_list_names(env.drv, 0);
+    g_assert_cmpstr(list, ==, "");
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
+static void test_reconnect(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "stay", NULL, NULL, "<mte version='max'/>", NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    start_ok(&env, &ref);
+    g_autofree char *t_xml = dt_domain_xml(&env, "stay-t", NULL, NULL, NULL, NULL);
+    TvDomainRef tref = { 0 };
+    g_assert_cmpint(tv_qemu_driver_create_xml(env.drv, t_xml, 0, &tref), ==, 0);
+    g_autofree char *live = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    pid_t pid = dt_qemu_pid(&env, "stay"), tpid = dt_qemu_pid(&env, "stay-t");
+    dt_close(&env); /* as tagvirtd stopping: the guests keep running */
+    g_assert_true(dt_pid_alive(pid));
+    g_assert_true(dt_pid_alive(tpid));
+
+    dt_open(&env, false);
+    g_autofree char *running = dt_list_names(env.drv, TV_LIST_RUNNING);
+    g_assert_cmpstr(running, ==, "stay,stay-t");
+    g_autofree char *transient = dt_list_names(env.drv, TV_LIST_TRANSIENT);
+    g_assert_cmpstr(transient, ==, "stay-t");
+    TvDomainRef again = { 0 };
+    g_assert_cmpint(tv_qemu_driver_lookup_by_name(env.drv, "stay", &again), ==, 0);
+    g_assert_cmpint(again.id, ==, ref.id);
+    tv_domain_ref_clear(&again);
+    g_assert_cmpint(dt_qemu_pid(&env, "stay"), ==, pid);
+    g_autofree char *live2 = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_assert_cmpstr(live2, ==, live);
+    g_autofree char *inactive = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_INACTIVE);
+    g_assert_nonnull(strstr(inactive, "<mte version='max'/>"));
+
+    /* a new start gets an id no running domain has */
+    g_autofree char *n_xml = dt_domain_xml(&env, "stay-n", NULL, NULL, NULL, NULL);
+    TvDomainRef nref = { 0 };
+    g_assert_cmpint(tv_qemu_driver_create_xml(env.drv, n_xml, 0, &nref), ==, 0);
+    g_assert_cmpint(nref.id, !=, ref.id);
+    g_assert_cmpint(nref.id, !=, tref.id);
+
+    /* the runtime watches the taken-over QEMU: destroy is seen */
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    g_assert_true(dt_wait_event(&env, "stay", TV_DOMAIN_EVENT_STOPPED, 1, EVENT_WAIT_MS));
+    g_assert_false(dt_pid_alive(pid));
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, tref.uuid, 0), ==, 0);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, nref.uuid, 0), ==, 0);
+    g_autofree char *left = dt_list_names(env.drv, 0);
+    g_assert_cmpstr(left, ==, "stay");
+    tv_domain_ref_clear(&ref);
+    tv_domain_ref_clear(&tref);
+    tv_domain_ref_clear(&nref);
+    dt_env_clear(&env);
+}
+
+static void test_autostart(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "auto", NULL, NULL, "<mte version='3'/>", NULL);
+    g_autofree char *xml2 = dt_domain_xml(&env, "manual", NULL, NULL, NULL, NULL);
+    TvDomainRef ref = { 0 }, ref2 = { 0 };
+    define_ok(&env, xml, &ref);
+    define_ok(&env, xml2, &ref2);
+    g_assert_cmpint(tv_qemu_driver_set_autostart(env.drv, ref.uuid, true), ==, 0);
+    dt_close(&env);
+    dt_open(&env, false); /* autostart off in the configuration: nothing starts */
+    g_autofree char *none = dt_list_names(env.drv, TV_LIST_ACTIVE);
+    g_assert_cmpstr(none, ==, "");
+    dt_close(&env);
+    dt_open(&env, true);
+    g_autofree char *active = dt_list_names(env.drv, TV_LIST_ACTIVE);
+    g_assert_cmpstr(active, ==, "auto");
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    tv_domain_ref_clear(&ref);
+    tv_domain_ref_clear(&ref2);
+    dt_env_clear(&env);
+}
+
+static void test_start_paused(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "held", NULL, NULL, NULL, NULL);
+    TvDomainRef ref = { 0 }, out = { 0 };
+    define_ok(&env, xml, &ref);
+    g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 2 /* autodestroy */, &out), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_ARGUMENT_UNSUPPORTED);
+    tv_error_reset();
+    g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 1 /* paused */, &out), ==, 0);
+    g_assert_true(dt_wait_event(&env, "held", TV_DOMAIN_EVENT_STARTED, 0, EVENT_WAIT_MS));
+    g_assert_true(dt_wait_event(&env, "held", TV_DOMAIN_EVENT_SUSPENDED, 0, EVENT_WAIT_MS));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_PAUSED, 1 /* user */);
+    g_assert_cmpint(tv_qemu_driver_resume(env.drv, ref.uuid), ==, 0);
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 5);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    tv_domain_ref_clear(&ref);
+    tv_domain_ref_clear(&out);
+    dt_env_clear(&env);
+}
+
+static int run_tests(void)
+{
+    g_test_add_func("/driver/run/start-destroy", test_start_destroy);
+    g_test_add_func("/driver/run/live-resolution", test_live_resolution);
+    g_test_add_func("/driver/run/guest-powers-off", test_guest_powers_off);
+    g_test_add_func("/driver/run/start-refused", test_start_refused);
+    g_test_add_func("/driver/run/undefine-running", test_undefine_running);
+    g_test_add_func("/driver/run/reconnect", test_reconnect);
+    g_test_add_func("/driver/run/autostart", test_autostart);
+    g_test_add_func("/driver/run/start-paused", test_start_paused);
+    return g_test_run();
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    return dt_run_guarded(run_tests);
+}

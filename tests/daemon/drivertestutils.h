@@ -1,0 +1,57 @@
+/* Shared set-up of the driver tests: a private --root per test, the real
+ * QEMU's capabilities (cached once under the build tree), domain XML for the
+ * bundled demo guest, a recorder for lifecycle events, process checks. */
+#pragma once
+
+#include "qemu_driver.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct {
+    char *root;      /* private, removed by dt_env_clear */
+    char *cache_dir; /* shared by all tests of the run: one probe */
+    char *demo;      /* demo.elf: tag tests, then powers off */
+    char *demo_loop; /* demo-loop.elf: stays up */
+    TvQemuDriver *drv;
+
+    GMutex lock; /* the events below */
+    GCond cond;
+    GArray *events; /* DtEvent */
+} DtEnv;
+
+typedef struct {
+    char name[64];
+    int id;
+    int event;
+    int detail;
+} DtEvent;
+
+/* Runs the tests in a child; afterwards (pass, fail or crash) every QEMU
+ * this run started is killed.  Returns the exit status for main(). */
+int dt_run_guarded(int (*run)(void));
+
+/* Skips the test (and returns false) when the firmware was not built. */
+bool dt_env_init(DtEnv *env);
+void dt_env_clear(DtEnv *env); /* destroys what still runs, closes, removes the root */
+TvQemuDriver *dt_open(DtEnv *env, bool autostart);
+void dt_close(DtEnv *env);
+
+/* <domain> for the demo guest; features: extra <features> content (NULL:
+ * none); extra: more elements inside <domain> (NULL: none). */
+char *dt_domain_xml(const DtEnv *env, const char *name, const char *uuid, const char *kernel,
+                    const char *features, const char *extra);
+
+/* Wait (bounded) for an event of the domain; true when it came. */
+bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned timeout_ms);
+void dt_events_reset(DtEnv *env);
+
+/* The QEMU pid from the domain's status file; 0 when there is none. */
+pid_t dt_qemu_pid(const DtEnv *env, const char *name);
+/* Is a QEMU with "-name guest=NAME," running (any pid)? */
+bool dt_qemu_running(const char *name);
+bool dt_pid_alive(pid_t pid);
+
+/* list_all into a sorted "a,b,c" of names. */
+char *dt_list_names(TvQemuDriver *drv, unsigned flags);
