@@ -1,0 +1,167 @@
+#!/bin/bash
+# tagvirtd driven by Debian's virsh (libvirt-clients): define good and bad
+# MTE XML, domcapabilities, capabilities, list, start (the demo guest runs
+# and prints its MTE level), live and inactive XML, a daemon restart with the
+# guest running (same QEMU, still listed), destroy, undefine.  TAP output.
+#
+# Usage: virsh-test.sh TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
+# Every wait is bounded; the EXIT trap kills the daemon and any QEMU whose
+# command line names this test's root.
+set -u
+TAGVIRTD=${1:?usage: virsh-test.sh TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]}
+KERNEL=${2:?usage: virsh-test.sh TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]}
+CACHE=${3:-}
+TAGVIRTD=$(realpath "$TAGVIRTD"); KERNEL=$(realpath "$KERNEL") # meson passes paths relative to the build dir
+command -v virsh >/dev/null || { echo "1..0 # SKIP virsh (libvirt-clients) is not installed"; exit 0; }
+
+T=$(mktemp -d /tmp/tvvirsh-XXXXXX)
+URI="qemu+unix:///system?socket=$T/tagvirtd-sock"
+V=(timeout 60 virsh -q -c "$URI")
+DAEMON=
+N=0
+FAILED=0
+
+cleanup() {
+    [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null
+    local p
+    for p in $(pgrep -f "qemu-system-aarch64.*$T" || true); do
+        echo "# killing QEMU $p left by the test"
+        kill -9 "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() { N=$((N + 1)); FAILED=1; echo "not ok $N - $1"; shift; local l; for l in "$@"; do echo "# $l"; done; }
+check() { # check "description" command...: ok when it succeeds
+    local d=$1; shift
+    local out; if out=$("$@" 2>&1); then ok "$d"; else not_ok "$d" "$out"; fi
+}
+
+start_daemon() {
+    "$TAGVIRTD" --root "$T" >>"$T/daemon.log" 2>&1 &
+    DAEMON=$!
+    local i
+    for i in $(seq 1 300); do # the first capabilities probe takes a few seconds
+        [ -S "$T/tagvirtd-sock" ] && "${V[@]}" version >/dev/null 2>&1 && return 0
+        kill -0 "$DAEMON" 2>/dev/null || break
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_daemon() {
+    kill "$DAEMON" 2>/dev/null
+    local i
+    for i in $(seq 1 100); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$DAEMON" 2>/dev/null; then kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; return 1; fi
+    wait "$DAEMON" 2>/dev/null
+    DAEMON=
+}
+
+domain_xml() { # domain_xml NAME MTE-ELEMENT
+    cat <<EOF
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='aarch64' machine='virt'>hvm</type>
+    <kernel>$KERNEL</kernel>
+  </os>
+  <features>
+    $2
+  </features>
+  <cpu mode='maximum'/>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <controller type='usb' model='none'/>
+    <serial type='file'>
+      <source path='$T/$1.serial'/>
+      <target port='0'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+wait_for_text() { # wait_for_text FILE TEXT SECONDS
+    local i
+    for i in $(seq 1 $(($3 * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+
+qemu_pid() { pgrep -f "qemu-system-aarch64 -name guest=$1,.*$T" | head -1; }
+
+echo "1..19"
+mkdir -p "$T/cache"
+[ -n "$CACHE" ] && cp "$CACHE"/*.xml "$T/cache/" 2>/dev/null
+if start_daemon; then ok "tagvirtd --root answers virsh"; else
+    not_ok "tagvirtd --root answers virsh" "$(tail -5 "$T/daemon.log")"; exit 1; fi
+
+domain_xml demo "<mte version='max'/>" >"$T/good.xml"
+domain_xml bad2 "<mte version='2'/>" >"$T/bad2.xml"
+domain_xml bad1 "<mte version='1'/>" >"$T/bad1.xml"
+domain_xml badschema "<mte version='3'/><nonsense/>" >"$T/badschema.xml"
+
+check "define good MTE XML" "${V[@]}" define "$T/good.xml"
+
+out=$("${V[@]}" define "$T/bad2.xml" 2>&1)
+[[ $? -ne 0 && $out == *"MTE version 2 is not available with CPU model 'max'"* ]] &&
+    ok "define <mte version='2'>: the reason reaches the user" || not_ok "define <mte version='2'>" "$out"
+out=$("${V[@]}" define "$T/bad1.xml" 2>&1)
+[[ $? -ne 0 && $out == *"invalid value '1' for attribute 'version' of <mte>"* ]] &&
+    ok "define <mte version='1'>: XML error with the allowed values" || not_ok "define <mte version='1'>" "$out"
+out=$("${V[@]}" define --validate "$T/badschema.xml" 2>&1)
+[[ $? -ne 0 && $out == *"does not match the schema"* ]] && ok "define --validate: schema error" ||
+    not_ok "define --validate: schema error" "$out"
+
+out=$("${V[@]}" domcapabilities --arch aarch64 --virttype qemu --machine virt 2>&1)
+[[ $out == *"<mte supported='yes'>"* && $out == *"<value>3</value>"* ]] &&
+    ok "domcapabilities lists MTE 3" || not_ok "domcapabilities lists MTE 3" "$out"
+out=$("${V[@]}" capabilities 2>&1)
+[[ $out == *"<arch name='aarch64'>"* && $out == *"<domain type='qemu'/>"* && $out == *"canonical='virt-"* ]] &&
+    ok "capabilities: aarch64 guest with machines" || not_ok "capabilities" "$out"
+
+out=$("${V[@]}" list --all 2>&1)
+[[ $out =~ -\ +demo\ +shut\ off && $out != *bad* ]] && ok "list --all: defined, shut off; the bad ones absent" ||
+    not_ok "list --all" "$out"
+
+check "start" "${V[@]}" start demo
+PID=$(qemu_pid demo)
+if [ -n "$PID" ] && wait_for_text "$T/demo.serial" "level=3" 30; then
+    ok "the guest runs and sees MTE level 3 (QEMU pid $PID)"
+else not_ok "the guest runs and sees MTE level 3" "$(cat "$T/demo.serial" 2>&1 | tail -5)"; fi
+
+out=$("${V[@]}" dumpxml demo 2>&1)
+[[ $out == *"<mte version='3'/>"* && $out =~ \<domain\ type=\'qemu\'\ id=\'[0-9]+\'\> ]] &&
+    ok "dumpxml (live): the resolved level and the id" || not_ok "dumpxml live" "$out"
+out=$("${V[@]}" dumpxml --inactive demo 2>&1)
+[[ $out == *"<mte version='max'/>"* && $out != *" id='"* ]] &&
+    ok "dumpxml --inactive: what the user wrote" || not_ok "dumpxml --inactive" "$out"
+
+ID=$("${V[@]}" domid demo 2>&1)
+if stop_daemon && start_daemon; then
+    out=$("${V[@]}" list 2>&1)
+    [[ $(qemu_pid demo) == "$PID" ]] && kill -0 "$PID" && [[ $out =~ $ID\ +demo\ +running ]] &&
+        ok "daemon restart: the same QEMU keeps running and is listed with id $ID" ||
+        not_ok "daemon restart" "pid $PID now $(qemu_pid demo)" "$out"
+else not_ok "daemon restart" "$(tail -5 "$T/daemon.log")"; fi
+out=$("${V[@]}" domstate --reason demo 2>&1)
+[[ $out == "running (booted)" ]] && ok "domstate after the restart: running (booted)" || not_ok "domstate" "$out"
+
+check "destroy" "${V[@]}" destroy demo
+for i in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+out=$("${V[@]}" domstate --reason demo 2>&1)
+! kill -0 "$PID" 2>/dev/null && [[ $out == "shut off (destroyed)" ]] &&
+    ok "QEMU is gone; shut off (destroyed)" || not_ok "after destroy" "$out"
+
+out=$("${V[@]}" undefine demo 2>&1)
+[[ $? -eq 0 && ! -e $T/config/demo.xml ]] && ok "undefine removes the definition" || not_ok "undefine" "$out"
+out=$("${V[@]}" list --all --name 2>&1)
+[[ -z $out ]] && ok "list --all is empty" || not_ok "list --all is empty" "$out"
+
+if stop_daemon; then ok "SIGTERM stops tagvirtd"; else not_ok "SIGTERM stops tagvirtd"; fi
+exit $FAILED
