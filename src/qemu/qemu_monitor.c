@@ -186,7 +186,8 @@ static json_object *read_message(TvQemuMonitor *mon, gint64 deadline, const char
             g_string_append_len(mon->in, chunk, n);
             continue;
         }
-        if (n == 0) {
+        /* ECONNRESET: QEMU exited with our last bytes unread (unix sockets) */
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
             tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
                             "QEMU closed the monitor while waiting for %s", waiting_for);
             return NULL;
