@@ -86,16 +86,12 @@ static void reap(TvQemuDriver *drv, ReapTask *task)
     if (!task)
         return;
     g_mutex_lock(&drv->lock);
-    bool closing = drv->closing;
-    g_mutex_unlock(&drv->lock);
-    if (closing || !drv->reaper) {
+    if (drv->closing || !drv->reaper)
         /* on the watcher thread the run cannot be freed; close() frees it */
-        g_mutex_lock(&drv->lock);
         drv->orphans = g_list_prepend(drv->orphans, task);
-        g_mutex_unlock(&drv->lock);
-        return;
-    }
-    g_thread_pool_push(drv->reaper, task, NULL);
+    else
+        g_thread_pool_push(drv->reaper, task, NULL); /* does not wait */
+    g_mutex_unlock(&drv->lock);
 }
 
 /* Events for a change of a running domain (not start, not stop). */
@@ -470,9 +466,10 @@ void tv_driver_reaper_shutdown(TvQemuDriver *drv)
 {
     g_mutex_lock(&drv->lock);
     drv->closing = true;
+    GThreadPool *pool = g_steal_pointer(&drv->reaper);
     g_mutex_unlock(&drv->lock);
-    if (drv->reaper)
-        g_thread_pool_free(g_steal_pointer(&drv->reaper), FALSE, TRUE);
+    if (pool)
+        g_thread_pool_free(pool, FALSE, TRUE); /* runs what is queued */
 }
 
 void tv_driver_reaper_free_orphans(TvQemuDriver *drv)
