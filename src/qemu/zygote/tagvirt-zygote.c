@@ -60,9 +60,6 @@ static int run_child(pid_t server, int sock, int *fds, char *args, size_t len, c
     char *p = args;
     for (int i = 0; i < argc; i++, p += strlen(p) + 1)
         argv[i] = p;
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     return real_main(argc, argv, envp);
 }
 
