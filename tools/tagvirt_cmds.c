@@ -50,7 +50,7 @@ int tv_cmd_domcapabilities(int argc, char **argv)
 }
 
 /* Shared by domxml-to-native and validate: one FILE argument. */
-static int load_one(int argc, char **argv, const char *summary, TvCliCommon *common,
+static int load_one(int argc, char **argv, const char *summary, bool schema, TvCliCommon *common,
                     TvCliContext *cli, TvDomainDef **def, const TvQemuCaps **caps)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new(summary);
@@ -64,11 +64,21 @@ static int load_one(int argc, char **argv, const char *summary, TvCliCommon *com
     if (tv_cli_context_init(cli, common) < 0)
         return tv_cli_fail();
     *def = tv_cli_load_domain(cli, argv[1], caps);
-    if (!*def) {
-        tv_cli_context_clear(cli);
-        return tv_cli_fail();
+    if (!*def)
+        goto fail;
+    if (schema) { /* after the parser, whose messages name the value and what is accepted */
+        g_autofree char *xml = NULL;
+        size_t len = 0;
+        if (tv_file_read_all(argv[1], 4 * 1024 * 1024, &xml, &len) < 0 ||
+            tv_domain_def_validate_schema(xml, len) < 0)
+            goto fail;
     }
     return 0;
+
+fail:
+    g_clear_pointer(def, tv_domain_def_free);
+    tv_cli_context_clear(cli);
+    return tv_cli_fail();
 }
 
 int tv_cmd_domxml_to_native(int argc, char **argv)
@@ -77,8 +87,8 @@ int tv_cmd_domxml_to_native(int argc, char **argv)
     TvCliContext cli;
     TvDomainDef *def = NULL;
     const TvQemuCaps *caps = NULL;
-    if (load_one(argc, argv, "FILE - print the QEMU command line", &common, &cli, &def, &caps) <
-        0) {
+    if (load_one(argc, argv, "FILE - print the QEMU command line", false, &common, &cli, &def,
+                 &caps) < 0) {
         tv_cli_common_clear(&common);
         return -1;
     }
@@ -104,17 +114,8 @@ int tv_cmd_validate(int argc, char **argv)
     TvCliContext cli;
     TvDomainDef *def = NULL;
     const TvQemuCaps *caps = NULL;
-    /* the schema first: it names the line of a structural problem */
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-')
-            continue;
-        g_autofree char *xml = NULL;
-        size_t len = 0;
-        if (tv_file_read_all(argv[i], 4 * 1024 * 1024, &xml, &len) < 0 ||
-            tv_domain_def_validate_schema(xml, len) < 0)
-            return tv_cli_fail();
-    }
-    if (load_one(argc, argv, "FILE - validate a domain XML file", &common, &cli, &def, &caps) < 0) {
+    if (load_one(argc, argv, "FILE - validate a domain XML file", true, &common, &cli, &def,
+                 &caps) < 0) {
         tv_cli_common_clear(&common);
         return -1;
     }
