@@ -179,9 +179,11 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     run->proc = tv_qemu_process_start(what, &cfg,
                                       (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);
     if (!run->proc) {
-        if (log_size(drv, dom->name) != log_before) {
+        if (log_size(drv, dom->name) != log_before) { /* QEMU ran and failed */
             g_mutex_lock(&dom->lock);
             dom->shutoff_reason = TV_DOMAIN_SHUTOFF_FAILED;
+            tv_driver_event_queue(drv, dom, -1, TV_DOMAIN_EVENT_STOPPED,
+                                  tv_driver_event_stopped_detail(TV_DOMAIN_SHUTOFF_FAILED));
             g_mutex_unlock(&dom->lock);
         }
         tv_driver_run_unref(run);

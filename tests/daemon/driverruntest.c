@@ -198,6 +198,29 @@ static void test_start_refused(void)
     dt_env_clear(&env);
 }
 
+static void test_start_failed(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    /* QEMU itself refuses (no such kernel): the start fails after the spawn */
+    g_autofree char *missing = g_build_filename(env.root, "no-such-kernel.elf", NULL);
+    g_autofree char *xml = dt_domain_xml(&env, "failing", NULL, missing, NULL, NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 0, NULL), ==, -1);
+    g_test_message("%s", tv_error_message());
+    g_assert_nonnull(strstr(tv_error_message(), "no-such-kernel.elf"));
+    tv_error_reset();
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_SHUTOFF, 6 /* failed */);
+    g_assert_true(dt_wait_event(&env, "failing", TV_DOMAIN_EVENT_STOPPED, 5, EVENT_WAIT_MS));
+    g_assert_false(dt_qemu_running("failing"));
+    g_assert_cmpint(dt_qemu_pid(&env, "failing"), ==, 0);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
 static void test_undefine_running(void)
 {
     DtEnv env;
@@ -336,6 +359,7 @@ static int run_tests(void)
     g_test_add_func("/driver/run/live-resolution", test_live_resolution);
     g_test_add_func("/driver/run/guest-powers-off", test_guest_powers_off);
     g_test_add_func("/driver/run/start-refused", test_start_refused);
+    g_test_add_func("/driver/run/start-failed", test_start_failed);
     g_test_add_func("/driver/run/undefine-running", test_undefine_running);
     g_test_add_func("/driver/run/reconnect", test_reconnect);
     g_test_add_func("/driver/run/autostart", test_autostart);
