@@ -14,6 +14,7 @@ with D extra domains defined.  Domains are named ibench-*; all are removed.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def main():
             virsh(uri, "destroy ibench-run", check=False)
             names = [f"ibench-{i:03d}" for i in range(a.ndoms)] + ["ibench-run", "ibench-def"]
             virsh(uri, "; ".join(f"undefine {n}" for n in names), check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
     med = statistics.median
     names = [d for d, _ in daemons]
