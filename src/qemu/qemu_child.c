@@ -73,6 +73,21 @@ static void close_fd(int *fd)
     }
 }
 
+void tv_qemu_child_spawnattr_setup(posix_spawnattr_t *attr)
+{
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    int reset[] = { SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+    for (size_t i = 0; i < G_N_ELEMENTS(reset); i++)
+        sigaddset(&defaults, reset[i]);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                       POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(attr, 0);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &defaults);
+}
+
 int tv_qemu_child_spawn(TvQemuChild *child, const char *const *argv, bool want_stdin)
 {
     memset(child, 0, sizeof(*child));
@@ -106,17 +121,7 @@ int tv_qemu_child_spawn(TvQemuChild *child, const char *const *argv, bool want_s
     posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
 
     /* own group: a timeout kills wrapper scripts' children as well */
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    int reset[] = { SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < G_N_ELEMENTS(reset); i++)
-        sigaddset(&defaults, reset[i]);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
+    tv_qemu_child_spawnattr_setup(&attr);
 
     g_auto(GStrv) env = child_environ();
     pid_t pid = 0;

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -17,9 +18,13 @@ typedef struct {
     GString *err;
     size_t max_output; /* bytes kept per stream; more is dropped */
     bool reaped;
-    int status; /* waitpid status once reaped */
+    int status;                   /* waitpid status once reaped */
     struct _TvQemuZygote *zygote; /* forked by the fork server, which reaps it (qemu_zygote.h) */
 } TvQemuChild;
+
+/* posix_spawn attributes for a QEMU child: its own process group, an empty
+ * signal mask and default dispositions (whatever the manager had). */
+void tv_qemu_child_spawnattr_setup(posix_spawnattr_t *attr);
 
 /* Checks that argv[0] exists and is an executable file first, so the error
  * says which.  want_stdin: a pipe to stdin (else /dev/null).  Output fds are

@@ -385,10 +385,9 @@ int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, int *t
     return 0;
 }
 
-void tv_driver_domains_free_all(TvQemuDriver *drv)
+GPtrArray *tv_driver_domains_snapshot(TvQemuDriver *drv)
 {
-    g_autoptr(GPtrArray) doms =
-        g_ptr_array_new_with_free_func((GDestroyNotify)tv_driver_domain_unref);
+    GPtrArray *doms = g_ptr_array_new_with_free_func((GDestroyNotify)tv_driver_domain_unref);
     g_mutex_lock(&drv->lock);
     GHashTableIter it;
     gpointer value;
@@ -396,6 +395,12 @@ void tv_driver_domains_free_all(TvQemuDriver *drv)
     while (g_hash_table_iter_next(&it, NULL, &value))
         g_ptr_array_add(doms, tv_driver_domain_ref(value));
     g_mutex_unlock(&drv->lock);
+    return doms;
+}
+
+void tv_driver_domains_free_all(TvQemuDriver *drv)
+{
+    g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
 
     for (guint i = 0; i < doms->len; i++) {
         TvDriverDomain *dom = g_ptr_array_index(doms, i);

@@ -590,22 +590,14 @@ void tv_driver_reconnect_all(TvQemuDriver *drv)
 
 void tv_driver_autostart_all(TvQemuDriver *drv)
 {
-    g_autoptr(GPtrArray) doms =
-        g_ptr_array_new_with_free_func((GDestroyNotify)tv_driver_domain_unref);
-    g_mutex_lock(&drv->lock);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, drv->by_uuid);
-    while (g_hash_table_iter_next(&it, NULL, &value)) {
-        TvDriverDomain *dom = value;
-        g_mutex_lock(&dom->lock);
-        if (dom->autostart && dom->def && !dom->run)
-            g_ptr_array_add(doms, tv_driver_domain_ref(dom));
-        g_mutex_unlock(&dom->lock);
-    }
-    g_mutex_unlock(&drv->lock);
+    g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
     for (guint i = 0; i < doms->len; i++) {
         TvDriverDomain *dom = g_ptr_array_index(doms, i);
+        g_mutex_lock(&dom->lock);
+        bool wanted = dom->autostart && dom->def && !dom->run;
+        g_mutex_unlock(&dom->lock);
+        if (!wanted)
+            continue;
         int rc = begin_inactive_job(dom);
         if (rc == 0) {
             rc = start_in_job(drv, dom, NULL, 0);

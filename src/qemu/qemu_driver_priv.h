@@ -99,6 +99,8 @@ const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def);
 guint tv_driver_uuid_hash(gconstpointer uuid);
 gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b);
 TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid);
+/* A reference to every domain, taken under the list lock. */
+GPtrArray *tv_driver_domains_snapshot(TvQemuDriver *drv);
 TvDriverDomain *tv_driver_domain_ref(TvDriverDomain *dom);
 void tv_driver_domain_unref(TvDriverDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDriverDomain, tv_driver_domain_unref)

@@ -1,6 +1,7 @@
 /* The probe's side of the QEMU fork server; see qemu_zygote.h and
  * zygote/tv_zygote_proto.h. */
 #include "qemu_zygote.h"
+#include "qemu_child.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 #include "tv_zygote_config.h"
@@ -100,17 +101,7 @@ TvQemuZygote *tv_qemu_zygote_start(const char *binary)
     for (int fd = 0; fd < 3; fd++)
         posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    int reset[] = { SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < G_N_ELEMENTS(reset); i++)
-        sigaddset(&defaults, reset[i]);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
+    tv_qemu_child_spawnattr_setup(&attr);
     /* without the preload this is a harmless '-version' that exits at once */
     const char *argv[] = { binary, "-version", NULL };
     g_auto(GStrv) env = server_environ(lib, binary);
