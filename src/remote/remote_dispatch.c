@@ -156,6 +156,12 @@ static gboolean program_is_priority(int proc, void *opaque)
     return !p || (p->flags & TV_PROC_READONLY_OK);
 }
 
+static gboolean program_is_inline(int proc, void *opaque)
+{
+    const TvRemoteProcedure *p = tv_remote_procedure_find(proc);
+    return !p || (p->flags & (TV_PROC_INLINE | TV_PROC_SERVER_MESSAGE));
+}
+
 static gpointer program_client_open(TvRpcClient *client, void *opaque)
 {
     return tv_remote_conn_new(opaque, client, tv_rpc_client_is_readonly(client));
@@ -173,6 +179,7 @@ void tv_remote_program(TvRemote *remote, TvRpcProgram *program)
         .vers = TVR_REMOTE_VERSION,
         .dispatch = program_dispatch,
         .is_priority = program_is_priority,
+        .is_inline = program_is_inline,
         .client_open = program_client_open,
         .client_close = program_client_close,
         .client_free = (GDestroyNotify)tv_remote_conn_free,

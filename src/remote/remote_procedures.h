@@ -9,6 +9,7 @@ typedef enum {
     TV_PROC_READONLY_OK = 1 << 0,    /* allowed on a read-only connection; never waits for a job */
     TV_PROC_BEFORE_OPEN = 1 << 1,    /* allowed before CONNECT_OPEN */
     TV_PROC_SERVER_MESSAGE = 1 << 2, /* only sent by the server (events) */
+    TV_PROC_INLINE = 1 << 3,         /* never blocks: answered on the reading thread */
 } TvRemoteProcedureFlags;
 
 typedef struct {

@@ -133,6 +133,10 @@ static void update_events(TvRpcClient *client)
         tv_rpc_client_hangup(client, "write failed or too many unread messages");
         return;
     }
+    /* modifying the poll set wakes the context: skip it when nothing changed */
+    if (cond == client->polled)
+        return;
+    client->polled = cond;
     g_source_modify_unix_fd(client->source, client->fd_tag, cond);
 }
 
@@ -362,7 +366,8 @@ void tv_rpc_client_attach(TvRpcClient *client)
 {
     client->source = g_source_new(&client_source_funcs, sizeof(ClientSource));
     ((ClientSource *)client->source)->client = client;
-    client->fd_tag = g_source_add_unix_fd(client->source, client->fd, G_IO_IN);
+    client->polled = G_IO_IN;
+    client->fd_tag = g_source_add_unix_fd(client->source, client->fd, client->polled);
     g_source_attach(client->source, client->ctx);
 }
 

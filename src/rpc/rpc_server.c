@@ -98,9 +98,15 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
             call->client = tv_rpc_client_ref(client);
             call->frame = frame;
             call->msg = msg;
+            tv_rpc_client_call_started(client);
+            /* a call that cannot block skips two thread hand-offs: answer it here */
+            if (srv->program.is_inline &&
+                srv->program.is_inline(msg.header.proc, srv->program.opaque)) {
+                run_call(call, srv);
+                return TRUE;
+            }
             gboolean prio = srv->program.is_priority &&
                             srv->program.is_priority(msg.header.proc, srv->program.opaque);
-            tv_rpc_client_call_started(client);
             g_thread_pool_push(prio ? srv->prio_pool : srv->pool, call, NULL);
             return TRUE;
         }

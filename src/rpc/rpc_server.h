@@ -1,5 +1,6 @@
 /* tagvirtd's RPC server: unix-socket listeners, one reader per client on the
- * GLib main loop, calls handed to bounded worker pools, keepalive. */
+ * GLib main loop, quick calls answered there, the rest handed to bounded
+ * worker pools, keepalive. */
 #pragma once
 
 #include <glib.h>
@@ -31,6 +32,8 @@ typedef struct {
     GBytes *(*dispatch)(TvRpcClient *client, const TvRpcMessage *call, void *opaque);
     /* TRUE: run on the priority pool (calls that never wait for a domain job). */
     gboolean (*is_priority)(int proc, void *opaque);
+    /* TRUE: the call never blocks, so it runs on the reading thread and replies at once. */
+    gboolean (*is_inline)(int proc, void *opaque);
     /* Per-client state: made at accept, told of the hang-up, freed with the client. */
     gpointer (*client_open)(TvRpcClient *client, void *opaque);
     void (*client_close)(gpointer priv, void *opaque);
