@@ -21,7 +21,7 @@ struct TvRpcClient {
     GSource *source;
     gpointer fd_tag;
     GIOCondition polled; /* what fd_tag polls for now */
-    GList *link; /* in the server's client queue */
+    GList *link;         /* in the server's client queue */
     gboolean hung_up;
     guint8 len_word[4];
     gsize len_fill;
