@@ -23,8 +23,12 @@ void tv_domain_ref_clear(TvDomainRef *ref)
 
 const TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator)
 {
-    return tv_qemu_caps_cache_lookup(drv->cache_dir, emulator ? emulator : drv->emulator, drv->host,
-                                     &drv->probe_opts);
+    const char *path = emulator ? emulator : drv->emulator;
+    const TvQemuCaps *caps =
+        tv_qemu_caps_cache_lookup(drv->cache_dir, path, drv->host, &drv->probe_opts);
+    if (caps && strcmp(path, drv->emulator) == 0)
+        g_atomic_int_set(&drv->hv_version, (gint)caps->version);
+    return caps;
 }
 
 const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def)
@@ -147,6 +151,11 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
 
 unsigned long long tv_qemu_driver_hypervisor_version(TvQemuDriver *drv)
 {
+    /* answered on the daemon's reading thread: never probe when a lookup (at open,
+     * define, start, domcapabilities) already gave the version */
+    gint known = g_atomic_int_get(&drv->hv_version);
+    if (known > 0)
+        return (unsigned long long)known;
     const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
     if (!caps) {
         tv_error_reset(); /* the wire has no error for this call: 0 means unknown */

@@ -61,6 +61,7 @@ struct TvQemuDriver {
     TvQemuPipeline pipe;
 
     GMutex define_lock;  /* name/uuid checks and their insertion, atomically */
+    gint hv_version;     /* default emulator's version at its last caps lookup (atomic) */
     GMutex lock;         /* the maps below and next_id */
     GHashTable *by_uuid; /* uuid bytes -> TvDriverDomain (holds a reference) */
     GHashTable *by_name; /* name -> TvDriverDomain (borrowed) */
