@@ -143,8 +143,17 @@ else
 fi
 
 # 8: MTE level 2 (no asymmetric mode) where this QEMU has a model for it (8.2 and later)
-if "$qemu" -M virt -cpu help 2>/dev/null | grep -q -w cortex-a710; then
+# level 2 needs QEMU >= 8.2: the one named, else the one scripts/test installs
+qemu2=$qemu
+std_newer=${TAGVIRT_QEMU_NEWER_DIR:-$HOME/.cache/tagvirt/qemu-trixie}/bin/qemu-system-aarch64
+if ! "$qemu2" -M virt -cpu help 2>/dev/null | grep -q -w cortex-a710 && [ -x "$std_newer" ]; then
+    qemu2=$std_newer
+fi
+if "$qemu2" -M virt -cpu help 2>/dev/null | grep -q -w cortex-a710; then
+    qemu1=$qemu
+    qemu=$qemu2
     boot "$demo" -M virt,mte=on -cpu cortex-a710
+    qemu=$qemu1
     if [ $rc -eq 0 ] && has '^tagvirt-demo: MTE level 2 \(' && fault_esr_ok '' &&
         has '^tagvirt-demo: asymmetric mode skipped \(needs MTE level 3\)$' && ! has 'FAIL' &&
         [ "$(tail -n 1 "$out")" = "tagvirt-demo: done level=2 result=PASS" ]; then

@@ -11,6 +11,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 qemu=${TAGVIRT_GUEST_QEMU:-qemu-system-aarch64}
 newer=${TAGVIRT_GUEST_QEMU_NEWER:-}
+# the QEMU >= 8.2 that scripts/test installs, when nothing else is named
+std_newer=${TAGVIRT_QEMU_NEWER_DIR:-$HOME/.cache/tagvirt/qemu-trixie}/bin/qemu-system-aarch64
+[ -z "$newer" ] && "$std_newer" --version >/dev/null 2>&1 && newer=$std_newer
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/tagvirt-guest-test.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 n=0
