@@ -36,6 +36,18 @@ def xdr_string(s):
     return u32(len(b)) + b + b"\0" * (-len(b) % 4)
 
 
+def listening(path):
+    """True when something accepts connections on the unix socket at path."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 class Reader:
     def __init__(self, data):
         self.data, self.pos = data, 0
@@ -144,10 +156,10 @@ class Daemon:
         for _ in range(100):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
-            if os.path.exists(self.sock_ro):
+            if listening(self.sock_ro):  # not just present: a killed daemon leaves the file
                 return
             time.sleep(0.05)
-        raise RuntimeError("tagvirtd did not create its sockets within 5 s")
+        raise RuntimeError("tagvirtd did not listen on its sockets within 5 s")
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:
