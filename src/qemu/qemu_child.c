@@ -2,6 +2,7 @@
 #include "qemu_child.h"
 #include "qemu_zygote.h"
 #include "tv_error.h"
+#include "tv_process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,23 +11,12 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #define CHILD_OUTPUT_MAX (256 * 1024)
-
-static int pidfd_open_compat(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
 
 static int check_executable(const char *path)
 {
@@ -144,7 +134,7 @@ int tv_qemu_child_spawn(TvQemuChild *child, const char *const *argv, bool want_s
     child->err_fd = err_pipe[0];
     fcntl(child->out_fd, F_SETFL, O_NONBLOCK);
     fcntl(child->err_fd, F_SETFL, O_NONBLOCK);
-    child->pidfd = pidfd_open_compat(pid);
+    child->pidfd = tv_pidfd_open(pid);
     if (child->pidfd < 0) {
         int err = errno;
         tv_qemu_child_kill(child);

@@ -3,6 +3,7 @@
 #include "qemu_command.h"
 #include "qemu_process_priv.h"
 #include "tv_error.h"
+#include "tv_process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -166,17 +166,9 @@ int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, pid_t *pid)
 
 int tv_qemu_process_pidfd_open(pid_t pid)
 {
-#ifdef SYS_pidfd_open
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    errno = ENOSYS;
-    int fd = -1;
-#endif
-    if (fd < 0) {
+    int fd = tv_pidfd_open(pid);
+    if (fd < 0)
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot watch QEMU process %d", (int)pid);
-        return -1;
-    }
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
     return fd;
 }
 

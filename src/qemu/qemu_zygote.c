@@ -4,6 +4,7 @@
 #include "qemu_child.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
+#include "tv_process.h"
 #include "tv_zygote_config.h"
 #include "tv_zygote_proto.h"
 
@@ -14,7 +15,6 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,16 +197,6 @@ static int request(TvQemuZygote *z, uint32_t op, int32_t value, const GString *a
     return recv_reply(z, ZYGOTE_REPLY_TIMEOUT_MS, reply);
 }
 
-static int pidfd_open_compat(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
 /* The request itself; 1 when the server could not do it (use the plain way). */
 static int spawn_locked(TvQemuZygote *z, TvQemuChild *child, const char *const *argv,
                         bool want_stdin)
@@ -243,7 +233,7 @@ static int spawn_locked(TvQemuZygote *z, TvQemuChild *child, const char *const *
     child->err_fd = err_pipe[0];
     fcntl(child->out_fd, F_SETFL, O_NONBLOCK);
     fcntl(child->err_fd, F_SETFL, O_NONBLOCK);
-    child->pidfd = pidfd_open_compat(pid); /* a zombie until we ask the server to reap */
+    child->pidfd = tv_pidfd_open(pid); /* a zombie until we ask the server to reap */
     return 0;
 }
 

@@ -1,0 +1,8 @@
+/* Small process helpers shared by everything that starts or watches QEMU. */
+#pragma once
+
+#include <sys/types.h>
+
+/* pidfd_open(2): an fd (close-on-exec) that becomes readable when pid exits,
+ * also for a process that is not our child; -1 with errno set (no report). */
+int tv_pidfd_open(pid_t pid);
