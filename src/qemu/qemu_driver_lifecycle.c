@@ -143,6 +143,21 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     reap(drv, task);
 }
 
+/* The runtime's view of one run of a domain under this driver. */
+static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *caps,
+                                          TvDriverRun *run)
+{
+    return (TvQemuProcessConfig){
+        .state_dir = drv->state_dir,
+        .log_dir = drv->log_dir,
+        .caps = caps,
+        .host = drv->host,
+        .id = run->id,
+        .state_cb = on_process_state,
+        .state_opaque = run,
+    };
+}
+
 /* Did this start get as far as QEMU (its log grew)?  Then it failed, else
  * it was refused and the domain's state stays as it was. */
 static off_t log_size(TvQemuDriver *drv, const char *name)
@@ -166,15 +181,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     g_mutex_lock(&drv->lock);
     run->id = drv->next_id++;
     g_mutex_unlock(&drv->lock);
-    TvQemuProcessConfig cfg = {
-        .state_dir = drv->state_dir,
-        .log_dir = drv->log_dir,
-        .caps = caps,
-        .host = drv->host,
-        .id = run->id,
-        .state_cb = on_process_state,
-        .state_opaque = run,
-    };
+    TvQemuProcessConfig cfg = process_config(drv, caps, run);
     off_t log_before = log_size(drv, dom->name);
     run->proc = tv_qemu_process_start(what, &cfg,
                                       (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);
@@ -523,15 +530,7 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
     }
     TvDriverRun *run = run_new(drv, dom, st ? g_steal_pointer(&st->def) : NULL);
     run->id = run->def && run->def->id > 0 ? run->def->id : 0;
-    TvQemuProcessConfig cfg = {
-        .state_dir = drv->state_dir,
-        .log_dir = drv->log_dir,
-        .caps = caps,
-        .host = drv->host,
-        .id = run->id,
-        .state_cb = on_process_state,
-        .state_opaque = run,
-    };
+    TvQemuProcessConfig cfg = process_config(drv, caps, run);
     bool stale = false;
     run->proc = tv_qemu_process_reconnect(name, &cfg, &stale);
     bool remove = false;
