@@ -275,6 +275,12 @@ static void test_table(void)
                             196, 231, 234, 258, 302, 303, 305, 306, 307, 350 };
     for (gsize i = 0; i < G_N_ELEMENTS(changes); i++)
         g_assert_false(tv_remote_procedure_find(changes[i])->flags & TV_PROC_READONLY_OK);
+    /* job, managed save and snapshot queries: read-only and on the reading thread */
+    const int queries[] = { 163, 183, 187, 298 };
+    for (gsize i = 0; i < G_N_ELEMENTS(queries); i++) {
+        unsigned flags = tv_remote_procedure_find(queries[i])->flags;
+        g_assert_true((flags & TV_PROC_READONLY_OK) && (flags & TV_PROC_INLINE));
+    }
 }
 
 int main(int argc, char **argv)

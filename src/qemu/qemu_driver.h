@@ -131,6 +131,29 @@ int tv_qemu_driver_shutdown(TvQemuDriver *drv, const unsigned char *uuid, unsign
 int tv_qemu_driver_reboot(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_suspend(TvQemuDriver *drv, const unsigned char *uuid);
 int tv_qemu_driver_resume(TvQemuDriver *drv, const unsigned char *uuid);
-/* type 0 none, 2 unbounded (running job); figures in ms/bytes as libvirt */
-int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, int *type,
+/* job_info flags: libvirt's DOMAIN_JOB_STATS_* numbers */
+enum {
+    TV_JOB_STATS_COMPLETED = 1,      /* the last completed job, not the current one */
+    TV_JOB_STATS_KEEP_COMPLETED = 2, /* with COMPLETED: do not forget it afterwards */
+};
+
+/* libvirt's virDomainJobType numbers */
+enum {
+    TV_JOB_NONE = 0,
+    TV_JOB_BOUNDED = 1,
+    TV_JOB_UNBOUNDED = 2,
+};
+
+/* The current job (or with TV_JOB_STATS_COMPLETED the last completed one):
+ * *type TV_JOB_*; values in libvirt's virDomainJobInfo order (time elapsed,
+ * time remaining, data total/processed/remaining, memory ..., file ...), ms
+ * and bytes. */
+int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, int *type,
                             unsigned long long values[11]);
+/* Nothing tagvirt runs is abortable (see job_info): OPERATION_INVALID, with
+ * "not running" for a shut-off domain. */
+int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
+/* tagvirt has no managed save and no snapshots: 0 for every domain (after
+ * the flags check and the lookup); -1 on error. */
+int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);

@@ -373,16 +373,73 @@ int tv_qemu_driver_is_persistent(TvQemuDriver *drv, const unsigned char *uuid)
     return persistent;
 }
 
-int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, int *type,
+#define JOB_STATS_KNOWN_FLAGS (TV_JOB_STATS_COMPLETED | TV_JOB_STATS_KEEP_COMPLETED)
+
+int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, int *type,
                             unsigned long long values[11])
+{
+    if (flags & ~JOB_STATS_KNOWN_FLAGS) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
+                        "job stats flags 0x%x are not supported; accepted: 0x1 (completed), "
+                        "0x2 (keep completed)",
+                        flags);
+        return -1;
+    }
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    /* No long-running job (migration, save, dump) exists yet, so none is
+     * current and none ever completed.  The state changes that hold dom->job
+     * (start, stop, redefine) are short and not jobs in libvirt's sense. */
+    *type = TV_JOB_NONE;
+    memset(values, 0, 11 * sizeof(values[0]));
+    return 0;
+}
+
+int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid)
 {
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom)
         return -1;
-    /* no long-running job (migration) exists yet: libvirt's "none" */
-    *type = 0;
-    memset(values, 0, 11 * sizeof(values[0]));
-    return 0;
+    /* Not in the domain's job: there is nothing to abort, so waiting for a
+     * start or stop to finish would only delay the same answer. */
+    g_mutex_lock(&dom->lock);
+    bool active = dom->run != NULL;
+    g_mutex_unlock(&dom->lock);
+    if (!active)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                        dom->name);
+    else
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "no job is active on domain '%s'",
+                        dom->name);
+    return -1;
+}
+
+int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
+{
+    if (flags) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
+                        "managed save image flags 0x%x are not supported; accepted: 0", flags);
+        return -1;
+    }
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    return dom ? 0 : -1;
+}
+
+/* libvirt's DOMAIN_SNAPSHOT_LIST_* filters, 0x1 (roots) to 0x400
+ * (topological): with no snapshots every filter counts 0. */
+#define SNAPSHOT_LIST_KNOWN_FLAGS 0x7ffu
+
+int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
+{
+    if (flags & ~SNAPSHOT_LIST_KNOWN_FLAGS) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
+                        "snapshot list flags 0x%x are not supported; accepted: 0x%x", flags,
+                        SNAPSHOT_LIST_KNOWN_FLAGS);
+        return -1;
+    }
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    return dom ? 0 : -1;
 }
 
 GPtrArray *tv_driver_domains_snapshot(TvQemuDriver *drv)

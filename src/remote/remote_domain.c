@@ -302,7 +302,7 @@ static int h_get_job_info(TvRemoteConn *conn, const void *a, void *r)
     const tvr_domain_args *args = a;
     tvr_domain_get_job_info_ret *ret = r;
     unsigned long long v[11] = { 0 };
-    if (tv_qemu_driver_job_info(DRV(conn), uuid_of(&args->dom), &ret->type, v) < 0)
+    if (tv_qemu_driver_job_info(DRV(conn), uuid_of(&args->dom), 0, &ret->type, v) < 0)
         return -1;
     ret->time_elapsed = v[0];
     ret->time_remaining = v[1];
@@ -316,6 +316,61 @@ static int h_get_job_info(TvRemoteConn *conn, const void *a, void *r)
     ret->file_processed = v[9];
     ret->file_remaining = v[10];
     return 0;
+}
+
+/* job_info's values as libvirt's job statistics (unsigned long long typed
+ * parameters), in its order; the remaining time only for a bounded job. */
+static const char *const job_fields[11] = {
+    "time_elapsed",   "time_remaining", "data_total",       "data_processed",
+    "data_remaining", "memory_total",   "memory_processed", "memory_remaining",
+    "disk_total",     "disk_processed", "disk_remaining",
+};
+
+enum { TYPED_PARAM_ULLONG = 4 }; /* libvirt's VIR_TYPED_PARAM_ULLONG */
+
+static int h_get_job_stats(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_flags_args *args = a;
+    tvr_domain_get_job_stats_ret *ret = r;
+    unsigned long long v[11] = { 0 };
+    if (tv_qemu_driver_job_info(DRV(conn), uuid_of(&args->dom), args->flags, &ret->type, v) < 0)
+        return -1;
+    if (ret->type == TV_JOB_NONE)
+        return 0; /* libvirt's answer for no job: the type alone */
+    G_STATIC_ASSERT(G_N_ELEMENTS(job_fields) <= TVR_PARAMS_MAX);
+    tvr_typed_param *params = g_new0(tvr_typed_param, G_N_ELEMENTS(job_fields));
+    u_int n = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(job_fields); i++) {
+        if (i == 1 && ret->type != TV_JOB_BOUNDED)
+            continue;
+        params[n].field = g_strdup(job_fields[i]);
+        params[n].value.type = TYPED_PARAM_ULLONG;
+        params[n].value.tvr_typed_param_value_u.ul = v[i];
+        n++;
+    }
+    ret->params.tvr_params_val = params;
+    ret->params.tvr_params_len = n;
+    return 0;
+}
+
+static int h_abort_job(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_args *args = a;
+    return tv_qemu_driver_abort_job(DRV(conn), uuid_of(&args->dom)) < 0 ? -1 : 0;
+}
+
+static int h_has_managed_save_image(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_flags_args *args = a;
+    return int_result(tv_qemu_driver_has_managed_save(DRV(conn), uuid_of(&args->dom), args->flags),
+                      &((tvr_domain_has_managed_save_image_ret *)r)->result);
+}
+
+static int h_snapshot_num(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_flags_args *args = a;
+    return int_result(tv_qemu_driver_snapshot_num(DRV(conn), uuid_of(&args->dom), args->flags),
+                      &((tvr_domain_snapshot_num_ret *)r)->num);
 }
 
 static int h_list_all_domains(TvRemoteConn *conn, const void *a, void *r)
@@ -372,12 +427,16 @@ static const TvRemoteHandlerEntry driver_handlers[] = {
     { TVR_PROC_DOMAIN_IS_ACTIVE, h_is_active },
     { TVR_PROC_DOMAIN_IS_PERSISTENT, h_is_persistent },
     { TVR_PROC_DOMAIN_GET_JOB_INFO, h_get_job_info },
+    { TVR_PROC_DOMAIN_ABORT_JOB, h_abort_job },
+    { TVR_PROC_DOMAIN_HAS_MANAGED_SAVE_IMAGE, h_has_managed_save_image },
+    { TVR_PROC_DOMAIN_SNAPSHOT_NUM, h_snapshot_num },
     { TVR_PROC_DOMAIN_CREATE_WITH_FLAGS, h_create_with_flags },
     { TVR_PROC_DOMAIN_GET_STATE, h_get_state },
     { TVR_PROC_DOMAIN_UNDEFINE_FLAGS, h_undefine_flags },
     { TVR_PROC_DOMAIN_DESTROY_FLAGS, h_destroy_flags },
     { TVR_PROC_DOMAIN_SHUTDOWN_FLAGS, h_shutdown_flags },
     { TVR_PROC_CONNECT_LIST_ALL_DOMAINS, h_list_all_domains },
+    { TVR_PROC_DOMAIN_GET_JOB_STATS, h_get_job_stats },
     { TVR_PROC_CONNECT_GET_DOMAIN_CAPABILITIES, h_get_domain_capabilities },
     { TVR_PROC_DOMAIN_DEFINE_XML_FLAGS, h_define_xml_flags },
 };

@@ -3,7 +3,9 @@
 getDomainCapabilities, defineXML (good and bad MTE XML), lifecycle events
 through the default event loop (virEventRegisterDefaultImpl +
 domainEventRegisterAny, the loop in a thread), create, live XML, info,
-state, suspend/resume, listAllDomains filters, destroy, undefine.  TAP.
+state, suspend/resume, listAllDomains filters, jobs (jobStats, jobInfo,
+abortJob), managed save and snapshot counts, the read-only socket, destroy,
+undefine.  TAP.
 
 Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
 Run with Debian's /usr/bin/python3.  Bounded waits; every QEMU and the
@@ -30,6 +32,7 @@ TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
 ROOT = tempfile.mkdtemp(prefix="tvpy-")
 URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
+URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
 
 # libvirt's numbers
 EV_DEFINED, EV_UNDEFINED, EV_STARTED, EV_SUSPENDED, EV_RESUMED, EV_STOPPED = 0, 1, 2, 3, 4, 5
@@ -95,6 +98,29 @@ def check(desc, cond, info=""):
     sys.stdout.flush()
 
 
+def error_of(call, *args):
+    """(code, message) of the libvirtError call raises, None if it returns."""
+    try:
+        call(*args)
+    except libvirt.libvirtError as e:
+        return e.get_error_code(), e.get_error_message()
+    return None
+
+
+def refused(result, code, text):
+    return result is not None and result[0] == code and text in result[1]
+
+
+def check_no_job(dom, when):
+    """No job on a tagvirt domain: stats and info say so, abort is refused."""
+    check("jobStats (%s): type NONE, no statistics" % when,
+          dom.jobStats() == {"type": libvirt.VIR_DOMAIN_JOB_NONE}, dom.jobStats())
+    check("jobStats(COMPLETED) (%s): none completed" % when,
+          dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED) ==
+          {"type": libvirt.VIR_DOMAIN_JOB_NONE})
+    check("jobInfo (%s): type NONE, all zero" % when, dom.jobInfo() == [0] * 12, dom.jobInfo())
+
+
 def start_daemon():
     os.makedirs(ROOT + "/cache", exist_ok=True)
     for f in glob.glob((CACHE or "/nonexistent") + "/*.xml"):
@@ -156,6 +182,20 @@ def run():
           dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_UNKNOWN],
           dom.state())
 
+    check_no_job(dom, "shut off")
+    r = error_of(dom.abortJob)
+    check("abortJob (shut off): OPERATION_INVALID, not running",
+          refused(r, libvirt.VIR_ERR_OPERATION_INVALID, "domain 'py' is not running"), r)
+    check("hasManagedSaveImage: 0", dom.hasManagedSaveImage(0) == 0)
+    check("snapshotNum, with and without the METADATA filter: 0",
+          dom.snapshotNum(0) == 0 and dom.snapshotNum(libvirt.VIR_DOMAIN_SNAPSHOT_LIST_METADATA) == 0)
+    r = [error_of(dom.jobStats, 4), error_of(dom.hasManagedSaveImage, 1),
+         error_of(dom.snapshotNum, 0x800)]
+    check("unknown flags of jobStats, hasManagedSaveImage, snapshotNum: INVALID_ARG naming them",
+          refused(r[0], libvirt.VIR_ERR_INVALID_ARG, "flags 0x4") and
+          refused(r[1], libvirt.VIR_ERR_INVALID_ARG, "flags 0x1") and
+          refused(r[2], libvirt.VIR_ERR_INVALID_ARG, "flags 0x800"), r)
+
     dom.create()
     check("create: running", dom.isActive() == 1 and dom.ID() >= 1)
     check("STARTED event (booted)", events.wait("py", EV_STARTED, 0))
@@ -178,6 +218,23 @@ def run():
     check("listAllDomains(INACTIVE) is empty",
           names(libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE) == [])
 
+    check_no_job(dom, "running")
+    r = error_of(dom.abortJob)
+    check("abortJob (running): OPERATION_INVALID, no job",
+          refused(r, libvirt.VIR_ERR_OPERATION_INVALID, "no job is active on domain 'py'"), r)
+    # the read-only socket, opened as read-write so the daemon (not the client
+    # library) decides: queries answered, abort refused
+    ro = libvirt.open(URI_RO)
+    rdom = ro.lookupByName("py")
+    check("read-only socket: jobStats, jobInfo, hasManagedSaveImage, snapshotNum answered",
+          rdom.jobStats() == {"type": 0} and rdom.jobInfo()[0] == 0 and
+          rdom.hasManagedSaveImage(0) == 0 and rdom.snapshotNum(0) == 0)
+    r = error_of(rdom.abortJob)
+    check("read-only socket: abortJob refused (OPERATION_DENIED)",
+          refused(r, libvirt.VIR_ERR_OPERATION_DENIED, "read only access prevents DOMAIN_ABORT_JOB"),
+          r)
+    ro.close()
+
     dom.destroy()
     check("destroy: STOPPED event (destroyed)", events.wait("py", EV_STOPPED, 1))
     check("state: shut off, destroyed",
@@ -186,12 +243,16 @@ def run():
     dom.undefine()
     check("undefine: UNDEFINED event", events.wait("py", EV_UNDEFINED, 0))
     check("nothing listed", conn.listAllDomains(0) == [])
+    r = [error_of(dom.jobStats), error_of(dom.abortJob), error_of(dom.hasManagedSaveImage, 0),
+         error_of(dom.snapshotNum, 0)]
+    check("undefined domain: jobStats, abortJob, hasManagedSaveImage, snapshotNum: NO_DOMAIN",
+          all(refused(x, libvirt.VIR_ERR_NO_DOMAIN, "domain not found") for x in r), r)
     conn.domainEventDeregisterAny(cb_id)
     conn.close()
 
 
 def main():
-    print("1..20")
+    print("1..34")
     daemon = None
     try:
         daemon = start_daemon()
