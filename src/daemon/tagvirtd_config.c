@@ -39,6 +39,7 @@ static const ConfigKey keys[] = {
     { "emulator", KEY_STRING, OFF(emulator), 0, 0 },
     { "host_root", KEY_STRING, OFF(host_root), 0, 0 },
     { "autostart", KEY_BOOL, OFF(autostart), 0, 1 },
+    { "prefork_qemu", KEY_BOOL, OFF(prefork_qemu), 0, 1 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -49,6 +50,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->unix_sock_ro_perms = 0666;
     cfg->log_level = 3;
     cfg->autostart = TRUE;
+    cfg->prefork_qemu = TRUE;
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)

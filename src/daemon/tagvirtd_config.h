@@ -14,6 +14,7 @@ typedef struct {
     char *emulator;  /* NULL: the driver's default */
     char *host_root; /* NULL: "/" */
     gboolean autostart;
+    gboolean prefork_qemu; /* fork domains' QEMUs from a preloaded one */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -9,6 +9,7 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.host_root = cfg->host_root;
     dcfg.emulator = cfg->emulator;
     dcfg.autostart = cfg->autostart;
+    dcfg.prefork = cfg->prefork_qemu;
     return tv_qemu_driver_open(&dcfg);
 }
 

@@ -100,12 +100,16 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     drv->pipe.caps_lookup = pipeline_caps;
     drv->pipe.caps_opaque = drv;
     tv_driver_host_init(drv);
+    tv_driver_prefork_init(drv, cfg->prefork);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */
     if (!tv_driver_caps(drv, NULL)) {
         g_warning("QEMU driver: no capabilities for the default emulator %s: %s", drv->emulator,
                   tv_error_message());
         tv_error_reset();
+    } else {
+        /* loads while the domains are read: ready for the first start */
+        tv_driver_prefork_unref(tv_driver_prefork_get(drv, tv_driver_caps(drv, NULL)));
     }
     if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0 ||
         tv_driver_persist_init(drv) < 0) {
@@ -131,6 +135,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     tv_driver_events_shutdown(drv);
     tv_driver_persist_shutdown(drv);
     tv_driver_host_clear(drv);
+    tv_driver_prefork_clear(drv);
     g_hash_table_destroy(drv->by_id);
     g_hash_table_destroy(drv->by_name);
     g_hash_table_destroy(drv->by_uuid);

@@ -22,6 +22,7 @@ typedef struct {
     const char *host_root;     /* host facts root (tests: fixture hosts); NULL: "/" */
     const char *emulator;      /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
     bool autostart;            /* start autostart domains when opened */
+    bool prefork;              /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
 } TvQemuDriverConfig;
 
 typedef struct {

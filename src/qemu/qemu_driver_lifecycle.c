@@ -182,6 +182,8 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     run->id = drv->next_id++;
     g_mutex_unlock(&drv->lock);
     TvQemuProcessConfig cfg = process_config(drv, caps, run);
+    g_autoptr(TvDriverPrefork) prefork = tv_driver_prefork_get(drv, caps);
+    cfg.zygote = tv_driver_prefork_zygote(prefork);
     off_t log_before = log_size(drv, dom->name);
     run->proc = tv_qemu_process_start(what, &cfg,
                                       (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);

@@ -87,6 +87,11 @@ struct TvQemuDriver {
     const TvQemuCaps *caps_xml_from;
     GHashTable *domcaps; /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
 
+    /* preforked QEMUs (qemu_driver_prefork.c) */
+    bool prefork_enabled;
+    GMutex prefork_lock;
+    GHashTable *preforks; /* binary path -> its fork server */
+
     /* persist: fsyncs done after the reply (qemu_driver_persist.c) */
     GAsyncQueue *syncs;
     GThread *sync_thread;
@@ -129,6 +134,18 @@ bool tv_driver_persist_autostart(TvQemuDriver *drv, const char *name);
 void tv_driver_persist_load_all(TvQemuDriver *drv);
 int tv_driver_persist_init(TvQemuDriver *drv);
 void tv_driver_persist_shutdown(TvQemuDriver *drv); /* waits for pending fsyncs */
+
+/* qemu_driver_prefork.c */
+void tv_driver_prefork_init(TvQemuDriver *drv, bool enabled);
+typedef struct _TvDriverPrefork TvDriverPrefork;
+/* A reference to the fork server for caps' binary, when one was started
+ * (it may still be loading: then the start spawns QEMU); starts one for later
+ * starts when there is none or the binary changed.  NULL when disabled. */
+TvDriverPrefork *tv_driver_prefork_get(TvQemuDriver *drv, const TvQemuCaps *caps);
+struct _TvQemuZygote *tv_driver_prefork_zygote(TvDriverPrefork *p);
+void tv_driver_prefork_unref(TvDriverPrefork *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDriverPrefork, tv_driver_prefork_unref)
+void tv_driver_prefork_clear(TvQemuDriver *drv);
 
 /* qemu_driver_lifecycle.c */
 void tv_driver_run_unref(TvDriverRun *run);

@@ -297,7 +297,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
     if (log_fd < 0)
         return NULL;
-    int rc = tv_qemu_process_spawn(argv, log_fd, &proc->pid);
+    int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid);
     close(log_fd);
     if (rc < 0)
         return NULL;

@@ -86,6 +86,9 @@ typedef struct {
     int id;                      /* the live id; 0: 1 */
     TvQemuProcessStateFunc state_cb;
     void *state_opaque;
+    /* optional: a fork server for the emulator (qemu_zygote.h), used when
+     * ready and when this process is a child subreaper; else QEMU is spawned */
+    struct _TvQemuZygote *zygote;
 } TvQemuProcessConfig;
 
 enum {

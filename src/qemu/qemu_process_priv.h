@@ -70,8 +70,9 @@ void tv_qemu_process_watch_stop(TvQemuProcess *proc);
 
 /* qemu_process_spawn.c */
 int tv_qemu_process_log_open(const char *path, GPtrArray *argv, off_t *offset);
-/* Spawn argv with stdout/stderr on log_fd, in its own process group. */
-int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, pid_t *pid);
+/* Spawn argv with stdout/stderr on log_fd, in its own process group; through
+ * the fork server when one is given and usable. */
+int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, struct _TvQemuZygote *zygote, pid_t *pid);
 int tv_qemu_process_pidfd_open(pid_t pid);
 /* Append "<time>: text" to the log (best effort). */
 void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -2,6 +2,7 @@
  * reaping, and the child-subreaper flag. */
 #include "qemu_command.h"
 #include "qemu_process_priv.h"
+#include "qemu_zygote.h"
 #include "tv_error.h"
 #include "tv_process.h"
 
@@ -124,13 +125,33 @@ static char **qemu_environ(void)
     return (char **)g_ptr_array_free(env, FALSE);
 }
 
-int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, pid_t *pid)
+/* Through the fork server: 0, or 1 when it cannot (then spawn plainly).
+ * Its child is ours only because we are a subreaper (the server forks twice). */
+static int spawn_forked(TvQemuZygote *zygote, GPtrArray *argv, int log_fd, char **env, pid_t *pid)
+{
+    int subreaper = 0;
+    if (!zygote || prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0) < 0 || !subreaper)
+        return 1;
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0)
+        return 1;
+    int fds[3] = { null_fd, log_fd, log_fd };
+    int rc = tv_qemu_zygote_spawn_guest(zygote, (const char *const *)argv->pdata,
+                                        (const char *const *)env, fds, pid);
+    close(null_fd);
+    return rc;
+}
+
+int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, TvQemuZygote *zygote, pid_t *pid)
 {
     const char *bin = g_ptr_array_index(argv, 0);
     if (access(bin, X_OK) < 0) {
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot execute QEMU binary '%s'", bin);
         return -1;
     }
+    g_auto(GStrv) env = qemu_environ();
+    if (spawn_forked(zygote, argv, log_fd, env, pid) == 0)
+        return 0;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
@@ -153,7 +174,6 @@ int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, pid_t *pid)
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
 
-    g_auto(GStrv) env = qemu_environ();
     int rc = posix_spawn(pid, bin, &fa, &attr, (char *const *)argv->pdata, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);

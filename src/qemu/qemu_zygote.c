@@ -161,6 +161,17 @@ static bool ready_locked(TvQemuZygote *z)
     return z->state > 0;
 }
 
+/* Like ready_locked() but never waits: a server still loading is skipped. */
+static bool ready_now_locked(TvQemuZygote *z)
+{
+    if (z->state == 0) {
+        struct pollfd pfd = { .fd = z->sock, .events = POLLIN };
+        if (poll(&pfd, 1, 0) <= 0)
+            return false;
+    }
+    return ready_locked(z);
+}
+
 bool tv_qemu_zygote_ready(TvQemuZygote *z)
 {
     if (!z)
@@ -178,7 +189,7 @@ static int request(TvQemuZygote *z, uint32_t op, int32_t value, const GString *a
     struct iovec iov[2] = { { .iov_base = &m, .iov_len = sizeof(m) },
                             { .iov_base = args ? args->str : NULL,
                               .iov_len = args ? args->len : 0 } };
-    char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 };
+    char cbuf[CMSG_SPACE(4 * sizeof(int))] = { 0 };
     struct msghdr mh = { .msg_iov = iov, .msg_iovlen = args ? 2 : 1 };
     if (nfds > 0) {
         mh.msg_control = cbuf;
@@ -262,6 +273,50 @@ int tv_qemu_zygote_spawn(TvQemuZygote *z, TvQemuChild *child, const char *const 
         return -1;
     }
     return 0;
+}
+
+int tv_qemu_zygote_spawn_guest(TvQemuZygote *z, const char *const *argv, const char *const *envp,
+                               const int fds[3], pid_t *pid)
+{
+    if (!z || !g_str_equal(argv[0], z->binary))
+        return 1;
+    g_autoptr(GString) payload = g_string_new(NULL);
+    int argc = 0;
+    for (; argv[argc]; argc++)
+        g_string_append_len(payload, argv[argc], (gssize)strlen(argv[argc]) + 1);
+    for (size_t i = 0; envp && envp[i]; i++)
+        g_string_append_len(payload, envp[i], (gssize)strlen(envp[i]) + 1);
+    if (payload->len > TV_ZYGOTE_MAX_ARGS)
+        return 1;
+    int go[2]; /* a socket, not a pipe: a send to a child gone meanwhile raises no SIGPIPE */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
+        return 1;
+    int theirs[4] = { fds[0], fds[1], fds[2], go[0] };
+    int32_t reply = -1;
+    g_mutex_lock(&z->lock);
+    bool ready = ready_now_locked(z);
+    int rc = ready ? request(z, TV_ZYGOTE_SPAWN_GUEST, argc, payload, theirs, 4, &reply) : -1;
+    g_mutex_unlock(&z->lock);
+    close(go[0]);
+    if (rc == 0 && reply > 0 && send(go[1], "g", 1, MSG_NOSIGNAL) == 1) {
+        close(go[1]);
+        *pid = reply;
+        return 0;
+    }
+    close(go[1]); /* a child forked after all ends without running QEMU */
+    g_debug("qemu: fork server for '%s' did not start the guest (%s); spawning it", z->binary,
+            !ready   ? "not ready"
+            : rc < 0 ? "server gone"
+                     : g_strerror(-reply));
+    return 1;
+}
+
+bool tv_qemu_zygote_broken(TvQemuZygote *z)
+{
+    g_mutex_lock(&z->lock);
+    bool broken = z->state < 0;
+    g_mutex_unlock(&z->lock);
+    return broken;
 }
 
 int tv_qemu_zygote_reap(TvQemuZygote *z, pid_t pid)

@@ -25,6 +25,18 @@ bool tv_qemu_zygote_ready(TvQemuZygote *z);
 int tv_qemu_zygote_spawn(TvQemuZygote *z, TvQemuChild *child, const char *const *argv,
                          bool want_stdin);
 
+/* A domain's QEMU through the server: argv (argv[0] its binary), exactly
+ * this environment, fds as its stdin/stdout/stderr and nothing else; it gets
+ * its own process group, is a child of the caller (which must be a child
+ * subreaper: the server forks twice), and has no parent-death signal.
+ * 0 with *pid set; 1 when the server cannot (not ready, gone, other binary,
+ * refused): nothing was started then, spawn it the plain way. */
+int tv_qemu_zygote_spawn_guest(TvQemuZygote *z, const char *const *argv, const char *const *envp,
+                               const int fds[3], pid_t *pid);
+
+/* The server failed a handshake or a request: it will not serve again. */
+bool tv_qemu_zygote_broken(TvQemuZygote *z);
+
 /* Wait status of a child the server forked (called by tv_qemu_child_reap
  * after it killed the child's group); SIGKILL's status if the server is gone. */
 int tv_qemu_zygote_reap(TvQemuZygote *z, pid_t pid);

@@ -1,11 +1,13 @@
 /* The QEMU driver with guests that really run (the bundled demo guest under
  * the real QEMU): start, live XML, suspend/resume, destroy, a guest that
  * powers off by itself, a refused start, undefine while running, transient
- * domains, reconnect after close/open, autostart. */
+ * domains, reconnect after close/open, autostart, starts through the QEMU
+ * fork server (the default here, as in tagvirtd). */
 #include "domain_conf.h"
 #include "drivertestutils.h"
 #include "tv_error.h"
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -353,6 +355,180 @@ static void test_start_paused(void)
     dt_env_clear(&env);
 }
 
+/* /proc/PID/FILE, NULL when unreadable */
+static char *proc_file(pid_t pid, const char *file, gsize *len)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, file);
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, len, NULL))
+        return NULL;
+    return text;
+}
+
+/* Does the NUL-separated list hold an entry starting with prefix? */
+static bool nul_list_has(const char *list, gsize len, const char *prefix)
+{
+    for (gsize off = 0; off < len; off += strlen(list + off) + 1) {
+        if (g_str_has_prefix(list + off, prefix))
+            return true;
+    }
+    return false;
+}
+
+static bool forked_from_server(pid_t pid)
+{
+    g_autofree char *maps = proc_file(pid, "maps", NULL);
+    return maps && strstr(maps, "tagvirt-zygote.so") != NULL;
+}
+
+/* Field n (1-based, n >= 3) of /proc/PID/stat. */
+static long long stat_field(pid_t pid, int n)
+{
+    g_autofree char *st = proc_file(pid, "stat", NULL);
+    g_assert_nonnull(st);
+    char *p = strrchr(st, ')') + 1;
+    g_auto(GStrv) f = g_strsplit(g_strstrip(p), " ", -1);
+    g_assert_cmpuint(g_strv_length(f), >, (guint)(n - 3));
+    return g_ascii_strtoll(f[n - 3], NULL, 10);
+}
+
+static int cmp_str_ptr(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What QEMU has open, inode numbers dropped, sorted. */
+static char *fd_summary(pid_t pid)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+    const char *e;
+    while ((e = g_dir_read_name(d))) {
+        g_autofree char *link = g_build_filename(dir, e, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        if (!target)
+            continue;
+        char *bracket = strchr(target, '[');
+        if (bracket && g_str_has_prefix(target, "socket:"))
+            *bracket = '\0';
+        g_ptr_array_add(items, g_strdup_printf("%s=%s", e, target));
+    }
+    g_ptr_array_sort(items, cmp_str_ptr);
+    g_ptr_array_add(items, NULL);
+    return g_strjoinv(",", (char **)items->pdata);
+}
+
+/* The fork server of this test process (a child running "... -version"). */
+static pid_t find_server(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    const char *e;
+    while ((e = g_dir_read_name(d))) {
+        pid_t pid = (pid_t)g_ascii_strtoll(e, NULL, 10);
+        gsize len = 0;
+        g_autofree char *cmd = pid > 0 ? proc_file(pid, "cmdline", &len) : NULL;
+        if (cmd && nul_list_has(cmd, len, "-version") && stat_field(pid, 4) == getpid())
+            return pid;
+    }
+    return 0;
+}
+
+/* Start until the start went through the fork server (it loads beside the
+ * driver; a start before it answered spawns QEMU). */
+static pid_t start_forked(DtEnv *env, TvDomainRef *ref)
+{
+    for (int i = 0; i < 100; i++) {
+        start_ok(env, ref);
+        pid_t pid = dt_qemu_pid(env, ref->name);
+        if (forked_from_server(pid))
+            return pid;
+        g_assert_cmpint(tv_qemu_driver_destroy(env->drv, ref->uuid, 0), ==, 0);
+        g_usleep(50000);
+    }
+    g_error("no start went through the fork server");
+}
+
+static void test_prefork(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "pf", NULL, NULL, "<mte version='3'/>", NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref);
+    pid_t pid = start_forked(&env, &ref);
+
+    /* as if executed: our child, its own group, the domain's command line
+     * and environment, not the server's */
+    g_assert_cmpint(stat_field(pid, 4), ==, getpid());
+    g_assert_cmpint(stat_field(pid, 5), ==, pid);
+    gsize len = 0;
+    g_autofree char *cmdline = proc_file(pid, "cmdline", &len);
+    g_assert_nonnull(cmdline);
+    g_assert_true(g_str_has_suffix(cmdline, "qemu-system-aarch64"));
+    g_assert_true(nul_list_has(cmdline, len, "guest=pf,"));
+    g_assert_false(nul_list_has(cmdline, len, "-version"));
+    g_autofree char *environ_ = proc_file(pid, "environ", &len);
+    g_assert_nonnull(environ_);
+    g_assert_true(nul_list_has(environ_, len, "GLIBC_TUNABLES="));
+    g_assert_false(nul_list_has(environ_, len, "TAGVIRT_ZYGOTE_"));
+    if (!g_getenv("LD_PRELOAD"))
+        g_assert_false(nul_list_has(environ_, len, "LD_PRELOAD="));
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1 /* booted */);
+    TvDomainInfo info = { 0 };
+    for (int i = 0; i < 100 && info.cpu_time_ns == 0; i++) {
+        g_usleep(20000);
+        g_assert_cmpint(tv_qemu_driver_get_info(env.drv, ref.uuid, &info), ==, 0);
+    }
+    g_assert_cmpuint(info.cpu_time_ns, >, 0);
+    g_autofree char *fds_forked = fd_summary(pid);
+
+    /* it survives the driver closing, and is taken over again */
+    dt_close(&env);
+    g_assert_true(dt_pid_alive(pid));
+    dt_open(&env, false);
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1);
+    g_assert_cmpint(dt_qemu_pid(&env, "pf"), ==, pid);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_SHUTOFF, 2 /* destroyed */);
+    g_assert_false(dt_pid_alive(pid)); /* reaped by us */
+
+    /* the server dies: the next start spawns QEMU, a later one has a new server */
+    pid_t server = find_server();
+    g_assert_cmpint(server, >, 0);
+    kill(server, SIGKILL);
+    g_usleep(50000);
+    start_ok(&env, &ref);
+    pid = dt_qemu_pid(&env, "pf");
+    g_assert_false(forked_from_server(pid));
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    pid = start_forked(&env, &ref);
+    g_assert_cmpint(find_server(), !=, server);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+
+    /* the same domain executed: the same open files */
+    dt_close(&env);
+    env.no_prefork = true;
+    dt_open(&env, false);
+    g_assert_cmpint(find_server(), ==, 0);
+    start_ok(&env, &ref);
+    pid = dt_qemu_pid(&env, "pf");
+    g_assert_false(forked_from_server(pid));
+    info.cpu_time_ns = 0;
+    for (int i = 0; i < 100 && info.cpu_time_ns == 0; i++) {
+        g_usleep(20000);
+        g_assert_cmpint(tv_qemu_driver_get_info(env.drv, ref.uuid, &info), ==, 0);
+    }
+    g_autofree char *fds_plain = fd_summary(pid);
+    g_assert_cmpstr(fds_forked, ==, fds_plain);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
 static int run_tests(void)
 {
     g_test_add_func("/driver/run/start-destroy", test_start_destroy);
@@ -364,6 +540,7 @@ static int run_tests(void)
     g_test_add_func("/driver/run/reconnect", test_reconnect);
     g_test_add_func("/driver/run/autostart", test_autostart);
     g_test_add_func("/driver/run/start-paused", test_start_paused);
+    g_test_add_func("/driver/run/prefork", test_prefork);
     return g_test_run();
 }
 

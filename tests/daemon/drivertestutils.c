@@ -116,7 +116,8 @@ TvQemuDriver *dt_open(DtEnv *env, bool autostart)
     g_assert_null(env->drv);
     TvQemuDriverConfig cfg = { .root = env->root,
                                .cache_dir = env->cache_dir,
-                               .autostart = autostart };
+                               .autostart = autostart,
+                               .prefork = !env->no_prefork };
     env->drv = tv_qemu_driver_open(&cfg);
     if (!env->drv)
         g_error("driver open: %s", tv_error_message());

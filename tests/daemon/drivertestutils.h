@@ -15,6 +15,7 @@ typedef struct {
     char *demo;      /* demo.elf: tag tests, then powers off */
     char *demo_loop; /* demo-loop.elf: stays up */
     TvQemuDriver *drv;
+    bool no_prefork; /* dt_open: execute QEMU for every start (default: fork server) */
 
     GMutex lock; /* the events below */
     GCond cond;
