@@ -190,7 +190,9 @@ out:
 int tv_qemu_status_write(const char *path, const TvQemuStatus *st)
 {
     g_autofree char *xml = tv_qemu_status_format(st);
-    return tv_file_write_atomic(path, xml, strlen(xml), 0600);
+    /* not fsync'd: after a crash of the machine the QEMU it describes is gone
+     * too, and a reader (reconnect) then drops it as stale */
+    return tv_file_write_volatile(path, xml, strlen(xml), 0600);
 }
 
 TvQemuStatus *tv_qemu_status_read(const char *path)

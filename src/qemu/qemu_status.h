@@ -9,8 +9,10 @@
  *     <domain type='qemu' id='1'> ... STATUS format: resolved MTE level + ABI ... </domain>
  *   </domstatus>
  *
- * Written atomically (tv_file_write_atomic), so a reader sees the old or the
- * new file, never half of one. */
+ * Written atomically for readers (tv_file_write_volatile), so a reader sees
+ * the old or the new file, never half of one; not fsync'd, since after a
+ * crash of the machine the QEMU is gone too (an unreadable file then is
+ * stale and removed like any other). */
 #pragma once
 
 #include "domain_conf.h"

@@ -32,7 +32,7 @@ static void fsync_parent(const char *path)
     }
 }
 
-int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode, gboolean sync)
 {
     g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
     int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
@@ -40,7 +40,7 @@ int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t 
         tv_error_report_errno(TV_FROM_NONE, errno, "cannot create a temporary file for '%s'", path);
         return -1;
     }
-    if (write_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+    if (write_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
         int err = errno;
         close(fd);
         unlink(tmp);
@@ -53,8 +53,19 @@ int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t 
         tv_error_report_errno(TV_FROM_NONE, err, "cannot replace '%s'", path);
         return -1;
     }
-    fsync_parent(path);
+    if (sync)
+        fsync_parent(path);
     return 0;
+}
+
+int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+    return write_replace(path, data, len, mode, TRUE);
+}
+
+int tv_file_write_volatile(const char *path, const char *data, size_t len, mode_t mode)
+{
+    return write_replace(path, data, len, mode, FALSE);
 }
 
 int tv_file_read_all(const char *path, size_t max_len, char **data, size_t *len)
