@@ -346,6 +346,59 @@ def t_pipelined(d):
     c.close()
 
 
+def t_split_frames(d):
+    """Calls whose bytes arrive in pieces, several calls in one piece, a frame larger than
+    the daemon's read buffer: every call is answered once, in order."""
+    c = Raw(d.sock)
+    c.open()
+
+    def frame(proc, serial, payload=b""):
+        body = u32(REMOTE) + u32(1) + u32(proc) + u32(CALL) + u32(serial) + u32(OK) + payload
+        return u32(4 + len(body)) + body
+
+    def expect(serials):
+        for serial in serials:
+            hdr, _ = c.recv_frame()
+            assert hdr[3] == REPLY and hdr[4] == serial, (hdr, serial)
+
+    # one byte at a time: the length word and the header arrive split
+    for b in frame(59, 500):
+        c.sock.sendall(bytes([b]))
+        time.sleep(0.002)
+    expect([500])
+    # three calls cut into 7-byte pieces, so pieces hold the end of one call and the start of the next
+    data = frame(59, 501) + frame(3, 502) + frame(59, 503)
+    for i in range(0, len(data), 7):
+        c.sock.sendall(data[i:i + 7])
+        time.sleep(0.002)
+    expect([501, 502, 503])
+    # a 200 KiB call (a lookup of a long name: an error reply) and a small one in the same write
+    c.sock.sendall(frame(23, 504, xdr_string("n" * 200000)) + frame(59, 505))
+    expect([504, 505])
+    c.close()
+
+
+def t_pipelined_pool(d):
+    """Forty calls in one write, half of them for the worker pool: reading pauses at
+    max_client_requests with calls already received, resumes, and answers each once."""
+    c = Raw(d.sock)
+    c.open()
+    frames = b""
+    for serial in range(200, 240):
+        proc = 7 if serial % 2 else 59  # CONNECT_GET_CAPABILITIES (pool), GET_HOSTNAME (inline)
+        body = u32(REMOTE) + u32(1) + u32(proc) + u32(CALL) + u32(serial) + u32(OK)
+        frames += u32(4 + len(body)) + body
+    c.sock.sendall(frames)
+    seen = []
+    c.sock.settimeout(60)
+    while len(seen) < 40:
+        hdr, _ = c.recv_frame()
+        assert hdr[3] == REPLY and hdr[2] == (7 if hdr[4] % 2 else 59), hdr
+        seen.append(hdr[4])
+    assert sorted(seen) == list(range(200, 240)), seen
+    c.close()
+
+
 def t_events(d):
     c = Raw(d.sock)
     c.open()
@@ -558,6 +611,10 @@ TESTS = [
     ("unknown procedure: code 39, domain 7, level 2, 'unknown procedure'", t_unknown_procedure),
     ("read-only socket refuses state changes with OPERATION_DENIED", t_readonly),
     ("40 pipelined calls on one connection", t_pipelined),
+    ("calls split across writes, several per write, larger than the read buffer",
+     t_split_frames),
+    ("40 pipelined calls, half for the worker pool (reading pauses and resumes)",
+     t_pipelined_pool),
     ("event callback register / deregister", t_events),
     ("clients that disconnect mid-message", t_mid_message),
     ("a client that sends nothing", t_silent),

@@ -9,6 +9,8 @@
 #define READS_PER_WAKEUP 16
 /* First allocation for a frame; larger frames grow as their bytes arrive. */
 #define IN_CHUNK (64 * 1024)
+/* Smallest allocation for bytes kept between wakeups. */
+#define PEND_MIN 4096
 /* A client that does not read its replies and events is dropped past this. */
 #define OUT_QUEUE_MAX 4096
 
@@ -32,7 +34,7 @@ void tv_rpc_client_unref(TvRpcClient *client)
     g_queue_clear_full(&client->out, (GDestroyNotify)g_bytes_unref);
     if (client->fd >= 0)
         close(client->fd);
-    g_free(client->in_buf);
+    g_free(client->pend);
     g_free(client->name);
     g_mutex_clear(&client->lock);
     g_free(client);
@@ -96,13 +98,13 @@ static GIOCondition wanted_events_locked(TvRpcClient *client)
     return cond;
 }
 
-/* Write as much of the queue as the socket takes without blocking. */
-static void flush_locked(TvRpcClient *client)
+/* Write what is left of frame from out_off; TRUE once all of it is written
+ * (out_off back to 0), FALSE when the socket is full or broken. */
+static gboolean write_frame_locked(TvRpcClient *client, GBytes *frame)
 {
-    while (!client->broken && !g_queue_is_empty(&client->out)) {
-        GBytes *frame = g_queue_peek_head(&client->out);
-        gsize len;
-        const guint8 *data = g_bytes_get_data(frame, &len);
+    gsize len;
+    const guint8 *data = g_bytes_get_data(frame, &len);
+    while (!client->broken) {
         ssize_t n = send(client->fd, data + client->out_off, len - client->out_off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
@@ -110,14 +112,23 @@ static void flush_locked(TvRpcClient *client)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 client->broken = TRUE;
-            return;
+            return FALSE;
         }
         client->out_off += (gsize)n;
         if (client->out_off == len) {
-            g_bytes_unref(g_queue_pop_head(&client->out));
             client->out_off = 0;
+            return TRUE;
         }
     }
+    return FALSE;
+}
+
+/* Write as much of the queue as the socket takes without blocking. */
+static void flush_locked(TvRpcClient *client)
+{
+    while (!g_queue_is_empty(&client->out) &&
+           write_frame_locked(client, g_queue_peek_head(&client->out)))
+        g_bytes_unref(g_queue_pop_head(&client->out));
 }
 
 /* Main thread: poll for what the client needs now, or hang up a broken one. */
@@ -171,9 +182,13 @@ gboolean tv_rpc_client_send(TvRpcClient *client, GBytes *frame)
         g_bytes_unref(frame);
         return FALSE;
     }
-    g_queue_push_tail(&client->out, frame);
-    if (g_queue_get_length(&client->out) == 1)
-        flush_locked(client);
+    /* the usual case, nothing queued: one send, no queueing */
+    if (g_queue_is_empty(&client->out) && write_frame_locked(client, frame)) {
+        g_bytes_unref(frame);
+        frame = NULL;
+    }
+    if (frame)
+        g_queue_push_tail(&client->out, frame);
     if (g_queue_get_length(&client->out) > OUT_QUEUE_MAX)
         client->broken = TRUE;
     if (client->broken || !g_queue_is_empty(&client->out))
@@ -207,104 +222,190 @@ void tv_rpc_client_call_done(TvRpcClient *client)
     g_mutex_unlock(&client->lock);
 }
 
-static void reset_frame(TvRpcClient *client)
+static void drop_pending(TvRpcClient *client)
 {
-    client->in_buf = NULL;
-    client->in_len = client->in_fill = client->in_cap = 0;
-    client->len_fill = 0;
+    g_free(client->pend);
+    client->pend = NULL;
+    client->pend_len = client->pend_cap = 0;
 }
 
-/* recv() that reports end of stream as "gone" and would-block as 0. */
-static ssize_t read_into(TvRpcClient *client, guint8 *dst, gsize want, const char **gone)
+/* Room for at least one more byte of the frame at the start of pend: grown as
+ * its bytes arrive, so an announced length is never allocated up front. */
+static void pend_reserve(TvRpcClient *client)
+{
+    if (client->pend_len < client->pend_cap)
+        return;
+    gsize want = PEND_MIN;
+    if (client->pend_len >= TVR_LENGTH_SIZE)
+        want = MIN((gsize)tv_rpc_frame_length(client->pend), MAX(client->pend_cap * 2, IN_CHUNK));
+    client->pend_cap = MAX(want, client->pend_len + 1);
+    client->pend = g_realloc(client->pend, client->pend_cap);
+}
+
+static void pend_append(TvRpcClient *client, const guint8 *data, gsize len)
+{
+    if (client->pend_len + len > client->pend_cap) {
+        client->pend_cap = MAX(client->pend_len + len, PEND_MIN);
+        client->pend = g_realloc(client->pend, client->pend_cap);
+    }
+    memcpy(client->pend + client->pend_len, data, len);
+    client->pend_len += len;
+}
+
+/* A whole frame (or a length word to refuse) waits in pend. */
+static gboolean pend_has_frame(TvRpcClient *client)
+{
+    if (client->pend_len < TVR_LENGTH_SIZE)
+        return FALSE;
+    guint32 len = tv_rpc_frame_length(client->pend);
+    return len == 0 || client->pend_len >= len;
+}
+
+typedef enum { RECV_DATA, RECV_EMPTY, RECV_EOF, RECV_ERROR } RecvResult;
+
+/* One recv(); *got is set for RECV_DATA. */
+static RecvResult recv_once(TvRpcClient *client, guint8 *dst, gsize want, gsize *got)
 {
     for (;;) {
         ssize_t n = recv(client->fd, dst, want, 0);
         if (n > 0) {
             client->last_rx = g_get_monotonic_time();
             client->pings_unanswered = 0;
-            return n;
+            *got = (gsize)n;
+            return RECV_DATA;
         }
-        if (n == 0) {
-            *gone = client->len_fill > 0 ? "disconnected in the middle of a message"
-                                         : TV_RPC_HANGUP_DISCONNECTED;
-            return -1;
-        }
+        if (n == 0)
+            return RECV_EOF;
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return 0;
-        *gone = g_strerror(errno);
-        return -1;
+            return RECV_EMPTY;
+        return RECV_ERROR;
     }
 }
 
-/* Main thread: read what is there; FALSE once the client was hung up. */
+static void refuse_length(TvRpcClient *client, const guint8 *w)
+{
+    guint32 raw = ((guint32)w[0] << 24) | ((guint32)w[1] << 16) | ((guint32)w[2] << 8) | w[3];
+    g_autofree char *why = g_strdup_printf("protocol error: frame length %u outside %d..%d", raw,
+                                           TV_RPC_FRAME_MIN, TVR_MESSAGE_MAX);
+    tv_rpc_client_hangup(client, why);
+}
+
+/* Main thread: take the frames that are there; FALSE once the client was hung up.
+ *
+ * Bytes are read with as few recv() calls as possible: into the server's
+ * shared buffer, as much as the socket holds, and frames are cut from it; a
+ * recv() that returns less than it was offered emptied the socket, so the
+ * wakeup ends there instead of asking again for EAGAIN (the poll is level
+ * triggered: anything that arrives later wakes it again).  Bytes not taken as
+ * frames (a partial frame, or frames left while reading is paused or past
+ * READS_PER_WAKEUP) move to the client's pend, and a large frame is read
+ * straight into pend. */
 static gboolean read_some(TvRpcClient *client)
 {
+    guint8 *shared = tv_rpc_server_read_buffer(client->server);
+    gsize spos = 0, send_ = 0; /* this wakeup's unparsed bytes in shared (pend empty) */
+    gboolean drained = FALSE;
     const char *gone = NULL;
-    for (guint frames = 0; frames < READS_PER_WAKEUP;) {
-        g_mutex_lock(&client->lock);
-        gboolean paused = paused_locked(client);
-        g_mutex_unlock(&client->lock);
-        if (paused)
-            return TRUE;
 
-        if (!client->in_buf) {
-            ssize_t n = read_into(client, client->len_word + client->len_fill,
-                                  sizeof(client->len_word) - client->len_fill, &gone);
-            if (n < 0)
-                break;
-            if (n == 0)
-                return TRUE;
-            client->len_fill += (gsize)n;
-            if (client->len_fill < sizeof(client->len_word))
-                continue;
-            guint32 len = tv_rpc_frame_length(client->len_word);
+    for (guint frames = 0;;) {
+        if (frames >= READS_PER_WAKEUP || tv_rpc_client_reading_paused(client))
+            break;
+        gboolean in_pend = client->pend_len > 0;
+        const guint8 *src = in_pend ? client->pend : shared + spos;
+        gsize avail = in_pend ? client->pend_len : send_ - spos;
+        guint32 len = 0;
+        if (avail >= TVR_LENGTH_SIZE) {
+            len = tv_rpc_frame_length(src);
             if (len == 0) {
-                const guint8 *w = client->len_word;
-                guint32 raw =
-                    ((guint32)w[0] << 24) | ((guint32)w[1] << 16) | ((guint32)w[2] << 8) | w[3];
-                g_autofree char *why =
-                    g_strdup_printf("protocol error: frame length %u outside %d..%d", raw,
-                                    TV_RPC_FRAME_MIN, TVR_MESSAGE_MAX);
-                tv_rpc_client_hangup(client, why);
+                refuse_length(client, src);
                 return FALSE;
             }
-            client->in_len = len;
-            client->in_cap = MIN(len, IN_CHUNK);
-            client->in_buf = g_malloc(client->in_cap);
-            memcpy(client->in_buf, client->len_word, sizeof(client->len_word));
-            client->in_fill = sizeof(client->len_word);
+            if (avail >= len) {
+                GBytes *frame;
+                if (!in_pend) {
+                    frame = g_bytes_new(src, len);
+                    spos += len;
+                } else if (client->pend_len == len) {
+                    frame = g_bytes_new_take(client->pend, len);
+                    client->pend = NULL;
+                    client->pend_len = client->pend_cap = 0;
+                } else {
+                    frame = g_bytes_new(src, len);
+                    memmove(client->pend, client->pend + len, client->pend_len - len);
+                    client->pend_len -= len;
+                }
+                client->got_message = TRUE;
+                frames++;
+                if (!tv_rpc_server_handle_frame(client->server, client, frame))
+                    return FALSE;
+                if (client->hung_up)
+                    return FALSE;
+                continue;
+            }
         }
 
-        if (client->in_fill == client->in_cap) {
-            client->in_cap = MIN(client->in_len, client->in_cap * 2);
-            client->in_buf = g_realloc(client->in_buf, client->in_cap);
-        }
-        ssize_t n = read_into(client, client->in_buf + client->in_fill,
-                              client->in_cap - client->in_fill, &gone);
-        if (n < 0)
+        /* an incomplete frame: read more, unless the socket was found empty */
+        if (drained)
             break;
-        if (n == 0)
-            return TRUE;
-        client->in_fill += (gsize)n;
-        if (client->in_fill < client->in_len)
-            continue;
-
-        GBytes *frame = g_bytes_new_take(client->in_buf, client->in_len);
-        reset_frame(client);
-        client->got_message = TRUE;
-        frames++;
-        if (!tv_rpc_server_handle_frame(client->server, client, frame))
-            return FALSE;
-        if (client->hung_up)
-            return FALSE;
+        guint8 *dst;
+        gsize room;
+        gboolean into_pend = in_pend || (len != 0 && len > TV_RPC_READ_BUFFER);
+        if (!into_pend) {
+            memmove(shared, shared + spos, avail);
+            spos = 0;
+            send_ = avail;
+            dst = shared + send_;
+            room = TV_RPC_READ_BUFFER - send_;
+        } else {
+            if (!in_pend) {
+                pend_append(client, src, avail);
+                spos = send_ = 0;
+            }
+            pend_reserve(client);
+            dst = client->pend + client->pend_len;
+            room = client->pend_cap - client->pend_len;
+        }
+        gsize got = 0;
+        RecvResult rr = recv_once(client, dst, room, &got);
+        if (rr == RECV_EMPTY)
+            break;
+        if (rr != RECV_DATA) {
+            gboolean partial = client->pend_len > 0 || send_ > spos;
+            gone = rr == RECV_ERROR ? g_strerror(errno)
+                   : partial        ? "disconnected in the middle of a message"
+                                    : TV_RPC_HANGUP_DISCONNECTED;
+            break;
+        }
+        if (got < room)
+            drained = TRUE;
+        if (into_pend)
+            client->pend_len += got;
+        else
+            send_ += got;
     }
     if (gone) {
         tv_rpc_client_hangup(client, gone);
         return FALSE;
     }
+    if (send_ > spos)
+        pend_append(client, shared + spos, send_ - spos);
+    if (client->pend_len == 0 && client->pend)
+        drop_pending(client);
     return TRUE;
+}
+
+/* Whole frames wait in pend and may be taken now (no poll will report them). */
+static gboolean frames_waiting(TvRpcClient *client)
+{
+    return !client->hung_up && pend_has_frame(client) && !tv_rpc_client_reading_paused(client);
+}
+
+static gboolean client_source_prepare(GSource *source, gint *timeout)
+{
+    *timeout = -1;
+    return frames_waiting(((ClientSource *)source)->client);
 }
 
 static gboolean client_source_dispatch(GSource *source, GSourceFunc cb, gpointer data)
@@ -314,7 +415,7 @@ static gboolean client_source_dispatch(GSource *source, GSourceFunc cb, gpointer
 
     tv_rpc_client_ref(client);
     gboolean alive = TRUE;
-    if (rev & G_IO_IN)
+    if ((rev & G_IO_IN) || frames_waiting(client))
         alive = read_some(client);
     if (alive && (rev & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))) {
         tv_rpc_client_hangup(client, "connection reset");
@@ -332,6 +433,7 @@ static gboolean client_source_dispatch(GSource *source, GSourceFunc cb, gpointer
 }
 
 static GSourceFuncs client_source_funcs = {
+    .prepare = client_source_prepare,
     .dispatch = client_source_dispatch,
 };
 
@@ -368,6 +470,10 @@ void tv_rpc_client_attach(TvRpcClient *client)
     ((ClientSource *)client->source)->client = client;
     client->polled = G_IO_IN;
     client->fd_tag = g_source_add_unix_fd(client->source, client->fd, client->polled);
+    /* nothing iterates this context inside a dispatch; without this GLib takes
+     * the fd out of the poll set and puts it back around every dispatch, and
+     * wakes its own poll each time (an eventfd write, a poll, a read) */
+    g_source_set_can_recurse(client->source, TRUE);
     g_source_attach(client->source, client->ctx);
 }
 
@@ -395,7 +501,6 @@ void tv_rpc_client_hangup(TvRpcClient *client, const char *why)
         client->fd = -1;
     }
     g_mutex_unlock(&client->lock);
-    g_free(client->in_buf);
-    reset_frame(client);
+    drop_pending(client);
     tv_rpc_server_client_gone(client->server, client);
 }

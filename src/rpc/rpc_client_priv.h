@@ -23,10 +23,11 @@ struct TvRpcClient {
     GIOCondition polled; /* what fd_tag polls for now */
     GList *link;         /* in the server's client queue */
     gboolean hung_up;
-    guint8 len_word[4];
-    gsize len_fill;
-    guint8 *in_buf; /* the frame being received, grown as bytes arrive */
-    gsize in_len, in_fill, in_cap;
+    /* bytes received but not yet taken as frames, from a frame boundary on:
+     * a partial frame (grown as its bytes arrive), or whole frames left while
+     * reading is paused; NULL while there are none */
+    guint8 *pend;
+    gsize pend_len, pend_cap;
     gint64 connected_at, last_rx;
     gboolean got_message;
     guint pings_unanswered;
@@ -57,6 +58,11 @@ void tv_rpc_client_call_started(TvRpcClient *client);
 /* Any thread: a call's reply is queued (or dropped); reading may resume. */
 void tv_rpc_client_call_done(TvRpcClient *client);
 
+/* rpc_server.c, main thread: the buffer every client of the server is read
+ * into first (TV_RPC_READ_BUFFER bytes); what a wakeup leaves there moves to
+ * the client's pend. */
+#define TV_RPC_READ_BUFFER (64 * 1024)
+guint8 *tv_rpc_server_read_buffer(TvRpcServer *srv);
 /* rpc_server.c, main thread: one complete frame (taken); FALSE: hang up. */
 gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GBytes *frame);
 /* rpc_server.c, main thread: the client hung up; the server drops its reference. */

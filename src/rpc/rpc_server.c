@@ -35,6 +35,7 @@ struct TvRpcServer {
     GSource *timer;
     gint64 last_refusal_log;
     gboolean stopped;
+    guint8 *read_buf; /* TV_RPC_READ_BUFFER bytes, made on first use */
 };
 
 typedef struct {
@@ -94,17 +95,22 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
                 tv_rpc_client_send(client, reply);
             return TRUE;
         } else {
+            /* a call that cannot block skips two thread hand-offs: answer it here */
+            if (srv->program.is_inline &&
+                srv->program.is_inline(msg.header.proc, srv->program.opaque)) {
+                if (!tv_rpc_client_is_closed(client)) {
+                    GBytes *reply = srv->program.dispatch(client, &msg, srv->program.opaque);
+                    if (reply)
+                        tv_rpc_client_send(client, reply);
+                }
+                g_bytes_unref(frame);
+                return TRUE;
+            }
             Call *call = g_new0(Call, 1);
             call->client = tv_rpc_client_ref(client);
             call->frame = frame;
             call->msg = msg;
             tv_rpc_client_call_started(client);
-            /* a call that cannot block skips two thread hand-offs: answer it here */
-            if (srv->program.is_inline &&
-                srv->program.is_inline(msg.header.proc, srv->program.opaque)) {
-                run_call(call, srv);
-                return TRUE;
-            }
             gboolean prio = srv->program.is_priority &&
                             srv->program.is_priority(msg.header.proc, srv->program.opaque);
             g_thread_pool_push(prio ? srv->prio_pool : srv->pool, call, NULL);
@@ -131,6 +137,13 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
     }
     g_bytes_unref(frame);
     return FALSE;
+}
+
+guint8 *tv_rpc_server_read_buffer(TvRpcServer *srv)
+{
+    if (!srv->read_buf)
+        srv->read_buf = g_malloc(TV_RPC_READ_BUFFER);
+    return srv->read_buf;
 }
 
 void tv_rpc_server_client_gone(TvRpcServer *srv, TvRpcClient *client)
@@ -179,6 +192,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
 static void watch_listener(Listener *l)
 {
     l->source = g_unix_fd_source_new(l->fd, G_IO_IN);
+    g_source_set_can_recurse(l->source, TRUE); /* see tv_rpc_client_attach */
     g_source_set_callback(l->source, (GSourceFunc)(void (*)(void))on_accept, l, NULL);
     g_source_attach(l->source, l->srv->ctx);
 }
@@ -360,5 +374,6 @@ void tv_rpc_server_free(TvRpcServer *srv)
     tv_rpc_server_stop(srv);
     g_ptr_array_unref(srv->listeners);
     g_main_context_unref(srv->ctx);
+    g_free(srv->read_buf);
     g_free(srv);
 }
