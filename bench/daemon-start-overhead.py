@@ -5,9 +5,11 @@
 dom.create() through tagvirtd for the same domain (returns once the guest
 runs).  No virsh start-up in either.  Medians.
 
-  daemon-start-overhead.py URI DOMAIN TAGVIRT_BUILD_DIR [ROUNDS]
+  daemon-start-overhead.py URI DOMAIN TAGVIRT_BUILD_DIR [ROUNDS] [LABEL=URI ...]
 
 DOMAIN must be defined and shut off; it is destroyed after each start.
+Further LABEL=URI daemons (with DOMAIN defined alike, e.g. a tagvirtd with
+prefork_qemu = 0, or libvirtd) join the interleaving.
 Run with Debian's /usr/bin/python3 (python3-libvirt)."""
 import json
 import os
@@ -24,6 +26,8 @@ uri, name, build = sys.argv[1], sys.argv[2], sys.argv[3]
 rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 15
 conn = libvirt.open(uri)
 dom = conn.lookupByName(name)
+others = [(a.split("=", 1)[0], libvirt.open(a.split("=", 1)[1]).lookupByName(name))
+          for a in sys.argv[5:]]
 with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as f:
     f.write(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
 native = subprocess.run([build + "/tools/tagvirt", "domxml-to-native", f.name], check=True,
@@ -62,20 +66,24 @@ def by_hand():
     return dt
 
 
-def daemon():
+def create(d):
     t0 = time.perf_counter()
-    dom.create()
+    d.create()
     dt = (time.perf_counter() - t0) * 1000
-    dom.destroy()
+    d.destroy()
     return dt
 
 
-hand, tv = [], []
+runs = [("QEMU by hand to running", by_hand, [])]
+runs.append(("dom.create() through tagvirtd", lambda: create(dom), []))
+runs += [(f"dom.create() through {label}", (lambda d=d: create(d)), []) for label, d in others]
 for r in range(rounds):
-    for fn, out in ((by_hand, hand), (daemon, tv)) if r % 2 == 0 else ((daemon, tv), (by_hand, hand)):
+    order = runs if r % 2 == 0 else list(reversed(runs))
+    for _, fn, out in order:
         out.append(fn())
         time.sleep(0.1)
-mh, mt = statistics.median(hand), statistics.median(tv)
-print(f"QEMU by hand to running: median {mh:.1f} ms (min {min(hand):.1f})")
-print(f"dom.create() through tagvirtd: median {mt:.1f} ms (min {min(tv):.1f})")
+mh = statistics.median(runs[0][2])
+for what, _, out in runs:
+    print(f"{what}: median {statistics.median(out):.1f} ms (min {min(out):.1f})")
+mt = statistics.median(runs[1][2])
 print(f"tagvirtd's share: {mt - mh:+.1f} ms ({mt / mh:.2f}x)")
