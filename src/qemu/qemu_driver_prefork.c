@@ -64,13 +64,18 @@ TvDriverPrefork *tv_driver_prefork_get(TvQemuDriver *drv, const TvQemuCaps *caps
     g_mutex_lock(&drv->prefork_lock);
     Prefork *p = g_hash_table_lookup(drv->preforks, fp->binary_path);
     Prefork *ret = NULL;
-    if (p && same_binary(p, fp) && !tv_qemu_zygote_broken(p->zygote)) {
+    bool never_ready = false;
+    bool broken = p && tv_qemu_zygote_broken(p->zygote, &never_ready);
+    if (p && same_binary(p, fp) && broken && never_ready) {
+        /* this binary cannot host the server (e.g. a wrapper script): spawn
+         * its QEMUs, and do not try again until the binary changes */
+    } else if (p && same_binary(p, fp) && !broken) {
         ret = p;
         g_atomic_int_inc(&p->refs);
     } else {
-        /* none yet, the binary changed, or the server died: start one for the
-         * next start; this one spawns (waiting for the server would cost what
-         * it saves) */
+        /* none yet, the binary changed, or the server died after serving:
+         * start one for the next start; this one spawns (waiting for the
+         * server would cost what it saves) */
         g_hash_table_remove(drv->preforks, fp->binary_path);
         TvQemuZygote *fresh = tv_qemu_zygote_start(fp->binary_path);
         if (fresh) {

@@ -27,9 +27,11 @@ extern char **environ;
 struct _TvQemuZygote {
     GMutex lock;
     char *binary;
-    pid_t pid; /* the server process, also its group */
-    int sock;  /* our end; -1 once unusable */
-    int state; /* 0: handshake pending, 1: ready, -1: unusable */
+    pid_t pid;                         /* the server process, also its group */
+    int sock;                          /* our end; -1 once unusable */
+    int state;                         /* 0: handshake pending, 1: ready, -1: unusable */
+    bool served;                       /* it was ready once */
+    bool exit_known, exited_by_itself; /* reaped after a failed handshake */
 };
 
 bool tv_qemu_zygote_enabled(void)
@@ -153,7 +155,7 @@ static bool ready_locked(TvQemuZygote *z)
     if (z->state == 0) {
         int32_t v = 0;
         if (recv_reply(z, ZYGOTE_READY_TIMEOUT_MS, &v) == 0 && v == TV_ZYGOTE_READY)
-            z->state = 1;
+            z->state = 1, z->served = true;
         else
             z->state = -1;
         g_debug("caps: fork server for '%s' %s", z->binary, z->state > 0 ? "ready" : "unusable");
@@ -311,10 +313,25 @@ int tv_qemu_zygote_spawn_guest(TvQemuZygote *z, const char *const *argv, const c
     return 1;
 }
 
-bool tv_qemu_zygote_broken(TvQemuZygote *z)
+bool tv_qemu_zygote_broken(TvQemuZygote *z, bool *never_ready)
 {
     g_mutex_lock(&z->lock);
     bool broken = z->state < 0;
+    if (broken && !z->served && !z->exit_known) {
+        /* ended by itself (a plain '-version') or killed before its handshake? */
+        int status = 0;
+        /* its socket closes a moment before it can be reaped: wait up to 50 ms */
+        for (int i = 0; i < 50 && !z->exit_known; i++) {
+            if (waitpid(z->pid, &status, WNOHANG) == z->pid) {
+                z->exit_known = true;
+                z->exited_by_itself = WIFEXITED(status);
+            } else {
+                g_usleep(1000);
+            }
+        }
+    }
+    if (never_ready)
+        *never_ready = broken && !z->served && z->exit_known && z->exited_by_itself;
     g_mutex_unlock(&z->lock);
     return broken;
 }
@@ -341,9 +358,11 @@ void tv_qemu_zygote_free(TvQemuZygote *z)
         return;
     close_fd(&z->sock);
     /* every child was reaped through it already; nothing of value is left */
-    kill(-z->pid, SIGKILL);
-    while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+    if (!z->exit_known) { /* once reaped, its pid may belong to someone else */
+        kill(-z->pid, SIGKILL);
+        while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     g_free(z->binary);
     g_mutex_clear(&z->lock);
     g_free(z);

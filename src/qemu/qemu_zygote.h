@@ -34,8 +34,11 @@ int tv_qemu_zygote_spawn(TvQemuZygote *z, TvQemuChild *child, const char *const 
 int tv_qemu_zygote_spawn_guest(TvQemuZygote *z, const char *const *argv, const char *const *envp,
                                const int fds[3], pid_t *pid);
 
-/* The server failed a handshake or a request: it will not serve again. */
-bool tv_qemu_zygote_broken(TvQemuZygote *z);
+/* The server failed a handshake or a request: it will not serve again.
+ * *never_ready (optional): it ended by itself before its handshake (the
+ * binary cannot host it: a wrapper script, static, not QEMU), as opposed to
+ * dying by a signal or after serving. */
+bool tv_qemu_zygote_broken(TvQemuZygote *z, bool *never_ready);
 
 /* Wait status of a child the server forked (called by tv_qemu_child_reap
  * after it killed the child's group); SIGKILL's status if the server is gone. */

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EVENT_WAIT_MS 10000
@@ -529,6 +530,48 @@ static void test_prefork(void)
     dt_env_clear(&env);
 }
 
+/* An emulator that is a wrapper script cannot host the fork server: its
+ * domains' QEMUs are executed, and the server is not tried again at every
+ * start (each try would cost a QEMU start beside the real one). */
+static void test_prefork_wrapper(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    g_autofree char *wrapper = g_build_filename(env.root, "qemu-wrapper", NULL);
+    g_autofree char *tries = g_build_filename(env.root, "version-calls", NULL);
+    g_autofree char *script = g_strdup_printf("#!/bin/sh\n"
+                                              "[ \"$1\" = -version ] && echo >> '%s'\n"
+                                              "exec /usr/bin/qemu-system-aarch64 \"$@\"\n",
+                                              tries);
+    g_assert_true(g_file_set_contents(wrapper, script, -1, NULL));
+    g_assert_cmpint(chmod(wrapper, 0755), ==, 0);
+    dt_open(&env, false);
+    g_autofree char *plain = dt_domain_xml(&env, "wr", NULL, NULL, NULL, NULL);
+    g_autofree char *emu = g_strdup_printf("<devices>\n    <emulator>%s</emulator>\n", wrapper);
+    g_auto(GStrv) parts = g_strsplit(plain, "<devices>\n", 2);
+    g_autofree char *xml = g_strjoin(emu, parts[0], parts[1], NULL);
+    TvDomainRef ref = { 0 };
+    define_ok(&env, xml, &ref); /* probes the wrapper's QEMU */
+    g_autofree char *before = NULL;
+    g_file_get_contents(tries, &before, NULL, NULL);
+    for (int i = 0; i < 4; i++) {
+        start_ok(&env, &ref);
+        pid_t pid = dt_qemu_pid(&env, "wr");
+        g_assert_cmpint(stat_field(pid, 4), ==, getpid());
+        g_assert_false(forked_from_server(pid));
+        assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1);
+        g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+        g_usleep(100000); /* time for a server to fail its handshake */
+    }
+    g_autofree char *after = NULL;
+    g_file_get_contents(tries, &after, NULL, NULL);
+    /* one try at the first start, none after */
+    g_assert_cmpuint(strlen(after ? after : ""), ==, strlen(before ? before : "") + 1);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
 static int run_tests(void)
 {
     g_test_add_func("/driver/run/start-destroy", test_start_destroy);
@@ -541,6 +584,7 @@ static int run_tests(void)
     g_test_add_func("/driver/run/autostart", test_autostart);
     g_test_add_func("/driver/run/start-paused", test_start_paused);
     g_test_add_func("/driver/run/prefork", test_prefork);
+    g_test_add_func("/driver/run/prefork-wrapper", test_prefork_wrapper);
     return g_test_run();
 }
 
