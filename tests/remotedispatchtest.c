@@ -160,7 +160,7 @@ static void test_open_errors(Fixture *f, gconstpointer data)
     }
     tvr_connect_open_args flags = { NULL, 0x10 };
     error_call(f, TVR_PROC_CONNECT_OPEN, TV_XDR(xdr_tvr_connect_open_args), &flags,
-               TV_ERR_ARGUMENT_UNSUPPORTED, TV_FROM_RPC, "CONNECT_OPEN flags 0x10");
+               TV_ERR_INVALID_ARG, TV_FROM_RPC, "CONNECT_OPEN flags 0x10");
     open_conn(f, NULL, 0);
     tvr_connect_open_args again = { NULL, 0 };
     error_call(f, TVR_PROC_CONNECT_OPEN, TV_XDR(xdr_tvr_connect_open_args), &again,
@@ -246,7 +246,7 @@ static void test_events(Fixture *f, gconstpointer data)
     reg.event_id = 5;
     error_call(f, TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
                TV_XDR(xdr_tvr_connect_domain_event_callback_register_any_args), &reg,
-               TV_ERR_ARGUMENT_UNSUPPORTED, TV_FROM_RPC, "domain event 5 is not supported");
+               TV_ERR_INVALID_ARG, TV_FROM_RPC, "domain event 5 is not supported");
 
     char dummy;
     tvr_connect_domain_event_callback_deregister_any_args dereg = { id1.callback_id };

@@ -123,7 +123,7 @@ static int define_def(TvQemuDriver *drv, TvDomainDef *def, TvDomainRef *out)
 int tv_qemu_driver_define(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out)
 {
     if (flags & ~TV_DEFINE_VALIDATE) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "define flags 0x%x are not supported; accepted: 0x1 (validate)", flags);
         return -1;
     }
@@ -147,7 +147,7 @@ int tv_qemu_driver_define(TvQemuDriver *drv, const char *xml, unsigned flags, Tv
 static int undefine_flags_check(unsigned flags)
 {
     if (flags & ~UNDEFINE_KNOWN) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "undefine flags 0x%x are not supported; accepted: 0x%x", flags,
                         UNDEFINE_KNOWN);
         return -1;

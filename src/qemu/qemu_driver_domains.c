@@ -315,7 +315,7 @@ int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDoma
 char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
     if (flags & ~XML_KNOWN_FLAGS) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "XML description flags 0x%x are not supported; accepted: 0x%x", flags,
                         XML_KNOWN_FLAGS);
         return NULL;

@@ -230,7 +230,7 @@ static int start_flags_check(unsigned flags, unsigned extra)
         return -1;
     }
     if (flags & ~known) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "start flags 0x%x are not supported; accepted: 0x%x", flags, known);
         return -1;
     }
@@ -381,7 +381,7 @@ int tv_qemu_driver_destroy(TvQemuDriver *drv, const unsigned char *uuid, unsigne
 {
     /* GRACEFUL (1): the runtime already lets a QEMU with writable disks flush */
     if (flags & ~1u) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "destroy flags 0x%x are not supported; accepted: 0x1 (graceful)", flags);
         return -1;
     }
@@ -392,7 +392,7 @@ int tv_qemu_driver_destroy(TvQemuDriver *drv, const unsigned char *uuid, unsigne
 static int power_flags_check(const char *what, unsigned flags)
 {
     if (flags & ~1u) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "%s flags 0x%x are not supported; accepted: 0x1 (ACPI power button)", what,
                         flags);
         return -1;

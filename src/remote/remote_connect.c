@@ -38,7 +38,7 @@ static int connect_open(TvRemoteConn *conn, const void *argsp, void *retp)
     const tvr_connect_open_args *args = argsp;
     unsigned unknown = args->flags & ~(OPEN_READONLY | OPEN_NO_ALIASES);
     if (unknown) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
                         "CONNECT_OPEN flags 0x%x are not supported; accepted: 0x1 (read-only), "
                         "0x2 (no aliases)",
                         unknown);

@@ -24,7 +24,7 @@ static int no_flags(const char *proc, unsigned flags)
 {
     if (flags == 0)
         return 0;
-    tv_error_report(TV_FROM_RPC, TV_ERR_ARGUMENT_UNSUPPORTED,
+    tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
                     "%s flags 0x%x are not supported; accepted: 0", proc, flags);
     return -1;
 }

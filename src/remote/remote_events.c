@@ -14,7 +14,7 @@ static int register_any(TvRemoteConn *conn, const void *argsp, void *retp)
     const tvr_connect_domain_event_callback_register_any_args *args = argsp;
     tvr_connect_domain_event_callback_register_any_ret *ret = retp;
     if (args->event_id != EVENT_ID_LIFECYCLE) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_ARGUMENT_UNSUPPORTED,
+        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
                         "domain event %d is not supported; accepted: 0 (lifecycle)",
                         args->event_id);
         return -1;

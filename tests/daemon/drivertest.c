@@ -123,7 +123,7 @@ static void test_define_bad(void)
           "MTE version 2 is not available with CPU model 'max'" },
         { "bad5", "<mte version='3'/><bogus/>", TV_DEFINE_VALIDATE, TV_ERR_XML_INVALID_SCHEMA,
           NULL },
-        { "bad6", "<mte version='3'/>", 0x100, TV_ERR_ARGUMENT_UNSUPPORTED, "0x100" },
+        { "bad6", "<mte version='3'/>", 0x100, TV_ERR_INVALID_ARG, "0x100" },
     };
     DtEnv env;
     if (!dt_env_init(&env))
@@ -220,7 +220,7 @@ static void test_undefine_and_autostart(void)
 
     g_assert_cmpint(tv_qemu_driver_undefine(env.drv, ref.uuid, 0x100 /* not an undefine flag */),
                     ==, -1);
-    g_assert_cmpint(tv_error_code(), ==, TV_ERR_ARGUMENT_UNSUPPORTED);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_INVALID_ARG);
     tv_error_reset();
     g_assert_cmpint(tv_qemu_driver_undefine(env.drv, ref.uuid, 0), ==, 0);
     g_assert_true(dt_wait_event(&env, "gone", TV_DOMAIN_EVENT_UNDEFINED, 0, 2000));
