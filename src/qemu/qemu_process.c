@@ -174,6 +174,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
+    proc->qmp_ready_at = g_get_monotonic_time();
     bool has_pty =
         proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
     for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
@@ -297,7 +298,10 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
     if (log_fd < 0)
         return NULL;
-    int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid);
+    gint64 t_spawn = g_get_monotonic_time();
+    bool forked = false;
+    int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid, &forked);
+    gint64 t_spawned = g_get_monotonic_time();
     close(log_fd);
     if (rc < 0)
         return NULL;
@@ -311,8 +315,15 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         proc->pid = 0;
         return NULL;
     }
-    tv_qemu_process_log_line(proc->log_path, "QEMU pid %d is %s", (int)proc->pid,
-                             tv_domain_state_to_string(proc->state));
+    gint64 t_done = g_get_monotonic_time();
+    tv_qemu_process_log_line(
+        proc->log_path,
+        "QEMU pid %d is %s (%s in %.1f ms, ready for QMP %.1f ms later, %s %.1f ms later)",
+        (int)proc->pid, tv_domain_state_to_string(proc->state),
+        forked ? "forked from the fork server" : "executed", (t_spawned - t_spawn) / 1000.0,
+        (proc->qmp_ready_at - t_spawned) / 1000.0,
+        (flags & TV_QEMU_PROCESS_START_PAUSED) ? "left paused" : "resumed",
+        (t_done - proc->qmp_ready_at) / 1000.0);
     int pair[2] = { proc->state, proc->reason };
     g_mutex_lock(&proc->lock);
     g_array_append_vals(proc->pending, pair, 2);

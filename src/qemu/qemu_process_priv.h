@@ -25,6 +25,7 @@ struct _TvQemuProcess {
     int pidfd;     /* closed by the watcher when it ends */
     int wake_fd;   /* eventfd: wakes the watcher */
     off_t log_offset;
+    gint64 qmp_ready_at; /* start: monotonic time of the QMP handshake (for the log) */
     TvQemuCapsFingerprint fingerprint;
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
@@ -72,7 +73,8 @@ void tv_qemu_process_watch_stop(TvQemuProcess *proc);
 int tv_qemu_process_log_open(const char *path, GPtrArray *argv, off_t *offset);
 /* Spawn argv with stdout/stderr on log_fd, in its own process group; through
  * the fork server when one is given and usable. */
-int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, struct _TvQemuZygote *zygote, pid_t *pid);
+int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, struct _TvQemuZygote *zygote, pid_t *pid,
+                          bool *forked);
 int tv_qemu_process_pidfd_open(pid_t pid);
 /* Append "<time>: text" to the log (best effort). */
 void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -142,16 +142,20 @@ static int spawn_forked(TvQemuZygote *zygote, GPtrArray *argv, int log_fd, char 
     return rc;
 }
 
-int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, TvQemuZygote *zygote, pid_t *pid)
+int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, TvQemuZygote *zygote, pid_t *pid,
+                          bool *forked)
 {
+    *forked = false;
     const char *bin = g_ptr_array_index(argv, 0);
     if (access(bin, X_OK) < 0) {
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot execute QEMU binary '%s'", bin);
         return -1;
     }
     g_auto(GStrv) env = qemu_environ();
-    if (spawn_forked(zygote, argv, log_fd, env, pid) == 0)
+    if (spawn_forked(zygote, argv, log_fd, env, pid) == 0) {
+        *forked = true;
         return 0;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
