@@ -88,6 +88,12 @@ static GBytes *error_reply(const tvr_header *hdr)
     return reply;
 }
 
+/* For log lines: the client as the rpc layer names it (unit tests have none). */
+static const char *conn_name(TvRemoteConn *conn)
+{
+    return conn->client ? tv_rpc_client_describe(conn->client) : "client";
+}
+
 /* Checks that do not depend on the arguments; 0 or -1 with a tv_error. */
 static int admit(TvRemoteConn *conn, const TvRemoteProcedure *p)
 {
@@ -113,6 +119,8 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
     tv_error_reset();
     /* clients turn exactly this (RPC, FROM_RPC, "unknown procedure...") into NO_SUPPORT */
     if (!p || (p->flags & TV_PROC_SERVER_MESSAGE)) {
+        /* what a client needs that is missing: visible with tagvirtd -v */
+        g_debug("%s: unknown procedure %d (serial %u)", conn_name(conn), hdr->proc, hdr->serial);
         tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "unknown procedure: %d", hdr->proc);
         return error_reply(hdr);
     }
@@ -120,6 +128,8 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
     if (admit(conn, p) < 0)
         return error_reply(hdr);
     if (!handler) {
+        g_debug("%s: unknown procedure %d (%s: no handler in this daemon)", conn_name(conn),
+                hdr->proc, p->name);
         tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "unknown procedure: %d (%s)", hdr->proc, p->name);
         return error_reply(hdr);
     }
