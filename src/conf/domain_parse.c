@@ -96,13 +96,29 @@ static int parse_title(xmlNodePtr node, char **title)
     return 0;
 }
 
+/* <vcpu placement='static' current='N'>N</vcpu>: what libvirt and
+ * virt-manager write.  Without vCPU hot-plug, current can only be the count. */
 static int parse_vcpu(xmlNodePtr node, unsigned *vcpus)
 {
+    static const char *const attrs[] = { "current", "placement", NULL };
+    static const char *const none[] = { NULL };
     g_autofree char *text = NULL;
-    unsigned long long v = 0;
-    if (tv_conf_text(node, false, &text) < 0 ||
-        tv_conf_number(node, NULL, text, 1, TV_VCPUS_MAX, &v) < 0)
+    g_autofree char *current = tv_xml_prop(node, "current");
+    unsigned long long v = 0, cur = 0;
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, none, true) < 0 ||
+        tv_conf_attr_fixed(node, "placement", false, "static") < 0)
         return -1;
+    text = tv_xml_text(node);
+    if (tv_conf_number(node, NULL, text, 1, TV_VCPUS_MAX, &v) < 0 ||
+        (current && tv_conf_number(node, "current", current, 1, TV_VCPUS_MAX, &cur) < 0))
+        return -1;
+    if (current && cur != v) {
+        tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
+                        "vCPU hot-plug is not supported: current='%llu' on /domain/vcpu must equal "
+                        "the vCPU count %llu (or be left out)",
+                        cur, v);
+        return -1;
+    }
     *vcpus = (unsigned)v;
     return 0;
 }
