@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TV_UUID_LEN 16
+#define TV_UUID_LEN    16
 #define TV_UUID_STRLEN 36
 
 typedef enum {
@@ -145,6 +145,8 @@ typedef struct {
 typedef struct {
     TvCpuMode mode;
     char *model; /* custom mode only */
+    /* <topology>: sockets x cores x threads = the vCPU count; 0: absent */
+    unsigned sockets, cores, threads;
 } TvDomainCpu;
 
 typedef struct {
@@ -210,10 +212,10 @@ typedef struct {
 } TvDomainDef;
 
 typedef enum {
-    TV_DOMAIN_FORMAT_INACTIVE = 0, /* what the user wrote (persistent definition) */
-    TV_DOMAIN_FORMAT_LIVE = 1 << 0, /* id, resolved values (MTE level as a number) */
+    TV_DOMAIN_FORMAT_INACTIVE = 0,        /* what the user wrote (persistent definition) */
+    TV_DOMAIN_FORMAT_LIVE = 1 << 0,       /* id, resolved values (MTE level as a number) */
     TV_DOMAIN_FORMAT_MIGRATABLE = 1 << 1, /* resolved values, no id: for another host */
-    TV_DOMAIN_FORMAT_STATUS = 1 << 2, /* live + the recorded MTE register fields */
+    TV_DOMAIN_FORMAT_STATUS = 1 << 2,     /* live + the recorded MTE register fields */
 } TvDomainFormatFlags;
 
 typedef enum {

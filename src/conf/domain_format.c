@@ -102,17 +102,25 @@ static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned 
 
 static void format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu)
 {
-    if (cpu->mode == TV_CPU_MODE_DEFAULT)
+    bool topology = cpu->sockets > 0;
+    if (cpu->mode == TV_CPU_MODE_DEFAULT && !topology)
         return;
-    const char *mode = tv_cpu_mode_to_string(cpu->mode);
-    if (!cpu->model) {
-        tv_xml_line(w, "<cpu mode='%s'/>", mode);
+    g_autofree char *mode = cpu->mode == TV_CPU_MODE_DEFAULT
+                                ? g_strdup("")
+                                : g_strdup_printf(" mode='%s'", tv_cpu_mode_to_string(cpu->mode));
+    if (!cpu->model && !topology) {
+        tv_xml_line(w, "<cpu%s/>", mode);
         return;
     }
-    g_autofree char *model = esc_text(cpu->model);
-    tv_xml_line(w, "<cpu mode='%s'>", mode);
+    tv_xml_line(w, "<cpu%s>", mode);
     w->indent++;
-    tv_xml_line(w, "<model>%s</model>", model);
+    if (cpu->model) {
+        g_autofree char *model = esc_text(cpu->model);
+        tv_xml_line(w, "<model>%s</model>", model);
+    }
+    if (topology)
+        tv_xml_line(w, "<topology sockets='%u' cores='%u' threads='%u'/>", cpu->sockets, cpu->cores,
+                    cpu->threads);
     w->indent--;
     tv_xml_line(w, "</cpu>");
 }

@@ -8,7 +8,6 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
-#define TV_VCPUS_MAX     512
 #define TV_DOMAIN_ID_MAX 2147483647ULL
 
 static const struct {
@@ -233,6 +232,18 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
         return -1;
     if ((node = tv_xml_child(root, "cpu")) && tv_domain_parse_cpu(node, &def->cpu) < 0)
         return -1;
+    if (def->cpu.sockets) {
+        unsigned long long n =
+            (unsigned long long)def->cpu.sockets * def->cpu.cores * def->cpu.threads;
+        unsigned vcpus = def->vcpus ? def->vcpus : 1;
+        if (n != vcpus) {
+            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                            "/domain/cpu/topology gives %u sockets x %u cores x %u threads = %llu "
+                            "vCPUs, but the vCPU count (/domain/vcpu, 1 when absent) is %u",
+                            def->cpu.sockets, def->cpu.cores, def->cpu.threads, n, vcpus);
+            return -1;
+        }
+    }
     if ((node = tv_xml_child(root, "clock")) && parse_clock(node, &def->clock) < 0)
         return -1;
     if ((node = tv_xml_child(root, "on_poweroff")) && parse_lifecycle(node, &def->on_poweroff) < 0)

@@ -181,10 +181,34 @@ static int refuse_cpu_attr(xmlNodePtr node, const char *attr)
     return -1;
 }
 
+/* <topology sockets='S' cores='C' threads='T'/>; dies and clusters (libvirt
+ * writes dies='1') only as 1: QEMU's virt machine has no dies, and clusters
+ * are not modelled here. */
+static int parse_topology(xmlNodePtr node, TvDomainCpu *cpu)
+{
+    static const char *const attrs[] = { "sockets", "dies", "clusters", "cores", "threads", NULL };
+    static const char *const none[] = { NULL };
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, none, false) < 0 ||
+        tv_conf_attr_fixed(node, "dies", false, "1") < 0 ||
+        tv_conf_attr_fixed(node, "clusters", false, "1") < 0)
+        return -1;
+    const char *names[] = { "sockets", "cores", "threads" };
+    unsigned *fields[] = { &cpu->sockets, &cpu->cores, &cpu->threads };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *value = NULL;
+        unsigned long long v = 0;
+        if (tv_conf_attr_required(node, names[i], &value) < 0 ||
+            tv_conf_number(node, names[i], value, 1, TV_VCPUS_MAX, &v) < 0)
+            return -1;
+        *fields[i] = (unsigned)v;
+    }
+    return 0;
+}
+
 int tv_domain_parse_cpu(xmlNodePtr node, TvDomainCpu *cpu)
 {
     static const char *const attrs[] = { "mode", NULL };
-    static const char *const children[] = { "model", NULL };
+    static const char *const children[] = { "model", "topology", NULL };
     int mode = TV_CPU_MODE_CUSTOM; /* libvirt's default for a written <cpu> */
     if (refuse_cpu_attr(node, "check") < 0 || refuse_cpu_attr(node, "match") < 0 ||
         tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
@@ -192,9 +216,15 @@ int tv_domain_parse_cpu(xmlNodePtr node, TvDomainCpu *cpu)
         tv_conf_attr_enum(node, "mode", false, tv_cpu_mode_from_string, tv_cpu_mode_list, &mode) <
             0)
         return -1;
+    xmlNodePtr topology = tv_xml_child(node, "topology");
+    if (topology && parse_topology(topology, cpu) < 0)
+        return -1;
+    xmlNodePtr model = tv_xml_child(node, "model");
+    g_autofree char *mode_attr = tv_xml_prop(node, "mode");
+    if (!mode_attr && !model && topology)
+        mode = TV_CPU_MODE_DEFAULT; /* only a topology: the emulator's default model */
     cpu->mode = mode;
 
-    xmlNodePtr model = tv_xml_child(node, "model");
     if (mode != TV_CPU_MODE_CUSTOM) {
         if (model) {
             tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,

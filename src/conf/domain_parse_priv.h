@@ -8,6 +8,8 @@
 #include <libxml/tree.h>
 #include <stdbool.h>
 
+#define TV_VCPUS_MAX 512 /* <vcpu> and each <topology> factor */
+
 typedef int (*TvEnumFromString)(const char *str);
 typedef char *(*TvEnumList)(void);
 

@@ -254,7 +254,11 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, "-m");
     addf(argv, "size=%lluk", def->memory_kib);
     add(argv, "-smp");
-    addf(argv, "%u", def->vcpus);
+    if (def->cpu.sockets)
+        addf(argv, "%u,sockets=%u,cores=%u,threads=%u", def->vcpus, def->cpu.sockets,
+             def->cpu.cores, def->cpu.threads);
+    else
+        addf(argv, "%u", def->vcpus);
     tv_uuid_format(def->uuid, uuid);
     add(argv, "-uuid");
     add(argv, uuid);
