@@ -12,9 +12,11 @@
 #
 # Results: $OUTROOT (default /tmp/tagvirt-daemon-bench/<timestamp>)/{tagvirtd,libvirtd}.
 # Needs: virsh, hyperfine, jq, tini (for daemon.sh), libvirt-daemon-driver-qemu
-# (only for the libvirtd side), the built firmware (demo-loop.elf, probe.elf).
+# and qemu-system-x86 (only for the libvirtd side; installed here), the built
+# firmware (demo-loop.elf, probe.elf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${ANCHOR:-1}" = 1 ]; then ./scripts/install-deps.sh --anchor; else ./scripts/install-deps.sh; fi
 BUILD=$(realpath "${1:-build}")
 ANCHOR_SCRIPTS=${ANCHOR_SCRIPTS:-/work/shared/bench/libvirt-anchor}
 OUTROOT=${OUTROOT:-/tmp/tagvirt-daemon-bench/$(date +%Y%m%d-%H%M%S)}

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install every Debian package tagvirt's build, tests and benchmarks need.
 # Runs apt-get update only when something is missing.  Needs root (or sudo).
+#   install-deps.sh           build, tests, tagvirtd's own benchmarks
+#   install-deps.sh --anchor  also Debian's libvirtd, for the side-by-side
+#                             benchmarks (bench/daemon-bench.sh)
 set -eu
 
 PACKAGES="
@@ -13,6 +16,11 @@ PACKAGES="
   libvirt-clients python3-libvirt python3
   hyperfine jq procps iproute2
 "
+# libvirtd answers "virsh version" only when it finds an emulator for the
+# host's own architecture, hence qemu-system-x86 beside qemu-system-arm.
+if [ "${1:-}" = --anchor ]; then
+    PACKAGES="$PACKAGES libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 tini linux-perf"
+fi
 
 missing=""
 for p in $PACKAGES; do
