@@ -37,11 +37,10 @@ int main(int argc, char **argv)
         return 1;
     }
     g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
-    g_autofree char *cache = g_build_filename(g_get_user_cache_dir(), "tagvirt", "capabilities",
-                                              NULL);
+    g_autofree char *cache =
+        g_build_filename(g_get_user_cache_dir(), "tagvirt", "capabilities", NULL);
     gint64 t0 = g_get_monotonic_time();
-    const TvQemuCaps *caps =
-        tv_qemu_caps_cache_lookup(cache, TV_QEMU_DEFAULT_EMULATOR, host, NULL);
+    const TvQemuCaps *caps = tv_qemu_caps_cache_lookup(cache, TV_QEMU_DEFAULT_EMULATOR, host, NULL);
     gint64 t1 = g_get_monotonic_time();
     if (!caps) {
         fprintf(stderr, "pipeline-bench: %s\n", tv_error_message());

@@ -18,16 +18,15 @@ typedef struct {
     unsigned parallel;
     unsigned timeout_ms;
     TvQemuZygote *zygote; /* NULL: plain spawns */
-    TvError *error; /* tv_error is per thread: handed back to the caller */
+    TvError *error;       /* tv_error is per thread: handed back to the caller */
 } BootJob;
 
 static gpointer boot_thread(gpointer data)
 {
     BootJob *job = data;
     gint64 t0 = g_get_monotonic_time();
-    int rc =
-        tv_guest_abi_run(job->binary, job->firmware, job->queue, job->parallel, job->timeout_ms,
-                         job->zygote);
+    int rc = tv_guest_abi_run(job->binary, job->firmware, job->queue, job->parallel,
+                              job->timeout_ms, job->zygote);
     g_debug("caps: %u guest-ABI boots, %u at once: done at %.1f ms",
             tv_guest_abi_queue_boots(job->queue)->len, job->parallel,
             (g_get_monotonic_time() - t0) / 1000.0);

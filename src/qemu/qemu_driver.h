@@ -14,15 +14,15 @@
 typedef struct TvQemuDriver TvQemuDriver;
 
 typedef struct {
-    const char *root;          /* NULL: system paths; else everything under it */
-    const char *config_dir;    /* persistent definitions (NULL: derived from root) */
-    const char *state_dir;     /* status files, monitor sockets */
-    const char *cache_dir;     /* capabilities cache */
-    const char *log_dir;       /* one QEMU log per domain */
-    const char *host_root;     /* host facts root (tests: fixture hosts); NULL: "/" */
-    const char *emulator;      /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
-    bool autostart;            /* start autostart domains when opened */
-    bool prefork;              /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
+    const char *root;       /* NULL: system paths; else everything under it */
+    const char *config_dir; /* persistent definitions (NULL: derived from root) */
+    const char *state_dir;  /* status files, monitor sockets */
+    const char *cache_dir;  /* capabilities cache */
+    const char *log_dir;    /* one QEMU log per domain */
+    const char *host_root;  /* host facts root (tests: fixture hosts); NULL: "/" */
+    const char *emulator;   /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
+    bool autostart;         /* start autostart domains when opened */
+    bool prefork;           /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -55,7 +55,7 @@ typedef enum {
 } TvDomainEventType;
 
 typedef struct {
-    int state;                   /* TvDomainState */
+    int state; /* TvDomainState */
     unsigned long long max_mem_kib;
     unsigned long long mem_kib;
     unsigned vcpus;
@@ -100,7 +100,8 @@ void tv_qemu_driver_close(TvQemuDriver *drv);
 /* One callback for all lifecycle events; called from any thread. */
 void tv_qemu_driver_set_event_callback(TvQemuDriver *drv, TvDomainEventFunc cb, void *opaque);
 
-unsigned long long tv_qemu_driver_hypervisor_version(TvQemuDriver *drv); /* major*1e6+minor*1e3+micro */
+unsigned long long
+tv_qemu_driver_hypervisor_version(TvQemuDriver *drv); /* major*1e6+minor*1e3+micro */
 char *tv_qemu_driver_capabilities(TvQemuDriver *drv);
 char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator, const char *arch,
                                          const char *machine, const char *virttype);
@@ -125,8 +126,7 @@ int tv_qemu_driver_set_autostart(TvQemuDriver *drv, const unsigned char *uuid, b
 
 int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
                           TvDomainRef *out);
-int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags,
-                              TvDomainRef *out);
+int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out);
 int tv_qemu_driver_destroy(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_shutdown(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_reboot(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);

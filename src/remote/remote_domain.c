@@ -24,8 +24,8 @@ static int no_flags(const char *proc, unsigned flags)
 {
     if (flags == 0)
         return 0;
-    tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
-                    "%s flags 0x%x are not supported; accepted: 0", proc, flags);
+    tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG, "%s flags 0x%x are not supported; accepted: 0",
+                    proc, flags);
     return -1;
 }
 
@@ -326,7 +326,10 @@ static const char *const job_fields[11] = {
     "disk_total",     "disk_processed", "disk_remaining",
 };
 
-enum { TYPED_PARAM_ULLONG = 4 }; /* libvirt's VIR_TYPED_PARAM_ULLONG */
+/* libvirt's VIR_TYPED_PARAM_ULLONG */
+enum {
+    TYPED_PARAM_ULLONG = 4
+};
 
 static int h_get_job_stats(TvRemoteConn *conn, const void *a, void *r)
 {

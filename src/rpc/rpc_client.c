@@ -261,7 +261,12 @@ static gboolean pend_has_frame(TvRpcClient *client)
     return len == 0 || client->pend_len >= len;
 }
 
-typedef enum { RECV_DATA, RECV_EMPTY, RECV_EOF, RECV_ERROR } RecvResult;
+typedef enum {
+    RECV_DATA,
+    RECV_EMPTY,
+    RECV_EOF,
+    RECV_ERROR
+} RecvResult;
 
 /* One recv(); *got is set for RECV_DATA. */
 static RecvResult recv_once(TvRpcClient *client, guint8 *dst, gsize want, gsize *got)

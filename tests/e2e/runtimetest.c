@@ -141,7 +141,9 @@ static void test_lifecycle(void)
  * timeout or for PID 1's late reaping (about 2 s here). */
 static void destroy_latency(const char *devices)
 {
-    enum { RUNS = 7 };
+    enum {
+        RUNS = 7
+    };
     double ms[RUNS];
     for (int i = 0; i < RUNS; i++) {
         g_autoptr(TvDomainDef) def = e2e_domain("rt-destroy", e2e.loop_image, "", devices);
