@@ -38,19 +38,29 @@ static int check_executable(const char *path)
     return 0;
 }
 
-/* The environment plus malloc on transparent huge pages: QEMU start-up is
- * dominated by page faults, and this halves them (docs/performance.md). */
-static char **child_environ(void)
+static bool has_any_prefix(const char *s, const char *const *prefixes)
+{
+    for (; prefixes && *prefixes; prefixes++) {
+        if (g_str_has_prefix(s, *prefixes))
+            return true;
+    }
+    return false;
+}
+
+char **tv_qemu_child_environ(const char *const *drop, const char *const *extra)
 {
     GPtrArray *env = g_ptr_array_new();
     bool have_tunables = false;
     for (char **e = environ; e && *e; e++) {
-        if (g_str_has_prefix(*e, "GLIBC_TUNABLES="))
-            have_tunables = true;
+        if (has_any_prefix(*e, drop))
+            continue;
+        have_tunables = have_tunables || g_str_has_prefix(*e, "GLIBC_TUNABLES=");
         g_ptr_array_add(env, g_strdup(*e));
     }
     if (!have_tunables)
         g_ptr_array_add(env, g_strdup("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
+    for (; extra && *extra; extra++)
+        g_ptr_array_add(env, g_strdup(*extra));
     g_ptr_array_add(env, NULL);
     return (char **)g_ptr_array_free(env, FALSE);
 }
@@ -113,7 +123,7 @@ int tv_qemu_child_spawn(TvQemuChild *child, const char *const *argv, bool want_s
     /* own group: a timeout kills wrapper scripts' children as well */
     tv_qemu_child_spawnattr_setup(&attr);
 
-    g_auto(GStrv) env = child_environ();
+    g_auto(GStrv) env = tv_qemu_child_environ(NULL, NULL);
     pid_t pid = 0;
     int rc = posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);

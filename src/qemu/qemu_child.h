@@ -22,6 +22,12 @@ typedef struct {
     struct _TvQemuZygote *zygote; /* forked by the fork server, which reaps it (qemu_zygote.h) */
 } TvQemuChild;
 
+/* The manager's environment for a QEMU child (a GStrv): the entries that do
+ * not start with one of drop, then extra (both NULL-terminated, may be NULL),
+ * plus malloc on transparent huge pages unless the user set glibc tunables:
+ * QEMU's start-up is mostly page faults (docs/performance.md). */
+char **tv_qemu_child_environ(const char *const *drop, const char *const *extra);
+
 /* posix_spawn attributes for a QEMU child: its own process group, an empty
  * signal mask and default dispositions (whatever the manager had). */
 void tv_qemu_child_spawnattr_setup(posix_spawnattr_t *attr);

@@ -1,5 +1,6 @@
 /* Spawning QEMU for a domain: its log file, its own process group, pidfd,
  * reaping, and the child-subreaper flag. */
+#include "qemu_child.h"
 #include "qemu_command.h"
 #include "qemu_process_priv.h"
 #include "qemu_zygote.h"
@@ -16,8 +17,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static char *timestamp(void)
 {
@@ -108,23 +107,6 @@ char *tv_qemu_process_read_log_tail(const char *path, off_t from, size_t max_byt
     return out;
 }
 
-/* The environment plus malloc on transparent huge pages unless the user set
- * glibc tunables: QEMU's start-up is mostly page faults, and this cuts the
- * time to the guest's first console line by about a quarter (docs/performance.md). */
-static char **qemu_environ(void)
-{
-    GPtrArray *env = g_ptr_array_new();
-    bool have_tunables = false;
-    for (char **e = environ; e && *e; e++) {
-        have_tunables = have_tunables || g_str_has_prefix(*e, "GLIBC_TUNABLES=");
-        g_ptr_array_add(env, g_strdup(*e));
-    }
-    if (!have_tunables)
-        g_ptr_array_add(env, g_strdup("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
-    g_ptr_array_add(env, NULL);
-    return (char **)g_ptr_array_free(env, FALSE);
-}
-
 /* Through the fork server: 0, or 1 when it cannot (then spawn plainly).
  * Its child is ours only because we are a subreaper (the server forks twice). */
 static int spawn_forked(TvQemuZygote *zygote, GPtrArray *argv, int log_fd, char **env, pid_t *pid)
@@ -151,7 +133,7 @@ int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, TvQemuZygote *zygote, pid
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot execute QEMU binary '%s'", bin);
         return -1;
     }
-    g_auto(GStrv) env = qemu_environ();
+    g_auto(GStrv) env = tv_qemu_child_environ(NULL, NULL);
     if (spawn_forked(zygote, argv, log_fd, env, pid) == 0) {
         *forked = true;
         return 0;

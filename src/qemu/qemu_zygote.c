@@ -18,8 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 /* the server is one QEMU start (~50-100 ms); far more means it is not coming */
 #define ZYGOTE_READY_TIMEOUT_MS 3000
 #define ZYGOTE_REPLY_TIMEOUT_MS 5000
@@ -54,25 +52,15 @@ static char *library_path(void)
 
 static char **server_environ(const char *lib, const char *binary)
 {
-    GPtrArray *env = g_ptr_array_new();
-    bool have_tunables = false;
     const char *preload = g_getenv("LD_PRELOAD");
-    for (char **e = environ; e && *e; e++) {
-        if (g_str_has_prefix(*e, "LD_PRELOAD=") || g_str_has_prefix(*e, "TAGVIRT_ZYGOTE_"))
-            continue;
-        have_tunables = have_tunables || g_str_has_prefix(*e, "GLIBC_TUNABLES=");
-        g_ptr_array_add(env, g_strdup(*e));
-    }
-    /* the same malloc tuning as a plain probe child (qemu_child.c) */
-    if (!have_tunables)
-        g_ptr_array_add(env, g_strdup("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
-    g_ptr_array_add(
-        env, g_strdup_printf("LD_PRELOAD=%s%s%s", lib, preload ? " " : "", preload ? preload : ""));
-    g_ptr_array_add(env, g_strdup_printf(TV_ZYGOTE_ENV_PRELOAD "=%s", preload ? preload : ""));
-    g_ptr_array_add(env, g_strdup(TV_ZYGOTE_ENV_FD "=3"));
-    g_ptr_array_add(env, g_strdup_printf(TV_ZYGOTE_ENV_EXE "=%s", binary));
-    g_ptr_array_add(env, NULL);
-    return (char **)g_ptr_array_free(env, FALSE);
+    const char *drop[] = { "LD_PRELOAD=", "TAGVIRT_ZYGOTE_", NULL };
+    g_autofree char *ld_preload =
+        g_strdup_printf("LD_PRELOAD=%s%s%s", lib, preload ? " " : "", preload ? preload : "");
+    g_autofree char *saved_preload =
+        g_strdup_printf(TV_ZYGOTE_ENV_PRELOAD "=%s", preload ? preload : "");
+    g_autofree char *exe = g_strdup_printf(TV_ZYGOTE_ENV_EXE "=%s", binary);
+    const char *extra[] = { ld_preload, saved_preload, TV_ZYGOTE_ENV_FD "=3", exe, NULL };
+    return tv_qemu_child_environ(drop, extra);
 }
 
 static void close_fd(int *fd)
