@@ -19,8 +19,11 @@ static char *root_prefix(void)
     return g_strdup_printf("tvdrv-%s-", guard ? guard : "0");
 }
 
-/* Kill the QEMUs whose command line names a root of this run. */
-static void kill_run_qemus(const char *prefix)
+/* Calls visit with every process's pid and NUL-separated command line
+ * until it returns true; returns that pid, or 0. */
+static pid_t scan_cmdlines(bool (*visit)(pid_t pid, const char *cmdline, gsize len,
+                                         const char *arg),
+                           const char *arg)
 {
     g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
     const char *entry;
@@ -30,18 +33,30 @@ static void kill_run_qemus(const char *prefix)
         g_autofree char *path = g_strdup_printf("/proc/%s/cmdline", entry);
         g_autofree char *cmdline = NULL;
         gsize len = 0;
-        if (!g_file_get_contents(path, &cmdline, &len, NULL))
-            continue;
-        bool qemu = g_str_has_suffix(cmdline, "qemu-system-aarch64"), ours = false;
-        for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1)
-            ours = ours || strstr(cmdline + off, prefix) != NULL;
-        if (qemu && ours) {
-            pid_t pid = atoi(entry);
-            fprintf(stderr, "# guard: killing QEMU pid %d left by the tests\n", (int)pid);
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0); /* ours when we are its subreaper */
-        }
+        if (g_file_get_contents(path, &cmdline, &len, NULL) &&
+            visit(atoi(entry), cmdline, len, arg))
+            return atoi(entry);
     }
+    return 0;
+}
+
+/* A QEMU whose command line names a root of this run (prefix): killed. */
+static bool kill_if_ours(pid_t pid, const char *cmdline, gsize len, const char *prefix)
+{
+    bool ours = false;
+    for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1)
+        ours = ours || strstr(cmdline + off, prefix) != NULL;
+    if (g_str_has_suffix(cmdline, "qemu-system-aarch64") && ours) {
+        fprintf(stderr, "# guard: killing QEMU pid %d left by the tests\n", (int)pid);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0); /* ours when we are its subreaper */
+    }
+    return false;
+}
+
+static void kill_run_qemus(const char *prefix)
+{
+    scan_cmdlines(kill_if_ours, prefix);
 }
 
 int dt_run_guarded(int (*run)(void))
@@ -252,25 +267,20 @@ bool dt_pid_alive(pid_t pid)
     return pid > 0 && tv_qemu_proc_stat(pid, NULL, &state, NULL) == 0 && state != 'Z';
 }
 
+/* A live process with an argument starting with want ("guest=NAME,"). */
+static bool is_guest(pid_t pid, const char *cmdline, gsize len, const char *want)
+{
+    for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1) {
+        if (g_str_has_prefix(cmdline + off, want) && dt_pid_alive(pid))
+            return true;
+    }
+    return false;
+}
+
 bool dt_qemu_running(const char *name)
 {
     g_autofree char *want = g_strdup_printf("guest=%s,", name);
-    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
-    const char *entry;
-    while (proc && (entry = g_dir_read_name(proc))) {
-        if (!g_ascii_isdigit(entry[0]))
-            continue;
-        g_autofree char *path = g_strdup_printf("/proc/%s/cmdline", entry);
-        g_autofree char *cmdline = NULL;
-        gsize len = 0;
-        if (!g_file_get_contents(path, &cmdline, &len, NULL))
-            continue;
-        for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1) {
-            if (g_str_has_prefix(cmdline + off, want) && dt_pid_alive(atoi(entry)))
-                return true;
-        }
-    }
-    return false;
+    return scan_cmdlines(is_guest, want) != 0;
 }
 
 char *dt_list_names(TvQemuDriver *drv, unsigned flags)
