@@ -7,4 +7,6 @@ in=$2
 out=$3
 outdir=$(cd "$(dirname "$out")" && pwd)
 cd "$(dirname "$in")"
+# rpcgen refuses to write over its earlier output: a rebuild after an edit of the .x
+rm -f "$outdir/$(basename "$out")"
 exec rpcgen "$mode" -o "$outdir/$(basename "$out")" "$(basename "$in")"
