@@ -102,7 +102,11 @@ static void test_bad_header(void)
         TvRpcFrameKind kind;
     } cases[] = {
         { TVR_REMOTE_PROGRAM, TVR_REPLY, 0, TV_RPC_FRAME_BAD_HEADER },
-        { TVR_REMOTE_PROGRAM, TVR_STREAM, 0, TV_RPC_FRAME_BAD_HEADER },
+        { TVR_REMOTE_PROGRAM, TVR_STREAM, 77, TV_RPC_FRAME_BAD_HEADER },
+        /* finish, data and abort of a stream; the server decides whether one is open */
+        { TVR_REMOTE_PROGRAM, TVR_STREAM, TVR_STATUS_OK, TV_RPC_FRAME_STREAM },
+        { TVR_REMOTE_PROGRAM, TVR_STREAM, TVR_STATUS_CONTINUE, TV_RPC_FRAME_STREAM },
+        { TVR_REMOTE_PROGRAM, TVR_STREAM, TVR_STATUS_ERROR, TV_RPC_FRAME_STREAM },
         { TVR_REMOTE_PROGRAM, TVR_MESSAGE, 0, TV_RPC_FRAME_BAD_HEADER },
         { TVR_REMOTE_PROGRAM, 4, 0, TV_RPC_FRAME_BAD_HEADER },
         { TVR_REMOTE_PROGRAM, -1, 0, TV_RPC_FRAME_BAD_HEADER },
@@ -197,6 +201,44 @@ static void test_typed_params(void)
     xdr_free(TV_XDR(xdr_tvr_params), &back);
 }
 
+/* Stream packets carry raw bytes, keep the call's procedure and serial, and
+ * decode as STREAM frames again; a stream error carries libvirt's error. */
+static void test_stream_packets(void)
+{
+    tvr_header call = { TVR_REMOTE_PROGRAM, 1, 201, TVR_CALL, 77, 0 };
+    const char data[] = "guest output\r\n";
+    g_autoptr(GBytes) frame =
+        tv_rpc_message_encode_stream(&call, TVR_STATUS_CONTINUE, data, sizeof(data) - 1);
+    gsize len;
+    const guint8 *bytes = g_bytes_get_data(frame, &len);
+    TvRpcMessage msg;
+    g_assert_cmpint(tv_rpc_message_decode(bytes, len, &msg), ==, TV_RPC_FRAME_STREAM);
+    g_assert_cmpint(msg.header.type, ==, TVR_STREAM);
+    g_assert_cmpint(msg.header.status, ==, TVR_STATUS_CONTINUE);
+    g_assert_cmpint(msg.header.proc, ==, 201);
+    g_assert_cmpuint(msg.header.serial, ==, 77);
+    g_assert_cmpmem(msg.payload, msg.payload_len, data, sizeof(data) - 1);
+
+    g_autoptr(GBytes) end = tv_rpc_message_encode_stream(&call, TVR_STATUS_CONTINUE, NULL, 0);
+    g_assert_cmpuint(g_bytes_get_size(end), ==, TV_RPC_FRAME_MIN);
+
+    g_autoptr(GBytes) err =
+        tv_rpc_message_encode_stream_error(&call, TV_FROM_RPC, TV_ERR_RPC, "gone");
+    bytes = g_bytes_get_data(err, &len);
+    g_assert_cmpint(tv_rpc_message_decode(bytes, len, &msg), ==, TV_RPC_FRAME_STREAM);
+    g_assert_cmpint(msg.header.status, ==, TVR_STATUS_ERROR);
+    tvr_error e = { 0 };
+    g_assert_true(tv_rpc_message_decode_payload(&msg, TV_XDR(xdr_tvr_error), &e));
+    g_assert_cmpint(e.code, ==, 39);
+    g_assert_cmpstr(*e.message, ==, "gone");
+    xdr_free(TV_XDR(xdr_tvr_error), &e);
+
+    /* a packet beyond the message limit is refused, not truncated */
+    g_autofree char *huge = g_malloc0(TVR_MESSAGE_MAX);
+    g_assert_null(tv_rpc_message_encode_stream(&call, TVR_STATUS_CONTINUE, huge, TVR_MESSAGE_MAX));
+    tv_error_reset();
+}
+
 static void test_error_reply(void)
 {
     tvr_header call = { TVR_REMOTE_PROGRAM, 1, 273, TVR_CALL, 1234, 0 };
@@ -260,6 +302,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rpc/payload/garbage", test_garbage_payload);
     g_test_add_func("/rpc/payload/typed-params", test_typed_params);
     g_test_add_func("/rpc/encode/error", test_error_reply);
+    g_test_add_func("/rpc/encode/stream", test_stream_packets);
     g_test_add_func("/rpc/encode/limit", test_encode_limit);
     return g_test_run();
 }

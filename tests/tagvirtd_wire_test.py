@@ -21,8 +21,8 @@ import time
 import traceback
 
 REMOTE, KEEPALIVE = 0x20008086, 0x6B656570
-CALL, REPLY, MESSAGE = 0, 1, 2
-OK, ERROR = 0, 1
+CALL, REPLY, MESSAGE, STREAM = 0, 1, 2, 3
+OK, ERROR, CONTINUE = 0, 1, 2
 MAX_CLIENTS = 600
 WITH_DRIVER = os.environ.get("TAGVIRTD_WITH_DRIVER") == "1"
 
@@ -310,6 +310,26 @@ def t_unknown_procedure(d):
     assert hdr[3] == REPLY and hdr[5] == ERROR and parse_error(body)[0] == 39, hdr
     status, _ = c.call(59)
     assert status == OK
+    c.close()
+
+
+def t_stream_without_stream(d):
+    """Stream packets for no open stream: data is dropped, a finish or abort
+    gets a stream error (the client waits for an answer), the connection
+    stays; a stream packet of another program is a protocol error."""
+    c = Raw(d.sock)
+    c.open()
+    c.send_frame(REMOTE, 201, STREAM, 77, b"data for nobody", status=CONTINUE)
+    for status in (OK, ERROR):
+        c.send_frame(REMOTE, 201, STREAM, 78, status=status)
+        hdr, body = c.recv_frame()
+        assert hdr[:5] == (REMOTE, 1, 201, STREAM, 78) and hdr[5] == ERROR, hdr
+        code, _, message, _ = parse_error(body)
+        assert code == 39 and "no open stream" in message, (code, message)
+    status, _ = c.call(59)
+    assert status == OK
+    c.send_frame(0x12345678, 1, STREAM, 79, b"x", status=CONTINUE)
+    assert c.expect_eof(5), "a stream packet of an unknown program did not end the connection"
     c.close()
 
 
@@ -610,6 +630,7 @@ TESTS = [
     ("server pings a keepalive client and drops it when silent", t_server_pings),
     ("unknown procedure: code 39, domain 7, level 2, 'unknown procedure'", t_unknown_procedure),
     ("read-only socket refuses state changes with OPERATION_DENIED", t_readonly),
+    ("stream packets for no open stream", t_stream_without_stream),
     ("40 pipelined calls on one connection", t_pipelined),
     ("calls split across writes, several per write, larger than the read buffer",
      t_split_frames),

@@ -116,6 +116,9 @@ int tv_qemu_driver_lookup_by_id(TvQemuDriver *drv, int id, TvDomainRef *out);
 /* *out is a newly allocated array of *n refs (free each with tv_domain_ref_clear, then g_free). */
 int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out, size_t *n);
 
+/* A new raw, non-blocking fd on the running domain's serial console (dev_name
+ * NULL, "serial0" or "console0"); -1 with a tv_error. */
+int tv_qemu_driver_open_console(TvQemuDriver *drv, const unsigned char *uuid, const char *dev_name);
 int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *state, int *reason);
 int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info);
 char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);

@@ -163,6 +163,27 @@ static int open_console(const char *path)
     return fd;
 }
 
+int tv_qemu_process_open_console(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    g_autofree char *path = g_strdup(proc->console_path);
+    bool active = proc->state != TV_DOMAIN_STATE_SHUTOFF;
+    g_mutex_unlock(&proc->lock);
+    if (!active) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                        proc->name);
+        return -1;
+    }
+    if (!path) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "domain '%s' has no console to open: only a <serial type='pty'> (or "
+                        "<console type='pty'>) is one",
+                        proc->name);
+        return -1;
+    }
+    return open_console(path);
+}
+
 /* After spawn: monitor, console, status file, cont. */
 static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
 {

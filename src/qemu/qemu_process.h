@@ -141,6 +141,10 @@ char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags);
 /* With TV_QEMU_PROCESS_START_CONSOLE: serial 0 as a raw, non-blocking fd
  * (ownership passes to the caller; -1 when there is none). */
 int tv_qemu_process_steal_console(TvQemuProcess *proc);
+/* A new raw, non-blocking fd on serial 0's pty for an interactive console
+ * (virsh console), or -1 with a tv_error when the domain has no pty serial
+ * or QEMU has gone. */
+int tv_qemu_process_open_console(TvQemuProcess *proc);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 

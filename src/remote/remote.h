@@ -33,6 +33,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvRemoteConn, tv_remote_conn_free)
  * error (never NULL unless even the error cannot be encoded). */
 GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call);
 
+/* A STREAM packet from the client of conn (finish, abort or data of a
+ * stream a call opened); on the thread that reads the client. */
+void tv_remote_stream_packet(TvRemoteConn *conn, const TvRpcMessage *msg);
+
 /* Send a lifecycle event to every callback registered for it (any thread);
  * matches TvDomainEventFunc so the driver can call it directly. */
 void tv_remote_emit_lifecycle(const TvDomainRef *dom, int event, int detail, void *remote);

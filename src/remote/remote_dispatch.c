@@ -9,6 +9,8 @@ TvRemote *tv_remote_new(TvQemuDriver *drv)
     remote->handlers = g_new0(TvRemoteHandler, tv_remote_procedure_count());
     remote->next_callback_id = 1;
     g_mutex_init(&remote->events_lock);
+    g_mutex_init(&remote->streams_lock);
+    remote->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     tv_remote_add_handlers(remote, tv_remote_connect_handlers, tv_remote_connect_handlers_count);
     tv_remote_add_handlers(remote, tv_remote_event_handlers, tv_remote_event_handlers_count);
     return remote;
@@ -20,6 +22,8 @@ void tv_remote_free(TvRemote *remote)
         return;
     g_list_free(remote->event_conns);
     g_mutex_clear(&remote->events_lock);
+    g_hash_table_unref(remote->sessions);
+    g_mutex_clear(&remote->streams_lock);
     g_free(remote->handlers);
     g_free(remote);
 }
@@ -47,6 +51,7 @@ TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcClient *client, gboolean
 void tv_remote_conn_closed(TvRemoteConn *conn)
 {
     tv_remote_events_drop_conn(conn);
+    tv_remote_streams_drop_conn(conn);
     g_mutex_lock(&conn->lock);
     conn->closed = TRUE;
     g_mutex_unlock(&conn->lock);
@@ -57,6 +62,7 @@ void tv_remote_conn_free(TvRemoteConn *conn)
     if (!conn)
         return;
     tv_remote_events_drop_conn(conn);
+    tv_remote_streams_drop_conn(conn);
     g_array_unref(conn->callbacks);
     g_mutex_clear(&conn->lock);
     g_free(conn);
@@ -110,6 +116,13 @@ static int admit(TvRemoteConn *conn, const TvRemoteProcedure *p)
     return 0;
 }
 
+static __thread const tvr_header *current_call;
+
+const tvr_header *tv_remote_current_call(void)
+{
+    return current_call;
+}
+
 GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
 {
     const tvr_header *hdr = &call->header;
@@ -143,7 +156,9 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
     }
 
     g_autofree void *ret = g_malloc0(p->ret_size);
+    current_call = hdr;
     int rc = handler(conn, args, ret);
+    current_call = NULL;
     xdr_free(p->args_filter, args);
 
     GBytes *reply = NULL;
@@ -158,6 +173,11 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
 static GBytes *program_dispatch(TvRpcClient *client, const TvRpcMessage *call, void *opaque)
 {
     return tv_remote_dispatch(tv_rpc_client_get_private(client), call);
+}
+
+static void program_stream(TvRpcClient *client, const TvRpcMessage *msg, void *opaque)
+{
+    tv_remote_stream_packet(tv_rpc_client_get_private(client), msg);
 }
 
 static gboolean program_is_priority(int proc, void *opaque)
@@ -190,6 +210,7 @@ void tv_remote_program(TvRemote *remote, TvRpcProgram *program)
         .dispatch = program_dispatch,
         .is_priority = program_is_priority,
         .is_inline = program_is_inline,
+        .stream = program_stream,
         .client_open = program_client_open,
         .client_close = program_client_close,
         .client_free = (GDestroyNotify)tv_remote_conn_free,

@@ -448,4 +448,5 @@ void tv_remote_register_driver_handlers(TvRemote *remote)
 {
     g_return_if_fail(remote->drv != NULL);
     tv_remote_add_handlers(remote, driver_handlers, G_N_ELEMENTS(driver_handlers));
+    tv_remote_register_console_handlers(remote);
 }

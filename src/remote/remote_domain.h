@@ -6,3 +6,5 @@
 
 /* Route the driver procedures of remote (created with a driver) to it. */
 void tv_remote_register_driver_handlers(TvRemote *remote);
+/* DOMAIN_OPEN_CONSOLE (remote_console.c); part of the driver handlers. */
+void tv_remote_register_console_handlers(TvRemote *remote);

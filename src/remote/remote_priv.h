@@ -4,6 +4,7 @@
 #include "remote.h"
 #include "remote_procedures.h"
 #include "remote_protocol.h"
+#include "rpc_message.h"
 
 /* Runs one procedure: args decoded, ret zeroed (strings in it are freed with
  * free(), so g_strdup is fine); 0, or -1 with a tv_error. */
@@ -21,8 +22,12 @@ typedef struct {
     unsigned char uuid[TVR_UUID_LEN];
 } TvRemoteEventCallback;
 
+typedef struct TvRemoteStream TvRemoteStream;
+
 struct TvRemote {
     TvQemuDriver *drv;
+    GMutex streams_lock;       /* guards sessions and every conn's streams */
+    GHashTable *sessions;      /* exclusive session key -> TvRemoteStream */
     TvRemoteHandler *handlers; /* indexed like the procedure table */
     GMutex events_lock;        /* guards event_conns and every conn's callbacks */
     GList *event_conns;        /* connections with at least one callback */
@@ -37,6 +42,7 @@ struct TvRemoteConn {
     gboolean readonly;
     gboolean close_callback;
     GArray *callbacks; /* TvRemoteEventCallback, under remote->events_lock */
+    GList *streams;    /* TvRemoteStream, under remote->streams_lock */
     gboolean closed;
 };
 
@@ -44,6 +50,17 @@ struct TvRemoteConn {
 void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entries, gsize n);
 
 gboolean tv_remote_conn_is_readonly(TvRemoteConn *conn);
+
+/* The header of the call being dispatched on this thread (NULL outside). */
+const tvr_header *tv_remote_current_call(void);
+
+/* remote_stream.c: a stream for the call being dispatched, pumping fd (taken,
+ * also on failure) both ways once the reply is out.  key: an exclusive
+ * session; while another stream holds it the open fails, or with force the
+ * holder is ended with an error.  0, or -1 with a tv_error. */
+int tv_remote_stream_open_fd(TvRemoteConn *conn, int fd, const char *key, gboolean force);
+/* Every stream of conn is ended and freed. */
+void tv_remote_streams_drop_conn(TvRemoteConn *conn);
 
 /* remote_connect.c */
 extern const TvRemoteHandlerEntry tv_remote_connect_handlers[];

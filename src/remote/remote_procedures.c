@@ -56,6 +56,8 @@ static const TvRemoteProcedure procedures[] = {
          tvr_domain_has_managed_save_image_ret, RO | NB),
     PROC(DOMAIN_SNAPSHOT_NUM, tvr_domain_flags_args, tvr_domain_snapshot_num_ret, RO | NB),
     PROC(DOMAIN_CREATE_WITH_FLAGS, tvr_domain_flags_args, tvr_domain_ret, 0),
+    /* inline: the stream's first data may only follow the reply, sent on this thread */
+    PROC(DOMAIN_OPEN_CONSOLE, tvr_domain_open_console_args, tv_void, NB),
     PROC(DOMAIN_GET_STATE, tvr_domain_flags_args, tvr_domain_get_state_ret, RO | NB),
     PROC(DOMAIN_UNDEFINE_FLAGS, tvr_domain_flags_args, tv_void, 0),
     PROC(DOMAIN_DESTROY_FLAGS, tvr_domain_flags_args, tv_void, 0),

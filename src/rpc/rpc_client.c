@@ -197,6 +197,19 @@ gboolean tv_rpc_client_send(TvRpcClient *client, GBytes *frame)
     return TRUE;
 }
 
+GMainContext *tv_rpc_client_context(TvRpcClient *client)
+{
+    return client->ctx;
+}
+
+guint tv_rpc_client_queued_frames(TvRpcClient *client)
+{
+    g_mutex_lock(&client->lock);
+    guint n = g_queue_get_length(&client->out);
+    g_mutex_unlock(&client->lock);
+    return n;
+}
+
 void tv_rpc_client_close(TvRpcClient *client)
 {
     g_mutex_lock(&client->lock);

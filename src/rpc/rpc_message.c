@@ -14,6 +14,8 @@ const char *tv_rpc_frame_kind_describe(TvRpcFrameKind kind)
         return "keepalive ping";
     case TV_RPC_FRAME_PONG:
         return "keepalive pong";
+    case TV_RPC_FRAME_STREAM:
+        return "stream packet";
     case TV_RPC_FRAME_INCOMPLETE:
         return "truncated frame";
     case TV_RPC_FRAME_BAD_LENGTH:
@@ -49,8 +51,13 @@ static TvRpcFrameKind classify(const tvr_header *hdr, gsize payload_len)
         if (hdr->proc == TVR_KEEPALIVE_PONG)
             return TV_RPC_FRAME_PONG;
         return TV_RPC_FRAME_BAD_HEADER;
+    case TVR_STREAM:
+        return hdr->status == TVR_STATUS_CONTINUE || hdr->status == TVR_STATUS_OK ||
+                       hdr->status == TVR_STATUS_ERROR
+                   ? TV_RPC_FRAME_STREAM
+                   : TV_RPC_FRAME_BAD_HEADER;
     default:
-        /* REPLY and STREAM travel only from server to client here; the rest is not a type */
+        /* REPLY travels only from server to client; the rest is not a type */
         return TV_RPC_FRAME_BAD_HEADER;
     }
 }
@@ -130,11 +137,11 @@ GBytes *tv_rpc_message_encode_reply(const tvr_header *call, xdrproc_t filter, co
     return tv_rpc_message_encode(&hdr, filter, ret);
 }
 
-GBytes *tv_rpc_message_encode_error(const tvr_header *call, TvErrorDomain domain, TvErrorCode code,
-                                    const char *message)
+static GBytes *encode_error(const tvr_header *call, int type, TvErrorDomain domain,
+                            TvErrorCode code, const char *message)
 {
     tvr_header hdr = *call;
-    hdr.type = TVR_REPLY;
+    hdr.type = type;
     hdr.status = TVR_STATUS_ERROR;
 
     g_autofree char *text = g_utf8_make_valid(message ? message : "unknown error", -1);
@@ -146,6 +153,49 @@ GBytes *tv_rpc_message_encode_error(const tvr_header *call, TvErrorDomain domain
     err.message = &text;
     err.level = 2;
     return tv_rpc_message_encode(&hdr, TV_XDR(xdr_tvr_error), &err);
+}
+
+GBytes *tv_rpc_message_encode_error(const tvr_header *call, TvErrorDomain domain, TvErrorCode code,
+                                    const char *message)
+{
+    return encode_error(call, TVR_REPLY, domain, code, message);
+}
+
+GBytes *tv_rpc_message_encode_stream_error(const tvr_header *stream, TvErrorDomain domain,
+                                           TvErrorCode code, const char *message)
+{
+    return encode_error(stream, TVR_STREAM, domain, code, message);
+}
+
+GBytes *tv_rpc_message_encode_stream(const tvr_header *stream, int status, const void *data,
+                                     gsize len)
+{
+    gsize total = TV_RPC_FRAME_MIN + len;
+    if (total > TVR_MESSAGE_MAX) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "stream packet of %zu bytes exceeds the limit",
+                        total);
+        return NULL;
+    }
+    tvr_header hdr = *stream;
+    hdr.type = TVR_STREAM;
+    hdr.status = status;
+    guint8 *buf = g_malloc(total);
+    buf[0] = (guint8)(total >> 24);
+    buf[1] = (guint8)(total >> 16);
+    buf[2] = (guint8)(total >> 8);
+    buf[3] = (guint8)total;
+    XDR xdrs;
+    xdrmem_create(&xdrs, (char *)buf + TVR_LENGTH_SIZE, TVR_HEADER_SIZE, XDR_ENCODE);
+    gboolean ok = xdr_tvr_header(&xdrs, &hdr);
+    xdr_destroy(&xdrs);
+    if (!ok) {
+        g_free(buf);
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "cannot encode a stream packet header");
+        return NULL;
+    }
+    if (len)
+        memcpy(buf + TV_RPC_FRAME_MIN, data, len); /* stream data is raw, not XDR */
+    return g_bytes_new_take(buf, total);
 }
 
 GBytes *tv_rpc_message_encode_keepalive(int proc)

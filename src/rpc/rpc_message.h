@@ -23,6 +23,7 @@ typedef enum {
     TV_RPC_FRAME_CALL = 0,   /* a CALL (status OK) of some program: dispatch or refuse */
     TV_RPC_FRAME_PING,       /* keepalive PING: answer PONG */
     TV_RPC_FRAME_PONG,       /* keepalive PONG */
+    TV_RPC_FRAME_STREAM,     /* data (CONTINUE), finish (OK) or abort (ERROR) of a stream */
     TV_RPC_FRAME_INCOMPLETE, /* fewer bytes than the length word announces */
     TV_RPC_FRAME_BAD_LENGTH, /* length word below 28 or above TVR_MESSAGE_MAX */
     TV_RPC_FRAME_TRAILING,   /* more bytes than the length word announces */
@@ -51,6 +52,15 @@ GBytes *tv_rpc_message_encode_reply(const tvr_header *call, xdrproc_t filter, co
 /* REPLY with status ERROR carrying code, domain, level 2 and message. */
 GBytes *tv_rpc_message_encode_error(const tvr_header *call, TvErrorDomain domain, TvErrorCode code,
                                     const char *message);
+/* A STREAM frame for the stream opened by the call stream (prog, vers, proc,
+ * serial copied): status TVR_STATUS_CONTINUE with raw data (len 0: the end
+ * of the data), or TVR_STATUS_OK with none (a finish or abort confirmed). */
+GBytes *tv_rpc_message_encode_stream(const tvr_header *stream, int status, const void *data,
+                                     gsize len);
+/* A STREAM frame with status ERROR: the stream failed (code, domain, message
+ * as in tv_rpc_message_encode_error). */
+GBytes *tv_rpc_message_encode_stream_error(const tvr_header *stream, TvErrorDomain domain,
+                                           TvErrorCode code, const char *message);
 /* Keepalive PING or PONG (proc TVR_KEEPALIVE_*). */
 GBytes *tv_rpc_message_encode_keepalive(int proc);
 

@@ -126,6 +126,18 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
     case TV_RPC_FRAME_PONG:
         g_bytes_unref(frame);
         return TRUE;
+    case TV_RPC_FRAME_STREAM:
+        if (srv->program.stream && msg.header.prog == srv->program.prog &&
+            msg.header.vers == srv->program.vers) {
+            if (!tv_rpc_client_is_closed(client))
+                srv->program.stream(client, &msg, srv->program.opaque);
+            g_bytes_unref(frame);
+            return TRUE;
+        }
+        log_header(client, "stream packet of no stream program", &msg.header);
+        g_bytes_unref(frame);
+        tv_rpc_client_hangup(client, "protocol error");
+        return FALSE;
     case TV_RPC_FRAME_INCOMPLETE:
     case TV_RPC_FRAME_BAD_LENGTH:
     case TV_RPC_FRAME_TRAILING:

@@ -34,6 +34,9 @@ typedef struct {
     gboolean (*is_priority)(int proc, void *opaque);
     /* TRUE: the call never blocks, so it runs on the reading thread and replies at once. */
     gboolean (*is_inline)(int proc, void *opaque);
+    /* On the reading thread: a STREAM frame of this program (NULL: a protocol
+     * error).  The frame's bytes live only for the call. */
+    void (*stream)(TvRpcClient *client, const TvRpcMessage *msg, void *opaque);
     /* Per-client state: made at accept, told of the hang-up, freed with the client. */
     gpointer (*client_open)(TvRpcClient *client, void *opaque);
     void (*client_close)(gpointer priv, void *opaque);

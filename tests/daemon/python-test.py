@@ -4,14 +4,17 @@ getDomainCapabilities, defineXML (good and bad MTE XML), lifecycle events
 through the default event loop (virEventRegisterDefaultImpl +
 domainEventRegisterAny, the loop in a thread), create, live XML, info,
 state, suspend/resume, listAllDomains filters, jobs (jobStats, jobInfo,
-abortJob), managed save and snapshot counts, the read-only socket, destroy,
-undefine.  TAP.
+abortJob), managed save and snapshot counts, the read-only socket, the
+serial console (openConsole streams, and virsh console under a pty),
+destroy, undefine.  TAP.
 
 Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
 Run with Debian's /usr/bin/python3.  Bounded waits; every QEMU and the
 daemon are killed at the end whatever happens."""
 import glob
 import os
+import pty
+import select
 import re
 import shutil
 import signal
@@ -38,7 +41,7 @@ URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
 EV_DEFINED, EV_UNDEFINED, EV_STARTED, EV_SUSPENDED, EV_RESUMED, EV_STOPPED = 0, 1, 2, 3, 4, 5
 
 
-def domain_xml(name, mte):
+def domain_xml(name, mte, devices=""):
     return f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>128</memory>
@@ -53,10 +56,13 @@ def domain_xml(name, mte):
   <cpu mode='maximum'/>
   <devices>
     <controller type='usb' model='none'/>
+    {devices}
     <memballoon model='none'/>
   </devices>
 </domain>
 """
+
+PTY_SERIAL = "<serial type='pty'><target port='0'/></serial>"
 
 
 class Events:
@@ -253,6 +259,7 @@ def run():
           refused(r, libvirt.VIR_ERR_OPERATION_DENIED, "read only access prevents DOMAIN_ABORT_JOB"),
           r)
     ro.close()
+    check_console(conn, dom)
 
     dom.destroy()
     check("destroy: STOPPED event (destroyed)", events.wait("py", EV_STOPPED, 1))
@@ -270,8 +277,92 @@ def run():
     conn.close()
 
 
+def recv_until(stream, needle, timeout=10):
+    """What a blocking stream gives until needle shows up (or the time is up)."""
+    got, deadline = b"", time.monotonic() + timeout
+    while needle not in got and time.monotonic() < deadline:
+        chunk = stream.recv(4096)
+        if not isinstance(chunk, bytes) or not chunk:
+            break
+        got += chunk
+    return got
+
+
+def virsh_console(name):
+    """virsh console NAME on a pty (it needs a terminal): (exit code, what it showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(["virsh", "-c", URI, "console", name], stdin=slave, stdout=slave,
+                            stderr=slave, close_fds=True)
+    os.close(slave)
+    shown, deadline, sent = b"", time.monotonic() + 15, False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                shown += os.read(master, 4096)
+            except OSError:
+                break
+        if not sent and b"tagvirt-demo:" in shown.split(b"Escape character", 1)[-1]:
+            os.write(master, b"\x1d")  # ^], virsh console's escape
+            sent = True
+    try:
+        rc = proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+    os.close(master)
+    return rc, shown.decode(errors="replace")
+
+
+def check_console(conn, plain):
+    r = error_of(plain.openConsole, None, conn.newStream(0), 0)
+    check("openConsole without a pty serial: OPERATION_UNSUPPORTED, says what would do",
+          refused(r, libvirt.VIR_ERR_OPERATION_UNSUPPORTED, "<serial type='pty'>"), r)
+    dom = conn.defineXML(domain_xml("pycon", "", PTY_SERIAL))
+    dom.create()
+    st = conn.newStream(0)
+    dom.openConsole(None, st, 0)
+    got = recv_until(st, b"tagvirt-demo:")
+    check("openConsole: the guest's serial output arrives", b"tagvirt-demo:" in got, got[-200:])
+    check("stream send (console input) is taken", st.send(b"\r") == 1)
+    r = error_of(dom.openConsole, None, conn.newStream(0), 0)
+    check("a second console session is refused (OPERATION_FAILED) while one is open",
+          refused(r, libvirt.VIR_ERR_OPERATION_FAILED, "an active console session exists"), r)
+    r = [error_of(dom.openConsole, "serial1", conn.newStream(0), 0),
+         error_of(dom.openConsole, None, conn.newStream(0), 4)]
+    check("unknown console device and unknown flags: INVALID_ARG naming them",
+          refused(r[0], libvirt.VIR_ERR_INVALID_ARG, "no console device 'serial1'") and
+          refused(r[1], libvirt.VIR_ERR_INVALID_ARG, "console flags 0x4"), r)
+    ro = libvirt.open(URI_RO)
+    r = error_of(ro.lookupByName("pycon").openConsole, None, ro.newStream(0), 0)
+    ro.close()
+    check("read-only socket: openConsole refused (OPERATION_DENIED)",
+          refused(r, libvirt.VIR_ERR_OPERATION_DENIED, "DOMAIN_OPEN_CONSOLE"), r)
+    forced = conn.newStream(0)
+    dom.openConsole("serial0", forced, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
+    r = error_of(recv_until, st, b"never")
+    check("FORCE takes the console over; the old session ends with OPERATION_ABORTED",
+          refused(r, libvirt.VIR_ERR_OPERATION_ABORTED, "took the console over"), r)
+    check("the new session reads the guest", b"tagvirt-demo:" in recv_until(forced, b"tagvirt-demo:"))
+    forced.finish()
+    rc, shown = virsh_console("pycon")
+    check("virsh console: connects, shows the guest, ^] ends it with status 0",
+          rc == 0 and "Connected to domain 'pycon'" in shown and
+          "tagvirt-demo:" in shown.split("Escape character", 1)[-1], "%s\n%s" % (rc, shown[-600:]))
+    last = conn.newStream(0)
+    dom.openConsole(None, last, 0)
+    dom.destroy()
+    t0 = time.monotonic()
+    recv_until(last, b"never", timeout=10)
+    check("destroy ends an open console: end of data within 5 s", time.monotonic() - t0 < 5)
+    last.finish()
+    r = error_of(dom.openConsole, None, conn.newStream(0), 0)
+    check("openConsole of a shut-off domain: OPERATION_INVALID, not running",
+          refused(r, libvirt.VIR_ERR_OPERATION_INVALID, "is not running"), r)
+    dom.undefine()
+
+
 def main():
-    print("1..35")
+    print("1..46")
     daemon = None
     try:
         daemon = start_daemon()

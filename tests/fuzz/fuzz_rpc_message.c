@@ -1,7 +1,8 @@
 /* Fuzz target for the RPC decoder: one input is one frame as a client would
  * send it (length word included).  It is classified, its arguments decoded
  * with the filter the procedure table names, and calls are dispatched to the
- * remote program without a driver; every reply must decode again.
+ * remote program without a driver; every reply must decode again.  Stream
+ * packets go to the stream layer of such a connection (no stream is open).
  *
  * libFuzzer: LLVMFuzzerTestOneInput is the entry point (clang
  * -fsanitize=fuzzer).  Standalone (-DTV_FUZZ_STANDALONE): main() replays the
@@ -65,7 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 4)
         (void)tv_rpc_frame_length(data);
     TvRpcMessage msg;
-    if (tv_rpc_message_decode(data, size, &msg) != TV_RPC_FRAME_CALL)
+    TvRpcFrameKind kind = tv_rpc_message_decode(data, size, &msg);
+    if (kind == TV_RPC_FRAME_STREAM) {
+        TvRemoteConn *conn = make_conn(&msg.header);
+        tv_remote_stream_packet(conn, &msg);
+        tv_remote_conn_free(conn);
+        return 0;
+    }
+    if (kind != TV_RPC_FRAME_CALL)
         return 0;
 
     const TvRemoteProcedure *proc = tv_remote_procedure_find(msg.header.proc);

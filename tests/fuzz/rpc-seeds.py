@@ -44,7 +44,8 @@ ARGS = {
     12: DOM, 14: DOM + u32(2), 15: DOM, 16: DOM, 22: u32(3), 23: string("vm1"),
     24: UUID, 27: DOM + u32(0), 28: DOM, 29: DOM + u32(1), 33: DOM, 34: DOM, 35: DOM,
     59: b"", 60: u32(10), 66: b"", 149: b"", 150: DOM, 151: DOM, 157: b"", 163: DOM,
-    164: DOM, 183: DOM + u32(0), 187: DOM + u32(0), 196: DOM + u32(0), 212: DOM + u32(0),
+    164: DOM, 183: DOM + u32(0), 187: DOM + u32(0), 196: DOM + u32(0), 201: DOM + opt(None) + u32(0),
+    212: DOM + u32(0),
     231: DOM + u32(0), 234: DOM + u32(0), 258: DOM + u32(0), 273: u32(1) + u32(3),
     298: DOM + u32(0), 302: DOM + PARAMS + u32(1),
     303: PARAMS + COOKIE + u32(1), 305: DOM + opt(string("qemu+unix:///system")) + PARAMS +
@@ -77,7 +78,10 @@ def main():
     seeds["bad-length-short"] = frame(REMOTE, 1, 3, CALL, 1, 0, length=27)
     seeds["bad-length-huge"] = frame(REMOTE, 1, 3, CALL, 1, 0, length=0xFFFFFFFF)
     seeds["bad-type-reply"] = frame(REMOTE, 1, 3, REPLY, 1, 0)
-    seeds["bad-type-stream"] = frame(REMOTE, 1, 3, STREAM, 1, 0)
+    seeds["stream-finish"] = frame(REMOTE, 1, 201, STREAM, 1, 0)
+    seeds["stream-data"] = frame(REMOTE, 1, 201, STREAM, 1, 2, b"console input")
+    seeds["stream-abort"] = frame(REMOTE, 1, 201, STREAM, 1, 1)
+    seeds["bad-stream-status"] = frame(REMOTE, 1, 201, STREAM, 1, 7)
     seeds["bad-string-length"] = frame(REMOTE, 1, 23, CALL, 1, 0, u32(0xFFFFFFF0) + b"abcd")
     seeds["truncated"] = frame(REMOTE, 1, 1, CALL, 1, 0, ARGS[1])[:-3]
     for name, data in seeds.items():
