@@ -1,6 +1,7 @@
 /* tagvirt demo guest: report the MTE level the vCPU shows and prove that
  * tag checks really fault. Built twice: demo.elf powers off at the end,
- * demo-loop.elf (-DDEMO_LOOP) keeps watching a tagged buffer. */
+ * demo-loop.elf (-DDEMO_LOOP) keeps watching a tagged buffer, demo-flood.elf
+ * (-DDEMO_FLOOD) writes to the console as fast as it can (console tests). */
 #include "console.h"
 #include "demo.h"
 #include "mmu.h"
@@ -25,6 +26,10 @@ void demo_fail_stop(void)
 
 void demo_main(void)
 {
+#ifdef DEMO_FLOOD
+    for (unsigned long n = 0;; n++)
+        say("flood %lu: the quick brown fox jumps over the lazy dog", n);
+#endif
     uint64_t pfr1 = read_sysreg(id_aa64pfr1_el1);
     uint64_t pfr2 = read_sysreg(ID_AA64PFR2_EL1);
     bool pass = true;

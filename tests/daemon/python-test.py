@@ -8,7 +8,7 @@ abortJob), managed save and snapshot counts, the read-only socket, the
 serial console (openConsole streams, and virsh console under a pty),
 destroy, undefine.  TAP.
 
-Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
+Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR [DEMO_FLOOD_ELF]]
 Run with Debian's /usr/bin/python3.  Bounded waits; every QEMU and the
 daemon are killed at the end whatever happens."""
 import glob
@@ -33,6 +33,7 @@ except ImportError:
 
 TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
+FLOOD = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 ROOT = tempfile.mkdtemp(prefix="tvpy-")
 URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
 URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
@@ -41,14 +42,14 @@ URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
 EV_DEFINED, EV_UNDEFINED, EV_STARTED, EV_SUSPENDED, EV_RESUMED, EV_STOPPED = 0, 1, 2, 3, 4, 5
 
 
-def domain_xml(name, mte, devices=""):
+def domain_xml(name, mte, devices="", kernel=KERNEL):
     return f"""<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
   <os>
     <type arch='aarch64' machine='virt'>hvm</type>
-    <kernel>{KERNEL}</kernel>
+    <kernel>{kernel}</kernel>
   </os>
   <features>
     {mte}
@@ -359,13 +360,49 @@ def check_console(conn, plain):
     check("openConsole of a shut-off domain: OPERATION_INVALID, not running",
           refused(r, libvirt.VIR_ERR_OPERATION_INVALID, "is not running"), r)
     dom.undefine()
+    check_console_flood(conn)
+
+
+def daemon_rss_kib(daemon):
+    for line in open("/proc/%d/status" % daemon.pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def check_console_flood(conn):
+    """A guest that writes as fast as it can and a client that does not read:
+    the daemon stops reading the pty instead of queueing (or dropping the
+    client), and the data flows again once the client reads."""
+    if not FLOOD:
+        check("console flood # SKIP no demo-flood.elf given", True)
+        return
+    dom = conn.defineXML(domain_xml("pyflood", "", PTY_SERIAL, FLOOD))
+    dom.create()
+    st = conn.newStream(0)
+    dom.openConsole(None, st, 0)
+    before = daemon_rss_kib(DAEMON)
+    time.sleep(3)  # not reading: the socket buffer fills, then the daemon's queue
+    grown = daemon_rss_kib(DAEMON) - before
+    alive = error_of(dom.state) is None
+    got = recv_until(st, b"flood 5", timeout=10) if alive else b""
+    check("console flood, client not reading for 3 s: still connected, daemon RSS +%d KiB "
+          "(< 8 MiB), data flows again" % grown,
+          alive and grown < 8192 and b"flood " in got, (alive, grown, got[-200:]))
+    st.abort()
+    dom.destroy()
+    dom.undefine()
+
+
+DAEMON = None
 
 
 def main():
-    print("1..46")
+    global DAEMON
+    print("1..47")
     daemon = None
     try:
-        daemon = start_daemon()
+        daemon = DAEMON = start_daemon()
         run()
     except Exception:
         check("no exception", False, traceback.format_exc())
