@@ -3,6 +3,7 @@
  * session per domain at a time. */
 #include "remote_domain.h"
 
+#include "domain_conf.h"
 #include "remote_priv.h"
 
 /* libvirt's VIR_DOMAIN_CONSOLE_* */
@@ -24,10 +25,9 @@ static int h_open_console(TvRemoteConn *conn, const void *a, void *r)
                                          args->dev_name ? *args->dev_name : NULL);
     if (fd < 0)
         return -1;
-    char hex[2 * TVR_UUID_LEN + 1];
-    for (int i = 0; i < TVR_UUID_LEN; i++)
-        g_snprintf(hex + 2 * i, 3, "%02x", (unsigned char)args->dom.uuid[i]);
-    g_autofree char *key = g_strdup_printf("console:%s", hex);
+    char uuid[TV_UUID_STRLEN + 1];
+    tv_uuid_format((const unsigned char *)args->dom.uuid, uuid);
+    g_autofree char *key = g_strdup_printf("console:%s", uuid);
     return tv_remote_stream_open_fd(conn, fd, key, (args->flags & CONSOLE_FORCE) != 0);
 }
 

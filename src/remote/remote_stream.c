@@ -131,7 +131,7 @@ static void pump_from_fd(TvRemoteStream *st)
             }
             st->pause = g_timeout_source_new(PAUSE_MS);
             g_source_set_callback(st->pause, on_pause_over, st, NULL);
-            g_source_attach(st->pause, st->client ? tv_rpc_client_context(st->client) : NULL);
+            g_source_attach(st->pause, tv_rpc_client_context(st->client));
             return;
         }
         ssize_t n = read(st->fd, buf, sizeof(buf));
