@@ -81,17 +81,19 @@ static void run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, b
     (*reap)->restart = restart;
 }
 
-static void reap(TvQemuDriver *drv, ReapTask *task)
+/* Under drv->lock, in the same hold that took the domain off the list: once
+ * the lock is dropped, close() may free the driver at any time, and only a
+ * task already queued or orphaned is one it knows of (a watcher thread that
+ * came back for the lock touched a freed driver, seen under ASan). */
+static void reap_locked(TvQemuDriver *drv, ReapTask *task)
 {
     if (!task)
         return;
-    g_mutex_lock(&drv->lock);
     if (drv->closing || !drv->reaper)
         /* on the watcher thread the run cannot be freed; close() frees it */
         drv->orphans = g_list_prepend(drv->orphans, task);
     else
         g_thread_pool_push(drv->reaper, task, NULL); /* does not wait */
-    g_mutex_unlock(&drv->lock);
 }
 
 /* Events for a change of a running domain (not start, not stop). */
@@ -139,8 +141,8 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);
+    reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
-    reap(drv, task);
 }
 
 /* The runtime's view of one run of a domain under this driver. */
@@ -216,8 +218,8 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);
+    reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
-    reap(drv, task);
     return 0;
 }
 
@@ -555,6 +557,7 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);
+    reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
     if (run) {
         if (stale)
@@ -564,7 +567,6 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
         tv_error_reset();
         tv_driver_run_unref(run); /* a QEMU we could not take over keeps running */
     }
-    reap(drv, task);
     tv_driver_domain_unref(dom);
 }
 
