@@ -98,6 +98,28 @@ gboolean tv_rpc_message_decode_payload(const TvRpcMessage *msg, xdrproc_t filter
     return ok;
 }
 
+/* A buffer of total bytes with the length word and hdr written; the
+ * payload goes after TV_RPC_FRAME_MIN.  NULL with a tv_error. */
+static guint8 *frame_start(gsize total, const tvr_header *hdr)
+{
+    guint8 *buf = g_malloc(total);
+    buf[0] = (guint8)(total >> 24);
+    buf[1] = (guint8)(total >> 16);
+    buf[2] = (guint8)(total >> 8);
+    buf[3] = (guint8)total;
+    XDR xdrs;
+    xdrmem_create(&xdrs, (char *)buf + TVR_LENGTH_SIZE, TVR_HEADER_SIZE, XDR_ENCODE);
+    gboolean ok = xdr_tvr_header(&xdrs, (tvr_header *)hdr);
+    xdr_destroy(&xdrs);
+    if (!ok) {
+        g_free(buf);
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "cannot encode the header of procedure %d",
+                        hdr->proc);
+        return NULL;
+    }
+    return buf;
+}
+
 GBytes *tv_rpc_message_encode(const tvr_header *hdr, xdrproc_t filter, const void *payload)
 {
     unsigned long payload_len = xdr_sizeof(filter, (void *)payload);
@@ -109,16 +131,12 @@ GBytes *tv_rpc_message_encode(const tvr_header *hdr, xdrproc_t filter, const voi
         return NULL;
     }
 
-    guint8 *buf = g_malloc(total);
-    buf[0] = (guint8)(total >> 24);
-    buf[1] = (guint8)(total >> 16);
-    buf[2] = (guint8)(total >> 8);
-    buf[3] = (guint8)total;
-
+    guint8 *buf = frame_start(total, hdr);
+    if (!buf)
+        return NULL;
     XDR xdrs;
-    xdrmem_create(&xdrs, (char *)buf + TVR_LENGTH_SIZE, total - TVR_LENGTH_SIZE, XDR_ENCODE);
-    gboolean ok = xdr_tvr_header(&xdrs, (tvr_header *)hdr) && filter(&xdrs, (void *)payload) &&
-                  xdr_getpos(&xdrs) == total - TVR_LENGTH_SIZE;
+    xdrmem_create(&xdrs, (char *)buf + TV_RPC_FRAME_MIN, total - TV_RPC_FRAME_MIN, XDR_ENCODE);
+    gboolean ok = filter(&xdrs, (void *)payload) && xdr_getpos(&xdrs) == total - TV_RPC_FRAME_MIN;
     xdr_destroy(&xdrs);
     if (!ok) {
         g_free(buf);
@@ -179,20 +197,9 @@ GBytes *tv_rpc_message_encode_stream(const tvr_header *stream, int status, const
     tvr_header hdr = *stream;
     hdr.type = TVR_STREAM;
     hdr.status = status;
-    guint8 *buf = g_malloc(total);
-    buf[0] = (guint8)(total >> 24);
-    buf[1] = (guint8)(total >> 16);
-    buf[2] = (guint8)(total >> 8);
-    buf[3] = (guint8)total;
-    XDR xdrs;
-    xdrmem_create(&xdrs, (char *)buf + TVR_LENGTH_SIZE, TVR_HEADER_SIZE, XDR_ENCODE);
-    gboolean ok = xdr_tvr_header(&xdrs, &hdr);
-    xdr_destroy(&xdrs);
-    if (!ok) {
-        g_free(buf);
-        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "cannot encode a stream packet header");
+    guint8 *buf = frame_start(total, &hdr);
+    if (!buf)
         return NULL;
-    }
     if (len)
         memcpy(buf + TV_RPC_FRAME_MIN, data, len); /* stream data is raw, not XDR */
     return g_bytes_new_take(buf, total);
