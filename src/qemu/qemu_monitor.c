@@ -221,13 +221,22 @@ int tv_qemu_monitor_handshake(TvQemuMonitor *mon, unsigned timeout_ms)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     json_object *msg = read_message(mon, deadline, "the QMP greeting");
+    json_object *event = NULL;
+    /* an event can come first: QEMU sends the greeting from its main loop, and
+     * one that resumes the machine just then (RESUME without -S) writes its
+     * event at once (seen with -machine none) */
+    while (msg && json_object_object_get_ex(msg, "event", &event)) {
+        queue_event(mon, msg);
+        msg = read_message(mon, deadline, "the QMP greeting");
+    }
     if (!msg)
         return -1;
     json_object *qmp = NULL;
     if (!json_object_object_get_ex(msg, "QMP", &qmp)) {
-        json_object_put(msg);
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
-                        "QEMU monitor did not start with a QMP greeting");
+                        "QEMU monitor did not start with a QMP greeting (it sent '%.120s')",
+                        json_object_to_json_string(msg));
+        json_object_put(msg);
         return -1;
     }
     if (mon->record)
@@ -267,7 +276,8 @@ json_object *tv_qemu_monitor_reply_value(const char *command, json_object *reply
         return NULL;
     }
     tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
-                    "QEMU reply to '%s' has neither 'return' nor 'error'", command);
+                    "QEMU reply to '%s' has neither 'return' nor 'error': '%.120s'", command,
+                    json_object_to_json_string(reply));
     return NULL;
 }
 
