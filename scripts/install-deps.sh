@@ -14,7 +14,7 @@ PACKAGES="
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip ca-certificates
   libvirt-clients python3-libvirt python3
-  hyperfine jq procps iproute2
+  hyperfine jq procps iproute2 strace
 "
 # libvirtd answers "virsh version" only when it finds an emulator for the
 # host's own architecture, hence qemu-system-x86 beside qemu-system-arm.
