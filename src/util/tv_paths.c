@@ -35,8 +35,7 @@ bool tv_paths_running_uninstalled(void)
 
 char *tv_paths_source_file(const char *relative)
 {
-    return tv_paths_running_uninstalled() ? g_build_filename(TAGVIRT_SRCDIR, relative, NULL)
-                                          : NULL;
+    return tv_paths_running_uninstalled() ? g_build_filename(TAGVIRT_SRCDIR, relative, NULL) : NULL;
 }
 
 char *tv_paths_build_file(const char *relative)
