@@ -47,7 +47,7 @@ static char *models_providing(const TvQemuCaps *caps, int level)
     return g_string_free(out, FALSE);
 }
 
-/* What would give the level when this binary cannot (qemu-mte-facts.md). */
+/* What would give the level when this binary cannot (docs/capabilities.rst). */
 static const char *newer_qemu_hint(int level)
 {
     switch (level) {
