@@ -146,6 +146,7 @@ static void format_head(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)
     tv_xml_line(w, "<uuid>%s</uuid>", uuid);
     text_element(w, "title", def->title);
     text_element(w, "description", def->description);
+    tv_domain_metadata_format(w, def->metadata);
     tv_xml_line(w, "<memory unit='KiB'>%llu</memory>", def->memory_kib);
     tv_xml_line(w, "<currentMemory unit='KiB'>%llu</currentMemory>",
                 def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
