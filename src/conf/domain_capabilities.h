@@ -1,5 +1,5 @@
 /* <domainCapabilities> in libvirt's format: what one emulator, machine, arch
- * and virt type can give.  Filled by src/qemu/qemu_domaincaps.c. */
+ * and virt type can give.  Filled by src/qemu/caps/qemu_domaincaps.c. */
 #pragma once
 
 #include <glib.h>

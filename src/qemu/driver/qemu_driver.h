@@ -5,6 +5,8 @@
  * returns -1 or NULL. */
 #pragma once
 
+#include "domain_vocab.h"
+
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,27 +35,6 @@ typedef struct {
 
 void tv_domain_ref_clear(TvDomainRef *ref);
 
-/* libvirt's numbers (virDomainState / reasons / events), so they go on the wire as is. */
-typedef enum {
-    TV_DOMAIN_STATE_NOSTATE = 0,
-    TV_DOMAIN_STATE_RUNNING = 1,
-    TV_DOMAIN_STATE_BLOCKED = 2,
-    TV_DOMAIN_STATE_PAUSED = 3,
-    TV_DOMAIN_STATE_SHUTDOWN = 4,
-    TV_DOMAIN_STATE_SHUTOFF = 5,
-    TV_DOMAIN_STATE_CRASHED = 6,
-} TvDomainState;
-
-typedef enum {
-    TV_DOMAIN_EVENT_DEFINED = 0,
-    TV_DOMAIN_EVENT_UNDEFINED = 1,
-    TV_DOMAIN_EVENT_STARTED = 2,
-    TV_DOMAIN_EVENT_SUSPENDED = 3,
-    TV_DOMAIN_EVENT_RESUMED = 4,
-    TV_DOMAIN_EVENT_STOPPED = 5,
-    TV_DOMAIN_EVENT_SHUTDOWN = 6,
-} TvDomainEventType;
-
 typedef struct {
     int state; /* TvDomainState */
     unsigned long long max_mem_kib;
@@ -67,30 +48,6 @@ typedef struct {
     unsigned long long memory_kib;
     int cpus, mhz, nodes, sockets, cores, threads;
 } TvNodeInfo;
-
-/* list_all flags: libvirt's CONNECT_LIST_DOMAINS_* numbers */
-enum {
-    TV_LIST_ACTIVE = 1,
-    TV_LIST_INACTIVE = 2,
-    TV_LIST_PERSISTENT = 4,
-    TV_LIST_TRANSIENT = 8,
-    TV_LIST_RUNNING = 16,
-    TV_LIST_PAUSED = 32,
-    TV_LIST_SHUTOFF = 64,
-};
-
-/* get_xml flags: libvirt's DOMAIN_XML_* numbers */
-enum {
-    TV_XML_SECURE = 1,
-    TV_XML_INACTIVE = 2,
-    TV_XML_UPDATE_CPU = 4,
-    TV_XML_MIGRATABLE = 8,
-};
-
-/* define flags */
-enum {
-    TV_DEFINE_VALIDATE = 1,
-};
 
 typedef void (*TvDomainEventFunc)(const TvDomainRef *dom, int event, int detail, void *opaque);
 

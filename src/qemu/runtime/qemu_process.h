@@ -18,59 +18,12 @@
 
 #include "domain_conf.h"
 #include "qemu_capabilities.h"
-#include "qemu_driver.h"
+#include "domain_vocab.h"
 #include "qemu_host.h"
 
 #include <glib.h>
 #include <stdbool.h>
 #include <sys/types.h>
-
-/* libvirt's reason numbers (virDomain*Reason), one enum per state. */
-typedef enum {
-    TV_DOMAIN_RUNNING_UNKNOWN = 0,
-    TV_DOMAIN_RUNNING_BOOTED = 1,
-    TV_DOMAIN_RUNNING_MIGRATED = 2,
-    TV_DOMAIN_RUNNING_RESTORED = 3,
-    TV_DOMAIN_RUNNING_FROM_SNAPSHOT = 4,
-    TV_DOMAIN_RUNNING_UNPAUSED = 5,
-} TvDomainRunningReason;
-
-typedef enum {
-    TV_DOMAIN_PAUSED_UNKNOWN = 0,
-    TV_DOMAIN_PAUSED_USER = 1,
-    TV_DOMAIN_PAUSED_MIGRATION = 2,
-    TV_DOMAIN_PAUSED_SHUTTING_DOWN = 8,
-    TV_DOMAIN_PAUSED_CRASHED = 10,
-    TV_DOMAIN_PAUSED_STARTING_UP = 11,
-} TvDomainPausedReason;
-
-typedef enum {
-    TV_DOMAIN_SHUTDOWN_UNKNOWN = 0,
-    TV_DOMAIN_SHUTDOWN_USER = 1,
-} TvDomainShutdownReason;
-
-typedef enum {
-    TV_DOMAIN_SHUTOFF_UNKNOWN = 0,
-    TV_DOMAIN_SHUTOFF_SHUTDOWN = 1, /* the guest powered off */
-    TV_DOMAIN_SHUTOFF_DESTROYED = 2,
-    TV_DOMAIN_SHUTOFF_CRASHED = 3, /* QEMU died (signal, error exit) or the guest panicked */
-    TV_DOMAIN_SHUTOFF_MIGRATED = 4,
-    TV_DOMAIN_SHUTOFF_SAVED = 5,
-    TV_DOMAIN_SHUTOFF_FAILED = 6, /* start-up failed */
-    TV_DOMAIN_SHUTOFF_FROM_SNAPSHOT = 7,
-    TV_DOMAIN_SHUTOFF_DAEMON = 8,
-} TvDomainShutoffReason;
-
-/* "running", "shut off", ... and "booted", "crashed", ... for messages and
- * the status file. */
-const char *tv_domain_state_to_string(int state);
-int tv_domain_state_from_string(const char *str);
-const char *tv_domain_reason_to_string(int state, int reason);
-int tv_domain_reason_from_string(int state, const char *str);
-
-/* The lifecycle event (TV_DOMAIN_EVENT_*) and libvirt's detail number for
- * a state change the callback reports; *event is -1 when none applies. */
-void tv_domain_state_event(int state, int reason, int *event, int *detail);
 
 typedef struct _TvQemuProcess TvQemuProcess;
 

@@ -9,6 +9,7 @@
 #include "domain_conf.h"
 #include "qemu_capabilities.h"
 #include "qemu_host.h"
+#include "qemu_mte_levels.h"
 
 typedef enum {
     TV_MTE_ROUTE_NONE = 0,    /* MTE off: nothing on the command line */
@@ -30,10 +31,3 @@ TvAccel tv_qemu_accel(const TvDomainDef *def);
  * the configuration would give and what would give the request. */
 int tv_qemu_mte_plan(const TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host,
                      TvQemuMtePlan *plan);
-
-/* The concrete levels (2, 3, 4) that some CPU model (TCG) or the host (KVM)
- * can give with this emulator: bit N set for level N.  For domain caps. */
-unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvAccel accel);
-
-/* QEMU accepts mte=on with KVM from 9.2 (qemu-mte-facts.md). */
-bool tv_qemu_kvm_mte_supported(const TvQemuCaps *caps);

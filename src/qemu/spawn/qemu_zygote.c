@@ -41,7 +41,7 @@ bool tv_qemu_zygote_enabled(void)
 static char *library_path(void)
 {
     const char *env = g_getenv("TAGVIRT_ZYGOTE_LIB");
-    const char *candidates[] = { env, TAGVIRT_BUILDDIR "/src/qemu/zygote/" TV_ZYGOTE_LIB_NAME,
+    const char *candidates[] = { env, TAGVIRT_BUILDDIR "/src/qemu/spawn/zygote/" TV_ZYGOTE_LIB_NAME,
                                  TV_ZYGOTE_LIB_INSTALLED };
     for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
         if (candidates[i] && *candidates[i] && g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))

@@ -1,5 +1,5 @@
 #include "qemu_domaincaps.h"
-#include "qemu_mte.h"
+#include "qemu_mte_levels.h"
 #include "tv_error.h"
 
 #include <string.h>

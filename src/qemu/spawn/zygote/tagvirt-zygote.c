@@ -4,7 +4,7 @@
  * have run: instead of main() it serves requests on that socket, forking one
  * child per request that then runs QEMU's own main() with the request's argv.
  * This pays QEMU's ~46 ms of loading once per probe instead of once per boot.
- * Protocol: src/qemu/qemu_zygote.h.  Depends on libc only. */
+ * Protocol: src/qemu/spawn/qemu_zygote.h.  Depends on libc only. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -218,8 +218,13 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     }
     proc->start_time = start;
     bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
-    proc->state = paused ? TV_DOMAIN_STATE_PAUSED : TV_DOMAIN_STATE_RUNNING;
-    proc->reason = paused ? TV_DOMAIN_PAUSED_USER : TV_DOMAIN_RUNNING_BOOTED;
+    if (paused) {
+        proc->state = TV_DOMAIN_STATE_PAUSED;
+        proc->reason = TV_DOMAIN_PAUSED_USER;
+    } else {
+        proc->state = TV_DOMAIN_STATE_RUNNING;
+        proc->reason = TV_DOMAIN_RUNNING_BOOTED;
+    }
     /* written before the guest runs: a manager that dies now can reconnect */
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
