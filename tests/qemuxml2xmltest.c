@@ -3,6 +3,7 @@
  * and after start-time resolution (the live definition with id 1,
  * NAME.CAPS-HOST.live.xml): host/max/bare <mte/> become numbers there. */
 #include "qemu_domain.h"
+#include "domain_conf_testing.h"
 #include "testutils.h"
 #include "tv_error.h"
 

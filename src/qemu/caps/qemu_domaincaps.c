@@ -49,10 +49,15 @@ TvDomainCaps *tv_qemu_domain_caps(const TvQemuCaps *caps, const TvHostFacts *hos
     dc->host_passthrough = accel == TV_ACCEL_KVM;
     dc->maximum = true;
     GPtrArray *models = g_ptr_array_new();
+    dc->cpu_usable = g_new0(bool, caps->ncpu_models + 1);
     if (accel == TV_ACCEL_TCG) {
         for (size_t i = 0; i < caps->ncpu_models; i++) {
-            if (caps->cpu_models[i].aarch64 && strcmp(caps->cpu_models[i].name, "host") != 0)
-                g_ptr_array_add(models, g_strdup(caps->cpu_models[i].name));
+            const char *name = caps->cpu_models[i].name;
+            if (!caps->cpu_models[i].aarch64 || strcmp(name, "host") == 0)
+                continue;
+            /* QEMU refuses some listed models on virt whatever MTE says */
+            dc->cpu_usable[models->len] = !tv_qemu_caps_model_refusal(caps, name, TV_ACCEL_TCG);
+            g_ptr_array_add(models, g_strdup(name));
         }
     }
     g_ptr_array_add(models, NULL);

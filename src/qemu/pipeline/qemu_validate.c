@@ -153,6 +153,14 @@ static int validate_cpu(const TvDomainDef *def, const TvQemuCaps *caps)
             g_string_free(list, TRUE);
             return -1;
         }
+        const char *refusal = tv_qemu_caps_model_refusal(caps, def->cpu.model, TV_ACCEL_TCG);
+        if (refusal) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                            "CPU model '%s' cannot run on the virt machine of '%s': QEMU refuses "
+                            "it with MTE on and off alike ('%s')",
+                            def->cpu.model, caps->binary, refusal);
+            return -1;
+        }
         return 0;
     }
     case TV_CPU_MODE_MAXIMUM:
