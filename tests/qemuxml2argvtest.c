@@ -3,6 +3,7 @@
  * command line) against recorded caps and a fixture host; expected
  * NAME.CAPS-HOST.args or .err. */
 #include "qemu_command.h"
+#include "domain_conf_testing.h"
 #include "qemu_domain.h"
 #include "testutils.h"
 #include "tv_error.h"

@@ -4,6 +4,7 @@
  * resolution (the live definition with id 1, NAME.CAPS-HOST.live.xml), both
  * in tests/qemuxml2xmloutdata/: host/max/bare <mte/> become numbers there. */
 #include "qemu_domain.h"
+#include "domain_conf_testing.h"
 #include "testutils.h"
 #include "tv_error.h"
 
