@@ -77,6 +77,7 @@ static int define_update(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *de
         dom->run->def = g_steal_pointer(&old);
     tv_domain_def_free(old);
     dom->def = def;
+    g_atomic_int_set(&dom->xml_size, 0); /* the old size says nothing about the new one */
     tv_driver_domain_ref_fill(dom, out);
     tv_driver_event_queue(drv, dom, out->id, TV_DOMAIN_EVENT_DEFINED,
                           was_persistent ? 1 /* UPDATED */ : 0 /* ADDED */);

@@ -348,7 +348,31 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
     if (!xml && !tv_error_last())
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
                         "domain '%s' has no definition to format", dom->name);
+    if (xml) {
+        gint len = (gint)MIN(strlen(xml), (size_t)G_MAXINT);
+        gint old;
+        do
+            old = g_atomic_int_get(&dom->xml_size);
+        while (len > old && !g_atomic_int_compare_and_exchange(&dom->xml_size, old, len));
+    }
     return xml;
+}
+
+size_t tv_qemu_driver_xml_size_hint(TvQemuDriver *drv, const unsigned char *uuid)
+{
+    g_mutex_lock(&drv->lock);
+    TvDriverDomain *dom = g_hash_table_lookup(drv->by_uuid, uuid);
+    size_t size = dom ? (size_t)g_atomic_int_get(&dom->xml_size) : 0;
+    g_mutex_unlock(&drv->lock);
+    return size;
+}
+
+size_t tv_qemu_driver_domain_count(TvQemuDriver *drv)
+{
+    g_mutex_lock(&drv->lock);
+    size_t n = g_hash_table_size(drv->by_uuid);
+    g_mutex_unlock(&drv->lock);
+    return n;
 }
 
 int tv_qemu_driver_is_active(TvQemuDriver *drv, const unsigned char *uuid)

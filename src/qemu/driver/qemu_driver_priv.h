@@ -47,6 +47,7 @@ struct _TvDriverDomain {
     TvDriverRun *run;   /* NULL while shut off */
     int shutoff_reason; /* TvDomainShutoffReason, while shut off */
     bool autostart;
+    gint xml_size; /* atomic: see tv_qemu_driver_xml_size_hint() */
 };
 
 struct TvQemuDriver {
