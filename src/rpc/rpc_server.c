@@ -393,7 +393,7 @@ TvRpcServer *tv_rpc_server_new(const TvRpcServerConfig *cfg, const TvRpcProgram 
     srv->cfg.max_workers = MAX(srv->cfg.max_workers, 1);
     srv->cfg.prio_workers = MAX(srv->cfg.prio_workers, 1);
     if (srv->cfg.max_ro_clients == TV_RPC_SERVER_DERIVED)
-        srv->cfg.max_ro_clients = srv->cfg.max_clients - srv->cfg.max_clients / 5;
+        srv->cfg.max_ro_clients = (guint)((guint64)srv->cfg.max_clients * 4 / 5);
     srv->program = *program;
     srv->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
     srv->listeners = g_ptr_array_new_with_free_func(listener_free);
