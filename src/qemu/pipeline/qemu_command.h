@@ -8,6 +8,10 @@
 typedef struct {
     const char *monitor_path; /* QMP socket; NULL: no monitor options */
     bool paused;              /* -S: start with vCPUs stopped (the runtime resumes) */
+    /* serial 0 (a pty) on this existing tty instead of a pty QEMU makes:
+     * -chardev serial,path=...; the runtime keeps the other side, so what the
+     * guest writes just before QEMU exits is still there to read */
+    const char *serial0_tty;
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */
