@@ -181,12 +181,12 @@ static void expect_boot_error(const char *script, const char *needle)
 static void test_boot_failures(void)
 {
     /* the QMP part is the real QEMU; only the firmware boots misbehave */
-    g_autofree char *hang_body = g_strdup_printf(
-        "case \"$*\" in *-kernel*) sleep 1000;; esac\nexec '%s' \"$@\"", QEMU);
+    g_autofree char *hang_body =
+        g_strdup_printf("case \"$*\" in *-kernel*) sleep 1000;; esac\nexec '%s' \"$@\"", QEMU);
     g_autofree char *hang = write_script("qemu-boot-hang", hang_body);
     expect_boot_error(hang, "did not finish within 1500 ms");
-    g_autofree char *crash_body = g_strdup_printf(
-        "case \"$*\" in *-kernel*) kill -SEGV $$;; esac\nexec '%s' \"$@\"", QEMU);
+    g_autofree char *crash_body =
+        g_strdup_printf("case \"$*\" in *-kernel*) kill -SEGV $$;; esac\nexec '%s' \"$@\"", QEMU);
     g_autofree char *crash = write_script("qemu-boot-crash", crash_body);
     expect_boot_error(crash, "was killed by signal 11");
     g_autofree char *silent_body =
@@ -265,11 +265,10 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     const char *env = g_getenv("TAGVIRT_QEMU_72");
     const char *cache = g_getenv("TAGVIRT_QEMU_CACHE");
-    g_autofree char *dflt = cache ? g_build_filename(cache, "qemu-bookworm", "bin",
-                                                     "qemu-system-aarch64", NULL)
-                                  : g_build_filename(g_get_home_dir(), ".cache", "tagvirt",
-                                                     "qemu-bookworm", "bin",
-                                                     "qemu-system-aarch64", NULL);
+    g_autofree char *dflt =
+        cache ? g_build_filename(cache, "qemu-bookworm", "bin", "qemu-system-aarch64", NULL)
+              : g_build_filename(g_get_home_dir(), ".cache", "tagvirt", "qemu-bookworm", "bin",
+                                 "qemu-system-aarch64", NULL);
     qemu72 = g_strdup(env && *env ? env : dflt);
     if (!g_file_test(QEMU, G_FILE_TEST_IS_EXECUTABLE)) {
         /* a missing QEMU fails the suite: scripts/test-qemus.sh fetches it */

@@ -171,8 +171,7 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id,
-                          const char *tty)
+static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id, const char *tty)
 {
     g_autofree char *path = chr->path ? tv_qemu_escape_opt(chr->path) : NULL;
     add(argv, "-chardev");

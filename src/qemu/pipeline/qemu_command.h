@@ -13,7 +13,7 @@ typedef struct {
      * -chardev serial,path=...; the runtime keeps the other side, so what the
      * guest writes just before QEMU exits is still there to read */
     const char *serial0_tty;
-    bool sandbox;             /* -sandbox with every deny (qemu_security.h) */
+    bool sandbox; /* -sandbox with every deny (qemu_security.h) */
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */

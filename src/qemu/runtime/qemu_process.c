@@ -266,8 +266,10 @@ static int console_pty_open(TvQemuProcess *proc, const TvQemuSecurity *sec)
     /* a QEMU that runs as its own user opens it too (the pty goes away with us) */
     if (tv_qemu_security_changes_user(sec) &&
         fchown(tty, tv_qemu_security_uid(sec), tv_qemu_security_gid(sec)) < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot hand the console pty '%s' to QEMU's "
-                                                   "user", name);
+        tv_error_report_errno(TV_FROM_QEMU, errno,
+                              "cannot hand the console pty '%s' to QEMU's "
+                              "user",
+                              name);
         close(tty);
         close(master);
         return -1;
