@@ -6,7 +6,7 @@
  *   ...
  *   tv_qemu_process_stop(proc, 5000);   // system_powerdown, then kill after 5 s
  *
- * Files (architecture.md, docs/runtime.rst): STATE_DIR/<name>.xml (status,
+ * Files (docs/architecture.rst, docs/runtime.rst): STATE_DIR/<name>.xml (status,
  * qemu_status.h), STATE_DIR/<name>.monitor (QMP socket), LOG_DIR/<name>.log.
  *
  * Every function is thread-safe.  A watcher thread per process follows QEMU's
