@@ -153,10 +153,10 @@ typedef struct {
 
 typedef struct {
     TvNetType type;
-    char *mac;        /* "52:54:00:xx:xx:xx"; generated when absent */
-    bool mac_written; /* the user wrote it (kept for messages; both are formatted) */
-    char *ifname;     /* ethernet: <target dev=...> (tap device) */
-    char *model;      /* "virtio" */
+    char *mac;           /* "52:54:00:xx:xx:xx"; generated when absent */
+    bool mac_written;    /* the user wrote it (kept for messages; both are formatted) */
+    char *ifname;        /* ethernet: <target dev=...> (tap device) */
+    char *model;         /* "virtio" */
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
 } TvDomainNet;
 

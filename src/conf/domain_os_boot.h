@@ -19,8 +19,8 @@ typedef enum {
 } TvBootDev;
 TV_ENUM_DECL(tv_boot_dev) /* "", "hd", "cdrom", "network" */
 
-#define TV_BOOT_DEVS_MAX   (TV_BOOT_DEV_LAST - 1) /* each at most once */
-#define TV_BOOT_ORDER_MAX  9999
+#define TV_BOOT_DEVS_MAX  (TV_BOOT_DEV_LAST - 1) /* each at most once */
+#define TV_BOOT_ORDER_MAX 9999
 
 typedef struct {
     TvBootDev devs[TV_BOOT_DEVS_MAX];

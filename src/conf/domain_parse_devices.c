@@ -49,7 +49,9 @@ static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
 static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver", "source", "target", "readonly", "boot", NULL };
+    static const char *const children[] = {
+        "driver", "source", "target", "readonly", "boot", NULL
+    };
     static const char *const driver_attrs[] = { "name", "type", NULL };
     static const char *const source_attrs[] = { "file", NULL };
     TvDomainDisk *disk = g_new0(TvDomainDisk, 1);

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 
 typedef struct {
-    char *path;           /* the descriptor file, for messages */
+    char *path; /* the descriptor file, for messages */
     char *description;
     char *executable;     /* mapping.executable.filename */
     char *nvram_template; /* mapping.nvram-template.filename */
