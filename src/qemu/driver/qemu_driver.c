@@ -103,6 +103,7 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     drv->pipe.caps_opaque = drv;
     drv->pipe.nvram_dir = drv->nvram_dir;
     tv_driver_host_init(drv);
+    drv->security = cfg->security;
     tv_driver_prefork_init(drv, cfg->prefork);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */
