@@ -25,9 +25,10 @@ ALLOWED = {
     'qemu/pipeline': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/caps'],
     'qemu/runtime': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/caps', 'qemu/pipeline'],
     'qemu/driver': ['util', 'conf'] + QEMU[:-1],
+    'storage': ['util', 'conf'],
     'rpc': ['util'],
-    'remote': ['util', 'conf', 'rpc'] + QEMU,
-    'daemon': ['util', 'conf', 'rpc', 'remote'] + QEMU,
+    'remote': ['util', 'conf', 'rpc', 'storage'] + QEMU,
+    'daemon': ['util', 'conf', 'rpc', 'remote', 'storage'] + QEMU,
     'tools': ['util', 'conf'] + QEMU,
 }
 # generated headers: where they belong
@@ -36,6 +37,7 @@ GENERATED = {
     'tv_zygote_config.h': 'qemu/spawn/zygote',
     'rpc_protocol.h': 'rpc',
     'remote_protocol.h': 'remote',
+    'remote_storage_protocol.h': 'remote',
 }
 
 

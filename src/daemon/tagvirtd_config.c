@@ -40,6 +40,7 @@ static const ConfigKey keys[] = {
     { "host_root", KEY_STRING, OFF(host_root), 0, 0 },
     { "autostart", KEY_BOOL, OFF(autostart), 0, 1 },
     { "prefork_qemu", KEY_BOOL, OFF(prefork_qemu), 0, 1 },
+    { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -57,6 +58,7 @@ void tv_daemon_config_clear(TvDaemonConfig *cfg)
 {
     g_clear_pointer(&cfg->emulator, g_free);
     g_clear_pointer(&cfg->host_root, g_free);
+    g_clear_pointer(&cfg->storage_pool_roots, g_free);
 }
 
 static char *key_list(void)

@@ -15,6 +15,7 @@ typedef struct {
     char *host_root; /* NULL: "/" */
     gboolean autostart;
     gboolean prefork_qemu; /* fork domains' QEMUs from a preloaded one */
+    char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);
