@@ -74,8 +74,8 @@ void tv_storage_pool_def_free(TvStoragePoolDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvStoragePoolDef, tv_storage_pool_def_free)
 
 /* A volume to create: name, sizes, format, backing store; the target path
- * and key are the pool's to decide (a written <target><path> is refused
- * unless it equals what the pool would choose). */
+ * and key are the pool's to decide (a written <target><path> and <key> are
+ * replaced, as libvirt does). */
 TvStorageVolDef *tv_storage_vol_def_parse(const char *xml, size_t len);
 char *tv_storage_vol_def_format(const TvStorageVolDef *def);
 void tv_storage_vol_def_free(TvStorageVolDef *def);

@@ -5,35 +5,28 @@
 
 #include <string.h>
 
-typedef struct {
-    const char *name;
-    unsigned long long bytes;
-} SizeUnit;
-
-/* libvirt's units: one letter or the IEC name is binary, the SI name decimal */
-static const SizeUnit units[] = {
-    { "b", 1ULL },
-    { "bytes", 1ULL },
-    { "KB", 1000ULL },
-    { "k", 1024ULL },
-    { "K", 1024ULL },
-    { "KiB", 1024ULL },
-    { "MB", 1000000ULL },
-    { "M", 1048576ULL },
-    { "MiB", 1048576ULL },
-    { "GB", 1000000000ULL },
-    { "G", 1073741824ULL },
-    { "GiB", 1073741824ULL },
-    { "TB", 1000000000000ULL },
-    { "T", 1099511627776ULL },
-    { "TiB", 1099511627776ULL },
-    { "PB", 1000000000000000ULL },
-    { "P", 1125899906842624ULL },
-    { "PiB", 1125899906842624ULL },
-    { "EB", 1000000000000000000ULL },
-    { "E", 1152921504606846976ULL },
-    { "EiB", 1152921504606846976ULL },
-};
+/* libvirt's scaled integers: "b", "byte", "bytes", or one of k m g t p e
+ * alone or with "iB" (powers of 1024) or with "B" (powers of 1000); letters
+ * in either case.  0 when unit is none of them. */
+static unsigned long long unit_scale(const char *unit)
+{
+    if (g_ascii_strcasecmp(unit, "b") == 0 || g_ascii_strcasecmp(unit, "byte") == 0 ||
+        g_ascii_strcasecmp(unit, "bytes") == 0)
+        return 1;
+    const char *letters = "kmgtpe";
+    const char *at = *unit ? strchr(letters, g_ascii_tolower(unit[0])) : NULL;
+    if (!at)
+        return 0;
+    bool decimal = false;
+    if (g_ascii_strcasecmp(unit + 1, "b") == 0)
+        decimal = true;
+    else if (unit[1] && g_ascii_strcasecmp(unit + 1, "ib") != 0)
+        return 0;
+    unsigned long long scale = 1;
+    for (const char *l = letters; l <= at; l++)
+        scale *= decimal ? 1000ULL : 1024ULL;
+    return scale;
+}
 
 int tv_storage_size_parse(xmlNodePtr node, unsigned long long *bytes)
 {
@@ -43,18 +36,13 @@ int tv_storage_size_parse(xmlNodePtr node, unsigned long long *bytes)
         return -1;
     g_autofree char *path = tv_xml_node_path(node);
     g_autofree char *unit = tv_xml_prop(node, "unit");
-    unsigned long long scale = unit ? 0 : 1;
-    for (size_t i = 0; unit && i < G_N_ELEMENTS(units); i++) {
-        if (strcmp(units[i].name, unit) == 0)
-            scale = units[i].bytes;
-    }
+    unsigned long long scale = unit ? unit_scale(unit) : 1;
     if (!scale) {
-        g_autoptr(GString) ok = g_string_new(NULL);
-        for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
-            g_string_append_printf(ok, "%s'%s'", i ? ", " : "", units[i].name);
         tv_error_report(TV_FROM_STORAGE, TV_ERR_XML_ERROR,
-                        "invalid value '%s' for attribute 'unit' of %s: expected %s", unit, path,
-                        ok->str);
+                        "invalid value '%s' for attribute 'unit' of %s: expected 'bytes', or "
+                        "k, M, G, T, P, E alone or with 'iB' (powers of 1024) or with 'B' "
+                        "(powers of 1000)",
+                        unit, path);
         return -1;
     }
     g_autofree char *text = tv_xml_text(node);

@@ -48,8 +48,8 @@ static int parse_target(xmlNodePtr target, TvStoragePoolDef *def)
     static const char *const none[] = { NULL };
     static const char *const children[] = { "path", "permissions", NULL };
     static const char *const once[] = { "path", "permissions", NULL };
-    if (tv_xml_check_attrs(target, none) < 0 || tv_xml_check_children(target, children, false) < 0 ||
-        tv_conf_check_once(target, once) < 0)
+    if (tv_xml_check_attrs(target, none) < 0 ||
+        tv_xml_check_children(target, children, false) < 0 || tv_conf_check_once(target, once) < 0)
         return -1;
     xmlNodePtr path = tv_xml_child(target, "path");
     if (!path) {
@@ -84,7 +84,7 @@ TvStoragePoolDef *tv_storage_pool_def_parse(const char *xml, size_t len)
     static const char *const attrs[] = { "type", NULL };
     /* capacity, allocation and available are what the pool reports: accepted
      * so that a formatted pool can be defined again, and not kept */
-    static const char *const children[] = { "name",   "uuid",      "capacity", "allocation",
+    static const char *const children[] = { "name",      "uuid",   "capacity", "allocation",
                                             "available", "source", "target",   NULL };
     static const char *const once[] = { "name",      "uuid",   "capacity", "allocation",
                                         "available", "source", "target",   NULL };
@@ -124,8 +124,8 @@ TvStoragePoolDef *tv_storage_pool_def_parse(const char *xml, size_t len)
         tv_uuid_generate(def->uuid);
     }
 
-    for (const char *const *size = (const char *const[]){ "capacity", "allocation", "available",
-                                                          NULL };
+    for (const char *const *size =
+             (const char *const[]){ "capacity", "allocation", "available", NULL };
          *size; size++) {
         xmlNodePtr n = tv_xml_child(root, *size);
         unsigned long long ignored = 0;

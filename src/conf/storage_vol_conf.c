@@ -42,8 +42,8 @@ static int parse_features(xmlNodePtr node, TvStorageVolDef *def)
         tv_conf_check_once(node, children) < 0)
         return -1;
     xmlNodePtr lazy = tv_xml_child(node, "lazy_refcounts");
-    if (lazy && (tv_xml_check_attrs(lazy, none) < 0 ||
-                 tv_xml_check_children(lazy, none, false) < 0))
+    if (lazy &&
+        (tv_xml_check_attrs(lazy, none) < 0 || tv_xml_check_children(lazy, none, false) < 0))
         return -1;
     def->lazy_refcounts = lazy != NULL;
     return 0;
@@ -54,9 +54,10 @@ static int parse_features(xmlNodePtr node, TvStorageVolDef *def)
 static int parse_target(xmlNodePtr target, TvStorageVolDef *def)
 {
     static const char *const none[] = { NULL };
-    static const char *const children[] = { "path",   "format",     "permissions", "compat",
+    static const char *const children[] = { "path",     "format",     "permissions", "compat",
                                             "features", "timestamps", "clusterSize", NULL };
-    if (tv_xml_check_attrs(target, none) < 0 || tv_xml_check_children(target, children, false) < 0 ||
+    if (tv_xml_check_attrs(target, none) < 0 ||
+        tv_xml_check_children(target, children, false) < 0 ||
         tv_conf_check_once(target, children) < 0)
         return -1;
     xmlNodePtr n;
@@ -126,11 +127,12 @@ TvStorageVolDef *tv_storage_vol_def_parse(const char *xml, size_t len)
     }
     static const char *const attrs[] = { "type", NULL };
     /* key and physical are what the pool reports: accepted, not kept */
-    static const char *const children[] = { "name",     "key",    "source",       "capacity",
-                                            "allocation", "physical", "target", "backingStore",
-                                            NULL };
+    static const char *const children[] = { "name",     "key",          "source",
+                                            "capacity", "allocation",   "physical",
+                                            "target",   "backingStore", NULL };
     if (tv_xml_check_attrs(root, attrs) < 0 || tv_xml_check_children(root, children, false) < 0 ||
-        tv_conf_check_once(root, children) < 0 || tv_conf_attr_fixed(root, "type", false, "file") < 0)
+        tv_conf_check_once(root, children) < 0 ||
+        tv_conf_attr_fixed(root, "type", false, "file") < 0)
         return NULL;
 
     g_autoptr(TvStorageVolDef) def = g_new0(TvStorageVolDef, 1);

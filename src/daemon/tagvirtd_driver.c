@@ -47,18 +47,17 @@ static char *path_user(const char *path, void *drv)
     return tv_qemu_driver_path_user(drv, path);
 }
 
-static TvStorageDriver *storage_open(const TvDaemonConfig *cfg, const char *root,
-                                     TvQemuDriver *drv)
+static TvStorageDriver *storage_open(const TvDaemonConfig *cfg, const char *root, TvQemuDriver *drv)
 {
     /* the system paths beside the QEMU driver's (tagvirtd(8), FILES) */
-    g_autofree char *config_dir = root ? g_build_filename(root, "config", "storage", NULL)
-                                       : g_strdup("/etc/tagvirt/storage");
-    g_autofree char *state_dir = root ? g_build_filename(root, "state", "storage", NULL)
-                                      : g_strdup("/run/tagvirt/storage");
-    g_autofree char *images_dir = root ? g_build_filename(root, "images", NULL)
-                                       : g_strdup("/var/lib/tagvirt/images");
-    g_auto(GStrv) roots = cfg->storage_pool_roots ? g_strsplit(cfg->storage_pool_roots, ":", -1)
-                                                  : NULL;
+    g_autofree char *config_dir =
+        root ? g_build_filename(root, "config", "storage", NULL) : g_strdup("/etc/tagvirt/storage");
+    g_autofree char *state_dir =
+        root ? g_build_filename(root, "state", "storage", NULL) : g_strdup("/run/tagvirt/storage");
+    g_autofree char *images_dir =
+        root ? g_build_filename(root, "images", NULL) : g_strdup("/var/lib/tagvirt/images");
+    g_auto(GStrv) roots =
+        cfg->storage_pool_roots ? g_strsplit(cfg->storage_pool_roots, ":", -1) : NULL;
     TvStorageDriverConfig scfg = { 0 };
     scfg.config_dir = config_dir;
     scfg.state_dir = state_dir;

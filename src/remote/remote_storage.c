@@ -275,8 +275,7 @@ static int h_pool_lookup_by_volume(TvRemoteConn *conn, const void *a, void *r)
     const tvr_vol_args *args = a;
     TvPoolRef ref = { 0 };
     return take_pool(
-        tv_storage_pool_lookup_by_volume(DRV(conn), args->vol.pool, args->vol.name, &ref), &ref,
-        r);
+        tv_storage_pool_lookup_by_volume(DRV(conn), args->vol.pool, args->vol.name, &ref), &ref, r);
 }
 
 static int h_pool_lookup_by_target_path(TvRemoteConn *conn, const void *a, void *r)
@@ -311,8 +310,7 @@ static int h_pool_get_xml(TvRemoteConn *conn, const void *a, void *r)
 static int h_pool_get_autostart(TvRemoteConn *conn, const void *a, void *r)
 {
     return take_int(
-        tv_storage_pool_get_autostart(DRV(conn), pool_uuid(&((const tvr_pool_args *)a)->pool)),
-        r);
+        tv_storage_pool_get_autostart(DRV(conn), pool_uuid(&((const tvr_pool_args *)a)->pool)), r);
 }
 
 static int h_pool_set_autostart(TvRemoteConn *conn, const void *a, void *r)
@@ -330,8 +328,7 @@ static int h_pool_is_active(TvRemoteConn *conn, const void *a, void *r)
 static int h_pool_is_persistent(TvRemoteConn *conn, const void *a, void *r)
 {
     return take_int(
-        tv_storage_pool_is_persistent(DRV(conn), pool_uuid(&((const tvr_pool_args *)a)->pool)),
-        r);
+        tv_storage_pool_is_persistent(DRV(conn), pool_uuid(&((const tvr_pool_args *)a)->pool)), r);
 }
 
 static int list_vols(TvRemoteConn *conn, const tvr_nonnull_storage_pool *pool, TvVolRef **refs,
@@ -367,8 +364,8 @@ static int h_pool_list_volumes(TvRemoteConn *conn, const void *a, void *r)
     const tvr_storage_pool_list_volumes_args *args = a;
     tvr_storage_names_ret *ret = r;
     if (args->maxnames < 0 || args->maxnames > TVR_STORAGE_LIST_MAX) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "maxnames %d out of range 0 to %d",
-                        args->maxnames, TVR_STORAGE_LIST_MAX);
+        tv_error_report(TV_FROM_RPC, TV_ERR_RPC, "maxnames %d out of range 0 to %d", args->maxnames,
+                        TVR_STORAGE_LIST_MAX);
         return -1;
     }
     TvVolRef *refs = NULL;
@@ -491,8 +488,7 @@ static int h_vol_lookup_by_path(TvRemoteConn *conn, const void *a, void *r)
         &ref, r);
 }
 
-static int vol_info(TvRemoteConn *conn, const tvr_nonnull_storage_vol *vol, unsigned flags,
-                    void *r)
+static int vol_info(TvRemoteConn *conn, const tvr_nonnull_storage_vol *vol, unsigned flags, void *r)
 {
     tvr_storage_vol_get_info_ret *ret = r;
     int type = 0;
@@ -601,8 +597,9 @@ void tv_remote_storage_drop_conn(TvRemoteConn *conn)
 
 static void send_event(TvRemoteConn *conn, int proc, xdrproc_t filter, const void *msg)
 {
-    tvr_header hdr = { TVR_REMOTE_PROGRAM, TVR_REMOTE_VERSION, proc, TVR_MESSAGE, 0,
-                       TVR_STATUS_OK };
+    tvr_header hdr = {
+        TVR_REMOTE_PROGRAM, TVR_REMOTE_VERSION, proc, TVR_MESSAGE, 0, TVR_STATUS_OK
+    };
     GBytes *frame = tv_rpc_message_encode(&hdr, filter, msg);
     if (frame && conn->client)
         tv_rpc_client_send(conn->client, frame);

@@ -282,8 +282,7 @@ int tv_storage_pool_lookup_by_name(TvStorageDriver *drv, const char *name, TvPoo
     return pool ? 0 : -1;
 }
 
-int tv_storage_pool_lookup_by_uuid(TvStorageDriver *drv, const unsigned char *uuid,
-                                   TvPoolRef *out)
+int tv_storage_pool_lookup_by_uuid(TvStorageDriver *drv, const unsigned char *uuid, TvPoolRef *out)
 {
     g_mutex_lock(&drv->lock);
     TvStoragePool *pool = tv_storage_get_locked(drv, uuid, false);
@@ -316,9 +315,9 @@ int tv_storage_pool_lookup_by_target_path(TvStorageDriver *drv, const char *path
 
 char *tv_storage_driver_capabilities(TvStorageDriver *drv)
 {
-    static const char *const others[] = { "fs",      "netfs", "logical", "disk",  "iscsi",
-                                          "iscsi-direct", "scsi", "mpath", "rbd", "sheepdog",
-                                          "gluster", "zfs",   "vstorage", NULL };
+    static const char *const others[] = { "fs",           "netfs", "logical",  "disk", "iscsi",
+                                          "iscsi-direct", "scsi",  "mpath",    "rbd",  "sheepdog",
+                                          "gluster",      "zfs",   "vstorage", NULL };
     TvXmlWriter w;
     tv_xml_writer_init(&w);
     tv_xml_line(&w, "<storagepoolCapabilities>");

@@ -81,8 +81,7 @@ int tv_storage_pool_delete(TvStorageDriver *drv, const unsigned char *uuid, unsi
 int tv_storage_pool_undefine(TvStorageDriver *drv, const unsigned char *uuid);
 int tv_storage_pool_refresh(TvStorageDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_storage_pool_lookup_by_name(TvStorageDriver *drv, const char *name, TvPoolRef *out);
-int tv_storage_pool_lookup_by_uuid(TvStorageDriver *drv, const unsigned char *uuid,
-                                   TvPoolRef *out);
+int tv_storage_pool_lookup_by_uuid(TvStorageDriver *drv, const unsigned char *uuid, TvPoolRef *out);
 int tv_storage_pool_lookup_by_target_path(TvStorageDriver *drv, const char *path, TvPoolRef *out);
 int tv_storage_pool_get_info(TvStorageDriver *drv, const unsigned char *uuid, int *state,
                              unsigned long long *capacity, unsigned long long *allocation,
@@ -101,8 +100,7 @@ int tv_storage_vol_create(TvStorageDriver *drv, const unsigned char *pool_uuid, 
 int tv_storage_vol_create_from(TvStorageDriver *drv, const unsigned char *pool_uuid,
                                const char *xml, const char *src_pool, const char *src_name,
                                unsigned flags, TvVolRef *out);
-int tv_storage_vol_delete(TvStorageDriver *drv, const char *pool, const char *name,
-                          unsigned flags);
+int tv_storage_vol_delete(TvStorageDriver *drv, const char *pool, const char *name, unsigned flags);
 int tv_storage_vol_wipe(TvStorageDriver *drv, const char *pool, const char *name,
                         unsigned algorithm, unsigned flags);
 int tv_storage_vol_resize(TvStorageDriver *drv, const char *pool, const char *name,

@@ -24,8 +24,8 @@ typedef struct {
     bool active;
     bool persistent;
     bool autostart;
-    unsigned busy;     /* volume operations running without the lock */
-    GPtrArray *vols;   /* TvStorageVol *, while active, sorted by name */
+    unsigned busy;   /* volume operations running without the lock */
+    GPtrArray *vols; /* TvStorageVol *, while active, sorted by name */
     TvStoragePoolSizes sizes;
 } TvStoragePool;
 
@@ -57,8 +57,7 @@ struct TvStorageDriver {
 TvStoragePool *tv_storage_find_uuid_locked(TvStorageDriver *drv, const unsigned char *uuid);
 TvStoragePool *tv_storage_find_name_locked(TvStorageDriver *drv, const char *name);
 /* A pool by uuid, or NULL with NO_STORAGE_POOL; active: also OPERATION_INVALID when not. */
-TvStoragePool *tv_storage_get_locked(TvStorageDriver *drv, const unsigned char *uuid,
-                                     bool active);
+TvStoragePool *tv_storage_get_locked(TvStorageDriver *drv, const unsigned char *uuid, bool active);
 TvStoragePool *tv_storage_get_name_locked(TvStorageDriver *drv, const char *name, bool active);
 void tv_storage_pool_free(TvStoragePool *pool);
 void tv_storage_pool_ref_fill(const TvStoragePool *pool, TvPoolRef *out);

@@ -145,8 +145,8 @@ void tv_storage_persist_load(TvStorageDriver *drv)
             tv_storage_pool_def_free(def);
         }
         if (tv_storage_pool_scan_locked(drv, pool) < 0) {
-            g_warning("storage: pool '%s' was active and cannot be read now: %s",
-                      pool->def->name, tv_error_message());
+            g_warning("storage: pool '%s' was active and cannot be read now: %s", pool->def->name,
+                      tv_error_message());
             tv_error_reset();
             continue;
         }

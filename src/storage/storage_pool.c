@@ -69,11 +69,12 @@ int tv_storage_root_check(TvStorageDriver *drv, const char *path)
             return 0;
     }
     g_autofree char *roots = g_strjoinv("', '", drv->roots);
-    tv_error_report(TV_FROM_STORAGE, TV_ERR_OPERATION_DENIED,
-                    "storage pool target '%s'%s%s%s is outside the allowed folders: '%s' (tagvirtd's "
-                    "storage_pool_roots setting)",
-                    path, strcmp(real, path) ? " (resolves to '" : "",
-                    strcmp(real, path) ? real : "", strcmp(real, path) ? "')" : "", roots);
+    tv_error_report(
+        TV_FROM_STORAGE, TV_ERR_OPERATION_DENIED,
+        "storage pool target '%s'%s%s%s is outside the allowed folders: '%s' (tagvirtd's "
+        "storage_pool_roots setting)",
+        path, strcmp(real, path) ? " (resolves to '" : "", strcmp(real, path) ? real : "",
+        strcmp(real, path) ? "')" : "", roots);
     return -1;
 }
 
@@ -122,7 +123,8 @@ int tv_storage_pool_scan_locked(TvStorageDriver *drv, TvStoragePool *pool)
             continue;
         bool placeholder = false;
         for (guint i = 0; i < vols->len && !placeholder; i++)
-            placeholder = strcmp(((TvStorageVol *)g_ptr_array_index(vols, i))->def->name, name) == 0;
+            placeholder =
+                strcmp(((TvStorageVol *)g_ptr_array_index(vols, i))->def->name, name) == 0;
         if (placeholder)
             continue;
         TvStorageVolDef *def = tv_storage_probe_file(dir, name);
@@ -161,7 +163,8 @@ static int build_locked(TvStorageDriver *drv, TvStoragePool *pool, unsigned buil
     }
     mode_t mode = pool->def->perms.mode ? pool->def->perms.mode : DEFAULT_POOL_MODE;
     if (!existed && g_mkdir_with_parents(dir, (int)mode) < 0) {
-        tv_error_report_errno(TV_FROM_STORAGE, errno, "cannot build storage pool '%s': cannot make "
+        tv_error_report_errno(TV_FROM_STORAGE, errno,
+                              "cannot build storage pool '%s': cannot make "
                               "'%s'",
                               pool->def->name, dir);
         return -1;
@@ -188,8 +191,8 @@ int tv_storage_pool_start_locked(TvStorageDriver *drv, TvStoragePool *pool, unsi
     }
     if (tv_storage_root_check(drv, pool->def->target_path) < 0)
         return -1;
-    if ((flags & (CREATE_WITH_BUILD | CREATE_WITH_BUILD_OVERWRITE |
-                  CREATE_WITH_BUILD_NO_OVERWRITE)) &&
+    if ((flags &
+         (CREATE_WITH_BUILD | CREATE_WITH_BUILD_OVERWRITE | CREATE_WITH_BUILD_NO_OVERWRITE)) &&
         build_locked(drv, pool, 0) < 0)
         return -1;
     if (tv_storage_pool_scan_locked(drv, pool) < 0)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define QCOW2_HEADER_LEN   72  /* version 2; version 3 has 104 */
+#define QCOW2_HEADER_LEN   72    /* version 2; version 3 has 104 */
 #define ISO_DESCRIPTOR_POS 32769 /* "CD001" of the first volume descriptor */
 
 static guint64 be64(const guint8 *p)

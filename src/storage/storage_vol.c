@@ -25,9 +25,9 @@ enum {
     INFO_GET_PHYSICAL = 1 << 0,
 };
 
-#define TEMP_PREFIX       ".tagvirt-"
-#define DEFAULT_VOL_MODE  0600
-#define WIPE_ALG_ZERO     0
+#define TEMP_PREFIX      ".tagvirt-"
+#define DEFAULT_VOL_MODE 0600
+#define WIPE_ALG_ZERO    0
 
 static int flags_check(const char *call, unsigned flags, unsigned known)
 {
@@ -219,8 +219,8 @@ static int make_qcow2(TvStorageDriver *drv, const char *path, const TvStorageVol
 static int install(const char *tmp, const char *path)
 {
     if (link(tmp, path) < 0) {
-        tv_error_report(TV_FROM_STORAGE, errno == EEXIST ? TV_ERR_STORAGE_VOL_EXIST
-                                                         : TV_ERR_SYSTEM_ERROR,
+        tv_error_report(TV_FROM_STORAGE,
+                        errno == EEXIST ? TV_ERR_STORAGE_VOL_EXIST : TV_ERR_SYSTEM_ERROR,
                         "cannot create '%s': %s", path, g_strerror(errno));
         return -1;
     }
@@ -240,13 +240,8 @@ static int prepare_locked(TvStoragePool *pool, TvStorageVolDef *def, bool clone)
                         pool->def->name);
         return -1;
     }
-    if (def->path && strcmp(def->path, path) != 0) {
-        tv_error_report(TV_FROM_STORAGE, TV_ERR_XML_ERROR,
-                        "/volume/target/path '%s' does not match the pool: a volume named '%s' of "
-                        "pool '%s' is '%s'",
-                        def->path, def->name, pool->def->name, path);
-        return -1;
-    }
+    /* as libvirt: a volume of a folder is the folder's file of that name, whatever
+     * <target><path> says (virsh vol-clone passes the source's path on) */
     if (def->format == TV_VOL_FORMAT_ISO) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_CONFIG_UNSUPPORTED,
                         "storage volume format 'iso' cannot be created; accepted: 'raw', 'qcow2'");
@@ -338,15 +333,22 @@ static int build_file(TvStorageDriver *drv, const TvStorageVolDef *def, const ch
         g_autofree char *opts = def->format == TV_VOL_FORMAT_QCOW2
                                     ? qcow2_options(def, (flags & CREATE_PREALLOC_METADATA) != 0)
                                     : NULL;
-        const char *argv[] = { "convert", "-q", "-f", tv_vol_format_to_string(src_format), "-O",
-                               tv_vol_format_to_string(def->format), opts ? "-o" : src_path,
-                               opts ? opts : tmp, opts ? src_path : NULL, opts ? tmp : NULL,
+        const char *argv[] = { "convert",
+                               "-q",
+                               "-f",
+                               tv_vol_format_to_string(src_format),
+                               "-O",
+                               tv_vol_format_to_string(def->format),
+                               opts ? "-o" : src_path,
+                               opts ? opts : tmp,
+                               opts ? src_path : NULL,
+                               opts ? tmp : NULL,
                                NULL };
         rc = tv_storage_qemu_img(drv, argv);
         if (rc == 0 && def->capacity > src_capacity) {
             g_autofree char *size = g_strdup_printf("%llu", def->capacity);
             const char *grow[] = { "resize", "-q", "-f", tv_vol_format_to_string(def->format),
-                                   tmp, size, NULL };
+                                   tmp,      size, NULL };
             rc = tv_storage_qemu_img(drv, grow);
         }
     } else if (def->format == TV_VOL_FORMAT_QCOW2) {
@@ -364,8 +366,7 @@ static int build_file(TvStorageDriver *drv, const TvStorageVolDef *def, const ch
 }
 
 static int create_common(TvStorageDriver *drv, const unsigned char *pool_uuid, const char *xml,
-                         const char *src_pool, const char *src_name, unsigned flags,
-                         TvVolRef *out)
+                         const char *src_pool, const char *src_name, unsigned flags, TvVolRef *out)
 {
     const char *call = src_name ? "storage volume clone" : "storage volume create";
     if (flags_check(call, flags, CREATE_PREALLOC_METADATA | CREATE_REFLINK | CREATE_VALIDATE) < 0)
@@ -520,8 +521,7 @@ static int zero_raw(const char *path)
     int rc = fstat(fd, &st);
     /* punching holes leaves zeros behind and no allocation; writing zeros
      * where the file system cannot punch */
-    if (rc == 0 &&
-        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, st.st_size) < 0) {
+    if (rc == 0 && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, st.st_size) < 0) {
         static const char zeros[65536];
         for (off_t off = 0; rc == 0 && off < st.st_size; off += (off_t)sizeof(zeros)) {
             size_t n = (size_t)MIN((off_t)sizeof(zeros), st.st_size - off);
@@ -589,7 +589,8 @@ int tv_storage_vol_resize(TvStorageDriver *drv, const char *pool_name, const cha
         if (flags & RESIZE_SHRINK)
             target = capacity > cur ? 0 : cur - capacity;
         else
-            target = capacity > TV_STORAGE_SIZE_MAX - cur ? TV_STORAGE_SIZE_MAX + 1 : cur + capacity;
+            target =
+                capacity > TV_STORAGE_SIZE_MAX - cur ? TV_STORAGE_SIZE_MAX + 1 : cur + capacity;
     }
     if (target > TV_STORAGE_SIZE_MAX) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG,
@@ -703,8 +704,8 @@ int tv_storage_vol_lookup_by_path(TvStorageDriver *drv, const char *path, TvVolR
     return lookup_by(drv, path, 1, out);
 }
 
-int tv_storage_pool_lookup_by_volume(TvStorageDriver *drv, const char *pool_name,
-                                     const char *name, TvPoolRef *out)
+int tv_storage_pool_lookup_by_volume(TvStorageDriver *drv, const char *pool_name, const char *name,
+                                     TvPoolRef *out)
 {
     g_mutex_lock(&drv->lock);
     TvStoragePool *pool = NULL;
