@@ -602,7 +602,7 @@ static void send_event(TvRemoteConn *conn, int proc, xdrproc_t filter, const voi
     };
     GBytes *frame = tv_rpc_message_encode(&hdr, filter, msg);
     if (frame && conn->client)
-        tv_rpc_client_send(conn->client, frame);
+        tv_rpc_conn_send(conn->client, frame);
     else if (frame)
         g_bytes_unref(frame);
     else
