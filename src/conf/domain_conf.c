@@ -74,6 +74,21 @@ static void devices_clear(TvDomainDevices *devs)
     for (size_t i = 0; i < devs->nrngs; i++)
         rng_free(devs->rngs[i]);
     g_free(devs->rngs);
+    for (size_t i = 0; i < devs->ncontrollers; i++)
+        tv_domain_controller_free(devs->controllers[i]);
+    g_free(devs->controllers);
+    for (size_t i = 0; i < devs->ninputs; i++)
+        g_free(devs->inputs[i]);
+    g_free(devs->inputs);
+    for (size_t i = 0; i < devs->ngraphics; i++)
+        tv_domain_graphics_free(devs->graphics[i]);
+    g_free(devs->graphics);
+    for (size_t i = 0; i < devs->nvideos; i++)
+        g_free(devs->videos[i]);
+    g_free(devs->videos);
+    for (size_t i = 0; i < devs->naudios; i++)
+        g_free(devs->audios[i]);
+    g_free(devs->audios);
 }
 
 void tv_domain_def_free(TvDomainDef *def)

@@ -5,6 +5,7 @@
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
+#include "domain_devices.h"
 #include "domain_mte.h"
 #include "tv_enum.h"
 
@@ -154,6 +155,7 @@ typedef struct {
     TvDiskFormat format;
     char *target_dev; /* "vda" */
     bool readonly;
+    TvDeviceAddress address;
 } TvDomainDisk;
 
 typedef struct {
@@ -162,6 +164,7 @@ typedef struct {
     bool mac_written; /* the user wrote it (kept for messages; both are formatted) */
     char *ifname;     /* ethernet: <target dev=...> (tap device) */
     char *model;      /* "virtio" */
+    TvDeviceAddress address;
 } TvDomainNet;
 
 typedef struct {
@@ -173,6 +176,7 @@ typedef struct {
 
 typedef struct {
     char *backend_path; /* <backend model='random'>/dev/urandom</backend> */
+    TvDeviceAddress address;
 } TvDomainRng;
 
 typedef struct {
@@ -188,7 +192,17 @@ typedef struct {
     TvDomainRng **rngs;
     size_t nrngs;
     TvBalloonModel memballoon;
-    bool usb_none; /* <controller type='usb' model='none'/> */
+    TvDeviceAddress memballoon_address;
+    TvDomainController **controllers;
+    size_t ncontrollers;
+    TvDomainInput **inputs;
+    size_t ninputs;
+    TvDomainGraphics **graphics;
+    size_t ngraphics;
+    TvDomainVideo **videos;
+    size_t nvideos;
+    TvDomainAudio **audios;
+    size_t naudios;
 } TvDomainDevices;
 
 typedef struct {

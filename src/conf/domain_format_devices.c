@@ -1,5 +1,6 @@
 /* Domain XML formatter: <devices>, in libvirt's order (emulator, disks,
- * controllers, interfaces, serials, consoles, memballoon, rngs). */
+ * controllers, interfaces, serials, consoles, inputs, graphics, audio,
+ * video, memballoon, rngs). */
 #include "domain_parse_priv.h"
 
 static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
@@ -14,6 +15,7 @@ static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
     tv_xml_line(w, "<target dev='%s' bus='virtio'/>", dev);
     if (disk->readonly)
         tv_xml_line(w, "<readonly/>");
+    tv_domain_address_format(w, &disk->address);
     w->indent--;
     tv_xml_line(w, "</disk>");
 }
@@ -34,6 +36,7 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net)
         g_autofree char *model = tv_xml_esc(net->model);
         tv_xml_line(w, "<model type='%s'/>", model);
     }
+    tv_domain_address_format(w, &net->address);
     w->indent--;
     tv_xml_line(w, "</interface>");
 }
@@ -65,15 +68,31 @@ static void format_rng(TvXmlWriter *w, const TvDomainRng *rng)
     tv_xml_line(w, "<rng model='virtio'>");
     w->indent++;
     tv_xml_line(w, "<backend model='random'>%s</backend>", path);
+    tv_domain_address_format(w, &rng->address);
     w->indent--;
     tv_xml_line(w, "</rng>");
+}
+
+static void format_memballoon(TvXmlWriter *w, const TvDomainDevices *devs)
+{
+    const char *model = tv_balloon_model_to_string(devs->memballoon);
+    if (devs->memballoon_address.type == TV_ADDRESS_NONE) {
+        tv_xml_line(w, "<memballoon model='%s'/>", model);
+        return;
+    }
+    tv_xml_line(w, "<memballoon model='%s'>", model);
+    w->indent++;
+    tv_domain_address_format(w, &devs->memballoon_address);
+    w->indent--;
+    tv_xml_line(w, "</memballoon>");
 }
 
 static bool devices_empty(const TvDomainDevices *devs)
 {
     return !devs->emulator && !devs->ndisks && !devs->nnets && !devs->nserials &&
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
-           !devs->usb_none;
+           !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
+           !devs->nvideos;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
@@ -90,16 +109,24 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
     }
     for (size_t i = 0; i < devs->ndisks; i++)
         format_disk(w, devs->disks[i]);
-    if (devs->usb_none)
-        tv_xml_line(w, "<controller type='usb' model='none'/>");
+    for (size_t i = 0; i < devs->ncontrollers; i++)
+        tv_domain_format_controller(w, devs->controllers[i]);
     for (size_t i = 0; i < devs->nnets; i++)
         format_net(w, devs->nets[i]);
     for (size_t i = 0; i < devs->nserials; i++)
         format_chr(w, "serial", devs->serials[i], live);
     for (size_t i = 0; i < devs->nconsoles; i++)
         format_chr(w, "console", devs->consoles[i], live);
+    for (size_t i = 0; i < devs->ninputs; i++)
+        tv_domain_format_input(w, devs->inputs[i]);
+    for (size_t i = 0; i < devs->ngraphics; i++)
+        tv_domain_format_graphics(w, devs->graphics[i], live);
+    for (size_t i = 0; i < devs->naudios; i++)
+        tv_domain_format_audio(w, devs->audios[i]);
+    for (size_t i = 0; i < devs->nvideos; i++)
+        tv_domain_format_video(w, devs->videos[i]);
     if (devs->memballoon != TV_BALLOON_MODEL_DEFAULT)
-        tv_xml_line(w, "<memballoon model='%s'/>", tv_balloon_model_to_string(devs->memballoon));
+        format_memballoon(w, devs);
     for (size_t i = 0; i < devs->nrngs; i++)
         format_rng(w, devs->rngs[i]);
     w->indent--;

@@ -1,5 +1,6 @@
 /* Domain XML parser: <devices> (disks, interfaces, serial ports, consoles,
- * rng, memballoon, the usb controller). */
+ * rng, memballoon); controllers, input, graphics, video and audio have files
+ * of their own (domain_controller.c, domain_input.c, domain_graphics.c). */
 #include "domain_parse_priv.h"
 #include "tv_error.h"
 
@@ -17,12 +18,6 @@ static int check_leaf(xmlNodePtr node, const char *const *attrs)
         return -1;
     return 0;
 }
-
-#define APPEND(array, count, item)                                                                 \
-    do {                                                                                           \
-        (array) = g_renew(__typeof__(*(array)), (array), (count) + 1);                             \
-        (array)[(count)++] = (item);                                                               \
-    } while (0)
 
 static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
 {
@@ -49,11 +44,12 @@ static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
 static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver", "source", "target", "readonly", NULL };
+    static const char *const children[] = { "driver", "source", "target", "readonly", "address",
+                                            NULL };
     static const char *const driver_attrs[] = { "name", "type", NULL };
     static const char *const source_attrs[] = { "file", NULL };
     TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
-    APPEND(devs->disks, devs->ndisks, disk);
+    TV_APPEND(devs->disks, devs->ndisks, disk);
 
     if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
         tv_conf_check_once(node, children) < 0 ||
@@ -94,6 +90,8 @@ static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
             return -1;
         disk->readonly = true;
     }
+    if (tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &disk->address) < 0)
+        return -1;
     for (size_t i = 0; i + 1 < devs->ndisks; i++) {
         if (strcmp(devs->disks[i]->target_dev, disk->target_dev) == 0) {
             tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
@@ -164,10 +162,10 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net)
 static int parse_interface(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac", "model", "target", NULL };
+    static const char *const children[] = { "mac", "model", "target", "address", NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
-    APPEND(devs->nets, devs->nnets, net);
+    TV_APPEND(devs->nets, devs->nnets, net);
 
     if (tv_xml_check_attrs(node, attrs) < 0 ||
         tv_conf_attr_enum(node, "type", true, tv_net_type_from_string, tv_net_type_list, &type) <
@@ -175,7 +173,8 @@ static int parse_interface(xmlNodePtr node, TvDomainDevices *devs)
         tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
         return -1;
     net->type = type;
-    if (parse_interface_children(node, net) < 0)
+    if (parse_interface_children(node, net) < 0 ||
+        tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &net->address) < 0)
         return -1;
     for (size_t i = 0; i + 1 < devs->nnets; i++) {
         if (strcmp(devs->nets[i]->mac, net->mac) == 0) {
@@ -243,7 +242,7 @@ static int parse_chr(xmlNodePtr node, TvDomainChr ***list, size_t *count, bool c
     static const char *const children[] = { "source", "target", NULL };
     int type = 0;
     TvDomainChr *chr = g_new0(TvDomainChr, 1);
-    APPEND(*list, *count, chr);
+    TV_APPEND(*list, *count, chr);
 
     if (tv_xml_check_attrs(node, attrs) < 0 ||
         tv_conf_attr_enum(node, "type", true, tv_chr_type_from_string, tv_chr_type_list, &type) <
@@ -279,10 +278,10 @@ static int parse_chr(xmlNodePtr node, TvDomainChr ***list, size_t *count, bool c
 static int parse_rng(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "model", NULL };
-    static const char *const children[] = { "backend", NULL };
+    static const char *const children[] = { "backend", "address", NULL };
     static const char *const backend_attrs[] = { "model", NULL };
     TvDomainRng *rng = g_new0(TvDomainRng, 1);
-    APPEND(devs->rngs, devs->nrngs, rng);
+    TV_APPEND(devs->rngs, devs->nrngs, rng);
 
     if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
         tv_conf_check_once(node, children) < 0 ||
@@ -307,36 +306,24 @@ static int parse_rng(xmlNodePtr node, TvDomainDevices *devs)
                         "missing path in %s: expected a random source such as /dev/urandom", path);
         return -1;
     }
-    return tv_conf_path_check(backend, NULL, rng->backend_path);
-}
-
-static int parse_controller(xmlNodePtr node, TvDomainDevices *devs)
-{
-    static const char *const attrs[] = { "type", "index", "model", NULL };
-    if (check_leaf(node, attrs) < 0 || tv_conf_attr_fixed(node, "type", true, "usb") < 0 ||
-        tv_conf_attr_fixed(node, "index", false, "0") < 0 ||
-        tv_conf_attr_fixed(node, "model", true, "none") < 0)
+    if (tv_conf_path_check(backend, NULL, rng->backend_path) < 0)
         return -1;
-    if (devs->usb_none) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "element <controller type='usb'> appears more than once in "
-                        "/domain/devices: only one is allowed");
-        return -1;
-    }
-    devs->usb_none = true;
-    return 0;
+    return tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &rng->address);
 }
 
 static int parse_memballoon(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "model", NULL };
+    static const char *const children[] = { "address", NULL };
     int model = 0;
-    if (check_leaf(node, attrs) < 0 ||
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
+        tv_conf_check_once(node, children) < 0 ||
         tv_conf_attr_enum(node, "model", true, tv_balloon_model_from_string, tv_balloon_model_list,
                           &model) < 0)
         return -1;
     devs->memballoon = model;
-    return 0;
+    unsigned types = model == TV_BALLOON_MODEL_VIRTIO ? TV_ADDR_MASK(TV_ADDRESS_PCI) : 0;
+    return tv_domain_address_parse_child(node, types, &devs->memballoon_address);
 }
 
 static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
@@ -361,15 +348,24 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
     if (strcmp(name, "memballoon") == 0)
         return parse_memballoon(node, devs);
     if (strcmp(name, "controller") == 0)
-        return parse_controller(node, devs);
+        return tv_domain_parse_controller(node, devs);
+    if (strcmp(name, "input") == 0)
+        return tv_domain_parse_input(node, devs);
+    if (strcmp(name, "graphics") == 0)
+        return tv_domain_parse_graphics(node, devs, flags);
+    if (strcmp(name, "video") == 0)
+        return tv_domain_parse_video(node, devs);
+    if (strcmp(name, "audio") == 0)
+        return tv_domain_parse_audio(node, devs);
     return 0; /* unreachable: tv_xml_check_children refused it */
 }
 
 int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
-    static const char *const children[] = { "emulator",   "disk",   "controller",
-                                            "interface",  "serial", "console",
-                                            "memballoon", "rng",    NULL };
+    static const char *const children[] = {
+        "emulator", "disk",  "controller", "interface", "serial", "console", "input",
+        "graphics", "audio", "video",      "memballoon", "rng",   NULL,
+    };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||
         tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, once) < 0)
@@ -378,5 +374,5 @@ int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned fla
         if (c->type == XML_ELEMENT_NODE && parse_device(c, devs, flags) < 0)
             return -1;
     }
-    return 0;
+    return tv_domain_controllers_finish(devs);
 }
