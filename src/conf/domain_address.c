@@ -18,7 +18,9 @@ typedef struct {
 } AddressField;
 
 #define FIELD(name, max, member, required)                                                         \
-    { name, max, G_STRUCT_OFFSET(TvDeviceAddress, member), required }
+    {                                                                                              \
+        name, max, G_STRUCT_OFFSET(TvDeviceAddress, member), required                              \
+    }
 
 /* PCI numbers as libvirt writes them (hex with 0x) or decimal; one PCI
  * domain; bus, slot and function as the PCI specification allows. */
@@ -44,7 +46,8 @@ static const AddressField virtio_serial_fields[] = {
     FIELD("port", TV_VIRTIO_SERIAL_PORT_MAX, port, true),
 };
 
-static int parse_fields(xmlNodePtr node, const AddressField *fields, size_t n, TvDeviceAddress *addr)
+static int parse_fields(xmlNodePtr node, const AddressField *fields, size_t n,
+                        TvDeviceAddress *addr)
 {
     g_autofree char *path = tv_xml_node_path(node);
     for (size_t i = 0; i < n; i++) {
@@ -68,11 +71,12 @@ static int parse_fields(xmlNodePtr node, const AddressField *fields, size_t n, T
 
 int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *addr)
 {
-    static const char *const attrs_pci[] = { "type", "domain", "bus", "slot", "function",
-                                             "multifunction", NULL };
+    static const char *const attrs_pci[] = { "type",     "domain",        "bus", "slot",
+                                             "function", "multifunction", NULL };
     static const char *const attrs_usb[] = { "type", "bus", "port", NULL };
-    static const char *const attrs_drive[] = { "type", "controller", "bus", "target", "unit",
-                                               NULL };
+    static const char *const attrs_drive[] = {
+        "type", "controller", "bus", "target", "unit", NULL
+    };
     static const char *const attrs_vserial[] = { "type", "controller", "bus", "port", NULL };
     static const char *const none[] = { NULL };
     int type = 0;
@@ -118,8 +122,7 @@ int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *ad
     case TV_ADDRESS_VIRTIO_SERIAL:
         if (tv_xml_check_attrs(node, attrs_vserial) < 0)
             return -1;
-        return parse_fields(node, virtio_serial_fields, G_N_ELEMENTS(virtio_serial_fields),
-                            addr);
+        return parse_fields(node, virtio_serial_fields, G_N_ELEMENTS(virtio_serial_fields), addr);
     case TV_ADDRESS_NONE:
     case TV_ADDRESS_LAST:
         break;

@@ -62,9 +62,9 @@ static int check_usb_controller(const TvDomainDef *def, const BusDevice *d, unsi
                         "%s needs a USB controller, but USB is disabled for this domain (%s): add "
                         "<controller type='usb' model='qemu-xhci'/>",
                         d->what,
-                        c ? "<controller type='usb' model='none'>"
-                          : bus == 0 ? "no <controller type='usb'>"
-                                     : "no USB controller of that index");
+                        c          ? "<controller type='usb' model='none'>"
+                        : bus == 0 ? "no <controller type='usb'>"
+                                   : "no USB controller of that index");
         return -1;
     }
     *out = c;

@@ -28,9 +28,9 @@ typedef enum {
 } TvMultifunction;
 TV_ENUM_DECL(tv_multifunction) /* "", "on", "off" */
 
-#define TV_USB_PORTS_MAX           15    /* qemu-xhci: p2 and p3 */
-#define TV_SCSI_UNIT_MAX           16383 /* virtio-scsi LUNs */
-#define TV_VIRTIO_SERIAL_PORT_MAX  30    /* virtio-serial: 31 ports, 0 is the console's */
+#define TV_USB_PORTS_MAX          15    /* qemu-xhci: p2 and p3 */
+#define TV_SCSI_UNIT_MAX          16383 /* virtio-scsi LUNs */
+#define TV_VIRTIO_SERIAL_PORT_MAX 30    /* virtio-serial: 31 ports, 0 is the console's */
 
 typedef struct {
     TvAddressType type;
@@ -70,7 +70,7 @@ TV_ENUM_DECL(tv_controller_model)
 
 typedef struct {
     TvControllerType type;
-    int index;       /* -1 until the parser numbers it (lowest free index of its type) */
+    int index; /* -1 until the parser numbers it (lowest free index of its type) */
     TvControllerModel model;
     bool model_name; /* <model name='...'/> (pci): QEMU's device name, written by post-parse */
     unsigned ports;  /* usb: USB 2 and USB 3 ports each; virtio-serial: ports; 0: default */
@@ -122,11 +122,11 @@ TV_ENUM_DECL(tv_graphics_type)
 
 typedef struct {
     TvGraphicsType type;
-    int port;       /* -1: chosen at start (autoport) */
-    bool autoport;  /* port -1 <=> autoport */
-    char *listen;   /* the address QEMU listens on; NULL: the default, which the live
-                       definition names (resolved at start) */
-    int live_port;  /* live: the port QEMU listens on; 0 when not running */
+    int port;      /* -1: chosen at start (autoport) */
+    bool autoport; /* port -1 <=> autoport */
+    char *listen;  /* the address QEMU listens on; NULL: the default, which the live
+                      definition names (resolved at start) */
+    int live_port; /* live: the port QEMU listens on; 0 when not running */
 } TvDomainGraphics;
 
 typedef enum {
@@ -140,8 +140,8 @@ TV_ENUM_DECL(tv_video_model) /* "", "virtio", "ramfb", "none" */
 
 typedef struct {
     TvVideoModel model;
-    unsigned heads;   /* 0: not written (1) */
-    bool primary;     /* primary='yes' */
+    unsigned heads; /* 0: not written (1) */
+    bool primary;   /* primary='yes' */
     TvDeviceAddress address;
 } TvDomainVideo;
 

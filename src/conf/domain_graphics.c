@@ -103,8 +103,8 @@ static int refuse_attr(xmlNodePtr node, const char *attr, const char *why)
     if (!value)
         return 0;
     g_autofree char *path = tv_xml_node_path(node);
-    tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
-                    "unsupported attribute '%s' of %s: %s", attr, path, why);
+    tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED, "unsupported attribute '%s' of %s: %s",
+                    attr, path, why);
     return -1;
 }
 
@@ -125,8 +125,8 @@ int tv_domain_parse_graphics(xmlNodePtr node, TvDomainDevices *devs, unsigned fl
                         path);
         return -1;
     }
-    if (tv_conf_attr_enum(node, "type", true, tv_graphics_type_from_string,
-                          tv_graphics_type_list, &type) < 0 ||
+    if (tv_conf_attr_enum(node, "type", true, tv_graphics_type_from_string, tv_graphics_type_list,
+                          &type) < 0 ||
         tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
         tv_conf_check_once(node, children) < 0 ||
         refuse_attr(node, "passwd",
@@ -168,8 +168,7 @@ void tv_domain_format_graphics(TvXmlWriter *w, const TvDomainGraphics *g, bool l
     g_autofree char *esc = g->listen ? tv_xml_esc(g->listen) : NULL;
     g_autofree char *listen_attr = esc ? g_strdup_printf(" listen='%s'", esc) : g_strdup("");
     tv_xml_line(w, "<graphics type='%s' port='%d' autoport='%s'%s>",
-                tv_graphics_type_to_string(g->type), port, g->autoport ? "yes" : "no",
-                listen_attr);
+                tv_graphics_type_to_string(g->type), port, g->autoport ? "yes" : "no", listen_attr);
     w->indent++;
     if (esc)
         tv_xml_line(w, "<listen type='address' address='%s'/>", esc);

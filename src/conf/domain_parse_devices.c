@@ -44,8 +44,8 @@ static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
 static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver", "source", "target", "readonly", "address",
-                                            NULL };
+    static const char *const children[] = { "driver",   "source",  "target",
+                                            "readonly", "address", NULL };
     static const char *const driver_attrs[] = { "name", "type", NULL };
     static const char *const source_attrs[] = { "file", NULL };
     TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
@@ -363,8 +363,8 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const children[] = {
-        "emulator", "disk",  "controller", "interface", "serial", "console", "input",
-        "graphics", "audio", "video",      "memballoon", "rng",   NULL,
+        "emulator", "disk",  "controller", "interface",  "serial", "console", "input",
+        "graphics", "audio", "video",      "memballoon", "rng",    NULL,
     };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||

@@ -27,7 +27,7 @@ typedef struct {
 typedef struct {
     TvDomainDef *def;
     unsigned flags;
-    GArray *devices;                 /* PciDevice */
+    GArray *devices;                  /* PciDevice */
     TvControllerModel bus[PCI_BUSES]; /* DEFAULT: no PCI controller of that index */
     const char *owner[PCI_BUSES][PCI_SLOTS][PCI_FUNCTIONS];
     unsigned ports_added;
@@ -74,12 +74,11 @@ static void collect_devices(PciTopology *t)
         TvDomainController *c = d->controllers[i];
         if (c->type != TV_CONTROLLER_PCI || c->model == TV_CONTROLLER_MODEL_PCIE_ROOT)
             continue;
-        add_device(t, &c->address,
-                   c->model == TV_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE ? PLUG_BRIDGE
-                                                                      : PLUG_ROOT_PORT,
-                   c,
-                   g_strdup_printf("<controller type='pci' index='%d' model='%s'>", c->index,
-                                   tv_controller_model_to_string(c->model)));
+        add_device(
+            t, &c->address,
+            c->model == TV_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE ? PLUG_BRIDGE : PLUG_ROOT_PORT, c,
+            g_strdup_printf("<controller type='pci' index='%d' model='%s'>", c->index,
+                            tv_controller_model_to_string(c->model)));
     }
     for (size_t i = 0; i < d->nnets; i++)
         add_device(t, &d->nets[i]->address, PLUG_PCIE_DEVICE, NULL,
@@ -250,8 +249,8 @@ static int place_root_port(PciTopology *t, PciDevice *d)
         for (unsigned f = 0; f < PCI_FUNCTIONS; f++) {
             if (t->owner[0][s][f])
                 continue;
-            *d->addr = (TvDeviceAddress){ .type = TV_ADDRESS_PCI, .bus = 0, .slot = s,
-                                          .function = f };
+            *d->addr =
+                (TvDeviceAddress){ .type = TV_ADDRESS_PCI, .bus = 0, .slot = s, .function = f };
             t->owner[0][s][f] = d->what;
             return 0;
         }
@@ -299,8 +298,8 @@ static int new_root_port(PciTopology *t, unsigned *bus)
     if (!c)
         return -1;
     PciDevice port = { .addr = &c->address, .kind = PLUG_ROOT_PORT, .ctrl = c };
-    port.what = g_strdup_printf("<controller type='pci' index='%d' model='pcie-root-port'>",
-                                c->index);
+    port.what =
+        g_strdup_printf("<controller type='pci' index='%d' model='pcie-root-port'>", c->index);
     int rc = place_root_port(t, &port);
     g_array_append_val(t->devices, port); /* keeps 'what' alive for owner[] */
     t->ports_added++;

@@ -1,4 +1,4 @@
-#include "qemu_command.h"
+#include "qemu_command_priv.h"
 #include "tv_error.h"
 
 #include <string.h>
@@ -140,8 +140,9 @@ static void build_disks(GPtrArray *argv, const TvDomainDef *def)
         add(argv, "-blockdev");
         addf(argv, "driver=%s,file=tv-disk%zu-storage,node-name=tv-disk%zu-format,read-only=%s",
              fmt, i, i, ro);
-        add(argv, "-device");
-        addf(argv, "virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu", i, i);
+        g_autofree char *dev =
+            g_strdup_printf("virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu", i, i);
+        tv_qemu_argv_add_device(argv, &d->address, dev);
     }
 }
 
@@ -165,8 +166,9 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
             addf(argv, "user,id=hostnet%zu", i);
             break;
         }
-        add(argv, "-device");
-        addf(argv, "virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s", i, i, n->mac);
+        g_autofree char *dev =
+            g_strdup_printf("virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s", i, i, n->mac);
+        tv_qemu_argv_add_device(argv, &n->address, dev);
     }
 }
 
@@ -228,13 +230,12 @@ static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
         g_autofree char *file = tv_qemu_escape_opt(backend ? backend : "/dev/urandom");
         add(argv, "-object");
         addf(argv, "rng-random,id=objrng%zu,filename=%s", i, file);
-        add(argv, "-device");
-        addf(argv, "virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
+        g_autofree char *dev = g_strdup_printf("virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
+        tv_qemu_argv_add_device(argv, &def->devices.rngs[i]->address, dev);
     }
-    if (def->devices.memballoon == TV_BALLOON_MODEL_VIRTIO) {
-        add(argv, "-device");
-        add(argv, "virtio-balloon-pci,id=balloon0");
-    }
+    if (def->devices.memballoon == TV_BALLOON_MODEL_VIRTIO)
+        tv_qemu_argv_add_device(argv, &def->devices.memballoon_address,
+                                "virtio-balloon-pci,id=balloon0");
 }
 
 GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
@@ -278,9 +279,11 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     if (def->on_poweroff == TV_LIFECYCLE_PRESERVE)
         add(argv, "-no-shutdown");
     build_boot(argv, def);
+    tv_qemu_build_topology(argv, def);
     build_disks(argv, def);
     build_nets(argv, def);
     build_serials(argv, def);
+    tv_qemu_build_display(argv, def);
     build_misc_devices(argv, def);
     add(argv, "-display");
     add(argv, "none");

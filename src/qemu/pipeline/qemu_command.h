@@ -15,5 +15,9 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
                                  const TvQemuMtePlan *mte, const TvQemuCommandOptions *opts);
 /* Shell-quoted, one option (with its value) per line joined by " \\\n". */
 char *tv_qemu_command_format(GPtrArray *argv);
+/* QEMU's device for an <input> ("usb-tablet", "virtio-keyboard-pci") and
+ * the id of USB controller N ("usb" for 0, as libvirt's alias). */
+const char *tv_qemu_input_device(const TvDomainInput *input);
+const char *tv_qemu_usb_id(unsigned index);
 /* QEMU option syntax: ',' becomes ",,". */
 char *tv_qemu_escape_opt(const char *value);

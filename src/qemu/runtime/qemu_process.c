@@ -196,6 +196,8 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
     proc->qmp_ready_at = g_get_monotonic_time();
+    if (tv_qemu_process_devices_started(proc, (unsigned)remaining_ms(deadline)) < 0)
+        return -1;
     bool has_pty =
         proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
     for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)

@@ -65,6 +65,10 @@ void tv_qemu_process_flush_callbacks(TvQemuProcess *proc);
 void tv_qemu_process_drain_events(TvQemuProcess *proc);
 int tv_qemu_process_write_status(TvQemuProcess *proc);
 
+/* qemu_process_devices.c: after the QMP handshake at start (mon_lock held):
+ * the live definition learns what QEMU chose (the VNC port). */
+int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
+
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);
 void tv_qemu_process_watch_stop(TvQemuProcess *proc);

@@ -1,0 +1,17 @@
+/* Internal to the command line builder (qemu_command*.c). */
+#pragma once
+
+#include "qemu_command.h"
+#include "qemu_domain.h"
+
+void tv_qemu_argv_add(GPtrArray *argv, const char *arg);
+void tv_qemu_argv_addf(GPtrArray *argv, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* ",bus=pci.3,addr=0x0" and the like for a device's address (nothing for
+ * TV_ADDRESS_NONE). */
+void tv_qemu_append_address(GString *out, const TvDeviceAddress *addr);
+/* "-device DEVICE" with the address appended. */
+void tv_qemu_argv_add_device(GPtrArray *argv, const TvDeviceAddress *addr, const char *device);
+
+/* qemu_command_devices.c */
+void tv_qemu_build_topology(GPtrArray *argv, const TvDomainDef *def);
+void tv_qemu_build_display(GPtrArray *argv, const TvDomainDef *def);
