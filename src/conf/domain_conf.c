@@ -1,6 +1,7 @@
 /* Domain definition basics: enum spellings, freeing, copying, UUIDs and the
  * domain name rule. */
 #include "domain_conf.h"
+#include "domain_conf_testing.h"
 #include "domain_parse_priv.h"
 #include "tv_error.h"
 

@@ -1,6 +1,6 @@
 /* The domain definition: what a user's domain XML says, in structs.
  *
- * Pipeline (architecture.md): tv_domain_def_parse() -> qemu post-parse ->
+ * Pipeline (docs/architecture.rst): tv_domain_def_parse() -> qemu post-parse ->
  * validate -> resolve at start -> tv_domain_def_format().  conf knows nothing
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
@@ -262,7 +262,3 @@ int tv_domain_name_check(const char *name);
 void tv_uuid_format(const unsigned char uuid[TV_UUID_LEN], char out[TV_UUID_STRLEN + 1]);
 int tv_uuid_parse(const char *str, unsigned char uuid[TV_UUID_LEN]);
 void tv_uuid_generate(unsigned char uuid[TV_UUID_LEN]);
-
-/* Tests only: make generated UUIDs and MAC addresses reproducible from a
- * seed; 0 goes back to random. */
-void tv_domain_conf_test_seed(guint32 seed);

@@ -100,6 +100,7 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     drv->pipe.caps_lookup = pipeline_caps;
     drv->pipe.caps_opaque = drv;
     tv_driver_host_init(drv);
+    drv->security = cfg->security;
     tv_driver_prefork_init(drv, cfg->prefork);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */

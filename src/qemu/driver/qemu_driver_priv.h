@@ -87,6 +87,8 @@ struct TvQemuDriver {
     const TvQemuCaps *caps_xml_from;
     GHashTable *domcaps; /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
 
+    const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
+
     /* preforked QEMUs (qemu_driver_prefork.c) */
     bool prefork_enabled;
     GMutex prefork_lock;

@@ -1,4 +1,9 @@
+<<<<<<< HEAD
 #include "qemu_command_priv.h"
+=======
+#include "qemu_command.h"
+#include "qemu_security.h"
+>>>>>>> main
 #include "tv_error.h"
 
 #include <string.h>
@@ -265,7 +270,13 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, uuid);
     add(argv, "-no-user-config");
     add(argv, "-nodefaults");
-    if (opts && opts->monitor_path) {
+    if (opts && opts->monitor_fd > 0) {
+        /* bound by the manager: QEMU needs no write access to the state folder */
+        add(argv, "-chardev");
+        addf(argv, "socket,id=charmonitor,fd=%d,server=on,wait=off", opts->monitor_fd);
+        add(argv, "-mon");
+        add(argv, "chardev=charmonitor,id=monitor,mode=control");
+    } else if (opts && opts->monitor_path) {
         g_autofree char *mon = tv_qemu_escape_opt(opts->monitor_path);
         add(argv, "-chardev");
         addf(argv, "socket,id=charmonitor,path=%s,server=on,wait=off", mon);
@@ -289,6 +300,10 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, "none");
     add(argv, "-msg");
     add(argv, "timestamp=on");
+    if (opts && opts->sandbox) {
+        add(argv, "-sandbox");
+        add(argv, TV_QEMU_SANDBOX_ARG);
+    }
     g_ptr_array_add(argv, NULL);
     return argv;
 }

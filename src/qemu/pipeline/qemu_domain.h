@@ -1,4 +1,4 @@
-/* The definition pipeline for QEMU (architecture.md): post-parse defaults,
+/* The definition pipeline for QEMU (docs/architecture.rst): post-parse defaults,
  * validation against one emulator and host, resolution at start. */
 #pragma once
 
