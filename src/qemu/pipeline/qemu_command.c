@@ -1,9 +1,5 @@
-<<<<<<< HEAD
 #include "qemu_command_priv.h"
-=======
-#include "qemu_command.h"
 #include "qemu_security.h"
->>>>>>> main
 #include "tv_error.h"
 
 #include <string.h>
