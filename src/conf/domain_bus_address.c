@@ -1,5 +1,5 @@
 /* Addresses on the buses behind controllers: USB ports of the USB
- * controller (domain_bus_address.h). */
+ * controller, virtio-serial ports (domain_bus_address.h). */
 #include "domain_bus_address.h"
 #include "domain_parse_priv.h"
 #include "tv_error.h"
@@ -120,6 +120,95 @@ int tv_domain_usb_assign(TvDomainDef *def)
         }
         *d->addr = (TvDeviceAddress){ .type = TV_ADDRESS_USB, .port = port };
         g_hash_table_insert(used, GUINT_TO_POINTER(port), d->what);
+    }
+    return 0;
+}
+
+/* Channels and virtio consoles need a virtio-serial controller: libvirt adds
+ * index 0 when there is none.  Before the PCI assignment, which places it. */
+void tv_domain_virtio_serial_prepare(TvDomainDef *def)
+{
+    TvDomainDevices *d = &def->devices;
+    bool needed = d->nchannels > 0;
+    for (size_t i = 0; i < d->nconsoles; i++)
+        needed = needed || d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO;
+    if (!needed)
+        return;
+    for (size_t i = 0; i < d->ncontrollers; i++) {
+        if (d->controllers[i]->type == TV_CONTROLLER_VIRTIO_SERIAL)
+            return;
+    }
+    TvDomainController *c = g_new0(TvDomainController, 1);
+    c->type = TV_CONTROLLER_VIRTIO_SERIAL;
+    c->chassis = c->port = -1;
+    TV_APPEND(d->controllers, d->ncontrollers, c);
+}
+
+#define VSERIAL_PORTS_DEFAULT 31 /* QEMU's max_ports */
+
+/* Channel ports: 1 up (port 0 is the console's, and virtio consoles take
+ * the lowest ports QEMU gives them), on a controller that exists. */
+int tv_domain_virtio_serial_assign(TvDomainDef *def)
+{
+    TvDomainDevices *d = &def->devices;
+    unsigned consoles = 0;
+    for (size_t i = 0; i < d->nconsoles; i++)
+        consoles += d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO;
+    unsigned first = MAX(consoles, 1u);
+    g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < d->nchannels; i++) {
+            TvDomainChr *ch = d->channels[i];
+            TvDeviceAddress *a = &ch->address;
+            if ((pass == 0) != (a->type == TV_ADDRESS_VIRTIO_SERIAL))
+                continue;
+            unsigned controller = pass == 0 ? a->controller : 0;
+            const TvDomainController *c =
+                tv_domain_controller_find(def, TV_CONTROLLER_VIRTIO_SERIAL, controller);
+            if (!c) {
+                tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                "<channel> '%s' is on virtio-serial controller %u, which "
+                                "/domain/devices does not have",
+                                ch->target_name, controller);
+                return -1;
+            }
+            unsigned ports = c->ports ? c->ports : VSERIAL_PORTS_DEFAULT;
+            unsigned port = first;
+            if (pass == 0) {
+                port = a->port;
+                if (port < first || port >= ports) {
+                    tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                    "virtio-serial port %u of <channel> '%s' is outside the "
+                                    "topology: controller %u takes channels on ports %u to %u",
+                                    port, ch->target_name, controller, first, ports - 1);
+                    return -1;
+                }
+            } else {
+                while (port < ports &&
+                       g_hash_table_contains(used, GUINT_TO_POINTER(controller << 8 | port)))
+                    port++;
+                if (port >= ports) {
+                    tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                                    "no free virtio-serial port for <channel> '%s': controller "
+                                    "%u has %u ports",
+                                    ch->target_name, controller, ports);
+                    return -1;
+                }
+            }
+            gpointer key = GUINT_TO_POINTER(controller << 8 | port);
+            const char *other = g_hash_table_lookup(used, key);
+            if (other) {
+                tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                "virtio-serial controller %u port %u is given to two channels: "
+                                "'%s' and '%s'",
+                                controller, port, other, ch->target_name);
+                return -1;
+            }
+            g_hash_table_insert(used, key, ch->target_name);
+            *a = (TvDeviceAddress){ .type = TV_ADDRESS_VIRTIO_SERIAL,
+                                    .controller = controller,
+                                    .port = port };
+        }
     }
     return 0;
 }

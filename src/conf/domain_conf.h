@@ -168,11 +168,19 @@ typedef struct {
     TvDeviceAddress address;
 } TvDomainNet;
 
+/* <serial>, <console> and <channel> (domain_chr.c). */
 typedef struct {
     TvChrType type;
-    char *path; /* file, unix */
+    char *path; /* file, unix; a unix channel's is generated at start when absent */
     TvChrUnixMode unix_mode;
-    unsigned port; /* <target port='N'/> */
+    unsigned port; /* <target port='N'/> (serial, console) */
+    TvChrTargetType target_type;
+    bool model_name;     /* <target><model name='pl011|pci-serial'/> (serial) */
+    char *target_name;   /* channel: <target type='virtio' name='org.qemu.guest_agent.0'/> */
+    bool path_generated; /* live: the runtime chose the unix socket's path */
+    char *log_file;      /* <log file='...' append='on|off'/> */
+    TvFeatureState log_append;
+    TvDeviceAddress address; /* pci-serial: PCI; channel: virtio-serial */
 } TvDomainChr;
 
 typedef struct {
@@ -190,10 +198,20 @@ typedef struct {
     size_t nserials;
     TvDomainChr **consoles; /* target type serial: an alias of serial N */
     size_t nconsoles;
+    TvDomainChr **channels;
+    size_t nchannels;
     TvDomainRng **rngs;
     size_t nrngs;
     TvBalloonModel memballoon;
     TvDeviceAddress memballoon_address;
+    bool memballoon_stats;      /* <stats period='N'/> written */
+    unsigned memballoon_period; /* seconds; 0 turns polling off */
+    TvFeatureState memballoon_autodeflate;
+    TvFeatureState memballoon_free_page_reporting;
+    TvDomainPanic **panics;
+    size_t npanics;
+    TvDomainWatchdog **watchdogs;
+    size_t nwatchdogs;
     TvDomainController **controllers;
     size_t ncontrollers;
     TvDomainInput **inputs;

@@ -156,3 +156,62 @@ typedef struct {
     unsigned id; /* 1.. */
     TvAudioType type;
 } TvDomainAudio;
+
+/* ---- <serial>, <console>, <channel> targets (domain_chr.c) ---- */
+
+typedef enum {
+    TV_CHR_KIND_SERIAL = 0,
+    TV_CHR_KIND_CONSOLE,
+    TV_CHR_KIND_CHANNEL,
+} TvChrKind;
+
+typedef enum {
+    TV_CHR_TARGET_DEFAULT = 0,   /* serial: system-serial (post-parse); console: serial */
+    TV_CHR_TARGET_SYSTEM_SERIAL, /* serial: the virt machine's PL011 */
+    TV_CHR_TARGET_PCI_SERIAL,    /* serial: QEMU's pci-serial (a 16550 on PCI) */
+    TV_CHR_TARGET_SERIAL,        /* console: the serial port of its number */
+    TV_CHR_TARGET_VIRTIO,        /* console: virtconsole; channel: virtserialport */
+    TV_CHR_TARGET_LAST
+} TvChrTargetType;
+TV_ENUM_DECL(tv_chr_target_type)
+/* libvirt's <model name> of a serial target type: "pl011", "pci-serial". */
+const char *tv_chr_target_model(TvChrTargetType type);
+
+/* ---- <panic>, <watchdog> (domain_misc_devices.c) ---- */
+
+typedef enum {
+    TV_PANIC_MODEL_NONE = 0,
+    TV_PANIC_MODEL_PVPANIC, /* pvpanic-pci */
+    TV_PANIC_MODEL_LAST
+} TvPanicModel;
+TV_ENUM_DECL(tv_panic_model)
+
+typedef struct {
+    TvPanicModel model;
+    TvDeviceAddress address;
+} TvDomainPanic;
+
+typedef enum {
+    TV_WATCHDOG_MODEL_NONE = 0,
+    TV_WATCHDOG_MODEL_I6300ESB,
+    TV_WATCHDOG_MODEL_LAST
+} TvWatchdogModel;
+TV_ENUM_DECL(tv_watchdog_model)
+
+typedef enum {
+    TV_WATCHDOG_ACTION_DEFAULT = 0, /* reset */
+    TV_WATCHDOG_ACTION_RESET,
+    TV_WATCHDOG_ACTION_SHUTDOWN,
+    TV_WATCHDOG_ACTION_POWEROFF,
+    TV_WATCHDOG_ACTION_PAUSE,
+    TV_WATCHDOG_ACTION_NONE,
+    TV_WATCHDOG_ACTION_INJECT_NMI,
+    TV_WATCHDOG_ACTION_LAST
+} TvWatchdogAction;
+TV_ENUM_DECL(tv_watchdog_action)
+
+typedef struct {
+    TvWatchdogModel model;
+    TvWatchdogAction action;
+    TvDeviceAddress address;
+} TvDomainWatchdog;

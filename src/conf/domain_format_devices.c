@@ -41,27 +41,6 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net)
     tv_xml_line(w, "</interface>");
 }
 
-static void format_chr(TvXmlWriter *w, const char *element, const TvDomainChr *chr, bool live)
-{
-    tv_xml_line(w, "<%s type='%s'>", element, tv_chr_type_to_string(chr->type));
-    w->indent++;
-    /* a pty's path is what start allocated: live and status XML only */
-    if (chr->path && (chr->type != TV_CHR_TYPE_PTY || live)) {
-        g_autofree char *path = tv_xml_esc(chr->path);
-        if (chr->type == TV_CHR_TYPE_UNIX && chr->unix_mode != TV_CHR_UNIX_MODE_DEFAULT)
-            tv_xml_line(w, "<source mode='%s' path='%s'/>",
-                        tv_chr_unix_mode_to_string(chr->unix_mode), path);
-        else
-            tv_xml_line(w, "<source path='%s'/>", path);
-    }
-    if (g_str_equal(element, "console"))
-        tv_xml_line(w, "<target type='serial' port='%u'/>", chr->port);
-    else
-        tv_xml_line(w, "<target port='%u'/>", chr->port);
-    w->indent--;
-    tv_xml_line(w, "</%s>", element);
-}
-
 static void format_rng(TvXmlWriter *w, const TvDomainRng *rng)
 {
     g_autofree char *path = tv_xml_esc(rng->backend_path);
@@ -73,32 +52,19 @@ static void format_rng(TvXmlWriter *w, const TvDomainRng *rng)
     tv_xml_line(w, "</rng>");
 }
 
-static void format_memballoon(TvXmlWriter *w, const TvDomainDevices *devs)
-{
-    const char *model = tv_balloon_model_to_string(devs->memballoon);
-    if (devs->memballoon_address.type == TV_ADDRESS_NONE) {
-        tv_xml_line(w, "<memballoon model='%s'/>", model);
-        return;
-    }
-    tv_xml_line(w, "<memballoon model='%s'>", model);
-    w->indent++;
-    tv_domain_address_format(w, &devs->memballoon_address);
-    w->indent--;
-    tv_xml_line(w, "</memballoon>");
-}
-
 static bool devices_empty(const TvDomainDevices *devs)
 {
     return !devs->emulator && !devs->ndisks && !devs->nnets && !devs->nserials &&
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
            !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
-           !devs->nvideos;
+           !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
 {
     bool live = (flags & (TV_DOMAIN_FORMAT_LIVE | TV_DOMAIN_FORMAT_STATUS)) &&
                 !(flags & TV_DOMAIN_FORMAT_MIGRATABLE);
+    bool status = (flags & TV_DOMAIN_FORMAT_STATUS) != 0;
     if (devices_empty(devs))
         return;
     tv_xml_line(w, "<devices>");
@@ -114,9 +80,11 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
     for (size_t i = 0; i < devs->nnets; i++)
         format_net(w, devs->nets[i]);
     for (size_t i = 0; i < devs->nserials; i++)
-        format_chr(w, "serial", devs->serials[i], live);
+        tv_domain_format_chr(w, TV_CHR_KIND_SERIAL, devs->serials[i], live, status);
     for (size_t i = 0; i < devs->nconsoles; i++)
-        format_chr(w, "console", devs->consoles[i], live);
+        tv_domain_format_chr(w, TV_CHR_KIND_CONSOLE, devs->consoles[i], live, status);
+    for (size_t i = 0; i < devs->nchannels; i++)
+        tv_domain_format_chr(w, TV_CHR_KIND_CHANNEL, devs->channels[i], live, status);
     for (size_t i = 0; i < devs->ninputs; i++)
         tv_domain_format_input(w, devs->inputs[i]);
     for (size_t i = 0; i < devs->ngraphics; i++)
@@ -125,10 +93,14 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_domain_format_audio(w, devs->audios[i]);
     for (size_t i = 0; i < devs->nvideos; i++)
         tv_domain_format_video(w, devs->videos[i]);
+    for (size_t i = 0; i < devs->nwatchdogs; i++)
+        tv_domain_format_watchdog(w, devs->watchdogs[i]);
     if (devs->memballoon != TV_BALLOON_MODEL_DEFAULT)
-        format_memballoon(w, devs);
+        tv_domain_format_memballoon(w, devs);
     for (size_t i = 0; i < devs->nrngs; i++)
         format_rng(w, devs->rngs[i]);
+    for (size_t i = 0; i < devs->npanics; i++)
+        tv_domain_format_panic(w, devs->panics[i]);
     w->indent--;
     tv_xml_line(w, "</devices>");
 }

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#define TV_CHR_PORT_MAX 31
-
 static const char *const no_attrs[] = { NULL };
 static const char *const no_children[] = { NULL };
 
@@ -188,93 +186,6 @@ static int parse_interface(xmlNodePtr node, TvDomainDevices *devs)
     return 0;
 }
 
-static int parse_chr_source(xmlNodePtr node, TvDomainChr *chr, unsigned flags)
-{
-    static const char *const attrs_unix[] = { "path", "mode", NULL };
-    static const char *const attrs_path[] = { "path", NULL };
-    g_autofree char *path = tv_xml_node_path(node);
-    if (chr->type == TV_CHR_TYPE_PTY && !(flags & TV_DOMAIN_PARSE_STATUS)) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "%s is not allowed for type 'pty': the pty is allocated at start", path);
-        return -1;
-    }
-    if (check_leaf(node, chr->type == TV_CHR_TYPE_UNIX ? attrs_unix : attrs_path) < 0 ||
-        tv_conf_attr_required(node, "path", &chr->path) < 0 ||
-        tv_conf_path_check(node, "path", chr->path) < 0)
-        return -1;
-    int mode = TV_CHR_UNIX_MODE_DEFAULT;
-    if (tv_conf_attr_enum(node, "mode", false, tv_chr_unix_mode_from_string, tv_chr_unix_mode_list,
-                          &mode) < 0)
-        return -1;
-    chr->unix_mode = mode;
-    return 0;
-}
-
-/* Ports not written are numbered after the highest one written before. */
-static int parse_chr_target(xmlNodePtr node, TvDomainChr *chr, bool console, unsigned *next)
-{
-    static const char *const attrs_serial[] = { "port", NULL };
-    static const char *const attrs_console[] = { "type", "port", NULL };
-    unsigned long long port = *next;
-    g_autofree char *value = NULL;
-    if (node) {
-        if (check_leaf(node, console ? attrs_console : attrs_serial) < 0 ||
-            (console && tv_conf_attr_fixed(node, "type", false, "serial") < 0))
-            return -1;
-        value = tv_xml_prop(node, "port");
-        if (value && tv_conf_number(node, "port", value, 0, TV_CHR_PORT_MAX, &port) < 0)
-            return -1;
-    }
-    if (port > TV_CHR_PORT_MAX) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR, "too many %s devices: ports go from 0 to %d",
-                        console ? "console" : "serial", TV_CHR_PORT_MAX);
-        return -1;
-    }
-    chr->port = (unsigned)port;
-    *next = chr->port + 1;
-    return 0;
-}
-
-static int parse_chr(xmlNodePtr node, TvDomainChr ***list, size_t *count, bool console,
-                     unsigned flags)
-{
-    static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "source", "target", NULL };
-    int type = 0;
-    TvDomainChr *chr = g_new0(TvDomainChr, 1);
-    TV_APPEND(*list, *count, chr);
-
-    if (tv_xml_check_attrs(node, attrs) < 0 ||
-        tv_conf_attr_enum(node, "type", true, tv_chr_type_from_string, tv_chr_type_list, &type) <
-            0 ||
-        tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
-        return -1;
-    chr->type = type;
-
-    xmlNodePtr source = tv_xml_child(node, "source");
-    if (source && parse_chr_source(source, chr, flags) < 0)
-        return -1;
-    if (!source && chr->type != TV_CHR_TYPE_PTY) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "missing element <source path='...'/> in %s (type '%s' needs a path)", path,
-                        tv_chr_type_to_string(chr->type));
-        return -1;
-    }
-    unsigned next = *count > 1 ? (*list)[*count - 2]->port + 1 : 0;
-    if (parse_chr_target(tv_xml_child(node, "target"), chr, console, &next) < 0)
-        return -1;
-    for (size_t i = 0; i + 1 < *count; i++) {
-        if ((*list)[i]->port == chr->port) {
-            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                            "two <%s> devices in /domain/devices use port %u", node->name,
-                            chr->port);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int parse_rng(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "model", NULL };
@@ -311,21 +222,6 @@ static int parse_rng(xmlNodePtr node, TvDomainDevices *devs)
     return tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &rng->address);
 }
 
-static int parse_memballoon(xmlNodePtr node, TvDomainDevices *devs)
-{
-    static const char *const attrs[] = { "model", NULL };
-    static const char *const children[] = { "address", NULL };
-    int model = 0;
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
-        tv_conf_check_once(node, children) < 0 ||
-        tv_conf_attr_enum(node, "model", true, tv_balloon_model_from_string, tv_balloon_model_list,
-                          &model) < 0)
-        return -1;
-    devs->memballoon = model;
-    unsigned types = model == TV_BALLOON_MODEL_VIRTIO ? TV_ADDR_MASK(TV_ADDRESS_PCI) : 0;
-    return tv_domain_address_parse_child(node, types, &devs->memballoon_address);
-}
-
 static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     const char *name = (const char *)node->name;
@@ -340,13 +236,15 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
     if (strcmp(name, "interface") == 0)
         return parse_interface(node, devs);
     if (strcmp(name, "serial") == 0)
-        return parse_chr(node, &devs->serials, &devs->nserials, false, flags);
+        return tv_domain_parse_chr(node, TV_CHR_KIND_SERIAL, devs, flags);
     if (strcmp(name, "console") == 0)
-        return parse_chr(node, &devs->consoles, &devs->nconsoles, true, flags);
+        return tv_domain_parse_chr(node, TV_CHR_KIND_CONSOLE, devs, flags);
+    if (strcmp(name, "channel") == 0)
+        return tv_domain_parse_chr(node, TV_CHR_KIND_CHANNEL, devs, flags);
     if (strcmp(name, "rng") == 0)
         return parse_rng(node, devs);
     if (strcmp(name, "memballoon") == 0)
-        return parse_memballoon(node, devs);
+        return tv_domain_parse_memballoon(node, devs);
     if (strcmp(name, "controller") == 0)
         return tv_domain_parse_controller(node, devs);
     if (strcmp(name, "input") == 0)
@@ -357,14 +255,18 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return tv_domain_parse_video(node, devs);
     if (strcmp(name, "audio") == 0)
         return tv_domain_parse_audio(node, devs);
+    if (strcmp(name, "panic") == 0)
+        return tv_domain_parse_panic(node, devs);
+    if (strcmp(name, "watchdog") == 0)
+        return tv_domain_parse_watchdog(node, devs);
     return 0; /* unreachable: tv_xml_check_children refused it */
 }
 
 int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const children[] = {
-        "emulator", "disk",  "controller", "interface",  "serial", "console", "input",
-        "graphics", "audio", "video",      "memballoon", "rng",    NULL,
+        "emulator", "disk",  "controller", "interface",  "serial", "console", "channel",  "input",
+        "graphics", "audio", "video",      "memballoon", "rng",    "panic",   "watchdog", NULL,
     };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||

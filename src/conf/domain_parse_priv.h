@@ -73,6 +73,18 @@ void tv_domain_graphics_free(TvDomainGraphics *g);
 int tv_domain_parse_video(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_video(TvXmlWriter *w, const TvDomainVideo *video);
 int tv_domain_parse_audio(xmlNodePtr node, TvDomainDevices *devs);
+/* domain_chr.c */
+int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr, bool live,
+                          bool status);
+void tv_domain_chr_free(TvDomainChr *chr);
+/* domain_misc_devices.c */
+int tv_domain_parse_memballoon(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_memballoon(TvXmlWriter *w, const TvDomainDevices *devs);
+int tv_domain_parse_panic(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_panic(TvXmlWriter *w, const TvDomainPanic *panic);
+int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *watchdog);
 void tv_domain_format_audio(TvXmlWriter *w, const TvDomainAudio *audio);
 
 #define TV_APPEND(array, count, item)                                                              \

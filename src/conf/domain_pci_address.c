@@ -66,7 +66,8 @@ static const char *bus_kind(TvControllerModel model)
 
 /* The devices with a PCI address, in libvirt's assignment order: PCI
  * controllers, interfaces, other controllers, disks, memballoon, rng,
- * input, video. */
+ * input, video; then the conventional PCI ones (pci-serial, pvpanic,
+ * i6300esb). */
 static void collect_devices(PciTopology *t)
 {
     TvDomainDevices *d = &t->def->devices;
@@ -111,6 +112,18 @@ static void collect_devices(PciTopology *t)
             add_device(t, &d->videos[i]->address, PLUG_PCIE_DEVICE, NULL,
                        g_strdup("<video> (virtio)"));
     }
+    /* conventional PCI devices, on the PCIe-to-PCI bridge */
+    for (size_t i = 0; i < d->nserials; i++) {
+        if (d->serials[i]->target_type == TV_CHR_TARGET_PCI_SERIAL)
+            add_device(t, &d->serials[i]->address, PLUG_PCI_DEVICE, NULL,
+                       g_strdup_printf("<serial> port %u (pci-serial)", d->serials[i]->port));
+    }
+    for (size_t i = 0; i < d->npanics; i++)
+        add_device(t, &d->panics[i]->address, PLUG_PCI_DEVICE, NULL,
+                   g_strdup("<panic model='pvpanic'>"));
+    for (size_t i = 0; i < d->nwatchdogs; i++)
+        add_device(t, &d->watchdogs[i]->address, PLUG_PCI_DEVICE, NULL,
+                   g_strdup("<watchdog model='i6300esb'>"));
 }
 
 static char *bus_list(const PciTopology *t)
@@ -227,9 +240,10 @@ static bool slot_free(const PciTopology *t, unsigned bus, unsigned slot)
     return true;
 }
 
-static int lowest_free_index(const PciTopology *t)
+/* A controller's index is above the bus it plugs into. */
+static int lowest_free_index(const PciTopology *t, unsigned above)
 {
-    for (unsigned i = 1; i < PCI_BUSES; i++) {
+    for (unsigned i = above + 1; i < PCI_BUSES; i++) {
         if (t->bus[i] == TV_CONTROLLER_MODEL_DEFAULT)
             return (int)i;
     }
@@ -261,9 +275,9 @@ static int place_root_port(PciTopology *t, PciDevice *d)
     return -1;
 }
 
-static TvDomainController *add_controller(PciTopology *t, TvControllerModel model)
+static TvDomainController *add_controller(PciTopology *t, TvControllerModel model, unsigned above)
 {
-    int index = lowest_free_index(t);
+    int index = lowest_free_index(t, above);
     if (index < 0) {
         tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
                         "cannot add a %s: all %d PCI bus numbers are used", bus_kind(model),
@@ -294,7 +308,7 @@ static int new_root_port(PciTopology *t, unsigned *bus)
                         "elements to the persistent definition and restart the domain");
         return -1;
     }
-    TvDomainController *c = add_controller(t, TV_CONTROLLER_MODEL_PCIE_ROOT_PORT);
+    TvDomainController *c = add_controller(t, TV_CONTROLLER_MODEL_PCIE_ROOT_PORT, 0);
     if (!c)
         return -1;
     PciDevice port = { .addr = &c->address, .kind = PLUG_ROOT_PORT, .ctrl = c };
@@ -342,15 +356,20 @@ static int place_on_bridge(PciTopology *t, PciDevice *d)
                             "no free pcie-to-pci-bridge slot for %s", d->what);
             return -1;
         }
-        TvDomainController *c = add_controller(t, TV_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE);
+        /* its root port first: the bridge's index must be above that bus */
+        int found = free_root_port(t);
+        unsigned port_bus = (unsigned)found;
+        if (found < 0 && new_root_port(t, &port_bus) < 0)
+            return -1;
+        TvDomainController *c = add_controller(t, TV_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE, port_bus);
         if (!c)
             return -1;
         PciDevice bridge = { .addr = &c->address, .kind = PLUG_BRIDGE, .ctrl = c };
         bridge.what = g_strdup_printf(
             "<controller type='pci' index='%d' model='pcie-to-pci-bridge'>", c->index);
         g_array_append_val(t->devices, bridge); /* the array owns 'what' from here */
-        if (place_device(t, &bridge) < 0)
-            return -1;
+        c->address = (TvDeviceAddress){ .type = TV_ADDRESS_PCI, .bus = port_bus };
+        t->owner[port_bus][0][0] = bridge.what;
         bus = (unsigned)c->index;
         slot = 1;
     }

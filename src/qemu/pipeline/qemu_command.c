@@ -173,57 +173,6 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id)
-{
-    g_autofree char *path = chr->path ? tv_qemu_escape_opt(chr->path) : NULL;
-    add(argv, "-chardev");
-    switch (chr->type) {
-    case TV_CHR_TYPE_FILE:
-        addf(argv, "file,id=%s,path=%s", id, path);
-        break;
-    case TV_CHR_TYPE_UNIX:
-        if (chr->unix_mode == TV_CHR_UNIX_MODE_CONNECT)
-            addf(argv, "socket,id=%s,path=%s", id, path);
-        else
-            addf(argv, "socket,id=%s,path=%s,server=on,wait=off", id, path);
-        break;
-    case TV_CHR_TYPE_PTY:
-    case TV_CHR_TYPE_NONE:
-    case TV_CHR_TYPE_LAST:
-        addf(argv, "pty,id=%s", id);
-        break;
-    }
-}
-
-static bool serial_has_port(const TvDomainDef *def, unsigned port)
-{
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        if (def->devices.serials[i]->port == port)
-            return true;
-    }
-    return false;
-}
-
-static void build_serials(GPtrArray *argv, const TvDomainDef *def)
-{
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        g_autofree char *id = g_strdup_printf("charserial%u", def->devices.serials[i]->port);
-        build_chardev(argv, def->devices.serials[i], id);
-        add(argv, "-serial");
-        addf(argv, "chardev:%s", id);
-    }
-    /* a console is the serial port of the same number; alone it becomes that port */
-    for (size_t i = 0; i < def->devices.nconsoles; i++) {
-        const TvDomainChr *c = def->devices.consoles[i];
-        if (serial_has_port(def, c->port))
-            continue;
-        g_autofree char *id = g_strdup_printf("charserial%u", c->port);
-        build_chardev(argv, c, id);
-        add(argv, "-serial");
-        addf(argv, "chardev:%s", id);
-    }
-}
-
 static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
 {
     for (size_t i = 0; i < def->devices.nrngs; i++) {
@@ -234,9 +183,7 @@ static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
         g_autofree char *dev = g_strdup_printf("virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
         tv_qemu_argv_add_device(argv, &def->devices.rngs[i]->address, dev);
     }
-    if (def->devices.memballoon == TV_BALLOON_MODEL_VIRTIO)
-        tv_qemu_argv_add_device(argv, &def->devices.memballoon_address,
-                                "virtio-balloon-pci,id=balloon0");
+    tv_qemu_build_misc(argv, def);
 }
 
 GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
@@ -289,7 +236,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     tv_qemu_build_topology(argv, def);
     build_disks(argv, def);
     build_nets(argv, def);
-    build_serials(argv, def);
+    tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
     build_misc_devices(argv, def);
     add(argv, "-display");

@@ -225,3 +225,30 @@ void tv_qemu_build_display(GPtrArray *argv, const TvDomainDef *def)
     build_inputs(argv, &def->devices);
     build_graphics(argv, &def->devices);
 }
+
+/* The balloon (stats polling is set over QMP at start: qemu_process_devices.c),
+ * pvpanic and the watchdog with its action. */
+void tv_qemu_build_misc(GPtrArray *argv, const TvDomainDef *def)
+{
+    const TvDomainDevices *d = &def->devices;
+    if (d->memballoon == TV_BALLOON_MODEL_VIRTIO) {
+        GString *dev = g_string_new("virtio-balloon-pci,id=balloon0");
+        if (d->memballoon_autodeflate)
+            g_string_append_printf(dev, ",deflate-on-oom=%s",
+                                   tv_feature_state_to_string(d->memballoon_autodeflate));
+        if (d->memballoon_free_page_reporting)
+            g_string_append_printf(dev, ",free-page-reporting=%s",
+                                   tv_feature_state_to_string(d->memballoon_free_page_reporting));
+        add_device(argv, &d->memballoon_address, "%s", dev->str);
+        g_string_free(dev, TRUE);
+    }
+    for (size_t i = 0; i < d->npanics; i++)
+        add_device(argv, &d->panics[i]->address, "pvpanic-pci,id=panic%zu", i);
+    for (size_t i = 0; i < d->nwatchdogs; i++) {
+        const TvDomainWatchdog *wd = d->watchdogs[i];
+        add_device(argv, &wd->address, "i6300esb,id=watchdog%zu", i);
+        tv_qemu_argv_add(argv, "-action");
+        tv_qemu_argv_addf(argv, "watchdog=%s",
+                          wd->action ? tv_watchdog_action_to_string(wd->action) : "reset");
+    }
+}

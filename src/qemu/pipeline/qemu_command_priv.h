@@ -15,3 +15,9 @@ void tv_qemu_argv_add_device(GPtrArray *argv, const TvDeviceAddress *addr, const
 /* qemu_command_devices.c */
 void tv_qemu_build_topology(GPtrArray *argv, const TvDomainDef *def);
 void tv_qemu_build_display(GPtrArray *argv, const TvDomainDef *def);
+
+/* qemu_command_chr.c: serial ports, consoles, channels and their chardevs */
+void tv_qemu_build_chardevs(GPtrArray *argv, const TvDomainDef *def,
+                            const TvQemuCommandOptions *opts);
+/* qemu_command_devices.c: memballoon, panic, watchdog */
+void tv_qemu_build_misc(GPtrArray *argv, const TvDomainDef *def);

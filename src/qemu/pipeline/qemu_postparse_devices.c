@@ -37,11 +37,25 @@ static void audio_default(TvDomainDevices *d)
     d->naudios = 1;
 }
 
+/* libvirt writes the aarch64 serial port's target out: the PL011. */
+static void serial_defaults(TvDomainDevices *d)
+{
+    for (size_t i = 0; i < d->nserials; i++) {
+        TvDomainChr *s = d->serials[i];
+        if (s->target_type == TV_CHR_TARGET_DEFAULT)
+            s->target_type = TV_CHR_TARGET_SYSTEM_SERIAL;
+        s->model_name = true;
+    }
+}
+
 int tv_qemu_domain_post_parse_devices(TvDomainDef *def)
 {
     controller_defaults(&def->devices);
     audio_default(&def->devices);
-    if (tv_domain_pci_assign(def, TV_PCI_ASSIGN_DEFAULT) < 0 || tv_domain_usb_assign(def) < 0)
+    serial_defaults(&def->devices);
+    tv_domain_virtio_serial_prepare(def);
+    if (tv_domain_pci_assign(def, TV_PCI_ASSIGN_DEFAULT) < 0 || tv_domain_usb_assign(def) < 0 ||
+        tv_domain_virtio_serial_assign(def) < 0)
         return -1;
     return 0;
 }

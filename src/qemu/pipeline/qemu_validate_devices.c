@@ -89,11 +89,41 @@ static int validate_virtio(const TvDomainDevices *d, const TvQemuCaps *caps)
     return 0;
 }
 
+static int validate_chr_misc(const TvDomainDevices *d, const TvQemuCaps *caps)
+{
+    for (size_t i = 0; i < d->nserials; i++) {
+        if (d->serials[i]->target_type == TV_CHR_TARGET_PCI_SERIAL &&
+            need(caps, "pci-serial", "<serial> with <target type='pci-serial'>") < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < d->nconsoles; i++) {
+        if (d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO &&
+            need(caps, "virtconsole", "<console> with <target type='virtio'>") < 0)
+            return -1;
+    }
+    if (d->nchannels && need(caps, "virtserialport", "<channel> (virtio)") < 0)
+        return -1;
+    if (d->npanics && need(caps, "pvpanic-pci", "<panic model='pvpanic'>") < 0)
+        return -1;
+    if (d->nwatchdogs) {
+        if (need(caps, "i6300esb", "<watchdog model='i6300esb'>") < 0)
+            return -1;
+        if (!tv_qemu_caps_has_command(caps, "set-action")) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                            "unsupported configuration: a <watchdog> action needs QEMU's -action "
+                            "option (QEMU 6.0 and later), which emulator '%s' does not have",
+                            caps->binary);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps)
 {
     const TvDomainDevices *d = &def->devices;
     if (validate_controllers(d, caps) < 0 || validate_display(d, caps) < 0 ||
-        validate_virtio(d, caps) < 0)
+        validate_virtio(d, caps) < 0 || validate_chr_misc(d, caps) < 0)
         return -1;
     return 0;
 }
