@@ -9,6 +9,7 @@
  * domain; queries only take dom->lock. */
 #pragma once
 
+#include "qemu_boot.h"
 #include "qemu_domain.h"
 #include "qemu_driver.h"
 #include "qemu_process.h"
@@ -55,6 +56,7 @@ struct TvQemuDriver {
     char *state_dir;
     char *cache_dir;
     char *log_dir;
+    char *nvram_dir; /* UEFI variable stores (qemu_boot.h) */
     char *emulator;
     TvHostFacts *host;
     TvQemuCapsProbeOptions probe_opts;

@@ -78,6 +78,16 @@ void tv_qemu_argv_add_device(GPtrArray *argv, const TvDeviceAddress *addr, const
     add_device(argv, addr, "%s", device);
 }
 
+void tv_qemu_argv_add_device_boot(GPtrArray *argv, const TvDeviceAddress *addr, const char *device,
+                                  unsigned bootindex)
+{
+    if (!bootindex) {
+        add_device(argv, addr, "%s", device);
+        return;
+    }
+    add_device(argv, addr, "%s,bootindex=%u", device, bootindex);
+}
+
 const char *tv_qemu_usb_id(unsigned index)
 {
     static const char *const ids[] = { "usb", "usb1", "usb2", "usb3" };

@@ -11,6 +11,9 @@ void tv_qemu_argv_addf(GPtrArray *argv, const char *fmt, ...) G_GNUC_PRINTF(2, 3
 void tv_qemu_append_address(GString *out, const TvDeviceAddress *addr);
 /* "-device DEVICE" with the address appended. */
 void tv_qemu_argv_add_device(GPtrArray *argv, const TvDeviceAddress *addr, const char *device);
+/* The same with ",bootindex=N" when bootindex is not 0 (qemu_boot.h). */
+void tv_qemu_argv_add_device_boot(GPtrArray *argv, const TvDeviceAddress *addr, const char *device,
+                                  unsigned bootindex);
 
 /* qemu_command_devices.c */
 void tv_qemu_build_topology(GPtrArray *argv, const TvDomainDef *def);

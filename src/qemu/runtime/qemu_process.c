@@ -374,7 +374,8 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     live->id = cfg->id > 0 ? cfg->id : 1;
 
     g_autoptr(TvQemuProcess) proc = process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0)
+    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0 ||
+        tv_qemu_process_prepare_nvram(live) < 0)
         return NULL;
     const TvQemuSecurity *sec = cfg->security;
     /* the fork server forks QEMU as itself (root, the host's mounts): only

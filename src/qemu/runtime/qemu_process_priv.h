@@ -111,3 +111,7 @@ void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRI
 char *tv_qemu_process_read_log_tail(const char *path, off_t from, size_t max_bytes);
 /* Reap zombies of process group pgid (a wrapper's leftovers) without blocking. */
 void tv_qemu_process_reap_group(pid_t pgid);
+
+/* Before a start: create the UEFI variable store from its template when it
+ * does not exist yet (qemu_process_nvram.c). */
+int tv_qemu_process_prepare_nvram(const TvDomainDef *def);

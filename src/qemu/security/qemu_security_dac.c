@@ -36,8 +36,8 @@ GArray *tv_qemu_security_domain_files(const TvDomainDef *def)
     add_file(files, boot->kernel, false);
     add_file(files, boot->initrd, false);
     add_file(files, boot->dtb, false);
-    add_file(files, boot->loader, false);
-    add_file(files, boot->nvram, true);
+    add_file(files, boot->fw.loader, false);
+    add_file(files, boot->fw.nvram, true);
     for (size_t i = 0; i < def->devices.ndisks; i++)
         add_file(files, def->devices.disks[i]->path, !def->devices.disks[i]->readonly);
     for (size_t i = 0; i < def->devices.nserials; i++) {
