@@ -5,6 +5,7 @@
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
+#include "domain_features_compat.h"
 #include "domain_metadata.h"
 #include "domain_mte.h"
 #include "domain_os_boot.h"
@@ -134,6 +135,8 @@ typedef struct {
     bool gic_present;
     TvFeatureState pmu;
     TvDomainMte mte;
+    /* <apic/>, <pae/>, <hap/>, <vmcoreinfo/> (domain_features_compat.h) */
+    TvDomainFeaturesCompat compat;
 } TvDomainFeatures;
 
 typedef struct {

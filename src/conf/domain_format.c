@@ -65,18 +65,20 @@ static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned 
                             : (flags & TV_DOMAIN_FORMAT_LIVE) ? TV_DOMAIN_MTE_FORMAT_LIVE
                                                               : TV_DOMAIN_MTE_FORMAT_INACTIVE;
     if (f->acpi != TV_FEATURE_STATE_ON && f->pmu == TV_FEATURE_STATE_ABSENT && !f->gic_present &&
-        !tv_domain_mte_formats_element(&f->mte, how))
+        !tv_domain_mte_formats_element(&f->mte, how) && !tv_domain_features_compat_any(&f->compat))
         return;
     tv_xml_line(w, "<features>");
     w->indent++;
     if (f->acpi == TV_FEATURE_STATE_ON)
         tv_xml_line(w, "<acpi/>");
+    tv_domain_features_compat_format_x86(w, &f->compat);
     if (f->pmu != TV_FEATURE_STATE_ABSENT)
         tv_xml_line(w, "<pmu state='%s'/>", tv_feature_state_to_string(f->pmu));
     if (f->gic_present && f->gic != TV_GIC_VERSION_DEFAULT)
         tv_xml_line(w, "<gic version='%s'/>", tv_gic_version_to_string(f->gic));
     else if (f->gic_present)
         tv_xml_line(w, "<gic/>");
+    tv_domain_features_compat_format_vmcoreinfo(w, &f->compat);
     tv_domain_mte_format(w, &f->mte, how);
     w->indent--;
     tv_xml_line(w, "</features>");

@@ -101,7 +101,9 @@ static int parse_pmu(xmlNodePtr node, TvDomainFeatures *features)
 
 int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsigned flags)
 {
-    static const char *const children[] = { "acpi", "gic", "pmu", "mte", NULL };
+    static const char *const children[] = {
+        "acpi", "gic", "pmu", "mte", TV_DOMAIN_FEATURES_COMPAT_NAMES, NULL
+    };
     xmlNodePtr child;
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||
         tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
@@ -114,6 +116,8 @@ int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsign
         features->acpi = TV_FEATURE_STATE_ON;
     }
     if ((child = tv_xml_child(node, "gic")) && parse_gic(child, features) < 0)
+        return -1;
+    if (tv_domain_features_compat_parse(node, &features->compat) < 0)
         return -1;
     if ((child = tv_xml_child(node, "pmu")) && parse_pmu(child, features) < 0)
         return -1;

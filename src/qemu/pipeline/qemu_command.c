@@ -219,6 +219,10 @@ static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
         add(argv, "-device");
         addf(argv, "virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
     }
+    if (def->features.compat.vmcoreinfo == TV_FEATURE_STATE_ON) {
+        add(argv, "-device");
+        add(argv, "vmcoreinfo");
+    }
     if (def->devices.memballoon == TV_BALLOON_MODEL_VIRTIO) {
         add(argv, "-device");
         add(argv, "virtio-balloon-pci,id=balloon0");
