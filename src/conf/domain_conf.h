@@ -66,6 +66,9 @@ typedef enum {
     TV_LIFECYCLE_DESTROY,
     TV_LIFECYCLE_RESTART,
     TV_LIFECYCLE_PRESERVE,
+    TV_LIFECYCLE_RENAME_RESTART,   /* parsed as libvirt does; the QEMU driver refuses it */
+    TV_LIFECYCLE_COREDUMP_DESTROY, /* on_crash only */
+    TV_LIFECYCLE_COREDUMP_RESTART, /* on_crash only */
     TV_LIFECYCLE_LAST
 } TvLifecycleAction;
 TV_ENUM_DECL(tv_lifecycle_action)

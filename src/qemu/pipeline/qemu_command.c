@@ -1,5 +1,6 @@
 #include "qemu_boot.h"
 #include "qemu_command.h"
+#include "qemu_lifecycle.h"
 #include "qemu_security.h"
 #include "tv_error.h"
 
@@ -271,10 +272,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     }
     add(argv, "-rtc");
     add(argv, def->clock == TV_CLOCK_OFFSET_LOCALTIME ? "base=localtime" : "base=utc");
-    if (def->on_reboot == TV_LIFECYCLE_DESTROY)
-        add(argv, "-no-reboot");
-    if (def->on_poweroff == TV_LIFECYCLE_PRESERVE)
-        add(argv, "-no-shutdown");
+    tv_qemu_lifecycle_command(argv, def);
     build_boot(argv, def);
     build_disks(argv, def);
     build_nets(argv, def);
