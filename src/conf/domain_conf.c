@@ -94,6 +94,9 @@ void tv_domain_def_free(TvDomainDef *def)
     g_free(def->os.boot.dtb);
     tv_domain_firmware_clear(&def->os.boot.fw);
     g_free(def->cpu.model);
+    for (size_t i = 0; i < def->cpu.nfeatures; i++)
+        g_free(def->cpu.features[i].name);
+    g_free(def->cpu.features);
     devices_clear(&def->devices);
     g_free(def);
 }

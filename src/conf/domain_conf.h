@@ -5,6 +5,7 @@
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
+#include "domain_cpu.h"
 #include "domain_features_compat.h"
 #include "domain_metadata.h"
 #include "domain_mte.h"
@@ -147,6 +148,13 @@ typedef struct {
     char *model; /* custom mode only */
     /* <topology>: sockets x cores x threads = the vCPU count; 0: absent */
     unsigned sockets, cores, threads;
+    /* match, check, migratable, <model fallback>, <feature> (domain_cpu.h) */
+    TvCpuMatch match;
+    TvCpuCheck check;
+    TvFeatureState migratable;
+    TvCpuFallback fallback;
+    TvDomainCpuFeature *features;
+    size_t nfeatures;
 } TvDomainCpu;
 
 typedef struct {

@@ -84,31 +84,6 @@ static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned 
     tv_xml_line(w, "</features>");
 }
 
-static void format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu)
-{
-    bool topology = cpu->sockets > 0;
-    if (cpu->mode == TV_CPU_MODE_DEFAULT && !topology)
-        return;
-    g_autofree char *mode = cpu->mode == TV_CPU_MODE_DEFAULT
-                                ? g_strdup("")
-                                : g_strdup_printf(" mode='%s'", tv_cpu_mode_to_string(cpu->mode));
-    if (!cpu->model && !topology) {
-        tv_xml_line(w, "<cpu%s/>", mode);
-        return;
-    }
-    tv_xml_line(w, "<cpu%s>", mode);
-    w->indent++;
-    if (cpu->model) {
-        g_autofree char *model = esc_text(cpu->model);
-        tv_xml_line(w, "<model>%s</model>", model);
-    }
-    if (topology)
-        tv_xml_line(w, "<topology sockets='%u' cores='%u' threads='%u'/>", cpu->sockets, cpu->cores,
-                    cpu->threads);
-    w->indent--;
-    tv_xml_line(w, "</cpu>");
-}
-
 static void format_lifecycle(TvXmlWriter *w, const char *name, TvLifecycleAction action)
 {
     if (action != TV_LIFECYCLE_DEFAULT)
@@ -143,7 +118,7 @@ char *tv_domain_def_format(const TvDomainDef *def, unsigned flags)
     format_head(&w, def, flags);
     format_os(&w, &def->os);
     format_features(&w, &def->features, flags);
-    format_cpu(&w, &def->cpu);
+    tv_domain_format_cpu(&w, &def->cpu);
     if (def->clock != TV_CLOCK_OFFSET_DEFAULT)
         tv_xml_line(&w, "<clock offset='%s'/>", tv_clock_offset_to_string(def->clock));
     format_lifecycle(&w, "on_poweroff", def->on_poweroff);

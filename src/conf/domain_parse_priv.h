@@ -53,4 +53,5 @@ int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned fla
 int tv_mac_parse(xmlNodePtr node, const char *str, char **normalised);
 char *tv_mac_generate(void);
 
+void tv_domain_format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu);
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags);

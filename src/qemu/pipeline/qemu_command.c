@@ -1,5 +1,6 @@
 #include "qemu_boot.h"
 #include "qemu_command.h"
+#include "qemu_cpu.h"
 #include "qemu_lifecycle.h"
 #include "qemu_security.h"
 #include "tv_error.h"
@@ -72,19 +73,7 @@ static void build_cpu(GPtrArray *argv, const TvDomainDef *def)
     add(argv, "-accel");
     add(argv, def->virt_type == TV_VIRT_KVM ? "kvm" : "tcg");
     add(argv, "-cpu");
-    const char *model = tv_qemu_cpu_model_name(def);
-    switch (def->features.pmu) {
-    case TV_FEATURE_STATE_ON:
-        addf(argv, "%s,pmu=on", model);
-        break;
-    case TV_FEATURE_STATE_OFF:
-        addf(argv, "%s,pmu=off", model);
-        break;
-    case TV_FEATURE_STATE_ABSENT:
-    case TV_FEATURE_STATE_LAST:
-        add(argv, model);
-        break;
-    }
+    g_ptr_array_add(argv, tv_qemu_cpu_arg(def));
 }
 
 static void build_boot(GPtrArray *argv, const TvDomainDef *def)
@@ -253,11 +242,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, "-m");
     addf(argv, "size=%lluk", def->memory_kib);
     add(argv, "-smp");
-    if (def->cpu.sockets)
-        addf(argv, "%u,sockets=%u,cores=%u,threads=%u", def->vcpus, def->cpu.sockets,
-             def->cpu.cores, def->cpu.threads);
-    else
-        addf(argv, "%u", def->vcpus);
+    g_ptr_array_add(argv, tv_qemu_smp_arg(def));
     tv_uuid_format(def->uuid, uuid);
     add(argv, "-uuid");
     add(argv, uuid);
