@@ -7,11 +7,15 @@
 
 #include <sys/types.h>
 
-/* Lock order: mon_lock, then lock.  cb_lock only around callbacks. */
+/* A QMP command on a running domain (suspend, resume, power button). */
+#define TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS 5000
+
+/* Lock order: cb_lock, then lock, then the monitor's own lock (inside the
+ * monitor layer).  cb_lock only around callbacks; lock is never held while
+ * a monitor command waits for its reply. */
 struct _TvQemuProcess {
-    GMutex lock;     /* everything below except mon and the fixed fields */
-    GCond cond;      /* broadcast on every state change */
-    GMutex mon_lock; /* one thread drives the monitor at a time */
+    GMutex lock; /* everything below except the fixed fields */
+    GCond cond;  /* broadcast on every state change */
     GRecMutex cb_lock;
 
     /* fixed once started / reconnected */
@@ -30,8 +34,9 @@ struct _TvQemuProcess {
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
 
-    TvQemuMonitor *mon; /* under mon_lock; freed by the watcher at its end */
-    bool mon_dead;      /* EOF or protocol error: stop reading it */
+    /* set before the watcher starts; taken (under lock) and closed by the
+     * watcher at its end; users take a reference under lock */
+    TvQemuMonitor *mon;
 
     TvDomainDef *def; /* live */
     char *console_path;
@@ -43,7 +48,7 @@ struct _TvQemuProcess {
     bool destroy_requested;
     bool pausing;        /* a 'stop' of ours is in flight */
     bool shutdown_event; /* QMP SHUTDOWN seen */
-    char *shutdown_cause;
+    TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
     bool quit;       /* the watcher should end (free) */
     GArray *pending; /* state changes not yet given to the callback: int pairs */
@@ -54,15 +59,13 @@ struct _TvQemuProcess {
  * status file while QEMU runs, wakes waiters. */
 void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason);
 /* One QMP event (STOP, RESUME, SHUTDOWN, ...), under proc->lock. */
-void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev);
+void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev);
 /* QEMU is gone: reap, choose the shut-off reason, remove the status file
  * and socket.  Under proc->lock; idempotent. */
 void tv_qemu_process_handle_exit(TvQemuProcess *proc);
 char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc);
 /* Give recorded changes to the callback (no lock held by the caller). */
 void tv_qemu_process_flush_callbacks(TvQemuProcess *proc);
-/* Take events queued in the monitor and handle them; under mon_lock. */
-void tv_qemu_process_drain_events(TvQemuProcess *proc);
 int tv_qemu_process_write_status(TvQemuProcess *proc);
 
 /* qemu_process_watch.c */
