@@ -179,8 +179,12 @@ static void typed_matches(TvQemuMonitor *mon, const char *name, json_object *arg
     const char *type_arg = jstr(args, "typename");
     if (!ret) { /* an error reply: the typed function fails with its class */
         g_auto(TvQmpPropertyList) props = { 0 };
-        g_assert_cmpstr(name, ==, "qom-list-properties");
-        g_assert_cmpint(tv_qemu_monitor_qom_list_properties(mon, type_arg, &props), ==, -1);
+        if (g_str_equal(name, "qom-list-properties"))
+            g_assert_cmpint(tv_qemu_monitor_qom_list_properties(mon, type_arg, &props), ==, -1);
+        else if (g_str_equal(name, "device-list-properties"))
+            g_assert_cmpint(tv_qemu_monitor_device_list_properties(mon, type_arg, &props), ==, -1);
+        else
+            g_error("an error reply to '%s' in a probe recording", name);
         g_assert_cmpint(tv_qemu_monitor_error_class(), !=, TV_QMP_ERROR_NONE);
         tv_error_reset();
         return;
@@ -190,9 +194,13 @@ static void typed_matches(TvQemuMonitor *mon, const char *name, json_object *arg
         g_auto(TvQmpTarget) t = { 0 };
         g_assert_cmpint(tv_qemu_monitor_query_target(mon, &t), ==, 0);
         g_assert_cmpstr(t.arch, ==, jstr(ret, "arch"));
-    } else if (g_str_equal(name, "qom-list-properties")) {
+    } else if (g_str_equal(name, "qom-list-properties") ||
+               g_str_equal(name, "device-list-properties")) {
         g_auto(TvQmpPropertyList) l = { 0 };
-        g_assert_cmpint(tv_qemu_monitor_qom_list_properties(mon, type_arg, &l), ==, 0);
+        if (g_str_equal(name, "qom-list-properties"))
+            g_assert_cmpint(tv_qemu_monitor_qom_list_properties(mon, type_arg, &l), ==, 0);
+        else
+            g_assert_cmpint(tv_qemu_monitor_device_list_properties(mon, type_arg, &l), ==, 0);
         g_assert_cmpuint(l.n, ==, n);
         for (size_t i = 0; i < n; i++) {
             json_object *p = json_object_array_get_idx(ret, i);

@@ -202,3 +202,20 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpChardevList, tv_qmp_chardev_list_clear)
 int tv_qemu_monitor_query_chardev(TvQemuMonitor *mon, TvQmpChardevList *out);
 /* The pty path of chardev label ("pty:/dev/pts/3" -> "/dev/pts/3"), or NULL. */
 const char *tv_qmp_chardev_list_pty(const TvQmpChardevList *l, const char *label);
+
+/* query-vnc */
+typedef struct {
+    bool enabled;
+    char *host;    /* the address it listens on */
+    char *service; /* the port, as text ("5900") */
+    char *family;  /* "ipv4", "ipv6", "unix" */
+    char *auth;    /* "none", "vnc", ... */
+} TvQmpVnc;
+void tv_qmp_vnc_clear(TvQmpVnc *v);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpVnc, tv_qmp_vnc_clear)
+int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out);
+
+/* qom-set of an integer property of the object at path (a typed value
+ * setter for any scalar comes with device hot-plug) */
+int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char *property,
+                                gint64 value);

@@ -120,3 +120,36 @@ const char *tv_qmp_chardev_list_pty(const TvQmpChardevList *l, const char *label
     }
     return NULL;
 }
+
+void tv_qmp_vnc_clear(TvQmpVnc *v)
+{
+    g_free(v->host);
+    g_free(v->service);
+    g_free(v->family);
+    g_free(v->auth);
+    memset(v, 0, sizeof(*v));
+}
+
+int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out)
+{
+    json_object *v = tv_qemu_monitor_command_object(mon, "query-vnc", NULL);
+    if (!v)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->enabled = tv_qmp_bool(v, "enabled");
+    out->host = g_strdup(tv_qmp_str(v, "host"));
+    out->service = g_strdup(tv_qmp_str(v, "service"));
+    out->family = g_strdup(tv_qmp_str(v, "family"));
+    out->auth = g_strdup(tv_qmp_str(v, "auth"));
+    json_object_put(v);
+    return 0;
+}
+
+int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char *property,
+                                gint64 value)
+{
+    json_object *args = tv_qmp_args_str("path", path);
+    json_object_object_add(args, "property", json_object_new_string(property));
+    json_object_object_add(args, "value", json_object_new_int64(value));
+    return tv_qemu_monitor_command_void(mon, "qom-set", args);
+}

@@ -299,7 +299,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     /* the whole start-up shares one deadline */
     tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
     proc->qmp_ready_at = g_get_monotonic_time();
-    if (tv_qemu_process_devices_started(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_devices_started(proc) < 0)
         return -1;
     bool has_pty =
         proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;

@@ -81,7 +81,7 @@ void tv_qemu_process_release_security(TvQemuProcess *proc);
  * learns what QEMU chose (the VNC port), balloon statistics are switched on.
  * At stop: the channel sockets made here are removed. */
 int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, GArray *fds);
-int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
+int tv_qemu_process_devices_started(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_watch.c */
