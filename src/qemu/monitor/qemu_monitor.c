@@ -845,6 +845,12 @@ json_object *tv_qemu_monitor_command(TvQemuMonitor *mon, const char *command, js
     return command_deadline(mon, command, args, g_get_monotonic_time() + (gint64)timeout * 1000);
 }
 
+json_object *tv_qemu_monitor_command_timeout(TvQemuMonitor *mon, const char *command,
+                                             json_object *args, unsigned timeout_ms)
+{
+    return command_deadline(mon, command, args, g_get_monotonic_time() + (gint64)timeout_ms * 1000);
+}
+
 int tv_qemu_monitor_command_void(TvQemuMonitor *mon, const char *command, json_object *args)
 {
     json_object *r = tv_qemu_monitor_command(mon, command, args);

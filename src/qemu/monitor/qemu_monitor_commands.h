@@ -219,3 +219,11 @@ int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out);
  * setter for any scalar comes with device hot-plug) */
 int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char *property,
                                 gint64 value);
+
+/* balloon: the guest's target size in bytes */
+int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes);
+
+/* dump-guest-memory without paging to protocol ("file:PATH"), waiting up to
+ * timeout_ms (a dump takes longer than the monitor's timeout). */
+int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol,
+                                      unsigned timeout_ms);

@@ -153,3 +153,20 @@ int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char
     json_object_object_add(args, "value", json_object_new_int64(value));
     return tv_qemu_monitor_command_void(mon, "qom-set", args);
 }
+
+int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "value", json_object_new_int64((gint64)MIN(bytes, G_MAXINT64)));
+    return tv_qemu_monitor_command_void(mon, "balloon", args);
+}
+
+int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol, unsigned timeout_ms)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "paging", json_object_new_boolean(0));
+    json_object_object_add(args, "protocol", json_object_new_string(protocol));
+    json_object *r = tv_qemu_monitor_command_timeout(mon, "dump-guest-memory", args, timeout_ms);
+    json_object_put(r);
+    return r ? 0 : -1;
+}

@@ -10,6 +10,9 @@
  * value (a new reference; {} for commands without data) or NULL with an
  * error reported. */
 json_object *tv_qemu_monitor_command(TvQemuMonitor *mon, const char *command, json_object *args);
+/* The same with its own timeout instead of the monitor's. */
+json_object *tv_qemu_monitor_command_timeout(TvQemuMonitor *mon, const char *command,
+                                             json_object *args, unsigned timeout_ms);
 /* A command whose reply must be an object (else an error). */
 json_object *tv_qemu_monitor_command_object(TvQemuMonitor *mon, const char *command,
                                             json_object *args);

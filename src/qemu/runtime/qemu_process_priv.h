@@ -53,8 +53,11 @@ struct _TvQemuProcess {
     bool shutdown_event; /* QMP SHUTDOWN seen */
     TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
-    bool quit;       /* the watcher should end (free) */
-    GArray *pending; /* state changes not yet given to the callback: int pairs */
+    bool fake_reboot;     /* a lifecycle restart's own STOP/RESUME are in flight */
+    int lifecycle_action; /* chosen in the event callback, carried out by the watcher */
+    int lifecycle_reason; /* shut-off reason of a lifecycle action's quit; 0: none */
+    bool quit;            /* the watcher should end (free) */
+    GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GThread *watcher;
 };
 
@@ -119,3 +122,15 @@ void tv_qemu_process_reap_group(pid_t pgid);
 /* Before a start: create the UEFI variable store from its template when it
  * does not exist yet (qemu_process_nvram.c). */
 int tv_qemu_process_prepare_nvram(const TvDomainDef *def);
+
+/* qemu_process_lifecycle.c: <on_poweroff>/<on_reboot>/<on_crash> on the
+ * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, and
+ * <currentMemory> at start (before 'cont').  The event handlers run in the
+ * monitor's event callback, under proc->lock, and only choose the action:
+ * a callback must not wait for its own monitor.  The watcher carries it out
+ * (tv_qemu_process_lifecycle_run) once the callback has returned, with no
+ * lock held. */
+void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, TvQmpShutdownCause cause);
+void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action);
+void tv_qemu_process_lifecycle_run(TvQemuProcess *proc);
+int tv_qemu_process_apply_balloon(TvQemuProcess *proc);

@@ -50,7 +50,7 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
         return;
     switch (ev->type) {
     case TV_QEMU_EVENT_STOP: {
-        if (proc->state != TV_DOMAIN_STATE_RUNNING)
+        if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
             return;
         int reason = proc->pausing          ? TV_DOMAIN_PAUSED_USER
                      : proc->shutdown_event ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
@@ -59,6 +59,10 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
         break;
     }
     case TV_QEMU_EVENT_RESUME:
+        if (proc->fake_reboot) {
+            proc->fake_reboot = false; /* the restart's own 'cont' */
+            return;
+        }
         if (proc->state == TV_DOMAIN_STATE_PAUSED)
             tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
         break;
@@ -70,9 +74,16 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTDOWN,
                                   ev->shutdown.guest ? TV_DOMAIN_SHUTDOWN_USER
                                                      : TV_DOMAIN_SHUTDOWN_UNKNOWN);
+        if (ev->shutdown.guest)
+            tv_qemu_process_lifecycle_shutdown(proc, ev->shutdown.reason);
         break;
     case TV_QEMU_EVENT_GUEST_PANICKED:
         proc->guest_panicked = true;
+        tv_qemu_process_lifecycle_panic(proc, ev->panic.action);
+        break;
+    case TV_QEMU_EVENT_BALLOON_CHANGE:
+        if (ev->balloon_actual > 0 && proc->def)
+            proc->def->current_memory_kib = ev->balloon_actual / 1024;
         break;
     case TV_QEMU_EVENT_OTHER:
     case TV_QEMU_EVENT_POWERDOWN:
@@ -80,7 +91,6 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
     case TV_QEMU_EVENT_SUSPEND:
     case TV_QEMU_EVENT_WAKEUP:
     case TV_QEMU_EVENT_DEVICE_DELETED:
-    case TV_QEMU_EVENT_BALLOON_CHANGE:
     case TV_QEMU_EVENT_MIGRATION:
     case TV_QEMU_EVENT_MIGRATION_PASS:
     case TV_QEMU_EVENT_LAST:
@@ -91,6 +101,8 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
 /* Why QEMU went away, in libvirt's shut-off reasons. */
 static int exit_reason(TvQemuProcess *proc)
 {
+    if (proc->lifecycle_reason)
+        return proc->lifecycle_reason;
     if (proc->destroy_requested)
         return TV_DOMAIN_SHUTOFF_DESTROYED;
     if (proc->guest_panicked)

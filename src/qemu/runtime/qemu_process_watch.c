@@ -55,8 +55,12 @@ static gpointer watch_thread(gpointer data)
             if (quit)
                 break;
         }
-        if (fds[2].revents && proc->mon)
+        if (fds[2].revents && proc->mon) {
             dispatch_monitor(proc);
+            /* what an event asked for (on_poweroff restart, ...), now that
+             * no callback runs: its commands are read by this thread */
+            tv_qemu_process_lifecycle_run(proc);
+        }
         if (fds[1].revents) {
             if (proc->mon)
                 dispatch_monitor(proc); /* the last events say why it went */
