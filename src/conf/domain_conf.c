@@ -21,15 +21,6 @@ TV_ENUM_IMPL(tv_balloon_model, TV_BALLOON_MODEL_LAST, "", "virtio", "none")
 
 #define TV_DOMAIN_NAME_MAX 200
 
-static void disk_free(TvDomainDisk *disk)
-{
-    if (!disk)
-        return;
-    g_free(disk->path);
-    g_free(disk->target_dev);
-    g_free(disk);
-}
-
 static void net_free(TvDomainNet *net)
 {
     if (!net)
@@ -52,7 +43,7 @@ static void devices_clear(TvDomainDevices *devs)
 {
     g_free(devs->emulator);
     for (size_t i = 0; i < devs->ndisks; i++)
-        disk_free(devs->disks[i]);
+        tv_domain_disk_free(devs->disks[i]);
     g_free(devs->disks);
     for (size_t i = 0; i < devs->nnets; i++)
         net_free(devs->nets[i]);

@@ -144,11 +144,20 @@ typedef struct {
     unsigned sockets, cores, threads;
 } TvDomainCpu;
 
+/* <disk> (domain_disk.c) */
 typedef struct {
-    char *path;
+    TvDiskType type;
+    TvDiskDevice device;
+    TvDiskBus bus;
+    char *path; /* the file or the block device; NULL: a cdrom without media */
     TvDiskFormat format;
-    char *target_dev; /* "vda" */
-    bool readonly;
+    TvDiskCache cache;
+    TvDiskIo io;
+    TvDiskDiscard discard;
+    char *target_dev; /* "vda", "sda" */
+    bool readonly;    /* written, or a cdrom */
+    bool shareable;
+    char *serial;
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
     TvDeviceAddress address;
 } TvDomainDisk;

@@ -3,24 +3,6 @@
  * video, memballoon, rngs). */
 #include "domain_parse_priv.h"
 
-static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
-{
-    g_autofree char *path = tv_xml_esc(disk->path);
-    g_autofree char *dev = tv_xml_esc(disk->target_dev);
-    tv_xml_line(w, "<disk type='file' device='disk'>");
-    w->indent++;
-    if (disk->format != TV_DISK_FORMAT_DEFAULT)
-        tv_xml_line(w, "<driver name='qemu' type='%s'/>", tv_disk_format_to_string(disk->format));
-    tv_xml_line(w, "<source file='%s'/>", path);
-    tv_xml_line(w, "<target dev='%s' bus='virtio'/>", dev);
-    tv_domain_device_boot_format(w, disk->boot_order);
-    if (disk->readonly)
-        tv_xml_line(w, "<readonly/>");
-    tv_domain_address_format(w, &disk->address);
-    w->indent--;
-    tv_xml_line(w, "</disk>");
-}
-
 static void format_net(TvXmlWriter *w, const TvDomainNet *net)
 {
     tv_xml_line(w, "<interface type='%s'>", tv_net_type_to_string(net->type));
@@ -76,7 +58,7 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_xml_line(w, "<emulator>%s</emulator>", emulator);
     }
     for (size_t i = 0; i < devs->ndisks; i++)
-        format_disk(w, devs->disks[i]);
+        tv_domain_format_disk(w, devs->disks[i]);
     for (size_t i = 0; i < devs->ncontrollers; i++)
         tv_domain_format_controller(w, devs->controllers[i]);
     for (size_t i = 0; i < devs->nnets; i++)

@@ -17,94 +17,6 @@ static int check_leaf(xmlNodePtr node, const char *const *attrs)
     return 0;
 }
 
-static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
-{
-    static const char *const attrs[] = { "dev", "bus", NULL };
-    if (check_leaf(node, attrs) < 0 || tv_conf_attr_fixed(node, "bus", false, "virtio") < 0 ||
-        tv_conf_attr_required(node, "dev", &disk->target_dev) < 0)
-        return -1;
-    const char *dev = disk->target_dev;
-    bool ok = g_str_has_prefix(dev, "vd") && dev[2] && strlen(dev) <= 4;
-    for (const char *p = dev + 2; ok && *p; p++)
-        ok = *p >= 'a' && *p <= 'z';
-    if (!ok) {
-        g_autofree char *shown = g_strescape(dev, NULL);
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "invalid value '%s' for attribute 'dev' of %s: expected 'vd' and one or "
-                        "two letters (vda, vdb, ..., vdzz)",
-                        shown, path);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
-{
-    static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver",  "source", "target", "readonly",
-                                            "address", "boot",   NULL };
-    static const char *const driver_attrs[] = { "name", "type", NULL };
-    static const char *const source_attrs[] = { "file", NULL };
-    TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
-    TV_APPEND(devs->disks, devs->ndisks, disk);
-
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
-        tv_conf_check_once(node, children) < 0 ||
-        tv_conf_attr_fixed(node, "type", true, "file") < 0 ||
-        tv_conf_attr_fixed(node, "device", false, "disk") < 0)
-        return -1;
-
-    xmlNodePtr child;
-    if ((child = tv_xml_child(node, "driver"))) {
-        int format = TV_DISK_FORMAT_DEFAULT;
-        if (check_leaf(child, driver_attrs) < 0 ||
-            tv_conf_attr_fixed(child, "name", false, "qemu") < 0 ||
-            tv_conf_attr_enum(child, "type", false, tv_disk_format_from_string, tv_disk_format_list,
-                              &format) < 0)
-            return -1;
-        disk->format = format;
-    }
-    if (!(child = tv_xml_child(node, "source"))) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR, "missing element <source file='...'/> in %s",
-                        path);
-        return -1;
-    }
-    if (check_leaf(child, source_attrs) < 0 ||
-        tv_conf_attr_required(child, "file", &disk->path) < 0 ||
-        tv_conf_path_check(child, "file", disk->path) < 0)
-        return -1;
-    if (!(child = tv_xml_child(node, "target"))) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR, "missing element <target dev='vdX'/> in %s",
-                        path);
-        return -1;
-    }
-    if (parse_disk_target(child, disk) < 0)
-        return -1;
-    if ((child = tv_xml_child(node, "readonly"))) {
-        if (check_leaf(child, no_attrs) < 0)
-            return -1;
-        disk->readonly = true;
-    }
-    if ((child = tv_xml_child(node, "boot")) &&
-        tv_domain_device_boot_parse(child, &disk->boot_order) < 0)
-        return -1;
-    if (tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &disk->address) < 0)
-        return -1;
-    for (size_t i = 0; i + 1 < devs->ndisks; i++) {
-        if (strcmp(devs->disks[i]->target_dev, disk->target_dev) == 0) {
-            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                            "two disks in /domain/devices have target dev='%s': each needs its "
-                            "own",
-                            disk->target_dev);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* A tap device name: what the kernel accepts for an interface name. */
 static int check_ifname(xmlNodePtr node, const char *name)
 {
@@ -238,7 +150,7 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return 0;
     }
     if (strcmp(name, "disk") == 0)
-        return parse_disk(node, devs);
+        return tv_domain_parse_disk(node, devs);
     if (strcmp(name, "interface") == 0)
         return parse_interface(node, devs);
     if (strcmp(name, "serial") == 0)

@@ -93,9 +93,11 @@ static void collect_devices(PciTopology *t)
                    g_strdup_printf("<controller type='%s' index='%d'>",
                                    tv_controller_type_to_string(c->type), c->index));
     }
-    for (size_t i = 0; i < d->ndisks; i++)
-        add_device(t, &d->disks[i]->address, PLUG_PCIE_DEVICE, NULL,
-                   g_strdup_printf("<disk> with target '%s'", d->disks[i]->target_dev));
+    for (size_t i = 0; i < d->ndisks; i++) {
+        if (d->disks[i]->bus == TV_DISK_BUS_VIRTIO)
+            add_device(t, &d->disks[i]->address, PLUG_PCIE_DEVICE, NULL,
+                       g_strdup_printf("<disk> with target '%s'", d->disks[i]->target_dev));
+    }
     if (d->memballoon == TV_BALLOON_MODEL_VIRTIO)
         add_device(t, &d->memballoon_address, PLUG_PCIE_DEVICE, NULL, g_strdup("<memballoon>"));
     for (size_t i = 0; i < d->nrngs; i++)

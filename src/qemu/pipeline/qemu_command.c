@@ -109,26 +109,6 @@ static void build_boot(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-static void build_disks(GPtrArray *argv, const TvDomainDef *def)
-{
-    for (size_t i = 0; i < def->devices.ndisks; i++) {
-        const TvDomainDisk *d = def->devices.disks[i];
-        g_autofree char *path = tv_qemu_escape_opt(d->path);
-        const char *ro = d->readonly ? "on" : "off";
-        const char *fmt = d->format == TV_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
-        add(argv, "-blockdev");
-        addf(argv, "driver=file,filename=%s,node-name=tv-disk%zu-storage,read-only=%s", path, i,
-             ro);
-        add(argv, "-blockdev");
-        addf(argv, "driver=%s,file=tv-disk%zu-storage,node-name=tv-disk%zu-format,read-only=%s",
-             fmt, i, i, ro);
-        unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_HD, i == 0, d->boot_order);
-        g_autofree char *dev =
-            g_strdup_printf("virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu", i, i);
-        tv_qemu_argv_add_device_boot(argv, &d->address, dev, bootindex);
-    }
-}
-
 static void build_nets(GPtrArray *argv, const TvDomainDef *def)
 {
     for (size_t i = 0; i < def->devices.nnets; i++) {
@@ -217,7 +197,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
         add(argv, "-no-shutdown");
     build_boot(argv, def);
     tv_qemu_build_topology(argv, def);
-    build_disks(argv, def);
+    tv_qemu_build_disks(argv, def);
     build_nets(argv, def);
     tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
