@@ -87,6 +87,7 @@ typedef enum {
     TV_NET_TYPE_NONE = 0,
     TV_NET_TYPE_USER,
     TV_NET_TYPE_ETHERNET,
+    TV_NET_TYPE_BRIDGE,
     TV_NET_TYPE_LAST
 } TvNetType;
 TV_ENUM_DECL(tv_net_type)
@@ -178,11 +179,15 @@ typedef struct {
 
 typedef struct {
     TvNetType type;
-    char *mac;           /* "52:54:00:xx:xx:xx"; generated when absent */
-    bool mac_written;    /* the user wrote it (kept for messages; both are formatted) */
-    char *ifname;        /* ethernet: <target dev=...> (tap device) */
-    char *model;         /* "virtio" */
-    unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    char *mac;             /* "52:54:00:xx:xx:xx"; generated when absent */
+    bool mac_written;      /* the user wrote it (kept for messages; both are formatted) */
+    char *ifname;          /* ethernet, bridge: <target dev=...> (tap device) */
+    bool ifname_generated; /* live: the kernel named the tap (vnetN) */
+    bool unmanaged;        /* ethernet: <target managed='no'>: the tap exists already */
+    char *bridge;          /* bridge: <source bridge='br0'/> */
+    unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
+    char *model;           /* "virtio" */
+    unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
     TvDeviceAddress address;
 } TvDomainNet;
 
