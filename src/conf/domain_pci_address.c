@@ -45,23 +45,10 @@ static void clear_device(gpointer p)
     g_free(((PciDevice *)p)->what);
 }
 
+/* The model's XML name ("pcie-root-port") names the bus kind in messages. */
 static const char *bus_kind(TvControllerModel model)
 {
-    switch (model) {
-    case TV_CONTROLLER_MODEL_PCIE_ROOT:
-        return "pcie-root";
-    case TV_CONTROLLER_MODEL_PCIE_ROOT_PORT:
-        return "pcie-root-port";
-    case TV_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE:
-        return "pcie-to-pci-bridge";
-    case TV_CONTROLLER_MODEL_DEFAULT:
-    case TV_CONTROLLER_MODEL_QEMU_XHCI:
-    case TV_CONTROLLER_MODEL_NONE:
-    case TV_CONTROLLER_MODEL_VIRTIO_SCSI:
-    case TV_CONTROLLER_MODEL_LAST:
-        break;
-    }
-    return NULL;
+    return tv_controller_model_to_string(model);
 }
 
 /* The devices with a PCI address, in libvirt's assignment order: PCI
