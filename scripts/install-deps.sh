@@ -11,9 +11,9 @@ PACKAGES="
   libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev libtirpc-dev rpcsvc-proto
   libnl-3-dev libnl-route-3-dev dnsmasq-base nftables
   clang-format
-  qemu-system-arm
+  qemu-system-arm qemu-efi-aarch64
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-  cpio gzip ca-certificates
+  cpio gzip xz-utils ca-certificates
   libvirt-clients python3-libvirt python3
   hyperfine jq procps iproute2 strace
 "
