@@ -14,7 +14,7 @@ PACKAGES="
   qemu-system-arm qemu-efi-aarch64
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip xz-utils ca-certificates
-  libvirt-clients python3-libvirt python3
+  libvirt-clients python3-libvirt python3 virtinst
   hyperfine jq procps iproute2 strace
 "
 # libvirtd answers "virsh version" only when it finds an emulator for the
