@@ -40,6 +40,7 @@ static const ConfigKey keys[] = {
     { "host_root", KEY_STRING, OFF(host_root), 0, 0 },
     { "autostart", KEY_BOOL, OFF(autostart), 0, 1 },
     { "prefork_qemu", KEY_BOOL, OFF(prefork_qemu), 0, 1 },
+    { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)

@@ -15,6 +15,7 @@ typedef struct {
     char *host_root; /* NULL: "/" */
     gboolean autostart;
     gboolean prefork_qemu; /* fork domains' QEMUs from a preloaded one */
+    gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -1,6 +1,7 @@
 /* The capabilities struct: freeing and the queries other modules use. */
 #include "qemu_capabilities.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 TV_ENUM_IMPL(tv_accel, TV_ACCEL_LAST, "", "tcg", "kvm")
@@ -80,6 +81,21 @@ const TvQemuMteCaps *tv_qemu_caps_mte_caps(const TvQemuCaps *caps, TvAccel accel
             return &caps->mte_caps[i];
     }
     return NULL;
+}
+
+char *tv_tag_test_describe(const TvTagTest *t)
+{
+    GString *s = g_string_new(NULL);
+    if (strcmp(t->read, "1234") != 0)
+        g_string_append_printf(s, "tags 1 2 3 4 stored in neighbouring granules read back as %c %c "
+                                  "%c %c",
+                               t->read[0], t->read[1], t->read[2], t->read[3]);
+    if (t->fault)
+        g_string_append_printf(s, "%sa correctly tagged load faulted (ESR 0x%" PRIx64 ")",
+                               s->len ? ", and " : "", t->esr);
+    if (!s->len)
+        g_string_append(s, "the tag storage works");
+    return g_string_free(s, FALSE);
 }
 
 const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_model, TvAccel accel)

@@ -35,6 +35,23 @@ typedef struct {
     bool aarch64;    /* its QOM type has the 'aarch64' property: a 64-bit model */
 } TvQemuCpuModel;
 
+/* The probe firmware's tag-storage self-test (firmware/probe.S): tags 1 2 3 4
+ * stored in four neighbouring granules, read back, then loaded through
+ * correctly tagged pointers with synchronous tag checks.  Run when the CPU
+ * shows tag storage (MTE >= 2). */
+typedef enum {
+    TV_TAG_TEST_NONE = 0, /* not run: no tag storage */
+    TV_TAG_TEST_OK,       /* read back 1234, no fault */
+    TV_TAG_TEST_FAILED,   /* another read-back, or a correctly tagged access faulted */
+} TvTagTestResult;
+
+typedef struct {
+    TvTagTestResult result;
+    char read[5];   /* the tags read back, "1234" when the storage works */
+    bool fault;     /* a correctly tagged load faulted */
+    uint64_t esr;   /* ESR_EL1 of that fault */
+} TvTagTest;
+
 /* One boot of the probe firmware. */
 typedef struct {
     bool ran;     /* false: not attempted (e.g. KVM absent) */
@@ -43,7 +60,12 @@ typedef struct {
     uint64_t pfr1;
     uint64_t pfr2;
     TvMteAbi abi; /* decoded from pfr1/pfr2 when !refused */
+    TvTagTest tags;
 } TvGuestAbiResult;
+
+/* "tags 1 2 3 4 stored in neighbouring granules read back as 3 4 3 4, and a
+ * correctly tagged load faulted (ESR 0x96000011)" for a failed test. */
+char *tv_tag_test_describe(const TvTagTest *t);
 
 typedef struct {
     char *cpu_model; /* "max", "host", "cortex-a710" */

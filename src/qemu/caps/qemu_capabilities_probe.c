@@ -361,8 +361,18 @@ static int probe_mte_caps(TvCapsQmp *q, TvQemuCaps *caps)
         mc->levels = g_new0(int, json_object_array_length(versions));
         for (size_t j = 0; j < json_object_array_length(versions); j++) {
             json_object *v = json_object_array_get_idx(versions, j);
-            if (json_object_is_type(v, json_type_int))
-                mc->levels[mc->nlevels++] = json_object_get_int(v);
+            int64_t level = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+            if (level < TV_MTE_LEVEL_MIN || level > TV_MTE_LEVEL_MAX) {
+                tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                                "QEMU's reply to 'query-mte-capabilities' lists version '%s' for "
+                                "accelerator '%s': expected a level from %d to %d",
+                                json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+                                tv_accel_to_string(mc->accel), TV_MTE_LEVEL_MIN,
+                                TV_MTE_LEVEL_MAX);
+                json_object_put(list);
+                return -1;
+            }
+            mc->levels[mc->nlevels++] = (int)level;
         }
         qsort(mc->levels, mc->nlevels, sizeof(int), cmp_int);
     }

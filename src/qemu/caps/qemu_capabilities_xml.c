@@ -27,11 +27,28 @@ static void format_result(TvXmlWriter *w, const char *state, const TvGuestAbiRes
     const TvMteAbi *a = &r->abi;
     int level = tv_mte_abi_level(a);
     g_autofree char *level_s = level >= 0 ? g_strdup_printf("%d", level) : g_strdup("none");
+    g_autofree char *tags = NULL;
+    switch (r->tags.result) {
+    case TV_TAG_TEST_NONE:
+        tags = g_strdup("");
+        break;
+    case TV_TAG_TEST_OK:
+    case TV_TAG_TEST_FAILED:
+        tags = r->tags.fault ? g_strdup_printf(" tagsRead='%s' tagsFaultEsr='0x%016" PRIx64 "'",
+                                               r->tags.read, r->tags.esr)
+                             : g_strdup_printf(" tagsRead='%s'", r->tags.read);
+        break;
+    }
     tv_xml_line(w,
                 "<mte state='%s' pfr1='0x%016" PRIx64 "' pfr2='0x%016" PRIx64 "' level='%s' "
-                "mte='%u' mteFrac='%u' mtex='%u' mtefar='%u' mtestoreonly='%u' mteperm='%u'/>",
+                "mte='%u' mteFrac='%u' mtex='%u' mtefar='%u' mtestoreonly='%u' mteperm='%u' "
+                "tagStorage='%s'%s/>",
                 state, r->pfr1, r->pfr2, level_s, a->mte, a->mte_frac, a->mtex, a->mtefar,
-                a->mtestoreonly, a->mteperm);
+                a->mtestoreonly, a->mteperm,
+                r->tags.result == TV_TAG_TEST_OK       ? "works"
+                : r->tags.result == TV_TAG_TEST_FAILED ? "broken"
+                                                       : "none",
+                tags);
 }
 
 char *tv_qemu_caps_format(const TvQemuCaps *caps)
@@ -211,11 +228,61 @@ static int parse_machine(xmlNodePtr node, TvQemuMachine *m)
     return 0;
 }
 
+/* tagStorage='none|works|broken', tagsRead='1234', tagsFaultEsr='0x...' */
+static int parse_tag_test(xmlNodePtr node, TvGuestAbiResult *r)
+{
+    g_autofree char *storage = NULL, *read = NULL;
+    if (get_str(node, "tagStorage", &storage) < 0)
+        return -1;
+    bool expected = tv_mte_abi_has_tag_storage(&r->abi);
+    if (g_str_equal(storage, "none") && !expected)
+        return 0;
+    if (!expected || (!g_str_equal(storage, "works") && !g_str_equal(storage, "broken"))) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "attribute 'tagStorage' of %s is '%s'; expected %s for MTE %u", path,
+                        storage, expected ? "'works' or 'broken'" : "'none'", r->abi.mte);
+        return -1;
+    }
+    if (get_str(node, "tagsRead", &read) < 0)
+        return -1;
+    bool hex = strlen(read) == 4;
+    for (size_t i = 0; hex && i < 4; i++)
+        hex = g_ascii_isxdigit(read[i]) && !g_ascii_isupper(read[i]);
+    if (!hex) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "attribute 'tagsRead' of %s is '%s'; expected four tags, 0-9 a-f", path,
+                        read);
+        return -1;
+    }
+    memcpy(r->tags.read, read, 5);
+    g_autofree char *esr = tv_xml_prop(node, "tagsFaultEsr");
+    if (esr) {
+        unsigned long long v;
+        if (get_ull(node, "tagsFaultEsr", G_MAXUINT64, &v) < 0)
+            return -1;
+        r->tags.fault = true;
+        r->tags.esr = v;
+    }
+    r->tags.result =
+        !r->tags.fault && g_str_equal(read, "1234") ? TV_TAG_TEST_OK : TV_TAG_TEST_FAILED;
+    if ((r->tags.result == TV_TAG_TEST_OK) != g_str_equal(storage, "works")) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "attribute 'tagStorage' of %s says '%s' but tagsRead='%s'%s", path,
+                        storage, read, r->tags.fault ? " with a fault" : "");
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_result(xmlNodePtr node, TvGuestAbiResult *r)
 {
     static const char *const attrs[] = { "state",        "ran",     "refused", "pfr1", "pfr2",
                                          "level",        "mte",     "mteFrac", "mtex", "mtefar",
-                                         "mtestoreonly", "mteperm", NULL };
+                                         "mtestoreonly", "mteperm", "tagStorage", "tagsRead",
+                                         "tagsFaultEsr", NULL };
     if (tv_xml_check_attrs(node, attrs) < 0)
         return -1;
     g_autofree char *ran = tv_xml_prop(node, "ran");
@@ -239,7 +306,7 @@ static int parse_result(xmlNodePtr node, TvGuestAbiResult *r)
     r->pfr2 = pfr2;
     /* the decoded attributes are for readers: the registers are the fact */
     tv_mte_abi_from_regs(r->pfr1, r->pfr2, &r->abi);
-    return 0;
+    return parse_tag_test(node, r);
 }
 
 static int parse_guest_abi(xmlNodePtr node, TvGuestAbiProbe *p)

@@ -34,9 +34,27 @@ unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvA
         if (p->accel != accel || !p->mte_on.ran || p->mte_on.refused)
             continue;
         for (int level = 2; level <= 4; level++) {
-            if (tv_mte_abi_satisfies(&p->mte_on.abi, level))
+            if (tv_mte_abi_satisfies(&p->mte_on.abi, level) &&
+                tv_qemu_mte_tag_storage_usable(&p->mte_on))
                 mask |= 1u << level;
         }
     }
     return mask;
+}
+
+static gint allow_broken; /* set once at start-up; read by every thread */
+
+void tv_qemu_mte_set_allow_broken_tag_storage(bool allow)
+{
+    g_atomic_int_set(&allow_broken, allow ? 1 : 0);
+}
+
+bool tv_qemu_mte_allow_broken_tag_storage(void)
+{
+    return g_atomic_int_get(&allow_broken) != 0;
+}
+
+bool tv_qemu_mte_tag_storage_usable(const TvGuestAbiResult *r)
+{
+    return r->tags.result != TV_TAG_TEST_FAILED || tv_qemu_mte_allow_broken_tag_storage();
 }

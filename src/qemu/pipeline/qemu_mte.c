@@ -1,4 +1,5 @@
 #include "qemu_mte.h"
+#include "qemu_mte_levels.h"
 #include "tv_error.h"
 
 #include <string.h>
@@ -39,8 +40,9 @@ static char *models_providing(const TvQemuCaps *caps, int level)
         const TvGuestAbiProbe *p = &caps->probes[i];
         if (p->accel != TV_ACCEL_TCG || !p->mte_on.ran || p->mte_on.refused)
             continue;
-        bool ok = level ? tv_mte_abi_satisfies(&p->mte_on.abi, level)
-                        : tv_mte_abi_level(&p->mte_on.abi) >= TV_MTE_LEVEL_MIN;
+        bool ok = (level ? tv_mte_abi_satisfies(&p->mte_on.abi, level)
+                         : tv_mte_abi_level(&p->mte_on.abi) >= TV_MTE_LEVEL_MIN) &&
+                  tv_qemu_mte_tag_storage_usable(&p->mte_on);
         if (ok)
             g_string_append_printf(out, "%s%s", out->len ? ", " : "", p->cpu_model);
     }
@@ -144,6 +146,32 @@ static int plan_mte_version(const TvDomainDef *def, const TvQemuCaps *caps, TvQe
     return 0;
 }
 
+/* The probe's tag-storage self-test failed: refuse, or (when explicitly
+ * allowed) keep a warning for every start. */
+static int check_tag_storage(const TvQemuCaps *caps, const char *model, int level,
+                             const TvTagTest *tags, TvQemuMtePlan *plan)
+{
+    g_autofree char *label = qemu_label(caps);
+    g_autofree char *what = tv_tag_test_describe(tags);
+    if (!tv_qemu_mte_allow_broken_tag_storage()) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "MTE version %d with CPU model '%s' is not offered by %s: its tag "
+                        "storage is broken (%s). This is QEMU gitlab issue 1416 (\"target/arm: "
+                        "Fix physical address resolution for MTE\"), fixed in QEMU 8.0: use "
+                        "QEMU 8.0 or later (Debian bookworm-backports has 10.0), or allow it "
+                        "explicitly (allow_broken_tag_storage = 1 in tagvirtd.conf, tagvirt "
+                        "--allow-broken-tag-storage)",
+                        level, model, label, what);
+        return -1;
+    }
+    g_snprintf(plan->warning, sizeof(plan->warning),
+               "MTE version %d with CPU model '%s' on %s, whose tag storage is broken (%s; QEMU "
+               "gitlab issue 1416, fixed in QEMU 8.0): started because "
+               "allow_broken_tag_storage is set",
+               level, model, label, what);
+    return 0;
+}
+
 static int plan_tcg(const TvDomainDef *def, const TvQemuCaps *caps, TvQemuMtePlan *plan)
 {
     TvMteRequest req = def->features.mte.request;
@@ -194,6 +222,9 @@ static int plan_tcg(const TvDomainDef *def, const TvQemuCaps *caps, TvQemuMtePla
                         tv_mte_request_describe(req), model, label, fields);
         return -1;
     }
+    if (probe->mte_on.tags.result == TV_TAG_TEST_FAILED &&
+        check_tag_storage(caps, model, level ? level : got, &probe->mte_on.tags, plan) < 0)
+        return -1;
     plan->route = TV_MTE_ROUTE_MTE_ON;
     plan->level = level ? level : got;
     plan->abi = probe->mte_on.abi;

@@ -324,6 +324,11 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
     if (log_fd < 0)
         return NULL;
+    if (plan.warning[0]) { /* an explicitly allowed defect: said at every start */
+        g_warning("%s: %s", def->name, plan.warning);
+        g_autofree char *line = g_strdup_printf("tagvirt: warning: %s\n", plan.warning);
+        (void)!write(log_fd, line, strlen(line));
+    }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
     int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid, &forked);
