@@ -28,6 +28,9 @@ typedef struct {
     /* offer MTE on an emulator whose tag storage failed the probe's self-test
      * (QEMU 7.2), with a warning at every start */
     bool allow_broken_tag_storage;
+    /* how QEMU is confined (qemu_security.h; borrowed, outlives the driver);
+     * NULL: as the driver's own user, no sandbox */
+    const struct _TvQemuSecurity *security;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -121,3 +124,7 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
  * the flags check and the lookup); -1 on error. */
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+
+/* The name of a running domain that has path as a disk (newly allocated), or
+ * NULL: the storage driver asks before it deletes, wipes or resizes a file. */
+char *tv_qemu_driver_path_user(TvQemuDriver *drv, const char *path);
