@@ -153,13 +153,15 @@ class Daemon:
         self.proc = subprocess.Popen([self.binary, "--root", self.root, "--verbose"],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
-        for _ in range(100):
+        # the daemon probes the default emulator first: QEMU 10.0 has more CPU
+        # models than 7.2 and takes several seconds on a busy 2-core machine
+        for _ in range(600):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
             if listening(self.sock_ro):  # not just present: a killed daemon leaves the file
                 return
             time.sleep(0.05)
-        raise RuntimeError("tagvirtd did not listen on its sockets within 5 s")
+        raise RuntimeError("tagvirtd did not listen on its sockets within 30 s")
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:
