@@ -89,7 +89,7 @@ run() {
 
 # results NAME: "check_x=rc ..." from the console
 results() {
-    tr -d '\r' <"$work/$1.out" | sed -n 's/^SELFTEST \(check_[a-z_]*\) rc=\([0-9]*\)$/\1=\2/p'
+    tr -d '\r' <"$work/$1.out" | sed -n 's/^SELFTEST \(check_[a-z0-9_]*\) rc=\([0-9]*\)$/\1=\2/p'
 }
 
 # pass_case DESC NAME KTAG KERNEL FEATURES CPU EMULATOR LIVE [HWCAP3 words]
