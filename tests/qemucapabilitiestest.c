@@ -138,7 +138,7 @@ static void test_facts_72(void)
     g_assert_nonnull(name);
     const TvQemuCaps *caps = replayed(name);
     g_assert_cmpuint(caps->version / 1000, ==, 7002);
-    g_assert_true(caps->virt_mte);
+    g_assert_true(tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE));
     g_assert_false(tv_qemu_caps_has_mte_version(caps));
     g_assert_cmpint(abi_level(caps, "max", true), ==, 3);
     g_assert_cmpint(abi_level(caps, "max", false), ==, 0);
@@ -198,7 +198,7 @@ static void test_facts_hypothetical(void)
     g_autofree char *name = find_recording("caps_hypothetical-mte-version");
     g_assert_nonnull(name);
     const TvQemuCaps *caps = replayed(name);
-    g_assert_true(caps->virt_mte_version);
+    g_assert_true(tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE_VERSION));
     g_assert_true(tv_qemu_caps_has_mte_version(caps));
     const TvQemuMteCaps *tcg = tv_qemu_caps_mte_caps(caps, TV_ACCEL_TCG);
     g_assert_nonnull(tcg);
@@ -220,8 +220,9 @@ static void test_tag_storage(void)
     g_assert_true(max72->mte_on.tags.fault);
     g_assert_cmphex(max72->mte_on.tags.esr, ==, 0x96000011);
     g_assert_cmpint(max72->mte_off.tags.result, ==, TV_TAG_TEST_NONE);
-    const char *ok_models[][2] = { { "10", "max" }, { "10", "cortex-a710" }, { "11", "max" },
-                                   { "11", "neoverse-n2" } };
+    const char *ok_models[][2] = {
+        { "10", "max" }, { "10", "cortex-a710" }, { "11", "max" }, { "11", "neoverse-n2" }
+    };
     for (size_t i = 0; i < G_N_ELEMENTS(ok_models); i++) {
         const TvQemuCaps *c = ok_models[i][0][1] == '0' ? c10 : c11;
         const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(c, ok_models[i][1], TV_ACCEL_TCG);
@@ -373,8 +374,17 @@ static void test_xml_errors(void)
 {
     const char *bad[][2] = {
         { "<domain/>", "root element" },
-        { "<qemuCaps><virt mte='maybe' mteVersion='no' gicVersion='no' acpi='no'/></qemuCaps>",
+        { "<qemuCaps><machine name='virt-9.0' default='maybe' deprecated='no' "
+          "maxCpus='1'/></qemuCaps>",
           "must be 'yes' or 'no'" },
+        { "<qemuCaps><flag name='virt-mtee'/></qemuCaps>",
+          "unknown capability flag 'virt-mtee' in <flag name=...>: expected one of 'accel-tcg'" },
+        { "<qemuCaps><fingerprint path='/q' size='1' mtime='2' ctime='3' tagvirt='0' "
+          "kernel='6' kvm='maybe'/></qemuCaps>",
+          "attribute 'kvm' of <fingerprint> must be 'yes' or 'no', not 'maybe'" },
+        { "<qemuCaps><fingerprint path='/q' size='-1' mtime='2' ctime='3' tagvirt='0' "
+          "kernel='6' kvm='no'/></qemuCaps>",
+          "'size' of <fingerprint>" },
         { "<qemuCaps><bogus/></qemuCaps>", "bogus" },
         { "<qemuCaps><guestAbi cpu='max' accel='hvf'/></qemuCaps>", "accel" },
         { "<qemuCaps><commands><command name='b'/><command name='a'/></commands></qemuCaps>",

@@ -196,8 +196,9 @@ static void print_tag_defects(const TvQemuCaps *caps)
         printf("tag storage broken with %s: %s (QEMU gitlab issue 1416, fixed in QEMU 8.0); "
                "MTE is %s here\n",
                p->cpu_model, what,
-               tv_qemu_mte_allow_broken_tag_storage() ? "allowed anyway (--allow-broken-tag-storage)"
-                                                      : "not offered");
+               tv_qemu_mte_allow_broken_tag_storage()
+                   ? "allowed anyway (--allow-broken-tag-storage)"
+                   : "not offered");
     }
 }
 
@@ -221,9 +222,11 @@ int tv_cmd_probe(int argc, char **argv)
         printf("%s: QEMU %u.%u.%u%s%s%s\n", caps->binary, caps->version / 1000000,
                (caps->version / 1000) % 1000, caps->version % 1000, caps->package ? " (" : "",
                caps->package ? caps->package : "", caps->package ? ")" : "");
-        printf("interface: %s\n", tv_qemu_caps_has_mte_version(caps)
-                                      ? "mte-version + query-mte-capabilities"
-                                      : (caps->virt_mte ? "mte=on|off only" : "no MTE property"));
+        printf("interface: %s\n",
+               tv_qemu_caps_has_mte_version(caps)
+                   ? "mte-version + query-mte-capabilities"
+                   : (tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE) ? "mte=on|off only"
+                                                                    : "no MTE property"));
         printf("%-16s %-5s %-22s %-14s %s\n", "CPU model", "accel", "mte=on", "tag storage",
                "mte=off");
         for (size_t i = 0; i < caps->nprobes; i++) {

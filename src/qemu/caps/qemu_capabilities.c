@@ -6,6 +6,24 @@
 
 TV_ENUM_IMPL(tv_accel, TV_ACCEL_LAST, "", "tcg", "kvm")
 
+TV_ENUM_IMPL(tv_qemu_caps_flag, TV_QEMU_CAPS_LAST, "", "accel-tcg", "accel-kvm", "virt-mte",
+             "virt-mte-version", "virt-gic-version", "virt-acpi", "gic2-emulated", "gic3-emulated",
+             "gic2-kernel", "gic3-kernel", "query-mte-capabilities")
+G_STATIC_ASSERT(TV_QEMU_CAPS_LAST <= 32);
+
+bool tv_qemu_caps_get(const TvQemuCaps *caps, TvQemuCapsFlag flag)
+{
+    return (caps->flags >> flag) & 1u;
+}
+
+void tv_qemu_caps_set(TvQemuCaps *caps, TvQemuCapsFlag flag, bool on)
+{
+    if (on)
+        caps->flags |= 1u << flag;
+    else
+        caps->flags &= ~(1u << flag);
+}
+
 static void guest_abi_result_clear(TvGuestAbiResult *r)
 {
     g_free(r->error);
@@ -38,9 +56,7 @@ void tv_qemu_caps_free(TvQemuCaps *caps)
         guest_abi_result_clear(&caps->probes[i].mte_off);
     }
     g_free(caps->probes);
-    g_free(caps->fingerprint.binary_path);
-    g_free(caps->fingerprint.tagvirt_version);
-    g_free(caps->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&caps->fingerprint);
     g_free(caps);
 }
 
@@ -87,8 +103,9 @@ char *tv_tag_test_describe(const TvTagTest *t)
 {
     GString *s = g_string_new(NULL);
     if (strcmp(t->read, "1234") != 0)
-        g_string_append_printf(s, "tags 1 2 3 4 stored in neighbouring granules read back as %c %c "
-                                  "%c %c",
+        g_string_append_printf(s,
+                               "tags 1 2 3 4 stored in neighbouring granules read back as %c %c "
+                               "%c %c",
                                t->read[0], t->read[1], t->read[2], t->read[3]);
     if (t->fault)
         g_string_append_printf(s, "%sa correctly tagged load faulted (ESR 0x%" PRIx64 ")",
@@ -108,7 +125,8 @@ const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_m
 
 bool tv_qemu_caps_has_mte_version(const TvQemuCaps *caps)
 {
-    return caps->virt_mte_version && caps->query_mte_capabilities;
+    return tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE_VERSION) &&
+           tv_qemu_caps_get(caps, TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES);
 }
 
 static int cmp_str(const void *a, const void *b)

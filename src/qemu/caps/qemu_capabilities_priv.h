@@ -73,12 +73,6 @@ void tv_qemu_caps_recording_add_qmp(TvQemuCapsRecording *rec, json_object *comma
 char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec);
 TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len);
 
-/* Fingerprint of binary as it is now (stat) on host. */
-int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
-                                  TvQemuCapsFingerprint *fp);
-void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp);
-bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b);
-
 /* The QMP side of a probe, live or replayed from a recording. */
 typedef struct {
     struct _TvQemuMonitor *mon;  /* live */

@@ -151,7 +151,7 @@ static int probe_cpu_models(TvCapsQmp *q, TvQemuCaps *caps)
             return -1;
         caps->cpu_models[i].aarch64 = g_hash_table_contains(props, "aarch64");
         /* boot it now: the boots overlap the rest of the conversation */
-        if (caps->cpu_models[i].aarch64 && caps->accel_tcg &&
+        if (caps->cpu_models[i].aarch64 && tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_TCG) &&
             !g_str_equal(caps->cpu_models[i].name, "host"))
             tv_guest_abi_queue_push_model(q->boots, caps->cpu_models[i].name, TV_ACCEL_TCG);
     }
@@ -180,11 +180,11 @@ static int probe_accels(TvCapsQmp *q, TvQemuCaps *caps)
     int tcg = qom_type_exists(q, "tcg-accel");
     if (tcg < 0)
         return -1;
-    caps->accel_tcg = tcg;
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_ACCEL_TCG, tcg);
     json_object *kvm = tv_caps_qmp_execute(q, "query-kvm", NULL);
     if (!kvm)
         return -1;
-    caps->accel_kvm = get_bool(kvm, "present");
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_ACCEL_KVM, get_bool(kvm, "present"));
     json_object_put(kvm);
     return 0;
 }
@@ -208,7 +208,7 @@ int tv_caps_qmp_probe_cpus(TvCapsQmp *q, TvQemuCaps *caps)
     }
     if (probe_target(q, caps) < 0 || probe_accels(q, caps) < 0 || probe_cpu_models(q, caps) < 0)
         goto out;
-    if (q->kvm && caps->accel_kvm)
+    if (q->kvm && tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_KVM))
         tv_guest_abi_queue_push_model(q->boots, "host", TV_ACCEL_KVM);
     rc = 0;
 out:
@@ -280,10 +280,12 @@ static int probe_virt_properties(TvCapsQmp *q, TvQemuCaps *caps)
     g_autoptr(GHashTable) props = NULL;
     if (qom_properties(q, type, &props) < 0)
         return -1;
-    caps->virt_mte = g_hash_table_contains(props, "mte");
-    caps->virt_mte_version = g_hash_table_contains(props, "mte-version");
-    caps->virt_gic_version = g_hash_table_contains(props, "gic-version");
-    caps->virt_acpi = g_hash_table_contains(props, "acpi");
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_MTE, g_hash_table_contains(props, "mte"));
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_MTE_VERSION,
+                     g_hash_table_contains(props, "mte-version"));
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION,
+                     g_hash_table_contains(props, "gic-version"));
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_ACPI, g_hash_table_contains(props, "acpi"));
     return 0;
 }
 
@@ -298,11 +300,11 @@ static int probe_gic(TvCapsQmp *q, TvQemuCaps *caps)
         json_object *g = json_object_array_get_idx(list, i);
         int64_t version = get_int(g, "version", 0);
         if (version == 2) {
-            caps->gic2_emulated = get_bool(g, "emulated");
-            caps->gic2_kernel = get_bool(g, "kernel");
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC2_EMULATED, get_bool(g, "emulated"));
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC2_KERNEL, get_bool(g, "kernel"));
         } else if (version == 3) {
-            caps->gic3_emulated = get_bool(g, "emulated");
-            caps->gic3_kernel = get_bool(g, "kernel");
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC3_EMULATED, get_bool(g, "emulated"));
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC3_KERNEL, get_bool(g, "kernel"));
         }
     }
     json_object_put(list);
@@ -331,7 +333,8 @@ static int probe_commands(TvCapsQmp *q, TvQemuCaps *caps)
     g_ptr_array_sort(names, cmp_strp);
     g_ptr_array_add(names, NULL);
     caps->commands = (char **)g_ptr_array_free(names, FALSE);
-    caps->query_mte_capabilities = tv_qemu_caps_has_command(caps, "query-mte-capabilities");
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES,
+                     tv_qemu_caps_has_command(caps, "query-mte-capabilities"));
     return 0;
 }
 
@@ -367,8 +370,7 @@ static int probe_mte_caps(TvCapsQmp *q, TvQemuCaps *caps)
                                 "QEMU's reply to 'query-mte-capabilities' lists version '%s' for "
                                 "accelerator '%s': expected a level from %d to %d",
                                 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
-                                tv_accel_to_string(mc->accel), TV_MTE_LEVEL_MIN,
-                                TV_MTE_LEVEL_MAX);
+                                tv_accel_to_string(mc->accel), TV_MTE_LEVEL_MIN, TV_MTE_LEVEL_MAX);
                 json_object_put(list);
                 return -1;
             }
@@ -385,7 +387,7 @@ int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps)
     if (probe_version(q, caps) < 0 || probe_machines(q, caps) < 0 ||
         probe_virt_properties(q, caps) < 0 || probe_gic(q, caps) < 0 || probe_commands(q, caps) < 0)
         return -1;
-    if (caps->query_mte_capabilities && probe_mte_caps(q, caps) < 0)
+    if (tv_qemu_caps_get(caps, TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES) && probe_mte_caps(q, caps) < 0)
         return -1;
     json_object *ret = tv_caps_qmp_execute(q, "quit", NULL);
     if (!ret)

@@ -391,8 +391,8 @@ static int parse_probe_line(const TvGuestAbiBoot *b, TvGuestAbiResult *r)
     bool storage = tv_mte_abi_has_tag_storage(&r->abi);
     if (storage != (r->tags.result != TV_TAG_TEST_NONE)) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "guest-ABI probe %s: the registers show MTE %u but the tag test %s",
-                        what, r->abi.mte, storage ? "did not run" : "ran");
+                        "guest-ABI probe %s: the registers show MTE %u but the tag test %s", what,
+                        r->abi.mte, storage ? "did not run" : "ran");
         return -1;
     }
     return 0;
@@ -429,8 +429,8 @@ static int check_repeats(GPtrArray *boots)
         if (b->refused || g_strcmp0(b->text, first->text) != 0) {
             g_autofree char *what = boot_describe(first);
             g_autofree char *one = g_strjoinv(" / ", g_strsplit(first->text, "\n", -1));
-            g_autofree char *two = b->text ? g_strjoinv(" / ", g_strsplit(b->text, "\n", -1))
-                                           : g_strdup("");
+            g_autofree char *two =
+                b->text ? g_strjoinv(" / ", g_strsplit(b->text, "\n", -1)) : g_strdup("");
             tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_OPERATION_FAILED,
                             "the QEMU binary contradicts itself: two boots of %s printed '%s' "
                             "and then '%s'; its capabilities are not used or cached",

@@ -6,7 +6,7 @@
 
 bool tv_qemu_kvm_mte_supported(const TvQemuCaps *caps)
 {
-    return caps->virt_mte && caps->version >= KVM_MTE_MIN_VERSION;
+    return tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE) && caps->version >= KVM_MTE_MIN_VERSION;
 }
 
 unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvAccel accel)
@@ -20,7 +20,7 @@ unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvA
         }
         return mask;
     }
-    if (!caps->virt_mte)
+    if (!tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE))
         return 0;
     if (accel == TV_ACCEL_KVM) {
         if (!tv_qemu_kvm_mte_supported(caps) || !host || !tv_host_kvm_usable(host) ||

@@ -357,7 +357,7 @@ int tv_qemu_mte_plan(const TvDomainDef *def, const TvQemuCaps *caps, const TvHos
 
     if (!tv_mte_request_is_off(req) && tv_qemu_caps_has_mte_version(caps))
         return plan_mte_version(def, caps, plan);
-    if (!tv_mte_request_is_off(req) && !caps->virt_mte) {
+    if (!tv_mte_request_is_off(req) && !tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE)) {
         g_autofree char *label = qemu_label(caps);
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "MTE is not supported by %s: its virt machine has no 'mte' property",

@@ -49,14 +49,6 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     return proc;
 }
 
-static void fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src)
-{
-    *dst = *src;
-    dst->binary_path = g_strdup(src->binary_path);
-    dst->tagvirt_version = g_strdup(src->tagvirt_version);
-    dst->kernel_release = g_strdup(src->kernel_release);
-}
-
 void tv_qemu_process_free(TvQemuProcess *proc)
 {
     if (!proc)
@@ -77,9 +69,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->log_path);
     g_free(proc->dac_path);
     g_free(proc->apparmor_path);
-    g_free(proc->fingerprint.binary_path);
-    g_free(proc->fingerprint.tagvirt_version);
-    g_free(proc->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
     g_free(proc->shutdown_cause);
@@ -468,7 +458,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     }
     proc->is_child = true;
     proc->def = g_steal_pointer(&live);
-    fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    tv_qemu_caps_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
     if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {
