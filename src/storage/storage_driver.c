@@ -169,18 +169,15 @@ TvStorageDriver *tv_storage_driver_open(const TvStorageDriverConfig *cfg)
     g_mutex_init(&drv->lock);
     g_mutex_init(&drv->event_lock);
     drv->pools = g_ptr_array_new_with_free_func((GDestroyNotify)tv_storage_pool_free);
-    drv->config_dir = g_strdup(cfg->config_dir);
-    drv->autostart_dir = g_build_filename(cfg->config_dir, "autostart", NULL);
-    drv->state_dir = g_strdup(cfg->state_dir);
     drv->images_dir = g_strdup(cfg->images_dir);
     drv->qemu_img = g_strdup(cfg->qemu_img ? cfg->qemu_img : "qemu-img");
     drv->roots = canonical_roots(cfg);
     drv->path_user = cfg->path_user;
     drv->path_user_opaque = cfg->path_user_opaque;
 
-    bool first = !g_file_test(drv->config_dir, G_FILE_TEST_IS_DIR);
-    if (tv_dir_ensure(drv->config_dir, 0700) < 0 || tv_dir_ensure(drv->autostart_dir, 0700) < 0 ||
-        tv_dir_ensure(drv->state_dir, 0700) < 0) {
+    bool first = false;
+    if (tv_objfiles_init(&drv->files, "storage pool", cfg->config_dir, cfg->state_dir, &first) <
+        0) {
         tv_storage_driver_close(drv);
         return NULL;
     }
@@ -215,9 +212,7 @@ void tv_storage_driver_close(TvStorageDriver *drv)
         return;
     g_ptr_array_unref(drv->pools);
     g_strfreev(drv->roots);
-    g_free(drv->config_dir);
-    g_free(drv->autostart_dir);
-    g_free(drv->state_dir);
+    tv_objfiles_clear(&drv->files);
     g_free(drv->images_dir);
     g_free(drv->qemu_img);
     g_mutex_clear(&drv->lock);

@@ -10,6 +10,7 @@
 
 #include "storage_conf.h"
 #include "storage_driver.h"
+#include "tv_objfiles.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -36,9 +37,7 @@ typedef struct {
 } TvPoolEvent;
 
 struct TvStorageDriver {
-    char *config_dir;
-    char *autostart_dir;
-    char *state_dir;
+    TvObjFiles files; /* CONFIG/storage, STATE/storage */
     char *images_dir;
     char *qemu_img;
     char **roots; /* canonical allowed roots */
@@ -65,12 +64,9 @@ void tv_storage_pool_ref_fill(const TvStoragePool *pool, TvPoolRef *out);
 void tv_storage_event_queue(GPtrArray *queue, const TvStoragePool *pool, int event, int detail);
 void tv_storage_events_flush(TvStorageDriver *drv, GPtrArray *queue);
 
-/* storage_persist.c: definitions, autostart links and state files */
+/* storage_persist.c: definitions and state files (the rest: tv_objfiles_*) */
 int tv_storage_persist_save(TvStorageDriver *drv, const TvStoragePoolDef *def);
-int tv_storage_persist_remove(TvStorageDriver *drv, const char *name);
-int tv_storage_persist_set_autostart(TvStorageDriver *drv, const char *name, bool on);
 int tv_storage_state_save(TvStorageDriver *drv, const TvStoragePoolDef *def);
-void tv_storage_state_remove(TvStorageDriver *drv, const char *name);
 /* Load definitions and state files into drv->pools (at open). */
 void tv_storage_persist_load(TvStorageDriver *drv);
 

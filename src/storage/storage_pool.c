@@ -396,7 +396,7 @@ int tv_storage_pool_destroy(TvStorageDriver *drv, const unsigned char *uuid)
     g_mutex_lock(&drv->lock);
     TvStoragePool *pool = tv_storage_get_locked(drv, uuid, true);
     if (pool && busy_check(pool)) {
-        tv_storage_state_remove(drv, pool->def->name);
+        tv_objfiles_state_remove(&drv->files, pool->def->name);
         pool->active = false;
         g_clear_pointer(&pool->vols, g_ptr_array_unref);
         tv_storage_event_queue(events, pool, TV_POOL_EVENT_STOPPED, 0);
@@ -454,7 +454,7 @@ int tv_storage_pool_undefine(TvStorageDriver *drv, const unsigned char *uuid)
     int rc = -1;
     g_mutex_lock(&drv->lock);
     TvStoragePool *pool = get_inactive_locked(drv, uuid);
-    if (pool && tv_storage_persist_remove(drv, pool->def->name) == 0) {
+    if (pool && tv_objfiles_remove(&drv->files, pool->def->name) == 0) {
         tv_storage_event_queue(events, pool, TV_POOL_EVENT_UNDEFINED, 0);
         g_ptr_array_remove(drv->pools, pool);
         rc = 0;
@@ -527,7 +527,7 @@ int tv_storage_pool_set_autostart(TvStorageDriver *drv, const unsigned char *uui
     if (pool && !pool->persistent) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_OPERATION_INVALID,
                         "cannot set autostart for transient storage pool '%s'", pool->def->name);
-    } else if (pool && tv_storage_persist_set_autostart(drv, pool->def->name, on) == 0) {
+    } else if (pool && tv_objfiles_set_autostart(&drv->files, pool->def->name, on) == 0) {
         pool->autostart = on;
         rc = 0;
     }
