@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Parse len bytes (no network, no entities from outside, no DTD loading).
- * what names the document in errors ("domain XML"). */
+/* Parse len bytes (no network).  A document type declaration is refused
+ * before anything in it is read, so no entity can be declared, expanded or
+ * loaded from outside: an XML error naming it.  what names the document in
+ * errors ("domain XML"). */
 xmlDocPtr tv_xml_parse(const char *buf, size_t len, const char *what);
 
 /* "/domain/devices/disk[2]/source" for messages. */
