@@ -91,10 +91,6 @@ struct TvQemuDriver {
     bool prefork_enabled;
     GMutex prefork_lock;
     GHashTable *preforks; /* binary path -> its fork server */
-
-    /* persist: fsyncs done after the reply (qemu_driver_persist.c) */
-    GAsyncQueue *syncs;
-    GThread *sync_thread;
 };
 
 /* qemu_driver.c */
@@ -132,8 +128,9 @@ int tv_driver_persist_set_autostart(TvQemuDriver *drv, const char *name, bool on
 bool tv_driver_persist_autostart(TvQemuDriver *drv, const char *name);
 /* Definitions from CONFIG/<name>.xml; broken ones are logged and skipped. */
 void tv_driver_persist_load_all(TvQemuDriver *drv);
-int tv_driver_persist_init(TvQemuDriver *drv);
-void tv_driver_persist_shutdown(TvQemuDriver *drv); /* waits for pending fsyncs */
+/* Before loading: remove the temporary files of writes that a kill
+ * interrupted (CONFIG/<name>.xml.XXXXXX, STATE/<name>.xml.XXXXXX). */
+void tv_driver_persist_init(TvQemuDriver *drv);
 
 /* qemu_driver_prefork.c */
 void tv_driver_prefork_init(TvQemuDriver *drv, bool enabled);

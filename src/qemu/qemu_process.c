@@ -18,10 +18,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define DEFAULT_MONITOR_TIMEOUT_MS 10000
 #define LOG_TAIL_BYTES             2048
 
-static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *cfg)
+TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
     g_mutex_init(&proc->lock);
@@ -40,7 +39,7 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     return proc;
 }
 
-static void fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src)
+void tv_qemu_fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src)
 {
     *dst = *src;
     dst->binary_path = g_strdup(src->binary_path);
@@ -76,27 +75,6 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
     g_free(proc);
-}
-
-/* A status file left from an earlier start: refuse while that QEMU lives,
- * else remove it and its socket. */
-static int check_previous(TvQemuProcess *proc)
-{
-    if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
-        tv_file_remove(proc->monitor_path);
-        return 0;
-    }
-    g_autoptr(TvQemuStatus) old = tv_qemu_status_read(proc->status_path);
-    if (old && tv_qemu_status_check_pid(old, NULL) == TV_QEMU_STATUS_PID_ALIVE) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
-                        "domain '%s' is already running (QEMU pid %d, status file '%s')",
-                        proc->name, (int)old->pid, proc->status_path);
-        return -1;
-    }
-    tv_error_reset();
-    tv_file_remove(proc->status_path);
-    tv_file_remove(proc->monitor_path);
-    return 0;
 }
 
 /* Connect to the QMP socket while QEMU creates it; give up when QEMU exits. */
@@ -184,6 +162,14 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
+static bool has_pty(const TvDomainDef *def)
+{
+    bool pty = def->devices.nserials > 0 && def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
+    for (size_t i = 0; !pty && i < def->devices.nconsoles; i++)
+        pty = def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
+    return pty;
+}
+
 /* After spawn: monitor, console, status file, cont. */
 static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
 {
@@ -196,11 +182,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
     proc->qmp_ready_at = g_get_monotonic_time();
-    bool has_pty =
-        proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
-    for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
-        has_pty = proc->def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    if (has_pty) {
+    if (has_pty(proc->def)) {
         proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
         if (!proc->console_path && tv_error_last())
             return -1;
@@ -256,6 +238,7 @@ static void start_cleanup(TvQemuProcess *proc)
     proc->exit_status_known = true;
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    proc->state = TV_DOMAIN_STATE_SHUTOFF;
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
         tv_qemu_process_read_log_tail(proc->log_path, proc->log_offset, LOG_TAIL_BYTES);
@@ -271,7 +254,7 @@ static void start_cleanup(TvQemuProcess *proc)
     tv_error_free(err);
 }
 
-static int prepare_dirs(const TvQemuProcessConfig *cfg)
+int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg)
 {
     if (!cfg->state_dir || !cfg->log_dir || !cfg->caps) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
@@ -298,7 +281,7 @@ static int check_monitor_path(const char *path)
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags)
 {
-    if (tv_domain_name_check(def->name) < 0 || prepare_dirs(cfg) < 0)
+    if (tv_domain_name_check(def->name) < 0 || tv_qemu_process_prepare_dirs(cfg) < 0)
         return NULL;
     /* resolution first: a refused configuration never spawns anything */
     g_autoptr(TvDomainDef) live = tv_domain_def_copy(def);
@@ -309,26 +292,38 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         return NULL;
     live->id = cfg->id > 0 ? cfg->id : 1;
 
-    g_autoptr(TvQemuProcess) proc = process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0)
+    g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
+    if (check_monitor_path(proc->monitor_path) < 0 ||
+        tv_qemu_process_check_previous(proc) < 0)
         return NULL;
     TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path, .paused = true };
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
     if (!argv)
         return NULL;
-    int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
-    if (log_fd < 0)
+    proc->def = g_steal_pointer(&live);
+    tv_qemu_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    /* the record of this start, before QEMU exists: a manager killed from now
+     * on finds that QEMU by its command line at the next reconnect (or start)
+     * and ends it, instead of leaving it running unmanaged */
+    proc->state = TV_DOMAIN_STATE_PAUSED;
+    proc->reason = TV_DOMAIN_PAUSED_STARTING_UP;
+    if (tv_qemu_process_write_status(proc) < 0)
         return NULL;
+    int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
+    if (log_fd < 0) {
+        tv_file_remove(proc->status_path);
+        return NULL;
+    }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
     int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid, &forked);
     gint64 t_spawned = g_get_monotonic_time();
     close(log_fd);
-    if (rc < 0)
+    if (rc < 0) {
+        tv_file_remove(proc->status_path);
         return NULL;
+    }
     proc->is_child = true;
-    proc->def = g_steal_pointer(&live);
-    fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
     if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {
@@ -377,7 +372,7 @@ static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, unsigned ti
     return 0;
 }
 
-static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout)
+int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout)
 {
     proc->pid = st->pid;
     proc->start_time = st->start_time;
@@ -404,6 +399,10 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     proc->fingerprint = st->fingerprint;
     memset(&st->fingerprint, 0, sizeof(st->fingerprint));
     proc->console_path = g_steal_pointer(&st->console_path);
+    if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
+        proc->console_path = find_console_pty(proc->mon, timeout);
+        tv_error_reset();
+    }
     if (running) {
         proc->state = TV_DOMAIN_STATE_RUNNING;
         proc->reason =
@@ -417,45 +416,20 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     return tv_qemu_process_watch_start(proc);
 }
 
-TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
-                                         bool *stale)
+void tv_qemu_process_detach(TvQemuProcess *proc)
 {
-    if (stale)
-        *stale = false;
-    if (tv_domain_name_check(name) < 0 || prepare_dirs(cfg) < 0)
-        return NULL;
-    g_autoptr(TvQemuProcess) proc = process_new(name, cfg);
-    if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain '%s' is not running (no status file '%s')", name,
-                        proc->status_path);
-        return NULL;
-    }
-    g_autoptr(TvQemuStatus) st = tv_qemu_status_read(proc->status_path);
-    g_autofree char *why = NULL;
-    if (st && g_strcmp0(st->def->name, name) != 0)
-        why = g_strdup_printf("it names domain '%s'", st->def->name);
-    else if (st && tv_qemu_status_check_pid(st, &why) == TV_QEMU_STATUS_PID_ALIVE)
-        g_clear_pointer(&why, g_free);
-    else if (!st)
-        why = g_strdup(tv_error_message());
-    if (why) {
-        /* stale: the QEMU it describes is gone; nothing to take over */
-        tv_file_remove(proc->status_path);
-        if (st && g_strcmp0(st->monitor_path, proc->monitor_path) == 0)
-            tv_file_remove(st->monitor_path);
-        if (stale)
-            *stale = true;
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain '%s' is not running: stale status file '%s' removed (%s)", name,
-                        proc->status_path, why);
-        return NULL;
-    }
-    unsigned timeout =
-        cfg->monitor_timeout_ms ? cfg->monitor_timeout_ms : DEFAULT_MONITOR_TIMEOUT_MS;
-    if (reconnect_attach(proc, st, timeout) < 0)
-        return NULL;
-    tv_qemu_process_log_line(proc->log_path, "reconnected to QEMU pid %d (%s)", (int)proc->pid,
-                             tv_domain_state_to_string(proc->state));
-    return g_steal_pointer(&proc);
+    g_assert(!proc->watcher);
+    g_clear_pointer(&proc->mon, tv_qemu_monitor_free);
+    if (proc->pidfd >= 0)
+        close(proc->pidfd);
+    proc->pidfd = -1;
+    proc->pid = 0;
+    proc->start_time = 0;
+    proc->is_child = false;
+    g_clear_pointer(&proc->def, tv_domain_def_free);
+    g_clear_pointer(&proc->console_path, g_free);
+    g_clear_pointer(&proc->fingerprint.binary_path, g_free);
+    g_clear_pointer(&proc->fingerprint.tagvirt_version, g_free);
+    g_clear_pointer(&proc->fingerprint.kernel_release, g_free);
+    proc->state = TV_DOMAIN_STATE_SHUTOFF;
 }

@@ -89,6 +89,11 @@ typedef struct {
     /* optional: a fork server for the emulator (qemu_zygote.h), used when
      * ready and when this process is a child subreaper; else QEMU is spawned */
     struct _TvQemuZygote *zygote;
+    /* optional, for reconnect: when the status file cannot be read, a QEMU
+     * of the domain found by its command line is taken over if this
+     * definition (resolved with caps and host, with id) gives exactly that
+     * command line, and killed otherwise */
+    const TvDomainDef *definition;
 } TvQemuProcessConfig;
 
 enum {
@@ -105,10 +110,20 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                      unsigned flags);
 
 /* Take over a QEMU started by an earlier manager, from STATE_DIR/<name>.xml.
- * A stale status file (pid gone, or another program now) is removed and
- * reported as TV_ERR_NO_DOMAIN; *stale (optional) tells that case apart. */
+ * Nothing is left running unmanaged: the QEMU of an interrupted start (the
+ * file says "starting up") is killed, one that cannot be taken over is
+ * killed, QEMUs of the domain the file does not name are found by their
+ * command line and killed, an unreadable file is kept aside (never deleted)
+ * and its QEMU taken over (cfg->definition) or killed; see
+ * qemu_process_recover.c.  When no QEMU is left the files are removed and
+ * the call fails with TV_ERR_NO_DOMAIN, a message saying what was done, and
+ * *stale (optional) set. */
 TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
                                          bool *stale);
+
+/* Change the live id (after a reconnect whose recorded id is taken, or
+ * unknown); the status file is rewritten. */
+int tv_qemu_process_set_id(TvQemuProcess *proc, int id);
 
 /* Stop watching and close the monitor; QEMU keeps running and its status
  * file stays for the next reconnect.  NULL is accepted. */

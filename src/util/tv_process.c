@@ -13,3 +13,13 @@ int tv_pidfd_open(pid_t pid)
     return -1;
 #endif
 }
+
+int tv_pidfd_send_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}

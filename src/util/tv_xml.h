@@ -37,7 +37,7 @@ int tv_parse_ull(const char *s, unsigned long long min, unsigned long long max, 
                  unsigned long long *out);
 
 /* Output: indentation-aware builder for formatting. */
-typedef struct {
+typedef struct TvXmlWriter {
     GString *buf;
     int indent;
 } TvXmlWriter;
