@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "rpc_message.h"
+#include "remote_protocol.h"
 
 /* A frame laid out byte by byte (big-endian), length word = 28 + payload_len
  * unless length is non-zero. */

@@ -10,6 +10,7 @@ void tv_domain_caps_free(TvDomainCaps *caps)
     g_free(caps->machine);
     g_free(caps->arch);
     g_strfreev(caps->cpu_models);
+    g_free(caps->cpu_usable);
     g_free(caps);
 }
 
@@ -60,9 +61,11 @@ static void format_cpu(TvXmlWriter *w, const TvDomainCaps *caps)
     } else {
         tv_xml_line(w, "<mode name='custom' supported='yes'>");
         w->indent++;
-        for (char **m = caps->cpu_models; *m; m++) {
-            g_autofree char *esc = tv_xml_esc(*m);
-            tv_xml_line(w, "<model usable='yes' vendor='unknown'>%s</model>", esc);
+        for (size_t i = 0; caps->cpu_models[i]; i++) {
+            g_autofree char *esc = tv_xml_esc(caps->cpu_models[i]);
+            bool usable = !caps->cpu_usable || caps->cpu_usable[i];
+            tv_xml_line(w, "<model usable='%s' vendor='unknown'>%s</model>", usable ? "yes" : "no",
+                        esc);
         }
         w->indent--;
         tv_xml_line(w, "</mode>");

@@ -1,5 +1,5 @@
 /* <domainCapabilities> in libvirt's format: what one emulator, machine, arch
- * and virt type can give.  Filled by src/qemu/qemu_domaincaps.c. */
+ * and virt type can give.  Filled by src/qemu/caps/qemu_domaincaps.c. */
 #pragma once
 
 #include <glib.h>
@@ -14,7 +14,8 @@ typedef struct {
     bool loader_supported;
     bool host_passthrough;
     bool maximum;
-    char **cpu_models; /* custom mode, usable 64-bit models */
+    char **cpu_models; /* custom mode: the 64-bit models */
+    bool *cpu_usable;  /* per model: false when QEMU cannot run it on this machine */
     bool disk_supported;
     bool rng_supported;
     bool gic_supported;

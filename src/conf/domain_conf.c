@@ -83,6 +83,7 @@ void tv_domain_def_free(TvDomainDef *def)
     g_free(def->name);
     g_free(def->title);
     g_free(def->description);
+    tv_domain_metadata_free(def->metadata);
     g_free(def->os.type);
     g_free(def->os.arch);
     g_free(def->os.machine);

@@ -5,6 +5,7 @@
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
+#include "domain_metadata.h"
 #include "domain_mte.h"
 #include "tv_enum.h"
 
@@ -198,6 +199,7 @@ typedef struct {
     unsigned char uuid[TV_UUID_LEN];
     char *title;
     char *description;
+    TvDomainMetadata *metadata; /* <metadata>: NULL when absent (domain_metadata.h) */
     unsigned long long memory_kib;
     unsigned long long current_memory_kib; /* 0: same as memory */
     unsigned vcpus;
@@ -235,6 +237,11 @@ void tv_domain_def_format_into(struct TvXmlWriter *w, const TvDomainDef *def, un
 TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STATUS */
 void tv_domain_def_free(TvDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
+
+/* libvirt's setMetadata for TITLE and DESCRIPTION: NULL or "" removes it;
+ * a title must be one line. */
+int tv_domain_def_set_title(TvDomainDef *def, const char *title);
+void tv_domain_def_set_description(TvDomainDef *def, const char *description);
 
 /* RelaxNG check against src/conf/schemas/domain.rng (installed copy, or the
  * source tree's when run uninstalled). */

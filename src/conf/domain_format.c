@@ -78,12 +78,13 @@ static void format_os(TvXmlWriter *w, const TvDomainOs *os)
 
 static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned flags)
 {
-    bool live =
-        (flags & (TV_DOMAIN_FORMAT_LIVE | TV_DOMAIN_FORMAT_MIGRATABLE | TV_DOMAIN_FORMAT_STATUS)) !=
-        0;
-    bool status = (flags & TV_DOMAIN_FORMAT_STATUS) != 0;
+    TvDomainMteFormat how = (flags & TV_DOMAIN_FORMAT_STATUS) ? TV_DOMAIN_MTE_FORMAT_STATUS
+                            : (flags & TV_DOMAIN_FORMAT_MIGRATABLE)
+                                ? TV_DOMAIN_MTE_FORMAT_MIGRATABLE
+                            : (flags & TV_DOMAIN_FORMAT_LIVE) ? TV_DOMAIN_MTE_FORMAT_LIVE
+                                                              : TV_DOMAIN_MTE_FORMAT_INACTIVE;
     if (f->acpi != TV_FEATURE_STATE_ON && f->pmu == TV_FEATURE_STATE_ABSENT && !f->gic_present &&
-        f->mte.request == TV_MTE_REQUEST_ABSENT)
+        !tv_domain_mte_formats_element(&f->mte, how))
         return;
     tv_xml_line(w, "<features>");
     w->indent++;
@@ -95,7 +96,7 @@ static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned 
         tv_xml_line(w, "<gic version='%s'/>", tv_gic_version_to_string(f->gic));
     else if (f->gic_present)
         tv_xml_line(w, "<gic/>");
-    tv_domain_mte_format(w, &f->mte, live, status);
+    tv_domain_mte_format(w, &f->mte, how);
     w->indent--;
     tv_xml_line(w, "</features>");
 }
@@ -145,6 +146,7 @@ static void format_head(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)
     tv_xml_line(w, "<uuid>%s</uuid>", uuid);
     text_element(w, "title", def->title);
     text_element(w, "description", def->description);
+    tv_domain_metadata_format(w, def->metadata);
     tv_xml_line(w, "<memory unit='KiB'>%llu</memory>", def->memory_kib);
     tv_xml_line(w, "<currentMemory unit='KiB'>%llu</currentMemory>",
                 def->current_memory_kib ? def->current_memory_kib : def->memory_kib);

@@ -83,16 +83,12 @@ static int parse_uuid(xmlNodePtr node, unsigned char uuid[TV_UUID_LEN])
     return 0;
 }
 
-static int parse_title(xmlNodePtr node, char **title)
+static int parse_title(xmlNodePtr node, TvDomainDef *def)
 {
-    if (tv_conf_text(node, false, title) < 0)
+    g_autofree char *title = NULL;
+    if (tv_conf_text(node, false, &title) < 0)
         return -1;
-    if (*title && strpbrk(*title, "\r\n")) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "/domain/title must be a single line (use <description> for more)");
-        return -1;
-    }
-    return 0;
+    return tv_domain_def_set_title(def, title);
 }
 
 /* <vcpu placement='static' current='N'>N</vcpu>: what libvirt and
@@ -205,10 +201,13 @@ static int parse_identity(xmlNodePtr root, TvDomainDef *def)
     } else {
         tv_uuid_generate(def->uuid);
     }
-    if ((node = tv_xml_child(root, "title")) && parse_title(node, &def->title) < 0)
+    if ((node = tv_xml_child(root, "title")) && parse_title(node, def) < 0)
         return -1;
     if ((node = tv_xml_child(root, "description")) &&
         tv_conf_text(node, false, &def->description) < 0)
+        return -1;
+    if ((node = tv_xml_child(root, "metadata")) &&
+        tv_domain_metadata_parse(node, &def->metadata) < 0)
         return -1;
     return 0;
 }
@@ -261,8 +260,9 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
 TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
 {
     static const char *const children[] = {
-        "name",     "uuid", "title", "description", "memory",    "currentMemory", "vcpu",    "os",
-        "features", "cpu",  "clock", "on_poweroff", "on_reboot", "on_crash",      "devices", NULL,
+        "name",          "uuid",      "title",    "description", "metadata", "memory",
+        "currentMemory", "vcpu",      "os",       "features",    "cpu",      "clock",
+        "on_poweroff",   "on_reboot", "on_crash", "devices",     NULL,
     };
 
     g_autoptr(xmlDoc) doc = tv_xml_parse(xml, len, "domain XML");

@@ -48,7 +48,7 @@ static int parse_options(int *argc, char ***argv, Options *opts)
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts->verbose, "log debug messages", NULL },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opts->version, "print the version and exit",
           NULL },
-        { NULL },
+        G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- tagvirt daemon");
     g_option_context_add_main_entries(ctx, entries, NULL);

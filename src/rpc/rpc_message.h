@@ -6,7 +6,7 @@
 #include <glib.h>
 #include <rpc/rpc.h>
 
-#include "remote_protocol.h"
+#include "rpc_protocol.h"
 #include "tv_error.h"
 
 /* length word + header: the shortest valid frame */

@@ -130,7 +130,7 @@ max="<cpu mode='maximum'/>"
 a710="<cpu mode='custom'><model>cortex-a710</model></cpu>"
 
 guest_case "QEMU 7.2 version 3: mte mte3 and SEGV_MTESERR" g72-v3 "<mte version='3'/>" "$max" "" 3 "<mte version='3'/>"
-guest_case "QEMU 7.2 no <mte>: neither mte nor mte3" g72-none "" "$max" "" 0 none
+guest_case "QEMU 7.2 no <mte>: neither mte nor mte3, live XML says MTE 0" g72-none "" "$max" "" 0 "<abi mte='0' mte_frac='0' mtex='0'"
 guest_case "QEMU 7.2 version max: live XML shows 3" g72-max "<mte version='max'/>" "$max" "" 3 "<mte version='3'/>"
 refused_case "QEMU 7.2 version 2: refused, no QEMU started" g72-v2 "<mte version='2'/>" "$max" "" \
     "MTE version 2 is not available"

@@ -15,6 +15,7 @@
 #include "remote.h"
 #include "remote_procedures.h"
 #include "rpc_message.h"
+#include "remote_protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,7 +57,9 @@ static TvRemoteConn *make_conn(const tvr_header *hdr)
         const guint8 *bytes = g_bytes_get_data(frame, &len);
         TvRpcMessage msg;
         tv_rpc_message_decode(bytes, len, &msg);
-        g_autoptr(GBytes) reply = tv_remote_dispatch(conn, &msg);
+        GBytes *reply = tv_remote_dispatch(conn, &msg);
+        if (reply)
+            g_bytes_unref(reply);
     }
     return conn;
 }

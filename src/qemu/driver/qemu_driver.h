@@ -1,0 +1,120 @@
+/* The driver API: what tagvirtd's remote layer calls for each procedure.
+ * Every function is thread-safe (calls come from a worker pool); one job at a
+ * time changes a domain, queries run beside it.  On failure a function reports
+ * a tv_error (libvirt code + domain, which the remote layer sends as is) and
+ * returns -1 or NULL. */
+#pragma once
+
+#include "domain_vocab.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TV_DRIVER_UUID_LEN 16
+
+typedef struct TvQemuDriver TvQemuDriver;
+
+typedef struct {
+    const char *root;       /* NULL: system paths; else everything under it */
+    const char *config_dir; /* persistent definitions (NULL: derived from root) */
+    const char *state_dir;  /* status files, monitor sockets */
+    const char *cache_dir;  /* capabilities cache */
+    const char *log_dir;    /* one QEMU log per domain */
+    const char *host_root;  /* host facts root (tests: fixture hosts); NULL: "/" */
+    const char *emulator;   /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
+    bool autostart;         /* start autostart domains when opened */
+    bool prefork;           /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
+} TvQemuDriverConfig;
+
+typedef struct {
+    char *name;
+    unsigned char uuid[TV_DRIVER_UUID_LEN];
+    int id; /* -1 when not running */
+} TvDomainRef;
+
+void tv_domain_ref_clear(TvDomainRef *ref);
+
+typedef struct {
+    int state; /* TvDomainState */
+    unsigned long long max_mem_kib;
+    unsigned long long mem_kib;
+    unsigned vcpus;
+    unsigned long long cpu_time_ns;
+} TvDomainInfo;
+
+typedef struct {
+    char model[32];
+    unsigned long long memory_kib;
+    int cpus, mhz, nodes, sockets, cores, threads;
+} TvNodeInfo;
+
+typedef void (*TvDomainEventFunc)(const TvDomainRef *dom, int event, int detail, void *opaque);
+
+TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg);
+/* Leaves running guests running (the next open reconnects to them). */
+void tv_qemu_driver_close(TvQemuDriver *drv);
+/* One callback for all lifecycle events; called from any thread. */
+void tv_qemu_driver_set_event_callback(TvQemuDriver *drv, TvDomainEventFunc cb, void *opaque);
+
+unsigned long long
+tv_qemu_driver_hypervisor_version(TvQemuDriver *drv); /* major*1e6+minor*1e3+micro */
+char *tv_qemu_driver_capabilities(TvQemuDriver *drv);
+char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator, const char *arch,
+                                         const char *machine, const char *virttype);
+int tv_qemu_driver_node_info(TvQemuDriver *drv, TvNodeInfo *info);
+int tv_qemu_driver_max_vcpus(TvQemuDriver *drv, const char *type);
+
+int tv_qemu_driver_define(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out);
+int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_lookup_by_name(TvQemuDriver *drv, const char *name, TvDomainRef *out);
+int tv_qemu_driver_lookup_by_uuid(TvQemuDriver *drv, const unsigned char *uuid, TvDomainRef *out);
+int tv_qemu_driver_lookup_by_id(TvQemuDriver *drv, int id, TvDomainRef *out);
+/* *out is a newly allocated array of *n refs (free each with tv_domain_ref_clear, then g_free). */
+int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out, size_t *n);
+
+/* A new raw, non-blocking fd on the running domain's serial console (dev_name
+ * NULL, "serial0" or "console0"); -1 with a tv_error. */
+int tv_qemu_driver_open_console(TvQemuDriver *drv, const unsigned char *uuid, const char *dev_name);
+int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *state, int *reason);
+int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info);
+char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_is_active(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_is_persistent(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_get_autostart(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_set_autostart(TvQemuDriver *drv, const unsigned char *uuid, bool autostart);
+
+int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
+                          TvDomainRef *out);
+int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out);
+int tv_qemu_driver_destroy(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_shutdown(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_reboot(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_suspend(TvQemuDriver *drv, const unsigned char *uuid);
+int tv_qemu_driver_resume(TvQemuDriver *drv, const unsigned char *uuid);
+/* job_info flags: libvirt's DOMAIN_JOB_STATS_* numbers */
+enum {
+    TV_JOB_STATS_COMPLETED = 1,      /* the last completed job, not the current one */
+    TV_JOB_STATS_KEEP_COMPLETED = 2, /* with COMPLETED: do not forget it afterwards */
+};
+
+/* libvirt's virDomainJobType numbers */
+enum {
+    TV_JOB_NONE = 0,
+    TV_JOB_BOUNDED = 1,
+    TV_JOB_UNBOUNDED = 2,
+};
+
+/* The current job (or with TV_JOB_STATS_COMPLETED the last completed one):
+ * *type TV_JOB_*; values in libvirt's virDomainJobInfo order (time elapsed,
+ * time remaining, data total/processed/remaining, memory ..., file ...), ms
+ * and bytes. */
+int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, int *type,
+                            unsigned long long values[11]);
+/* Nothing tagvirt runs is abortable (see job_info): OPERATION_INVALID, with
+ * "not running" for a shut-off domain. */
+int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
+/* tagvirt has no managed save and no snapshots: 0 for every domain (after
+ * the flags check and the lookup); -1 on error. */
+int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);

@@ -1,0 +1,126 @@
+/* One domain's QEMU process: start from a definition, stop, destroy,
+ * suspend, resume, watch for exit, reconnect after the manager restarts.
+ *
+ *   TvQemuProcessConfig cfg = { .state_dir = ..., .log_dir = ..., .caps = caps, .host = host };
+ *   g_autoptr(TvQemuProcess) proc = tv_qemu_process_start(def, &cfg, NULL);
+ *   ...
+ *   tv_qemu_process_stop(proc, 5000);   // system_powerdown, then kill after 5 s
+ *
+ * Files (architecture.md, docs/runtime.rst): STATE_DIR/<name>.xml (status,
+ * qemu_status.h), STATE_DIR/<name>.monitor (QMP socket), LOG_DIR/<name>.log.
+ *
+ * Every function is thread-safe.  A watcher thread per process follows QEMU's
+ * pidfd and monitor events; state changes are reported through the callback
+ * with libvirt's state and reason numbers, from the watcher or the calling
+ * thread, never with a lock held.  QEMU runs in its own process group and
+ * survives the manager; tv_qemu_process_free() leaves it running. */
+#pragma once
+
+#include "domain_conf.h"
+#include "qemu_capabilities.h"
+#include "domain_vocab.h"
+#include "qemu_host.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct _TvQemuProcess TvQemuProcess;
+
+/* Called on every state change.  Must not call tv_qemu_process_free(). */
+typedef void (*TvQemuProcessStateFunc)(TvQemuProcess *proc, int state, int reason, void *opaque);
+
+typedef struct {
+    const char *state_dir;       /* status file and monitor socket (created 0700) */
+    const char *log_dir;         /* LOG_DIR/<name>.log, appended */
+    const TvQemuCaps *caps;      /* of the definition's emulator */
+    const TvHostFacts *host;     /* for resolution (MTE host/max) */
+    unsigned monitor_timeout_ms; /* QMP connect + handshake at start/reconnect; 0: 10000 */
+    int id;                      /* the live id; 0: 1 */
+    TvQemuProcessStateFunc state_cb;
+    void *state_opaque;
+    /* optional: a fork server for the emulator (qemu_zygote.h), used when
+     * ready and when this process is a child subreaper; else QEMU is spawned */
+    struct _TvQemuZygote *zygote;
+    /* optional, for reconnect: when the status file cannot be read, a QEMU
+     * of the domain found by its command line is taken over if this
+     * definition (resolved with caps and host, with id) gives exactly that
+     * command line, and killed otherwise */
+    const TvDomainDef *definition;
+} TvQemuProcessConfig;
+
+enum {
+    TV_QEMU_PROCESS_START_PAUSED = 1 << 0,  /* leave vCPUs stopped (virsh start --paused) */
+    TV_QEMU_PROCESS_START_CONSOLE = 1 << 1, /* open serial 0 before the guest runs */
+};
+
+/* Resolve a copy of def (MTE host/max -> a number), spawn QEMU paused with a
+ * QMP socket, write the status file, then resume.  A refused configuration
+ * fails before any process exists; any later failure kills and reaps QEMU,
+ * removes the status file and socket, and reports the error with the tail of
+ * QEMU's log. */
+TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                     unsigned flags);
+
+/* Take over a QEMU started by an earlier manager, from STATE_DIR/<name>.xml.
+ * Nothing is left running unmanaged: the QEMU of an interrupted start (the
+ * file says "starting up") is killed, one that cannot be taken over is
+ * killed, QEMUs of the domain the file does not name are found by their
+ * command line and killed, an unreadable file is kept aside (never deleted)
+ * and its QEMU taken over (cfg->definition) or killed; see
+ * qemu_process_recover.c.  When no QEMU is left the files are removed and
+ * the call fails with TV_ERR_NO_DOMAIN, a message saying what was done, and
+ * *stale (optional) set. */
+TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
+                                         bool *stale);
+
+/* Change the live id (after a reconnect whose recorded id is taken, or
+ * unknown); the status file is rewritten. */
+int tv_qemu_process_set_id(TvQemuProcess *proc, int id);
+
+/* Stop watching and close the monitor; QEMU keeps running and its status
+ * file stays for the next reconnect.  NULL is accepted. */
+void tv_qemu_process_free(TvQemuProcess *proc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuProcess, tv_qemu_process_free)
+
+/* Ask the guest to power off (system_powerdown); does not wait. */
+int tv_qemu_process_shutdown(TvQemuProcess *proc);
+/* Graceful stop: system_powerdown, wait up to timeout_ms for the guest to
+ * power off, then destroy.  Returns 0 once QEMU is gone. */
+int tv_qemu_process_stop(TvQemuProcess *proc, unsigned timeout_ms);
+/* SIGTERM, SIGKILL a few ms later if still there; returns once QEMU is
+ * gone and reaped (shut off, reason destroyed). */
+int tv_qemu_process_destroy(TvQemuProcess *proc);
+int tv_qemu_process_suspend(TvQemuProcess *proc);
+int tv_qemu_process_resume(TvQemuProcess *proc);
+
+/* Wait until the domain is shut off; 0, or -1 after timeout_ms (0: forever). */
+int tv_qemu_process_wait(TvQemuProcess *proc, unsigned timeout_ms);
+
+void tv_qemu_process_get_state(TvQemuProcess *proc, int *state, int *reason);
+bool tv_qemu_process_is_active(TvQemuProcess *proc);
+pid_t tv_qemu_process_pid(TvQemuProcess *proc);
+const char *tv_qemu_process_name(TvQemuProcess *proc);
+/* Exit status text once shut off ("exited with status 0", "killed by
+ * signal 9 (Killed)", "exited (not our child: status unknown)"), else NULL. */
+char *tv_qemu_process_exit_description(TvQemuProcess *proc);
+/* The live definition (resolved MTE level) in the given format flags. */
+char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags);
+/* With TV_QEMU_PROCESS_START_CONSOLE: serial 0 as a raw, non-blocking fd
+ * (ownership passes to the caller; -1 when there is none). */
+int tv_qemu_process_steal_console(TvQemuProcess *proc);
+/* A new raw, non-blocking fd on serial 0's pty for an interactive console
+ * (virsh console), or -1 with a tv_error when the domain has no pty serial
+ * or QEMU has gone. */
+int tv_qemu_process_open_console(TvQemuProcess *proc);
+/* The last lines of this start's log (at most max_bytes). */
+char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
+
+/* Paths the runtime uses for a domain name (newly allocated). */
+char *tv_qemu_process_status_path(const char *state_dir, const char *name);
+char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
+char *tv_qemu_process_log_path(const char *log_dir, const char *name);
+
+/* Make this process a child subreaper, so QEMU processes orphaned by a
+ * previous manager, or left by a wrapper script, are reaped here at once. */
+int tv_qemu_process_become_subreaper(void);

@@ -1,0 +1,181 @@
+/* Domain state: QMP events -> state, QEMU's exit -> shut off with a
+ * reason, and the state-change callback. */
+#include "qemu_process_priv.h"
+#include "qemu_status.h"
+#include "tv_error.h"
+#include "tv_file.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+int tv_qemu_process_write_status(TvQemuProcess *proc)
+{
+    TvQemuStatus st = {
+        .state = proc->state,
+        .reason = proc->reason,
+        .pid = proc->pid,
+        .start_time = proc->start_time,
+        .monitor_path = proc->monitor_path,
+        .log_path = proc->log_path,
+        .fingerprint = proc->fingerprint,
+        .console_path = proc->console_path,
+        .def = proc->def,
+    };
+    return tv_qemu_status_write(proc->status_path, &st);
+}
+
+void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason)
+{
+    if (proc->state == state && proc->reason == reason)
+        return;
+    proc->state = state;
+    proc->reason = reason;
+    int pair[2] = { state, reason };
+    g_array_append_vals(proc->pending, pair, 2);
+    if (!proc->exited && state != TV_DOMAIN_STATE_SHUTOFF) {
+        /* the status file follows the state; a failed write keeps the old one */
+        TvError *saved = tv_error_steal();
+        if (tv_qemu_process_write_status(proc) < 0)
+            g_warning("%s: %s", proc->name, tv_error_message());
+        tv_error_restore(saved);
+    }
+    g_cond_broadcast(&proc->cond);
+}
+
+static const char *event_string(json_object *ev, const char *key, const char *sub)
+{
+    json_object *v = NULL, *data = NULL;
+    if (sub) {
+        if (!json_object_object_get_ex(ev, "data", &data) ||
+            !json_object_object_get_ex(data, sub, &v))
+            return NULL;
+        return json_object_get_string(v);
+    }
+    return json_object_object_get_ex(ev, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev)
+{
+    const char *name = event_string(ev, "event", NULL);
+    if (!name || proc->exited)
+        return;
+    if (strcmp(name, "STOP") == 0) {
+        if (proc->state != TV_DOMAIN_STATE_RUNNING)
+            return;
+        int reason = proc->pausing          ? TV_DOMAIN_PAUSED_USER
+                     : proc->shutdown_event ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
+                                            : TV_DOMAIN_PAUSED_UNKNOWN;
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, reason);
+    } else if (strcmp(name, "RESUME") == 0) {
+        if (proc->state == TV_DOMAIN_STATE_PAUSED)
+            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
+    } else if (strcmp(name, "SHUTDOWN") == 0) {
+        proc->shutdown_event = true;
+        g_free(proc->shutdown_cause);
+        proc->shutdown_cause = g_strdup(event_string(ev, NULL, "reason"));
+        const char *guest = event_string(ev, NULL, "guest");
+        if (proc->destroy_requested)
+            return; /* our own SIGTERM: the next state is shut off */
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTDOWN,
+                                  g_strcmp0(guest, "true") == 0 ? TV_DOMAIN_SHUTDOWN_USER
+                                                                : TV_DOMAIN_SHUTDOWN_UNKNOWN);
+    } else if (strcmp(name, "GUEST_PANICKED") == 0) {
+        proc->guest_panicked = true;
+    }
+}
+
+/* Why QEMU went away, in libvirt's shut-off reasons. */
+static int exit_reason(TvQemuProcess *proc)
+{
+    if (proc->destroy_requested)
+        return TV_DOMAIN_SHUTOFF_DESTROYED;
+    if (proc->guest_panicked)
+        return TV_DOMAIN_SHUTOFF_CRASHED;
+    if (proc->shutdown_event) {
+        const char *cause = proc->shutdown_cause ? proc->shutdown_cause : "";
+        if (g_str_has_prefix(cause, "host-"))
+            return TV_DOMAIN_SHUTOFF_DESTROYED; /* signal, QMP quit, UI */
+        if (strcmp(cause, "guest-panic") == 0)
+            return TV_DOMAIN_SHUTOFF_CRASHED;
+        return TV_DOMAIN_SHUTOFF_SHUTDOWN;
+    }
+    /* no SHUTDOWN event: QEMU died (signal, error exit) or the status is unknown */
+    if (proc->exit_status_known && WIFEXITED(proc->exit_status) &&
+        WEXITSTATUS(proc->exit_status) == 0)
+        return TV_DOMAIN_SHUTOFF_SHUTDOWN;
+    return TV_DOMAIN_SHUTOFF_CRASHED;
+}
+
+void tv_qemu_process_handle_exit(TvQemuProcess *proc)
+{
+    if (proc->exited)
+        return;
+    if (proc->is_child) {
+        int status = 0;
+        pid_t r;
+        while ((r = waitpid(proc->pid, &status, 0)) < 0 && errno == EINTR)
+            ;
+        if (r == proc->pid) {
+            proc->exit_status = status;
+            proc->exit_status_known = true;
+        }
+        tv_qemu_process_reap_group(proc->pid);
+    }
+    proc->exited = true;
+    int reason = exit_reason(proc);
+    tv_file_remove(proc->status_path);
+    tv_file_remove(proc->monitor_path);
+    g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
+    tv_qemu_process_log_line(proc->log_path, "QEMU %s; domain shut off (%s)", how,
+                             tv_domain_reason_to_string(TV_DOMAIN_STATE_SHUTOFF, reason));
+    tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTOFF, reason);
+}
+
+char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc)
+{
+    if (!proc->exited)
+        return NULL;
+    if (!proc->exit_status_known)
+        return g_strdup("exited (not our child: status unknown)");
+    int status = proc->exit_status;
+    if (WIFEXITED(status))
+        return g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return g_strdup_printf("killed by signal %d (%s)", WTERMSIG(status),
+                               strsignal(WTERMSIG(status)));
+    return g_strdup_printf("ended with wait status 0x%x", (unsigned)status);
+}
+
+void tv_qemu_process_drain_events(TvQemuProcess *proc)
+{
+    if (!proc->mon)
+        return;
+    json_object *ev;
+    while ((ev = tv_qemu_monitor_next_event(proc->mon))) {
+        g_mutex_lock(&proc->lock);
+        tv_qemu_process_handle_event(proc, ev);
+        g_mutex_unlock(&proc->lock);
+        json_object_put(ev);
+    }
+}
+
+void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
+{
+    /* recursive: a callback may call back into the process (suspend, resume) */
+    g_rec_mutex_lock(&proc->cb_lock);
+    for (;;) {
+        g_mutex_lock(&proc->lock);
+        if (proc->pending->len == 0) {
+            g_mutex_unlock(&proc->lock);
+            break;
+        }
+        int state = g_array_index(proc->pending, int, 0);
+        int reason = g_array_index(proc->pending, int, 1);
+        g_array_remove_range(proc->pending, 0, 2);
+        g_mutex_unlock(&proc->lock);
+        if (proc->cb)
+            proc->cb(proc, state, reason, proc->cb_opaque);
+    }
+    g_rec_mutex_unlock(&proc->cb_lock);
+}
