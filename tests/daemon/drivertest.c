@@ -335,8 +335,8 @@ static void test_state_limits(void)
         "  <description>first line\n\n  indented after a blank line\n\n\nlast</description>\n");
     define_ok(&env, lines, &ref);
     g_autofree char *lines_before = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
-    g_assert_nonnull(
-        strstr(lines_before, "first line\n\n  indented after a blank line\n\n\nlast</description>"));
+    g_assert_nonnull(strstr(lines_before,
+                            "first line\n\n  indented after a blank line\n\n\nlast</description>"));
     tv_domain_ref_clear(&ref);
     dt_close(&env);
     dt_open(&env, false);

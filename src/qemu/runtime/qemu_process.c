@@ -18,7 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define LOG_TAIL_BYTES             2048
+#define LOG_TAIL_BYTES 2048
 
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
@@ -298,8 +298,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     live->id = cfg->id > 0 ? cfg->id : 1;
 
     g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 ||
-        tv_qemu_process_check_previous(proc) < 0)
+    if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0)
         return NULL;
     TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path, .paused = true };
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);

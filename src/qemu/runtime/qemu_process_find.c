@@ -40,8 +40,7 @@ GArray *tv_qemu_process_find(const char *name, const char *monitor_path)
             continue;
         TvQemuFound f = { .pid = pid };
         char state = 0;
-        if (tv_qemu_proc_stat(pid, &f.start_time, &state, NULL) < 0 || state == 'Z' ||
-            state == 'X')
+        if (tv_qemu_proc_stat(pid, &f.start_time, &state, NULL) < 0 || state == 'Z' || state == 'X')
             continue; /* gone meanwhile, or only waiting to be reaped */
         g_array_append_val(found, f);
     }

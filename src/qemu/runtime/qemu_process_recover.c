@@ -46,8 +46,8 @@ static int kill_unrecorded(TvQemuProcess *proc, pid_t keep, bool graceful, const
             rc = -1;
             continue;
         }
-        tv_qemu_process_log_line(proc->log_path, "QEMU pid %d (%s) found by its command line: killed",
-                                 (int)f->pid, why);
+        tv_qemu_process_log_line(
+            proc->log_path, "QEMU pid %d (%s) found by its command line: killed", (int)f->pid, why);
         g_array_append_val(killed, *f);
     }
     if (killed->len > 0) {
@@ -72,8 +72,8 @@ static void set_aside(TvQemuProcess *proc, const char *why, GString *note)
     if (rename(proc->status_path, aside) == 0) {
         g_string_append_printf(note, "status file '%s' cannot be read (%s) and is kept as '%s'",
                                proc->status_path, why, aside);
-        tv_qemu_process_log_line(proc->log_path, "status file cannot be read (%s): kept as %s",
-                                 why, aside);
+        tv_qemu_process_log_line(proc->log_path, "status file cannot be read (%s): kept as %s", why,
+                                 aside);
     } else {
         g_string_append_printf(note, "status file '%s' cannot be read (%s) nor moved aside: %s",
                                proc->status_path, why, g_strerror(errno));
