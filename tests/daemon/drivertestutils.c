@@ -283,6 +283,23 @@ bool dt_qemu_running(const char *name)
     return scan_cmdlines(is_guest, want) != 0;
 }
 
+static int counted;
+
+static bool count_guest(pid_t pid, const char *cmdline, gsize len, const char *want)
+{
+    if (is_guest(pid, cmdline, len, want))
+        counted++;
+    return false;
+}
+
+int dt_qemu_count(const char *name)
+{
+    g_autofree char *want = g_strdup_printf("guest=%s,", name);
+    counted = 0;
+    scan_cmdlines(count_guest, want);
+    return counted;
+}
+
 char *dt_list_names(TvQemuDriver *drv, unsigned flags)
 {
     TvDomainRef *refs = NULL;

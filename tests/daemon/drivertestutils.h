@@ -52,6 +52,8 @@ void dt_events_reset(DtEnv *env);
 pid_t dt_qemu_pid(const DtEnv *env, const char *name);
 /* Is a QEMU with "-name guest=NAME," running (any pid)? */
 bool dt_qemu_running(const char *name);
+/* How many live QEMUs have "-name guest=NAME," (whoever started them). */
+int dt_qemu_count(const char *name);
 bool dt_pid_alive(pid_t pid);
 
 /* list_all into a sorted "a,b,c" of names. */

@@ -328,6 +328,14 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
     TvDriverRun *run = NULL;
     char *xml = NULL;
     g_mutex_lock(&dom->lock);
+    const TvDomainDef *starting = dom->starting ? dom->starting->def : NULL;
+    if (dom->removed || (!dom->run && !dom->def && !starting)) {
+        /* undefined, or a transient domain that stopped, since the lookup */
+        g_mutex_unlock(&dom->lock);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
+                        "domain not found: domain '%s' went away meanwhile", dom->name);
+        return NULL;
+    }
     bool live = dom->run && !(flags & TV_XML_INACTIVE);
     if (live) {
         run = dom->run;
@@ -336,6 +344,8 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
         xml = tv_domain_def_format(dom->def, TV_DOMAIN_FORMAT_INACTIVE);
     } else if (dom->run && dom->run->def) {
         xml = tv_domain_def_format(dom->run->def, TV_DOMAIN_FORMAT_INACTIVE);
+    } else if (starting) { /* a transient domain while it starts */
+        xml = tv_domain_def_format(starting, TV_DOMAIN_FORMAT_INACTIVE);
     }
     g_mutex_unlock(&dom->lock);
     if (run) {

@@ -169,14 +169,25 @@ static off_t log_size(TvQemuDriver *drv, const char *name)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
+static void starting_done(TvDriverDomain *dom)
+{
+    g_mutex_lock(&dom->lock);
+    dom->starting = NULL;
+    g_mutex_unlock(&dom->lock);
+}
+
 /* In the domain's job, while it is shut off.  def: what to run (owned; NULL:
  * the persistent definition). */
 static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
 {
     TvDriverRun *run = run_new(drv, dom, def);
     const TvDomainDef *what = def ? def : dom->def; /* define waits for our job */
+    g_mutex_lock(&dom->lock);
+    dom->starting = run; /* a new transient domain: dumpxml shows what starts */
+    g_mutex_unlock(&dom->lock);
     const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, what));
     if (!caps) {
+        starting_done(dom);
         tv_driver_run_unref(run);
         return -1;
     }
@@ -197,6 +208,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
                                   tv_driver_event_stopped_detail(TV_DOMAIN_SHUTOFF_FAILED));
             g_mutex_unlock(&dom->lock);
         }
+        starting_done(dom);
         tv_driver_run_unref(run);
         return -1;
     }
@@ -208,6 +220,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     g_mutex_lock(&drv->lock);
     g_mutex_lock(&dom->lock);
     dom->run = run; /* the domain takes our reference */
+    dom->starting = NULL;
     run->attached = true;
     g_hash_table_insert(drv->by_id, GINT_TO_POINTER(run->id), dom);
     tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, 0 /* BOOTED */);

@@ -41,11 +41,12 @@ struct _TvDriverDomain {
 
     GMutex lock;
     GCond job_cond;
-    bool job;           /* a state change is in progress */
-    bool removed;       /* no longer in the list */
-    TvDomainDef *def;   /* persistent definition; NULL: transient */
-    TvDriverRun *run;   /* NULL while shut off */
-    int shutoff_reason; /* TvDomainShutoffReason, while shut off */
+    bool job;              /* a state change is in progress */
+    bool removed;          /* no longer in the list */
+    TvDomainDef *def;      /* persistent definition; NULL: transient */
+    TvDriverRun *run;      /* NULL while shut off */
+    TvDriverRun *starting; /* the start in progress (borrowed from it), or NULL */
+    int shutoff_reason;    /* TvDomainShutoffReason, while shut off */
     bool autostart;
 };
 

@@ -116,7 +116,10 @@ int tv_qemu_process_open_console(TvQemuProcess *proc);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 
-/* Paths the runtime uses for a domain name (newly allocated). */
+/* Paths the runtime uses for a domain name (newly allocated).  The monitor
+ * socket is STATE_DIR/<name>.monitor, or STATE_DIR/<32 hex digits of the
+ * name's SHA-256>.qmp when that path would not fit a unix socket address
+ * (107 bytes), so that every name that can be defined can start. */
 char *tv_qemu_process_status_path(const char *state_dir, const char *name);
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
 char *tv_qemu_process_log_path(const char *log_dir, const char *name);

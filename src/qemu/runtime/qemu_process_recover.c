@@ -29,10 +29,11 @@
 #include <string.h>
 
 /* Kill every QEMU of the domain found by its command line, except keep
- * (0: none).  Appends what happened to note; returns how many were killed,
- * -1 when one survived. */
+ * (0: none); why goes to the log.  Appends "QEMU pid N, found by its
+ * command line, killed<tail>" to note; returns how many were killed, -1
+ * when one survived. */
 static int kill_unrecorded(TvQemuProcess *proc, pid_t keep, bool graceful, const char *why,
-                           GString *note)
+                           const char *tail, GString *note)
 {
     g_autoptr(GArray) found = tv_qemu_process_find(proc->name, proc->monitor_path);
     g_autoptr(GArray) killed = g_array_new(FALSE, FALSE, sizeof(TvQemuFound));
@@ -47,13 +48,13 @@ static int kill_unrecorded(TvQemuProcess *proc, pid_t keep, bool graceful, const
             continue;
         }
         tv_qemu_process_log_line(
-            proc->log_path, "QEMU pid %d (%s) found by its command line: killed", (int)f->pid, why);
+            proc->log_path, "QEMU pid %d found by its command line: killed (%s)", (int)f->pid, why);
         g_array_append_val(killed, *f);
     }
     if (killed->len > 0) {
         g_autofree char *pids = tv_qemu_found_list(killed);
-        g_string_append_printf(note, "%sQEMU pid %s (%s) found by its command line and killed",
-                               note->len ? "; " : "", pids, why);
+        g_string_append_printf(note, "%sQEMU pid %s, found by its command line, killed%s",
+                               note->len ? "; " : "", pids, tail);
     }
     return rc < 0 ? -1 : (int)killed->len;
 }
@@ -115,7 +116,7 @@ int tv_qemu_process_check_previous(TvQemuProcess *proc)
         }
         why = "its status file names another pid";
     }
-    if (kill_unrecorded(proc, 0, old == NULL, why, note) < 0) {
+    if (kill_unrecorded(proc, 0, old == NULL, why, "", note) < 0) {
         tv_error_prefix("cannot start domain '%s': a QEMU of it that nobody manages is left "
                         "running (%s)",
                         proc->name, note->str);
@@ -221,7 +222,8 @@ static int reconnect_unreadable(TvQemuProcess *proc, const TvQemuProcessConfig *
     }
     g_autofree char *reason = why ? g_strdup_printf("its status file cannot be read and %s", why)
                                   : g_strdup("its status file cannot be read");
-    int killed = kill_unrecorded(proc, adopted, true, reason, note);
+    g_autofree char *tail = why ? g_strdup_printf(": %s", why) : g_strdup("");
+    int killed = kill_unrecorded(proc, adopted, true, reason, tail, note);
     if (killed < 0) {
         tv_error_prefix("%s", note->str);
         return -1;
@@ -280,11 +282,12 @@ TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessCo
         /* the start was never acknowledged: end it (its guest never ran) */
         g_string_append(note, "its start was interrupted (the manager stopped before QEMU "
                               "answered)");
-        int killed = kill_unrecorded(proc, 0, false, "its start was interrupted", note);
+        g_autoptr(GString) killed_note = g_string_new(NULL);
+        int killed = kill_unrecorded(proc, 0, false, "its start was interrupted", "", killed_note);
         if (killed < 0)
             return NULL;
-        if (killed == 0)
-            g_string_append(note, "; no QEMU of it was running");
+        g_string_append_printf(note, ": %s",
+                               killed ? killed_note->str : "no QEMU of it was running");
     } else if (tv_qemu_status_check_pid(st, &why) == TV_QEMU_STATUS_PID_ALIVE) {
         TvQemuFound recorded = { .pid = st->pid, .start_time = st->start_time };
         if (tv_qemu_process_attach(proc, st, timeout) == 0) {
@@ -307,7 +310,8 @@ TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessCo
                         (int)recorded.pid, error);
     } else {
         g_string_printf(note, "stale status file '%s' removed (%s)", proc->status_path, why);
-        if (kill_unrecorded(proc, 0, true, "its status file names another pid", note) < 0)
+        if (kill_unrecorded(proc, 0, true, "its status file names another pid",
+                            " (the status file does not name it)", note) < 0)
             return NULL;
     }
     remove_files(proc);
