@@ -87,8 +87,10 @@ static TvQemuMonitor *connect_monitor(TvQemuProcess *proc, gint64 deadline)
             return NULL;
         }
         TvQemuMonitor *mon = tv_qemu_monitor_open_unix(proc->monitor_path, 0);
-        if (mon)
+        if (mon) {
+            tv_error_reset(); /* the tries before QEMU made its socket were no error */
             return mon;
+        }
         if (g_get_monotonic_time() >= deadline) {
             tv_error_prefix("QEMU did not open its monitor in time");
             return NULL;
