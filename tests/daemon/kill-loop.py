@@ -333,6 +333,14 @@ def main():
                 break
         elapsed = time.monotonic() - t0
         print("# %d cycles in %.0f s, %d calls" % (cycles, elapsed, ledger.calls))
+        log = daemon.log_tail(1 << 30)
+        interrupted = log.count("its start was interrupted (")
+        print("# the restarts ended %d interrupted starts (%d with a QEMU to kill), killed %d "
+              "other QEMUs, removed %d temporary files" % (
+                  interrupted, interrupted - log.count("no QEMU of it was running"),
+                  log.count("killed (the status file does not name it)") +
+                  log.count("cannot be taken over"),
+                  log.count("a temporary file left by an interrupted write")))
         check("at least %d kill -9 cycles done (%d in %.0f s)" % (args.min_cycles, cycles, elapsed),
               cycles >= min(args.min_cycles, args.cycles))
         unmanaged = [v for v in violations if "unmanaged" in v or "not the one" in v]
