@@ -6,6 +6,7 @@
  *                      file says why); every other bad input must fail it
  * TAGVIRT_REGENERATE=1 rewrites .out.xml / .err from the current output. */
 #include "domain_conf.h"
+#include "domain_conf_testing.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 

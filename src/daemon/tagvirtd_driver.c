@@ -1,10 +1,55 @@
 #include "tagvirtd_driver.h"
 
+#include "qemu_security.h"
 #include "remote_domain.h"
+#include "tv_error.h"
+
+/* QEMU's confinement for the daemon's lifetime */
+static TvQemuSecurity *security;
+
+static TvQemuSecurity *security_from_config(const TvDaemonConfig *cfg)
+{
+    TvQemuSecurityConfig sc = TV_QEMU_SECURITY_CONFIG_DEFAULT;
+    sc.user = cfg->user;
+    sc.group = cfg->group;
+    sc.sandbox = cfg->seccomp_sandbox;
+    sc.dynamic_ownership = cfg->dynamic_ownership;
+    if (cfg->namespaces && g_strcmp0(cfg->namespaces, "mount") != 0 && *cfg->namespaces) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "namespaces must be \"mount\" or \"\", not \"%s\"", cfg->namespaces);
+        return NULL;
+    }
+    sc.mount_namespace = !cfg->namespaces || *cfg->namespaces;
+    const char *drv = cfg->security_driver ? cfg->security_driver : "auto";
+    if (g_str_equal(drv, "auto"))
+        sc.apparmor = TV_QEMU_APPARMOR_AUTO;
+    else if (g_str_equal(drv, "apparmor"))
+        sc.apparmor = TV_QEMU_APPARMOR_REQUIRED;
+    else if (g_str_equal(drv, "none"))
+        sc.apparmor = TV_QEMU_APPARMOR_OFF;
+    else {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "security_driver must be \"auto\", \"apparmor\" or \"none\", not \"%s\"",
+                        drv);
+        return NULL;
+    }
+    return tv_qemu_security_new(&sc);
+}
 
 TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
 {
+    security = security_from_config(cfg);
+    if (!security)
+        return NULL;
+    g_autofree char *how = tv_qemu_security_describe(security);
+    g_message("QEMU runs as %s", how);
+    if (!tv_qemu_security_apparmor(security) && cfg->security_driver == NULL) {
+        g_autofree char *why = NULL;
+        if (!tv_qemu_apparmor_available(&why))
+            g_info("no AppArmor profile for QEMU: %s", why);
+    }
     TvQemuDriverConfig dcfg = { 0 };
+    dcfg.security = security;
     dcfg.root = root;
     dcfg.host_root = cfg->host_root;
     dcfg.emulator = cfg->emulator;
@@ -25,4 +70,5 @@ void tv_daemon_driver_close(TvQemuDriver *drv)
         return;
     tv_qemu_driver_set_event_callback(drv, NULL, NULL);
     tv_qemu_driver_close(drv);
+    g_clear_pointer(&security, tv_qemu_security_free);
 }

@@ -37,7 +37,7 @@ void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entrie
     }
 }
 
-TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcClient *client, gboolean readonly)
+TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcConn *client, gboolean readonly)
 {
     TvRemoteConn *conn = g_new0(TvRemoteConn, 1);
     conn->remote = remote;
@@ -97,7 +97,7 @@ static GBytes *error_reply(const tvr_header *hdr)
 /* For log lines: the client as the rpc layer names it (unit tests have none). */
 static const char *conn_name(TvRemoteConn *conn)
 {
-    return conn->client ? tv_rpc_client_describe(conn->client) : "client";
+    return conn->client ? tv_rpc_conn_describe(conn->client) : "client";
 }
 
 /* Checks that do not depend on the arguments; 0 or -1 with a tv_error. */
@@ -170,14 +170,14 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
     return reply;
 }
 
-static GBytes *program_dispatch(TvRpcClient *client, const TvRpcMessage *call, void *opaque)
+static GBytes *program_dispatch(TvRpcConn *client, const TvRpcMessage *call, void *opaque)
 {
-    return tv_remote_dispatch(tv_rpc_client_get_private(client), call);
+    return tv_remote_dispatch(tv_rpc_conn_get_private(client), call);
 }
 
-static void program_stream(TvRpcClient *client, const TvRpcMessage *msg, void *opaque)
+static void program_stream(TvRpcConn *client, const TvRpcMessage *msg, void *opaque)
 {
-    tv_remote_stream_packet(tv_rpc_client_get_private(client), msg);
+    tv_remote_stream_packet(tv_rpc_conn_get_private(client), msg);
 }
 
 static gboolean program_is_priority(int proc, void *opaque)
@@ -192,9 +192,9 @@ static gboolean program_is_inline(int proc, void *opaque)
     return !p || (p->flags & (TV_PROC_INLINE | TV_PROC_SERVER_MESSAGE));
 }
 
-static gpointer program_client_open(TvRpcClient *client, void *opaque)
+static gpointer program_client_open(TvRpcConn *client, void *opaque)
 {
-    return tv_remote_conn_new(opaque, client, tv_rpc_client_is_readonly(client));
+    return tv_remote_conn_new(opaque, client, tv_rpc_conn_is_readonly(client));
 }
 
 static void program_client_close(gpointer priv, void *opaque)

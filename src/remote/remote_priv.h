@@ -36,7 +36,7 @@ struct TvRemote {
 
 struct TvRemoteConn {
     TvRemote *remote;
-    TvRpcClient *client; /* not referenced: the client owns this state */
+    TvRpcConn *client; /* not referenced: the client owns this state */
     GMutex lock;
     gboolean open;
     gboolean readonly;

@@ -109,6 +109,7 @@ static void test_interrupted_start(void)
     DtEnv env;
     if (!dt_env_init(&env))
         return;
+    env.no_prefork = true; /* as tagvirtd: the monitor socket is passed to QEMU */
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "intr", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
@@ -172,6 +173,7 @@ static void test_unreadable_status(void)
     DtEnv env;
     if (!dt_env_init(&env))
         return;
+    env.no_prefork = true; /* as tagvirtd: the monitor socket is passed to QEMU */
     dt_open(&env, false);
     const char *names[] = { "trunc", "big", "redef" };
     TvDomainRef refs[3] = { 0 };
@@ -262,6 +264,7 @@ static void test_stale_with_double(void)
     DtEnv env;
     if (!dt_env_init(&env))
         return;
+    env.no_prefork = false; /* the monitor by path: a copy of the command line binds it too */
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "dbl", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
@@ -302,6 +305,7 @@ static void test_long_name(void)
     DtEnv env;
     if (!dt_env_init(&env))
         return;
+    env.no_prefork = true; /* as tagvirtd: the monitor socket is passed to QEMU */
     dt_open(&env, false);
     g_autofree char *name = g_strnfill(200, 'n');
     g_autofree char *xml = dt_domain_xml(&env, name, NULL, NULL, NULL, NULL);
@@ -330,6 +334,7 @@ static void test_status_description(void)
     DtEnv env;
     if (!dt_env_init(&env))
         return;
+    env.no_prefork = true; /* as tagvirtd: the monitor socket is passed to QEMU */
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "desc", NULL, NULL, NULL,
                                          "  <description>" DESCRIPTION "</description>\n");
@@ -392,6 +397,7 @@ static void test_dumpxml_race(void)
     DtEnv env;
     if (!dt_env_init(&env))
         return;
+    env.no_prefork = true; /* as tagvirtd: the monitor socket is passed to QEMU */
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "race", NULL, NULL, NULL, NULL);
     Racer r = { .env = &env };

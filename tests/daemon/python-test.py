@@ -35,6 +35,7 @@ TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
 FLOOD = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 ROOT = tempfile.mkdtemp(prefix="tvpy-")
+os.chmod(ROOT, 0o711)  # QEMU runs as tagvirt-qemu: it must reach files made here
 URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
 URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
 

@@ -33,7 +33,9 @@ void tv_driver_persist_init(TvQemuDriver *drv)
 {
     /* tv_file_write_atomic's temporaries: only this driver writes here */
     tv_file_remove_temporaries(drv->config_dir, ".xml");
-    tv_file_remove_temporaries(drv->state_dir, ".xml");
+    static const char *const state_files[] = { ".xml", ".dac", ".apparmor" };
+    for (size_t i = 0; i < G_N_ELEMENTS(state_files); i++)
+        tv_file_remove_temporaries(drv->state_dir, state_files[i]);
 }
 
 int tv_driver_persist_save(TvQemuDriver *drv, const TvDomainDef *def)

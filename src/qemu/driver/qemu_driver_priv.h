@@ -9,6 +9,7 @@
  * domain; queries only take dom->lock. */
 #pragma once
 
+#include "qemu_boot.h"
 #include "qemu_domain.h"
 #include "qemu_driver.h"
 #include "qemu_process.h"
@@ -56,6 +57,7 @@ struct TvQemuDriver {
     char *state_dir;
     char *cache_dir;
     char *log_dir;
+    char *nvram_dir; /* UEFI variable stores (qemu_boot.h) */
     char *emulator;
     TvHostFacts *host;
     TvQemuCapsProbeOptions probe_opts;
@@ -87,6 +89,8 @@ struct TvQemuDriver {
     char *caps_xml;
     const TvQemuCaps *caps_xml_from;
     GHashTable *domcaps; /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
+
+    const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
 
     /* preforked QEMUs (qemu_driver_prefork.c) */
     bool prefork_enabled;
@@ -130,7 +134,8 @@ bool tv_driver_persist_autostart(TvQemuDriver *drv, const char *name);
 /* Definitions from CONFIG/<name>.xml; broken ones are logged and skipped. */
 void tv_driver_persist_load_all(TvQemuDriver *drv);
 /* Before loading: remove the temporary files of writes that a kill
- * interrupted (CONFIG/<name>.xml.XXXXXX, STATE/<name>.xml.XXXXXX). */
+ * interrupted (CONFIG/<name>.xml.XXXXXX; in STATE: status files, the
+ * records of files given to QEMU's user, AppArmor profiles). */
 void tv_driver_persist_init(TvQemuDriver *drv);
 
 /* qemu_driver_prefork.c */

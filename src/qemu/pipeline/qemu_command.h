@@ -7,7 +7,9 @@
 
 typedef struct {
     const char *monitor_path; /* QMP socket; NULL: no monitor options */
+    int monitor_fd;           /* > 0: QMP on this listening socket passed to QEMU, not the path */
     bool paused;              /* -S: start with vCPUs stopped (the runtime resumes) */
+    bool sandbox;             /* -sandbox with every deny (qemu_security.h) */
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */

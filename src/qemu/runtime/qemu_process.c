@@ -3,6 +3,9 @@
 #include "qemu_command.h"
 #include "qemu_domain.h"
 #include "qemu_process_priv.h"
+#include "qemu_security_apparmor.h"
+#include "qemu_security_dac.h"
+#include "qemu_zygote.h"
 #include "qemu_status.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -31,6 +34,9 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->status_path = tv_qemu_process_status_path(cfg->state_dir, name);
     proc->monitor_path = tv_qemu_process_monitor_path(cfg->state_dir, name);
     proc->log_path = tv_qemu_process_log_path(cfg->log_dir, name);
+    proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
+    g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
+    proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
     proc->pidfd = proc->wake_fd = proc->console_fd = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
@@ -63,6 +69,8 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->status_path);
     g_free(proc->monitor_path);
     g_free(proc->log_path);
+    g_free(proc->dac_path);
+    g_free(proc->apparmor_path);
     g_free(proc->fingerprint.binary_path);
     g_free(proc->fingerprint.tagvirt_version);
     g_free(proc->fingerprint.kernel_release);
@@ -75,6 +83,43 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
     g_free(proc);
+}
+
+/* A <serial type='file'> is made here, so that it can be given to QEMU's
+ * user like the other files (QEMU may not create files in its folder). */
+static int prepare_chardev_files(const TvDomainDef *def)
+{
+    for (size_t i = 0; i < def->devices.nserials; i++) {
+        const TvDomainChr *c = def->devices.serials[i];
+        if (c->type != TV_CHR_TYPE_FILE || !c->path)
+            continue;
+        int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the serial log file '%s'",
+                                  c->path);
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+/* Where the host has AppArmor: this domain's profile, loaded. */
+static int load_apparmor(TvQemuProcess *proc, const TvQemuSecurity *sec, const TvDomainDef *def,
+                         GPtrArray *argv, GArray *files, char **label)
+{
+    if (!tv_qemu_security_apparmor(sec))
+        return 0;
+    *label = tv_qemu_apparmor_label(def);
+    g_autofree char *text = tv_qemu_apparmor_profile(
+        *label, g_ptr_array_index(argv, 0), (TvQemuLaunchFile *)(void *)files->data, files->len);
+    return tv_qemu_apparmor_load(proc->apparmor_path, text);
+}
+
+void tv_qemu_process_release_security(TvQemuProcess *proc)
+{
+    tv_qemu_security_dac_restore(proc->dac_path);
+    tv_qemu_apparmor_unload(proc->apparmor_path);
 }
 
 /* Connect to the QMP socket while QEMU creates it; give up when QEMU exits. */
@@ -245,6 +290,7 @@ static void start_cleanup(TvQemuProcess *proc)
     proc->exit_status_known = true;
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_release_security(proc);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
@@ -285,6 +331,32 @@ static int check_monitor_path(const char *path)
     return 0;
 }
 
+/* The record of this start, before QEMU exists: a manager killed from now on
+ * finds that QEMU by its monitor socket and name at the next reconnect (or
+ * start) and ends it, instead of leaving it running unmanaged.  It holds a
+ * copy of the live definition (the start keeps its own until the spawn). */
+static int write_start_record(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
+                              const TvDomainDef *live)
+{
+    tv_qemu_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    TvQemuStatus st = {
+        .state = TV_DOMAIN_STATE_PAUSED,
+        .reason = TV_DOMAIN_PAUSED_STARTING_UP,
+        .monitor_path = proc->monitor_path,
+        .log_path = proc->log_path,
+        .fingerprint = proc->fingerprint,
+        .def = (TvDomainDef *)live,
+    };
+    return tv_qemu_status_write(proc->status_path, &st);
+}
+
+static void remove_start_record(TvQemuProcess *proc)
+{
+    TvError *err = tv_error_steal();
+    tv_file_remove(proc->status_path);
+    tv_error_restore(err);
+}
+
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags)
 {
@@ -300,36 +372,68 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     live->id = cfg->id > 0 ? cfg->id : 1;
 
     g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0)
+    if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0 ||
+        tv_qemu_process_prepare_nvram(live) < 0)
         return NULL;
-    TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path, .paused = true };
+    const TvQemuSecurity *sec = cfg->security;
+    /* the fork server forks QEMU as itself (root, the host's mounts): only
+     * for a QEMU that would not be confined further */
+    TvQemuZygote *zygote =
+        tv_qemu_security_changes_user(sec) || tv_qemu_security_mount_namespace(sec) ? NULL
+                                                                                    : cfg->zygote;
+    int monitor_fd = -1;
+    if (!zygote) {
+        monitor_fd = tv_qemu_process_monitor_listen(proc->monitor_path);
+        if (monitor_fd < 0)
+            return NULL;
+    }
+    TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path,
+                                  .monitor_fd = monitor_fd >= 0 ? 3 : 0,
+                                  .paused = true,
+                                  .sandbox = tv_qemu_security_sandbox(sec) };
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
-    if (!argv)
-        return NULL;
-    proc->def = g_steal_pointer(&live);
-    tv_qemu_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
-    /* the record of this start, before QEMU exists: a manager killed from now
-     * on finds that QEMU by its command line at the next reconnect (or start)
-     * and ends it, instead of leaving it running unmanaged */
-    proc->state = TV_DOMAIN_STATE_PAUSED;
-    proc->reason = TV_DOMAIN_PAUSED_STARTING_UP;
-    if (tv_qemu_process_write_status(proc) < 0)
-        return NULL;
-    int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
-    if (log_fd < 0) {
-        tv_file_remove(proc->status_path);
+    g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
+    int log_fd = -1;
+    g_autofree char *aa_label = NULL;
+    if (!argv || write_start_record(proc, cfg, live) < 0 || prepare_chardev_files(live) < 0 ||
+        (log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset)) < 0 ||
+        tv_qemu_security_dac_label(sec, proc->dac_path, (TvQemuLaunchFile *)(void *)files->data,
+                                   files->len) < 0 ||
+        load_apparmor(proc, sec, live, argv, files, &aa_label) < 0) {
+        tv_qemu_process_release_security(proc);
+        if (log_fd >= 0)
+            close(log_fd);
+        if (monitor_fd >= 0)
+            close(monitor_fd);
+        remove_start_record(proc);
+        tv_file_remove(proc->monitor_path);
         return NULL;
     }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
-    int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid, &forked);
+    TvQemuSpawnArgs spawn = { .log_fd = log_fd,
+                              .zygote = zygote,
+                              .security = sec,
+                              .monitor_fd = monitor_fd,
+                              .files = files,
+                              .apparmor_label = aa_label,
+                              .staging_dir = cfg->state_dir };
+    int rc = tv_qemu_process_spawn(argv, &spawn, &proc->pid, &forked);
     gint64 t_spawned = g_get_monotonic_time();
     close(log_fd);
+    if (monitor_fd >= 0)
+        close(monitor_fd);
     if (rc < 0) {
-        tv_file_remove(proc->status_path);
+        TvError *err = tv_error_steal();
+        tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", err->message);
+        tv_qemu_process_release_security(proc);
+        remove_start_record(proc);
+        tv_file_remove(proc->monitor_path);
+        tv_error_restore(err);
         return NULL;
     }
     proc->is_child = true;
+    proc->def = g_steal_pointer(&live);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
     if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {

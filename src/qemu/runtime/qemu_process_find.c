@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -19,10 +20,59 @@
 #define KILL_TERM_WAIT_MS 1000
 #define KILL_WAIT_MS      10000
 
+/* The inodes of the unix sockets bound at path (/proc/net/unix: "Num
+ * RefCount Protocol Flags Type St Inode Path"), whether the path is still
+ * there or not: the monitor socket of each start of the domain. */
+static GHashTable *sockets_bound_at(const char *path)
+{
+    GHashTable *inodes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autofree char *table = NULL;
+    if (!g_file_get_contents("/proc/net/unix", &table, NULL, NULL))
+        return inodes;
+    g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
+    for (size_t i = 1; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit_set(lines[i], " ", -1);
+        /* fields are separated by single spaces; the path is the rest */
+        guint n = 0, k = 0;
+        const char *fields[7] = { 0 };
+        for (; f[k] && n < 7; k++) {
+            if (*f[k])
+                fields[n++] = f[k];
+        }
+        if (n < 7 || !f[k])
+            continue;
+        g_autofree char *bound = g_strjoinv(" ", f + k);
+        if (strcmp(bound, path) != 0)
+            continue;
+        gint64 *inode = g_new(gint64, 1);
+        *inode = g_ascii_strtoll(fields[6], NULL, 10);
+        g_hash_table_add(inodes, inode);
+    }
+    return inodes;
+}
+
+/* Does pid hold one of these sockets (listening on it, or connected)? */
+static bool holds_socket(pid_t pid, GHashTable *inodes)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+    g_autoptr(GDir) fds = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    while (fds && (entry = g_dir_read_name(fds))) {
+        g_autofree char *link = g_build_filename(dir, entry, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        gint64 inode = 0;
+        if (target && sscanf(target, "socket:[%" G_GINT64_FORMAT "]", &inode) == 1 &&
+            g_hash_table_contains(inodes, &inode))
+            return true;
+    }
+    return false;
+}
+
 GArray *tv_qemu_process_find(const char *name, const char *monitor_path)
 {
     GArray *found = g_array_new(FALSE, FALSE, sizeof(TvQemuFound));
     g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    g_autoptr(GHashTable) sockets = NULL;
     const char *entry;
     pid_t self = getpid();
     while (proc && (entry = g_dir_read_name(proc))) {
@@ -35,9 +85,16 @@ GArray *tv_qemu_process_find(const char *name, const char *monitor_path)
         g_autofree char *cmdline = NULL;
         gsize len = 0;
         if (!g_file_get_contents(path, &cmdline, &len, NULL) || len == 0 || len > CMDLINE_MAX ||
-            !tv_qemu_cmdline_names_guest(cmdline, len, name) ||
-            !tv_qemu_cmdline_has_monitor(cmdline, len, monitor_path))
+            !tv_qemu_cmdline_names_guest(cmdline, len, name))
             continue;
+        /* ours (this state directory), not a namesake of another manager:
+         * its monitor is our socket, given as a path or passed as an fd */
+        if (!tv_qemu_cmdline_has_monitor(cmdline, len, monitor_path)) {
+            if (!sockets)
+                sockets = sockets_bound_at(monitor_path);
+            if (!holds_socket(pid, sockets))
+                continue;
+        }
         TvQemuFound f = { .pid = pid };
         char state = 0;
         if (tv_qemu_proc_stat(pid, &f.start_time, &state, NULL) < 0 || state == 'Z' || state == 'X')

@@ -20,6 +20,7 @@
 #include "qemu_command.h"
 #include "qemu_domain.h"
 #include "qemu_process_priv.h"
+#include "qemu_security.h"
 #include "qemu_status.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -81,17 +82,21 @@ static void set_aside(TvQemuProcess *proc, const char *why, GString *note)
     }
 }
 
-/* The end of every path that leaves nothing running: the files go. */
+/* The end of every path that leaves nothing running: the files go, and
+ * what was given to QEMU's user is given back. */
 static void remove_files(TvQemuProcess *proc)
 {
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_release_security(proc);
     tv_error_reset();
 }
 
 int tv_qemu_process_check_previous(TvQemuProcess *proc)
 {
     if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
+        /* the start record comes before any QEMU: none of it ran */
+        tv_qemu_process_release_security(proc);
         tv_file_remove(proc->monitor_path);
         return 0;
     }
@@ -122,10 +127,12 @@ int tv_qemu_process_check_previous(TvQemuProcess *proc)
                         proc->name, note->str);
         return -1;
     }
-    if (old)
+    if (old) {
         remove_files(proc);
-    else
+    } else { /* the unreadable file is kept aside */
         tv_file_remove(proc->monitor_path);
+        tv_qemu_process_release_security(proc);
+    }
     if (note->len) {
         tv_qemu_process_log_line(proc->log_path, "before this start: %s", note->str);
         g_message("domain '%s', before its start: %s", proc->name, note->str);
@@ -146,25 +153,35 @@ static bool runs_definition(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
         return false;
     }
     live->id = cfg->id > 0 ? cfg->id : 1;
-    TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path, .paused = true };
-    g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
-    if (!argv) {
-        *why = g_strdup(tv_error_message());
-        tv_error_reset();
-        return false;
-    }
-    /* /proc/PID/cmdline: each argument with its NUL */
-    GString *want = g_string_new(NULL);
-    for (guint i = 0; i < argv->len && g_ptr_array_index(argv, i); i++) {
-        const char *arg = g_ptr_array_index(argv, i);
-        g_string_append_len(want, arg, (gssize)strlen(arg) + 1);
-    }
     g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
     g_autofree char *have = NULL;
     gsize len = 0;
-    bool same = g_file_get_contents(path, &have, &len, NULL) && len == want->len &&
-                memcmp(have, want->str, len) == 0;
-    g_string_free(want, TRUE);
+    if (!g_file_get_contents(path, &have, &len, NULL)) {
+        *why = g_strdup("its command line cannot be read");
+        return false;
+    }
+    /* as a start made it: the monitor socket passed as fd 3, or by its path
+     * (the fork server's QEMUs bind it themselves) */
+    bool same = false;
+    for (int passed = 0; passed < 2 && !same; passed++) {
+        TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path,
+                                      .monitor_fd = passed ? 3 : 0,
+                                      .paused = true,
+                                      .sandbox = tv_qemu_security_sandbox(cfg->security) };
+        g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
+        if (!argv) {
+            *why = g_strdup(tv_error_message());
+            tv_error_reset();
+            return false;
+        }
+        /* /proc/PID/cmdline: each argument with its NUL */
+        g_autoptr(GString) want = g_string_new(NULL);
+        for (guint i = 0; i < argv->len && g_ptr_array_index(argv, i); i++) {
+            const char *arg = g_ptr_array_index(argv, i);
+            g_string_append_len(want, arg, (gssize)strlen(arg) + 1);
+        }
+        same = len == want->len && memcmp(have, want->str, len) == 0;
+    }
     if (!same) {
         *why = g_strdup("its command line is not the one the definition gives");
         return false;
