@@ -27,9 +27,10 @@ ALLOWED = {
     'qemu/runtime': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/security', 'qemu/caps',
                      'qemu/pipeline'],
     'qemu/driver': ['util', 'conf'] + QEMU[:-1],
+    'storage': ['util', 'conf'],
     'rpc': ['util'],
-    'remote': ['util', 'conf', 'rpc'] + QEMU,
-    'daemon': ['util', 'conf', 'rpc', 'remote'] + QEMU,
+    'remote': ['util', 'conf', 'rpc', 'storage'] + QEMU,
+    'daemon': ['util', 'conf', 'rpc', 'remote', 'storage'] + QEMU,
     'tools': ['util', 'conf'] + QEMU,
 }
 # generated headers: where they belong
@@ -38,6 +39,7 @@ GENERATED = {
     'tv_zygote_config.h': 'qemu/spawn/zygote',
     'rpc_protocol.h': 'rpc',
     'remote_protocol.h': 'remote',
+    'remote_storage_protocol.h': 'remote',
 }
 
 

@@ -153,13 +153,15 @@ class Daemon:
         self.proc = subprocess.Popen([self.binary, "--root", self.root, "--verbose"],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
-        for _ in range(100):
+        # opening the driver probes QEMU when the root has no capabilities cache:
+        # seconds, more on a loaded machine
+        for _ in range(1200):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
             if listening(self.sock_ro):  # not just present: a killed daemon leaves the file
                 return
             time.sleep(0.05)
-        raise RuntimeError("tagvirtd did not listen on its sockets within 5 s")
+        raise RuntimeError("tagvirtd did not listen on its sockets within 60 s")
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:

@@ -46,6 +46,7 @@ static const ConfigKey keys[] = {
     { "namespaces", KEY_STRING, OFF(namespaces), 0, 0 },
     { "dynamic_ownership", KEY_BOOL, OFF(dynamic_ownership), 0, 1 },
     { "security_driver", KEY_STRING, OFF(security_driver), 0, 0 },
+    { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -70,6 +71,7 @@ void tv_daemon_config_clear(TvDaemonConfig *cfg)
     g_clear_pointer(&cfg->group, g_free);
     g_clear_pointer(&cfg->namespaces, g_free);
     g_clear_pointer(&cfg->security_driver, g_free);
+    g_clear_pointer(&cfg->storage_pool_roots, g_free);
 }
 
 static char *key_list(void)

@@ -21,7 +21,8 @@ typedef struct {
     gboolean seccomp_sandbox;
     char *namespaces; /* "mount" (the default) or "" */
     gboolean dynamic_ownership;
-    char *security_driver; /* "auto" (the default), "apparmor", "none" */
+    char *security_driver;    /* "auto" (the default), "apparmor", "none" */
+    char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -1,4 +1,5 @@
 #include "remote_priv.h"
+#include "remote_storage.h"
 
 #include "rpc_message.h"
 
@@ -20,6 +21,7 @@ void tv_remote_free(TvRemote *remote)
 {
     if (!remote)
         return;
+    tv_remote_unregister_storage(remote);
     g_list_free(remote->event_conns);
     g_mutex_clear(&remote->events_lock);
     g_hash_table_unref(remote->sessions);
@@ -51,6 +53,7 @@ TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcConn *client, gboolean r
 void tv_remote_conn_closed(TvRemoteConn *conn)
 {
     tv_remote_events_drop_conn(conn);
+    tv_remote_storage_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_mutex_lock(&conn->lock);
     conn->closed = TRUE;
@@ -62,6 +65,7 @@ void tv_remote_conn_free(TvRemoteConn *conn)
     if (!conn)
         return;
     tv_remote_events_drop_conn(conn);
+    tv_remote_storage_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_array_unref(conn->callbacks);
     g_mutex_clear(&conn->lock);

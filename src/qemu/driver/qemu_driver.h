@@ -121,3 +121,7 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
  * the flags check and the lookup); -1 on error. */
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+
+/* The name of a running domain that has path as a disk (newly allocated), or
+ * NULL: the storage driver asks before it deletes, wipes or resizes a file. */
+char *tv_qemu_driver_path_user(TvQemuDriver *drv, const char *path);

@@ -158,10 +158,15 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id)
+static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id, const char *tty)
 {
     g_autofree char *path = chr->path ? tv_qemu_escape_opt(chr->path) : NULL;
     add(argv, "-chardev");
+    if (tty && chr->type == TV_CHR_TYPE_PTY) {
+        g_autofree char *t = tv_qemu_escape_opt(tty);
+        addf(argv, "serial,id=%s,path=%s", id, t);
+        return;
+    }
     switch (chr->type) {
     case TV_CHR_TYPE_FILE:
         addf(argv, "file,id=%s,path=%s", id, path);
@@ -189,11 +194,12 @@ static bool serial_has_port(const TvDomainDef *def, unsigned port)
     return false;
 }
 
-static void build_serials(GPtrArray *argv, const TvDomainDef *def)
+static void build_serials(GPtrArray *argv, const TvDomainDef *def, const char *tty0)
 {
     for (size_t i = 0; i < def->devices.nserials; i++) {
-        g_autofree char *id = g_strdup_printf("charserial%u", def->devices.serials[i]->port);
-        build_chardev(argv, def->devices.serials[i], id);
+        unsigned port = def->devices.serials[i]->port;
+        g_autofree char *id = g_strdup_printf("charserial%u", port);
+        build_chardev(argv, def->devices.serials[i], id, port == 0 ? tty0 : NULL);
         add(argv, "-serial");
         addf(argv, "chardev:%s", id);
     }
@@ -203,7 +209,7 @@ static void build_serials(GPtrArray *argv, const TvDomainDef *def)
         if (serial_has_port(def, c->port))
             continue;
         g_autofree char *id = g_strdup_printf("charserial%u", c->port);
-        build_chardev(argv, c, id);
+        build_chardev(argv, c, id, c->port == 0 ? tty0 : NULL);
         add(argv, "-serial");
         addf(argv, "chardev:%s", id);
     }
@@ -274,7 +280,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     build_boot(argv, def);
     build_disks(argv, def);
     build_nets(argv, def);
-    build_serials(argv, def);
+    build_serials(argv, def, opts ? opts->serial0_tty : NULL);
     build_misc_devices(argv, def);
     add(argv, "-display");
     add(argv, "none");

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -37,7 +38,7 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
     g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
     proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
-    proc->pidfd = proc->wake_fd = proc->console_fd = -1;
+    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_tty_fd = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
@@ -65,6 +66,8 @@ void tv_qemu_process_free(TvQemuProcess *proc)
         close(proc->wake_fd);
     if (proc->console_fd >= 0)
         close(proc->console_fd);
+    if (proc->console_tty_fd >= 0)
+        close(proc->console_tty_fd);
     g_free(proc->name);
     g_free(proc->status_path);
     g_free(proc->monitor_path);
@@ -217,6 +220,64 @@ static bool has_pty(const TvDomainDef *def)
     return pty;
 }
 
+/* START_CONSOLE: serial 0 goes to a pty of ours instead of one QEMU makes.
+ * QEMU writes to the tty side; we read the master side.  When QEMU exits its
+ * end closes, but what it wrote stays readable on the master: with QEMU's own
+ * pty the master closed with QEMU and the guest's last output was lost.  We
+ * also keep the tty side open, so the pty never hangs up under us. */
+static int console_pty_open(TvQemuProcess *proc, const TvQemuSecurity *sec)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    char name[128];
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+        ptsname_r(master, name, sizeof(name)) != 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make a pty for the serial console");
+        if (master >= 0)
+            close(master);
+        return -1;
+    }
+    int tty = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (tty < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot open the console pty '%s'", name);
+        close(master);
+        return -1;
+    }
+    /* raw: no echo, no newline translation (QEMU sets the same) */
+    struct termios t;
+    if (tcgetattr(tty, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(tty, TCSANOW, &t);
+    }
+    /* a QEMU that runs as its own user opens it too (the pty goes away with us) */
+    if (tv_qemu_security_changes_user(sec) &&
+        fchown(tty, tv_qemu_security_uid(sec), tv_qemu_security_gid(sec)) < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno,
+                              "cannot hand the console pty '%s' to QEMU's "
+                              "user",
+                              name);
+        close(tty);
+        close(master);
+        return -1;
+    }
+    proc->console_fd = master;
+    proc->console_tty_fd = tty;
+    proc->console_path = g_strdup(name);
+    return 0;
+}
+
+static bool serial0_is_pty(const TvDomainDef *def)
+{
+    for (size_t i = 0; i < def->devices.nserials; i++) {
+        if (def->devices.serials[i]->port == 0)
+            return def->devices.serials[i]->type == TV_CHR_TYPE_PTY;
+    }
+    for (size_t i = 0; i < def->devices.nconsoles; i++) {
+        if (def->devices.consoles[i]->port == 0)
+            return def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
+    }
+    return false;
+}
+
 /* After spawn: monitor, console, status file, cont. */
 static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
 {
@@ -229,7 +290,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
     proc->qmp_ready_at = g_get_monotonic_time();
-    if (has_pty(proc->def)) {
+    if (has_pty(proc->def) && proc->console_tty_fd < 0) {
         proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
         if (!proc->console_path && tv_error_last())
             return -1;
@@ -391,6 +452,15 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                   .monitor_fd = monitor_fd >= 0 ? 3 : 0,
                                   .paused = true,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
+    if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {
+        if (console_pty_open(proc, sec) < 0) {
+            if (monitor_fd >= 0)
+                close(monitor_fd);
+            tv_file_remove(proc->monitor_path);
+            return NULL;
+        }
+        opts.serial0_tty = proc->console_path;
+    }
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
     g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
     int log_fd = -1;

@@ -39,6 +39,7 @@ struct _TvQemuProcess {
     TvDomainDef *def; /* live */
     char *console_path;
     int console_fd;
+    int console_tty_fd; /* START_CONSOLE: our own open of the tty QEMU writes to */
     int state, reason;
     bool exited;
     bool exit_status_known;

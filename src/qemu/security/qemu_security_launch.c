@@ -274,8 +274,7 @@ static G_GNUC_NORETURN void child(const TvQemuSecurity *sec, const TvQemuLaunch 
     }
     /* what the new user may not open (a missing file is QEMU's to report) */
     for (size_t i = 0; sec && sec->change_user && i < l->nfiles; i++) {
-        if (access(l->files[i].path, l->files[i].write ? R_OK | W_OK : R_OK) < 0 &&
-            errno != ENOENT)
+        if (access(l->files[i].path, l->files[i].write ? R_OK | W_OK : R_OK) < 0 && errno != ENOENT)
             report(report_fd, STEP_ACCESS, errno, (int)i);
     }
     /* only fds 0-2 (and 3) reach QEMU; the report pipe closes at exec */
