@@ -19,21 +19,6 @@
 
 #define EVENT_WAIT_MS 10000
 
-static void define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
-{
-    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
-        g_error("define: %s", tv_error_message());
-}
-
-static void start_ok(DtEnv *env, TvDomainRef *ref)
-{
-    TvDomainRef started = { 0 };
-    if (tv_qemu_driver_create(env->drv, ref->uuid, 0, &started) < 0)
-        g_error("start '%s': %s", ref->name, tv_error_message());
-    ref->id = started.id;
-    tv_domain_ref_clear(&started);
-}
-
 static char *status_path(DtEnv *env, const char *name)
 {
     g_autofree char *state = g_build_filename(env->root, "state", NULL);
@@ -113,8 +98,8 @@ static void test_interrupted_start(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "intr", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_autofree char *t_xml = dt_domain_xml(&env, "intr-t", NULL, NULL, NULL, NULL);
     TvDomainRef tref = { 0 };
     g_assert_cmpint(tv_qemu_driver_create_xml(env.drv, t_xml, 0, &tref), ==, 0);
@@ -136,7 +121,7 @@ static void test_interrupted_start(void)
                            "found by its command line: killed (its start was "
                            "interrupted)"));
 
-    start_ok(&env, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_cmpint(dt_qemu_count("intr"), ==, 1);
     g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
     g_assert_cmpint(dt_qemu_count("intr"), ==, 0);
@@ -181,14 +166,14 @@ static void test_unreadable_status(void)
     const char *uuids[] = { NULL, NULL, REDEF_UUID };
     for (size_t i = 0; i < 3; i++) {
         g_autofree char *xml = dt_domain_xml(&env, names[i], uuids[i], NULL, NULL, NULL);
-        define_ok(&env, xml, &refs[i]);
-        start_ok(&env, &refs[i]);
+        dt_define_ok(&env, xml, &refs[i]);
+        dt_start_ok(&env, &refs[i]);
         pids[i] = dt_qemu_pid(&env, names[i]);
     }
     /* redef: the persistent definition changed (another kernel) while it runs */
     g_autofree char *xml2 = dt_domain_xml(&env, "redef", REDEF_UUID, env.demo, NULL, NULL);
     TvDomainRef r2 = { 0 };
-    define_ok(&env, xml2, &r2);
+    dt_define_ok(&env, xml2, &r2);
     tv_domain_ref_clear(&r2);
     g_autofree char *t_xml = dt_domain_xml(&env, "trunc-t", NULL, NULL, NULL, NULL);
     TvDomainRef tref = { 0 };
@@ -268,8 +253,8 @@ static void test_stale_with_double(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "dbl", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     pid_t pid = dt_qemu_pid(&env, "dbl");
     g_auto(GStrv) argv = process_argv(pid);
     dt_close(&env);
@@ -292,7 +277,7 @@ static void test_stale_with_double(void)
     g_assert_true(log_says(&env, "dbl",
                            "found by its command line: killed (its status file "
                            "names another pid)"));
-    start_ok(&env, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_cmpint(dt_qemu_count("dbl"), ==, 1);
     tv_domain_ref_clear(&ref);
     dt_env_clear(&env);
@@ -310,8 +295,8 @@ static void test_long_name(void)
     g_autofree char *name = g_strnfill(200, 'n');
     g_autofree char *xml = dt_domain_xml(&env, name, NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_true(is_active(&env, name));
     g_assert_cmpint(dt_qemu_count(name), ==, 1);
     g_assert_cmpint(tv_qemu_driver_suspend(env.drv, ref.uuid), ==, 0);

@@ -2,9 +2,9 @@
  * domain (tv_qemu_status_parse) and the persistent definition (the domain
  * parser, then the size check every save goes through).
  *
- * libFuzzer: LLVMFuzzerTestOneInput (clang -fsanitize=fuzzer).  Built with
- * -DTV_FUZZ_STANDALONE it replays the files named on its command line and
- * prints TAP (tests/qemustatusdata and tests/domainconfdata in the suite).
+ * libFuzzer: LLVMFuzzerTestOneInput (clang -fsanitize=fuzzer).  Linked with
+ * fuzz_replay.c it replays the files named on its command line and prints
+ * TAP (tests/qemustatusdata and tests/domainconfdata in the suite).
  *
  * Besides "no crash, no leak" it checks what the writers promise the
  * loaders: a status file that parses formats to one that parses back to the
@@ -94,28 +94,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tv_error_reset();
     return 0;
 }
-
-#ifdef TV_FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s FILE...\n", argv[0]);
-        return 2;
-    }
-    printf("1..%d\n", argc - 1);
-    int failed = 0;
-    for (int i = 1; i < argc; i++) {
-        g_autofree char *data = NULL;
-        gsize len = 0;
-        g_autoptr(GError) err = NULL;
-        if (!g_file_get_contents(argv[i], &data, &len, &err)) {
-            printf("not ok %d - %s: %s\n", i, argv[i], err->message);
-            failed++;
-            continue;
-        }
-        LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-        printf("ok %d - %s\n", i, argv[i]);
-    }
-    return failed ? 1 : 0;
-}
-#endif

@@ -8,6 +8,7 @@
 #include "domain_mte.h"
 #include "qemu_host.h"
 #include "tv_enum.h"
+#include "tv_xml.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -131,6 +132,10 @@ TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *b
 /* The caps XML (cache and test format) and back. */
 char *tv_qemu_caps_format(const TvQemuCaps *caps);
 TvQemuCaps *tv_qemu_caps_parse(const char *xml, size_t len);
+/* <fingerprint path size mtime ctime tagvirt kernel kvm/>: the line in the
+ * caps XML, also in a running domain's status file. */
+void tv_qemu_caps_fingerprint_format(TvXmlWriter *w, const TvQemuCapsFingerprint *fp);
+int tv_qemu_caps_fingerprint_parse(xmlNodePtr node, TvQemuCapsFingerprint *fp);
 
 /* Cached lookup: memory, then cache_dir/<hash of path>.xml when its
  * fingerprint matches (binary path/size/mtime/ctime, tagvirt version, kernel

@@ -34,6 +34,17 @@ static void format_result(TvXmlWriter *w, const char *state, const TvGuestAbiRes
                 a->mtestoreonly, a->mteperm);
 }
 
+void tv_qemu_caps_fingerprint_format(TvXmlWriter *w, const TvQemuCapsFingerprint *fp)
+{
+    g_autofree char *p = tv_xml_esc(fp->binary_path);
+    g_autofree char *v = tv_xml_esc(fp->tagvirt_version);
+    g_autofree char *k = tv_xml_esc(fp->kernel_release);
+    tv_xml_line(w,
+                "<fingerprint path='%s' size='%lld' mtime='%lld' ctime='%lld' tagvirt='%s' "
+                "kernel='%s' kvm='%s'/>",
+                p, fp->size, fp->mtime, fp->ctime, v, k, yesno(fp->kvm_present));
+}
+
 char *tv_qemu_caps_format(const TvQemuCaps *caps)
 {
     TvXmlWriter w;
@@ -47,16 +58,8 @@ char *tv_qemu_caps_format(const TvQemuCaps *caps)
     tv_xml_line(&w, "<emulator path='%s' arch='%s'/>", bin, arch);
     tv_xml_line(&w, "<version major='%u' minor='%u' micro='%u' package='%s'/>",
                 caps->version / 1000000, caps->version / 1000 % 1000, caps->version % 1000, pkg);
-    const TvQemuCapsFingerprint *fp = &caps->fingerprint;
-    if (fp->binary_path) {
-        g_autofree char *p = tv_xml_esc(fp->binary_path);
-        g_autofree char *v = tv_xml_esc(fp->tagvirt_version);
-        g_autofree char *k = tv_xml_esc(fp->kernel_release);
-        tv_xml_line(&w,
-                    "<fingerprint path='%s' size='%lld' mtime='%lld' ctime='%lld' tagvirt='%s' "
-                    "kernel='%s' kvm='%s'/>",
-                    p, fp->size, fp->mtime, fp->ctime, v, k, yesno(fp->kvm_present));
-    }
+    if (caps->fingerprint.binary_path)
+        tv_qemu_caps_fingerprint_format(&w, &caps->fingerprint);
     if (caps->accel_tcg)
         tv_xml_line(&w, "<accel name='tcg'/>");
     if (caps->accel_kvm)
@@ -176,7 +179,7 @@ static int parse_version(xmlNodePtr node, TvQemuCaps *caps)
     return 0;
 }
 
-static int parse_fingerprint(xmlNodePtr node, TvQemuCapsFingerprint *fp)
+int tv_qemu_caps_fingerprint_parse(xmlNodePtr node, TvQemuCapsFingerprint *fp)
 {
     static const char *const attrs[] = { "path",    "size",   "mtime", "ctime",
                                          "tagvirt", "kernel", "kvm",   NULL };
@@ -343,7 +346,7 @@ static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
         } else if (g_str_equal(name, "version")) {
             rc = parse_version(n, caps);
         } else if (g_str_equal(name, "fingerprint")) {
-            rc = parse_fingerprint(n, &caps->fingerprint);
+            rc = tv_qemu_caps_fingerprint_parse(n, &caps->fingerprint);
         } else if (g_str_equal(name, "accel")) {
             g_autofree char *a = tv_xml_prop(n, "name");
             caps->accel_tcg |= g_strcmp0(a, "tcg") == 0;

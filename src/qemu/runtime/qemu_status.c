@@ -38,14 +38,7 @@ char *tv_qemu_status_format(const TvQemuStatus *st)
                 tv_domain_reason_to_string(st->state, st->reason), (int)st->pid, st->start_time,
                 mon, log);
     w.indent++;
-    const TvQemuCapsFingerprint *fp = &st->fingerprint;
-    g_autofree char *path = tv_xml_esc(fp->binary_path);
-    g_autofree char *ver = tv_xml_esc(fp->tagvirt_version);
-    g_autofree char *kern = tv_xml_esc(fp->kernel_release);
-    tv_xml_line(&w,
-                "<fingerprint path='%s' size='%lld' mtime='%lld' ctime='%lld' tagvirt='%s' "
-                "kernel='%s' kvm='%s'/>",
-                path, fp->size, fp->mtime, fp->ctime, ver, kern, fp->kvm_present ? "yes" : "no");
+    tv_qemu_caps_fingerprint_format(&w, &st->fingerprint);
     if (st->console_path) {
         g_autofree char *cons = tv_xml_esc(st->console_path);
         tv_xml_line(&w, "<console port='0' path='%s'/>", cons);
@@ -71,23 +64,6 @@ static int parse_ll(xmlNodePtr node, const char *attr, long long *out)
     if (tv_parse_ull(v, 0, G_MAXINT64, what, &n) < 0)
         return -1;
     *out = (long long)n;
-    return 0;
-}
-
-static int parse_fingerprint(xmlNodePtr node, TvQemuCapsFingerprint *fp)
-{
-    if (!node) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR, "status file: missing <fingerprint>");
-        return -1;
-    }
-    fp->binary_path = tv_xml_prop(node, "path");
-    fp->tagvirt_version = tv_xml_prop(node, "tagvirt");
-    fp->kernel_release = tv_xml_prop(node, "kernel");
-    g_autofree char *kvm = tv_xml_prop(node, "kvm");
-    fp->kvm_present = g_strcmp0(kvm, "yes") == 0;
-    if (parse_ll(node, "size", &fp->size) < 0 || parse_ll(node, "mtime", &fp->mtime) < 0 ||
-        parse_ll(node, "ctime", &fp->ctime) < 0)
-        return -1;
     return 0;
 }
 
@@ -164,8 +140,15 @@ TvQemuStatus *tv_qemu_status_parse(const char *xml, size_t len)
                         "status file: missing attribute 'monitor' of <domstatus>");
         goto out;
     }
-    if (parse_fingerprint(tv_xml_child(root, "fingerprint"), &st->fingerprint) < 0)
+    xmlNodePtr fp = tv_xml_child(root, "fingerprint");
+    if (!fp) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR, "status file: missing <fingerprint>");
         goto out;
+    }
+    if (tv_qemu_caps_fingerprint_parse(fp, &st->fingerprint) < 0) {
+        tv_error_prefix("status file");
+        goto out;
+    }
     xmlNodePtr cons = tv_xml_child(root, "console");
     if (cons)
         st->console_path = tv_xml_prop(cons, "path");
