@@ -12,10 +12,10 @@ PACKAGES="
   libnl-3-dev libnl-route-3-dev dnsmasq-base nftables busybox
   libgnutls28-dev gnutls-bin
   clang-format
-  qemu-system-arm
+  qemu-system-arm qemu-efi-aarch64
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-  cpio gzip ca-certificates
-  libvirt-clients python3-libvirt python3
+  cpio gzip xz-utils ca-certificates
+  libvirt-clients python3-libvirt python3 virtinst
   hyperfine jq procps iproute2 strace
 "
 # libvirtd answers "virsh version" only when it finds an emulator for the
