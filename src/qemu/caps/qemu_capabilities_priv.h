@@ -2,10 +2,9 @@
 #pragma once
 
 #include "qemu_capabilities.h"
+#include "qemu_monitor.h"
 #include "qemu_zygote.h"
 #include "tv_xml.h"
-
-#include <json-c/json.h>
 
 #define TV_QEMU_CAPS_TIMEOUT_DEFAULT 5000
 
@@ -50,24 +49,17 @@ int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots);
  * then the installed copy. */
 char *tv_guest_abi_firmware_path(const char *requested);
 
-/* Recordings (format in docs/capabilities.rst). */
+/* Recordings (format in docs/capabilities.rst): the QMP conversation (the
+ * monitor layer's script) and the boots. */
 typedef struct {
-    json_object *command; /* {"execute": ..., "arguments": ...} */
-    json_object *reply;   /* {"return": ...} or {"error": ...} */
-} TvQemuCapsRecordedQmp;
-
-typedef struct {
-    char *comment; /* header comment lines, without '# ' */
-    json_object *greeting;
-    GPtrArray *qmp;   /* TvQemuCapsRecordedQmp * */
-    GPtrArray *boots; /* TvGuestAbiBoot * (done) */
+    char *comment;            /* header comment lines, without '# ' */
+    TvQemuMonitorScript *qmp; /* greeting, commands and replies */
+    GPtrArray *boots;         /* TvGuestAbiBoot * (done) */
 } TvQemuCapsRecording;
 
 TvQemuCapsRecording *tv_qemu_caps_recording_new(void);
 void tv_qemu_caps_recording_free(TvQemuCapsRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCapsRecording, tv_qemu_caps_recording_free)
-void tv_qemu_caps_recording_add_qmp(TvQemuCapsRecording *rec, json_object *command,
-                                    json_object *reply);
 char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec);
 TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len);
 
@@ -77,19 +69,15 @@ int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
 void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp);
 bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b);
 
-/* The QMP side of a probe, live or replayed from a recording. */
+/* The QMP side of a probe, live or replayed from a recording: the same
+ * typed commands on either kind of monitor. */
 typedef struct {
-    struct _TvQemuMonitor *mon;  /* live */
-    TvGuestAbiQueue *boots;      /* gets the boots as the CPU models are learned */
-    bool kvm;                    /* also boot 'host' under KVM (the host can) */
-    bool error_reply;            /* the last failure was a QMP error reply */
-    TvQemuCapsRecording *replay; /* replaying: commands must come in this order */
-    guint replay_pos;
+    TvQemuMonitor *mon;
+    TvGuestAbiQueue *boots; /* gets the boots as the CPU models are learned */
+    bool kvm;               /* also boot 'host' under KVM (the host can) */
     unsigned timeout_ms;
 } TvCapsQmp;
 
-/* One command: the "return" value (new reference), or NULL with an error. */
-json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object *args);
 /* What the guest-ABI boots need: target arch, accelerators, CPU models
  * (64-bit or not), pushing boots to q->boots on the way; the queue is closed
  * at the end, also on failure.  Then the rest: version, machines, virt properties, GIC,

@@ -29,7 +29,6 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
     g_mutex_init(&proc->lock);
     g_cond_init(&proc->cond);
-    g_mutex_init(&proc->mon_lock);
     g_rec_mutex_init(&proc->cb_lock);
     proc->name = g_strdup(name);
     proc->status_path = tv_qemu_process_status_path(cfg->state_dir, name);
@@ -79,10 +78,8 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->fingerprint.kernel_release);
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
-    g_free(proc->shutdown_cause);
     g_array_free(proc->pending, TRUE);
     g_rec_mutex_clear(&proc->cb_lock);
-    g_mutex_clear(&proc->mon_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
     g_free(proc);
@@ -162,24 +159,12 @@ static int remaining_ms(gint64 deadline)
 }
 
 /* Serial 0's pty from query-chardev ("pty:/dev/pts/3"), or NULL. */
-static char *find_console_pty(TvQemuMonitor *mon, unsigned timeout_ms)
+static char *find_console_pty(TvQemuMonitor *mon)
 {
-    json_object *list = tv_qemu_monitor_execute(mon, "query-chardev", NULL, timeout_ms);
-    if (!list)
+    g_auto(TvQmpChardevList) list = { 0 };
+    if (tv_qemu_monitor_query_chardev(mon, &list) < 0)
         return NULL;
-    char *path = NULL;
-    for (size_t i = 0;
-         json_object_is_type(list, json_type_array) && i < json_object_array_length(list) && !path;
-         i++) {
-        json_object *item = json_object_array_get_idx(list, i), *label = NULL, *file = NULL;
-        if (json_object_object_get_ex(item, "label", &label) &&
-            json_object_object_get_ex(item, "filename", &file) &&
-            g_strcmp0(json_object_get_string(label), "charserial0") == 0 &&
-            g_str_has_prefix(json_object_get_string(file), "pty:"))
-            path = g_strdup(json_object_get_string(file) + 4);
-    }
-    json_object_put(list);
-    return path;
+    return g_strdup(tv_qmp_chardev_list_pty(&list, "charserial0"));
 }
 
 static int open_console(const char *path)
@@ -296,11 +281,13 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
+    /* the whole start-up shares one deadline */
+    tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
     proc->qmp_ready_at = g_get_monotonic_time();
-    if (tv_qemu_process_devices_started(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_devices_started(proc) < 0)
         return -1;
     if (has_pty(proc->def) && proc->console_tty_fd < 0) {
-        proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
+        proc->console_path = find_console_pty(proc->mon);
         if (!proc->console_path && tv_error_last())
             return -1;
         if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && proc->console_path) {
@@ -316,7 +303,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     }
     proc->start_time = start;
-    if (tv_qemu_process_apply_balloon(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_apply_balloon(proc) < 0)
         return -1;
     bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
     if (paused) {
@@ -330,12 +317,11 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
     if (!paused) {
-        json_object *r =
-            tv_qemu_monitor_execute(proc->mon, "cont", NULL, (unsigned)remaining_ms(deadline));
-        if (!r)
+        tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
+        if (tv_qemu_monitor_cont(proc->mon) < 0)
             return -1;
-        json_object_put(r);
     }
+    tv_qemu_monitor_set_timeout(proc->mon, TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS);
     return 0;
 }
 
@@ -565,22 +551,16 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
 /* QEMU's real state after a reconnect (it may have been paused meanwhile).
  * A start interrupted between the status file and 'cont' ("prelaunch" while
  * the file says running) is completed. */
-static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, unsigned timeout_ms,
-                         bool *running)
+static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, bool *running)
 {
-    json_object *qs = tv_qemu_monitor_execute(mon, "query-status", NULL, timeout_ms);
-    if (!qs)
+    TvQmpStatus qs;
+    if (tv_qemu_monitor_query_status(mon, &qs) < 0)
         return -1;
-    json_object *r = NULL, *status = NULL;
-    *running = json_object_object_get_ex(qs, "running", &r) && json_object_get_boolean(r);
-    bool prelaunch = json_object_object_get_ex(qs, "status", &status) &&
-                     g_strcmp0(json_object_get_string(status), "prelaunch") == 0;
-    json_object_put(qs);
-    if (!*running && prelaunch && st->state == TV_DOMAIN_STATE_RUNNING) {
-        json_object *c = tv_qemu_monitor_execute(mon, "cont", NULL, timeout_ms);
-        if (!c)
+    *running = qs.running;
+    if (!qs.running && qs.status == TV_QMP_RUN_STATE_PRELAUNCH &&
+        st->state == TV_DOMAIN_STATE_RUNNING) {
+        if (tv_qemu_monitor_cont(mon) < 0)
             return -1;
-        json_object_put(c);
         *running = true;
     }
     return 0;
@@ -604,8 +584,10 @@ int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeo
     proc->is_child = tv_qemu_proc_stat(st->pid, NULL, NULL, &ppid) == 0 && ppid == getpid();
     proc->mon = tv_qemu_monitor_open_unix(st->monitor_path, timeout);
     bool running = false;
+    if (proc->mon)
+        tv_qemu_monitor_set_timeout(proc->mon, timeout);
     if (!proc->mon || tv_qemu_monitor_handshake(proc->mon, timeout) < 0 ||
-        query_running(proc->mon, st, timeout, &running) < 0) {
+        query_running(proc->mon, st, &running) < 0) {
         tv_error_prefix("cannot reconnect to QEMU pid %d of domain '%s'", (int)st->pid, proc->name);
         return -1;
     }
@@ -614,7 +596,7 @@ int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeo
     memset(&st->fingerprint, 0, sizeof(st->fingerprint));
     proc->console_path = g_steal_pointer(&st->console_path);
     if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
-        proc->console_path = find_console_pty(proc->mon, timeout);
+        proc->console_path = find_console_pty(proc->mon);
         tv_error_reset();
     }
     if (running) {
@@ -627,6 +609,7 @@ int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeo
     }
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
+    tv_qemu_monitor_set_timeout(proc->mon, TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS);
     return tv_qemu_process_watch_start(proc);
 }
 
