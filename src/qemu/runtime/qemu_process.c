@@ -16,13 +16,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
-#define LOG_TAIL_BYTES 2048
+#define LOG_TAIL_BYTES             2048
 
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
@@ -37,20 +39,12 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
     g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
     proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
-    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_tty_fd = -1;
+    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_master_fd = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     return proc;
-}
-
-void tv_qemu_fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src)
-{
-    *dst = *src;
-    dst->binary_path = g_strdup(src->binary_path);
-    dst->tagvirt_version = g_strdup(src->tagvirt_version);
-    dst->kernel_release = g_strdup(src->kernel_release);
 }
 
 void tv_qemu_process_free(TvQemuProcess *proc)
@@ -65,17 +59,15 @@ void tv_qemu_process_free(TvQemuProcess *proc)
         close(proc->wake_fd);
     if (proc->console_fd >= 0)
         close(proc->console_fd);
-    if (proc->console_tty_fd >= 0)
-        close(proc->console_tty_fd);
+    if (proc->console_master_fd >= 0)
+        close(proc->console_master_fd);
     g_free(proc->name);
     g_free(proc->status_path);
     g_free(proc->monitor_path);
     g_free(proc->log_path);
     g_free(proc->dac_path);
     g_free(proc->apparmor_path);
-    g_free(proc->fingerprint.binary_path);
-    g_free(proc->fingerprint.tagvirt_version);
-    g_free(proc->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
     g_array_free(proc->pending, TRUE);
@@ -204,70 +196,45 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
+/* START_CONSOLE: a second reference to QEMU's own pty master (pidfd_getfd),
+ * which keeps the pty from hanging up when QEMU exits: QEMU's exit closed the
+ * master, the pty hung up and what the guest wrote last was dropped before
+ * the console reader got it.  QEMU keeps its pty (so it survives its
+ * manager), and the reader drains the console after QEMU is gone.  -1 when
+ * the kernel or the permissions do not allow it (the old behaviour). */
+static int console_master_ref(TvQemuProcess *proc, const char *console_path)
+{
+    unsigned want = 0;
+    if (proc->pidfd < 0 || sscanf(console_path, "/dev/pts/%u", &want) != 1)
+        return -1;
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)proc->pid);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *link = g_build_filename(dir, name, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        if (!target || !strstr(target, "ptmx"))
+            continue;
+        int fd = (int)syscall(SYS_pidfd_getfd, proc->pidfd, atoi(name), 0);
+        unsigned n = 0;
+        if (fd >= 0 && ioctl(fd, TIOCGPTN, &n) == 0 && n == want) {
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    g_debug("%s: no reference to the console's pty master: its last output may be lost",
+            proc->name);
+    return -1;
+}
+
 static bool has_pty(const TvDomainDef *def)
 {
     bool pty = def->devices.nserials > 0 && def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
     for (size_t i = 0; !pty && i < def->devices.nconsoles; i++)
         pty = def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
     return pty;
-}
-
-/* START_CONSOLE: serial 0 goes to a pty of ours instead of one QEMU makes.
- * QEMU writes to the tty side; we read the master side.  When QEMU exits its
- * end closes, but what it wrote stays readable on the master: with QEMU's own
- * pty the master closed with QEMU and the guest's last output was lost.  We
- * also keep the tty side open, so the pty never hangs up under us. */
-static int console_pty_open(TvQemuProcess *proc, const TvQemuSecurity *sec)
-{
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    char name[128];
-    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
-        ptsname_r(master, name, sizeof(name)) != 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make a pty for the serial console");
-        if (master >= 0)
-            close(master);
-        return -1;
-    }
-    int tty = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (tty < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot open the console pty '%s'", name);
-        close(master);
-        return -1;
-    }
-    /* raw: no echo, no newline translation (QEMU sets the same) */
-    struct termios t;
-    if (tcgetattr(tty, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(tty, TCSANOW, &t);
-    }
-    /* a QEMU that runs as its own user opens it too (the pty goes away with us) */
-    if (tv_qemu_security_changes_user(sec) &&
-        fchown(tty, tv_qemu_security_uid(sec), tv_qemu_security_gid(sec)) < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno,
-                              "cannot hand the console pty '%s' to QEMU's "
-                              "user",
-                              name);
-        close(tty);
-        close(master);
-        return -1;
-    }
-    proc->console_fd = master;
-    proc->console_tty_fd = tty;
-    proc->console_path = g_strdup(name);
-    return 0;
-}
-
-static bool serial0_is_pty(const TvDomainDef *def)
-{
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        if (def->devices.serials[i]->port == 0)
-            return def->devices.serials[i]->type == TV_CHR_TYPE_PTY;
-    }
-    for (size_t i = 0; i < def->devices.nconsoles; i++) {
-        if (def->devices.consoles[i]->port == 0)
-            return def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    }
-    return false;
 }
 
 /* After spawn: monitor, console, status file, cont. */
@@ -286,7 +253,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     proc->qmp_ready_at = g_get_monotonic_time();
     if (tv_qemu_process_devices_started(proc) < 0)
         return -1;
-    if (has_pty(proc->def) && proc->console_tty_fd < 0) {
+    if (has_pty(proc->def)) {
         proc->console_path = find_console_pty(proc->mon);
         if (!proc->console_path && tv_error_last())
             return -1;
@@ -294,6 +261,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
             proc->console_fd = open_console(proc->console_path);
             if (proc->console_fd < 0)
                 return -1;
+            proc->console_master_fd = console_master_ref(proc, proc->console_path);
         }
     }
     unsigned long long start = 0;
@@ -392,12 +360,11 @@ static int check_monitor_path(const char *path)
 
 /* The record of this start, before QEMU exists: a manager killed from now on
  * finds that QEMU by its monitor socket and name at the next reconnect (or
- * start) and ends it, instead of leaving it running unmanaged.  It holds a
- * copy of the live definition (the start keeps its own until the spawn). */
+ * start) and ends it, instead of leaving it running unmanaged. */
 static int write_start_record(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
                               const TvDomainDef *live)
 {
-    tv_qemu_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    tv_qemu_caps_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
     TvQemuStatus st = {
         .state = TV_DOMAIN_STATE_PAUSED,
         .reason = TV_DOMAIN_PAUSED_STARTING_UP,
@@ -466,15 +433,6 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                   .net_fds = net_fds,
                                   .paused = true,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
-    if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {
-        if (console_pty_open(proc, sec) < 0) {
-            if (monitor_fd >= 0)
-                close(monitor_fd);
-            tv_file_remove(proc->monitor_path);
-            return NULL;
-        }
-        opts.serial0_tty = proc->console_path;
-    }
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
     g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
     int log_fd = -1;
@@ -494,6 +452,11 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         remove_start_record(proc);
         tv_file_remove(proc->monitor_path);
         return NULL;
+    }
+    if (plan.warning[0]) { /* an explicitly allowed defect: said at every start */
+        g_warning("%s: %s", def->name, plan.warning);
+        g_autofree char *line = g_strdup_printf("tagvirt: warning: %s\n", plan.warning);
+        (void)!write(log_fd, line, strlen(line));
     }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
@@ -625,8 +588,6 @@ void tv_qemu_process_detach(TvQemuProcess *proc)
     proc->is_child = false;
     g_clear_pointer(&proc->def, tv_domain_def_free);
     g_clear_pointer(&proc->console_path, g_free);
-    g_clear_pointer(&proc->fingerprint.binary_path, g_free);
-    g_clear_pointer(&proc->fingerprint.tagvirt_version, g_free);
-    g_clear_pointer(&proc->fingerprint.kernel_release, g_free);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
 }

@@ -44,7 +44,7 @@ struct _TvQemuProcess {
     TvDomainDef *def; /* live */
     char *console_path;
     int console_fd;
-    int console_tty_fd; /* START_CONSOLE: our own open of the tty QEMU writes to */
+    int console_master_fd; /* START_CONSOLE: our reference to QEMU's pty master */
     int state, reason;
     bool exited;
     bool exit_status_known;
@@ -67,7 +67,6 @@ struct _TvQemuProcess {
 /* qemu_process.c */
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg);
 int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg);
-void tv_qemu_fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src);
 /* Take over the live QEMU st describes (its pid checked again with a pidfd
  * held): monitor, real state, status file rewritten, watcher.  st's
  * definition, fingerprint and console move to proc. */

@@ -210,7 +210,7 @@ static int adopt(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, const TvQe
     st->start_time = f->start_time;
     st->monitor_path = g_strdup(proc->monitor_path);
     st->log_path = g_strdup(proc->log_path);
-    tv_qemu_fingerprint_copy(&st->fingerprint, &cfg->caps->fingerprint);
+    tv_qemu_caps_fingerprint_copy(&st->fingerprint, &cfg->caps->fingerprint);
     st->def = live;
     if (tv_qemu_process_attach(proc, st, timeout) < 0) {
         *why = g_strdup_printf("it could not be taken over: %s", tv_error_message());

@@ -17,9 +17,7 @@ void tv_qemu_status_free(TvQemuStatus *st)
         return;
     g_free(st->monitor_path);
     g_free(st->log_path);
-    g_free(st->fingerprint.binary_path);
-    g_free(st->fingerprint.tagvirt_version);
-    g_free(st->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&st->fingerprint);
     g_free(st->console_path);
     tv_domain_def_free(st->def);
     g_free(st);
@@ -140,12 +138,7 @@ TvQemuStatus *tv_qemu_status_parse(const char *xml, size_t len)
                         "status file: missing attribute 'monitor' of <domstatus>");
         goto out;
     }
-    xmlNodePtr fp = tv_xml_child(root, "fingerprint");
-    if (!fp) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR, "status file: missing <fingerprint>");
-        goto out;
-    }
-    if (tv_qemu_caps_fingerprint_parse(fp, &st->fingerprint) < 0) {
+    if (tv_qemu_caps_fingerprint_parse(tv_xml_child(root, "fingerprint"), &st->fingerprint) < 0) {
         tv_error_prefix("status file");
         goto out;
     }
