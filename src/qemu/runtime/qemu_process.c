@@ -24,7 +24,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define LOG_TAIL_BYTES             2048
+#define LOG_TAIL_BYTES 2048
 
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
