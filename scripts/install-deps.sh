@@ -9,12 +9,12 @@ set -eu
 PACKAGES="
   meson ninja-build gcc pkg-config git
   libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev libtirpc-dev rpcsvc-proto
-  clang-format
+  clang-format clang libclang-rt-14-dev
   qemu-system-arm
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip ca-certificates
   libvirt-clients python3-libvirt python3
-  hyperfine jq procps iproute2
+  hyperfine jq procps iproute2 systemd
 "
 # libvirtd answers "virsh version" only when it finds an emulator for the
 # host's own architecture, hence qemu-system-x86 beside qemu-system-arm.
