@@ -12,6 +12,8 @@ typedef struct {
     char *arch;
     unsigned max_vcpus;
     bool loader_supported;
+    char **loader_values; /* UEFI images for this machine (QEMU's firmware descriptors) */
+    bool firmware_efi;    /* <os firmware='efi'> can choose one */
     bool host_passthrough;
     bool maximum;
     char **cpu_models; /* custom mode: the 64-bit models */

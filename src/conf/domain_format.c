@@ -33,7 +33,7 @@ static void text_element(TvXmlWriter *w, const char *name, const char *value)
 static void format_os(TvXmlWriter *w, const TvDomainOs *os)
 {
     const TvDomainOsBoot *boot = &os->boot;
-    tv_xml_line(w, "<os>");
+    tv_xml_line(w, "<os%s>", tv_domain_firmware_os_attr(&boot->fw));
     w->indent++;
     GString *attrs = g_string_new(NULL);
     if (os->arch) {
@@ -47,31 +47,12 @@ static void format_os(TvXmlWriter *w, const TvDomainOs *os)
     g_autofree char *type = esc_text(os->type ? os->type : "hvm");
     tv_xml_line(w, "<type%s>%s</type>", attrs->str, type);
     g_string_free(attrs, TRUE);
-    if (boot->loader) {
-        g_autofree char *path = esc_text(boot->loader);
-        const char *ro = boot->loader_readonly == TV_FEATURE_STATE_ON    ? " readonly='yes'"
-                         : boot->loader_readonly == TV_FEATURE_STATE_OFF ? " readonly='no'"
-                                                                         : "";
-        g_autofree char *ltype =
-            boot->loader_type != TV_LOADER_TYPE_DEFAULT
-                ? g_strdup_printf(" type='%s'", tv_loader_type_to_string(boot->loader_type))
-                : g_strdup("");
-        tv_xml_line(w, "<loader%s%s>%s</loader>", ro, ltype, path);
-    }
-    if (boot->nvram || boot->nvram_template) {
-        g_autofree char *tmpl = boot->nvram_template ? tv_xml_esc(boot->nvram_template) : NULL;
-        g_autofree char *attr = tmpl ? g_strdup_printf(" template='%s'", tmpl) : g_strdup("");
-        if (boot->nvram) {
-            g_autofree char *path = esc_text(boot->nvram);
-            tv_xml_line(w, "<nvram%s>%s</nvram>", attr, path);
-        } else {
-            tv_xml_line(w, "<nvram%s/>", attr);
-        }
-    }
+    tv_domain_firmware_format(w, &boot->fw);
     text_element(w, "kernel", boot->kernel);
     text_element(w, "initrd", boot->initrd);
     text_element(w, "cmdline", boot->cmdline);
     text_element(w, "dtb", boot->dtb);
+    tv_domain_boot_devs_format(w, &boot->order);
     w->indent--;
     tv_xml_line(w, "</os>");
 }

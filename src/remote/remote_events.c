@@ -106,7 +106,7 @@ void tv_remote_emit_lifecycle(const TvDomainRef *dom, int event, int detail, voi
             GBytes *frame = tv_rpc_message_encode(
                 &hdr, TV_XDR(xdr_tvr_domain_event_callback_lifecycle_msg), &msg);
             if (frame && conn->client)
-                tv_rpc_client_send(conn->client, frame);
+                tv_rpc_conn_send(conn->client, frame);
             else if (frame)
                 g_bytes_unref(frame);
             else

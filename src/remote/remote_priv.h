@@ -23,6 +23,7 @@ typedef struct {
 } TvRemoteEventCallback;
 
 typedef struct TvRemoteStream TvRemoteStream;
+typedef struct TvRemoteStorage TvRemoteStorage;
 
 struct TvRemote {
     TvQemuDriver *drv;
@@ -32,11 +33,12 @@ struct TvRemote {
     GMutex events_lock;        /* guards event_conns and every conn's callbacks */
     GList *event_conns;        /* connections with at least one callback */
     int next_callback_id;
+    TvRemoteStorage *storage; /* remote_storage.c; NULL without a storage driver */
 };
 
 struct TvRemoteConn {
     TvRemote *remote;
-    TvRpcClient *client; /* not referenced: the client owns this state */
+    TvRpcConn *client; /* not referenced: the client owns this state */
     GMutex lock;
     gboolean open;
     gboolean readonly;
@@ -70,3 +72,6 @@ extern const gsize tv_remote_connect_handlers_count;
 extern const TvRemoteHandlerEntry tv_remote_event_handlers[];
 extern const gsize tv_remote_event_handlers_count;
 void tv_remote_events_drop_conn(TvRemoteConn *conn);
+
+/* remote_storage.c: the connection is gone, so are its pool event callbacks */
+void tv_remote_storage_drop_conn(TvRemoteConn *conn);

@@ -1,21 +1,8 @@
 #include "remote_procedures.h"
+#include "remote_proc_table.h"
 
 #include "remote_protocol.h"
 #include "rpc_message.h"
-
-/* "no arguments" / "no result": one byte of storage, the void filter */
-typedef char tv_void;
-#define xdr_tv_void xdr_void
-
-#define RO    TV_PROC_READONLY_OK
-#define EARLY TV_PROC_BEFORE_OPEN
-#define NB    TV_PROC_INLINE
-
-#define PROC(name, args, ret, flags)                                                               \
-    {                                                                                              \
-        TVR_PROC_##name, #name, TV_XDR(xdr_##args), sizeof(args), TV_XDR(xdr_##ret), sizeof(ret),  \
-            (flags)                                                                                \
-    }
 
 /* Sorted by number. */
 static const TvRemoteProcedure procedures[] = {
@@ -88,14 +75,28 @@ static const TvRemoteProcedure procedures[] = {
     PROC(CONNECT_UNREGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO | NB),
 };
 
-const TvRemoteProcedure *tv_remote_procedure_find(int proc)
+static const gsize procedures_count = G_N_ELEMENTS(procedures);
+
+/* One table per group of procedures, each sorted by number; a procedure's
+ * index is its place in the tables one after the other. */
+typedef struct {
+    const TvRemoteProcedure *procs;
+    const gsize *n;
+} ProcTable;
+
+static const ProcTable tables[] = {
+    { procedures, &procedures_count },
+    { tv_remote_storage_procedures, &tv_remote_storage_procedures_count },
+};
+
+static const TvRemoteProcedure *find_in(const ProcTable *t, int proc)
 {
-    gsize lo = 0, hi = G_N_ELEMENTS(procedures);
+    gsize lo = 0, hi = *t->n;
     while (lo < hi) {
         gsize mid = lo + (hi - lo) / 2;
-        if (procedures[mid].proc == proc)
-            return &procedures[mid];
-        if (procedures[mid].proc < proc)
+        if (t->procs[mid].proc == proc)
+            return &t->procs[mid];
+        if (t->procs[mid].proc < proc)
             lo = mid + 1;
         else
             hi = mid;
@@ -103,17 +104,41 @@ const TvRemoteProcedure *tv_remote_procedure_find(int proc)
     return NULL;
 }
 
+const TvRemoteProcedure *tv_remote_procedure_find(int proc)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
+        const TvRemoteProcedure *p = find_in(&tables[i], proc);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
 gsize tv_remote_procedure_count(void)
 {
-    return G_N_ELEMENTS(procedures);
+    gsize n = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++)
+        n += *tables[i].n;
+    return n;
 }
 
 const TvRemoteProcedure *tv_remote_procedure_at(gsize index)
 {
-    return index < G_N_ELEMENTS(procedures) ? &procedures[index] : NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
+        if (index < *tables[i].n)
+            return &tables[i].procs[index];
+        index -= *tables[i].n;
+    }
+    return NULL;
 }
 
 gsize tv_remote_procedure_index(const TvRemoteProcedure *proc)
 {
-    return (gsize)(proc - procedures);
+    gsize base = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
+        if (proc >= tables[i].procs && proc < tables[i].procs + *tables[i].n)
+            return base + (gsize)(proc - tables[i].procs);
+        base += *tables[i].n;
+    }
+    g_assert_not_reached();
 }

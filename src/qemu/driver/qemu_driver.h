@@ -25,6 +25,9 @@ typedef struct {
     const char *emulator;   /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
     bool autostart;         /* start autostart domains when opened */
     bool prefork;           /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
+    /* how QEMU is confined (qemu_security.h; borrowed, outlives the driver);
+     * NULL: as the driver's own user, no sandbox */
+    const struct _TvQemuSecurity *security;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -118,3 +121,7 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
  * the flags check and the lookup); -1 on error. */
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+
+/* The name of a running domain that has path as a disk (newly allocated), or
+ * NULL: the storage driver asks before it deletes, wipes or resizes a file. */
+char *tv_qemu_driver_path_user(TvQemuDriver *drv, const char *path);

@@ -157,6 +157,7 @@ static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *c
         .id = run->id,
         .state_cb = on_process_state,
         .state_opaque = run,
+        .security = drv->security,
     };
 }
 

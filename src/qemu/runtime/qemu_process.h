@@ -42,6 +42,10 @@ typedef struct {
     /* optional: a fork server for the emulator (qemu_zygote.h), used when
      * ready and when this process is a child subreaper; else QEMU is spawned */
     struct _TvQemuZygote *zygote;
+    /* how QEMU is confined (qemu_security.h): its user, the sandbox, a
+     * private mount namespace, ownership of its files; NULL: as the caller,
+     * in its own session, no sandbox (tests) */
+    const struct _TvQemuSecurity *security;
 } TvQemuProcessConfig;
 
 enum {
@@ -105,6 +109,8 @@ char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 char *tv_qemu_process_status_path(const char *state_dir, const char *name);
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
 char *tv_qemu_process_log_path(const char *log_dir, const char *name);
+/* STATE_DIR/<name>.dac: the files given to QEMU's user (qemu_security_dac.h) */
+char *tv_qemu_process_dac_path(const char *state_dir, const char *name);
 
 /* Make this process a child subreaper, so QEMU processes orphaned by a
  * previous manager, or left by a wrapper script, are reaped here at once. */

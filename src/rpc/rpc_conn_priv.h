@@ -1,13 +1,13 @@
-/* The client as the server sees it: reader state (main thread only) and the
+/* A client connection as the server sees it: reader state (main thread only) and the
  * output queue (under the lock, written from any thread). */
 #pragma once
 
 #include <sys/types.h>
 
-#include "rpc_client.h"
+#include "rpc_conn.h"
 #include "rpc_server.h"
 
-struct TvRpcClient {
+struct TvRpcConn {
     gint refs;
     TvRpcServer *server;
     GMainContext *ctx;
@@ -43,20 +43,20 @@ struct TvRpcClient {
     guint max_in_flight;
 };
 
-TvRpcClient *tv_rpc_client_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
-                               guint64 id, guint max_in_flight);
-void tv_rpc_client_set_private(TvRpcClient *client, gpointer priv, GDestroyNotify free_func);
+TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
+                           guint64 id, guint max_in_flight);
+void tv_rpc_conn_set_private(TvRpcConn *conn, gpointer priv, GDestroyNotify free_func);
 /* Start reading on the main loop. */
-void tv_rpc_client_attach(TvRpcClient *client);
+void tv_rpc_conn_attach(TvRpcConn *conn);
 #define TV_RPC_HANGUP_DISCONNECTED "disconnected"
 
 /* Main thread: close the socket, drop queued frames, tell the server. */
-void tv_rpc_client_hangup(TvRpcClient *client, const char *why);
+void tv_rpc_conn_hangup(TvRpcConn *conn, const char *why);
 /* Reading stopped: calls in flight at the limit, or replies not taken. */
-gboolean tv_rpc_client_reading_paused(TvRpcClient *client);
-void tv_rpc_client_call_started(TvRpcClient *client);
+gboolean tv_rpc_conn_reading_paused(TvRpcConn *conn);
+void tv_rpc_conn_call_started(TvRpcConn *conn);
 /* Any thread: a call's reply is queued (or dropped); reading may resume. */
-void tv_rpc_client_call_done(TvRpcClient *client);
+void tv_rpc_conn_call_done(TvRpcConn *conn);
 
 /* rpc_server.c, main thread: the buffer every client of the server is read
  * into first (TV_RPC_READ_BUFFER bytes); what a wakeup leaves there moves to
@@ -64,6 +64,6 @@ void tv_rpc_client_call_done(TvRpcClient *client);
 #define TV_RPC_READ_BUFFER (64 * 1024)
 guint8 *tv_rpc_server_read_buffer(TvRpcServer *srv);
 /* rpc_server.c, main thread: one complete frame (taken); FALSE: hang up. */
-gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GBytes *frame);
+gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcConn *conn, GBytes *frame);
 /* rpc_server.c, main thread: the client hung up; the server drops its reference. */
-void tv_rpc_server_client_gone(TvRpcServer *srv, TvRpcClient *client);
+void tv_rpc_server_conn_gone(TvRpcServer *srv, TvRpcConn *conn);
