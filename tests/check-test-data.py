@@ -11,15 +11,17 @@ The rules follow how each test finds its files:
                        (qemuxml2xmltest)
   domaincapsdata/      cases; CAPS-HOST-VIRTTYPE.{xml,err} of each line
                        "CAPS HOST VIRTTYPE" (domaincapstest)
-  domainconfdata/      every NAME.xml is a case (domainconftest); its
-                       NAME.out.xml (good input) or NAME.err (bad input), and
-                       NAME.schema-ok beside a NAME.err
+  domainconfdata/,     every NAME.xml is a case (domainconftest,
+  storageconfdata/     storageconftest); its NAME.out.xml (good input) or
+                       NAME.err (bad input), and NAME.schema-ok beside a
+                       NAME.err
   qemucapabilitiesdata/ every NAME.replies is replayed against NAME.xml
                        (qemucapabilitiestest); a script there must be named
                        by a recording it made
   hostdata/            each fixture host is named by a case line or a test
-                       source, and holds only the files src/qemu/caps/qemu_host.c
-                       reads
+                       source, and holds only files that the host readers in
+                       src/ name (or whose folder they read), or that a test
+                       input or firmware descriptor names by absolute path
 A new tests/*data/ folder needs a rule here first.  Usage: check-test-data.py
 [TESTS_DIR]."""
 import os
@@ -87,8 +89,10 @@ def rule_domaincaps():
     return used
 
 
-def rule_domainconf():
-    names = os.listdir(os.path.join(TESTS, "domainconfdata"))
+def rule_conf(folder):
+    """NAME.xml inputs, each with NAME.out.xml (good) or NAME.err (bad), and
+    NAME.schema-ok beside a NAME.err (domainconftest, storageconftest)."""
+    names = os.listdir(os.path.join(TESTS, folder))
     inputs = {n[:-4] for n in names if n.endswith(".xml") and not n.endswith(".out.xml")}
     used = set()
     problems = []
@@ -96,7 +100,7 @@ def rule_domainconf():
         used.add(base + ".xml")
         has_out, has_err = base + ".out.xml" in names, base + ".err" in names
         if has_out and has_err:
-            problems.append(f"domainconfdata/{base}: both .out.xml and .err (one is stale)")
+            problems.append(f"{folder}/{base}: both .out.xml and .err (one is stale)")
         used.update({base + ".out.xml", base + ".err"})
         if has_err:
             used.add(base + ".schema-ok")
@@ -119,26 +123,32 @@ def rule_caps():
     return used
 
 
+def read_all(top, suffixes):
+    text = []
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [x for x in dirs if x != "__pycache__"]
+        for n in files:
+            if n.endswith(suffixes):
+                with open(os.path.join(root, n), errors="replace") as f:
+                    text.append(f.read())
+    return "\n".join(text)
+
+
 def rule_hostdata():
     d = os.path.join(TESTS, "hostdata")
-    with open(os.path.join(SRC, "src", "qemu", "caps", "qemu_host.c")) as f:
-        reader = f.read()
-    named = set()
-    for cases in ("qemuxml2argvdata/cases", "domaincapsdata/cases"):
-        for w in case_lines(os.path.join(TESTS, cases)):
-            named.update(w)
-    sources = ""
-    for root, _, files in os.walk(TESTS):
-        for n in files:
-            if n.endswith((".c", ".py", ".sh")):
-                with open(os.path.join(root, n), errors="replace") as f:
-                    sources += f.read()
+    src = read_all(os.path.join(SRC, "src"), (".c", ".h"))
+    # test sources and every test input (case lists, XML, descriptors)
+    tests = read_all(TESTS, (".c", ".py", ".sh", ".xml", ".json", "cases"))
     used = set()
     for host in os.listdir(d):
-        if host not in named and f'"{host}"' not in sources:
+        if f" {host}" not in tests and f'"{host}"' not in tests:
             continue
         for rel in files_under(os.path.join(d, host)):
-            if f'"{rel}"' in reader:
+            # the host readers open it (qemu_host.c: "proc/cpuinfo"), read its
+            # folder (qemu_firmware.c: "/usr/share/qemu/firmware"), or a test
+            # input or firmware descriptor names it ("/usr/share/AAVMF/...")
+            if (f'"{rel}"' in src or f'"/{os.path.dirname(rel)}"' in src
+                    or f"/{rel}" in tests):
                 used.add(os.path.join(host, rel))
     return used
 
@@ -147,7 +157,8 @@ RULES = {
     "qemuxml2argvdata": rule_argv,
     "qemuxml2xmloutdata": rule_xml2xml,
     "domaincapsdata": rule_domaincaps,
-    "domainconfdata": rule_domainconf,
+    "domainconfdata": lambda: rule_conf("domainconfdata"),
+    "storageconfdata": lambda: rule_conf("storageconfdata"),
     "qemucapabilitiesdata": rule_caps,
     "hostdata": rule_hostdata,
 }

@@ -153,13 +153,16 @@ class Daemon:
         self.proc = subprocess.Popen([self.binary, "--root", self.root, "--verbose"],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
-        for _ in range(100):
+        # it probes the default emulator before it listens: a cold probe on a
+        # loaded 2-core machine took more than 5 s
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
             if listening(self.sock_ro):  # not just present: a killed daemon leaves the file
                 return
             time.sleep(0.05)
-        raise RuntimeError("tagvirtd did not listen on its sockets within 5 s")
+        raise RuntimeError("tagvirtd did not listen on its sockets within 60 s")
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:
