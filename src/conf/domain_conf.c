@@ -48,14 +48,6 @@ static void rng_free(TvDomainRng *rng)
     g_free(rng);
 }
 
-static void chr_free(TvDomainChr *chr)
-{
-    if (!chr)
-        return;
-    g_free(chr->path);
-    g_free(chr);
-}
-
 static void devices_clear(TvDomainDevices *devs)
 {
     g_free(devs->emulator);
@@ -66,14 +58,38 @@ static void devices_clear(TvDomainDevices *devs)
         net_free(devs->nets[i]);
     g_free(devs->nets);
     for (size_t i = 0; i < devs->nserials; i++)
-        chr_free(devs->serials[i]);
+        tv_domain_chr_free(devs->serials[i]);
     g_free(devs->serials);
     for (size_t i = 0; i < devs->nconsoles; i++)
-        chr_free(devs->consoles[i]);
+        tv_domain_chr_free(devs->consoles[i]);
     g_free(devs->consoles);
     for (size_t i = 0; i < devs->nrngs; i++)
         rng_free(devs->rngs[i]);
     g_free(devs->rngs);
+    for (size_t i = 0; i < devs->ncontrollers; i++)
+        tv_domain_controller_free(devs->controllers[i]);
+    g_free(devs->controllers);
+    for (size_t i = 0; i < devs->ninputs; i++)
+        g_free(devs->inputs[i]);
+    g_free(devs->inputs);
+    for (size_t i = 0; i < devs->ngraphics; i++)
+        tv_domain_graphics_free(devs->graphics[i]);
+    g_free(devs->graphics);
+    for (size_t i = 0; i < devs->nvideos; i++)
+        g_free(devs->videos[i]);
+    g_free(devs->videos);
+    for (size_t i = 0; i < devs->naudios; i++)
+        g_free(devs->audios[i]);
+    g_free(devs->audios);
+    for (size_t i = 0; i < devs->nchannels; i++)
+        tv_domain_chr_free(devs->channels[i]);
+    g_free(devs->channels);
+    for (size_t i = 0; i < devs->npanics; i++)
+        g_free(devs->panics[i]);
+    g_free(devs->panics);
+    for (size_t i = 0; i < devs->nwatchdogs; i++)
+        g_free(devs->watchdogs[i]);
+    g_free(devs->watchdogs);
 }
 
 void tv_domain_def_free(TvDomainDef *def)

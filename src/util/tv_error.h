@@ -17,6 +17,7 @@ typedef enum {
     TV_ERR_SYSTEM_ERROR = 38,
     TV_ERR_RPC = 39,
     TV_ERR_NO_DOMAIN = 42,
+    TV_ERR_NO_NETWORK = 43,
     TV_ERR_AUTH_FAILED = 45,
     TV_ERR_NO_STORAGE_POOL = 49,
     TV_ERR_NO_STORAGE_VOL = 50,
@@ -39,6 +40,7 @@ typedef enum {
     TV_FROM_CONF = 9,
     TV_FROM_QEMU = 10,
     TV_FROM_STORAGE = 18,
+    TV_FROM_NETWORK = 19,
     TV_FROM_DOMAIN = 20,
     TV_FROM_CAPABILITIES = 44,
 } TvErrorDomain;

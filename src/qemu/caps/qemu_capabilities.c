@@ -28,6 +28,7 @@ void tv_qemu_caps_free(TvQemuCaps *caps)
     }
     g_free(caps->cpu_models);
     g_strfreev(caps->commands);
+    g_strfreev(caps->device_types);
     for (size_t i = 0; i < caps->nmte_caps; i++)
         g_free(caps->mte_caps[i].levels);
     g_free(caps->mte_caps);

@@ -95,7 +95,8 @@ typedef struct {
     TvQemuCpuModel *cpu_models;
     size_t ncpu_models;
 
-    char **commands; /* query-commands, sorted */
+    char **commands;     /* query-commands, sorted */
+    char **device_types; /* the -device drivers tagvirt uses that the binary has, sorted */
     bool query_mte_capabilities;
 
     TvQemuMteCaps *mte_caps; /* from query-mte-capabilities when present */
@@ -154,3 +155,4 @@ const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_m
 /* The proposed interface: virt has mte-version and query-mte-capabilities exists. */
 bool tv_qemu_caps_has_mte_version(const TvQemuCaps *caps);
 bool tv_qemu_caps_has_command(const TvQemuCaps *caps, const char *command);
+bool tv_qemu_caps_has_device(const TvQemuCaps *caps, const char *type);

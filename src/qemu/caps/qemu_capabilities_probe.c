@@ -373,7 +373,8 @@ static int probe_mte_caps(TvCapsQmp *q, TvQemuCaps *caps)
 int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps)
 {
     if (probe_version(q, caps) < 0 || probe_machines(q, caps) < 0 ||
-        probe_virt_properties(q, caps) < 0 || probe_gic(q, caps) < 0 || probe_commands(q, caps) < 0)
+        probe_virt_properties(q, caps) < 0 || probe_gic(q, caps) < 0 ||
+        probe_commands(q, caps) < 0 || tv_caps_qmp_probe_devices(q, caps) < 0)
         return -1;
     if (caps->query_mte_capabilities && probe_mte_caps(q, caps) < 0)
         return -1;

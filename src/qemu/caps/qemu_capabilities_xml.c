@@ -112,6 +112,7 @@ char *tv_qemu_caps_format(const TvQemuCaps *caps)
     }
     w.indent--;
     tv_xml_line(&w, "</commands>");
+    tv_qemu_caps_format_devices(&w, caps);
     w.indent--;
     tv_xml_line(&w, "</qemuCaps>");
     return tv_xml_writer_finish(&w);
@@ -325,7 +326,8 @@ static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
 {
     static const char *const children[] = { "emulator", "version",  "fingerprint", "accel",
                                             "machine",  "virt",     "gic",         "cpu",
-                                            "mteCaps",  "guestAbi", "commands",    NULL };
+                                            "mteCaps",  "guestAbi", "commands",    "deviceTypes",
+                                            NULL };
     if (tv_xml_check_children(root, children, false) < 0)
         return -1;
     caps->machines = g_new0(TvQemuMachine, tv_xml_child_count(root, "machine") + 1);
@@ -376,9 +378,18 @@ static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
             rc = parse_guest_abi(n, &caps->probes[caps->nprobes++]);
         } else if (g_str_equal(name, "commands")) {
             rc = parse_commands(n, caps);
+        } else if (g_str_equal(name, "deviceTypes")) {
+            rc = tv_qemu_caps_parse_devices(n, caps);
         }
         if (rc < 0)
             return -1;
+    }
+    /* required: a cache entry written before tagvirt recorded device types is a miss */
+    if (!tv_xml_child(root, "deviceTypes")) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "QEMU capabilities XML has no <deviceTypes> (written by an older "
+                        "tagvirt)");
+        return -1;
     }
     return 0;
 }

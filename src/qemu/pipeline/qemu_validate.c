@@ -249,7 +249,7 @@ int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps, cons
 {
     if (validate_arch_machine(def, caps) < 0 || validate_accel(def, caps, host) < 0 ||
         validate_cpu(def, caps) < 0 || validate_gic(def, caps) < 0 || validate_devices(def) < 0 ||
-        tv_qemu_firmware_validate(def, host) < 0)
+        tv_qemu_firmware_validate(def, host) < 0 || tv_qemu_validate_devices(def, caps) < 0)
         return -1;
     TvQemuMtePlan plan;
     return tv_qemu_mte_plan(def, caps, host, &plan);

@@ -70,6 +70,17 @@ int tv_qemu_process_write_status(TvQemuProcess *proc);
 /* QEMU is gone (or never ran): give its files back, unload its profile. */
 void tv_qemu_process_release_security(TvQemuProcess *proc);
 
+/* qemu_process_devices.c.  Before the command line: bind-mode unix
+ * channels get a path in the state folder when they have none, and their
+ * listening sockets are made here and passed to QEMU (*fds, in channel
+ * order; QEMU confined to its own user could not create them there).
+ * After the QMP handshake at start (mon_lock held): the live definition
+ * learns what QEMU chose (the VNC port), balloon statistics are switched on.
+ * At stop: the channel sockets made here are removed. */
+int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, GArray *fds);
+int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
+void tv_qemu_process_remove_channels(const TvDomainDef *def);
+
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);
 void tv_qemu_process_watch_stop(TvQemuProcess *proc);
@@ -82,7 +93,9 @@ typedef struct {
     int log_fd;
     struct _TvQemuZygote *zygote; /* tried first when given */
     const struct _TvQemuSecurity *security;
-    int monitor_fd;             /* listening socket passed as fd 3, or -1 */
+    int monitor_fd;       /* listening socket passed as fd 3, or -1 */
+    const int *extra_fds; /* passed as fd 4, 5, ... (with monitor_fd) */
+    size_t nextra_fds;
     const GArray *files;        /* TvQemuLaunchFile: checked as QEMU's user before exec */
     const char *apparmor_label; /* or NULL */
     const char *staging_dir;    /* for the private /dev */
@@ -91,6 +104,8 @@ int tv_qemu_process_spawn(GPtrArray *argv, const TvQemuSpawnArgs *args, pid_t *p
 /* The QMP socket bound and listening at path (replacing a stale file), for
  * QEMU to inherit; -1 with a tv_error. */
 int tv_qemu_process_monitor_listen(const char *path);
+/* The same for any socket QEMU serves (what: "monitor", "channel"). */
+int tv_qemu_process_listen(const char *path, const char *what);
 int tv_qemu_process_pidfd_open(pid_t pid);
 /* Append "<time>: text" to the log (best effort). */
 void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

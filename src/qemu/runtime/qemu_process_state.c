@@ -127,6 +127,7 @@ void tv_qemu_process_handle_exit(TvQemuProcess *proc)
     int reason = exit_reason(proc);
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_remove_channels(proc->def);
     tv_qemu_process_release_security(proc);
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     tv_qemu_process_log_line(proc->log_path, "QEMU %s; domain shut off (%s)", how,
