@@ -12,8 +12,8 @@ The rules follow how each test finds its files:
   domaincapsdata/      cases; CAPS-HOST-VIRTTYPE.{xml,err} of each line
                        "CAPS HOST VIRTTYPE" (domaincapstest)
   domainconfdata/,     every NAME.xml is a case (domainconftest,
-  storageconfdata/     storageconftest); its NAME.out.xml (good input) or
-                       NAME.err (bad input), and NAME.schema-ok beside a
+  storageconfdata/,    objectxmltest); its NAME.out.xml (good input) or
+  networkconfdata/     NAME.err (bad input), and NAME.schema-ok beside a
                        NAME.err
   qemucapabilitiesdata/ every NAME.replies is replayed against NAME.xml
                        (qemucapabilitiestest); a script there must be named
@@ -159,6 +159,7 @@ RULES = {
     "domaincapsdata": rule_domaincaps,
     "domainconfdata": lambda: rule_conf("domainconfdata"),
     "storageconfdata": lambda: rule_conf("storageconfdata"),
+    "networkconfdata": lambda: rule_conf("networkconfdata"),
     "qemucapabilitiesdata": rule_caps,
     "hostdata": rule_hostdata,
 }
