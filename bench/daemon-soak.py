@@ -152,10 +152,9 @@ def main():
         elapsed = time.monotonic() - t0
         time.sleep(1.5)  # the daemon sees the hang-ups on its next wakeups
         samples["after"] = sample(daemon.pid)
-        # the driver's flush thread opens the config folder for each round of
-        # fsyncs, and the clients' defines and undefines leave it a backlog
-        # that took more than 5 s to drain on a busy disk (load 28): a leak
-        # is a descriptor that stays, so wait up to 30 s for it to go
+        # an fsync of the config folder after the last undefine may still hold
+        # a descriptor for a moment on a busy disk (more than 6 s seen with
+        # eight test suites on the machine): a leak is one that stays
         settle = time.monotonic() + 30
         while samples["after"][1] > samples["start"][1] and time.monotonic() < settle:
             time.sleep(0.25)

@@ -12,7 +12,8 @@ TV_ENUM_IMPL(tv_feature_state, TV_FEATURE_STATE_LAST, "", "on", "off")
 TV_ENUM_IMPL(tv_gic_version, TV_GIC_VERSION_LAST, "", "2", "3", "host")
 TV_ENUM_IMPL(tv_cpu_mode, TV_CPU_MODE_LAST, "", "custom", "host-passthrough", "maximum")
 TV_ENUM_IMPL(tv_clock_offset, TV_CLOCK_OFFSET_LAST, "", "utc", "localtime")
-TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve")
+TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve",
+             "rename-restart", "coredump-destroy", "coredump-restart")
 TV_ENUM_IMPL(tv_disk_format, TV_DISK_FORMAT_LAST, "", "raw", "qcow2")
 TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet")
 TV_ENUM_IMPL(tv_chr_type, TV_CHR_TYPE_LAST, "", "pty", "file", "unix")
@@ -109,6 +110,9 @@ void tv_domain_def_free(TvDomainDef *def)
     g_free(def->os.boot.dtb);
     tv_domain_firmware_clear(&def->os.boot.fw);
     g_free(def->cpu.model);
+    for (size_t i = 0; i < def->cpu.nfeatures; i++)
+        g_free(def->cpu.features[i].name);
+    g_free(def->cpu.features);
     devices_clear(&def->devices);
     g_free(def);
 }

@@ -5,7 +5,9 @@
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
+#include "domain_cpu.h"
 #include "domain_devices.h"
+#include "domain_features_compat.h"
 #include "domain_metadata.h"
 #include "domain_mte.h"
 #include "domain_os_boot.h"
@@ -66,6 +68,9 @@ typedef enum {
     TV_LIFECYCLE_DESTROY,
     TV_LIFECYCLE_RESTART,
     TV_LIFECYCLE_PRESERVE,
+    TV_LIFECYCLE_RENAME_RESTART,   /* parsed as libvirt does; the QEMU driver refuses it */
+    TV_LIFECYCLE_COREDUMP_DESTROY, /* on_crash only */
+    TV_LIFECYCLE_COREDUMP_RESTART, /* on_crash only */
     TV_LIFECYCLE_LAST
 } TvLifecycleAction;
 TV_ENUM_DECL(tv_lifecycle_action)
@@ -135,6 +140,8 @@ typedef struct {
     bool gic_present;
     TvFeatureState pmu;
     TvDomainMte mte;
+    /* <apic/>, <pae/>, <hap/>, <vmcoreinfo/> (domain_features_compat.h) */
+    TvDomainFeaturesCompat compat;
 } TvDomainFeatures;
 
 typedef struct {
@@ -142,6 +149,13 @@ typedef struct {
     char *model; /* custom mode only */
     /* <topology>: sockets x cores x threads = the vCPU count; 0: absent */
     unsigned sockets, cores, threads;
+    /* match, check, migratable, <model fallback>, <feature> (domain_cpu.h) */
+    TvCpuMatch match;
+    TvCpuCheck check;
+    TvFeatureState migratable;
+    TvCpuFallback fallback;
+    TvDomainCpuFeature *features;
+    size_t nfeatures;
 } TvDomainCpu;
 
 typedef struct {

@@ -53,6 +53,7 @@ int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned fla
 int tv_mac_parse(xmlNodePtr node, const char *str, char **normalised);
 char *tv_mac_generate(void);
 
+void tv_domain_format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu);
 /* <address> of a device; types is a mask of (1u << TvAddressType) it may
  * have.  _child parses device's <address> child when there is one. */
 int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *addr);

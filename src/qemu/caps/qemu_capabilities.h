@@ -33,6 +33,9 @@ typedef struct {
     char *name;      /* "cortex-a710" */
     char *type_name; /* "cortex-a710-arm-cpu" */
     bool aarch64;    /* its QOM type has the 'aarch64' property: a 64-bit model */
+    /* of a 64-bit model: the CPU feature properties <cpu><feature> may set
+     * (sve, sveNNN, pauth*, lpa2), sorted; NULL-terminated */
+    char **features;
 } TvQemuCpuModel;
 
 /* One boot of the probe firmware. */
@@ -145,6 +148,10 @@ void tv_qemu_caps_cache_clear_memory(void);
 /* Queries used by post-parse, validation and the command line. */
 const TvQemuMachine *tv_qemu_caps_machine(const TvQemuCaps *caps, const char *name_or_alias);
 const TvQemuCpuModel *tv_qemu_caps_cpu_model(const TvQemuCaps *caps, const char *name);
+/* Is name one of model's CPU feature properties? */
+bool tv_qemu_cpu_model_has_feature(const TvQemuCpuModel *model, const char *name);
+/* The QOM property names that <cpu><feature> may set (sve, sveNNN, pauth*, lpa2). */
+bool tv_qemu_cpu_feature_name(const char *property);
 const TvGuestAbiProbe *tv_qemu_caps_guest_abi(const TvQemuCaps *caps, const char *cpu_model,
                                               TvAccel accel);
 const TvQemuMteCaps *tv_qemu_caps_mte_caps(const TvQemuCaps *caps, TvAccel accel);

@@ -1,5 +1,7 @@
 #include "qemu_boot.h"
 #include "qemu_command_priv.h"
+#include "qemu_cpu.h"
+#include "qemu_lifecycle.h"
 #include "qemu_security.h"
 #include "tv_error.h"
 
@@ -71,19 +73,7 @@ static void build_cpu(GPtrArray *argv, const TvDomainDef *def)
     add(argv, "-accel");
     add(argv, def->virt_type == TV_VIRT_KVM ? "kvm" : "tcg");
     add(argv, "-cpu");
-    const char *model = tv_qemu_cpu_model_name(def);
-    switch (def->features.pmu) {
-    case TV_FEATURE_STATE_ON:
-        addf(argv, "%s,pmu=on", model);
-        break;
-    case TV_FEATURE_STATE_OFF:
-        addf(argv, "%s,pmu=off", model);
-        break;
-    case TV_FEATURE_STATE_ABSENT:
-    case TV_FEATURE_STATE_LAST:
-        add(argv, model);
-        break;
-    }
+    g_ptr_array_add(argv, tv_qemu_cpu_arg(def));
 }
 
 static void build_boot(GPtrArray *argv, const TvDomainDef *def)
@@ -166,6 +156,10 @@ static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
         g_autofree char *dev = g_strdup_printf("virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
         tv_qemu_argv_add_device(argv, &def->devices.rngs[i]->address, dev);
     }
+    if (def->features.compat.vmcoreinfo == TV_FEATURE_STATE_ON) {
+        add(argv, "-device");
+        add(argv, "vmcoreinfo");
+    }
     tv_qemu_build_misc(argv, def);
 }
 
@@ -186,11 +180,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, "-m");
     addf(argv, "size=%lluk", def->memory_kib);
     add(argv, "-smp");
-    if (def->cpu.sockets)
-        addf(argv, "%u,sockets=%u,cores=%u,threads=%u", def->vcpus, def->cpu.sockets,
-             def->cpu.cores, def->cpu.threads);
-    else
-        addf(argv, "%u", def->vcpus);
+    g_ptr_array_add(argv, tv_qemu_smp_arg(def));
     tv_uuid_format(def->uuid, uuid);
     add(argv, "-uuid");
     add(argv, uuid);
@@ -211,10 +201,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     }
     add(argv, "-rtc");
     add(argv, def->clock == TV_CLOCK_OFFSET_LOCALTIME ? "base=localtime" : "base=utc");
-    if (def->on_reboot == TV_LIFECYCLE_DESTROY)
-        add(argv, "-no-reboot");
-    if (def->on_poweroff == TV_LIFECYCLE_PRESERVE)
-        add(argv, "-no-shutdown");
+    tv_qemu_lifecycle_command(argv, def);
     build_boot(argv, def);
     tv_qemu_build_topology(argv, def);
     build_disks(argv, def);

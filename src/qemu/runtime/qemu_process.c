@@ -335,6 +335,8 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     }
     proc->start_time = start;
+    if (tv_qemu_process_apply_balloon(proc, (unsigned)remaining_ms(deadline)) < 0)
+        return -1;
     bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
     if (paused) {
         proc->state = TV_DOMAIN_STATE_PAUSED;

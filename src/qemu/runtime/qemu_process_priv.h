@@ -48,8 +48,10 @@ struct _TvQemuProcess {
     bool shutdown_event; /* QMP SHUTDOWN seen */
     char *shutdown_cause;
     bool guest_panicked;
-    bool quit;       /* the watcher should end (free) */
-    GArray *pending; /* state changes not yet given to the callback: int pairs */
+    bool fake_reboot;     /* a lifecycle restart's own STOP/RESUME are in flight */
+    int lifecycle_reason; /* shut-off reason of a lifecycle action's quit; 0: none */
+    bool quit;            /* the watcher should end (free) */
+    GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GThread *watcher;
 };
 
@@ -116,3 +118,12 @@ void tv_qemu_process_reap_group(pid_t pgid);
 /* Before a start: create the UEFI variable store from its template when it
  * does not exist yet (qemu_process_nvram.c). */
 int tv_qemu_process_prepare_nvram(const TvDomainDef *def);
+
+/* qemu_process_lifecycle.c: <on_poweroff>/<on_reboot>/<on_crash> on the
+ * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, the live
+ * balloon size, and <currentMemory> at start (before 'cont').  The first
+ * three under mon_lock and proc->lock. */
+void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, const char *cause);
+void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action);
+void tv_qemu_process_lifecycle_balloon_change(TvQemuProcess *proc, json_object *ev);
+int tv_qemu_process_apply_balloon(TvQemuProcess *proc, unsigned timeout_ms);
