@@ -34,6 +34,7 @@ typedef struct {
 
 typedef struct TvRemoteStream TvRemoteStream;
 typedef struct TvRemoteStorage TvRemoteStorage;
+typedef struct TvRemoteNetwork TvRemoteNetwork;
 
 struct TvRemote {
     TvQemuDriver *drv;
@@ -45,6 +46,7 @@ struct TvRemote {
     GList *event_conns;        /* connections with at least one callback */
     int next_callback_id;
     TvRemoteStorage *storage; /* remote_storage.c; NULL without a storage driver */
+    TvRemoteNetwork *network; /* remote_network.c; NULL without a network driver */
 };
 
 struct TvRemoteConn {
@@ -86,5 +88,7 @@ extern const TvRemoteHandlerEntry tv_remote_event_handlers[];
 extern const gsize tv_remote_event_handlers_count;
 void tv_remote_events_drop_conn(TvRemoteConn *conn);
 
-/* remote_storage.c: the connection is gone, so are its pool event callbacks */
+/* remote_storage.c, remote_network.c: the connection is gone, so are its
+ * pool and network event callbacks */
 void tv_remote_storage_drop_conn(TvRemoteConn *conn);
+void tv_remote_network_drop_conn(TvRemoteConn *conn);

@@ -173,21 +173,19 @@ def run():
     check("getDomainCapabilities: <mte> with level 3",
           "<mte supported='yes'>" in caps and "<value>3</value>" in caps, caps)
     check("getVersion is QEMU's", conn.getVersion() >= 7000000, conn.getVersion())
-    # tagvirt has no network, node device or interface driver: the calls are
+    # tagvirt has no node device or interface driver: the calls are
     # NO_SUPPORT (as libvirt without those drivers), not empty lists.
-    # virt-manager's support checks (listNetworks, listDevices) turn exactly
-    # that into "does not support ... management" (storage: storage-test.py);
+    # virt-manager's support checks (listDevices) turn exactly that into
+    # "does not support ... management" (storage and networks: their tests);
     # its domain stats fall back to per-domain calls when getAllDomainStats is.
     missing = {
-        "listAllNetworks": lambda: conn.listAllNetworks(0),
-        "listNetworks": lambda: conn.listNetworks(),
         "listAllDevices": lambda: conn.listAllDevices(0),
         "listDevices": lambda: conn.listDevices(None, 0),
         "listAllInterfaces": lambda: conn.listAllInterfaces(0),
         "getAllDomainStats": lambda: conn.getAllDomainStats(0, 0),
     }
     answers = {name: error_of(call) for name, call in missing.items()}
-    check("no network/nodedev/interface driver, no bulk stats: NO_SUPPORT for " +
+    check("no nodedev/interface driver, no bulk stats: NO_SUPPORT for " +
           ", ".join(missing),
           all(a is not None and a[0] == libvirt.VIR_ERR_NO_SUPPORT for a in answers.values()),
           answers)
