@@ -241,16 +241,17 @@ def t_virsh_list(d):
 
 
 def t_virsh_unsupported(d):
-    """A command whose procedures tagvirtd does not implement (networks): virsh
-    gets a clean error at once.  Its client turns 'unknown procedure' for
-    CONNECT_LIST_ALL_NETWORKS into NO_SUPPORT and falls back to the old
-    CONNECT_NUM_OF_NETWORKS (52), whose 'unknown procedure: 52' it prints."""
+    """A command whose procedures tagvirtd does not implement (network
+    filters): virsh fails at once with a clean error.  Its client turns
+    'unknown procedure' for CONNECT_LIST_ALL_NWFILTERS (286) into NO_SUPPORT
+    and falls back to the old CONNECT_NUM_OF_NWFILTERS (178), whose
+    'unknown procedure: 178' it prints."""
     start = time.monotonic()
-    r = virsh(d.uri, "net-list", "--all", timeout=20)
+    r = virsh(d.uri, "nwfilter-list", timeout=20)
     took = time.monotonic() - start
-    assert r.returncode != 0, "net-list succeeded on a daemon without networks"
-    assert "unknown procedure: 52" in r.stderr, r.stderr
-    assert took < 10, f"net-list took {took:.1f} s"
+    assert r.returncode != 0, "nwfilter-list succeeded on a daemon without network filters"
+    assert "unknown procedure: 178" in r.stderr, r.stderr
+    assert took < 10, f"nwfilter-list took {took:.1f} s"
 
 
 def t_python_libvirt(d):
@@ -258,7 +259,7 @@ def t_python_libvirt(d):
 import libvirt
 c = libvirt.open({d.uri!r})
 print(c.getHostname(), c.getType(), c.getLibVersion(), c.isSecure(), c.isAlive())
-for call in (c.listAllDomains, c.listAllNetworks):
+for call in (c.listAllDomains, c.listAllNWFilters):
     try:
         call()
         print("ok")
@@ -274,8 +275,8 @@ ro.close()
     lines = out.split("\n")
     assert lines[0] == f"{socket.gethostname()} QEMU 9000000 1 1", lines
     assert lines[1] == "ok", lines
-    # networks are not served: the client turns (RPC, FROM_RPC, "unknown
-    # procedure") into NO_SUPPORT (3), and the connection still works
+    # network filters are not served: the client turns (RPC, FROM_RPC,
+    # "unknown procedure") into NO_SUPPORT (3), and the connection still works
     assert lines[2] == "error 3 7", lines
     assert lines[3] == socket.gethostname(), lines
     assert lines[4] == socket.gethostname(), lines
@@ -788,7 +789,7 @@ def t_restart_after_kill(d):
 TESTS = [
     ("virsh version / hostname / uri (rw and ro sockets)", t_virsh_connection),
     ("virsh list --all works", t_virsh_list),
-    ("virsh net-list: clean unsupported error, no hang", t_virsh_unsupported),
+    ("virsh nwfilter-list: clean unsupported error, no hang", t_virsh_unsupported),
     ("python3-libvirt open, getHostname, read-only socket", t_python_libvirt),
     ("python3-libvirt with keepalive stays connected", t_python_keepalive),
     ("raw PING gets PONG", t_ping_pong),
