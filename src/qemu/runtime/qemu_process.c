@@ -446,9 +446,11 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     TvQemuZygote *zygote =
         tv_qemu_security_changes_user(sec) || tv_qemu_security_mount_namespace(sec) ? NULL
                                                                                     : cfg->zygote;
-    /* channels' sockets are passed as descriptors, which the fork server cannot do */
+    /* channels' sockets and taps are passed as descriptors, which the fork server cannot do */
     g_autoptr(GArray) channel_fds = g_array_new(FALSE, FALSE, sizeof(int));
-    if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0) {
+    g_autofree int *net_fds = NULL;
+    if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0 ||
+        tv_qemu_process_prepare_nets(live, channel_fds, &net_fds) < 0) {
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
         return NULL;
@@ -466,7 +468,8 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     }
     TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path,
                                   .monitor_fd = monitor_fd >= 0 ? 3 : 0,
-                                  .channel_fd_first = channel_fds->len ? 4 : 0,
+                                  .channel_fd_first = TV_QEMU_PASSED_FD_FIRST,
+                                  .net_fds = net_fds,
                                   .paused = true,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
     if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {

@@ -4,6 +4,7 @@
 #include "qemu_process_priv.h"
 #include "tv_error.h"
 #include "tv_file.h"
+#include "tv_netdev.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -30,6 +31,35 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
             return -1;
         }
         g_array_append_val(fds, fd);
+    }
+    return 0;
+}
+
+int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds)
+{
+    *net_fds = g_new0(int, live->devices.nnets + 1);
+    for (size_t i = 0; i < live->devices.nnets; i++) {
+        TvDomainNet *n = live->devices.nets[i];
+        if (n->type != TV_NET_TYPE_BRIDGE && n->type != TV_NET_TYPE_ETHERNET)
+            continue;
+        g_autofree char *what = g_strdup_printf("<interface type='%s'> with MAC %s",
+                                                tv_net_type_to_string(n->type), n->mac);
+        TvNetdevTapSpec spec = { .what = what,
+                                 .name = n->ifname,
+                                 .bridge = n->bridge,
+                                 .guest_mac = n->mac,
+                                 .mtu = n->mtu,
+                                 .existing = n->unmanaged };
+        g_autofree char *name = NULL;
+        int fd = tv_netdev_guest_tap(&spec, &name);
+        if (fd < 0)
+            return -1;
+        if (!n->ifname) {
+            n->ifname = g_steal_pointer(&name);
+            n->ifname_generated = true;
+        }
+        g_array_append_val(fds, fd);
+        (*net_fds)[i] = TV_QEMU_PASSED_FD_FIRST + (int)fds->len - 1;
     }
     return 0;
 }

@@ -80,6 +80,12 @@ void tv_qemu_process_release_security(TvQemuProcess *proc);
  * learns what QEMU chose (the VNC port), balloon statistics are switched on.
  * At stop: the channel sockets made here are removed. */
 int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, GArray *fds);
+/* Taps of bridge and ethernet interfaces (tv_netdev_guest_tap): their
+ * descriptors are appended to fds (passed to QEMU from fd 4 on, after the
+ * channels'); *net_fds gets, per interface, the number QEMU sees (0: none).
+ * A tap made here is gone when QEMU exits; the live definition names it. */
+#define TV_QEMU_PASSED_FD_FIRST 4
+int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds);
 int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
