@@ -18,6 +18,8 @@ The rules follow how each test finds its files:
   qemucapabilitiesdata/ every NAME.replies is replayed against NAME.xml
                        (qemucapabilitiestest); a script there must be named
                        by a recording it made
+  qemumonitordata/     every *.replies is a recorded session (qemumonitortest)
+  qemustatusdata/      every NAME.xml, and the NAME.err beside it (qemustatustest)
   hostdata/            each fixture host is named by a case line or a test
                        source, and holds only files that the host readers in
                        src/ name (or whose folder they read), or that a test
@@ -107,6 +109,19 @@ def rule_conf(folder):
     return used, problems
 
 
+def rule_monitor():
+    """Every *.replies is a recorded session (qemumonitortest)."""
+    return {n for n in os.listdir(os.path.join(TESTS, "qemumonitordata")) if n.endswith(".replies")}
+
+
+def rule_status():
+    """Every NAME.xml is a status file, NAME.err its expected error (qemustatustest)."""
+    names = os.listdir(os.path.join(TESTS, "qemustatusdata"))
+    used = {n for n in names if n.endswith(".xml")}
+    used.update([n[:-4] + ".err" for n in used])
+    return used
+
+
 def rule_caps():
     d = os.path.join(TESTS, "qemucapabilitiesdata")
     names = os.listdir(d)
@@ -161,6 +176,8 @@ RULES = {
     "storageconfdata": lambda: rule_conf("storageconfdata"),
     "networkconfdata": lambda: rule_conf("networkconfdata"),
     "qemucapabilitiesdata": rule_caps,
+    "qemumonitordata": rule_monitor,
+    "qemustatusdata": rule_status,
     "hostdata": rule_hostdata,
 }
 
