@@ -19,8 +19,7 @@ gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, TV_UUID_LEN) == 0;
 }
 
-TvDriverDomain *tv_driver_domain_new(TvQemuDriver *drv, const char *name,
-                                     const unsigned char *uuid)
+TvDriverDomain *tv_driver_domain_new(TvQemuDriver *drv, const char *name, const unsigned char *uuid)
 {
     TvDriverDomain *dom = g_new0(TvDriverDomain, 1);
     dom->refs = 1;

@@ -88,7 +88,8 @@ static bool allowed_beside_async(const TvDriverJob *j, TvJobSync job)
     case TV_JOB_ASYNC_LAST:
         break;
     }
-    bool migration = j->async == TV_JOB_ASYNC_MIGRATION_OUT || j->async == TV_JOB_ASYNC_MIGRATION_IN;
+    bool migration =
+        j->async == TV_JOB_ASYNC_MIGRATION_OUT || j->async == TV_JOB_ASYNC_MIGRATION_IN;
     switch (job) {
     case TV_JOB_SYNC_QUERY:
     case TV_JOB_SYNC_DESTROY:
@@ -119,11 +120,10 @@ static void report_busy(TvDriverDomain *dom, const char *owner, const char *what
                                  tv_job_sync_to_string(j->active), (now - j->started) / 1e6);
     else
         holder = g_strdup_printf("held by '%s', a %s job, for %.1f s", j->async_owner,
-                                 tv_job_async_to_string(j->async),
-                                 (now - j->async_started) / 1e6);
+                                 tv_job_async_to_string(j->async), (now - j->async_started) / 1e6);
     tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_TIMEOUT,
                     "domain '%s': cannot acquire state change lock for '%s' (a %s job) within "
-                    "%.0f s (%s)",
+                    "%.1f s (%s)",
                     dom->name, owner, what, j->wait_us / 1e6, holder);
 }
 

@@ -58,19 +58,19 @@ typedef int (*TvJobAbortFunc)(TvDriverDomain *dom, void *opaque);
 
 /* The job state of one domain (a member of TvDriverDomain, under its lock). */
 typedef struct {
-    GCond cond;       /* any change below */
-    gint64 wait_us;   /* the driver's job wait */
+    GCond cond;     /* any change below */
+    gint64 wait_us; /* the driver's job wait */
     /* the synchronous job that changes the domain */
     TvJobSync active;
-    const char *owner;  /* the call holding it, e.g. "start" (static string) */
-    GThread *thread;    /* holding it */
-    gint64 started;     /* monotonic µs */
-    unsigned nqueries;  /* QUERY jobs running */
+    const char *owner; /* the call holding it, e.g. "start" (static string) */
+    GThread *thread;   /* holding it */
+    gint64 started;    /* monotonic µs */
+    unsigned nqueries; /* QUERY jobs running */
     /* the asynchronous job */
     TvJobAsync async;
     const char *async_owner;
     GThread *async_thread;
-    gint64 async_started;     /* monotonic µs */
+    gint64 async_started;      /* monotonic µs */
     gint64 async_started_wall; /* real time, µs */
     TvJobAbortFunc abort_cb;
     void *abort_opaque;
