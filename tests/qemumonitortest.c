@@ -476,7 +476,8 @@ static void test_caps_recording(gconstpointer data)
 
 /* A peer on the other end of a socketpair: after each command line it
  * receives it writes the next answer given with peer_answer() ("" writes
- * nothing, "CLOSE" closes its end). */
+ * nothing, "CLOSE" closes its end), with @ID replaced by the id of that
+ * command and @PREV by the id of the one before. */
 typedef struct {
     int fd;
     TvQemuMonitor *mon;
@@ -490,17 +491,28 @@ static gpointer peer_thread(gpointer data)
     g_autoptr(GString) in = g_string_new(NULL);
     char buf[4096];
     ssize_t n;
+    g_autofree char *prev = g_strdup("0");
     while ((n = read(p->fd, buf, sizeof(buf))) > 0) {
         g_string_append_len(in, buf, n);
         char *nl;
         while ((nl = memchr(in->str, '\n', in->len))) {
+            g_autofree char *line = g_strndup(in->str, nl - in->str);
             g_string_erase(in, 0, nl - in->str + 1);
+            json_object *cmd = json_tokener_parse(line), *id = NULL;
+            g_autofree char *id_text = g_strdup(
+                json_object_object_get_ex(cmd, "id", &id) ? json_object_get_string(id) : "0");
+            json_object_put(cmd);
             g_autofree char *answer = g_async_queue_pop(p->answers);
             if (g_str_equal(answer, "CLOSE")) {
                 shutdown(p->fd, SHUT_RDWR);
                 return NULL;
             }
-            if (write(p->fd, answer, strlen(answer)) != (ssize_t)strlen(answer))
+            g_autoptr(GString) out = g_string_new(answer);
+            g_string_replace(out, "@ID", id_text, 0);
+            g_string_replace(out, "@PREV", prev, 0);
+            g_free(prev);
+            prev = g_strdup(id_text);
+            if (write(p->fd, out->str, out->len) != (ssize_t)out->len)
                 return NULL;
         }
     }
@@ -550,7 +562,7 @@ static void expect_error(const char *needle)
 static void peer_handshake(Peer *p)
 {
     peer_say(p, GREETING);
-    peer_answer(p, "{\"return\": {}, \"id\": 1}\n");
+    peer_answer(p, "{\"return\": {}, \"id\": @ID}\n");
     g_assert_cmpint(tv_qemu_monitor_handshake(p->mon, 1000), ==, 0);
 }
 
@@ -576,20 +588,20 @@ static void test_errors_peer(void)
     /* a reply with neither return nor error */
     peer_open(&p);
     peer_handshake(&p);
-    peer_answer(&p, "{\"id\": 2, \"answer\": 42}\n");
+    peer_answer(&p, "{\"id\": @ID, \"answer\": 42}\n");
     TvQmpStatus st;
     g_assert_cmpint(tv_qemu_monitor_query_status(p.mon, &st), ==, -1);
     expect_error("QEMU reply to 'query-status' has neither 'return' nor 'error'");
     /* a reply of the wrong shape */
-    peer_answer(&p, "{\"id\": 3, \"return\": {\"running\": \"yes\", \"status\": \"running\"}}\n");
+    peer_answer(&p, "{\"id\": @ID, \"return\": {\"running\": \"yes\", \"status\": \"running\"}}\n");
     g_assert_cmpint(tv_qemu_monitor_query_status(p.mon, &st), ==, -1);
     expect_error("QEMU's reply to 'query-status': 'running' is not a boolean");
-    peer_answer(&p, "{\"id\": 4, \"return\": [{\"filename\": \"pty:/dev/pts/1\"}]}\n");
+    peer_answer(&p, "{\"id\": @ID, \"return\": [{\"filename\": \"pty:/dev/pts/1\"}]}\n");
     g_auto(TvQmpChardevList) chardevs = { 0 };
     g_assert_cmpint(tv_qemu_monitor_query_chardev(p.mon, &chardevs), ==, -1);
     expect_error("QEMU's reply to 'query-chardev' has no string 'label'");
     /* an error reply without a class is a generic one */
-    peer_answer(&p, "{\"id\": 5, \"error\": {\"desc\": \"no\"}}\n");
+    peer_answer(&p, "{\"id\": @ID, \"error\": {\"desc\": \"no\"}}\n");
     g_assert_cmpint(tv_qemu_monitor_stop(p.mon), ==, -1);
     g_assert_cmpint(tv_qemu_monitor_error_class(), ==, TV_QMP_ERROR_GENERIC);
     expect_error("QEMU command 'stop' failed: no");
@@ -603,7 +615,12 @@ static void test_errors_peer(void)
     expect_error("timed out waiting for the reply to 'cont' from QEMU monitor");
     /* its late answer is dropped; the next command gets its own */
     tv_qemu_monitor_set_timeout(p.mon, 2000);
-    peer_answer(&p, "{\"id\": 6, \"error\": {\"desc\": \"late\"}}\n{\"id\": 7, \"return\": {}}\n");
+    peer_answer(
+        &p, "{\"id\": @PREV, \"error\": {\"desc\": \"late\"}}\n{\"id\": @ID, \"return\": {}}\n");
+    g_assert_cmpint(tv_qemu_monitor_cont(p.mon), ==, 0);
+    /* so is the answer to a command another client sent on this socket
+     * before us (a killed manager's: QEMU answers on the new connection) */
+    peer_answer(&p, "{\"id\": 3, \"return\": {}}\n{\"id\": @ID, \"return\": {}}\n");
     g_assert_cmpint(tv_qemu_monitor_cont(p.mon), ==, 0);
 
     /* the peer closes in the middle of a command: EOF, said as such */

@@ -65,7 +65,7 @@ int tv_qemu_monitor_query_migrate(TvQemuMonitor *mon, TvQmpMigrationInfo *out)
     if (!v)
         return -1;
     memset(out, 0, sizeof(*out));
-    /* before the first migration QEMU sends {} (7.2) or {"status": "none"} */
+    /* before the first migration QEMU sends {} (7.2, 10.0, 11.1) */
     const char *status = tv_qmp_str(v, "status");
     out->status = status ? tv_qmp_migration_status_from_string(status)
                          : TV_QMP_MIGRATION_STATUS_NONE;
