@@ -125,9 +125,9 @@ static int record_sessions(const char *binary, const char *firmware_dir, const c
         "sessions in tests/qemumonitorsession.c",
         binary, version ? version : "QEMU (no greeting)", host ? host->arch : "?",
         host ? host->kernel_release : "?");
-    g_autofree char *text = tv_qemu_monitor_sessions_format(
-        comment, (const char *const *)tv_mon_session_files,
-        (TvQemuMonitorScript *const *)scripts->pdata, scripts->len);
+    g_autofree char *text =
+        tv_qemu_monitor_sessions_format(comment, (const char *const *)tv_mon_session_files,
+                                        (TvQemuMonitorScript *const *)scripts->pdata, scripts->len);
     if (tv_file_write_atomic(out, text, strlen(text), 0644) < 0) {
         fprintf(stderr, "error: %s\n", tv_error_message());
         return 1;

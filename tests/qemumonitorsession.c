@@ -8,8 +8,9 @@
  * for a few seconds under TCG); a replay has it at once or never. */
 #define EVENT_WAIT_MS 60000
 
-const char *const tv_mon_session_files[] = { "run",            "guest-shutdown", "devices",
-                                             "migrate-source", "migrate-dest",   NULL };
+const char *const tv_mon_session_files[] = { "run",          "guest-shutdown",
+                                             "devices",      "migrate-source",
+                                             "migrate-dest", NULL };
 
 /* The migration's sockets, relative to QEMU's working directory. */
 #define MIGRATE_URI "unix:migrate.sock"
@@ -197,7 +198,8 @@ static int session_devices(TvQemuMonitor *mon, TvMonSession *s)
     const TvQmpProp null_blk[] = { TV_QMP_PROP_INT("size", MIB),
                                    TV_QMP_PROP_BOOL("read-zeroes", true) };
     const TvQmpProp hub[] = { TV_QMP_PROP_INT("hubid", 0) };
-    const char *balloon = "/machine/peripheral/balloon0", *interval = "guest-stats-polling-interval";
+    const char *balloon = "/machine/peripheral/balloon0",
+               *interval = "guest-stats-polling-interval";
     TvQmpValue two = { .type = TV_QMP_VALUE_INT, .i = 2 };
     g_auto(TvQmpValue) stats = { 0 };
     if (tv_qemu_monitor_cont(mon) < 0 || tv_qemu_monitor_query_balloon(mon, &s->balloon) < 0 ||
@@ -208,7 +210,8 @@ static int session_devices(TvQemuMonitor *mon, TvMonSession *s)
     /* paused: under TCG a busy vCPU holds off the RCU grace period that ends
      * the unplug, and DEVICE_DELETED came only at quit (seen with 7.2) */
     if (tv_qemu_monitor_stop(mon) < 0 || tv_qemu_monitor_device_del(mon, "kbd0") < 0 ||
-        wait_event(mon, s, TV_QEMU_EVENT_DEVICE_DELETED, &seen) < 0 || tv_qemu_monitor_cont(mon) < 0)
+        wait_event(mon, s, TV_QEMU_EVENT_DEVICE_DELETED, &seen) < 0 ||
+        tv_qemu_monitor_cont(mon) < 0)
         return -1;
     if (expect_error(tv_qemu_monitor_device_del(mon, "kbd0"), &s->no_device_class,
                      &s->no_device_error) < 0)
@@ -294,8 +297,10 @@ int tv_mon_session_run_migrate(TvQemuMonitor *src, TvQemuMonitor *dst, TvMonSess
     bool live = tv_qemu_monitor_fd(src) >= 0;
     guint src_seen = 0, dst_seen = 0;
     const TvQmpMigrationCapState events[] = { { TV_QMP_MIGRATION_CAP_EVENTS, true } };
-    TvQmpMigrationParams slow = { .has_max_bandwidth = true, .max_bandwidth = MIB,
-                                  .has_downtime_limit = true, .downtime_limit = 400 };
+    TvQmpMigrationParams slow = { .has_max_bandwidth = true,
+                                  .max_bandwidth = MIB,
+                                  .has_downtime_limit = true,
+                                  .downtime_limit = 400 };
     TvQmpMigrationParams fast = { .has_max_bandwidth = true, .max_bandwidth = 1024 * MIB };
     session_start(src, so);
     session_start(dst, d);
@@ -331,8 +336,8 @@ int tv_mon_session_run_migrate(TvQemuMonitor *src, TvQemuMonitor *dst, TvMonSess
         tv_qemu_monitor_query_status(src, &so->after) < 0)
         goto fail;
     if (wait_migration(dst, d, TV_QMP_MIGRATION_STATUS_COMPLETED, &dst_seen) < 0 ||
-        tv_qemu_monitor_query_migrate(dst, &d->completed) < 0 ||
-        tv_qemu_monitor_cont(dst) < 0 || wait_event(dst, d, TV_QEMU_EVENT_RESUME, &dst_seen) < 0 ||
+        tv_qemu_monitor_query_migrate(dst, &d->completed) < 0 || tv_qemu_monitor_cont(dst) < 0 ||
+        wait_event(dst, d, TV_QEMU_EVENT_RESUME, &dst_seen) < 0 ||
         tv_qemu_monitor_query_status(dst, &d->after) < 0)
         goto fail;
     if (tv_qemu_monitor_quit(src) < 0 || wait_eof(src, so) < 0 || tv_qemu_monitor_quit(dst) < 0 ||

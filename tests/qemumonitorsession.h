@@ -54,7 +54,6 @@ typedef struct {
 void tv_mon_session_clear(TvMonSession *s);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvMonSession, tv_mon_session_clear)
 
-
 /* The conversations of a recording file (one per QEMU), NULL-terminated:
  * the sessions above, "migrate" as its two sides. */
 extern const char *const tv_mon_session_files[];

@@ -52,6 +52,7 @@ static const ConfigKey keys[] = {
     { "security_driver", KEY_STRING, OFF(security_driver), 0, 0 },
     { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
     { "default_network", KEY_BOOL, OFF(default_network), 0, 1 },
+    { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)

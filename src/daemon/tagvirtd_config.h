@@ -25,6 +25,7 @@ typedef struct {
     /* make the 'default' NAT network at the first start; -1: yes unless --root */
     gboolean default_network;
     char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
+    gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -14,8 +14,10 @@ typedef struct {
     TvAccel accel;
     bool mte;
     bool done;
-    bool refused; /* QEMU exited with an error message instead of the line */
-    char *text;   /* the TAGVIRT-PROBE line, or QEMU's refusal text */
+    bool refused; /* QEMU exited with an error message instead of the lines */
+    bool again;   /* the repeat of an mte=on boot that showed tag storage: it must
+                   * print the same (a QEMU that contradicts itself is not cached) */
+    char *text;   /* the TAGVIRT-PROBE and TAGVIRT-TAGS lines, or QEMU's refusal text */
 } TvGuestAbiBoot;
 
 void tv_guest_abi_boot_free(TvGuestAbiBoot *boot);
@@ -42,7 +44,8 @@ GPtrArray *tv_guest_abi_queue_boots(TvGuestAbiQueue *queue);
 int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *queue,
                      unsigned parallel, unsigned timeout_ms, TvQemuZygote *zygote);
 
-/* Fill caps->probes from finished boots. */
+/* Fill caps->probes from finished boots; every mte=on boot that shows tag
+ * storage must have its repeat ('again') with the same output. */
 int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots);
 
 /* The firmware path: opts, $TAGVIRT_FIRMWARE_DIR/probe.elf, the build tree,
@@ -62,12 +65,6 @@ void tv_qemu_caps_recording_free(TvQemuCapsRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCapsRecording, tv_qemu_caps_recording_free)
 char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec);
 TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len);
-
-/* Fingerprint of binary as it is now (stat) on host. */
-int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
-                                  TvQemuCapsFingerprint *fp);
-void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp);
-bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b);
 
 /* The QMP side of a probe, live or replayed from a recording: the same
  * typed commands on either kind of monitor. */

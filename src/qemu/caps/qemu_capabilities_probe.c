@@ -81,7 +81,7 @@ static int probe_cpu_models(TvCapsQmp *q, TvQemuCaps *caps)
         if (caps->cpu_models[i].aarch64)
             caps->cpu_models[i].features = cpu_features(props);
         /* boot it now: the boots overlap the rest of the conversation */
-        if (caps->cpu_models[i].aarch64 && caps->accel_tcg &&
+        if (caps->cpu_models[i].aarch64 && tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_TCG) &&
             !g_str_equal(caps->cpu_models[i].name, "host"))
             tv_guest_abi_queue_push_model(q->boots, caps->cpu_models[i].name, TV_ACCEL_TCG);
     }
@@ -107,11 +107,11 @@ static int probe_accels(TvCapsQmp *q, TvQemuCaps *caps)
     int tcg = qom_type_exists(q, "tcg-accel");
     if (tcg < 0)
         return -1;
-    caps->accel_tcg = tcg;
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_ACCEL_TCG, tcg);
     TvQmpKvm kvm;
     if (tv_qemu_monitor_query_kvm(q->mon, &kvm) < 0)
         return -1;
-    caps->accel_kvm = kvm.present;
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_ACCEL_KVM, kvm.present);
     return 0;
 }
 
@@ -123,7 +123,7 @@ int tv_caps_qmp_probe_cpus(TvCapsQmp *q, TvQemuCaps *caps)
     tv_qemu_monitor_set_timeout(q->mon, q->timeout_ms);
     if (probe_target(q, caps) < 0 || probe_accels(q, caps) < 0 || probe_cpu_models(q, caps) < 0)
         goto out;
-    if (q->kvm && caps->accel_kvm)
+    if (q->kvm && tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_KVM))
         tv_guest_abi_queue_push_model(q->boots, "host", TV_ACCEL_KVM);
     rc = 0;
 out:
@@ -185,10 +185,12 @@ static int probe_virt_properties(TvCapsQmp *q, TvQemuCaps *caps)
     g_autoptr(GHashTable) props = NULL;
     if (qom_properties(q, type, &props) < 0)
         return -1;
-    caps->virt_mte = g_hash_table_contains(props, "mte");
-    caps->virt_mte_version = g_hash_table_contains(props, "mte-version");
-    caps->virt_gic_version = g_hash_table_contains(props, "gic-version");
-    caps->virt_acpi = g_hash_table_contains(props, "acpi");
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_MTE, g_hash_table_contains(props, "mte"));
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_MTE_VERSION,
+                     g_hash_table_contains(props, "mte-version"));
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION,
+                     g_hash_table_contains(props, "gic-version"));
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_VIRT_ACPI, g_hash_table_contains(props, "acpi"));
     return 0;
 }
 
@@ -200,11 +202,11 @@ static int probe_gic(TvCapsQmp *q, TvQemuCaps *caps)
     for (size_t i = 0; i < list.n; i++) {
         const TvQmpGicCapability *g = &list.items[i];
         if (g->version == 2) {
-            caps->gic2_emulated = g->emulated;
-            caps->gic2_kernel = g->kernel;
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC2_EMULATED, g->emulated);
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC2_KERNEL, g->kernel);
         } else if (g->version == 3) {
-            caps->gic3_emulated = g->emulated;
-            caps->gic3_kernel = g->kernel;
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC3_EMULATED, g->emulated);
+            tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC3_KERNEL, g->kernel);
         }
     }
     return 0;
@@ -216,7 +218,8 @@ static int probe_commands(TvCapsQmp *q, TvQemuCaps *caps)
     if (tv_qemu_monitor_query_commands(q->mon, &list) < 0)
         return -1;
     caps->commands = g_steal_pointer(&list.names);
-    caps->query_mte_capabilities = tv_qemu_caps_has_command(caps, "query-mte-capabilities");
+    tv_qemu_caps_set(caps, TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES,
+                     tv_qemu_caps_has_command(caps, "query-mte-capabilities"));
     return 0;
 }
 
@@ -235,6 +238,16 @@ static int probe_mte_caps(TvCapsQmp *q, TvQemuCaps *caps)
         mc->accel = (TvAccel)accel;
         mc->levels = g_steal_pointer(&list.items[i].versions);
         mc->nlevels = list.items[i].nversions;
+        for (size_t j = 0; j < mc->nlevels; j++) {
+            if (mc->levels[j] < TV_MTE_LEVEL_MIN || mc->levels[j] > TV_MTE_LEVEL_MAX) {
+                tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                                "QEMU's reply to 'query-mte-capabilities' lists version '%d' for "
+                                "accelerator '%s': expected a level from %d to %d",
+                                mc->levels[j], tv_accel_to_string(mc->accel), TV_MTE_LEVEL_MIN,
+                                TV_MTE_LEVEL_MAX);
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -245,7 +258,7 @@ int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps)
         probe_virt_properties(q, caps) < 0 || probe_gic(q, caps) < 0 ||
         probe_commands(q, caps) < 0 || tv_caps_qmp_probe_devices(q, caps) < 0)
         return -1;
-    if (caps->query_mte_capabilities && probe_mte_caps(q, caps) < 0)
+    if (tv_qemu_caps_get(caps, TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES) && probe_mte_caps(q, caps) < 0)
         return -1;
     return tv_qemu_monitor_quit(q->mon);
 }

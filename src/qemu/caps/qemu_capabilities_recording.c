@@ -45,9 +45,9 @@ char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec)
     tv_qemu_monitor_script_format(rec->qmp, out);
     for (guint i = 0; i < rec->boots->len; i++) {
         TvGuestAbiBoot *b = rec->boots->pdata[i];
-        g_string_append_printf(out, "@%s %s %s mte=%s\n%s\n", b->refused ? "refused" : "boot",
+        g_string_append_printf(out, "@%s %s %s mte=%s%s\n%s\n", b->refused ? "refused" : "boot",
                                b->cpu_model, tv_accel_to_string(b->accel), b->mte ? "on" : "off",
-                               b->text ? b->text : "");
+                               b->again ? " again" : "", b->text ? b->text : "");
     }
     return g_string_free(out, FALSE);
 }
@@ -57,13 +57,17 @@ static int parse_boot_header(const char *kind, const char *args, unsigned lineno
 {
     g_auto(GStrv) w = g_strsplit(args, " ", -1);
     int accel = -1;
-    if (g_strv_length(w) != 3 || (accel = tv_accel_from_string(w[1])) <= 0 ||
-        (!g_str_equal(w[2], "mte=on") && !g_str_equal(w[2], "mte=off"))) {
+    guint n = g_strv_length(w);
+    if ((n != 3 && n != 4) || (accel = tv_accel_from_string(w[1])) <= 0 ||
+        (!g_str_equal(w[2], "mte=on") && !g_str_equal(w[2], "mte=off")) ||
+        (n == 4 && (!g_str_equal(w[3], "again") || !g_str_equal(w[2], "mte=on")))) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "recording line %u: expected '@%s MODEL tcg|kvm mte=on|off', got '@%s %s'",
-                        lineno, kind, kind, args);
+                        "recording line %u: expected '@%s MODEL tcg|kvm mte=on|off' or '@%s "
+                        "MODEL tcg|kvm mte=on again', got '@%s %s'",
+                        lineno, kind, kind, kind, args);
         return -1;
     }
+    boot->again = n == 4;
     boot->cpu_model = g_strdup(w[0]);
     boot->accel = (TvAccel)accel;
     boot->mte = g_str_equal(w[2], "mte=on");

@@ -170,7 +170,7 @@ static int replay_boots(TvQemuCapsRecording *rec, GPtrArray *plan)
         TvGuestAbiBoot *b = plan->pdata[i];
         for (guint j = 0; j < rec->boots->len && !b->done; j++) {
             TvGuestAbiBoot *r = rec->boots->pdata[j];
-            if (used[j] || r->accel != b->accel || r->mte != b->mte ||
+            if (used[j] || r->again || r->accel != b->accel || r->mte != b->mte ||
                 !g_str_equal(r->cpu_model, b->cpu_model))
                 continue;
             used[j] = true;
@@ -187,6 +187,14 @@ static int replay_boots(TvQemuCapsRecording *rec, GPtrArray *plan)
     }
     for (guint j = 0; j < rec->boots->len; j++) {
         TvGuestAbiBoot *r = rec->boots->pdata[j];
+        if (!used[j] && r->again) { /* repeats: checked against their first boot */
+            TvGuestAbiBoot *copy = g_new0(TvGuestAbiBoot, 1);
+            *copy = *r;
+            copy->cpu_model = g_strdup(r->cpu_model);
+            copy->text = g_strdup(r->text);
+            g_ptr_array_add(plan, copy);
+            continue;
+        }
         if (!used[j]) {
             tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
                             "recording has a boot the probe does not make: '%s' %s mte=%s",

@@ -274,11 +274,17 @@ typedef struct {
     TvQmpValue value;
 } TvQmpProp;
 #define TV_QMP_PROP_STR(n, v)                                                                      \
-    { .name = (n), .value = { .type = TV_QMP_VALUE_STRING, .s = (char *)(v) } }
+    {                                                                                              \
+        .name = (n), .value = {.type = TV_QMP_VALUE_STRING, .s = (char *)(v) }                     \
+    }
 #define TV_QMP_PROP_INT(n, v)                                                                      \
-    { .name = (n), .value = { .type = TV_QMP_VALUE_INT, .i = (v) } }
+    {                                                                                              \
+        .name = (n), .value = {.type = TV_QMP_VALUE_INT, .i = (v) }                                \
+    }
 #define TV_QMP_PROP_BOOL(n, v)                                                                     \
-    { .name = (n), .value = { .type = TV_QMP_VALUE_BOOL, .b = (v) } }
+    {                                                                                              \
+        .name = (n), .value = {.type = TV_QMP_VALUE_BOOL, .b = (v) }                               \
+    }
 
 /* device_add driver=DRIVER id=ID props...; device_del ID (the device goes
  * when the guest lets it: DEVICE_DELETED says so). */
@@ -320,7 +326,7 @@ int tv_qemu_monitor_migrate_start_postcopy(TvQemuMonitor *mon);
  * RAM counters were sent at all). */
 typedef struct {
     TvQmpMigrationStatus status;
-    gint64 total_time_ms;        /* so far, or in all once completed */
+    gint64 total_time_ms; /* so far, or in all once completed */
     gint64 setup_time_ms;
     gint64 expected_downtime_ms; /* while active */
     gint64 downtime_ms;          /* once completed */
@@ -360,8 +366,8 @@ typedef struct {
     TvQmpMigrationCap cap;
     bool state;
 } TvQmpMigrationCapState;
-int tv_qemu_monitor_migrate_set_capabilities(TvQemuMonitor *mon,
-                                             const TvQmpMigrationCapState *caps, size_t n);
+int tv_qemu_monitor_migrate_set_capabilities(TvQemuMonitor *mon, const TvQmpMigrationCapState *caps,
+                                             size_t n);
 /* query-migrate-capabilities: every capability this QEMU has */
 typedef struct {
     char *name;            /* QEMU's name, also for UNKNOWN */

@@ -78,8 +78,7 @@ static int add_command(TvQemuMonitor *mon, const char *command, const char *key1
                        const char *value1, const char *key2, const char *value2,
                        const TvQmpProp *props, size_t nprops, bool dotted)
 {
-    json_object *args =
-        object_args(command, key1, value1, key2, value2, props, nprops, dotted);
+    json_object *args = object_args(command, key1, value1, key2, value2, props, nprops, dotted);
     return args ? tv_qemu_monitor_command_void(mon, command, args) : -1;
 }
 
@@ -108,8 +107,8 @@ int tv_qemu_monitor_netdev_del(TvQemuMonitor *mon, const char *id)
 int tv_qemu_monitor_blockdev_add(TvQemuMonitor *mon, const char *driver, const char *node_name,
                                  const TvQmpProp *props, size_t nprops)
 {
-    return add_command(mon, "blockdev-add", "driver", driver, "node-name", node_name, props,
-                       nprops, true);
+    return add_command(mon, "blockdev-add", "driver", driver, "node-name", node_name, props, nprops,
+                       true);
 }
 
 int tv_qemu_monitor_blockdev_del(TvQemuMonitor *mon, const char *node_name)

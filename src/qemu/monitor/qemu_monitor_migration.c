@@ -67,8 +67,8 @@ int tv_qemu_monitor_query_migrate(TvQemuMonitor *mon, TvQmpMigrationInfo *out)
     memset(out, 0, sizeof(*out));
     /* before the first migration QEMU sends {} (7.2, 10.0, 11.1) */
     const char *status = tv_qmp_str(v, "status");
-    out->status = status ? tv_qmp_migration_status_from_string(status)
-                         : TV_QMP_MIGRATION_STATUS_NONE;
+    out->status =
+        status ? tv_qmp_migration_status_from_string(status) : TV_QMP_MIGRATION_STATUS_NONE;
     out->total_time_ms = tv_qmp_int(v, "total-time", 0);
     out->setup_time_ms = tv_qmp_int(v, "setup-time", 0);
     out->expected_downtime_ms = tv_qmp_int(v, "expected-downtime", 0);
@@ -95,12 +95,13 @@ int tv_qemu_monitor_query_migrate(TvQemuMonitor *mon, TvQmpMigrationInfo *out)
     return 0;
 }
 
-int tv_qemu_monitor_migrate_set_capabilities(TvQemuMonitor *mon,
-                                             const TvQmpMigrationCapState *caps, size_t n)
+int tv_qemu_monitor_migrate_set_capabilities(TvQemuMonitor *mon, const TvQmpMigrationCapState *caps,
+                                             size_t n)
 {
     json_object *list = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
-        if (caps[i].cap <= TV_QMP_MIGRATION_CAP_UNKNOWN || caps[i].cap >= TV_QMP_MIGRATION_CAP_LAST) {
+        if (caps[i].cap <= TV_QMP_MIGRATION_CAP_UNKNOWN ||
+            caps[i].cap >= TV_QMP_MIGRATION_CAP_LAST) {
             json_object_put(list);
             tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
                             "QEMU command 'migrate-set-capabilities': no capability %d",
@@ -170,7 +171,9 @@ void tv_qmp_migration_params_clear(TvQmpMigrationParams *p)
 
 /* The numeric parameters, in one table for both directions. */
 #define NUM_PARAM(key, field)                                                                      \
-    { key, offsetof(TvQmpMigrationParams, has_##field), offsetof(TvQmpMigrationParams, field) }
+    {                                                                                              \
+        key, offsetof(TvQmpMigrationParams, has_##field), offsetof(TvQmpMigrationParams, field)    \
+    }
 static const struct {
     const char *key;
     size_t has, value;
