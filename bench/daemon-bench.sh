@@ -6,7 +6,8 @@
 # then, with both daemons up, bench/daemon-interleave.py alternates the two
 # run by run (the ratios to trust on a shared machine).
 #
-#   bench/daemon-bench.sh [BUILD_DIR]        # default: build
+#   bench/daemon-bench.sh [BUILD_DIR [ANCHOR_SCRIPTS]]  # default: build
+#                                            # and ../shared/bench/libvirt-anchor
 #   ANCHOR=0 bench/daemon-bench.sh build     # tagvirtd only
 #   RUNS=30 LOOP=50 NDOMS=100 ...            # passed on to bench.sh
 #
@@ -18,7 +19,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${ANCHOR:-1}" = 1 ]; then ./scripts/install-deps.sh --anchor; else ./scripts/install-deps.sh; fi
 BUILD=$(realpath "${1:-build}")
-ANCHOR_SCRIPTS=${ANCHOR_SCRIPTS:-/work/shared/bench/libvirt-anchor}
+# the shared anchor benchmark, beside the project (../shared from its root),
+# unless given as the second argument or in $ANCHOR_SCRIPTS
+ANCHOR_SCRIPTS=${2:-${ANCHOR_SCRIPTS:-../shared/bench/libvirt-anchor}}
+[ -d "$ANCHOR_SCRIPTS" ] || {
+    echo "daemon-bench: no anchor benchmark at $ANCHOR_SCRIPTS (give its folder as the second argument)" >&2
+    exit 2
+}
+ANCHOR_SCRIPTS=$(realpath "$ANCHOR_SCRIPTS")
 OUTROOT=${OUTROOT:-/tmp/tagvirt-daemon-bench/$(date +%Y%m%d-%H%M%S)}
 export KERNEL=${KERNEL:-$BUILD/firmware/demo-loop.elf}
 export PROBE=${PROBE:-$BUILD/firmware/probe.elf}

@@ -11,12 +11,12 @@ PACKAGES="
   libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev libtirpc-dev rpcsvc-proto
   libnl-3-dev libnl-route-3-dev dnsmasq-base nftables busybox
   libgnutls28-dev gnutls-bin
-  clang-format
+  clang-format clang libclang-rt-14-dev
   qemu-system-arm qemu-efi-aarch64
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip xz-utils ca-certificates
   libvirt-clients python3-libvirt python3 virtinst
-  hyperfine jq procps iproute2 strace
+  hyperfine jq procps iproute2 strace systemd
 "
 # libvirtd answers "virsh version" only when it finds an emulator for the
 # host's own architecture, hence qemu-system-x86 beside qemu-system-arm.

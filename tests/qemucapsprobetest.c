@@ -9,9 +9,12 @@
 #include "qemu_monitor.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
+#include "testutils.h"
 #include "tv_file.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +226,10 @@ static void wait_event(TvQemuMonitor *mon, GPtrArray *events, const char *name)
 }
 
 /* QEMU with -machine none and a QMP unix socket named name, connected and
- * past the handshake; *pid to reap. */
+ * past the handshake; *pid to reap.  It starts paused (-S): started running,
+ * QEMU writes one RESUME at start-up that reaches the monitor or not,
+ * depending on timing (seen before the greeting, during the handshake, or
+ * not at all), so the tests could not count the events they cause. */
 static TvQemuMonitor *spawn_with_monitor(const char *name, GPid *pid)
 {
     g_autofree char *sock = g_build_filename(tmpdir, name, NULL);
@@ -235,14 +241,19 @@ static TvQemuMonitor *spawn_with_monitor(const char *name, GPid *pid)
                            "none",
                            "-nodefaults",
                            "-no-user-config",
+                           "-S",
                            "-chardev",
                            chardev,
                            "-mon",
                            "chardev=mon,mode=control",
                            NULL };
-    g_autoptr(GError) err = NULL;
-    g_assert_true(
-        g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, pid, &err));
+    /* its output goes to a file, and it dies with this test: a failed
+     * assertion must not leave it holding meson's output pipe */
+    g_autofree char *log = g_strdup_printf("%s.log", sock);
+    int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    g_assert_cmpint(log_fd, >=, 0);
+    *pid = tv_test_spawn(argv, SIGKILL, log_fd);
+    close(log_fd);
     TvQemuMonitor *mon = tv_qemu_monitor_open_unix(sock, 5000);
     if (!mon || tv_qemu_monitor_handshake(mon, 5000) < 0)
         g_error("%s", tv_error_message());
@@ -262,12 +273,13 @@ static void test_monitor_unix(void)
 
     TvQmpStatus st;
     g_assert_cmpint(tv_qemu_monitor_query_status(mon, &st), ==, 0);
-    g_assert_cmpint(st.status, !=, TV_QMP_RUN_STATE_UNKNOWN);
+    g_assert_cmpint(st.status, ==, TV_QMP_RUN_STATE_PRELAUNCH);
+    g_assert_cmpuint(events->len, ==, 0);
 
-    g_assert_cmpint(tv_qemu_monitor_stop(mon), ==, 0);
-    wait_event(mon, events, "STOP");
     g_assert_cmpint(tv_qemu_monitor_cont(mon), ==, 0);
     wait_event(mon, events, "RESUME");
+    g_assert_cmpint(tv_qemu_monitor_stop(mon), ==, 0);
+    wait_event(mon, events, "STOP");
 
     /* an error reply carries QEMU's description and class */
     tv_error_reset();
@@ -297,14 +309,16 @@ typedef struct {
     TvQemuMonitor *mon;
     GThread *io;
     int stops, resumes;
-    bool wrong_thread;
+    char *wrong_thread; /* the first event a callback saw on another thread */
     int failures;
 } IoTest;
 
 static void count_event(TvQemuMonitor *mon, const TvQemuEvent *ev, void *opaque)
 {
     IoTest *t = opaque;
-    t->wrong_thread |= g_thread_self() != t->io;
+    if (g_thread_self() != t->io && !t->wrong_thread)
+        t->wrong_thread = g_strdup_printf("%s on thread %p (the I/O thread is %p)", ev->name,
+                                          (void *)g_thread_self(), (void *)t->io);
     t->stops += ev->type == TV_QEMU_EVENT_STOP;
     t->resumes += ev->type == TV_QEMU_EVENT_RESUME;
 }
@@ -324,11 +338,12 @@ static gpointer io_thread(gpointer data)
     }
 }
 
-static gpointer stop_cont(gpointer data)
+/* From -S: each cont writes one RESUME, each stop one STOP. */
+static gpointer cont_stop(gpointer data)
 {
     IoTest *t = data;
     for (int i = 0; i < 20; i++) {
-        if (tv_qemu_monitor_stop(t->mon) < 0 || tv_qemu_monitor_cont(t->mon) < 0)
+        if (tv_qemu_monitor_cont(t->mon) < 0 || tv_qemu_monitor_stop(t->mon) < 0)
             g_atomic_int_inc(&t->failures);
     }
     return NULL;
@@ -350,10 +365,15 @@ static void test_monitor_io_thread(void)
     GPid pid = 0;
     IoTest t = { 0 };
     t.mon = spawn_with_monitor("mon-io.sock", &pid);
+    /* still in prelaunch: no event was written, none was kept for the
+     * callback (which would get it here, on this thread) */
+    TvQmpStatus st;
+    g_assert_cmpint(tv_qemu_monitor_query_status(t.mon, &st), ==, 0);
+    g_assert_cmpint(st.status, ==, TV_QMP_RUN_STATE_PRELAUNCH);
     tv_qemu_monitor_set_event_callback(t.mon, count_event, &t);
     t.io = g_thread_new("io", io_thread, &t);
     tv_qemu_monitor_set_io_thread(t.mon, t.io);
-    GThread *a = g_thread_new("stop-cont", stop_cont, &t);
+    GThread *a = g_thread_new("cont-stop", cont_stop, &t);
     GThread *b = g_thread_new("query-status", query_status, &t);
     g_thread_join(a);
     g_thread_join(b);
@@ -362,7 +382,8 @@ static void test_monitor_io_thread(void)
     g_thread_join(t.io); /* it saw EOF */
     g_assert_true(tv_qemu_monitor_is_closed(t.mon));
     /* every event went to the callback on the I/O thread, in pairs */
-    g_assert_false(t.wrong_thread);
+    if (t.wrong_thread)
+        g_error("an event reached the callback on another thread: %s", t.wrong_thread);
     g_assert_cmpint(t.stops, ==, 20);
     g_assert_cmpint(t.resumes, ==, 20);
     tv_qemu_monitor_free(t.mon);

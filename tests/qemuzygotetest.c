@@ -185,8 +185,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (!g_file_test(QEMU, G_FILE_TEST_IS_EXECUTABLE)) {
-        printf("1..0 # SKIP %s is not installed\n", QEMU);
-        return 0;
+        printf("Bail out! %s is not installed (Debian package qemu-system-arm)\n", QEMU);
+        return 1;
     }
     tmpdir = g_dir_make_tmp("qemuzygotetest-XXXXXX", NULL);
     g_test_add_data_func("/qemuzygote/equal/" QEMU, QEMU, test_equal);

@@ -7,9 +7,11 @@
 #include "remote_client.h"
 #include "remote_protocol.h"
 #include "rpc_tls.h"
+#include "testutils.h"
 #include "tv_error.h"
 
 #include <glib.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -245,11 +247,11 @@ static void start_daemon(void)
 {
     root = g_dir_make_tmp("tvrpccli-XXXXXX", NULL);
     const char *argv[] = { tagvirtd, "--root", root, NULL };
-    g_autoptr(GError) gerr = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                    G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &daemon_pid, &gerr));
+    /* SIGTERM when this test dies: a failed assertion leaves no daemon behind */
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    g_assert_cmpint(devnull, >=, 0);
+    daemon_pid = tv_test_spawn(argv, SIGTERM, devnull);
+    close(devnull);
     g_autofree char *sock = g_build_filename(root, "tagvirtd-sock", NULL);
     g_autofree char *uri = socket_uri();
     for (int i = 0; i < 1200; i++) {

@@ -31,6 +31,7 @@ typedef struct {
     GMutex lock;
     TvRpcConn *last_client; /* referenced */
     gint slow_running;
+    gint quick_calls;
 } Fixture;
 
 static GBytes *test_dispatch(TvRpcConn *client, const TvRpcMessage *call, void *opaque)
@@ -43,6 +44,8 @@ static GBytes *test_dispatch(TvRpcConn *client, const TvRpcMessage *call, void *
     }
     if (call->header.proc == PROC_KEEPALIVE)
         tv_rpc_conn_start_keepalive(client);
+    if (call->header.proc == PROC_QUICK)
+        g_atomic_int_inc(&f->quick_calls);
     guint32 value = (guint32)call->header.proc;
     return tv_rpc_message_encode_reply(&call->header, TV_XDR(xdr_u_int), &value);
 }
@@ -286,6 +289,53 @@ static void expect_refused(int fd)
     g_assert_cmpint(recv(fd, &byte, 1, 0), <=, 0);
 }
 
+/* A stream that fills the client's queue (a console whose guest writes faster
+ * than the client reads) must not stop the server from reading that client's
+ * calls: they are how it aborts the stream or destroys the guest.  (CI saw
+ * python-test's console flood hang for 300 s: queued stream frames paused
+ * reading the calls, and the guest kept the queue full.) */
+static void test_stream_keeps_calls_read(Fixture *f, gconstpointer data)
+{
+    int fd = connect_to(f);
+    expect_served(fd, 1);
+    g_mutex_lock(&f->lock);
+    TvRpcConn *client = tv_rpc_conn_ref(f->last_client);
+    g_mutex_unlock(&f->lock);
+    /* as a console's producer: data until well past max_client_output and
+     * 2 * max_client_requests frames waiting; this client reads nothing */
+    tvr_header stream = { TVR_REMOTE_PROGRAM, 1, 201, TVR_STREAM, 5, TVR_STATUS_CONTINUE };
+    static const guint8 data4k[4096];
+    guint frames = 0;
+    while (tv_rpc_conn_queued_bytes(client) < 512 * 1024 && frames < 4096) {
+        g_assert_true(tv_rpc_conn_send(
+            client, tv_rpc_message_encode_stream(&stream, TVR_STATUS_CONTINUE, data4k, 4096)));
+        frames++;
+    }
+    g_assert_cmpuint(tv_rpc_conn_queued_bytes(client), >=, 512 * 1024);
+    int before = g_atomic_int_get(&f->quick_calls);
+    send_call(fd, PROC_QUICK, 2);
+    for (int i = 0; i < 500 && g_atomic_int_get(&f->quick_calls) == before; i++)
+        g_usleep(10000);
+    g_assert_cmpint(g_atomic_int_get(&f->quick_calls), ==, before + 1);
+    /* its reply comes after the data queued before it */
+    guint seen = 0;
+    for (;;) {
+        TvRpcMessage msg;
+        g_autoptr(GBytes) frame = NULL;
+        recv_kind(fd, &msg, &frame);
+        if (msg.header.type == TVR_STREAM) {
+            seen++;
+            continue;
+        }
+        g_assert_cmpint(msg.header.type, ==, TVR_REPLY);
+        g_assert_cmpuint(msg.header.serial, ==, 2);
+        break;
+    }
+    g_assert_cmpuint(seen, ==, frames);
+    tv_rpc_conn_unref(client);
+    close(fd);
+}
+
 static void five_clients(TvRpcServerConfig *cfg)
 {
     cfg->max_clients = 5; /* max_ro_clients derived: 4 */
@@ -341,6 +391,8 @@ static void test_keepalive_count_0(Fixture *f, gconstpointer data)
     send_call(chatty, PROC_KEEPALIVE, 1);
     g_autoptr(GBytes) r1 = recv_frame(quiet);
     g_autoptr(GBytes) r2 = recv_frame(chatty);
+    g_assert_nonnull(r1);
+    g_assert_nonnull(r2);
     gint64 start = g_get_monotonic_time();
     for (guint32 serial = 2; g_get_monotonic_time() - start < 3 * G_USEC_PER_SEC; serial++) {
         expect_served(chatty, serial);
@@ -365,6 +417,7 @@ static void test_keepalive_off(Fixture *f, gconstpointer data)
     int fd = connect_to(f);
     send_call(fd, PROC_KEEPALIVE, 1);
     g_autoptr(GBytes) reply = recv_frame(fd);
+    g_assert_nonnull(reply);
     struct timeval tv = { 3, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     guint8 byte;
@@ -381,6 +434,8 @@ int main(int argc, char **argv)
     g_test_add("/rpc/server/message", Fixture, NULL, setup, test_server_message, teardown);
     g_test_add("/rpc/server/stop-during-call", Fixture, NULL, setup, test_stop_during_call,
                teardown);
+    g_test_add("/rpc/server/stream-keeps-calls-read", Fixture, NULL, setup,
+               test_stream_keeps_calls_read, teardown);
     static const Variant five = { five_clients }, ka0 = { keepalive_count_0 },
                          kaoff = { keepalive_off };
     g_test_add("/rpc/server/readonly-limit", Fixture, &five, setup, test_readonly_limit, teardown);

@@ -3,8 +3,10 @@
 #include "tv_error.h"
 #include "tv_file.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 char *tv_test_path(const char *first, ...)
@@ -183,4 +185,26 @@ void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, co
         g_test_add_data_func_full(test, c, run, test_case_free);
     }
     tv_test_cases_free(tc);
+}
+
+static pid_t spawn_parent;
+static int spawn_sig;
+
+static void die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, spawn_sig);
+    if (getppid() != spawn_parent) /* it died before the prctl */
+        raise(spawn_sig);
+}
+
+GPid tv_test_spawn(const char *const *argv, int sig, int out_fd)
+{
+    spawn_parent = getpid();
+    spawn_sig = sig;
+    GPid pid = 0;
+    g_autoptr(GError) err = NULL;
+    if (!g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                die_with_parent, NULL, &pid, -1, out_fd, out_fd, &err))
+        g_error("cannot run %s: %s", argv[0], err->message);
+    return pid;
 }

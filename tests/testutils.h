@@ -59,3 +59,10 @@ void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, co
                        GTestDataFunc run);
 /* Whether a case line (a word vector of tv_test_cases_load) carries flag. */
 bool tv_test_case_has_flag(char **words, const char *flag);
+
+/* Starts a test's child process (not reaped by GLib: waitpid it).  The child
+ * gets signal sig when this test process dies, so a test that aborts leaves
+ * nothing running that holds meson's output pipe until the test's timeout.
+ * out_fd, unless -1, becomes the child's stdout and stderr (else it inherits
+ * ours).  Failing to start it ends the test with g_error. */
+GPid tv_test_spawn(const char *const *argv, int sig, int out_fd);

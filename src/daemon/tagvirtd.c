@@ -12,13 +12,11 @@
 #include "rpc_server.h"
 #include "tagvirt-config.h"
 #include "tagvirtd_config.h"
+#include "tagvirtd_driver.h"
 #include "tagvirtd_log.h"
 #include "tagvirtd_systemd.h"
 #include "tv_error.h"
 #include "tv_file.h"
-#if TAGVIRT_WITH_DRIVER
-#include "tagvirtd_driver.h"
-#endif
 
 #define SOCKET_NAME    "tagvirtd-sock"
 #define SOCKET_NAME_RO "tagvirtd-sock-ro"
@@ -138,16 +136,11 @@ static gboolean on_hangup_signal(gpointer data)
 
 static int run(const Options *opts, const Paths *paths, TvDaemonConfig *cfg)
 {
-    TvQemuDriver *drv = NULL;
-#if TAGVIRT_WITH_DRIVER
-    drv = tv_daemon_driver_open(cfg, opts->root);
+    TvQemuDriver *drv = tv_daemon_driver_open(cfg, opts->root);
     if (!drv)
         return -1;
-#endif
     g_autoptr(TvRemote) remote = tv_remote_new(drv);
-#if TAGVIRT_WITH_DRIVER
     tv_daemon_driver_attach(drv, remote);
-#endif
 
     TvRpcProgram program;
     tv_remote_program(remote, &program);
@@ -158,8 +151,7 @@ static int run(const Options *opts, const Paths *paths, TvDaemonConfig *cfg)
         guint term = g_unix_signal_add(SIGTERM, on_quit_signal, loop);
         guint intr = g_unix_signal_add(SIGINT, on_quit_signal, loop);
         guint hup = g_unix_signal_add(SIGHUP, on_hangup_signal, NULL);
-        g_message("tagvirtd %s ready (%s)", TAGVIRT_VERSION,
-                  drv ? "QEMU driver" : "connection procedures only: built without the driver");
+        g_message("tagvirtd %s ready (QEMU driver)", TAGVIRT_VERSION);
         tv_daemon_notify("READY=1");
         g_main_loop_run(loop);
         tv_daemon_notify("STOPPING=1");
@@ -169,9 +161,7 @@ static int run(const Options *opts, const Paths *paths, TvDaemonConfig *cfg)
     }
     /* no call runs after this, so the driver can go */
     tv_rpc_server_free(srv);
-#if TAGVIRT_WITH_DRIVER
     tv_daemon_driver_close(drv);
-#endif
     return rc;
 }
 

@@ -75,11 +75,16 @@ void tv_rpc_conn_start_keepalive(TvRpcConn *conn)
     g_atomic_int_set(&conn->keepalive, 1);
 }
 
+/* Reading the client's calls pauses while its calls in flight are at the
+ * limit, or while the replies and messages it has not taken are too many or
+ * too big.  Stream data does not count: its producer pauses on its own, and a
+ * client must be heard while a stream floods it, or its next call (an abort,
+ * a destroy) would wait for as long as the stream's source has data. */
 static gboolean paused_locked(TvRpcConn *conn)
 {
     return conn->in_flight >= conn->max_in_flight ||
-           g_queue_get_length(&conn->out) > 2 * conn->max_in_flight ||
-           conn->out_cost > conn->max_output;
+           g_queue_get_length(&conn->out) - conn->out_stream_frames > 2 * conn->max_in_flight ||
+           conn->out_cost - conn->out_stream_cost > conn->max_output;
 }
 
 /* The first reason wins; why is taken. */
@@ -94,34 +99,48 @@ static void break_locked(TvRpcConn *conn, char *why, gboolean warn)
     conn->broken_warn = warn;
 }
 
-/* Events and keepalive messages: what the client did not ask for by a call. */
-static gboolean frame_is_message(GBytes *frame)
+/* The type of a frame's header (TVR_CALL ... TVR_STREAM), -1 for a frame too
+ * short to have one. */
+static gint64 frame_type(GBytes *frame)
 {
     gsize len;
     const guint8 *d = g_bytes_get_data(frame, &len);
     if (len < TV_RPC_FRAME_MIN)
-        return FALSE;
+        return -1;
     const guint8 *t = d + TVR_LENGTH_SIZE + 12; /* prog, vers, proc, then type */
-    return (((guint32)t[0] << 24) | ((guint32)t[1] << 16) | ((guint32)t[2] << 8) | t[3]) ==
-           TVR_MESSAGE;
+    return ((guint32)t[0] << 24) | ((guint32)t[1] << 16) | ((guint32)t[2] << 8) | t[3];
+}
+
+/* Counts frame in (add) or out of the queue's totals. */
+static void queue_account_locked(TvRpcConn *conn, GBytes *frame, gboolean add)
+{
+    gint64 type = frame_type(frame);
+    gsize cost = TV_RPC_FRAME_COST(g_bytes_get_size(frame));
+    if (!add)
+        cost = (gsize)0 - cost; /* unsigned: adding it subtracts */
+    conn->out_cost += cost;
+    /* events and keepalive messages: what the client did not ask for by a call */
+    if (type == TVR_MESSAGE)
+        conn->out_msg_cost += cost;
+    if (type == TVR_STREAM) {
+        conn->out_stream_cost += cost;
+        if (add)
+            conn->out_stream_frames++;
+        else
+            conn->out_stream_frames--;
+    }
 }
 
 static void queue_push_locked(TvRpcConn *conn, GBytes *frame)
 {
-    gsize cost = TV_RPC_FRAME_COST(g_bytes_get_size(frame));
     g_queue_push_tail(&conn->out, frame);
-    conn->out_cost += cost;
-    if (frame_is_message(frame))
-        conn->out_msg_cost += cost;
+    queue_account_locked(conn, frame, TRUE);
 }
 
 static void queue_pop_locked(TvRpcConn *conn)
 {
     GBytes *frame = g_queue_pop_head(&conn->out);
-    gsize cost = TV_RPC_FRAME_COST(g_bytes_get_size(frame));
-    conn->out_cost -= cost;
-    if (frame_is_message(frame))
-        conn->out_msg_cost -= cost;
+    queue_account_locked(conn, frame, FALSE);
     g_bytes_unref(frame);
 }
 
@@ -580,7 +599,8 @@ static void hangup_logged(TvRpcConn *conn, const char *why, GLogLevelFlags level
     conn->closed = TRUE;
     g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
     g_queue_init(&conn->out);
-    conn->out_cost = conn->out_msg_cost = 0;
+    conn->out_cost = conn->out_msg_cost = conn->out_stream_cost = 0;
+    conn->out_stream_frames = 0;
     if (conn->fd >= 0) {
         close(conn->fd);
         conn->fd = -1;

@@ -45,6 +45,10 @@ struct TvRpcConn {
     gsize out_off;
     gsize out_cost;     /* what the queued frames cost (TV_RPC_FRAME_COST each) */
     gsize out_msg_cost; /* of that, MESSAGE frames: events, keepalive */
+    /* of that, STREAM frames (console data): bounded by their producer, which
+     * pauses on tv_rpc_conn_queued_bytes(), so they never pause reading */
+    gsize out_stream_cost;
+    guint out_stream_frames;
     guint in_flight;
     guint max_in_flight;
     gsize max_output;

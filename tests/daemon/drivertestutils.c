@@ -107,7 +107,9 @@ bool dt_env_init(DtEnv *env)
     env->demo = firmware("TAGVIRT_TEST_DEMO");
     env->demo_loop = firmware("TAGVIRT_TEST_DEMO_LOOP");
     if (!env->demo || !env->demo_loop) {
-        g_test_skip("the demo firmware was not built (TAGVIRT_TEST_DEMO, TAGVIRT_TEST_DEMO_LOOP)");
+        g_test_message(
+            "the demo firmware was not built (TAGVIRT_TEST_DEMO, TAGVIRT_TEST_DEMO_LOOP)");
+        g_test_fail();
         g_free(env->demo);
         g_free(env->demo_loop);
         return false;
@@ -132,7 +134,8 @@ TvQemuDriver *dt_open(DtEnv *env, bool autostart)
     TvQemuDriverConfig cfg = { .root = env->root,
                                .cache_dir = env->cache_dir,
                                .autostart = autostart,
-                               .prefork = !env->no_prefork };
+                               .prefork = !env->no_prefork,
+                               .job_wait_ms = env->job_wait_ms };
     env->drv = tv_qemu_driver_open(&cfg);
     if (!env->drv)
         g_error("driver open: %s", tv_error_message());

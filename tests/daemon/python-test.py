@@ -11,6 +11,7 @@ destroy, undefine.  TAP.
 Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR [DEMO_FLOOD_ELF]]
 Run with Debian's /usr/bin/python3.  Bounded waits; every QEMU and the
 daemon are killed at the end whatever happens."""
+import faulthandler
 import glob
 import os
 import pty
@@ -28,8 +29,8 @@ import traceback
 try:
     import libvirt
 except ImportError:
-    print("1..0 # SKIP python3-libvirt is not installed")
-    sys.exit(0)
+    print("Bail out! python3-libvirt is not installed (Debian package python3-libvirt)")
+    sys.exit(1)
 
 TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
@@ -148,14 +149,17 @@ def start_daemon():
 
 
 def kill_qemus():
+    """QEMUs this test's daemon started: their output goes to a log under ROOT
+    (their command line names nothing of ROOT: the daemon passes fds)."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             cmd = open("/proc/%s/cmdline" % pid, "rb").read()
+            out = os.readlink("/proc/%s/fd/1" % pid)
         except OSError:
             continue
-        if b"qemu-system-aarch64" in cmd and ROOT.encode() in cmd:
+        if b"qemu-system-aarch64" in cmd and out.startswith(ROOT + "/"):
             print("# killing QEMU %s left by the test" % pid)
             os.kill(int(pid), signal.SIGKILL)
 
@@ -373,7 +377,7 @@ def check_console_flood(conn):
     the daemon stops reading the pty instead of queueing (or dropping the
     client), and the data flows again once the client reads."""
     if not FLOOD:
-        check("console flood # SKIP no demo-flood.elf given", True)
+        check("console flood: no demo-flood.elf given (4th argument)", False)
         return
     dom = conn.defineXML(domain_xml("pyflood", "", PTY_SERIAL, FLOOD))
     dom.create()
@@ -393,11 +397,26 @@ def check_console_flood(conn):
 
 
 DAEMON = None
+WATCHDOG_S = 240  # meson's timeout is 300 s; the whole test takes 10-15 s
+
+
+def watchdog():
+    """A test that hangs says where, and leaves no daemon or QEMU behind."""
+    time.sleep(WATCHDOG_S)
+    print("not ok - the test did not finish within %d s (where each thread was: stderr)"
+          % WATCHDOG_S, flush=True)
+    faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    if DAEMON:
+        DAEMON.kill()
+    kill_qemus()
+    shutil.rmtree(ROOT, ignore_errors=True)
+    os._exit(1)
 
 
 def main():
     global DAEMON
     print("1..48")
+    threading.Thread(target=watchdog, daemon=True).start()
     daemon = None
     try:
         daemon = DAEMON = start_daemon()

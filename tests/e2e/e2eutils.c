@@ -3,10 +3,12 @@
 #include "e2eutils.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
+#include "testutils.h"
 #include "tv_error.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,12 +191,9 @@ GPid e2e_spawn_tagvirt_run(const char *xml_path)
                            "1",         "--state-dir", e2e.state_dir,  "--log-dir",
                            e2e.log_dir, "--cache-dir", e2e.cache_dir,  xml_path,
                            NULL };
-    GPid pid = 0;
-    g_autoptr(GError) err = NULL;
-    if (!g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                       &err))
-        g_error("cannot run %s: %s", tagvirt, err->message);
-    return pid;
+    /* SIGTERM when this test dies: it stops its guest and exits, and does
+     * not keep meson's output pipe open until the timeout */
+    return tv_test_spawn(argv, SIGTERM, -1);
 }
 
 bool e2e_wait_for_file(const char *path, unsigned timeout_ms)

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         collect(argv[i], files);
     if (files->len == 0) {
-        printf("1..0 # SKIP no input files\n");
+        printf("Bail out! no input files\n");
         return 1;
     }
     printf("1..%u\n", files->len);
