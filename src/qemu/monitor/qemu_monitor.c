@@ -780,8 +780,35 @@ static json_object *reply_value(const char *command, json_object *reply)
     return NULL;
 }
 
-static json_object *command_deadline(TvQemuMonitor *mon, const char *command, json_object *args,
-                                     gint64 deadline)
+/* The first byte of buf with fd attached (SCM_RIGHTS), as QMP's getfd takes
+ * it: 1, or -1 with errno. */
+static ssize_t send_first_with_fd(int sock, const char *buf, int fd)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+    };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* pass_fd >= 0: sent with the command's first byte (a replayed conversation
+ * has no QEMU to take it). */
+static json_object *command_deadline_fd(TvQemuMonitor *mon, const char *command, json_object *args,
+                                        gint64 deadline, int pass_fd)
 {
     last_error_class = TV_QMP_ERROR_NONE;
     json_object *cmd = json_object_new_object();
@@ -815,7 +842,18 @@ static json_object *command_deadline(TvQemuMonitor *mon, const char *command, js
         json_object_object_add(cmd, "id", json_object_new_uint64(id));
         g_autofree char *line = tv_qmp_to_line(cmd);
         g_autofree char *text = g_strdup_printf("%s\n", line);
-        rc = send_all(mon, text, strlen(text), deadline);
+        const char *rest = text;
+        rc = 0;
+        if (pass_fd >= 0) {
+            if (send_first_with_fd(mon->wfd, text, pass_fd) != 1) {
+                tv_error_report_errno(TV_FROM_QEMU, errno,
+                                      "cannot pass a descriptor to QEMU's monitor");
+                rc = -1;
+            }
+            rest++;
+        }
+        if (rc == 0)
+            rc = send_all(mon, rest, strlen(rest), deadline);
         if (rc < 0)
             tv_error_prefix("QEMU command '%s'", command);
     }
@@ -835,6 +873,22 @@ static json_object *command_deadline(TvQemuMonitor *mon, const char *command, js
     json_object *value = reply_value(command, reply);
     json_object_put(reply);
     return value;
+}
+
+static json_object *command_deadline(TvQemuMonitor *mon, const char *command, json_object *args,
+                                     gint64 deadline)
+{
+    return command_deadline_fd(mon, command, args, deadline, -1);
+}
+
+json_object *tv_qemu_monitor_command_fd(TvQemuMonitor *mon, const char *command, json_object *args,
+                                        int fd)
+{
+    g_mutex_lock(&mon->lock);
+    unsigned timeout = mon->timeout_ms;
+    g_mutex_unlock(&mon->lock);
+    return command_deadline_fd(mon, command, args, g_get_monotonic_time() + (gint64)timeout * 1000,
+                               fd);
 }
 
 json_object *tv_qemu_monitor_command(TvQemuMonitor *mon, const char *command, json_object *args)
