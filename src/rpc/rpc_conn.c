@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rpc_socket.h"
+#include "tv_file.h"
 
 /* Frames read per wakeup, so one busy client cannot starve the others. */
 #define READS_PER_WAKEUP 16
@@ -145,26 +146,6 @@ static GIOCondition wanted_events_locked(TvRpcConn *conn)
     return cond;
 }
 
-/* One byte carrying fd (SCM_RIGHTS): what send() returns. */
-static ssize_t send_fd(int sock, int fd, const guint8 *byte)
-{
-    struct iovec iov = { .iov_base = (void *)byte, .iov_len = 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
-    };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
-
 /* Write what is left of frame from out_off; TRUE once all of it is written
  * (out_off back to 0), FALSE when the socket is full or broken. */
 static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
@@ -173,9 +154,10 @@ static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
     const guint8 *data = g_bytes_get_data(frame, &len);
     gpointer pass = g_hash_table_lookup(conn->out_fds, frame);
     while (!conn->broken) {
-        ssize_t n = pass ? send_fd(conn->fd, GPOINTER_TO_INT(pass) - 1, data)
-                         : send(conn->fd, data + conn->out_off, len - conn->out_off,
-                                MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = pass
+                        ? tv_socket_send_fd(conn->fd, data, GPOINTER_TO_INT(pass) - 1, MSG_DONTWAIT)
+                        : send(conn->fd, data + conn->out_off, len - conn->out_off,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

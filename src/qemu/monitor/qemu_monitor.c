@@ -10,6 +10,7 @@
  * runs. */
 #include "qemu_monitor_priv.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -780,31 +781,6 @@ static json_object *reply_value(const char *command, json_object *reply)
     return NULL;
 }
 
-/* The first byte of buf with fd attached (SCM_RIGHTS), as QMP's getfd takes
- * it: 1, or -1 with errno. */
-static ssize_t send_first_with_fd(int sock, const char *buf, int fd)
-{
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
-    };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do {
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
-}
-
 /* pass_fd >= 0: sent with the command's first byte (a replayed conversation
  * has no QEMU to take it). */
 static json_object *command_deadline_fd(TvQemuMonitor *mon, const char *command, json_object *args,
@@ -845,7 +821,7 @@ static json_object *command_deadline_fd(TvQemuMonitor *mon, const char *command,
         const char *rest = text;
         rc = 0;
         if (pass_fd >= 0) {
-            if (send_first_with_fd(mon->wfd, text, pass_fd) != 1) {
+            if (tv_socket_send_fd(mon->wfd, text, pass_fd, 0) != 1) {
                 tv_error_report_errno(TV_FROM_QEMU, errno,
                                       "cannot pass a descriptor to QEMU's monitor");
                 rc = -1;
