@@ -111,7 +111,7 @@ static TvDomainDef *load_one(TvQemuDriver *drv, const char *path, const char *st
                         def->name);
         return NULL;
     }
-    const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, def));
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, def));
     if (!caps || tv_qemu_domain_post_parse(def, caps, drv->host) < 0)
         return NULL;
     return g_steal_pointer(&def);
@@ -149,7 +149,7 @@ void tv_driver_persist_load_all(TvQemuDriver *drv)
             tv_domain_def_free(def);
             continue;
         }
-        TvDriverDomain *dom = tv_driver_domain_new(def->name, def->uuid);
+        TvDriverDomain *dom = tv_driver_domain_new(drv, def->name, def->uuid);
         dom->def = def;
         dom->autostart = tv_driver_persist_autostart(drv, def->name);
         tv_driver_list_add_locked(drv, dom);
