@@ -66,6 +66,7 @@ static const ConfigKey keys[] = {
     { "tls_no_sanity_certificate", KEY_BOOL, OFF(tls_no_sanity_certificate), 0, 1 },
     { "tls_allowed_dn_list", KEY_STRLIST, OFF(tls_allowed_dn_list), 0, 0 },
     { "tls_priority", KEY_STRING, OFF(tls_priority), 0, 0 },
+    { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)

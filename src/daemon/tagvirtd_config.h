@@ -35,6 +35,7 @@ typedef struct {
     gboolean tls_no_sanity_certificate;
     char **tls_allowed_dn_list; /* NULL: any certificate the CA signed */
     char *tls_priority;         /* NULL: "NORMAL" */
+    gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -108,6 +108,7 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.emulator = cfg->emulator;
     dcfg.autostart = cfg->autostart;
     dcfg.prefork = cfg->prefork_qemu;
+    dcfg.allow_broken_tag_storage = cfg->allow_broken_tag_storage;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     if (!drv)
         return NULL;

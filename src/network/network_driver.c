@@ -268,38 +268,19 @@ void tv_network_driver_close(TvNetworkDriver *drv)
     g_free(drv);
 }
 
-/* libvirt's CONNECT_LIST_NETWORKS_* */
-enum {
-    LIST_INACTIVE = 1 << 0,
-    LIST_ACTIVE = 1 << 1,
-    LIST_PERSISTENT = 1 << 2,
-    LIST_TRANSIENT = 1 << 3,
-    LIST_AUTOSTART = 1 << 4,
-    LIST_NO_AUTOSTART = 1 << 5,
-    LIST_KNOWN = (1 << 6) - 1,
-};
-
-static bool group_match(unsigned flags, unsigned yes, unsigned no, bool answer)
-{
-    if (!(flags & (yes | no)))
-        return true;
-    return answer ? (flags & yes) != 0 : (flags & no) != 0;
-}
-
 int tv_network_list_all(TvNetworkDriver *drv, unsigned flags, TvNetRef **out, size_t *n)
 {
-    if (flags & ~(unsigned)LIST_KNOWN) {
+    if (flags & ~TV_OBJ_LIST_COMMON_FLAGS) {
         tv_error_report(TV_FROM_NETWORK, TV_ERR_INVALID_ARG,
-                        "unsupported flags (0x%x) in listing networks", flags & ~LIST_KNOWN);
+                        "unsupported flags (0x%x) in listing networks",
+                        flags & ~TV_OBJ_LIST_COMMON_FLAGS);
         return -1;
     }
     GArray *refs = g_array_new(FALSE, TRUE, sizeof(TvNetRef));
     g_mutex_lock(&drv->lock);
     for (guint i = 0; i < drv->nets->len; i++) {
         TvNetwork *net = g_ptr_array_index(drv->nets, i);
-        if (!group_match(flags, LIST_ACTIVE, LIST_INACTIVE, net->active) ||
-            !group_match(flags, LIST_PERSISTENT, LIST_TRANSIENT, net->persistent) ||
-            !group_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, net->autostart))
+        if (!tv_objfiles_list_match(flags, net->active, net->persistent, net->autostart))
             continue;
         TvNetRef ref = { 0 };
         tv_net_ref_fill(net, &ref);

@@ -256,7 +256,8 @@ static void reconnect_after_manager_death(bool subreaper)
 
     TvQemuProcessConfig cfg = e2e_config();
     g_autoptr(TvQemuProcess) proc = tv_qemu_process_reconnect(name, &cfg, NULL);
-    g_assert_nonnull(proc);
+    if (!proc)
+        g_error("reconnect to '%s': %s", name, tv_error_message());
     assert_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
     g_assert_cmpint(tv_qemu_process_destroy(proc), ==, 0);
     assert_state(proc, TV_DOMAIN_STATE_SHUTOFF, TV_DOMAIN_SHUTOFF_DESTROYED);

@@ -1,6 +1,7 @@
 /* The QEMU driver: open (directories, host facts, capabilities, the domain
  * list from disk, running guests), close, and connection-level answers. */
 #include "qemu_driver_priv.h"
+#include "qemu_mte_levels.h"
 #include "tv_error.h"
 #include "tv_file.h"
 
@@ -105,6 +106,7 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     tv_driver_host_init(drv);
     drv->security = cfg->security;
     tv_driver_prefork_init(drv, cfg->prefork);
+    tv_qemu_mte_set_allow_broken_tag_storage(cfg->allow_broken_tag_storage);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */
     if (!tv_driver_caps(drv, NULL)) {

@@ -51,7 +51,7 @@ static void build_machine(GPtrArray *argv, const TvDomainDef *def, const TvQemuC
     case TV_GIC_VERSION_LAST:
         break;
     }
-    if (caps->virt_acpi)
+    if (tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_ACPI))
         g_string_append(m, def->features.acpi == TV_FEATURE_STATE_ON ? ",acpi=on" : ",acpi=off");
     tv_qemu_firmware_machine_opts(m, def);
     switch (mte->route) {

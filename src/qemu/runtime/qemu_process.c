@@ -16,7 +16,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -30,7 +32,6 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
     g_mutex_init(&proc->lock);
     g_cond_init(&proc->cond);
-    g_mutex_init(&proc->mon_lock);
     g_rec_mutex_init(&proc->cb_lock);
     proc->name = g_strdup(name);
     proc->status_path = tv_qemu_process_status_path(cfg->state_dir, name);
@@ -39,20 +40,12 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
     g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
     proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
-    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_tty_fd = -1;
+    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_master_fd = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     return proc;
-}
-
-static void fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src)
-{
-    *dst = *src;
-    dst->binary_path = g_strdup(src->binary_path);
-    dst->tagvirt_version = g_strdup(src->tagvirt_version);
-    dst->kernel_release = g_strdup(src->kernel_release);
 }
 
 void tv_qemu_process_free(TvQemuProcess *proc)
@@ -67,23 +60,19 @@ void tv_qemu_process_free(TvQemuProcess *proc)
         close(proc->wake_fd);
     if (proc->console_fd >= 0)
         close(proc->console_fd);
-    if (proc->console_tty_fd >= 0)
-        close(proc->console_tty_fd);
+    if (proc->console_master_fd >= 0)
+        close(proc->console_master_fd);
     g_free(proc->name);
     g_free(proc->status_path);
     g_free(proc->monitor_path);
     g_free(proc->log_path);
     g_free(proc->dac_path);
     g_free(proc->apparmor_path);
-    g_free(proc->fingerprint.binary_path);
-    g_free(proc->fingerprint.tagvirt_version);
-    g_free(proc->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
-    g_free(proc->shutdown_cause);
     g_array_free(proc->pending, TRUE);
     g_rec_mutex_clear(&proc->cb_lock);
-    g_mutex_clear(&proc->mon_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
     g_free(proc);
@@ -185,24 +174,12 @@ static int remaining_ms(gint64 deadline)
 }
 
 /* Serial 0's pty from query-chardev ("pty:/dev/pts/3"), or NULL. */
-static char *find_console_pty(TvQemuMonitor *mon, unsigned timeout_ms)
+static char *find_console_pty(TvQemuMonitor *mon)
 {
-    json_object *list = tv_qemu_monitor_execute(mon, "query-chardev", NULL, timeout_ms);
-    if (!list)
+    g_auto(TvQmpChardevList) list = { 0 };
+    if (tv_qemu_monitor_query_chardev(mon, &list) < 0)
         return NULL;
-    char *path = NULL;
-    for (size_t i = 0;
-         json_object_is_type(list, json_type_array) && i < json_object_array_length(list) && !path;
-         i++) {
-        json_object *item = json_object_array_get_idx(list, i), *label = NULL, *file = NULL;
-        if (json_object_object_get_ex(item, "label", &label) &&
-            json_object_object_get_ex(item, "filename", &file) &&
-            g_strcmp0(json_object_get_string(label), "charserial0") == 0 &&
-            g_str_has_prefix(json_object_get_string(file), "pty:"))
-            path = g_strdup(json_object_get_string(file) + 4);
-    }
-    json_object_put(list);
-    return path;
+    return g_strdup(tv_qmp_chardev_list_pty(&list, "charserial0"));
 }
 
 static int open_console(const char *path)
@@ -242,62 +219,37 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
-/* START_CONSOLE: serial 0 goes to a pty of ours instead of one QEMU makes.
- * QEMU writes to the tty side; we read the master side.  When QEMU exits its
- * end closes, but what it wrote stays readable on the master: with QEMU's own
- * pty the master closed with QEMU and the guest's last output was lost.  We
- * also keep the tty side open, so the pty never hangs up under us. */
-static int console_pty_open(TvQemuProcess *proc, const TvQemuSecurity *sec)
+/* START_CONSOLE: a second reference to QEMU's own pty master (pidfd_getfd),
+ * which keeps the pty from hanging up when QEMU exits: QEMU's exit closed the
+ * master, the pty hung up and what the guest wrote last was dropped before
+ * the console reader got it.  QEMU keeps its pty (so it survives its
+ * manager), and the reader drains the console after QEMU is gone.  -1 when
+ * the kernel or the permissions do not allow it (the old behaviour). */
+static int console_master_ref(TvQemuProcess *proc, const char *console_path)
 {
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    char name[128];
-    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
-        ptsname_r(master, name, sizeof(name)) != 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make a pty for the serial console");
-        if (master >= 0)
-            close(master);
+    unsigned want = 0;
+    if (proc->pidfd < 0 || sscanf(console_path, "/dev/pts/%u", &want) != 1)
         return -1;
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)proc->pid);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *link = g_build_filename(dir, name, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        if (!target || !strstr(target, "ptmx"))
+            continue;
+        int fd = (int)syscall(SYS_pidfd_getfd, proc->pidfd, atoi(name), 0);
+        unsigned n = 0;
+        if (fd >= 0 && ioctl(fd, TIOCGPTN, &n) == 0 && n == want) {
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
     }
-    int tty = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (tty < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot open the console pty '%s'", name);
-        close(master);
-        return -1;
-    }
-    /* raw: no echo, no newline translation (QEMU sets the same) */
-    struct termios t;
-    if (tcgetattr(tty, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(tty, TCSANOW, &t);
-    }
-    /* a QEMU that runs as its own user opens it too (the pty goes away with us) */
-    if (tv_qemu_security_changes_user(sec) &&
-        fchown(tty, tv_qemu_security_uid(sec), tv_qemu_security_gid(sec)) < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno,
-                              "cannot hand the console pty '%s' to QEMU's "
-                              "user",
-                              name);
-        close(tty);
-        close(master);
-        return -1;
-    }
-    proc->console_fd = master;
-    proc->console_tty_fd = tty;
-    proc->console_path = g_strdup(name);
-    return 0;
-}
-
-static bool serial0_is_pty(const TvDomainDef *def)
-{
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        if (def->devices.serials[i]->port == 0)
-            return def->devices.serials[i]->type == TV_CHR_TYPE_PTY;
-    }
-    for (size_t i = 0; i < def->devices.nconsoles; i++) {
-        if (def->devices.consoles[i]->port == 0)
-            return def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    }
-    return false;
+    g_debug("%s: no reference to the console's pty master: its last output may be lost",
+            proc->name);
+    return -1;
 }
 
 /* After spawn: monitor, console, status file, cont. */
@@ -311,21 +263,24 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
+    /* the whole start-up shares one deadline */
+    tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
     proc->qmp_ready_at = g_get_monotonic_time();
-    if (tv_qemu_process_devices_started(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_devices_started(proc) < 0)
         return -1;
     bool has_pty =
         proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
     for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
         has_pty = proc->def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    if (has_pty && proc->console_tty_fd < 0) {
-        proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
+    if (has_pty) {
+        proc->console_path = find_console_pty(proc->mon);
         if (!proc->console_path && tv_error_last())
             return -1;
         if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && proc->console_path) {
             proc->console_fd = open_console(proc->console_path);
             if (proc->console_fd < 0)
                 return -1;
+            proc->console_master_fd = console_master_ref(proc, proc->console_path);
         }
     }
     unsigned long long start = 0;
@@ -335,7 +290,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     }
     proc->start_time = start;
-    if (tv_qemu_process_apply_balloon(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_apply_balloon(proc) < 0)
         return -1;
     bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
     if (paused) {
@@ -349,12 +304,11 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
     if (!paused) {
-        json_object *r =
-            tv_qemu_monitor_execute(proc->mon, "cont", NULL, (unsigned)remaining_ms(deadline));
-        if (!r)
+        tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
+        if (tv_qemu_monitor_cont(proc->mon) < 0)
             return -1;
-        json_object_put(r);
     }
+    tv_qemu_monitor_set_timeout(proc->mon, TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS);
     return 0;
 }
 
@@ -472,15 +426,6 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                   .net_fds = net_fds,
                                   .paused = true,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
-    if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {
-        if (console_pty_open(proc, sec) < 0) {
-            if (monitor_fd >= 0)
-                close(monitor_fd);
-            tv_file_remove(proc->monitor_path);
-            return NULL;
-        }
-        opts.serial0_tty = proc->console_path;
-    }
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
     g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
     int log_fd = -1;
@@ -499,6 +444,11 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         tv_qemu_process_remove_channels(live);
         tv_file_remove(proc->monitor_path);
         return NULL;
+    }
+    if (plan.warning[0]) { /* an explicitly allowed defect: said at every start */
+        g_warning("%s: %s", def->name, plan.warning);
+        g_autofree char *line = g_strdup_printf("tagvirt: warning: %s\n", plan.warning);
+        (void)!write(log_fd, line, strlen(line));
     }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
@@ -528,7 +478,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     }
     proc->is_child = true;
     proc->def = g_steal_pointer(&live);
-    fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    tv_qemu_caps_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
     if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {
@@ -556,22 +506,16 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
 /* QEMU's real state after a reconnect (it may have been paused meanwhile).
  * A start interrupted between the status file and 'cont' ("prelaunch" while
  * the file says running) is completed. */
-static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, unsigned timeout_ms,
-                         bool *running)
+static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, bool *running)
 {
-    json_object *qs = tv_qemu_monitor_execute(mon, "query-status", NULL, timeout_ms);
-    if (!qs)
+    TvQmpStatus qs;
+    if (tv_qemu_monitor_query_status(mon, &qs) < 0)
         return -1;
-    json_object *r = NULL, *status = NULL;
-    *running = json_object_object_get_ex(qs, "running", &r) && json_object_get_boolean(r);
-    bool prelaunch = json_object_object_get_ex(qs, "status", &status) &&
-                     g_strcmp0(json_object_get_string(status), "prelaunch") == 0;
-    json_object_put(qs);
-    if (!*running && prelaunch && st->state == TV_DOMAIN_STATE_RUNNING) {
-        json_object *c = tv_qemu_monitor_execute(mon, "cont", NULL, timeout_ms);
-        if (!c)
+    *running = qs.running;
+    if (!qs.running && qs.status == TV_QMP_RUN_STATE_PRELAUNCH &&
+        st->state == TV_DOMAIN_STATE_RUNNING) {
+        if (tv_qemu_monitor_cont(mon) < 0)
             return -1;
-        json_object_put(c);
         *running = true;
     }
     return 0;
@@ -595,8 +539,10 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     proc->is_child = tv_qemu_proc_stat(st->pid, NULL, NULL, &ppid) == 0 && ppid == getpid();
     proc->mon = tv_qemu_monitor_open_unix(st->monitor_path, timeout);
     bool running = false;
+    if (proc->mon)
+        tv_qemu_monitor_set_timeout(proc->mon, timeout);
     if (!proc->mon || tv_qemu_monitor_handshake(proc->mon, timeout) < 0 ||
-        query_running(proc->mon, st, timeout, &running) < 0) {
+        query_running(proc->mon, st, &running) < 0) {
         tv_error_prefix("cannot reconnect to QEMU pid %d of domain '%s'", (int)st->pid, proc->name);
         return -1;
     }
@@ -614,6 +560,7 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     }
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
+    tv_qemu_monitor_set_timeout(proc->mon, TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS);
     return tv_qemu_process_watch_start(proc);
 }
 

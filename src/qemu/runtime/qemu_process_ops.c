@@ -8,7 +8,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define COMMAND_TIMEOUT_MS 5000
 /* SIGTERM lets QEMU flush writable disks; it exits 10-15 ms later when
  * healthy (SIGKILL: 5-10 ms, the time to unmap guest RAM).  libvirt waits
  * 200 ms before SIGKILL, which makes every destroy slow. */
@@ -36,28 +35,26 @@ static bool wait_exited_locked(TvQemuProcess *proc, gint64 deadline)
 }
 
 /* Run one QMP command that returns nothing of interest. */
-static int run_command(TvQemuProcess *proc, const char *command)
+static int run_command(TvQemuProcess *proc, int (*command)(TvQemuMonitor *mon))
 {
-    g_mutex_lock(&proc->mon_lock);
     g_mutex_lock(&proc->lock);
-    bool active = !proc->exited;
+    TvQemuMonitor *mon = !proc->exited && proc->mon ? tv_qemu_monitor_ref(proc->mon) : NULL;
     g_mutex_unlock(&proc->lock);
-    if (!active || !proc->mon || proc->mon_dead) {
-        g_mutex_unlock(&proc->mon_lock);
+    /* EOF or a protocol error: QEMU is going away (the pidfd will say when) */
+    if (!mon || tv_qemu_monitor_is_closed(mon)) {
+        tv_qemu_monitor_free(mon);
         return not_running(proc);
     }
-    json_object *r = tv_qemu_monitor_execute(proc->mon, command, NULL, COMMAND_TIMEOUT_MS);
-    json_object_put(r);
-    tv_qemu_process_drain_events(proc);
-    g_mutex_unlock(&proc->mon_lock);
-    if (!r)
+    int rc = command(mon);
+    tv_qemu_monitor_free(mon);
+    if (rc < 0)
         tv_error_prefix("domain '%s'", proc->name);
-    return r ? 0 : -1;
+    return rc;
 }
 
 int tv_qemu_process_shutdown(TvQemuProcess *proc)
 {
-    int rc = run_command(proc, "system_powerdown");
+    int rc = run_command(proc, tv_qemu_monitor_system_powerdown);
     tv_qemu_process_flush_callbacks(proc);
     return rc;
 }
@@ -131,7 +128,7 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
     g_mutex_lock(&proc->lock);
     proc->pausing = true;
     g_mutex_unlock(&proc->lock);
-    int rc = run_command(proc, "stop");
+    int rc = run_command(proc, tv_qemu_monitor_stop);
     g_mutex_lock(&proc->lock);
     proc->pausing = false;
     if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_PAUSED)
@@ -143,7 +140,7 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
 
 int tv_qemu_process_resume(TvQemuProcess *proc)
 {
-    int rc = run_command(proc, "cont");
+    int rc = run_command(proc, tv_qemu_monitor_cont);
     g_mutex_lock(&proc->lock);
     if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_RUNNING)
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);

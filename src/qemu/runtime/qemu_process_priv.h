@@ -7,11 +7,15 @@
 
 #include <sys/types.h>
 
-/* Lock order: mon_lock, then lock.  cb_lock only around callbacks. */
+/* A QMP command on a running domain (suspend, resume, power button). */
+#define TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS 5000
+
+/* Lock order: cb_lock, then lock, then the monitor's own lock (inside the
+ * monitor layer).  cb_lock only around callbacks; lock is never held while
+ * a monitor command waits for its reply. */
 struct _TvQemuProcess {
-    GMutex lock;     /* everything below except mon and the fixed fields */
-    GCond cond;      /* broadcast on every state change */
-    GMutex mon_lock; /* one thread drives the monitor at a time */
+    GMutex lock; /* everything below except the fixed fields */
+    GCond cond;  /* broadcast on every state change */
     GRecMutex cb_lock;
 
     /* fixed once started / reconnected */
@@ -32,13 +36,14 @@ struct _TvQemuProcess {
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
 
-    TvQemuMonitor *mon; /* under mon_lock; freed by the watcher at its end */
-    bool mon_dead;      /* EOF or protocol error: stop reading it */
+    /* set before the watcher starts; taken (under lock) and closed by the
+     * watcher at its end; users take a reference under lock */
+    TvQemuMonitor *mon;
 
     TvDomainDef *def; /* live */
     char *console_path;
     int console_fd;
-    int console_tty_fd; /* START_CONSOLE: our own open of the tty QEMU writes to */
+    int console_master_fd; /* START_CONSOLE: our reference to QEMU's pty master */
     int state, reason;
     bool exited;
     bool exit_status_known;
@@ -46,9 +51,10 @@ struct _TvQemuProcess {
     bool destroy_requested;
     bool pausing;        /* a 'stop' of ours is in flight */
     bool shutdown_event; /* QMP SHUTDOWN seen */
-    char *shutdown_cause;
+    TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
     bool fake_reboot;     /* a lifecycle restart's own STOP/RESUME are in flight */
+    int lifecycle_action; /* chosen in the event callback, carried out by the watcher */
     int lifecycle_reason; /* shut-off reason of a lifecycle action's quit; 0: none */
     bool quit;            /* the watcher should end (free) */
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
@@ -59,15 +65,13 @@ struct _TvQemuProcess {
  * status file while QEMU runs, wakes waiters. */
 void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason);
 /* One QMP event (STOP, RESUME, SHUTDOWN, ...), under proc->lock. */
-void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev);
+void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev);
 /* QEMU is gone: reap, choose the shut-off reason, remove the status file
  * and socket.  Under proc->lock; idempotent. */
 void tv_qemu_process_handle_exit(TvQemuProcess *proc);
 char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc);
 /* Give recorded changes to the callback (no lock held by the caller). */
 void tv_qemu_process_flush_callbacks(TvQemuProcess *proc);
-/* Take events queued in the monitor and handle them; under mon_lock. */
-void tv_qemu_process_drain_events(TvQemuProcess *proc);
 int tv_qemu_process_write_status(TvQemuProcess *proc);
 /* QEMU is gone (or never ran): give its files back, unload its profile. */
 void tv_qemu_process_release_security(TvQemuProcess *proc);
@@ -86,7 +90,7 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
  * A tap made here is gone when QEMU exits; the live definition names it. */
 #define TV_QEMU_PASSED_FD_FIRST 4
 int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds);
-int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
+int tv_qemu_process_devices_started(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_watch.c */
@@ -126,10 +130,13 @@ void tv_qemu_process_reap_group(pid_t pgid);
 int tv_qemu_process_prepare_nvram(const TvDomainDef *def);
 
 /* qemu_process_lifecycle.c: <on_poweroff>/<on_reboot>/<on_crash> on the
- * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, the live
- * balloon size, and <currentMemory> at start (before 'cont').  The first
- * three under mon_lock and proc->lock. */
-void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, const char *cause);
+ * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, and
+ * <currentMemory> at start (before 'cont').  The event handlers run in the
+ * monitor's event callback, under proc->lock, and only choose the action:
+ * a callback must not wait for its own monitor.  The watcher carries it out
+ * (tv_qemu_process_lifecycle_run) once the callback has returned, with no
+ * lock held. */
+void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, TvQmpShutdownCause cause);
 void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action);
-void tv_qemu_process_lifecycle_balloon_change(TvQemuProcess *proc, json_object *ev);
-int tv_qemu_process_apply_balloon(TvQemuProcess *proc, unsigned timeout_ms);
+void tv_qemu_process_lifecycle_run(TvQemuProcess *proc);
+int tv_qemu_process_apply_balloon(TvQemuProcess *proc);

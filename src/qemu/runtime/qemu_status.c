@@ -18,9 +18,7 @@ void tv_qemu_status_free(TvQemuStatus *st)
         return;
     g_free(st->monitor_path);
     g_free(st->log_path);
-    g_free(st->fingerprint.binary_path);
-    g_free(st->fingerprint.tagvirt_version);
-    g_free(st->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&st->fingerprint);
     g_free(st->console_path);
     tv_domain_def_free(st->def);
     g_free(st);
@@ -50,14 +48,7 @@ char *tv_qemu_status_format(const TvQemuStatus *st)
                 tv_domain_reason_to_string(st->state, st->reason), (int)st->pid, st->start_time,
                 mon, log);
     w.indent++;
-    const TvQemuCapsFingerprint *fp = &st->fingerprint;
-    g_autofree char *path = tv_xml_esc(fp->binary_path);
-    g_autofree char *ver = tv_xml_esc(fp->tagvirt_version);
-    g_autofree char *kern = tv_xml_esc(fp->kernel_release);
-    tv_xml_line(&w,
-                "<fingerprint path='%s' size='%lld' mtime='%lld' ctime='%lld' tagvirt='%s' "
-                "kernel='%s' kvm='%s'/>",
-                path, fp->size, fp->mtime, fp->ctime, ver, kern, fp->kvm_present ? "yes" : "no");
+    tv_qemu_caps_fingerprint_format(&w, &st->fingerprint);
     if (st->console_path) {
         g_autofree char *cons = tv_xml_esc(st->console_path);
         tv_xml_line(&w, "<console port='0' path='%s'/>", cons);
@@ -82,23 +73,6 @@ static int parse_ll(xmlNodePtr node, const char *attr, long long *out)
     if (tv_parse_ull(v, 0, G_MAXINT64, what, &n) < 0)
         return -1;
     *out = (long long)n;
-    return 0;
-}
-
-static int parse_fingerprint(xmlNodePtr node, TvQemuCapsFingerprint *fp)
-{
-    if (!node) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR, "status file: missing <fingerprint>");
-        return -1;
-    }
-    fp->binary_path = tv_xml_prop(node, "path");
-    fp->tagvirt_version = tv_xml_prop(node, "tagvirt");
-    fp->kernel_release = tv_xml_prop(node, "kernel");
-    g_autofree char *kvm = tv_xml_prop(node, "kvm");
-    fp->kvm_present = g_strcmp0(kvm, "yes") == 0;
-    if (parse_ll(node, "size", &fp->size) < 0 || parse_ll(node, "mtime", &fp->mtime) < 0 ||
-        parse_ll(node, "ctime", &fp->ctime) < 0)
-        return -1;
     return 0;
 }
 
@@ -174,8 +148,10 @@ TvQemuStatus *tv_qemu_status_parse(const char *xml, size_t len)
                         "status file: missing attribute 'monitor' of <domstatus>");
         goto out;
     }
-    if (parse_fingerprint(tv_xml_child(root, "fingerprint"), &st->fingerprint) < 0)
+    if (tv_qemu_caps_fingerprint_parse(tv_xml_child(root, "fingerprint"), &st->fingerprint) < 0) {
+        tv_error_prefix("status file");
         goto out;
+    }
     xmlNodePtr cons = tv_xml_child(root, "console");
     if (cons)
         st->console_path = tv_xml_prop(cons, "path");
