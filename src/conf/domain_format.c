@@ -125,6 +125,8 @@ char *tv_domain_def_format(const TvDomainDef *def, unsigned flags)
     format_lifecycle(&w, "on_reboot", def->on_reboot);
     format_lifecycle(&w, "on_crash", def->on_crash);
     tv_domain_format_devices(&w, &def->devices, flags);
+    if (flags & TV_DOMAIN_FORMAT_STATUS)
+        tv_domain_guest_abi_format(&w, &def->guest_abi);
     w.indent--;
     tv_xml_line(&w, "</domain>");
     return tv_xml_writer_finish(&w);
