@@ -288,6 +288,11 @@ typedef enum {
  * (never dropped).  A missing uuid is generated; a missing MAC is generated. */
 TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags);
 char *tv_domain_def_format(const TvDomainDef *def, unsigned flags);
+/* The same, appended to a writer at its indentation (a document that holds a
+ * domain, such as the runtime's status file).  Text of several lines, such as
+ * a <description>, is written as it is: never indented again. */
+struct TvXmlWriter;
+void tv_domain_def_format_into(struct TvXmlWriter *w, const TvDomainDef *def, unsigned flags);
 TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STATUS */
 void tv_domain_def_free(TvDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)

@@ -18,6 +18,16 @@ int tv_pidfd_open(pid_t pid)
 #endif
 }
 
+int tv_pidfd_send_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 /* "Z" and the command name of /proc/PID/stat: "PID (COMM) STATE ..." */
 static bool zombie_named(pid_t pid, const char *comm)
 {

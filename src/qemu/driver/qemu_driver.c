@@ -117,11 +117,11 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
         /* loads while the domains are read: ready for the first start */
         tv_driver_prefork_unref(tv_driver_prefork_get(drv, tv_driver_caps(drv, NULL)));
     }
-    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0 ||
-        tv_driver_persist_init(drv) < 0) {
+    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0) {
         tv_qemu_driver_close(drv);
         return NULL;
     }
+    tv_driver_persist_init(drv);
     tv_driver_persist_load_all(drv);
     tv_driver_reconnect_all(drv);
     if (cfg->autostart)
@@ -139,7 +139,6 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     tv_driver_domains_free_all(drv); /* QEMUs keep running; the next open reconnects */
     tv_driver_reaper_free_orphans(drv);
     tv_driver_events_shutdown(drv);
-    tv_driver_persist_shutdown(drv);
     tv_driver_host_clear(drv);
     tv_driver_prefork_clear(drv);
     g_hash_table_destroy(drv->by_id);

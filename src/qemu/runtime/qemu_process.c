@@ -24,10 +24,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define DEFAULT_MONITOR_TIMEOUT_MS 10000
-#define LOG_TAIL_BYTES             2048
+#define LOG_TAIL_BYTES 2048
 
-static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *cfg)
+TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
     g_mutex_init(&proc->lock);
@@ -76,30 +75,6 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
     g_free(proc);
-}
-
-/* A status file left from an earlier start: refuse while that QEMU lives,
- * else remove it and its socket. */
-static int check_previous(TvQemuProcess *proc)
-{
-    if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
-        /* a start that died before its status file: its QEMU never ran */
-        tv_qemu_process_release_security(proc);
-        tv_file_remove(proc->monitor_path);
-        return 0;
-    }
-    g_autoptr(TvQemuStatus) old = tv_qemu_status_read(proc->status_path);
-    if (old && tv_qemu_status_check_pid(old, NULL) == TV_QEMU_STATUS_PID_ALIVE) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
-                        "domain '%s' is already running (QEMU pid %d, status file '%s')",
-                        proc->name, (int)old->pid, proc->status_path);
-        return -1;
-    }
-    tv_error_reset();
-    tv_file_remove(proc->status_path);
-    tv_file_remove(proc->monitor_path);
-    tv_qemu_process_release_security(proc);
-    return 0;
 }
 
 static void close_fds(GArray *fds)
@@ -156,8 +131,10 @@ static TvQemuMonitor *connect_monitor(TvQemuProcess *proc, gint64 deadline)
             return NULL;
         }
         TvQemuMonitor *mon = tv_qemu_monitor_open_unix(proc->monitor_path, 0);
-        if (mon)
+        if (mon) {
+            tv_error_reset(); /* the tries before QEMU made its socket were no error */
             return mon;
+        }
         if (g_get_monotonic_time() >= deadline) {
             tv_error_prefix("QEMU did not open its monitor in time");
             return NULL;
@@ -252,6 +229,14 @@ static int console_master_ref(TvQemuProcess *proc, const char *console_path)
     return -1;
 }
 
+static bool has_pty(const TvDomainDef *def)
+{
+    bool pty = def->devices.nserials > 0 && def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
+    for (size_t i = 0; !pty && i < def->devices.nconsoles; i++)
+        pty = def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
+    return pty;
+}
+
 /* After spawn: monitor, console, status file, cont. */
 static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
 {
@@ -268,11 +253,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     proc->qmp_ready_at = g_get_monotonic_time();
     if (tv_qemu_process_devices_started(proc) < 0)
         return -1;
-    bool has_pty =
-        proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
-    for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
-        has_pty = proc->def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    if (has_pty) {
+    if (has_pty(proc->def)) {
         proc->console_path = find_console_pty(proc->mon);
         if (!proc->console_path && tv_error_last())
             return -1;
@@ -337,6 +318,7 @@ static void start_cleanup(TvQemuProcess *proc)
     tv_file_remove(proc->monitor_path);
     tv_qemu_process_remove_channels(proc->def);
     tv_qemu_process_release_security(proc);
+    proc->state = TV_DOMAIN_STATE_SHUTOFF;
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
         tv_qemu_process_read_log_tail(proc->log_path, proc->log_offset, LOG_TAIL_BYTES);
@@ -352,7 +334,7 @@ static void start_cleanup(TvQemuProcess *proc)
     tv_error_free(err);
 }
 
-static int prepare_dirs(const TvQemuProcessConfig *cfg)
+int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg)
 {
     if (!cfg->state_dir || !cfg->log_dir || !cfg->caps) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
@@ -376,10 +358,35 @@ static int check_monitor_path(const char *path)
     return 0;
 }
 
+/* The record of this start, before QEMU exists: a manager killed from now on
+ * finds that QEMU by its monitor socket and name at the next reconnect (or
+ * start) and ends it, instead of leaving it running unmanaged. */
+static int write_start_record(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
+                              const TvDomainDef *live)
+{
+    tv_qemu_caps_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    TvQemuStatus st = {
+        .state = TV_DOMAIN_STATE_PAUSED,
+        .reason = TV_DOMAIN_PAUSED_STARTING_UP,
+        .monitor_path = proc->monitor_path,
+        .log_path = proc->log_path,
+        .fingerprint = proc->fingerprint,
+        .def = (TvDomainDef *)live,
+    };
+    return tv_qemu_status_write(proc->status_path, &st);
+}
+
+static void remove_start_record(TvQemuProcess *proc)
+{
+    TvError *err = tv_error_steal();
+    tv_file_remove(proc->status_path);
+    tv_error_restore(err);
+}
+
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags)
 {
-    if (tv_domain_name_check(def->name) < 0 || prepare_dirs(cfg) < 0)
+    if (tv_domain_name_check(def->name) < 0 || tv_qemu_process_prepare_dirs(cfg) < 0)
         return NULL;
     /* resolution first: a refused configuration never spawns anything */
     g_autoptr(TvDomainDef) live = tv_domain_def_copy(def);
@@ -390,8 +397,8 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         return NULL;
     live->id = cfg->id > 0 ? cfg->id : 1;
 
-    g_autoptr(TvQemuProcess) proc = process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0 ||
+    g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
+    if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0 ||
         tv_qemu_process_prepare_nvram(live) < 0)
         return NULL;
     const TvQemuSecurity *sec = cfg->security;
@@ -430,7 +437,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
     int log_fd = -1;
     g_autofree char *aa_label = NULL;
-    if (!argv || prepare_chardev_files(live) < 0 ||
+    if (!argv || write_start_record(proc, cfg, live) < 0 || prepare_chardev_files(live) < 0 ||
         (log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset)) < 0 ||
         tv_qemu_security_dac_label(sec, proc->dac_path, (TvQemuLaunchFile *)(void *)files->data,
                                    files->len) < 0 ||
@@ -442,6 +449,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
             close(monitor_fd);
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
+        remove_start_record(proc);
         tv_file_remove(proc->monitor_path);
         return NULL;
     }
@@ -472,13 +480,13 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", err->message);
         tv_qemu_process_remove_channels(live);
         tv_qemu_process_release_security(proc);
+        remove_start_record(proc);
         tv_file_remove(proc->monitor_path);
         tv_error_restore(err);
         return NULL;
     }
     proc->is_child = true;
     proc->def = g_steal_pointer(&live);
-    tv_qemu_caps_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
     if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {
@@ -521,7 +529,7 @@ static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, bool *runni
     return 0;
 }
 
-static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout)
+int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout)
 {
     proc->pid = st->pid;
     proc->start_time = st->start_time;
@@ -550,6 +558,10 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     proc->fingerprint = st->fingerprint;
     memset(&st->fingerprint, 0, sizeof(st->fingerprint));
     proc->console_path = g_steal_pointer(&st->console_path);
+    if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
+        proc->console_path = find_console_pty(proc->mon);
+        tv_error_reset();
+    }
     if (running) {
         proc->state = TV_DOMAIN_STATE_RUNNING;
         proc->reason =
@@ -564,46 +576,18 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     return tv_qemu_process_watch_start(proc);
 }
 
-TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
-                                         bool *stale)
+void tv_qemu_process_detach(TvQemuProcess *proc)
 {
-    if (stale)
-        *stale = false;
-    if (tv_domain_name_check(name) < 0 || prepare_dirs(cfg) < 0)
-        return NULL;
-    g_autoptr(TvQemuProcess) proc = process_new(name, cfg);
-    if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain '%s' is not running (no status file '%s')", name,
-                        proc->status_path);
-        return NULL;
-    }
-    g_autoptr(TvQemuStatus) st = tv_qemu_status_read(proc->status_path);
-    g_autofree char *why = NULL;
-    if (st && g_strcmp0(st->def->name, name) != 0)
-        why = g_strdup_printf("it names domain '%s'", st->def->name);
-    else if (st && tv_qemu_status_check_pid(st, &why) == TV_QEMU_STATUS_PID_ALIVE)
-        g_clear_pointer(&why, g_free);
-    else if (!st)
-        why = g_strdup(tv_error_message());
-    if (why) {
-        /* stale: the QEMU it describes is gone; nothing to take over */
-        tv_file_remove(proc->status_path);
-        tv_qemu_process_release_security(proc);
-        if (st && g_strcmp0(st->monitor_path, proc->monitor_path) == 0)
-            tv_file_remove(st->monitor_path);
-        if (stale)
-            *stale = true;
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain '%s' is not running: stale status file '%s' removed (%s)", name,
-                        proc->status_path, why);
-        return NULL;
-    }
-    unsigned timeout =
-        cfg->monitor_timeout_ms ? cfg->monitor_timeout_ms : DEFAULT_MONITOR_TIMEOUT_MS;
-    if (reconnect_attach(proc, st, timeout) < 0)
-        return NULL;
-    tv_qemu_process_log_line(proc->log_path, "reconnected to QEMU pid %d (%s)", (int)proc->pid,
-                             tv_domain_state_to_string(proc->state));
-    return g_steal_pointer(&proc);
+    g_assert(!proc->watcher);
+    g_clear_pointer(&proc->mon, tv_qemu_monitor_free);
+    if (proc->pidfd >= 0)
+        close(proc->pidfd);
+    proc->pidfd = -1;
+    proc->pid = 0;
+    proc->start_time = 0;
+    proc->is_child = false;
+    g_clear_pointer(&proc->def, tv_domain_def_free);
+    g_clear_pointer(&proc->console_path, g_free);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
+    proc->state = TV_DOMAIN_STATE_SHUTOFF;
 }

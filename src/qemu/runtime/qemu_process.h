@@ -46,6 +46,11 @@ typedef struct {
      * private mount namespace, ownership of its files; NULL: as the caller,
      * in its own session, no sandbox (tests) */
     const struct _TvQemuSecurity *security;
+    /* optional, for reconnect: when the status file cannot be read, a QEMU
+     * of the domain found by its command line is taken over if this
+     * definition (resolved with caps and host, with id) gives exactly that
+     * command line, and killed otherwise */
+    const TvDomainDef *definition;
 } TvQemuProcessConfig;
 
 enum {
@@ -62,10 +67,20 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                      unsigned flags);
 
 /* Take over a QEMU started by an earlier manager, from STATE_DIR/<name>.xml.
- * A stale status file (pid gone, or another program now) is removed and
- * reported as TV_ERR_NO_DOMAIN; *stale (optional) tells that case apart. */
+ * Nothing is left running unmanaged: the QEMU of an interrupted start (the
+ * file says "starting up") is killed, one that cannot be taken over is
+ * killed, QEMUs of the domain the file does not name are found by their
+ * command line and killed, an unreadable file is kept aside (never deleted)
+ * and its QEMU taken over (cfg->definition) or killed; see
+ * qemu_process_recover.c.  When no QEMU is left the files are removed and
+ * the call fails with TV_ERR_NO_DOMAIN, a message saying what was done, and
+ * *stale (optional) set. */
 TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
                                          bool *stale);
+
+/* Change the live id (after a reconnect whose recorded id is taken, or
+ * unknown); the status file is rewritten. */
+int tv_qemu_process_set_id(TvQemuProcess *proc, int id);
 
 /* Stop watching and close the monitor; QEMU keeps running and its status
  * file stays for the next reconnect.  NULL is accepted. */
@@ -105,7 +120,10 @@ int tv_qemu_process_open_console(TvQemuProcess *proc);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 
-/* Paths the runtime uses for a domain name (newly allocated). */
+/* Paths the runtime uses for a domain name (newly allocated).  The monitor
+ * socket is STATE_DIR/<name>.monitor, or STATE_DIR/<32 hex digits of the
+ * name's SHA-256>.qmp when that path would not fit a unix socket address
+ * (107 bytes), so that every name that can be defined can start. */
 char *tv_qemu_process_status_path(const char *state_dir, const char *name);
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
 char *tv_qemu_process_log_path(const char *log_dir, const char *name);

@@ -2,10 +2,10 @@
  * and the getters.  Every one is safe from any thread. */
 #include "qemu_process_priv.h"
 #include "tv_error.h"
+#include "tv_process.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* SIGTERM lets QEMU flush writable disks; it exits 10-15 ms later when
@@ -64,12 +64,7 @@ static int send_signal(TvQemuProcess *proc, int sig)
     /* under proc->lock: once exited (reaped) the pid may be someone else's */
     if (proc->exited)
         return 0;
-    int rc;
-#ifdef SYS_pidfd_send_signal
-    rc = (int)syscall(SYS_pidfd_send_signal, proc->pidfd, sig, NULL, 0);
-#else
-    rc = kill(proc->pid, sig);
-#endif
+    int rc = tv_pidfd_send_signal(proc->pidfd, sig);
     if (sig == SIGKILL && proc->is_child)
         kill(-proc->pid, SIGKILL); /* helpers in its group: a zombie leader keeps the id ours */
     return rc;
@@ -198,6 +193,18 @@ char *tv_qemu_process_exit_description(TvQemuProcess *proc)
     char *s = tv_qemu_process_exit_description_locked(proc);
     g_mutex_unlock(&proc->lock);
     return s;
+}
+
+int tv_qemu_process_set_id(TvQemuProcess *proc, int id)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = 0;
+    if (proc->def->id != id) {
+        proc->def->id = id;
+        rc = proc->exited ? 0 : tv_qemu_process_write_status(proc);
+    }
+    g_mutex_unlock(&proc->lock);
+    return rc;
 }
 
 char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags)

@@ -4,6 +4,7 @@
 
 #include "qemu_monitor.h"
 #include "qemu_process.h"
+#include "qemu_status.h"
 
 #include <sys/types.h>
 
@@ -60,6 +61,41 @@ struct _TvQemuProcess {
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GThread *watcher;
 };
+
+#define DEFAULT_MONITOR_TIMEOUT_MS 10000
+
+/* qemu_process.c */
+TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg);
+int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg);
+/* Take over the live QEMU st describes (its pid checked again with a pidfd
+ * held): monitor, real state, status file rewritten, watcher.  st's
+ * definition, fingerprint and console move to proc. */
+int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout);
+/* Undo a failed attach (monitor, pidfd, what it took from st). */
+void tv_qemu_process_detach(TvQemuProcess *proc);
+
+/* qemu_process_recover.c: what an earlier manager left in STATE_DIR for
+ * this name, before a start: a live QEMU refuses it ("already running");
+ * the QEMU of an interrupted start, or one whose status file cannot be read
+ * (kept aside), is killed; a stale file is removed. */
+int tv_qemu_process_check_previous(TvQemuProcess *proc);
+
+/* qemu_process_find.c */
+typedef struct {
+    pid_t pid;
+    unsigned long long start_time;
+} TvQemuFound;
+/* Live QEMUs whose command line has "-name guest=NAME,..." and whose monitor
+ * is the socket at monitor_path (in the command line, or a socket bound there
+ * that QEMU holds, as /proc/net/unix and /proc/PID/fd tell): what starts of
+ * that domain in this state directory made, recorded or not. */
+GArray *tv_qemu_process_find(const char *name, const char *monitor_path);
+/* End one found QEMU (SIGTERM first when graceful, then SIGKILL to it and
+ * its process group), through a pidfd after checking its start time again;
+ * 0 once it is gone (or was already). */
+int tv_qemu_process_kill_found(const TvQemuFound *f, bool graceful);
+/* "123, 456" */
+char *tv_qemu_found_list(GArray *found);
 
 /* qemu_process_state.c: under proc->lock.  Records the change, rewrites the
  * status file while QEMU runs, wakes waiters. */
