@@ -70,11 +70,13 @@ static int need_reg(xmlNodePtr node, const char *name, uint64_t *out)
 
 int tv_domain_guest_abi_parse(xmlNodePtr node, TvDomainGuestAbi *abi)
 {
-    static const char *const attrs[] = { "accel", "cpu",      "machine", "pfr1",
-                                         "pfr2",  "emulator", NULL };
+    static const char *const attrs[] = {
+        "accel", "cpu", "machine", "pfr1", "pfr2", "emulator", NULL
+    };
     TvDomainGuestAbi tmp = { 0 };
     static const char *const no_children[] = { NULL };
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, false) < 0 ||
+    if (tv_xml_check_attrs(node, attrs) < 0 ||
+        tv_xml_check_children(node, no_children, false) < 0 ||
         need_attr(node, "accel", &tmp.accel) < 0 || need_attr(node, "cpu", &tmp.cpu_model) < 0 ||
         need_attr(node, "machine", &tmp.machine) < 0 || need_reg(node, "pfr1", &tmp.pfr1) < 0 ||
         need_reg(node, "pfr2", &tmp.pfr2) < 0) {
@@ -98,10 +100,9 @@ int tv_domain_guest_abi_parse(xmlNodePtr node, TvDomainGuestAbi *abi)
 
 /* The 4-bit fields with a name (Arm ARM, ID_AA64PFR1_EL1 and ID_AA64PFR2_EL1). */
 static const char *const pfr1_fields[16] = {
-    [0] = "BT",        [1] = "SSBS",      [2] = "MTE",      [3] = "RAS_frac",
-    [4] = "MPAM_frac", [6] = "SME",       [7] = "RNDR_trap", [8] = "CSV2_frac",
-    [9] = "NMI",       [10] = "MTE_frac", [11] = "GCS",     [12] = "THE",
-    [13] = "MTEX",     [14] = "DF2",      [15] = "PFAR",
+    [0] = "BT",   [1] = "SSBS",      [2] = "MTE",       [3] = "RAS_frac", [4] = "MPAM_frac",
+    [6] = "SME",  [7] = "RNDR_trap", [8] = "CSV2_frac", [9] = "NMI",      [10] = "MTE_frac",
+    [11] = "GCS", [12] = "THE",      [13] = "MTEX",     [14] = "DF2",     [15] = "PFAR",
 };
 static const char *const pfr2_fields[16] = {
     [0] = "MTEPERM",
