@@ -7,10 +7,12 @@
  * rewrites the .out files.
  *
  * The recorded <guestabi> (domain_guest_abi.c): parse and format, and the
- * field-by-field comparison with registers probed from real QEMU builds. */
+ * field-by-field comparison with registers probed from real QEMU builds.
+ * The migration cookie (domain_migration_cookie.c): round trip, bad input. */
 #include "domain_abi_check.h"
 #include "domain_conf.h"
 #include "domain_guest_abi.h"
+#include "domain_migration_cookie.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 #include "tv_xml.h"
@@ -191,6 +193,65 @@ static void test_guest_abi_xml(void)
     tv_domain_guest_abi_clear(&b);
 }
 
+/* The migration cookie: round trip, and every malformed one refused with
+ * what is wrong. */
+static void test_cookie(void)
+{
+    g_auto(TvMigrationCookie) c = { 0 };
+    c.name = g_strdup("demo");
+    for (int i = 0; i < TV_UUID_LEN; i++)
+        c.uuid[i] = (unsigned char)(i * 17);
+    abi_set(&c.abi, "virt-10.0", PFR1_10_0_MAX_OFF, 0);
+    g_autofree char *xml = tv_migration_cookie_format(&c);
+    g_auto(TvMigrationCookie) back = { 0 };
+    tv_error_reset();
+    /* libvirt's client sends the terminating NUL too */
+    g_assert_cmpint(tv_migration_cookie_parse(xml, strlen(xml) + 1, &back), ==, 0);
+    g_assert_cmpstr(back.name, ==, "demo");
+    g_assert_cmpmem(back.uuid, TV_UUID_LEN, c.uuid, TV_UUID_LEN);
+    g_assert_true(tv_domain_guest_abi_check(&c.abi, &back.abi, "source", "destination"));
+
+    const char *guestabi = "<guestabi accel='tcg' cpu='max' machine='virt' pfr1='0x21' pfr2='0'/>";
+    const char *uuid = "<uuid>00112233-4455-6677-8899-aabbccddeeff</uuid>";
+    g_autofree char *unknown = g_strdup_printf(
+        "<tagvirt-migration version='1'><name>a</name>%s%s<extra/></tagvirt-migration>", uuid,
+        guestabi);
+    g_autofree char *no_abi = g_strdup_printf(
+        "<tagvirt-migration version='1'><name>a</name>%s</tagvirt-migration>", uuid);
+    g_autofree char *v2 = g_strdup_printf(
+        "<tagvirt-migration version='2'><name>a</name>%s%s</tagvirt-migration>", uuid, guestabi);
+    g_autofree char *bad_uuid = g_strdup_printf(
+        "<tagvirt-migration version='1'><name>a</name><uuid>x</uuid>%s</tagvirt-migration>",
+        guestabi);
+    g_autofree char *bad_abi =
+        g_strdup_printf("<tagvirt-migration version='1'><name>a</name>%s<guestabi accel='tcg'/>"
+                        "</tagvirt-migration>",
+                        uuid);
+    g_autofree char *huge = g_strnfill(TV_MIGRATION_COOKIE_MAX + 1, ' ');
+    const struct {
+        const char *buf;
+        const char *msg;
+    } bad[] = {
+        { "", "migration cookie: none was sent" },
+        { "<qemu-migration/>", "expected a <tagvirt-migration> element" },
+        { "<tagvirt-migration", "migration cookie" },
+        { unknown, "extra" },
+        { no_abi, "exactly one <guestabi> is required" },
+        { v2, "version '2' is not supported; accepted: '1'" },
+        { bad_uuid, "invalid <uuid> 'x'" },
+        { bad_abi, "migration cookie: missing attribute 'cpu' of <guestabi>" },
+        { huge, "more than the 65536 accepted" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(TvMigrationCookie) out = { 0 };
+        tv_error_reset();
+        g_assert_cmpint(tv_migration_cookie_parse(bad[i].buf, strlen(bad[i].buf), &out), ==, -1);
+        if (!strstr(tv_error_message(), bad[i].msg))
+            g_error("cookie %zu: '%s' does not contain '%s'", i, tv_error_message(), bad[i].msg);
+        g_assert_null(out.name);
+    }
+}
+
 static gint compare_names(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -217,5 +278,6 @@ int main(int argc, char **argv)
     g_test_add_func("/domainabi/self", test_self);
     g_test_add_func("/domainabi/guestabi-check", test_guest_abi_check);
     g_test_add_func("/domainabi/guestabi-xml", test_guest_abi_xml);
+    g_test_add_func("/domainabi/cookie", test_cookie);
     return g_test_run();
 }

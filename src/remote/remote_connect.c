@@ -9,7 +9,11 @@
 
 /* CONNECT_SUPPORTS_FEATURE numbers */
 enum {
+    FEATURE_MIGRATION_P2P = 4,
+    FEATURE_MIGRATION_V3 = 6,
     FEATURE_TYPED_PARAM_STRING = 9,
+    FEATURE_XML_MIGRATABLE = 11,
+    FEATURE_MIGRATION_PARAMS = 13,
     FEATURE_KEEPALIVE = 10,
     FEATURE_EVENT_CALLBACKS = 14,
     FEATURE_CLOSE_CALLBACK = 15,
@@ -107,11 +111,17 @@ static int connect_supports_feature(TvRemoteConn *conn, const void *argsp, void 
         break;
     case FEATURE_TYPED_PARAM_STRING:
     case FEATURE_EVENT_CALLBACKS:
+    /* migration v3 with parameters and peer-to-peer: the checks exist
+     * (docs/migration.rst); change protection, v1/v2 and offline do not */
+    case FEATURE_MIGRATION_P2P:
+    case FEATURE_MIGRATION_V3:
+    case FEATURE_XML_MIGRATABLE:
+    case FEATURE_MIGRATION_PARAMS:
     case FEATURE_CLOSE_CALLBACK:
         ret->supported = 1;
         break;
     default:
-        /* migration v2/v3/p2p/params, change protection, ...: not (yet) offered */
+        /* migration v1/v2, change protection, ...: not offered */
         ret->supported = 0;
         break;
     }
