@@ -281,7 +281,8 @@ typedef enum {
 
 typedef enum {
     TV_DOMAIN_PARSE_DEFAULT = 0,
-    TV_DOMAIN_PARSE_STATUS = 1 << 0, /* accept what STATUS format writes (recorded ABI, <guestabi>) */
+    TV_DOMAIN_PARSE_STATUS =
+        1 << 0, /* accept what STATUS format writes (recorded ABI, <guestabi>) */
 } TvDomainParseFlags;
 
 /* Parse len bytes of domain XML.  Unknown elements and attributes are errors

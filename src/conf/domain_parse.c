@@ -302,8 +302,7 @@ TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
     g_autoptr(TvDomainDef) def = g_new0(TvDomainDef, 1);
     def->id = -1;
     def->features.mte.level = -1;
-    if (parse_root_attrs(root, def, flags) < 0 ||
-        tv_xml_check_children(root, allowed, false) < 0 ||
+    if (parse_root_attrs(root, def, flags) < 0 || tv_xml_check_children(root, allowed, false) < 0 ||
         tv_conf_check_once(root, allowed) < 0 || parse_identity(root, def) < 0 ||
         parse_memory_pair(root, def) < 0 || parse_children(root, def, flags) < 0 ||
         tv_domain_boot_check(def) < 0)

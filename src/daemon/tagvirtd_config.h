@@ -33,8 +33,8 @@ typedef struct {
     char *ca_file, *cert_file, *key_file, *crl_file; /* NULL: libvirt's locations */
     gboolean tls_no_verify_certificate;
     gboolean tls_no_sanity_certificate;
-    char **tls_allowed_dn_list; /* NULL: any certificate the CA signed */
-    char *tls_priority;         /* NULL: "NORMAL" */
+    char **tls_allowed_dn_list;        /* NULL: any certificate the CA signed */
+    char *tls_priority;                /* NULL: "NORMAL" */
     gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
 } TvDaemonConfig;
 

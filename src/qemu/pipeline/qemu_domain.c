@@ -4,8 +4,7 @@
 
 #include <string.h>
 
-void tv_qemu_guest_abi_record(const TvDomainDef *def, const TvQemuCaps *caps,
-                              TvDomainGuestAbi *out)
+void tv_qemu_guest_abi_record(const TvDomainDef *def, const TvQemuCaps *caps, TvDomainGuestAbi *out)
 {
     tv_domain_guest_abi_clear(out);
     TvAccel accel = tv_qemu_accel(def);
