@@ -67,6 +67,7 @@ static const ConfigKey keys[] = {
     { "tls_allowed_dn_list", KEY_STRLIST, OFF(tls_allowed_dn_list), 0, 0 },
     { "tls_priority", KEY_STRING, OFF(tls_priority), 0, 0 },
     { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
+    { "job_wait_ms", KEY_UINT, OFF(job_wait_ms), 100, 3600000 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -83,6 +84,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->dynamic_ownership = TRUE;
     cfg->default_network = -1; /* on for the system daemon, off under --root */
     cfg->listen_tls = TRUE;    /* as libvirtd: only with --listen */
+    cfg->job_wait_ms = 30000;  /* libvirt's */
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)

@@ -36,6 +36,7 @@ typedef struct {
     char **tls_allowed_dn_list;        /* NULL: any certificate the CA signed */
     char *tls_priority;                /* NULL: "NORMAL" */
     gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
+    guint job_wait_ms; /* how long a domain's job waits for another (libvirt: 30 s) */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);
