@@ -111,14 +111,17 @@ static int connect_supports_feature(TvRemoteConn *conn, const void *argsp, void 
         break;
     case FEATURE_TYPED_PARAM_STRING:
     case FEATURE_EVENT_CALLBACKS:
-    /* migration v3 with parameters and peer-to-peer: the checks exist
-     * (docs/migration.rst); change protection, v1/v2 and offline do not */
+    case FEATURE_CLOSE_CALLBACK:
+        ret->supported = 1;
+        break;
+    /* migration v3 with parameters and peer-to-peer, served by the QEMU
+     * driver (remote_migrate.c, docs/migration.rst); change protection,
+     * v1/v2 and offline are not */
     case FEATURE_MIGRATION_P2P:
     case FEATURE_MIGRATION_V3:
     case FEATURE_XML_MIGRATABLE:
     case FEATURE_MIGRATION_PARAMS:
-    case FEATURE_CLOSE_CALLBACK:
-        ret->supported = 1;
+        ret->supported = conn->remote->drv != NULL;
         break;
     default:
         /* migration v1/v2, change protection, ...: not offered */
