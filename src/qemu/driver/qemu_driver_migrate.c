@@ -211,7 +211,7 @@ int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *par
 
     /* the definition against this host: post-parse, validation (the MTE
      * level must be available here by one of its two routes) */
-    const TvQemuCaps *caps = NULL;
+    g_autoptr(TvQemuCaps) caps = NULL;
     g_autoptr(TvDomainDef) def =
         tv_qemu_domain_load(&drv->pipe, params->dest_xml, strlen(params->dest_xml), 0, &caps);
     if (!def) {
