@@ -20,6 +20,8 @@ The rules follow how each test finds its files:
                        by a recording it made
   qemumonitordata/     every *.replies is a recorded session (qemumonitortest)
   qemustatusdata/      every NAME.xml, and the NAME.err beside it (qemustatustest)
+  domainabidata/       base.xml, and every other NAME.xml with its verdict
+                       NAME.out (domainabitest)
   hostdata/            each fixture host is named by a case line or a test
                        source, and holds only files that the host readers in
                        src/ name (or whose folder they read), or that a test
@@ -122,6 +124,17 @@ def rule_status():
     return used
 
 
+def rule_abi():
+    """base.xml is the source; every other NAME.xml a target with its NAME.out
+    (domainabitest)."""
+    names = os.listdir(os.path.join(TESTS, "domainabidata"))
+    used = {"base.xml"}
+    for n in names:
+        if n.endswith(".xml") and n != "base.xml":
+            used.update({n, n[:-4] + ".out"})
+    return used
+
+
 def rule_caps():
     d = os.path.join(TESTS, "qemucapabilitiesdata")
     names = os.listdir(d)
@@ -178,6 +191,7 @@ RULES = {
     "qemucapabilitiesdata": rule_caps,
     "qemumonitordata": rule_monitor,
     "qemustatusdata": rule_status,
+    "domainabidata": rule_abi,
     "hostdata": rule_hostdata,
 }
 
