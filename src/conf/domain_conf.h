@@ -202,7 +202,8 @@ typedef struct {
     TvDomainMetadata *metadata; /* <metadata>: NULL when absent (domain_metadata.h) */
     unsigned long long memory_kib;
     unsigned long long current_memory_kib; /* 0: same as memory */
-    unsigned vcpus;
+    unsigned vcpus;                        /* how many exist: <vcpu>M</vcpu> */
+    unsigned vcpus_current;                /* present at start when fewer (current='N'); 0: all */
     TvDomainOs os;
     TvDomainFeatures features;
     TvDomainCpu cpu;
@@ -232,6 +233,9 @@ char *tv_domain_def_format(const TvDomainDef *def, unsigned flags);
 TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STATUS */
 void tv_domain_def_free(TvDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
+
+/* The vCPUs present at start (current='N', else all of them). */
+unsigned tv_domain_def_vcpus_current(const TvDomainDef *def);
 
 /* libvirt's setMetadata for TITLE and DESCRIPTION: NULL or "" removes it;
  * a title must be one line. */

@@ -225,6 +225,20 @@ void tv_domain_metadata_format(TvXmlWriter *w, const TvDomainMetadata *md)
     tv_xml_line(w, "</metadata>");
 }
 
+/* libvirt's getMetadata answer: the element without its namespace (no
+ * prefix on it, its children or their attributes, no declaration). */
+static void drop_namespace(xmlNodePtr node, const char *uri)
+{
+    if (node->ns && node->ns->href && strcmp((const char *)node->ns->href, uri) == 0)
+        node->ns = NULL;
+    for (xmlAttrPtr a = node->properties; a; a = a->next)
+        if (a->ns && a->ns->href && strcmp((const char *)a->ns->href, uri) == 0)
+            a->ns = NULL;
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            drop_namespace(c, uri);
+}
+
 char *tv_domain_metadata_get(const TvDomainMetadata *md, const char *uri)
 {
     MetadataElement *e = uri ? find(md, uri, NULL) : NULL;
@@ -235,7 +249,27 @@ char *tv_domain_metadata_get(const TvDomainMetadata *md, const char *uri)
                         uri ? uri : "");
         return NULL;
     }
-    return dump(e->doc, 0, 1);
+    xmlDocPtr copy = xmlCopyDoc(e->doc, 1);
+    if (!copy) {
+        tv_error_report(TV_FROM_DOMAIN, TV_ERR_INTERNAL_ERROR, "cannot copy a metadata element");
+        return NULL;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(copy);
+    drop_namespace(root, uri);
+    xmlNsPtr *defs = &root->nsDef; /* the declaration of uri goes; others stay */
+    while (*defs) {
+        if ((*defs)->href && strcmp((const char *)(*defs)->href, uri) == 0) {
+            xmlNsPtr gone = *defs;
+            *defs = gone->next;
+            gone->next = NULL;
+            xmlFreeNs(gone);
+        } else {
+            defs = &(*defs)->next;
+        }
+    }
+    char *text = dump(copy, 0, 1);
+    xmlFreeDoc(copy);
+    return text;
 }
 
 static void set_namespace(xmlNodePtr node, xmlNsPtr ns)

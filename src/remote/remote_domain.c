@@ -449,4 +449,6 @@ void tv_remote_register_driver_handlers(TvRemote *remote)
     g_return_if_fail(remote->drv != NULL);
     tv_remote_add_handlers(remote, driver_handlers, G_N_ELEMENTS(driver_handlers));
     tv_remote_register_console_handlers(remote);
+    tv_remote_register_host_handlers(remote);
+    tv_remote_register_tune_handlers(remote);
 }

@@ -15,11 +15,22 @@ typedef struct {
     TvRemoteHandler handler;
 } TvRemoteHandlerEntry;
 
+typedef enum {
+    TV_REMOTE_EVENT_DOMAIN,
+    TV_REMOTE_EVENT_NETWORK,
+    TV_REMOTE_EVENT_STORAGE_POOL,
+    TV_REMOTE_EVENT_NODE_DEVICE,
+    TV_REMOTE_EVENT_SECRET,
+    TV_REMOTE_EVENT_KIND_LAST
+} TvRemoteEventKind;
+
 typedef struct {
     int id;
+    TvRemoteEventKind kind;
     int event_id;
-    gboolean has_dom;
+    gboolean has_filter; /* only events of one object: uuid, or name (node devices) */
     unsigned char uuid[TVR_UUID_LEN];
+    char *name;
 } TvRemoteEventCallback;
 
 typedef struct TvRemoteStream TvRemoteStream;
@@ -66,7 +77,19 @@ void tv_remote_streams_drop_conn(TvRemoteConn *conn);
 extern const TvRemoteHandlerEntry tv_remote_connect_handlers[];
 extern const gsize tv_remote_connect_handlers_count;
 
+/* remote_secrets.c: a host with no secrets */
+extern const TvRemoteHandlerEntry tv_remote_secret_handlers[];
+extern const gsize tv_remote_secret_handlers_count;
+
 /* remote_events.c */
 extern const TvRemoteHandlerEntry tv_remote_event_handlers[];
 extern const gsize tv_remote_event_handlers_count;
+void tv_remote_events_conn_init(TvRemoteConn *conn);
 void tv_remote_events_drop_conn(TvRemoteConn *conn);
+/* Send msg (XDR filter, procedure proc) to every callback of kind and
+ * event_id whose filter matches the object (uuid, or name for node
+ * devices), writing each callback's id into *callback_id_field (a member
+ * of msg) before encoding.  Any thread. */
+void tv_remote_events_send(TvRemote *remote, TvRemoteEventKind kind, int event_id,
+                           const unsigned char *uuid, const char *name, int proc, xdrproc_t filter,
+                           void *msg, int *callback_id_field);

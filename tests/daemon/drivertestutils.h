@@ -24,9 +24,11 @@ typedef struct {
 
 typedef struct {
     char name[64];
-    int id;
+    int id;   /* the domain's run id */
+    int kind; /* TvDomainEventId */
     int event;
     int detail;
+    char str[128];
 } DtEvent;
 
 /* Runs the tests in a child; afterwards (pass, fail or crash) every QEMU
@@ -44,8 +46,11 @@ void dt_close(DtEnv *env);
 char *dt_domain_xml(const DtEnv *env, const char *name, const char *uuid, const char *kernel,
                     const char *features, const char *extra);
 
-/* Wait (bounded) for an event of the domain; true when it came. */
+/* Wait (bounded) for a lifecycle event of the domain; true when it came. */
 bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned timeout_ms);
+/* Wait (bounded) for an event of id kind (TvDomainEventId) of the domain;
+ * true when it came, with a copy in *out (optional). */
+bool dt_wait_event_kind(DtEnv *env, const char *name, int kind, DtEvent *out, unsigned timeout_ms);
 void dt_events_reset(DtEnv *env);
 
 /* The QEMU pid from the domain's status file; 0 when there is none. */

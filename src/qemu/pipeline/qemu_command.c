@@ -254,11 +254,14 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, "-m");
     addf(argv, "size=%lluk", def->memory_kib);
     add(argv, "-smp");
+    unsigned present = tv_domain_def_vcpus_current(def);
+    g_autofree char *maxcpus =
+        present < def->vcpus ? g_strdup_printf(",maxcpus=%u", def->vcpus) : g_strdup("");
     if (def->cpu.sockets)
-        addf(argv, "%u,sockets=%u,cores=%u,threads=%u", def->vcpus, def->cpu.sockets,
+        addf(argv, "%u%s,sockets=%u,cores=%u,threads=%u", present, maxcpus, def->cpu.sockets,
              def->cpu.cores, def->cpu.threads);
     else
-        addf(argv, "%u", def->vcpus);
+        addf(argv, "%u%s", present, maxcpus);
     tv_uuid_format(def->uuid, uuid);
     add(argv, "-uuid");
     add(argv, uuid);

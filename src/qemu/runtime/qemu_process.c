@@ -21,6 +21,11 @@
 #define DEFAULT_MONITOR_TIMEOUT_MS 10000
 #define LOG_TAIL_BYTES             2048
 
+static void event_unref(gpointer ev)
+{
+    json_object_put(ev);
+}
+
 static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
@@ -36,6 +41,9 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
+    proc->event_cb = cfg->event_cb;
+    proc->event_opaque = cfg->event_opaque;
+    proc->pending_events = g_ptr_array_new_with_free_func(event_unref);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     return proc;
 }
@@ -71,6 +79,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->console_path);
     g_free(proc->shutdown_cause);
     g_array_free(proc->pending, TRUE);
+    g_ptr_array_free(proc->pending_events, TRUE);
     g_rec_mutex_clear(&proc->cb_lock);
     g_mutex_clear(&proc->mon_lock);
     g_cond_clear(&proc->cond);
@@ -184,6 +193,24 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
+/* Serial 0's pty in the live definition, as <source path> (and its console's). */
+static void set_pty_paths(TvDomainDef *def, const char *path)
+{
+    if (!path)
+        return;
+    TvDomainDevices *devs = &def->devices;
+    if (devs->nserials > 0 && devs->serials[0]->type == TV_CHR_TYPE_PTY) {
+        g_free(devs->serials[0]->path);
+        devs->serials[0]->path = g_strdup(path);
+    }
+    for (size_t i = 0; i < devs->nconsoles; i++) {
+        if (devs->consoles[i]->type == TV_CHR_TYPE_PTY && devs->consoles[i]->port == 0) {
+            g_free(devs->consoles[i]->path);
+            devs->consoles[i]->path = g_strdup(path);
+        }
+    }
+}
+
 /* After spawn: monitor, console, status file, cont. */
 static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
 {
@@ -204,6 +231,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
         if (!proc->console_path && tv_error_last())
             return -1;
+        set_pty_paths(proc->def, proc->console_path);
         if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && proc->console_path) {
             proc->console_fd = open_console(proc->console_path);
             if (proc->console_fd < 0)

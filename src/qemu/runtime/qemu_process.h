@@ -25,10 +25,17 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct json_object;
+
 typedef struct _TvQemuProcess TvQemuProcess;
 
 /* Called on every state change.  Must not call tv_qemu_process_free(). */
 typedef void (*TvQemuProcessStateFunc)(TvQemuProcess *proc, int state, int reason, void *opaque);
+/* Called for every QMP event (RESET, BALLOON_CHANGE, DEVICE_DELETED, ...;
+ * data may be NULL), in order, after the state changes it caused, with no
+ * lock held.  Must not call tv_qemu_process_free(). */
+typedef void (*TvQemuProcessEventFunc)(TvQemuProcess *proc, const char *event,
+                                       struct json_object *data, void *opaque);
 
 typedef struct {
     const char *state_dir;       /* status file and monitor socket (created 0700) */
@@ -39,6 +46,8 @@ typedef struct {
     int id;                      /* the live id; 0: 1 */
     TvQemuProcessStateFunc state_cb;
     void *state_opaque;
+    TvQemuProcessEventFunc event_cb; /* optional */
+    void *event_opaque;
     /* optional: a fork server for the emulator (qemu_zygote.h), used when
      * ready and when this process is a child subreaper; else QEMU is spawned */
     struct _TvQemuZygote *zygote;
@@ -98,6 +107,19 @@ int tv_qemu_process_steal_console(TvQemuProcess *proc);
  * (virsh console), or -1 with a tv_error when the domain has no pty serial
  * or QEMU has gone. */
 int tv_qemu_process_open_console(TvQemuProcess *proc);
+/* Run one QMP command (args consumed, may be NULL) on the running QEMU:
+ * the reply's "return" value (a new reference), or NULL with an error
+ * (OPERATION_INVALID when QEMU is not running). */
+struct json_object *tv_qemu_process_command(TvQemuProcess *proc, const char *command,
+                                            struct json_object *args);
+/* fn reads the live definition under the process's lock (quick, no calls back). */
+void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef *def, void *opaque),
+                              void *opaque);
+/* fn changes the live definition under the process's lock: 0 keeps the
+ * change and rewrites the status file (a failed write is reported and the
+ * change stays in memory), -1 means fn changed nothing and reported why. */
+int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, void *opaque),
+                               void *opaque);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 

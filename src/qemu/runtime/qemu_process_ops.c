@@ -35,8 +35,7 @@ static bool wait_exited_locked(TvQemuProcess *proc, gint64 deadline)
     return true;
 }
 
-/* Run one QMP command that returns nothing of interest. */
-static int run_command(TvQemuProcess *proc, const char *command)
+json_object *tv_qemu_process_command(TvQemuProcess *proc, const char *command, json_object *args)
 {
     g_mutex_lock(&proc->mon_lock);
     g_mutex_lock(&proc->lock);
@@ -44,15 +43,47 @@ static int run_command(TvQemuProcess *proc, const char *command)
     g_mutex_unlock(&proc->lock);
     if (!active || !proc->mon || proc->mon_dead) {
         g_mutex_unlock(&proc->mon_lock);
-        return not_running(proc);
+        json_object_put(args);
+        not_running(proc);
+        return NULL;
     }
-    json_object *r = tv_qemu_monitor_execute(proc->mon, command, NULL, COMMAND_TIMEOUT_MS);
-    json_object_put(r);
+    json_object *r = tv_qemu_monitor_execute(proc->mon, command, args, COMMAND_TIMEOUT_MS);
     tv_qemu_process_drain_events(proc);
     g_mutex_unlock(&proc->mon_lock);
     if (!r)
         tv_error_prefix("domain '%s'", proc->name);
+    return r;
+}
+
+/* Run one QMP command that returns nothing of interest. */
+static int run_command(TvQemuProcess *proc, const char *command)
+{
+    json_object *r = tv_qemu_process_command(proc, command, NULL);
+    json_object_put(r);
     return r ? 0 : -1;
+}
+
+void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef *def, void *opaque),
+                              void *opaque)
+{
+    g_mutex_lock(&proc->lock);
+    fn(proc->def, opaque);
+    g_mutex_unlock(&proc->lock);
+}
+
+int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, void *opaque),
+                               void *opaque)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = proc->exited ? not_running(proc) : fn(proc->def, opaque);
+    if (rc == 0 && tv_qemu_process_write_status(proc) < 0) {
+        /* the guest has the change already: keep it, say the file is behind */
+        g_warning("%s: the status file keeps the old definition: %s", proc->name,
+                  tv_error_message());
+        tv_error_reset();
+    }
+    g_mutex_unlock(&proc->lock);
+    return rc;
 }
 
 int tv_qemu_process_shutdown(TvQemuProcess *proc)

@@ -29,6 +29,8 @@ struct _TvQemuProcess {
     TvQemuCapsFingerprint fingerprint;
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
+    TvQemuProcessEventFunc event_cb;
+    void *event_opaque;
 
     TvQemuMonitor *mon; /* under mon_lock; freed by the watcher at its end */
     bool mon_dead;      /* EOF or protocol error: stop reading it */
@@ -45,8 +47,9 @@ struct _TvQemuProcess {
     bool shutdown_event; /* QMP SHUTDOWN seen */
     char *shutdown_cause;
     bool guest_panicked;
-    bool quit;       /* the watcher should end (free) */
-    GArray *pending; /* state changes not yet given to the callback: int pairs */
+    bool quit;                 /* the watcher should end (free) */
+    GArray *pending;           /* state changes not yet given to the callback: int pairs */
+    GPtrArray *pending_events; /* QMP events (json_object) not yet given to event_cb */
     GThread *watcher;
 };
 

@@ -60,6 +60,8 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev)
     const char *name = event_string(ev, "event", NULL);
     if (!name || proc->exited)
         return;
+    if (proc->event_cb)
+        g_ptr_array_add(proc->pending_events, json_object_get(ev)); /* after the state below */
     if (strcmp(name, "STOP") == 0) {
         if (proc->state != TV_DOMAIN_STATE_RUNNING)
             return;
@@ -176,6 +178,18 @@ void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
         g_mutex_unlock(&proc->lock);
         if (proc->cb)
             proc->cb(proc, state, reason, proc->cb_opaque);
+    }
+    for (;;) {
+        g_mutex_lock(&proc->lock);
+        json_object *ev =
+            proc->pending_events->len ? g_ptr_array_steal_index(proc->pending_events, 0) : NULL;
+        g_mutex_unlock(&proc->lock);
+        if (!ev)
+            break;
+        json_object *data = NULL;
+        json_object_object_get_ex(ev, "data", &data);
+        proc->event_cb(proc, event_string(ev, "event", NULL), data, proc->event_opaque);
+        json_object_put(ev);
     }
     g_rec_mutex_unlock(&proc->cb_lock);
 }
