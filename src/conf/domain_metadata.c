@@ -102,13 +102,14 @@ static char *element_name(xmlNodePtr node)
 }
 
 /* Size and count limits; what names the element in errors. */
+/* code: XML_ERROR for a domain XML, INVALID_ARG for a setMetadata call. */
 static int check_limits(const TvDomainMetadata *md, xmlDocPtr doc, const char *uri,
-                        const char *what)
+                        const char *what, TvErrorCode code)
 {
     g_autofree char *compact = dump(doc, 0, 0);
     size_t len = strlen(compact);
     if (len > TV_DOMAIN_METADATA_ELEMENT_MAX) {
-        tv_error_report(TV_FROM_DOMAIN, TV_ERR_XML_ERROR,
+        tv_error_report(TV_FROM_DOMAIN, code,
                         "%s of namespace '%s' in /domain/metadata is %zu bytes long: at most %d "
                         "bytes are allowed per element",
                         what, uri, len, TV_DOMAIN_METADATA_ELEMENT_MAX);
@@ -118,7 +119,7 @@ static int check_limits(const TvDomainMetadata *md, xmlDocPtr doc, const char *u
     for (guint i = 0; md && i < md->elements->len; i++)
         replaces |= strcmp(((MetadataElement *)g_ptr_array_index(md->elements, i))->uri, uri) == 0;
     if (!replaces && tv_domain_metadata_count(md) >= TV_DOMAIN_METADATA_ELEMENTS_MAX) {
-        tv_error_report(TV_FROM_DOMAIN, TV_ERR_XML_ERROR,
+        tv_error_report(TV_FROM_DOMAIN, code,
                         "/domain/metadata already holds %d elements (the most allowed): %s of "
                         "namespace '%s' cannot be added",
                         TV_DOMAIN_METADATA_ELEMENTS_MAX, what, uri);
@@ -172,7 +173,7 @@ static int parse_element(TvDomainMetadata *md, xmlNodePtr node)
     xmlDocSetRootElement(doc, copy);
     xmlReconciliateNs(doc, copy);
     strip_layout(copy);
-    if (check_limits(md, doc, uri, name) < 0) {
+    if (check_limits(md, doc, uri, name, TV_ERR_XML_ERROR) < 0) {
         xmlFreeDoc(doc);
         return -1;
     }
@@ -331,7 +332,7 @@ int tv_domain_metadata_set(TvDomainMetadata **md, const char *uri, const char *k
     xmlReconciliateNs(doc, root);
     strip_layout(root);
     g_autofree char *name = element_name(root);
-    if (check_limits(*md, doc, uri, name) < 0) {
+    if (check_limits(*md, doc, uri, name, TV_ERR_INVALID_ARG) < 0) {
         xmlFreeDoc(doc);
         return -1;
     }

@@ -14,22 +14,6 @@
 
 #define EVENT_WAIT_MS 10000
 
-static void define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
-{
-    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
-        g_error("define: %s", tv_error_message());
-}
-
-static void start_ok(DtEnv *env, TvDomainRef *ref)
-{
-    TvDomainRef started = { 0 };
-    if (tv_qemu_driver_create(env->drv, ref->uuid, 0, &started) < 0)
-        g_error("start '%s': %s", ref->name, tv_error_message());
-    g_assert_cmpint(started.id, >=, 1);
-    ref->id = started.id;
-    tv_domain_ref_clear(&started);
-}
-
 static void assert_state(DtEnv *env, const unsigned char *uuid, int state, int reason)
 {
     int s = -1, r = -1;
@@ -46,8 +30,8 @@ static void test_start_destroy(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "run3", NULL, NULL, "<mte version='3'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_true(dt_wait_event(&env, "run3", TV_DOMAIN_EVENT_STARTED, 0, EVENT_WAIT_MS));
     assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1 /* booted */);
     pid_t pid = dt_qemu_pid(&env, "run3");
@@ -104,7 +88,7 @@ static void test_start_destroy(void)
 
     /* it starts again, with a new id */
     int first = ref.id;
-    start_ok(&env, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_cmpint(ref.id, >, first);
     g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
     tv_domain_ref_clear(&ref);
@@ -119,8 +103,8 @@ static void test_live_resolution(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "runmax", NULL, NULL, "<mte version='max'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_autofree char *live = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
     g_autofree char *inactive = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_INACTIVE);
     g_assert_nonnull(strstr(live, "<mte version='3'/>")); /* QEMU 7.2 'max': MTE 3 */
@@ -131,7 +115,7 @@ static void test_live_resolution(void)
     tv_uuid_format(ref.uuid, uuid);
     g_autofree char *xml3 = dt_domain_xml(&env, "runmax", uuid, NULL, "<mte version='3'/>", NULL);
     TvDomainRef again = { 0 };
-    define_ok(&env, xml3, &again);
+    dt_define_ok(&env, xml3, &again);
     g_assert_cmpint(again.id, ==, ref.id);
     tv_domain_ref_clear(&again);
     g_autofree char *inactive2 = tv_qemu_driver_get_xml(env.drv, ref.uuid, TV_XML_INACTIVE);
@@ -153,8 +137,8 @@ static void test_guest_powers_off(void)
     g_autofree char *xml =
         dt_domain_xml(&env, "byself", NULL, env.demo, "<mte version='3'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_true(dt_wait_event(&env, "byself", TV_DOMAIN_EVENT_STOPPED, 0, 30000));
     assert_state(&env, ref.uuid, TV_DOMAIN_STATE_SHUTOFF, 1 /* shutdown */);
     tv_domain_ref_clear(&ref);
@@ -211,7 +195,7 @@ static void test_start_failed(void)
     g_autofree char *missing = g_build_filename(env.root, "no-such-kernel.elf", NULL);
     g_autofree char *xml = dt_domain_xml(&env, "failing", NULL, missing, NULL, NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml, &ref);
     g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 0, NULL), ==, -1);
     g_test_message("%s", tv_error_message());
     g_assert_nonnull(strstr(tv_error_message(), "no-such-kernel.elf"));
@@ -232,8 +216,8 @@ static void test_undefine_running(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "vanish", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_assert_cmpint(tv_qemu_driver_undefine(env.drv, ref.uuid, 0), ==, 0);
     g_assert_cmpint(tv_qemu_driver_is_persistent(env.drv, ref.uuid), ==, 0);
     g_assert_cmpint(tv_qemu_driver_is_active(env.drv, ref.uuid), ==, 1);
@@ -258,8 +242,8 @@ static void test_reconnect(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "stay", NULL, NULL, "<mte version='max'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
-    start_ok(&env, &ref);
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
     g_autofree char *t_xml = dt_domain_xml(&env, "stay-t", NULL, NULL, NULL, NULL);
     TvDomainRef tref = { 0 };
     g_assert_cmpint(tv_qemu_driver_create_xml(env.drv, t_xml, 0, &tref), ==, 0);
@@ -314,8 +298,8 @@ static void test_autostart(void)
     g_autofree char *xml = dt_domain_xml(&env, "auto", NULL, NULL, "<mte version='3'/>", NULL);
     g_autofree char *xml2 = dt_domain_xml(&env, "manual", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 }, ref2 = { 0 };
-    define_ok(&env, xml, &ref);
-    define_ok(&env, xml2, &ref2);
+    dt_define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml2, &ref2);
     g_assert_cmpint(tv_qemu_driver_set_autostart(env.drv, ref.uuid, true), ==, 0);
     dt_close(&env);
     dt_open(&env, false); /* autostart off in the configuration: nothing starts */
@@ -340,7 +324,7 @@ static void test_start_paused(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "held", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 }, out = { 0 };
-    define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml, &ref);
     g_assert_cmpint(tv_qemu_driver_create(env.drv, ref.uuid, 2 /* autodestroy */, &out), ==, -1);
     g_assert_cmpint(tv_error_code(), ==, TV_ERR_ARGUMENT_UNSUPPORTED);
     tv_error_reset();
@@ -441,7 +425,7 @@ static pid_t find_server(void)
 static pid_t start_forked(DtEnv *env, TvDomainRef *ref)
 {
     for (int i = 0; i < 100; i++) {
-        start_ok(env, ref);
+        dt_start_ok(env, ref);
         pid_t pid = dt_qemu_pid(env, ref->name);
         if (forked_from_server(pid))
             return pid;
@@ -459,7 +443,7 @@ static void test_prefork(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "pf", NULL, NULL, "<mte version='3'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml, &ref);
     pid_t pid = start_forked(&env, &ref);
 
     /* as if executed: our child, its own group, the domain's command line
@@ -502,7 +486,7 @@ static void test_prefork(void)
     g_assert_cmpint(server, >, 0);
     kill(server, SIGKILL);
     g_usleep(50000);
-    start_ok(&env, &ref);
+    dt_start_ok(&env, &ref);
     pid = dt_qemu_pid(&env, "pf");
     g_assert_false(forked_from_server(pid));
     g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
@@ -515,7 +499,7 @@ static void test_prefork(void)
     env.no_prefork = true;
     dt_open(&env, false);
     g_assert_cmpint(find_server(), ==, 0);
-    start_ok(&env, &ref);
+    dt_start_ok(&env, &ref);
     pid = dt_qemu_pid(&env, "pf");
     g_assert_false(forked_from_server(pid));
     info.cpu_time_ns = 0;
@@ -552,11 +536,11 @@ static void test_prefork_wrapper(void)
     g_auto(GStrv) parts = g_strsplit(plain, "<devices>\n", 2);
     g_autofree char *xml = g_strjoin(emu, parts[0], parts[1], NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref); /* probes the wrapper's QEMU */
+    dt_define_ok(&env, xml, &ref); /* probes the wrapper's QEMU */
     g_autofree char *before = NULL;
     g_file_get_contents(tries, &before, NULL, NULL);
     for (int i = 0; i < 4; i++) {
-        start_ok(&env, &ref);
+        dt_start_ok(&env, &ref);
         pid_t pid = dt_qemu_pid(&env, "wr");
         g_assert_cmpint(stat_field(pid, 4), ==, getpid());
         g_assert_false(forked_from_server(pid));

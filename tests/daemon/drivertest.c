@@ -42,12 +42,6 @@ static void assert_config_files(DtEnv *env, const char *expected)
     g_assert_cmpstr(got, ==, expected);
 }
 
-static void define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
-{
-    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
-        g_error("define: %s", tv_error_message());
-}
-
 static void test_define_good(void)
 {
     DtEnv env;
@@ -56,7 +50,7 @@ static void test_define_good(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "good", UUID_A, NULL, "<mte version='3'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml, &ref);
     g_assert_cmpstr(ref.name, ==, "good");
     g_assert_cmpint(ref.id, ==, -1);
     char uuid[TV_UUID_STRLEN + 1];
@@ -168,12 +162,12 @@ static void test_redefine(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "re", UUID_A, NULL, "<mte version='3'/>", NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml, &ref);
     tv_domain_ref_clear(&ref);
 
     /* same uuid: an update (max instead of 3) */
     g_autofree char *xml2 = dt_domain_xml(&env, "re", UUID_A, NULL, "<mte version='max'/>", NULL);
-    define_ok(&env, xml2, &ref);
+    dt_define_ok(&env, xml2, &ref);
     g_assert_true(dt_wait_event(&env, "re", TV_DOMAIN_EVENT_DEFINED, 1, 2000));
     g_autofree char *now = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
     g_assert_nonnull(strstr(now, "<mte version='max'/>"));
@@ -208,7 +202,7 @@ static void test_undefine_and_autostart(void)
     dt_open(&env, false);
     g_autofree char *xml = dt_domain_xml(&env, "gone", NULL, NULL, NULL, NULL);
     TvDomainRef ref = { 0 };
-    define_ok(&env, xml, &ref);
+    dt_define_ok(&env, xml, &ref);
     g_assert_cmpint(tv_qemu_driver_get_autostart(env.drv, ref.uuid), ==, 0);
     g_assert_cmpint(tv_qemu_driver_set_autostart(env.drv, ref.uuid, true), ==, 0);
     g_assert_cmpint(tv_qemu_driver_get_autostart(env.drv, ref.uuid), ==, 1);
@@ -258,7 +252,7 @@ static void test_persistence(void)
     for (size_t i = 0; i < 3; i++) {
         g_autofree char *xml =
             dt_domain_xml(&env, names[i], NULL, NULL, "<mte version='max'/>", NULL);
-        define_ok(&env, xml, &refs[i]);
+        dt_define_ok(&env, xml, &refs[i]);
     }
     g_assert_cmpint(tv_qemu_driver_set_autostart(env.drv, refs[1].uuid, true), ==, 0);
     g_autofree char *before = tv_qemu_driver_get_xml(env.drv, refs[2].uuid, 0);
@@ -300,7 +294,7 @@ static void test_list_filters(void)
         g_autofree char *name = g_strdup_printf("f%d", i);
         g_autofree char *xml = dt_domain_xml(&env, name, NULL, NULL, NULL, NULL);
         TvDomainRef ref = { 0 };
-        define_ok(&env, xml, &ref);
+        dt_define_ok(&env, xml, &ref);
         tv_domain_ref_clear(&ref);
     }
     struct {

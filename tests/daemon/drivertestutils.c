@@ -133,7 +133,8 @@ TvQemuDriver *dt_open(DtEnv *env, bool autostart)
     TvQemuDriverConfig cfg = { .root = env->root,
                                .cache_dir = env->cache_dir,
                                .autostart = autostart,
-                               .prefork = !env->no_prefork };
+                               .prefork = !env->no_prefork,
+                               .host_root = env->host_root };
     env->drv = tv_qemu_driver_open(&cfg);
     if (!env->drv)
         g_error("driver open: %s", tv_error_message());
@@ -191,6 +192,7 @@ void dt_env_clear(DtEnv *env)
     g_free(env->cache_dir);
     g_free(env->demo);
     g_free(env->demo_loop);
+    g_free(env->host_root);
     g_array_free(env->events, TRUE);
     g_cond_clear(&env->cond);
     g_mutex_clear(&env->lock);
@@ -318,4 +320,20 @@ char *dt_list_names(TvQemuDriver *drv, unsigned flags)
     }
     g_free(refs);
     return g_string_free(out, FALSE);
+}
+
+void dt_define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
+{
+    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
+        g_error("define: %s", tv_error_message());
+}
+
+void dt_start_ok(DtEnv *env, TvDomainRef *ref)
+{
+    TvDomainRef started = { 0 };
+    if (tv_qemu_driver_create(env->drv, ref->uuid, 0, &started) < 0)
+        g_error("start '%s': %s", ref->name, tv_error_message());
+    g_assert_cmpint(started.id, >=, 1);
+    ref->id = started.id;
+    tv_domain_ref_clear(&started);
 }

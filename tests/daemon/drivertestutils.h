@@ -16,6 +16,7 @@ typedef struct {
     char *demo_loop; /* demo-loop.elf: stays up */
     TvQemuDriver *drv;
     bool no_prefork; /* dt_open: execute QEMU for every start (default: fork server) */
+    char *host_root; /* dt_open: host facts from this fixture root (NULL: the real host) */
 
     GMutex lock; /* the events below */
     GCond cond;
@@ -61,3 +62,7 @@ bool dt_pid_alive(pid_t pid);
 
 /* list_all into a sorted "a,b,c" of names. */
 char *dt_list_names(TvQemuDriver *drv, unsigned flags);
+
+/* Define (the test fails on an error), and start (ref->id gets the live id). */
+void dt_define_ok(DtEnv *env, const char *xml, TvDomainRef *ref);
+void dt_start_ok(DtEnv *env, TvDomainRef *ref);

@@ -155,8 +155,7 @@ int tv_qemu_driver_node_cpu_stats(TvQemuDriver *drv, int cpu, unsigned flags, Tv
     if (!tv_host_cpu_times(drv->host->root, cpu, t)) {
         if (cpu == TV_NODE_CPU_STATS_ALL)
             tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
-                            "the host's CPU times are unreadable (proc/stat under '%s')",
-                            drv->host->root);
+                            "the host's CPU times are unreadable (no usable /proc/stat)");
         else
             tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                             "invalid cpuNum %d: no such online host CPU", cpu);
@@ -195,8 +194,7 @@ int tv_qemu_driver_node_memory_stats(TvQemuDriver *drv, int cell, unsigned flags
         unsigned long long m[4];
         if (!tv_host_meminfo(drv->host->root, m)) {
             tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
-                            "the host's memory figures are unreadable (proc/meminfo under '%s')",
-                            drv->host->root);
+                            "the host's memory figures are unreadable (no usable /proc/meminfo)");
             return -1;
         }
         out[0] = (TvNodeStat){ "total", m[0] };

@@ -1,7 +1,8 @@
 /* Node devices as libvirt's node device driver lists them, from sysfs under
  * the host root: the machine ("computer", capability system), PCI devices
  * (pci_DDDD_BB_SS_F, under the PCI bridge above them or the computer) and
- * network interfaces (net_<name>_<mac>, under their PCI device).  Block and
+ * network interfaces (net_<name>_<mac>, under their PCI device), with the
+ * names of R/usr/share/misc/pci.ids (Debian's pci.ids) when present.  Block and
  * USB devices are not listed.  The list is kept until the set of entries in
  * sys/bus/pci/devices and sys/class/net changes; each XML is read afresh
  * (link state changes). */
@@ -15,12 +16,16 @@
 #define ATTR_MAX    4096
 #define PCI_IDS_MAX (16 * 1024 * 1024)
 
-/* libvirt's VIR_CONNECT_LIST_NODE_DEVICES_CAP_* bits this driver can have */
+/* libvirt's VIR_CONNECT_LIST_NODE_DEVICES_* bits: capabilities (a device
+ * matches when it has one of those asked; none asked: all), and the
+ * active/inactive pair (every device listed here is active). */
 enum {
-    LIST_CAP_SYSTEM = 1 << 0,
-    LIST_CAP_PCI_DEV = 1 << 1,
-    LIST_CAP_NET = 1 << 4,
-    LIST_CAP_ALL_KNOWN = (1 << 24) - 1, /* system (bit 0) through VDPA (bit 23): libvirt 9.0 */
+    LIST_CAP_SYSTEM = 1u << 0,
+    LIST_CAP_PCI_DEV = 1u << 1,
+    LIST_CAP_NET = 1u << 4,
+    LIST_CAPS = (1u << 30) - 1,
+    LIST_INACTIVE = 1u << 30,
+    LIST_ACTIVE = 1u << 31,
 };
 
 typedef enum {
@@ -153,14 +158,15 @@ static char *pci_ancestor(GHashTable *pci_by_path, const char *sysfs)
     return g_strdup("computer");
 }
 
-/* Vendor and device names from pci.ids for the devices listed (one pass). */
-static void pci_names(GPtrArray *devs)
+/* Vendor and device names from the host's pci.ids for the devices listed (one pass). */
+static void pci_names(GPtrArray *devs, const char *root)
 {
     bool any = false;
     for (guint i = 0; i < devs->len && !any; i++)
         any = ((NodeDev *)g_ptr_array_index(devs, i))->kind == DEV_PCI;
     g_autofree char *data = NULL;
-    if (!any || tv_file_read_all("/usr/share/misc/pci.ids", PCI_IDS_MAX, &data, NULL) < 0) {
+    g_autofree char *ids = g_build_filename(root, "usr/share/misc/pci.ids", NULL);
+    if (!any || tv_file_read_all(ids, PCI_IDS_MAX, &data, NULL) < 0) {
         tv_error_reset(); /* names are optional, as without libpciaccess */
         return;
     }
@@ -252,7 +258,7 @@ static TvDriverNodeDevs *scan(const char *root, GPtrArray *pci, GPtrArray *net, 
         g_ptr_array_add(nd->devs, dev_new(DEV_NET, name, pci_ancestor(pci_by_path, sysfs), sysfs,
                                           g_strdup(ifname)));
     }
-    pci_names(nd->devs);
+    pci_names(nd->devs, root);
     g_ptr_array_sort(nd->devs, compare_dev);
     return nd;
 }
@@ -313,19 +319,16 @@ static unsigned cap_bit(DevKind kind)
 
 GStrv tv_qemu_driver_node_device_names(TvQemuDriver *drv, const char *cap, unsigned list_flags)
 {
-    if (list_flags & ~(unsigned)LIST_CAP_ALL_KNOWN) {
-        tv_error_report(TV_FROM_NODEDEV, TV_ERR_INVALID_ARG,
-                        "node device list flags 0x%x are not supported; accepted: 0x%x", list_flags,
-                        (unsigned)LIST_CAP_ALL_KNOWN);
-        return NULL;
-    }
+    unsigned caps = list_flags & LIST_CAPS;
+    /* only inactive devices asked for: there are none */
+    bool none = (list_flags & LIST_INACTIVE) && !(list_flags & LIST_ACTIVE);
     GPtrArray *out = g_ptr_array_new();
     TvDriverNodeDevs *nd = current(drv);
-    for (guint i = 0; i < nd->devs->len; i++) {
+    for (guint i = 0; i < nd->devs->len && !none; i++) {
         NodeDev *d = g_ptr_array_index(nd->devs, i);
         if (cap && strcmp(cap, cap_name(d->kind)) != 0)
             continue;
-        if (list_flags && !(list_flags & cap_bit(d->kind)))
+        if (caps && !(caps & cap_bit(d->kind)))
             continue;
         g_ptr_array_add(out, g_strdup(d->name));
     }
