@@ -13,7 +13,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-QEMU = ['qemu/spawn', 'qemu/monitor', 'qemu/caps', 'qemu/pipeline', 'qemu/runtime', 'qemu/driver']
+QEMU = ['qemu/spawn', 'qemu/monitor', 'qemu/security', 'qemu/caps', 'qemu/pipeline', 'qemu/runtime', 'qemu/driver']
 # layer -> the layers it may include (its own is always allowed)
 ALLOWED = {
     'util': [],
@@ -21,13 +21,16 @@ ALLOWED = {
     'qemu/spawn/zygote': [],  # preloaded into QEMU: libc only
     'qemu/spawn': ['util', 'qemu/spawn/zygote'],
     'qemu/monitor': ['util'],
+    'qemu/security': ['util', 'conf'],
     'qemu/caps': ['util', 'conf', 'qemu/spawn', 'qemu/spawn/zygote', 'qemu/monitor'],
-    'qemu/pipeline': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/caps'],
-    'qemu/runtime': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/caps', 'qemu/pipeline'],
+    'qemu/pipeline': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/security', 'qemu/caps'],
+    'qemu/runtime': ['util', 'conf', 'qemu/spawn', 'qemu/monitor', 'qemu/security', 'qemu/caps',
+                     'qemu/pipeline'],
     'qemu/driver': ['util', 'conf'] + QEMU[:-1],
+    'storage': ['util', 'conf'],
     'rpc': ['util'],
-    'remote': ['util', 'conf', 'rpc'] + QEMU,
-    'daemon': ['util', 'conf', 'rpc', 'remote'] + QEMU,
+    'remote': ['util', 'conf', 'rpc', 'storage'] + QEMU,
+    'daemon': ['util', 'conf', 'rpc', 'remote', 'storage'] + QEMU,
     'tools': ['util', 'conf'] + QEMU,
 }
 # generated headers: where they belong
@@ -36,6 +39,8 @@ GENERATED = {
     'tv_zygote_config.h': 'qemu/spawn/zygote',
     'rpc_protocol.h': 'rpc',
     'remote_protocol.h': 'remote',
+    'remote_storage_protocol.h': 'remote',
+    'remote_host_protocol.h': 'remote',
 }
 
 

@@ -107,10 +107,19 @@ while read -r deb; do
 done < "$CLOSURE"
 
 LIBDIR=$ROOT/usr/lib/$MULTIARCH
-LOADER=$LIBDIR/ld-linux-x86-64.so.2
-[ -e "$LOADER" ] || LOADER=$(ls "$LIBDIR"/ld-linux*.so.* | head -n1)
-# QEMU finds modules and firmware relative to /proc/self/exe (the loader)
-ln -sfn ../../.. "$LIBDIR/qemu-bundle"
+# usr-merged packages (trixie, sid) put the loader under usr/lib, bookworm's
+# libc6 under lib
+LOADER=""
+for d in "$LIBDIR" "$ROOT/lib/$MULTIARCH"; do
+    for f in "$d"/ld-linux-x86-64.so.2 "$d"/ld-linux*.so.*; do
+        [ -e "$f" ] && { LOADER=$f; break 2; }
+    done
+done
+[ -n "$LOADER" ] || { echo "fetch-qemu: no dynamic loader in $ROOT" >&2; exit 1; }
+# QEMU finds modules and firmware relative to /proc/self/exe (the loader):
+# DIR-OF-LOADER/qemu-bundle must be ROOT
+LOADER_DIR=$(dirname "$LOADER")
+ln -sfn "$(realpath --relative-to="$LOADER_DIR" "$ROOT")" "$LOADER_DIR/qemu-bundle"
 
 cat > "$DEST/bin/qemu-system-aarch64" <<WRAPPER
 #!/bin/sh

@@ -14,7 +14,7 @@ PACKAGES="
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip ca-certificates
   libvirt-clients python3-libvirt python3
-  hyperfine jq procps iproute2
+  hyperfine jq procps iproute2 strace
 "
 # libvirtd answers "virsh version" only when it finds an emulator for the
 # host's own architecture, hence qemu-system-x86 beside qemu-system-arm.
@@ -22,12 +22,33 @@ if [ "${1:-}" = --anchor ]; then
     PACKAGES="$PACKAGES libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 tini linux-perf"
 fi
 
+# The unprivileged user a domain's QEMU runs as (src/daemon/tagvirt-sysusers.conf,
+# installed by meson for systemd-sysusers; made here for a build tree).
+create_qemu_user() {
+    getent passwd tagvirt-qemu >/dev/null && return 0
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "install-deps: creating the system user tagvirt-qemu" >&2
+    conf="$(dirname "$0")/../src/daemon/tagvirt-sysusers.conf"
+    if command -v systemd-sysusers >/dev/null && $SUDO systemd-sysusers "$conf" 2>/dev/null &&
+        getent passwd tagvirt-qemu >/dev/null; then
+        return 0
+    fi
+    getent group kvm >/dev/null || $SUDO groupadd --system kvm
+    getent group tagvirt-qemu >/dev/null || $SUDO groupadd --system tagvirt-qemu
+    $SUDO useradd --system --gid tagvirt-qemu --groups kvm --home-dir /nonexistent \
+        --no-create-home --shell /usr/sbin/nologin --comment "tagvirt QEMU guests" tagvirt-qemu
+}
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$status" = installed ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    create_qemu_user
+    exit 0
+fi
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -36,3 +57,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+create_qemu_user

@@ -27,6 +27,6 @@ static void run_case(gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    tv_test_add_cases("domaincapsdata", "domaincaps", 0, run_case);
+    tv_test_add_cases("domaincapsdata", "domaincaps", 0, NULL, run_case);
     return g_test_run();
 }

@@ -6,6 +6,7 @@
  *                      file says why); every other bad input must fail it
  * TAGVIRT_REGENERATE=1 rewrites .out.xml / .err from the current output. */
 #include "domain_conf.h"
+#include "domain_conf_testing.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 
@@ -219,6 +220,110 @@ static void test_live_formats(void)
     g_assert_cmpstr(copy_status, ==, status);
 }
 
+/* Registers measured on QEMU 10.0 and 11.1 'max' (docs/capabilities.rst). */
+#define PFR1_10_0_MAX_ON  0x0000001001000321ULL
+#define PFR1_11_1_MAX_ON  0x0010101012000321ULL
+#define PFR2_11_1_MAX     0x0000000100000111ULL
+#define PFR1_11_1_MAX_OFF 0x0010101012000121ULL
+
+/* The levels field by field: 11.1's max is level 4, never 3. */
+static void test_mte_levels(void)
+{
+    TvMteAbi v10, v11, off11, mixed;
+    tv_mte_abi_from_regs(PFR1_10_0_MAX_ON, 0, &v10);
+    tv_mte_abi_from_regs(PFR1_11_1_MAX_ON, PFR2_11_1_MAX, &v11);
+    tv_mte_abi_from_regs(PFR1_11_1_MAX_OFF, PFR2_11_1_MAX, &off11);
+    mixed = v10;
+    mixed.mtex = 1; /* MTE 3 with one FEAT_MTE4 part: no level */
+    g_assert_cmpint(tv_mte_abi_level(&v10), ==, 3);
+    g_assert_cmpint(tv_mte_abi_level(&v11), ==, 4);
+    g_assert_cmpint(tv_mte_abi_level(&off11), ==, -1);
+    g_assert_cmpint(tv_mte_abi_level(&mixed), ==, -1);
+    g_assert_true(tv_mte_abi_satisfies(&v10, 3));
+    g_assert_false(tv_mte_abi_satisfies(&v11, 3));
+    g_assert_true(tv_mte_abi_satisfies(&v11, 4));
+    g_assert_false(tv_mte_abi_satisfies(&mixed, 3));
+    g_assert_false(tv_mte_abi_satisfies(&mixed, 4));
+    /* level 4 includes MTEPERM */
+    TvMteAbi no_perm = v11;
+    no_perm.mteperm = 0;
+    g_assert_false(tv_mte_abi_satisfies(&no_perm, 4));
+    g_assert_cmpint(tv_mte_level_abi(4)->mteperm, ==, 1);
+    g_assert_null(tv_mte_level_abi(1));
+    g_autofree char *s = tv_mte_abi_summary(&off11);
+    g_assert_cmpstr(s, ==,
+                    "1 (instructions only, no tag storage) with MTEX=1 MTEFAR=1 "
+                    "MTESTOREONLY=1 MTEPERM=1");
+}
+
+/* The migration check compares the recorded ABI field by field. */
+static void test_mte_abi_stability(void)
+{
+    TvDomainMte src = { .request = TV_MTE_REQUEST_3, .level = 3 };
+    TvDomainMte dst = { .request = TV_MTE_REQUEST_3, .level = 3 };
+    tv_mte_abi_from_regs(PFR1_10_0_MAX_ON, 0, &src.abi);
+    dst.abi = src.abi;
+    tv_error_reset();
+    g_assert_true(tv_domain_mte_check_abi_stability(&src, &dst));
+    /* a version-3 guest must not gain MTE4 on 11.1 */
+    tv_mte_abi_from_regs(PFR1_11_1_MAX_ON, PFR2_11_1_MAX, &dst.abi);
+    g_assert_false(tv_domain_mte_check_abi_stability(&src, &dst));
+    g_assert_nonnull(strstr(tv_error_message(), "target guest sees MTE=3 MTE_frac=0 MTEX=1"));
+    g_assert_nonnull(strstr(tv_error_message(), "not MTE version 3"));
+    /* off on both sides, but one sees MTE 1 (QEMU 8.2+) and the other 0 (7.2) */
+    TvDomainMte off72 = { .request = TV_MTE_REQUEST_ABSENT, .level = 0 };
+    TvDomainMte off11 = { .request = TV_MTE_REQUEST_OFF, .level = 0 };
+    tv_mte_abi_from_regs(0x0000000001000021ULL, 0, &off72.abi);
+    tv_mte_abi_from_regs(PFR1_11_1_MAX_OFF, PFR2_11_1_MAX, &off11.abi);
+    tv_error_reset();
+    g_assert_false(tv_domain_mte_check_abi_stability(&off72, &off11));
+    g_assert_nonnull(strstr(tv_error_message(), "target guest sees MTE=1"));
+    /* the definitions alone (no recorded ABI: a caller's destination XML) */
+    TvDomainMte plain = { .request = TV_MTE_REQUEST_3, .level = -1 };
+    tv_error_reset();
+    g_assert_true(tv_domain_mte_check_abi_stability(&src, &plain));
+}
+
+/* A started guest without <mte>: live XML says what it sees, status keeps
+ * that nothing was written, inactive XML stays without <mte>. */
+static void test_mte_off_formats(void)
+{
+    g_autoptr(TvDomainDef) def =
+        parse_string("<domain type='qemu'><name>off</name><memory unit='MiB'>64</memory>"
+                     "<os><type arch='aarch64' machine='virt'>hvm</type></os></domain>",
+                     0);
+    g_assert_nonnull(def);
+    def->id = 3;
+    def->features.mte.level = 0;
+    tv_mte_abi_from_regs(PFR1_11_1_MAX_OFF, PFR2_11_1_MAX, &def->features.mte.abi);
+    g_autofree char *inactive = tv_domain_def_format(def, TV_DOMAIN_FORMAT_INACTIVE);
+    g_assert_null(strstr(inactive, "<mte"));
+    g_autofree char *live = tv_domain_def_format(def, TV_DOMAIN_FORMAT_LIVE);
+    g_assert_nonnull(strstr(live, "<mte state='off'>"));
+    g_assert_nonnull(strstr(live, "<abi mte='1' mte_frac='0' mtex='1' mtefar='1' "
+                                  "mtestoreonly='1' mteperm='1'/>"));
+    g_autofree char *migratable = tv_domain_def_format(def, TV_DOMAIN_FORMAT_MIGRATABLE);
+    g_assert_null(strstr(migratable, "<abi"));
+    g_autofree char *status = tv_domain_def_format(def, TV_DOMAIN_FORMAT_STATUS);
+    g_assert_nonnull(strstr(status, "<mte state='absent' level='0'>"));
+    g_autoptr(TvDomainDef) back = parse_string(status, TV_DOMAIN_PARSE_STATUS);
+    g_assert_nonnull(back);
+    g_assert_cmpint(back->features.mte.request, ==, TV_MTE_REQUEST_ABSENT);
+    g_assert_cmpint(back->features.mte.level, ==, 0);
+    g_assert_true(tv_mte_abi_equal(&back->features.mte.abi, &def->features.mte.abi));
+    /* the live XML's <mte> can be defined again: <abi> is output only */
+    g_autofree char *no_id = g_strdup(live);
+    char *id = strstr(no_id, " id='3'");
+    g_assert_nonnull(id);
+    memmove(id, id + 7, strlen(id + 7) + 1);
+    g_autoptr(TvDomainDef) again = parse_string(no_id, 0);
+    g_assert_nonnull(again);
+    g_assert_cmpint(again->features.mte.request, ==, TV_MTE_REQUEST_OFF);
+    g_assert_false(again->features.mte.abi.valid);
+    /* 'absent' is a status word only */
+    g_assert_null(parse_string(status, 0));
+}
+
 static void test_uuid(void)
 {
     unsigned char uuid[TV_UUID_LEN], again[TV_UUID_LEN];
@@ -324,6 +429,9 @@ int main(int argc, char **argv)
         g_test_add_data_func(test, names->pdata[i], test_case);
     }
     g_test_add_func("/domainconf/live-formats", test_live_formats);
+    g_test_add_func("/domainconf/mte-levels", test_mte_levels);
+    g_test_add_func("/domainconf/mte-abi-stability", test_mte_abi_stability);
+    g_test_add_func("/domainconf/mte-off-formats", test_mte_off_formats);
     g_test_add_func("/domainconf/uuid", test_uuid);
     g_test_add_func("/domainconf/name-check", test_name_check);
     g_test_add_func("/domainconf/truncated", test_truncated);

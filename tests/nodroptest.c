@@ -20,6 +20,7 @@
  * The table is checked too: each entry must be accepted somewhere in the
  * inputs, and must not change the command line where it is. */
 #include "qemu_command.h"
+#include "domain_conf_testing.h"
 #include "tagvirt-config.h"
 #include "qemu_domain.h"
 #include "testutils.h"

@@ -5,6 +5,7 @@
  * in tests/hostdata/ read as expected.  Bad binaries fail fast and clearly. */
 #include "qemu_capabilities.h"
 #include "qemu_host.h"
+#include "qemu_mte.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -93,15 +94,29 @@ static const TvQemuCaps *replayed(const char *name)
     return caps;
 }
 
+#define NOT_PROBED (-2)
+#define REFUSED    (-3)
+
+/* The level the model gives (2, 3, 4; 0 nothing; -1 no level), or the above. */
 static int abi_level(const TvQemuCaps *caps, const char *model, bool on)
 {
     const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(caps, model, TV_ACCEL_TCG);
     if (!p)
-        return -2;
+        return NOT_PROBED;
     const TvGuestAbiResult *r = on ? &p->mte_on : &p->mte_off;
     if (r->refused)
-        return -1;
+        return REFUSED;
     return tv_mte_abi_level(&r->abi);
+}
+
+/* The MTE field alone (what "off" shows from QEMU 8.2 on), or the above. */
+static int mte_field(const TvQemuCaps *caps, const char *model, bool on)
+{
+    const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(caps, model, TV_ACCEL_TCG);
+    if (!p)
+        return NOT_PROBED;
+    const TvGuestAbiResult *r = on ? &p->mte_on : &p->mte_off;
+    return r->refused ? REFUSED : r->abi.mte;
 }
 
 static char *find_recording(const char *prefix)
@@ -126,7 +141,7 @@ static void test_facts_72(void)
     g_assert_false(tv_qemu_caps_has_mte_version(caps));
     g_assert_cmpint(abi_level(caps, "max", true), ==, 3);
     g_assert_cmpint(abi_level(caps, "max", false), ==, 0);
-    g_assert_cmpint(abi_level(caps, "cortex-a57", true), ==, -1);
+    g_assert_cmpint(abi_level(caps, "cortex-a57", true), ==, REFUSED);
     const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(caps, "cortex-a57", TV_ACCEL_TCG);
     g_assert_cmpstr(p->mte_on.error, ==, "MTE requested, but not supported by the guest CPU");
     g_assert_null(tv_qemu_caps_cpu_model(caps, "cortex-a710"));
@@ -150,11 +165,31 @@ static void test_facts_newer(void)
     }
     const TvQemuCaps *caps = replayed(name);
     g_assert_cmpint(abi_level(caps, "max", true), ==, 3);
-    g_assert_cmpint(abi_level(caps, "max", false), ==, 1);
+    g_assert_cmpint(mte_field(caps, "max", false), ==, 1);
+    g_assert_cmpint(abi_level(caps, "max", false), ==, -1); /* instructions only: no level */
     g_assert_cmpint(abi_level(caps, "cortex-a710", true), ==, 2);
     g_assert_cmpint(abi_level(caps, "neoverse-n2", true), ==, 2);
-    g_assert_cmpint(abi_level(caps, "neoverse-n2", false), ==, 1);
-    g_assert_cmpint(abi_level(caps, "cortex-a55", true), ==, -1);
+    g_assert_cmpint(mte_field(caps, "neoverse-n2", false), ==, 1);
+    g_assert_cmpint(abi_level(caps, "cortex-a55", true), ==, REFUSED);
+}
+
+/* QEMU 11.1: max is level 4 (never 3), off keeps the MTE4 fields, and
+ * cortex-a78ae is refused on virt with MTE on and off alike. */
+static void test_facts_111(void)
+{
+    g_autofree char *name = find_recording("caps_11.1.");
+    g_assert_nonnull(name);
+    const TvQemuCaps *caps = replayed(name);
+    g_assert_cmpint(abi_level(caps, "max", true), ==, 4);
+    g_assert_cmpint(mte_field(caps, "max", false), ==, 1);
+    const TvGuestAbiProbe *max = tv_qemu_caps_guest_abi(caps, "max", TV_ACCEL_TCG);
+    g_assert_cmpint(max->mte_off.abi.mteperm, ==, 1);
+    g_assert_cmpint(abi_level(caps, "cortex-a710", true), ==, 2);
+    g_assert_cmpint(abi_level(caps, "cortex-a78ae", true), ==, REFUSED);
+    g_assert_cmpint(abi_level(caps, "cortex-a78ae", false), ==, REFUSED);
+    g_assert_nonnull(tv_qemu_caps_model_refusal(caps, "cortex-a78ae", TV_ACCEL_TCG));
+    g_assert_null(tv_qemu_caps_model_refusal(caps, "cortex-a57", TV_ACCEL_TCG));
+    g_assert_cmpuint(tv_qemu_mte_levels(caps, NULL, TV_ACCEL_TCG), ==, (1u << 2) | (1u << 4));
 }
 
 static void test_facts_hypothetical(void)
@@ -349,6 +384,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/qemucaps/facts/7.2", test_facts_72);
     g_test_add_func("/qemucaps/facts/newer", test_facts_newer);
+    g_test_add_func("/qemucaps/facts/11.1", test_facts_111);
     g_test_add_func("/qemucaps/facts/hypothetical", test_facts_hypothetical);
     g_test_add_func("/qemucaps/replay-order", test_replay_order);
     g_test_add_func("/qemucaps/xml-errors", test_xml_errors);

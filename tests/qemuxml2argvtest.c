@@ -1,7 +1,9 @@
-/* tests/qemuxml2argvdata/cases: "NAME CAPS HOST" -> NAME.xml through the
- * whole pipeline (parse, post-parse, validate, resolve, command line) against
- * recorded caps and a fixture host; expected NAME.CAPS-HOST.args or .err. */
+/* Every line of tests/qemuxml2argvdata/cases, "NAME CAPS HOST [flags]" ->
+ * NAME.xml through the whole pipeline (parse, post-parse, validate, resolve,
+ * command line) against recorded caps and a fixture host; expected
+ * NAME.CAPS-HOST.args or .err. */
 #include "qemu_command.h"
+#include "domain_conf_testing.h"
 #include "qemu_domain.h"
 #include "testutils.h"
 #include "tv_error.h"
@@ -54,6 +56,6 @@ static void run_case(gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    tv_test_add_cases("qemuxml2argvdata", "qemuxml2argv", 1, run_case);
+    tv_test_add_cases("qemuxml2argvdata", "qemuxml2argv", 1, NULL, run_case);
     return g_test_run();
 }

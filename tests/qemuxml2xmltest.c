@@ -1,8 +1,10 @@
-/* tests/qemuxml2xmloutdata/cases: "NAME CAPS HOST" -> qemuxml2argvdata/NAME.xml
- * after post-parse (the persistent definition, NAME.CAPS-HOST.inactive.xml)
- * and after start-time resolution (the live definition with id 1,
- * NAME.CAPS-HOST.live.xml): host/max/bare <mte/> become numbers there. */
+/* The lines of tests/qemuxml2argvdata/cases flagged xml2xml:
+ * "NAME CAPS HOST xml2xml" -> qemuxml2argvdata/NAME.xml after post-parse (the
+ * persistent definition, NAME.CAPS-HOST.inactive.xml) and after start-time
+ * resolution (the live definition with id 1, NAME.CAPS-HOST.live.xml), both
+ * in tests/qemuxml2xmloutdata/: host/max/bare <mte/> become numbers there. */
 #include "qemu_domain.h"
+#include "domain_conf_testing.h"
 #include "testutils.h"
 #include "tv_error.h"
 
@@ -70,6 +72,6 @@ static void run_case(gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    tv_test_add_cases("qemuxml2xmloutdata", "qemuxml2xml", 1, run_case);
+    tv_test_add_cases("qemuxml2argvdata", "qemuxml2xml", 1, "xml2xml", run_case);
     return g_test_run();
 }

@@ -276,7 +276,8 @@ static void test_events(Fixture *f, gconstpointer data)
 
 static void test_table(void)
 {
-    /* unique (in groups, not in number order), and every number of the wire reference present */
+    /* every entry found again by its number (each table sorted, no number in
+     * two tables), and every number of the wire reference present */
     for (gsize i = 0; i < tv_remote_procedure_count(); i++)
         g_assert_true(tv_remote_procedure_find(tv_remote_procedure_at(i)->proc) ==
                       tv_remote_procedure_at(i));

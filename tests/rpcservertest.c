@@ -22,11 +22,11 @@ typedef struct {
     GThread *thread;
     TvRpcServer *srv;
     GMutex lock;
-    TvRpcClient *last_client; /* referenced */
+    TvRpcConn *last_client; /* referenced */
     gint slow_running;
 } Fixture;
 
-static GBytes *test_dispatch(TvRpcClient *client, const TvRpcMessage *call, void *opaque)
+static GBytes *test_dispatch(TvRpcConn *client, const TvRpcMessage *call, void *opaque)
 {
     Fixture *f = opaque;
     if (call->header.proc == PROC_SLOW) {
@@ -43,12 +43,12 @@ static gboolean test_is_priority(int proc, void *opaque)
     return proc != PROC_SLOW;
 }
 
-static gpointer test_client_open(TvRpcClient *client, void *opaque)
+static gpointer test_client_open(TvRpcConn *client, void *opaque)
 {
     Fixture *f = opaque;
     g_mutex_lock(&f->lock);
-    g_clear_pointer(&f->last_client, tv_rpc_client_unref);
-    f->last_client = tv_rpc_client_ref(client);
+    g_clear_pointer(&f->last_client, tv_rpc_conn_unref);
+    f->last_client = tv_rpc_conn_ref(client);
     g_mutex_unlock(&f->lock);
     return GINT_TO_POINTER(1);
 }
@@ -101,7 +101,7 @@ static void teardown(Fixture *f, gconstpointer data)
     stop_loop(f);
     tv_rpc_server_free(f->srv);
     g_assert_false(g_file_test(f->path, G_FILE_TEST_EXISTS));
-    g_clear_pointer(&f->last_client, tv_rpc_client_unref);
+    g_clear_pointer(&f->last_client, tv_rpc_conn_unref);
     g_main_loop_unref(f->loop);
     g_main_context_unref(f->ctx);
     rmdir(f->dir);
@@ -207,7 +207,7 @@ static void test_server_message(Fixture *f, gconstpointer data)
     guint32 value = 99;
     g_mutex_lock(&f->lock);
     g_assert_true(
-        tv_rpc_client_send(f->last_client, tv_rpc_message_encode(&hdr, TV_XDR(xdr_u_int), &value)));
+        tv_rpc_conn_send(f->last_client, tv_rpc_message_encode(&hdr, TV_XDR(xdr_u_int), &value)));
     g_mutex_unlock(&f->lock);
     g_autoptr(GBytes) event = recv_frame(fd);
     gsize len;
@@ -224,7 +224,7 @@ static void test_server_message(Fixture *f, gconstpointer data)
     g_assert_cmpuint(tv_rpc_server_client_count(f->srv), ==, 0);
     g_mutex_lock(&f->lock);
     g_assert_false(
-        tv_rpc_client_send(f->last_client, tv_rpc_message_encode(&hdr, TV_XDR(xdr_u_int), &value)));
+        tv_rpc_conn_send(f->last_client, tv_rpc_message_encode(&hdr, TV_XDR(xdr_u_int), &value)));
     g_mutex_unlock(&f->lock);
 }
 

@@ -153,13 +153,14 @@ class Daemon:
         self.proc = subprocess.Popen([self.binary, "--root", self.root, "--verbose"],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
-        for _ in range(100):
+        # the first start probes QEMU before listening: seconds, more on a loaded machine
+        for _ in range(1200):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
             if listening(self.sock_ro):  # not just present: a killed daemon leaves the file
                 return
             time.sleep(0.05)
-        raise RuntimeError("tagvirtd did not listen on its sockets within 5 s")
+        raise RuntimeError("tagvirtd did not listen on its sockets within 60 s")
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc and self.proc.poll() is None:
@@ -433,8 +434,8 @@ def t_events(d):
 
 
 def t_event_kinds(d):
-    """Every libvirt 9.0 domain event id registers; network, storage pool,
-    node device and secret registrations too; ids past them get libvirt's
+    """Every libvirt 9.0 domain event id registers; network, node device and
+    secret registrations too (storage pools: the storage driver's); ids past them get libvirt's
     INTERNAL_ERROR (1, RPC) naming the id; a deregistration of an unknown
     callback or of another kind is refused; all of it read-only too."""
     for sock in (d.sock, d.sock_ro):
@@ -446,7 +447,7 @@ def t_event_kinds(d):
             assert status == OK, (ev, parse_error(body))
             ids.append(Reader(body).i32())
         assert len(set(ids)) == 27, ids
-        for proc, good, bad in ((313, 1, 1), (368, 2, 2), (374, 2, 2), (380, 2, 2)):
+        for proc, good, bad in ((313, 1, 1), (374, 2, 2), (380, 2, 2)):
             for ev in range(good):
                 status, body = c.call(proc, u32(ev) + u32(0))
                 assert status == OK, (proc, ev, parse_error(body))
@@ -660,7 +661,7 @@ def t_socket_activation(d):
                 if os.path.exists(ro):
                     break
                 time.sleep(0.05)
-            c = Raw(rw)
+            c = Raw(rw, timeout=60)  # it probes QEMU before answering: slow on a loaded machine
             c.open()
             assert c.call(59)[0] == OK
             c.close()

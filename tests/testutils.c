@@ -147,14 +147,32 @@ static void test_case_free(gpointer p)
     g_free(c);
 }
 
-void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, GTestDataFunc run)
+bool tv_test_case_has_flag(char **words, const char *flag)
+{
+    for (guint i = 3; i < g_strv_length(words); i++) {
+        if (strcmp(words[i], flag) == 0)
+            return true;
+    }
+    return false;
+}
+
+void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, const char *only_flag,
+                       GTestDataFunc run)
 {
     g_autofree char *cases_path = tv_test_path(dir, "cases", NULL);
     TvTestCases *tc = tv_test_cases_load(cases_path);
+    g_auto(GStrv) known = g_strsplit(TV_TEST_CASE_FLAGS, " ", -1);
     for (guint i = 0; i < tc->cases->len; i++) {
         char **w = g_ptr_array_index(tc->cases, i);
-        if (g_strv_length(w) != 3)
+        if (g_strv_length(w) < 3)
             g_error("%s: three words expected near '%s'", cases_path, w[0]);
+        for (guint k = 3; w[k]; k++) {
+            if (!g_strv_contains((const char *const *)known, w[k]))
+                g_error("%s: unknown flag '%s' on the line of '%s %s %s' (known: %s)", cases_path,
+                        w[k], w[0], w[1], w[2], TV_TEST_CASE_FLAGS);
+        }
+        if (only_flag && !tv_test_case_has_flag(w, only_flag))
+            continue;
         TvTestCase *c = g_new0(TvTestCase, 1);
         for (guint k = 0; k < 3; k++)
             c->words[k] = g_strdup(w[k]);

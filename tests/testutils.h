@@ -38,7 +38,8 @@ void tv_test_cases_free(TvTestCases *tc);
 const char *tv_test_caps_file(TvTestCases *tc, const char *alias);
 
 /* One line of a cases file whose words are: first, CAPS alias, HOST (the
- * argv/xml2xml tests), or CAPS, HOST, third (the domain caps test). */
+ * argv/xml2xml tests), or CAPS, HOST, third (the domain caps test), then
+ * optional flags (words from TV_TEST_CASE_FLAGS, e.g. "xml2xml"). */
 typedef struct {
     char *words[3];
     char *caps_alias;
@@ -46,6 +47,15 @@ typedef struct {
     char *host;
 } TvTestCase;
 
-/* Registers "/<prefix>/w0/w1/w2" for every case line of tests/<dir>/cases;
- * caps_index is the word holding the CAPS alias (the HOST follows it). */
-void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, GTestDataFunc run);
+/* The flags a case line may carry after its three words:
+ * xml2xml  qemuxml2xmltest checks this case too (qemuxml2argvdata/cases). */
+#define TV_TEST_CASE_FLAGS "xml2xml"
+
+/* Registers "/<prefix>/w0/w1/w2" for every case line of tests/<dir>/cases
+ * that carries the flag only_flag (every line when NULL); caps_index is the
+ * word holding the CAPS alias (the HOST follows it).  A line with other than
+ * three words plus known flags is an error. */
+void tv_test_add_cases(const char *dir, const char *prefix, guint caps_index, const char *only_flag,
+                       GTestDataFunc run);
+/* Whether a case line (a word vector of tv_test_cases_load) carries flag. */
+bool tv_test_case_has_flag(char **words, const char *flag);

@@ -122,8 +122,13 @@ int tv_cmd_validate(int argc, char **argv)
     printf("%s: valid for %s (%s", def->name, caps->binary,
            def->virt_type == TV_VIRT_KVM ? "KVM" : "TCG");
     TvQemuMtePlan plan;
-    if (tv_qemu_mte_plan(def, caps, cli.host, &plan) == 0 && plan.level)
+    if (tv_qemu_mte_plan(def, caps, cli.host, &plan) == 0 && plan.level) {
         printf(", MTE level %d", plan.level);
+    } else if (plan.abi.valid) {
+        /* "off" is what the guest sees, not always 0 (QEMU 8.2 and later) */
+        g_autofree char *seen = tv_mte_abi_summary(&plan.abi);
+        printf(", MTE off: the guest sees MTE %s", seen);
+    }
     printf(")\n");
     tv_domain_def_free(def);
     tv_cli_context_clear(&cli);
@@ -137,25 +142,11 @@ static char *describe_result(const TvGuestAbiResult *r)
         return g_strdup("-");
     if (r->refused)
         return g_strdup("refused (see below)");
-    int level = tv_mte_abi_level(&r->abi);
-    GString *s = g_string_new(NULL);
-    g_string_printf(s, "MTE %d", level == 4 ? 3 : r->abi.mte);
-    if (r->abi.mte_frac)
-        g_string_append_printf(s, " MTE_frac %u", r->abi.mte_frac);
-    if (r->abi.mtex)
-        g_string_append_printf(s, " MTEX %u", r->abi.mtex);
-    if (r->abi.mtefar)
-        g_string_append_printf(s, " MTEFAR %u", r->abi.mtefar);
-    if (r->abi.mtestoreonly)
-        g_string_append_printf(s, " MTESTOREONLY %u", r->abi.mtestoreonly);
-    if (r->abi.mteperm)
-        g_string_append_printf(s, " MTEPERM %u", r->abi.mteperm);
-    if (level == 4)
-        g_string_append(s, " (level 4)");
-    return g_string_free(s, FALSE);
+    return tv_mte_abi_summary(&r->abi);
 }
 
-/* Each distinct refusal once, with the models that got it. */
+/* Each distinct refusal once, with the models that got it and for which
+ * MTE setting; a model refused with mte=off too cannot run on virt at all. */
 static void print_refusals(const TvQemuCaps *caps)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
@@ -166,16 +157,31 @@ static void print_refusals(const TvQemuCaps *caps)
             if (!results[k]->ran || !results[k]->refused || g_hash_table_contains(seen, text))
                 continue;
             g_hash_table_add(seen, (gpointer)text);
-            printf("refused: QEMU said '%s' for mte=%s with:", text, k ? "off" : "on");
+            printf("refused: QEMU said '%s' for:", text);
             for (size_t j = 0; j < caps->nprobes; j++) {
-                const TvGuestAbiResult *r = k ? &caps->probes[j].mte_off : &caps->probes[j].mte_on;
-                if (r->ran && r->refused &&
-                    g_strcmp0(r->error ? r->error : "(no message)", text) == 0)
-                    printf(" %s", caps->probes[j].cpu_model);
+                const TvGuestAbiProbe *p = &caps->probes[j];
+                bool on = p->mte_on.ran && p->mte_on.refused &&
+                          g_strcmp0(p->mte_on.error ? p->mte_on.error : "(no message)", text) == 0;
+                bool off =
+                    p->mte_off.ran && p->mte_off.refused &&
+                    g_strcmp0(p->mte_off.error ? p->mte_off.error : "(no message)", text) == 0;
+                if (on || off)
+                    printf(" %s (%s)", p->cpu_model,
+                           on && off ? "mte=on and mte=off"
+                           : on      ? "mte=on"
+                                     : "mte=off");
             }
             printf("\n");
         }
     }
+    GString *unusable = g_string_new(NULL);
+    for (size_t i = 0; i < caps->nprobes; i++) {
+        if (tv_qemu_caps_model_refusal(caps, caps->probes[i].cpu_model, caps->probes[i].accel))
+            g_string_append_printf(unusable, " %s", caps->probes[i].cpu_model);
+    }
+    if (unusable->len)
+        printf("not usable on virt (refused with MTE off too):%s\n", unusable->str);
+    g_string_free(unusable, TRUE);
 }
 
 int tv_cmd_probe(int argc, char **argv)

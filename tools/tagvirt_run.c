@@ -2,6 +2,7 @@
  * console on stdout, stop it on Ctrl-C; exit 0 only when the guest powered
  * off by itself. */
 #include "qemu_process.h"
+#include "qemu_security.h"
 #include "tagvirt_cli.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -205,7 +206,11 @@ static int run_domain(TvCliContext *cli, const char *file, RunOptions *o)
         tv_error_report_errno(TV_FROM_NONE, errno, "cannot set up signal handling");
         return tv_cli_fail();
     }
+    /* QEMU as the caller (an ordinary user, or root), sandboxed, in its own
+     * session; tagvirtd is the way to a dedicated user (docs/security.rst) */
+    g_autoptr(TvQemuSecurity) sec = tv_qemu_security_new_caller();
     TvQemuProcessConfig cfg = {
+        .security = sec,
         .state_dir = state_dir,
         .log_dir = log_dir,
         .caps = caps,

@@ -10,6 +10,8 @@ void tv_domain_caps_free(TvDomainCaps *caps)
     g_free(caps->machine);
     g_free(caps->arch);
     g_strfreev(caps->cpu_models);
+    g_strfreev(caps->loader_values);
+    g_free(caps->cpu_usable);
     g_free(caps);
 }
 
@@ -60,9 +62,11 @@ static void format_cpu(TvXmlWriter *w, const TvDomainCaps *caps)
     } else {
         tv_xml_line(w, "<mode name='custom' supported='yes'>");
         w->indent++;
-        for (char **m = caps->cpu_models; *m; m++) {
-            g_autofree char *esc = tv_xml_esc(*m);
-            tv_xml_line(w, "<model usable='yes' vendor='unknown'>%s</model>", esc);
+        for (size_t i = 0; caps->cpu_models[i]; i++) {
+            g_autofree char *esc = tv_xml_esc(caps->cpu_models[i]);
+            bool usable = !caps->cpu_usable || caps->cpu_usable[i];
+            tv_xml_line(w, "<model usable='%s' vendor='unknown'>%s</model>", usable ? "yes" : "no",
+                        esc);
         }
         w->indent--;
         tv_xml_line(w, "</mode>");
@@ -75,6 +79,8 @@ char *tv_domain_caps_format(const TvDomainCaps *caps)
 {
     static const char *const loader_types[] = { "rom", "pflash", NULL };
     static const char *const yes_no[] = { "yes", "no", NULL };
+    static const char *const firmware_values[] = { "efi", NULL };
+    static const char *const secure_values[] = { "no", NULL };
     static const char *const disk_devices[] = { "disk", NULL };
     static const char *const disk_buses[] = { "virtio", NULL };
     static const char *const rng_models[] = { "virtio", NULL };
@@ -94,12 +100,18 @@ char *tv_domain_caps_format(const TvDomainCaps *caps)
     tv_xml_line(&w, "<iothreads supported='no'/>");
     tv_xml_line(&w, "<os supported='yes'>");
     w.indent++;
-    format_enum(&w, "firmware", NULL);
+    format_enum(&w, "firmware", caps->firmware_efi ? firmware_values : NULL);
     if (caps->loader_supported) {
         tv_xml_line(&w, "<loader supported='yes'>");
         w.indent++;
+        for (char **v = caps->loader_values; v && *v; v++) {
+            g_autofree char *esc = tv_xml_esc(*v);
+            tv_xml_line(&w, "<value>%s</value>", esc);
+        }
         format_enum(&w, "type", loader_types);
         format_enum(&w, "readonly", yes_no);
+        /* secure='yes' (SMM-protected flash) is x86 only */
+        format_enum(&w, "secure", secure_values);
         w.indent--;
         tv_xml_line(&w, "</loader>");
     } else {

@@ -12,9 +12,12 @@ typedef struct {
     char *arch;
     unsigned max_vcpus;
     bool loader_supported;
+    char **loader_values; /* UEFI images for this machine (QEMU's firmware descriptors) */
+    bool firmware_efi;    /* <os firmware='efi'> can choose one */
     bool host_passthrough;
     bool maximum;
-    char **cpu_models; /* custom mode, usable 64-bit models */
+    char **cpu_models; /* custom mode: the 64-bit models */
+    bool *cpu_usable;  /* per model: false when QEMU cannot run it on this machine */
     bool disk_supported;
     bool rng_supported;
     bool gic_supported;

@@ -1,6 +1,7 @@
 /* Domain definition basics: enum spellings, freeing, copying, UUIDs and the
  * domain name rule. */
 #include "domain_conf.h"
+#include "domain_conf_testing.h"
 #include "domain_parse_priv.h"
 #include "tv_error.h"
 
@@ -12,7 +13,6 @@ TV_ENUM_IMPL(tv_gic_version, TV_GIC_VERSION_LAST, "", "2", "3", "host")
 TV_ENUM_IMPL(tv_cpu_mode, TV_CPU_MODE_LAST, "", "custom", "host-passthrough", "maximum")
 TV_ENUM_IMPL(tv_clock_offset, TV_CLOCK_OFFSET_LAST, "", "utc", "localtime")
 TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve")
-TV_ENUM_IMPL(tv_loader_type, TV_LOADER_TYPE_LAST, "", "rom", "pflash")
 TV_ENUM_IMPL(tv_disk_format, TV_DISK_FORMAT_LAST, "", "raw", "qcow2")
 TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet")
 TV_ENUM_IMPL(tv_chr_type, TV_CHR_TYPE_LAST, "", "pty", "file", "unix")
@@ -91,9 +91,7 @@ void tv_domain_def_free(TvDomainDef *def)
     g_free(def->os.boot.initrd);
     g_free(def->os.boot.cmdline);
     g_free(def->os.boot.dtb);
-    g_free(def->os.boot.loader);
-    g_free(def->os.boot.nvram);
-    g_free(def->os.boot.nvram_template);
+    tv_domain_firmware_clear(&def->os.boot.fw);
     g_free(def->cpu.model);
     devices_clear(&def->devices);
     g_free(def);

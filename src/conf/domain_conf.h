@@ -1,12 +1,14 @@
 /* The domain definition: what a user's domain XML says, in structs.
  *
- * Pipeline (architecture.md): tv_domain_def_parse() -> qemu post-parse ->
+ * Pipeline (docs/architecture.rst): tv_domain_def_parse() -> qemu post-parse ->
  * validate -> resolve at start -> tv_domain_def_format().  conf knows nothing
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
 #include "domain_metadata.h"
 #include "domain_mte.h"
+#include "domain_os_boot.h"
+#include "domain_os_firmware.h"
 #include "tv_enum.h"
 
 #include <glib.h>
@@ -68,14 +70,6 @@ typedef enum {
 TV_ENUM_DECL(tv_lifecycle_action)
 
 typedef enum {
-    TV_LOADER_TYPE_DEFAULT = 0,
-    TV_LOADER_TYPE_ROM,
-    TV_LOADER_TYPE_PFLASH,
-    TV_LOADER_TYPE_LAST
-} TvLoaderType;
-TV_ENUM_DECL(tv_loader_type)
-
-typedef enum {
     TV_DISK_FORMAT_DEFAULT = 0, /* raw */
     TV_DISK_FORMAT_RAW,
     TV_DISK_FORMAT_QCOW2,
@@ -121,11 +115,10 @@ typedef struct {
     char *initrd;
     char *cmdline;
     char *dtb;
-    char *loader;
-    TvLoaderType loader_type;
-    TvFeatureState loader_readonly; /* yes -> ON, no -> OFF */
-    char *nvram;
-    char *nvram_template;
+    /* firmware='efi', <firmware>, <loader>, <nvram> (domain_os_firmware.h) */
+    TvDomainFirmware fw;
+    /* <boot dev='...'/> (domain_os_boot.h) */
+    TvDomainBootOrder order;
 } TvDomainOsBoot;
 
 typedef struct {
@@ -155,14 +148,16 @@ typedef struct {
     TvDiskFormat format;
     char *target_dev; /* "vda" */
     bool readonly;
+    unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
 } TvDomainDisk;
 
 typedef struct {
     TvNetType type;
-    char *mac;        /* "52:54:00:xx:xx:xx"; generated when absent */
-    bool mac_written; /* the user wrote it (kept for messages; both are formatted) */
-    char *ifname;     /* ethernet: <target dev=...> (tap device) */
-    char *model;      /* "virtio" */
+    char *mac;           /* "52:54:00:xx:xx:xx"; generated when absent */
+    bool mac_written;    /* the user wrote it (kept for messages; both are formatted) */
+    char *ifname;        /* ethernet: <target dev=...> (tap device) */
+    char *model;         /* "virtio" */
+    unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
 } TvDomainNet;
 
 typedef struct {
@@ -236,6 +231,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
 
 /* The vCPUs present at start (current='N', else all of them). */
 unsigned tv_domain_def_vcpus_current(const TvDomainDef *def);
+/* Boot orders across the definition: per-device <boot order> values are
+ * unique and not mixed with <os><boot dev> (domain_os_boot.c). */
+int tv_domain_boot_check(const TvDomainDef *def);
 
 /* libvirt's setMetadata for TITLE and DESCRIPTION: NULL or "" removes it;
  * a title must be one line. */
@@ -252,7 +250,3 @@ int tv_domain_name_check(const char *name);
 void tv_uuid_format(const unsigned char uuid[TV_UUID_LEN], char out[TV_UUID_STRLEN + 1]);
 int tv_uuid_parse(const char *str, unsigned char uuid[TV_UUID_LEN]);
 void tv_uuid_generate(unsigned char uuid[TV_UUID_LEN]);
-
-/* Tests only: make generated UUIDs and MAC addresses reproducible from a
- * seed; 0 goes back to random. */
-void tv_domain_conf_test_seed(guint32 seed);

@@ -33,7 +33,7 @@ static void text_element(TvXmlWriter *w, const char *name, const char *value)
 static void format_os(TvXmlWriter *w, const TvDomainOs *os)
 {
     const TvDomainOsBoot *boot = &os->boot;
-    tv_xml_line(w, "<os>");
+    tv_xml_line(w, "<os%s>", tv_domain_firmware_os_attr(&boot->fw));
     w->indent++;
     GString *attrs = g_string_new(NULL);
     if (os->arch) {
@@ -47,43 +47,25 @@ static void format_os(TvXmlWriter *w, const TvDomainOs *os)
     g_autofree char *type = esc_text(os->type ? os->type : "hvm");
     tv_xml_line(w, "<type%s>%s</type>", attrs->str, type);
     g_string_free(attrs, TRUE);
-    if (boot->loader) {
-        g_autofree char *path = esc_text(boot->loader);
-        const char *ro = boot->loader_readonly == TV_FEATURE_STATE_ON    ? " readonly='yes'"
-                         : boot->loader_readonly == TV_FEATURE_STATE_OFF ? " readonly='no'"
-                                                                         : "";
-        g_autofree char *ltype =
-            boot->loader_type != TV_LOADER_TYPE_DEFAULT
-                ? g_strdup_printf(" type='%s'", tv_loader_type_to_string(boot->loader_type))
-                : g_strdup("");
-        tv_xml_line(w, "<loader%s%s>%s</loader>", ro, ltype, path);
-    }
-    if (boot->nvram || boot->nvram_template) {
-        g_autofree char *tmpl = boot->nvram_template ? tv_xml_esc(boot->nvram_template) : NULL;
-        g_autofree char *attr = tmpl ? g_strdup_printf(" template='%s'", tmpl) : g_strdup("");
-        if (boot->nvram) {
-            g_autofree char *path = esc_text(boot->nvram);
-            tv_xml_line(w, "<nvram%s>%s</nvram>", attr, path);
-        } else {
-            tv_xml_line(w, "<nvram%s/>", attr);
-        }
-    }
+    tv_domain_firmware_format(w, &boot->fw);
     text_element(w, "kernel", boot->kernel);
     text_element(w, "initrd", boot->initrd);
     text_element(w, "cmdline", boot->cmdline);
     text_element(w, "dtb", boot->dtb);
+    tv_domain_boot_devs_format(w, &boot->order);
     w->indent--;
     tv_xml_line(w, "</os>");
 }
 
 static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned flags)
 {
-    bool live =
-        (flags & (TV_DOMAIN_FORMAT_LIVE | TV_DOMAIN_FORMAT_MIGRATABLE | TV_DOMAIN_FORMAT_STATUS)) !=
-        0;
-    bool status = (flags & TV_DOMAIN_FORMAT_STATUS) != 0;
+    TvDomainMteFormat how = (flags & TV_DOMAIN_FORMAT_STATUS) ? TV_DOMAIN_MTE_FORMAT_STATUS
+                            : (flags & TV_DOMAIN_FORMAT_MIGRATABLE)
+                                ? TV_DOMAIN_MTE_FORMAT_MIGRATABLE
+                            : (flags & TV_DOMAIN_FORMAT_LIVE) ? TV_DOMAIN_MTE_FORMAT_LIVE
+                                                              : TV_DOMAIN_MTE_FORMAT_INACTIVE;
     if (f->acpi != TV_FEATURE_STATE_ON && f->pmu == TV_FEATURE_STATE_ABSENT && !f->gic_present &&
-        f->mte.request == TV_MTE_REQUEST_ABSENT)
+        !tv_domain_mte_formats_element(&f->mte, how))
         return;
     tv_xml_line(w, "<features>");
     w->indent++;
@@ -95,7 +77,7 @@ static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned 
         tv_xml_line(w, "<gic version='%s'/>", tv_gic_version_to_string(f->gic));
     else if (f->gic_present)
         tv_xml_line(w, "<gic/>");
-    tv_domain_mte_format(w, &f->mte, live, status);
+    tv_domain_mte_format(w, &f->mte, how);
     w->indent--;
     tv_xml_line(w, "</features>");
 }

@@ -12,6 +12,7 @@ static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
         tv_xml_line(w, "<driver name='qemu' type='%s'/>", tv_disk_format_to_string(disk->format));
     tv_xml_line(w, "<source file='%s'/>", path);
     tv_xml_line(w, "<target dev='%s' bus='virtio'/>", dev);
+    tv_domain_device_boot_format(w, disk->boot_order);
     if (disk->readonly)
         tv_xml_line(w, "<readonly/>");
     w->indent--;
@@ -34,6 +35,7 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net)
         g_autofree char *model = tv_xml_esc(net->model);
         tv_xml_line(w, "<model type='%s'/>", model);
     }
+    tv_domain_device_boot_format(w, net->boot_order);
     w->indent--;
     tv_xml_line(w, "</interface>");
 }

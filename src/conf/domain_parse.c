@@ -282,7 +282,8 @@ TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
     if (parse_root_attrs(root, def, flags) < 0 ||
         tv_xml_check_children(root, children, false) < 0 ||
         tv_conf_check_once(root, children) < 0 || parse_identity(root, def) < 0 ||
-        parse_memory_pair(root, def) < 0 || parse_children(root, def, flags) < 0)
+        parse_memory_pair(root, def) < 0 || parse_children(root, def, flags) < 0 ||
+        tv_domain_boot_check(def) < 0)
         return NULL;
     return g_steal_pointer(&def);
 }

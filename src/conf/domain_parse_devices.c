@@ -49,7 +49,9 @@ static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
 static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver", "source", "target", "readonly", NULL };
+    static const char *const children[] = {
+        "driver", "source", "target", "readonly", "boot", NULL
+    };
     static const char *const driver_attrs[] = { "name", "type", NULL };
     static const char *const source_attrs[] = { "file", NULL };
     TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
@@ -94,6 +96,9 @@ static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
             return -1;
         disk->readonly = true;
     }
+    if ((child = tv_xml_child(node, "boot")) &&
+        tv_domain_device_boot_parse(child, &disk->boot_order) < 0)
+        return -1;
     for (size_t i = 0; i + 1 < devs->ndisks; i++) {
         if (strcmp(devs->disks[i]->target_dev, disk->target_dev) == 0) {
             tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
@@ -158,13 +163,16 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net)
             check_ifname(child, net->ifname) < 0)
             return -1;
     }
+    if ((child = tv_xml_child(node, "boot")) &&
+        tv_domain_device_boot_parse(child, &net->boot_order) < 0)
+        return -1;
     return 0;
 }
 
 static int parse_interface(xmlNodePtr node, TvDomainDevices *devs)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac", "model", "target", NULL };
+    static const char *const children[] = { "mac", "model", "target", "boot", NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     APPEND(devs->nets, devs->nnets, net);

@@ -37,52 +37,15 @@ static int parse_path_element(xmlNodePtr node, char **out)
     return 0;
 }
 
-static int parse_loader(xmlNodePtr node, TvDomainOsBoot *boot)
-{
-    static const char *const attrs[] = { "readonly", "type", NULL };
-    int type = 0;
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, true) < 0 ||
-        tv_conf_attr_yesno(node, "readonly", &boot->loader_readonly) < 0 ||
-        tv_conf_attr_enum(node, "type", false, tv_loader_type_from_string, tv_loader_type_list,
-                          &type) < 0)
-        return -1;
-    boot->loader_type = type;
-    boot->loader = tv_xml_text(node);
-    if (!boot->loader) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "missing path in /domain/os/loader: expected the firmware image's path "
-                        "as the element's text");
-        return -1;
-    }
-    return tv_conf_path_check(node, NULL, boot->loader);
-}
-
-static int parse_nvram(xmlNodePtr node, TvDomainOsBoot *boot)
-{
-    static const char *const attrs[] = { "template", NULL };
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, true) < 0)
-        return -1;
-    boot->nvram_template = tv_xml_prop(node, "template");
-    boot->nvram = tv_xml_text(node);
-    if (!boot->nvram && !boot->nvram_template) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "/domain/os/nvram needs a path as its text, a 'template' attribute, or "
-                        "both");
-        return -1;
-    }
-    if (boot->nvram_template && tv_conf_path_check(node, "template", boot->nvram_template) < 0)
-        return -1;
-    if (boot->nvram && tv_conf_path_check(node, NULL, boot->nvram) < 0)
-        return -1;
-    return 0;
-}
-
 int tv_domain_parse_os(xmlNodePtr node, TvDomainOs *os)
 {
-    static const char *const children[] = { "type",   "loader",  "nvram", "kernel",
-                                            "initrd", "cmdline", "dtb",   NULL };
-    if (tv_xml_check_attrs(node, no_attrs) < 0 ||
-        tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
+    static const char *const attrs[] = { "firmware", NULL };
+    static const char *const children[] = { "type",   "firmware", "loader", "nvram", "kernel",
+                                            "initrd", "cmdline",  "dtb",    "boot",  NULL };
+    static const char *const once[] = { "type",   "firmware", "loader", "nvram", "kernel",
+                                        "initrd", "cmdline",  "dtb",    NULL };
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
+        tv_conf_check_once(node, once) < 0)
         return -1;
 
     xmlNodePtr child = tv_xml_child(node, "type");
@@ -95,9 +58,8 @@ int tv_domain_parse_os(xmlNodePtr node, TvDomainOs *os)
         return -1;
 
     TvDomainOsBoot *boot = &os->boot;
-    if ((child = tv_xml_child(node, "loader")) && parse_loader(child, boot) < 0)
-        return -1;
-    if ((child = tv_xml_child(node, "nvram")) && parse_nvram(child, boot) < 0)
+    if (tv_domain_firmware_parse(node, &boot->fw) < 0 ||
+        tv_domain_boot_devs_parse(node, &boot->order) < 0)
         return -1;
     if ((child = tv_xml_child(node, "kernel")) && parse_path_element(child, &boot->kernel) < 0)
         return -1;

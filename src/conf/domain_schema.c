@@ -4,6 +4,7 @@
 #include "domain_conf.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
+#include "tv_paths.h"
 #include "tv_xml.h"
 
 #include <libxml/relaxng.h>
@@ -17,14 +18,15 @@ static void ignore_errors(void *ctx, const char *msg, ...)
 {
 }
 
-/* The source tree's copy when running uninstalled, else the installed one. */
+/* The source tree's copy when this program runs from the build tree, else
+ * the installed one (tv_paths.h). */
 static char *schema_path(void)
 {
     const char *override = g_getenv("TAGVIRT_SCHEMA_DIR");
     if (override && *override)
         return g_build_filename(override, "domain.rng", NULL);
-    char *src = g_build_filename(TAGVIRT_SRCDIR, "src", "conf", "schemas", "domain.rng", NULL);
-    if (access(src, R_OK) == 0)
+    char *src = tv_paths_source_file("src/conf/schemas/domain.rng");
+    if (src && access(src, R_OK) == 0)
         return src;
     g_free(src);
     return g_build_filename(TAGVIRT_DATADIR, "schemas", "domain.rng", NULL);

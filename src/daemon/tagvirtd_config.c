@@ -40,6 +40,13 @@ static const ConfigKey keys[] = {
     { "host_root", KEY_STRING, OFF(host_root), 0, 0 },
     { "autostart", KEY_BOOL, OFF(autostart), 0, 1 },
     { "prefork_qemu", KEY_BOOL, OFF(prefork_qemu), 0, 1 },
+    { "user", KEY_STRING, OFF(user), 0, 0 },
+    { "group", KEY_STRING, OFF(group), 0, 0 },
+    { "seccomp_sandbox", KEY_BOOL, OFF(seccomp_sandbox), 0, 1 },
+    { "namespaces", KEY_STRING, OFF(namespaces), 0, 0 },
+    { "dynamic_ownership", KEY_BOOL, OFF(dynamic_ownership), 0, 1 },
+    { "security_driver", KEY_STRING, OFF(security_driver), 0, 0 },
+    { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -50,13 +57,21 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->unix_sock_ro_perms = 0666;
     cfg->log_level = 3;
     cfg->autostart = TRUE;
-    cfg->prefork_qemu = TRUE;
+    /* one preloaded QEMU's layout shared by every guest: an opt-in (docs/security.rst) */
+    cfg->prefork_qemu = FALSE;
+    cfg->seccomp_sandbox = TRUE;
+    cfg->dynamic_ownership = TRUE;
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)
 {
     g_clear_pointer(&cfg->emulator, g_free);
     g_clear_pointer(&cfg->host_root, g_free);
+    g_clear_pointer(&cfg->user, g_free);
+    g_clear_pointer(&cfg->group, g_free);
+    g_clear_pointer(&cfg->namespaces, g_free);
+    g_clear_pointer(&cfg->security_driver, g_free);
+    g_clear_pointer(&cfg->storage_pool_roots, g_free);
 }
 
 static char *key_list(void)

@@ -14,7 +14,15 @@ typedef struct {
     char *emulator;  /* NULL: the driver's default */
     char *host_root; /* NULL: "/" */
     gboolean autostart;
-    gboolean prefork_qemu; /* fork domains' QEMUs from a preloaded one */
+    gboolean prefork_qemu; /* fork domains' QEMUs from a preloaded one (off by default) */
+    /* QEMU's confinement (qemu_security.h, docs/security.rst) */
+    char *user;  /* NULL: tagvirt-qemu */
+    char *group; /* NULL: the user's group */
+    gboolean seccomp_sandbox;
+    char *namespaces; /* "mount" (the default) or "" */
+    gboolean dynamic_ownership;
+    char *security_driver;    /* "auto" (the default), "apparmor", "none" */
+    char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -1,21 +1,109 @@
 #include "tagvirtd_driver.h"
 
+#include "qemu_security.h"
 #include "remote_domain.h"
+#include "remote_storage.h"
+#include "storage_driver.h"
+
+#include "tv_error.h"
+
+/* QEMU's confinement for the daemon's lifetime */
+static TvQemuSecurity *security;
+
+static TvQemuSecurity *security_from_config(const TvDaemonConfig *cfg)
+{
+    TvQemuSecurityConfig sc = TV_QEMU_SECURITY_CONFIG_DEFAULT;
+    sc.user = cfg->user;
+    sc.group = cfg->group;
+    sc.sandbox = cfg->seccomp_sandbox;
+    sc.dynamic_ownership = cfg->dynamic_ownership;
+    if (cfg->namespaces && g_strcmp0(cfg->namespaces, "mount") != 0 && *cfg->namespaces) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "namespaces must be \"mount\" or \"\", not \"%s\"", cfg->namespaces);
+        return NULL;
+    }
+    sc.mount_namespace = !cfg->namespaces || *cfg->namespaces;
+    const char *drv = cfg->security_driver ? cfg->security_driver : "auto";
+    if (g_str_equal(drv, "auto"))
+        sc.apparmor = TV_QEMU_APPARMOR_AUTO;
+    else if (g_str_equal(drv, "apparmor"))
+        sc.apparmor = TV_QEMU_APPARMOR_REQUIRED;
+    else if (g_str_equal(drv, "none"))
+        sc.apparmor = TV_QEMU_APPARMOR_OFF;
+    else {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "security_driver must be \"auto\", \"apparmor\" or \"none\", not \"%s\"",
+                        drv);
+        return NULL;
+    }
+    return tv_qemu_security_new(&sc);
+}
+
+/* The storage driver beside the QEMU driver: one of each per daemon. */
+static TvStorageDriver *storage;
+
+static char *path_user(const char *path, void *drv)
+{
+    return tv_qemu_driver_path_user(drv, path);
+}
+
+static TvStorageDriver *storage_open(const TvDaemonConfig *cfg, const char *root, TvQemuDriver *drv)
+{
+    /* the system paths beside the QEMU driver's (tagvirtd(8), FILES) */
+    g_autofree char *config_dir =
+        root ? g_build_filename(root, "config", "storage", NULL) : g_strdup("/etc/tagvirt/storage");
+    g_autofree char *state_dir =
+        root ? g_build_filename(root, "state", "storage", NULL) : g_strdup("/run/tagvirt/storage");
+    g_autofree char *images_dir =
+        root ? g_build_filename(root, "images", NULL) : g_strdup("/var/lib/tagvirt/images");
+    g_auto(GStrv) roots =
+        cfg->storage_pool_roots ? g_strsplit(cfg->storage_pool_roots, ":", -1) : NULL;
+    TvStorageDriverConfig scfg = { 0 };
+    scfg.config_dir = config_dir;
+    scfg.state_dir = state_dir;
+    scfg.images_dir = images_dir;
+    scfg.allowed_roots = (const char *const *)roots;
+    scfg.autostart = cfg->autostart;
+    scfg.path_user = path_user;
+    scfg.path_user_opaque = drv;
+    return tv_storage_driver_open(&scfg);
+}
 
 TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
 {
+    security = security_from_config(cfg);
+    if (!security)
+        return NULL;
+    g_autofree char *how = tv_qemu_security_describe(security);
+    g_message("QEMU runs as %s", how);
+    if (!tv_qemu_security_apparmor(security) && cfg->security_driver == NULL) {
+        g_autofree char *why = NULL;
+        if (!tv_qemu_apparmor_available(&why))
+            g_info("no AppArmor profile for QEMU: %s", why);
+    }
     TvQemuDriverConfig dcfg = { 0 };
+    dcfg.security = security;
     dcfg.root = root;
     dcfg.host_root = cfg->host_root;
     dcfg.emulator = cfg->emulator;
     dcfg.autostart = cfg->autostart;
     dcfg.prefork = cfg->prefork_qemu;
-    return tv_qemu_driver_open(&dcfg);
+    TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
+    if (!drv)
+        return NULL;
+    storage = storage_open(cfg, root, drv);
+    if (!storage) {
+        tv_qemu_driver_close(drv);
+        g_clear_pointer(&security, tv_qemu_security_free);
+        return NULL;
+    }
+    return drv;
 }
 
 void tv_daemon_driver_attach(TvQemuDriver *drv, TvRemote *remote)
 {
     tv_remote_register_driver_handlers(remote);
+    tv_remote_register_storage(remote, storage);
     tv_qemu_driver_set_event_callback(drv, tv_remote_emit_event, remote);
 }
 
@@ -24,5 +112,8 @@ void tv_daemon_driver_close(TvQemuDriver *drv)
     if (!drv)
         return;
     tv_qemu_driver_set_event_callback(drv, NULL, NULL);
+    tv_storage_driver_set_event_callback(storage, NULL, NULL);
+    tv_storage_driver_close(g_steal_pointer(&storage));
     tv_qemu_driver_close(drv);
+    g_clear_pointer(&security, tv_qemu_security_free);
 }

@@ -23,7 +23,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvRemote, tv_remote_free)
 void tv_remote_program(TvRemote *remote, TvRpcProgram *program);
 
 /* State of one connection; client may be NULL (tests, fuzzing). */
-TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcClient *client, gboolean readonly);
+TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcConn *client, gboolean readonly);
 /* The connection is gone: no more events for it. */
 void tv_remote_conn_closed(TvRemoteConn *conn);
 void tv_remote_conn_free(TvRemoteConn *conn);

@@ -102,7 +102,7 @@ static int connect_supports_feature(TvRemoteConn *conn, const void *argsp, void 
     case FEATURE_KEEPALIVE:
         /* a client asks only when it will answer pings: start pinging it */
         if (conn->client)
-            tv_rpc_client_start_keepalive(conn->client);
+            tv_rpc_conn_start_keepalive(conn->client);
         ret->supported = 1;
         break;
     case FEATURE_TYPED_PARAM_STRING:

@@ -1,4 +1,5 @@
 #include "remote_priv.h"
+#include "remote_storage.h"
 
 #include "rpc_message.h"
 
@@ -21,6 +22,7 @@ void tv_remote_free(TvRemote *remote)
 {
     if (!remote)
         return;
+    tv_remote_unregister_storage(remote);
     g_list_free(remote->event_conns);
     g_mutex_clear(&remote->events_lock);
     g_hash_table_unref(remote->sessions);
@@ -38,7 +40,7 @@ void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entrie
     }
 }
 
-TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcClient *client, gboolean readonly)
+TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcConn *client, gboolean readonly)
 {
     TvRemoteConn *conn = g_new0(TvRemoteConn, 1);
     conn->remote = remote;
@@ -52,6 +54,7 @@ TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcClient *client, gboolean
 void tv_remote_conn_closed(TvRemoteConn *conn)
 {
     tv_remote_events_drop_conn(conn);
+    tv_remote_storage_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_mutex_lock(&conn->lock);
     conn->closed = TRUE;
@@ -63,6 +66,7 @@ void tv_remote_conn_free(TvRemoteConn *conn)
     if (!conn)
         return;
     tv_remote_events_drop_conn(conn);
+    tv_remote_storage_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_array_unref(conn->callbacks);
     g_mutex_clear(&conn->lock);
@@ -98,7 +102,7 @@ static GBytes *error_reply(const tvr_header *hdr)
 /* For log lines: the client as the rpc layer names it (unit tests have none). */
 static const char *conn_name(TvRemoteConn *conn)
 {
-    return conn->client ? tv_rpc_client_describe(conn->client) : "client";
+    return conn->client ? tv_rpc_conn_describe(conn->client) : "client";
 }
 
 /* Checks that do not depend on the arguments; 0 or -1 with a tv_error. */
@@ -171,14 +175,14 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
     return reply;
 }
 
-static GBytes *program_dispatch(TvRpcClient *client, const TvRpcMessage *call, void *opaque)
+static GBytes *program_dispatch(TvRpcConn *client, const TvRpcMessage *call, void *opaque)
 {
-    return tv_remote_dispatch(tv_rpc_client_get_private(client), call);
+    return tv_remote_dispatch(tv_rpc_conn_get_private(client), call);
 }
 
-static void program_stream(TvRpcClient *client, const TvRpcMessage *msg, void *opaque)
+static void program_stream(TvRpcConn *client, const TvRpcMessage *msg, void *opaque)
 {
-    tv_remote_stream_packet(tv_rpc_client_get_private(client), msg);
+    tv_remote_stream_packet(tv_rpc_conn_get_private(client), msg);
 }
 
 static gboolean program_is_priority(int proc, void *opaque)
@@ -193,9 +197,9 @@ static gboolean program_is_inline(int proc, void *opaque)
     return !p || (p->flags & (TV_PROC_INLINE | TV_PROC_SERVER_MESSAGE));
 }
 
-static gpointer program_client_open(TvRpcClient *client, void *opaque)
+static gpointer program_client_open(TvRpcConn *client, void *opaque)
 {
-    return tv_remote_conn_new(opaque, client, tv_rpc_client_is_readonly(client));
+    return tv_remote_conn_new(opaque, client, tv_rpc_conn_is_readonly(client));
 }
 
 static void program_client_close(gpointer priv, void *opaque)

@@ -1,8 +1,8 @@
-/* Event callbacks: registration per connection for every object kind
- * libvirt has events for (domains, networks, storage pools, node devices,
- * secrets), and the fan-out of driver domain events as server MESSAGEs.
- * Kinds whose driver does not exist yet accept registrations (as libvirt
- * does) and send nothing until something emits through them. */
+/* Event callbacks: registration per connection for domains, networks, node
+ * devices and secrets (storage pools: remote_storage.c), and the fan-out of
+ * driver domain events as server MESSAGEs.  Kinds whose driver does not
+ * exist yet accept registrations (as libvirt does) and send nothing until
+ * something emits through them. */
 #include "remote_priv.h"
 
 #include <string.h>
@@ -12,7 +12,6 @@
 /* libvirt 9.0's event id counts per kind (a registration at or past one is refused). */
 enum {
     NETWORK_EVENT_ID_LAST = 1,      /* lifecycle */
-    STORAGE_POOL_EVENT_ID_LAST = 2, /* lifecycle, refresh */
     NODE_DEVICE_EVENT_ID_LAST = 2,  /* lifecycle, update */
     SECRET_EVENT_ID_LAST = 2,       /* lifecycle, value changed */
 };
@@ -25,7 +24,6 @@ typedef struct {
 static const KindInfo kinds[TV_REMOTE_EVENT_KIND_LAST] = {
     [TV_REMOTE_EVENT_DOMAIN] = { "domain event", TV_DOMAIN_EVENT_ID_LAST },
     [TV_REMOTE_EVENT_NETWORK] = { "network event", NETWORK_EVENT_ID_LAST },
-    [TV_REMOTE_EVENT_STORAGE_POOL] = { "storage pool event", STORAGE_POOL_EVENT_ID_LAST },
     [TV_REMOTE_EVENT_NODE_DEVICE] = { "node device event", NODE_DEVICE_EVENT_ID_LAST },
     [TV_REMOTE_EVENT_SECRET] = { "secret event", SECRET_EVENT_ID_LAST },
 };
@@ -117,14 +115,6 @@ static int register_network(TvRemoteConn *conn, const void *argsp, void *retp)
                         &((tvr_callback_id_ret *)retp)->callback_id);
 }
 
-static int register_storage_pool(TvRemoteConn *conn, const void *argsp, void *retp)
-{
-    const tvr_connect_storage_pool_event_register_any_args *args = argsp;
-    return add_callback(conn, TV_REMOTE_EVENT_STORAGE_POOL, args->event_id,
-                        args->pool ? (const unsigned char *)args->pool->uuid : NULL, NULL,
-                        &((tvr_callback_id_ret *)retp)->callback_id);
-}
-
 static int register_node_device(TvRemoteConn *conn, const void *argsp, void *retp)
 {
     const tvr_connect_node_device_event_register_any_args *args = argsp;
@@ -147,7 +137,6 @@ static int register_secret(TvRemoteConn *conn, const void *argsp, void *retp)
         return remove_callback(conn, kind, ((const tvr_callback_id_args *)argsp)->callback_id);    \
     }
 DEREGISTER(deregister_network, TV_REMOTE_EVENT_NETWORK)
-DEREGISTER(deregister_storage_pool, TV_REMOTE_EVENT_STORAGE_POOL)
 DEREGISTER(deregister_node_device, TV_REMOTE_EVENT_NODE_DEVICE)
 DEREGISTER(deregister_secret, TV_REMOTE_EVENT_SECRET)
 
@@ -196,7 +185,7 @@ void tv_remote_events_send(TvRemote *remote, TvRemoteEventKind kind, int event_i
             *callback_id_field = cb->id;
             GBytes *frame = tv_rpc_message_encode(&hdr, filter, msg);
             if (frame && conn->client)
-                tv_rpc_client_send(conn->client, frame);
+                tv_rpc_conn_send(conn->client, frame);
             else if (frame)
                 g_bytes_unref(frame);
             else
@@ -211,8 +200,6 @@ const TvRemoteHandlerEntry tv_remote_event_handlers[] = {
     { TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, deregister_domain },
     { TVR_PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY, register_network },
     { TVR_PROC_CONNECT_NETWORK_EVENT_DEREGISTER_ANY, deregister_network },
-    { TVR_PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY, register_storage_pool },
-    { TVR_PROC_CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY, deregister_storage_pool },
     { TVR_PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, register_node_device },
     { TVR_PROC_CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY, deregister_node_device },
     { TVR_PROC_CONNECT_SECRET_EVENT_REGISTER_ANY, register_secret },

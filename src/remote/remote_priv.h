@@ -2,6 +2,7 @@
 #pragma once
 
 #include "remote.h"
+#include "remote_host_protocol.h"
 #include "remote_procedures.h"
 #include "remote_protocol.h"
 #include "rpc_message.h"
@@ -18,7 +19,6 @@ typedef struct {
 typedef enum {
     TV_REMOTE_EVENT_DOMAIN,
     TV_REMOTE_EVENT_NETWORK,
-    TV_REMOTE_EVENT_STORAGE_POOL,
     TV_REMOTE_EVENT_NODE_DEVICE,
     TV_REMOTE_EVENT_SECRET,
     TV_REMOTE_EVENT_KIND_LAST
@@ -34,6 +34,7 @@ typedef struct {
 } TvRemoteEventCallback;
 
 typedef struct TvRemoteStream TvRemoteStream;
+typedef struct TvRemoteStorage TvRemoteStorage;
 
 struct TvRemote {
     TvQemuDriver *drv;
@@ -43,11 +44,12 @@ struct TvRemote {
     GMutex events_lock;        /* guards event_conns and every conn's callbacks */
     GList *event_conns;        /* connections with at least one callback */
     int next_callback_id;
+    TvRemoteStorage *storage; /* remote_storage.c; NULL without a storage driver */
 };
 
 struct TvRemoteConn {
     TvRemote *remote;
-    TvRpcClient *client; /* not referenced: the client owns this state */
+    TvRpcConn *client; /* not referenced: the client owns this state */
     GMutex lock;
     gboolean open;
     gboolean readonly;
@@ -93,3 +95,6 @@ void tv_remote_events_drop_conn(TvRemoteConn *conn);
 void tv_remote_events_send(TvRemote *remote, TvRemoteEventKind kind, int event_id,
                            const unsigned char *uuid, const char *name, int proc, xdrproc_t filter,
                            void *msg, int *callback_id_field);
+
+/* remote_storage.c: the connection is gone, so are its pool event callbacks */
+void tv_remote_storage_drop_conn(TvRemoteConn *conn);

@@ -22,8 +22,15 @@ typedef struct {
     unsigned flags;
 } TvRemoteProcedure;
 
-/* NULL for a number the protocol table does not know. */
+/* NULL for a number the protocol tables do not know. */
 const TvRemoteProcedure *tv_remote_procedure_find(int proc);
 gsize tv_remote_procedure_count(void);
 const TvRemoteProcedure *tv_remote_procedure_at(gsize index);
 gsize tv_remote_procedure_index(const TvRemoteProcedure *proc);
+
+/* The procedure table of each group beyond the core one, sorted by number
+ * (remote_storage_procedures.c, ...); a group's XDR comes from its own .x. */
+extern const TvRemoteProcedure tv_remote_storage_procedures[];
+extern const gsize tv_remote_storage_procedures_count;
+extern const TvRemoteProcedure tv_remote_host_procedures[];
+extern const gsize tv_remote_host_procedures_count;

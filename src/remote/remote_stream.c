@@ -22,10 +22,10 @@
 struct TvRemoteStream {
     TvRemote *remote;
     TvRemoteConn *conn;
-    TvRpcClient *client; /* referenced; NULL in unit tests and the fuzzer */
-    tvr_header hdr;      /* the opening call's: prog, vers, proc, serial */
-    int fd;              /* -1 once the data has ended (EOF, error, forced out) */
-    char *key;           /* exclusive session ("console:<uuid>"), NULL for none */
+    TvRpcConn *client; /* referenced; NULL in unit tests and the fuzzer */
+    tvr_header hdr;    /* the opening call's: prog, vers, proc, serial */
+    int fd;            /* -1 once the data has ended (EOF, error, forced out) */
+    char *key;         /* exclusive session ("console:<uuid>"), NULL for none */
     GSource *watch;
     gboolean watch_out; /* the watch waits for G_IO_OUT too */
     GSource *pause;
@@ -37,7 +37,7 @@ static void stream_watch(TvRemoteStream *st);
 static void send_frame(TvRemoteStream *st, GBytes *frame)
 {
     if (frame && st->client)
-        tv_rpc_client_send(st->client, frame);
+        tv_rpc_conn_send(st->client, frame);
     else if (frame)
         g_bytes_unref(frame);
 }
@@ -73,7 +73,7 @@ static void stream_free(TvRemoteStream *st)
     stream_end_data(st);
     g_byte_array_unref(st->to_fd);
     if (st->client)
-        tv_rpc_client_unref(st->client);
+        tv_rpc_conn_unref(st->client);
     g_free(st);
 }
 
@@ -123,7 +123,7 @@ static void pump_from_fd(TvRemoteStream *st)
 {
     guint8 buf[READ_CHUNK];
     for (int i = 0; i < READS_PER_WAKE && st->fd >= 0; i++) {
-        if (st->client && tv_rpc_client_queued_frames(st->client) > PAUSE_QUEUED) {
+        if (st->client && tv_rpc_conn_queued_frames(st->client) > PAUSE_QUEUED) {
             /* a slow reader: wait for it instead of queueing without bound */
             if (st->watch) {
                 g_source_destroy(st->watch);
@@ -131,7 +131,7 @@ static void pump_from_fd(TvRemoteStream *st)
             }
             st->pause = g_timeout_source_new(PAUSE_MS);
             g_source_set_callback(st->pause, on_pause_over, st, NULL);
-            g_source_attach(st->pause, tv_rpc_client_context(st->client));
+            g_source_attach(st->pause, tv_rpc_conn_context(st->client));
             return;
         }
         ssize_t n = read(st->fd, buf, sizeof(buf));
@@ -144,7 +144,7 @@ static void pump_from_fd(TvRemoteStream *st)
             return;
         }
         send_frame(st, tv_rpc_message_encode_stream(&st->hdr, TVR_STATUS_CONTINUE, buf, (gsize)n));
-        if (st->client && tv_rpc_client_is_closed(st->client))
+        if (st->client && tv_rpc_conn_is_closed(st->client))
             return;
     }
 }
@@ -179,7 +179,7 @@ static void stream_watch(TvRemoteStream *st)
     st->watch = g_unix_fd_source_new(st->fd, G_IO_IN | G_IO_HUP | G_IO_ERR |
                                                  (st->watch_out ? G_IO_OUT : 0));
     g_source_set_callback(st->watch, G_SOURCE_FUNC(on_fd), st, NULL);
-    g_source_attach(st->watch, st->client ? tv_rpc_client_context(st->client) : NULL);
+    g_source_attach(st->watch, st->client ? tv_rpc_conn_context(st->client) : NULL);
 }
 
 int tv_remote_stream_open_fd(TvRemoteConn *conn, int fd, const char *key, gboolean force)
@@ -195,7 +195,7 @@ int tv_remote_stream_open_fd(TvRemoteConn *conn, int fd, const char *key, gboole
         tv_error_report(TV_FROM_RPC, TV_ERR_OPERATION_FAILED,
                         "an active console session exists for this domain (%s); "
                         "use --force to take it over",
-                        holder->client ? tv_rpc_client_describe(holder->client) : "another client");
+                        holder->client ? tv_rpc_conn_describe(holder->client) : "another client");
         return -1;
     }
     if (holder)
@@ -205,7 +205,7 @@ int tv_remote_stream_open_fd(TvRemoteConn *conn, int fd, const char *key, gboole
     TvRemoteStream *st = g_new0(TvRemoteStream, 1);
     st->remote = remote;
     st->conn = conn;
-    st->client = conn->client ? tv_rpc_client_ref(conn->client) : NULL;
+    st->client = conn->client ? tv_rpc_conn_ref(conn->client) : NULL;
     st->hdr = *call;
     st->fd = fd;
     st->key = g_strdup(key);
@@ -252,7 +252,7 @@ void tv_remote_stream_packet(TvRemoteConn *conn, const TvRpcMessage *msg)
                                                     hdr->proc, hdr->serial);
             GBytes *f = tv_rpc_message_encode_stream_error(hdr, TV_FROM_RPC, TV_ERR_RPC, text);
             if (f)
-                tv_rpc_client_send(conn->client, f);
+                tv_rpc_conn_send(conn->client, f);
         }
         return;
     }
@@ -262,7 +262,7 @@ void tv_remote_stream_packet(TvRemoteConn *conn, const TvRpcMessage *msg)
             return; /* ended here already, or the client's end of data: nothing to do */
         if (st->to_fd->len + msg->payload_len > TO_FD_MAX) {
             g_message("%s: console input dropped: the guest has not read %u bytes",
-                      st->client ? tv_rpc_client_describe(st->client) : "client", st->to_fd->len);
+                      st->client ? tv_rpc_conn_describe(st->client) : "client", st->to_fd->len);
             return;
         }
         g_byte_array_append(st->to_fd, msg->payload, (guint)msg->payload_len);

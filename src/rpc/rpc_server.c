@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rpc_client_priv.h"
+#include "rpc_conn_priv.h"
 #include "rpc_socket.h"
 
 /* Connections taken per wakeup of a listener. */
@@ -39,7 +39,7 @@ struct TvRpcServer {
 };
 
 typedef struct {
-    TvRpcClient *client;
+    TvRpcConn *client;
     GBytes *frame;
     TvRpcMessage msg; /* points into frame */
 } Call;
@@ -59,25 +59,25 @@ static void run_call(gpointer data, gpointer user_data)
 {
     Call *call = data;
     TvRpcServer *srv = user_data;
-    if (!tv_rpc_client_is_closed(call->client)) {
+    if (!tv_rpc_conn_is_closed(call->client)) {
         GBytes *reply = srv->program.dispatch(call->client, &call->msg, srv->program.opaque);
         if (reply)
-            tv_rpc_client_send(call->client, reply);
+            tv_rpc_conn_send(call->client, reply);
     }
-    tv_rpc_client_call_done(call->client);
-    tv_rpc_client_unref(call->client);
+    tv_rpc_conn_call_done(call->client);
+    tv_rpc_conn_unref(call->client);
     g_bytes_unref(call->frame);
     g_free(call);
 }
 
-static void log_header(TvRpcClient *client, const char *what, const tvr_header *hdr)
+static void log_header(TvRpcConn *client, const char *what, const tvr_header *hdr)
 {
     g_info("%s: protocol error: %s (prog 0x%08x vers %u proc %d type %d status %d)",
-           tv_rpc_client_describe(client), what, hdr->prog, hdr->vers, hdr->proc, hdr->type,
+           tv_rpc_conn_describe(client), what, hdr->prog, hdr->vers, hdr->proc, hdr->type,
            hdr->status);
 }
 
-gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GBytes *frame)
+gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcConn *client, GBytes *frame)
 {
     gsize len;
     const guint8 *data = g_bytes_get_data(frame, &len);
@@ -92,25 +92,25 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
             GBytes *reply = tv_rpc_message_encode_error(&msg.header, TV_FROM_RPC, TV_ERR_RPC, text);
             g_bytes_unref(frame);
             if (reply)
-                tv_rpc_client_send(client, reply);
+                tv_rpc_conn_send(client, reply);
             return TRUE;
         } else {
             /* a call that cannot block skips two thread hand-offs: answer it here */
             if (srv->program.is_inline &&
                 srv->program.is_inline(msg.header.proc, srv->program.opaque)) {
-                if (!tv_rpc_client_is_closed(client)) {
+                if (!tv_rpc_conn_is_closed(client)) {
                     GBytes *reply = srv->program.dispatch(client, &msg, srv->program.opaque);
                     if (reply)
-                        tv_rpc_client_send(client, reply);
+                        tv_rpc_conn_send(client, reply);
                 }
                 g_bytes_unref(frame);
                 return TRUE;
             }
             Call *call = g_new0(Call, 1);
-            call->client = tv_rpc_client_ref(client);
+            call->client = tv_rpc_conn_ref(client);
             call->frame = frame;
             call->msg = msg;
-            tv_rpc_client_call_started(client);
+            tv_rpc_conn_call_started(client);
             gboolean prio = srv->program.is_priority &&
                             srv->program.is_priority(msg.header.proc, srv->program.opaque);
             g_thread_pool_push(prio ? srv->prio_pool : srv->pool, call, NULL);
@@ -120,7 +120,7 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
         GBytes *pong = tv_rpc_message_encode_keepalive(TVR_KEEPALIVE_PONG);
         g_bytes_unref(frame);
         if (pong)
-            tv_rpc_client_send(client, pong);
+            tv_rpc_conn_send(client, pong);
         return TRUE;
     }
     case TV_RPC_FRAME_PONG:
@@ -129,14 +129,14 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
     case TV_RPC_FRAME_STREAM:
         if (srv->program.stream && msg.header.prog == srv->program.prog &&
             msg.header.vers == srv->program.vers) {
-            if (!tv_rpc_client_is_closed(client))
+            if (!tv_rpc_conn_is_closed(client))
                 srv->program.stream(client, &msg, srv->program.opaque);
             g_bytes_unref(frame);
             return TRUE;
         }
         log_header(client, "stream packet of no stream program", &msg.header);
         g_bytes_unref(frame);
-        tv_rpc_client_hangup(client, "protocol error");
+        tv_rpc_conn_hangup(client, "protocol error");
         return FALSE;
     case TV_RPC_FRAME_INCOMPLETE:
     case TV_RPC_FRAME_BAD_LENGTH:
@@ -144,7 +144,7 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcClient *client, GByte
     case TV_RPC_FRAME_BAD_HEADER:
         log_header(client, tv_rpc_frame_kind_describe(kind), &msg.header);
         g_bytes_unref(frame);
-        tv_rpc_client_hangup(client, "protocol error");
+        tv_rpc_conn_hangup(client, "protocol error");
         return FALSE;
     }
     g_bytes_unref(frame);
@@ -158,7 +158,7 @@ guint8 *tv_rpc_server_read_buffer(TvRpcServer *srv)
     return srv->read_buf;
 }
 
-void tv_rpc_server_client_gone(TvRpcServer *srv, TvRpcClient *client)
+void tv_rpc_server_conn_gone(TvRpcServer *srv, TvRpcConn *client)
 {
     if (client->link) {
         g_queue_delete_link(&srv->clients, client->link);
@@ -166,7 +166,7 @@ void tv_rpc_server_client_gone(TvRpcServer *srv, TvRpcClient *client)
     }
     if (srv->program.client_close && client->priv)
         srv->program.client_close(client->priv, srv->program.opaque);
-    tv_rpc_client_unref(client);
+    tv_rpc_conn_unref(client);
 }
 
 guint tv_rpc_server_client_count(TvRpcServer *srv)
@@ -187,16 +187,16 @@ static void accept_one(Listener *l, int fd)
         close(fd);
         return;
     }
-    TvRpcClient *client = tv_rpc_client_new(srv, srv->ctx, fd, l->readonly, ++srv->next_id,
-                                            srv->cfg.max_client_requests);
+    TvRpcConn *client = tv_rpc_conn_new(srv, srv->ctx, fd, l->readonly, ++srv->next_id,
+                                        srv->cfg.max_client_requests);
     g_queue_push_tail(&srv->clients, client);
     client->link = g_queue_peek_tail_link(&srv->clients);
     if (srv->program.client_open)
-        tv_rpc_client_set_private(client, srv->program.client_open(client, srv->program.opaque),
-                                  srv->program.client_free);
-    g_debug("%s connected to the %s socket", tv_rpc_client_describe(client),
+        tv_rpc_conn_set_private(client, srv->program.client_open(client, srv->program.opaque),
+                                srv->program.client_free);
+    g_debug("%s connected to the %s socket", tv_rpc_conn_describe(client),
             l->readonly ? "read-only" : "read-write");
-    tv_rpc_client_attach(client);
+    tv_rpc_conn_attach(client);
 }
 
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
@@ -204,7 +204,7 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data);
 static void watch_listener(Listener *l)
 {
     l->source = g_unix_fd_source_new(l->fd, G_IO_IN);
-    g_source_set_can_recurse(l->source, TRUE); /* see tv_rpc_client_attach */
+    g_source_set_can_recurse(l->source, TRUE); /* see tv_rpc_conn_attach */
     g_source_set_callback(l->source, (GSourceFunc)(void (*)(void))on_accept, l, NULL);
     g_source_attach(l->source, l->srv->ctx);
 }
@@ -303,7 +303,7 @@ static gboolean on_tick(gpointer data)
     g_autoptr(GPtrArray) reasons = g_ptr_array_new();
 
     for (GList *it = srv->clients.head; it; it = it->next) {
-        TvRpcClient *c = it->data;
+        TvRpcConn *c = it->data;
         if (!c->got_message && srv->cfg.handshake_timeout &&
             now - c->connected_at > (gint64)srv->cfg.handshake_timeout * G_USEC_PER_SEC) {
             g_ptr_array_add(dead, c);
@@ -313,7 +313,7 @@ static gboolean on_tick(gpointer data)
         if (!g_atomic_int_get(&c->keepalive) || !srv->cfg.keepalive_interval)
             continue;
         /* while we do not read a client (calls in flight at its limit) we cannot hear its pongs */
-        if (tv_rpc_client_reading_paused(c)) {
+        if (tv_rpc_conn_reading_paused(c)) {
             c->last_rx = now;
             c->pings_unanswered = 0;
             continue;
@@ -329,11 +329,11 @@ static gboolean on_tick(gpointer data)
         }
         GBytes *ping = tv_rpc_message_encode_keepalive(TVR_KEEPALIVE_PING);
         if (ping)
-            tv_rpc_client_send(c, ping);
+            tv_rpc_conn_send(c, ping);
         c->pings_unanswered++;
     }
     for (guint i = 0; i < dead->len; i++)
-        tv_rpc_client_hangup(dead->pdata[i], reasons->pdata[i]);
+        tv_rpc_conn_hangup(dead->pdata[i], reasons->pdata[i]);
     return G_SOURCE_CONTINUE;
 }
 
@@ -366,7 +366,7 @@ void tv_rpc_server_stop(TvRpcServer *srv)
     g_source_unref(srv->timer);
     srv->timer = NULL;
     while (!g_queue_is_empty(&srv->clients))
-        tv_rpc_client_hangup(g_queue_peek_head(&srv->clients), "server shutting down");
+        tv_rpc_conn_hangup(g_queue_peek_head(&srv->clients), "server shutting down");
     /* calls still queued find their client closed and return at once */
     g_thread_pool_free(srv->pool, FALSE, TRUE);
     g_thread_pool_free(srv->prio_pool, FALSE, TRUE);

@@ -6,7 +6,7 @@
 #include <glib.h>
 #include <sys/types.h>
 
-#include "rpc_client.h"
+#include "rpc_conn.h"
 #include "rpc_message.h"
 
 typedef struct TvRpcServer TvRpcServer;
@@ -29,16 +29,16 @@ typedef struct {
     guint32 prog;
     guint32 vers;
     /* On a worker thread: the whole reply frame, or NULL for none. */
-    GBytes *(*dispatch)(TvRpcClient *client, const TvRpcMessage *call, void *opaque);
+    GBytes *(*dispatch)(TvRpcConn *client, const TvRpcMessage *call, void *opaque);
     /* TRUE: run on the priority pool (calls that never wait for a domain job). */
     gboolean (*is_priority)(int proc, void *opaque);
     /* TRUE: the call never blocks, so it runs on the reading thread and replies at once. */
     gboolean (*is_inline)(int proc, void *opaque);
     /* On the reading thread: a STREAM frame of this program (NULL: a protocol
      * error).  The frame's bytes live only for the call. */
-    void (*stream)(TvRpcClient *client, const TvRpcMessage *msg, void *opaque);
+    void (*stream)(TvRpcConn *client, const TvRpcMessage *msg, void *opaque);
     /* Per-client state: made at accept, told of the hang-up, freed with the client. */
-    gpointer (*client_open)(TvRpcClient *client, void *opaque);
+    gpointer (*client_open)(TvRpcConn *client, void *opaque);
     void (*client_close)(gpointer priv, void *opaque);
     GDestroyNotify client_free;
     void *opaque;

@@ -398,7 +398,9 @@ static char *fd_summary(pid_t pid)
         char *bracket = strchr(target, '[');
         if (bracket && g_str_has_prefix(target, "socket:"))
             *bracket = '\0';
-        g_ptr_array_add(items, g_strdup_printf("%s=%s", e, target));
+        /* what is open, not its number: the plain start passes the monitor's
+         * listening socket as fd 3, the forked one has QEMU make its own */
+        g_ptr_array_add(items, g_strdup(target));
     }
     g_ptr_array_sort(items, cmp_str_ptr);
     g_ptr_array_add(items, NULL);

@@ -20,6 +20,8 @@ TAGVIRTD=$(realpath "$TAGVIRTD"); KERNEL=$(realpath "$KERNEL") # meson passes pa
 command -v virsh >/dev/null || { echo "1..0 # SKIP virsh (libvirt-clients) is not installed"; exit 0; }
 
 T=$(mktemp -d /tmp/tvvirsh-XXXXXX)
+# QEMU runs as tagvirt-qemu: it must reach the files made here (the serial log)
+chmod 0711 "$T"
 URI="qemu+unix:///system?socket=$T/tagvirtd-sock"
 URI_RO="qemu+unix:///system?socket=$T/tagvirtd-sock-ro"
 V=(timeout 60 virsh -q -c "$URI")

@@ -1,11 +1,13 @@
 #!/bin/bash
 # TAP: the Linux guest kit (tests/guest/) started through the runtime with
-# `tagvirt run` on tagvirt XML, for every QEMU available:
-#   QEMU 7.2:   version 3 -> `mte mte3` + SEGV_MTESERR; no <mte> -> neither;
-#               version max -> live XML says 3; version 2 -> refused, no QEMU started
-#   QEMU >= 8.2 (TAGVIRT_QEMU_NEWER, else ~/.cache/tagvirt/qemu-trixie from
-#   scripts/fetch-qemu.sh): cortex-a710 version 2 -> `mte` without `mte3`;
-#               cortex-a710 version max -> live XML says 2; max version 3 -> `mte mte3`
+# `tagvirt run` on tagvirt XML, with QEMU 7.2, 10.0 and 11.1 (tests/qemus.sh):
+#   QEMU 7.2:  version 3 -> `mte mte3` + SEGV_MTESERR; no <mte> -> neither (live
+#              XML: MTE 0); version max -> 3; version 2 -> refused, no QEMU started
+#   QEMU 10.0: cortex-a710 version 2 / max -> `mte` without `mte3`; max version
+#              3; state='off' -> live XML says MTE 1; max version 2 refused
+#   QEMU 11.1: max version 4 (live XML 4); no <mte> -> MTE 1 with the MTE4
+#              fields; max version 3 refused; cortex-a78ae refused; n2 version 2
+# A QEMU that does not run is a failure (Bail out), never a skip.
 # Usage: guest-e2e.sh TAGVIRT CAPS_CACHE_DIR
 set -uo pipefail
 
@@ -16,10 +18,7 @@ src=$(cd "$here/../.." && pwd)
 work=$(mktemp -d /tmp/tvguest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-newer=${TAGVIRT_QEMU_NEWER:-${TAGVIRT_QEMU_NEWER_DIR:-$HOME/.cache/tagvirt/qemu-trixie}/bin/qemu-system-aarch64}
-# it must really run (an unpacked QEMU whose files are gone does not)
-"$newer" --version > /dev/null 2>&1 || newer=
-
+. "$here/../qemus.sh"
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -27,14 +26,11 @@ not_ok() {
     n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
     shift; for f in "$@"; do [ -f "$f" ] && sed 's/^/# /' "$f" | tail -40; done
 }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
-echo "1..8"
+echo "1..14"
 if ! paths=$("$src/tests/guest/boot.sh" --print-paths 2> "$work/kit.err"); then
-    for i in 1 2 3 4 5 6 7 8; do
-        skip "the Linux guest kit could not be fetched/built: $(tail -1 "$work/kit.err")"
-    done
-    exit 0
+    echo "Bail out! the Linux guest kit could not be fetched/built: $(tail -1 "$work/kit.err")"
+    exit 1
 fi
 kernel=$(printf '%s\n' "$paths" | sed -n 's/^KERNEL=//p')
 initrd=$(printf '%s\n' "$paths" | sed -n 's/^INITRAMFS=//p')
@@ -129,23 +125,36 @@ refused_case() {
 max="<cpu mode='maximum'/>"
 a710="<cpu mode='custom'><model>cortex-a710</model></cpu>"
 
-guest_case "QEMU 7.2 version 3: mte mte3 and SEGV_MTESERR" g72-v3 "<mte version='3'/>" "$max" "" 3 "<mte version='3'/>"
-guest_case "QEMU 7.2 no <mte>: neither mte nor mte3" g72-none "" "$max" "" 0 none
-guest_case "QEMU 7.2 version max: live XML shows 3" g72-max "<mte version='max'/>" "$max" "" 3 "<mte version='3'/>"
-refused_case "QEMU 7.2 version 2: refused, no QEMU started" g72-v2 "<mte version='2'/>" "$max" "" \
+a78ae="<cpu mode='custom'><model>cortex-a78ae</model></cpu>"
+off111="<abi mte='1' mte_frac='0' mtex='1' mtefar='1' mtestoreonly='1' mteperm='1'/>"
+
+for q in "$QEMU_72" "$QEMU_100" "$QEMU_111"; do
+    qemu_runs "$q" || { echo "Bail out! $q does not run: run scripts/test-qemus.sh"; exit 1; }
+done
+
+# QEMU 7.2 (Debian bookworm's, fetched): max gives 3, off 0
+guest_case "QEMU 7.2 version 3: mte mte3 and SEGV_MTESERR" g72-v3 "<mte version='3'/>" "$max" "$QEMU_72" 3 "<mte version='3'/>"
+guest_case "QEMU 7.2 no <mte>: neither mte nor mte3, live XML says MTE 0" g72-none "" "$max" "$QEMU_72" 0 "<abi mte='0' mte_frac='0' mtex='0'"
+guest_case "QEMU 7.2 version max: live XML shows 3" g72-max "<mte version='max'/>" "$max" "$QEMU_72" 3 "<mte version='3'/>"
+refused_case "QEMU 7.2 version 2: refused, no QEMU started" g72-v2 "<mte version='2'/>" "$max" "$QEMU_72" \
     "MTE version 2 is not available"
 
-if [ -z "$newer" ]; then
-    for d in "version 2 cortex-a710" "version max cortex-a710" "version 3 max" "version 2 refused"; do
-        skip "newer QEMU $d: no QEMU >= 8.2 (set TAGVIRT_QEMU_NEWER, or run scripts/fetch-qemu.sh trixie ~/.cache/tagvirt/qemu-trixie)"
-    done
-else
-    v=$("$newer" --version | head -1 | sed 's/^QEMU emulator version \([0-9.]*\).*/\1/')
-    guest_case "QEMU $v cortex-a710 version 2: mte without mte3" gnew-v2 "<mte version='2'/>" "$a710" "$newer" 2 "<mte version='2'/>"
-    guest_case "QEMU $v cortex-a710 version max: live XML shows 2" gnew-max "<mte version='max'/>" "$a710" "$newer" 2 "<mte version='2'/>"
-    guest_case "QEMU $v max version 3: mte mte3" gnew-v3 "<mte version='3'/>" "$max" "$newer" 3 "<mte version='3'/>"
-    refused_case "QEMU $v max version 2: refused, no QEMU started" gnew-refused "<mte version='2'/>" "$max" "$newer" \
-        "MTE version 2 is not available with CPU model 'max'"
-fi
+# QEMU 10.0 (trixie): cortex-a710 gives 2, max 3, off 1 (instructions only)
+guest_case "QEMU 10.0 cortex-a710 version 2: mte without mte3" g100-v2 "<mte version='2'/>" "$a710" "$QEMU_100" 2 "<mte version='2'/>"
+guest_case "QEMU 10.0 cortex-a710 version max: live XML shows 2" g100-max "<mte version='max'/>" "$a710" "$QEMU_100" 2 "<mte version='2'/>"
+guest_case "QEMU 10.0 max version 3: mte mte3" g100-v3 "<mte version='3'/>" "$max" "$QEMU_100" 3 "<mte version='3'/>"
+guest_case "QEMU 10.0 max state=off: no mte, live XML says MTE 1" g100-off "<mte state='off'/>" "$max" "$QEMU_100" 0 "<abi mte='1' mte_frac='0' mtex='0'"
+refused_case "QEMU 10.0 max version 2: refused, no QEMU started" g100-refused "<mte version='2'/>" "$max" "$QEMU_100" \
+    "MTE version 2 is not available with CPU model 'max'"
+
+# QEMU 11.1 (sid): max gives level 4 (the 6.1 guest kernel shows mte mte3), never 3;
+# off keeps MTE 1 and the MTE4 fields; cortex-a78ae cannot run on virt
+guest_case "QEMU 11.1 max version 4: mte mte3, live XML shows 4" g111-v4 "<mte version='4'/>" "$max" "$QEMU_111" 3 "<mte version='4'/>"
+guest_case "QEMU 11.1 max no <mte>: no mte, live XML says MTE 1 with the MTE4 fields" g111-none "" "$max" "$QEMU_111" 0 "$off111"
+refused_case "QEMU 11.1 max version 3: refused (max is level 4), no QEMU started" g111-v3 "<mte version='3'/>" "$max" "$QEMU_111" \
+    "MTE version 3 is not available with CPU model 'max' (it provides level 4)"
+refused_case "QEMU 11.1 cortex-a78ae: refused (QEMU cannot run it on virt), no QEMU started" g111-a78ae "" "$a78ae" "$QEMU_111" \
+    "CPU model 'cortex-a78ae' cannot run on the virt machine"
+guest_case "QEMU 11.1 neoverse-n2 version 2: mte without mte3" g111-v2 "<mte version='2'/>" "<cpu mode='custom'><model>neoverse-n2</model></cpu>" "$QEMU_111" 2 "<mte version='2'/>"
 echo "# $((n - failed)) of $n passed"
 [ $failed -eq 0 ]

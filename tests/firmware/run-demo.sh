@@ -142,28 +142,23 @@ else
     not_ok "loop build notices changed tags"
 fi
 
-# 8: MTE level 2 (no asymmetric mode) where this QEMU has a model for it (8.2 and later)
-# level 2 needs QEMU >= 8.2: the one named, else the one scripts/test installs
-qemu2=$qemu
-std_newer=${TAGVIRT_QEMU_NEWER_DIR:-$HOME/.cache/tagvirt/qemu-trixie}/bin/qemu-system-aarch64
-if ! "$qemu2" -M virt -cpu help 2>/dev/null | grep -q -w cortex-a710 && [ -x "$std_newer" ]; then
-    qemu2=$std_newer
-fi
-if "$qemu2" -M virt -cpu help 2>/dev/null | grep -q -w cortex-a710; then
+# 8: MTE level 2 (no asymmetric mode): QEMU 10.0's cortex-a710 (tests/qemus.sh)
+. "$(dirname "$0")/../qemus.sh"
+if qemu_runs "$QEMU_100"; then
     qemu1=$qemu
-    qemu=$qemu2
+    qemu=$QEMU_100
     boot "$demo" -M virt,mte=on -cpu cortex-a710
     qemu=$qemu1
     if [ $rc -eq 0 ] && has '^tagvirt-demo: MTE level 2 \(' && fault_esr_ok '' &&
         has '^tagvirt-demo: asymmetric mode skipped \(needs MTE level 3\)$' && ! has 'FAIL' &&
         [ "$(tail -n 1 "$out")" = "tagvirt-demo: done level=2 result=PASS" ]; then
-        ok "mte=on -cpu cortex-a710: level 2, sync fault caught, asymmetric skipped (${ms} ms)"
+        ok "QEMU 10.0 mte=on -cpu cortex-a710: level 2, sync fault caught, asymmetric skipped (${ms} ms)"
     else
-        not_ok "mte=on -cpu cortex-a710: level 2 (rc=$rc)"
+        not_ok "QEMU 10.0 mte=on -cpu cortex-a710: level 2 (rc=$rc)"
     fi
 else
-    n=$((n + 1))
-    echo "ok $n # SKIP $qemu has no cortex-a710 (MTE level 2) model"
+    out=/dev/null
+    not_ok "QEMU 10.0 ($QEMU_100) does not run: run scripts/test-qemus.sh"
 fi
 
 exit $((failed > 0))

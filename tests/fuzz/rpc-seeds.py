@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write the seed corpus of the RPC fuzz target (tests/fuzz/rpc_message_corpus):
 one frame per procedure with plausible arguments, keepalive, and bad frames.
-Run it again after adding a procedure; the frames follow libvirt-wire.md."""
+Run it again after adding a procedure; the frames follow src/rpc/rpc_protocol.x and src/remote/remote_protocol.x."""
 import os
 import struct
 import sys

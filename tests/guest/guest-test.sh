@@ -3,17 +3,16 @@
 # was given, and a tag mismatch really faults.
 #   virt,mte=on  -cpu max   -> cpuinfo 'mte mte3', SEGV_MTESERR, level 3
 #   virt,mte=off -cpu max   -> neither word, no tag access tried, level 0
-#   newer QEMU, virt,mte=on -cpu cortex-a710 -> 'mte' without 'mte3', SEGV_MTESERR, level 2
-#     (only when TAGVIRT_GUEST_QEMU_NEWER names that QEMU; skipped otherwise)
-# QEMU 7.2 is qemu-system-aarch64 on PATH unless TAGVIRT_GUEST_QEMU says otherwise.
+#   QEMU 10.0, virt,mte=on -cpu cortex-a710 -> 'mte' without 'mte3', SEGV_MTESERR, level 2
+# QEMU 7.2 and 10.0 are the ones scripts/test-qemus.sh fetches (tests/qemus.sh),
+# unless TAGVIRT_GUEST_QEMU / TAGVIRT_GUEST_QEMU_NEWER name others.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-qemu=${TAGVIRT_GUEST_QEMU:-qemu-system-aarch64}
-newer=${TAGVIRT_GUEST_QEMU_NEWER:-}
-# the QEMU >= 8.2 that scripts/test installs, when nothing else is named
-std_newer=${TAGVIRT_QEMU_NEWER_DIR:-$HOME/.cache/tagvirt/qemu-trixie}/bin/qemu-system-aarch64
-[ -z "$newer" ] && "$std_newer" --version >/dev/null 2>&1 && newer=$std_newer
+. "$here/../qemus.sh"
+# QEMU 7.2 and 10.0 from scripts/test-qemus.sh, unless named
+qemu=${TAGVIRT_GUEST_QEMU:-$QEMU_72}
+newer=${TAGVIRT_GUEST_QEMU_NEWER:-$QEMU_100}
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/tagvirt-guest-test.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 n=0
@@ -91,11 +90,10 @@ boot "qemu-7.2 max mte=on" "$qemu" 3 "mte mte3" "" SEGV_MTESERR \
     -- -machine virt,mte=on -cpu max
 boot "qemu-7.2 max mte=off" "$qemu" 0 "" "mte mte3" skipped \
     -- -machine virt,mte=off -cpu max
-if [ -n "$newer" ]; then
-    boot "newer qemu cortex-a710 mte=on" "$newer" 2 "mte" "mte3" SEGV_MTESERR \
+if qemu_runs "$newer"; then
+    boot "qemu-10.0 cortex-a710 mte=on" "$newer" 2 "mte" "mte3" SEGV_MTESERR \
         -- -machine virt,mte=on -cpu cortex-a710
 else
-    n=$((n + 1))
-    echo "ok $n # SKIP cortex-a710: set TAGVIRT_GUEST_QEMU_NEWER to a QEMU >= 8.2"
+    not_ok "QEMU 10.0 ($newer) does not run: run scripts/test-qemus.sh"
 fi
 exit $failed

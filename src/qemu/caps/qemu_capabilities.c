@@ -82,6 +82,14 @@ const TvQemuMteCaps *tv_qemu_caps_mte_caps(const TvQemuCaps *caps, TvAccel accel
     return NULL;
 }
 
+const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_model, TvAccel accel)
+{
+    const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(caps, cpu_model, accel);
+    if (!p || !p->mte_off.ran || !p->mte_off.refused)
+        return NULL;
+    return p->mte_off.error ? p->mte_off.error : "(no message)";
+}
+
 bool tv_qemu_caps_has_mte_version(const TvQemuCaps *caps)
 {
     return caps->virt_mte_version && caps->query_mte_capabilities;

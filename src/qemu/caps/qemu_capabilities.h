@@ -147,6 +147,10 @@ const TvQemuCpuModel *tv_qemu_caps_cpu_model(const TvQemuCaps *caps, const char 
 const TvGuestAbiProbe *tv_qemu_caps_guest_abi(const TvQemuCaps *caps, const char *cpu_model,
                                               TvAccel accel);
 const TvQemuMteCaps *tv_qemu_caps_mte_caps(const TvQemuCaps *caps, TvAccel accel);
+/* QEMU's own refusal when it cannot run the model on virt at all (it refused
+ * the probe boot with mte=off too, e.g. "Invalid CPU model"), else NULL. */
+const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_model,
+                                       TvAccel accel);
 /* The proposed interface: virt has mte-version and query-mte-capabilities exists. */
 bool tv_qemu_caps_has_mte_version(const TvQemuCaps *caps);
 bool tv_qemu_caps_has_command(const TvQemuCaps *caps, const char *command);

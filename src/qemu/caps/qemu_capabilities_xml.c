@@ -25,11 +25,13 @@ static void format_result(TvXmlWriter *w, const char *state, const TvGuestAbiRes
         return;
     }
     const TvMteAbi *a = &r->abi;
+    int level = tv_mte_abi_level(a);
+    g_autofree char *level_s = level >= 0 ? g_strdup_printf("%d", level) : g_strdup("none");
     tv_xml_line(w,
-                "<mte state='%s' pfr1='0x%016" PRIx64 "' pfr2='0x%016" PRIx64 "' level='%d' "
+                "<mte state='%s' pfr1='0x%016" PRIx64 "' pfr2='0x%016" PRIx64 "' level='%s' "
                 "mte='%u' mteFrac='%u' mtex='%u' mtefar='%u' mtestoreonly='%u' mteperm='%u'/>",
-                state, r->pfr1, r->pfr2, tv_mte_abi_level(a), a->mte, a->mte_frac, a->mtex,
-                a->mtefar, a->mtestoreonly, a->mteperm);
+                state, r->pfr1, r->pfr2, level_s, a->mte, a->mte_frac, a->mtex, a->mtefar,
+                a->mtestoreonly, a->mteperm);
 }
 
 char *tv_qemu_caps_format(const TvQemuCaps *caps)

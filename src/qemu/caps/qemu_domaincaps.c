@@ -1,4 +1,5 @@
 #include "qemu_domaincaps.h"
+#include "qemu_firmware.h"
 #include "qemu_mte_levels.h"
 #include "tv_error.h"
 
@@ -46,13 +47,28 @@ TvDomainCaps *tv_qemu_domain_caps(const TvQemuCaps *caps, const TvHostFacts *hos
     dc->arch = g_strdup(caps->arch ? caps->arch : "aarch64");
     dc->max_vcpus = m->max_cpus;
     dc->loader_supported = true;
+    g_autoptr(TvQemuFirmwareList) firmware = tv_qemu_firmware_list(host);
+    GPtrArray *loaders = g_ptr_array_new();
+    for (size_t i = 0; i < firmware->n; i++) {
+        const TvQemuFirmware *fw = &firmware->items[i];
+        if (fw->usable && tv_qemu_firmware_matches_machine(fw, m->name))
+            g_ptr_array_add(loaders, g_strdup(fw->executable));
+    }
+    dc->firmware_efi = loaders->len > 0;
+    g_ptr_array_add(loaders, NULL);
+    dc->loader_values = (char **)g_ptr_array_free(loaders, FALSE);
     dc->host_passthrough = accel == TV_ACCEL_KVM;
     dc->maximum = true;
     GPtrArray *models = g_ptr_array_new();
+    dc->cpu_usable = g_new0(bool, caps->ncpu_models + 1);
     if (accel == TV_ACCEL_TCG) {
         for (size_t i = 0; i < caps->ncpu_models; i++) {
-            if (caps->cpu_models[i].aarch64 && strcmp(caps->cpu_models[i].name, "host") != 0)
-                g_ptr_array_add(models, g_strdup(caps->cpu_models[i].name));
+            const char *name = caps->cpu_models[i].name;
+            if (!caps->cpu_models[i].aarch64 || strcmp(name, "host") == 0)
+                continue;
+            /* QEMU refuses some listed models on virt whatever MTE says */
+            dc->cpu_usable[models->len] = !tv_qemu_caps_model_refusal(caps, name, TV_ACCEL_TCG);
+            g_ptr_array_add(models, g_strdup(name));
         }
     }
     g_ptr_array_add(models, NULL);

@@ -6,6 +6,7 @@
 #include "qemu_zygote.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
+#include "tv_paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +22,13 @@ char *tv_guest_abi_firmware_path(const char *requested)
 {
     g_autofree char *path = NULL;
     const char *env = g_getenv("TAGVIRT_FIRMWARE_DIR");
+    g_autofree char *built = tv_paths_build_file("firmware/probe.elf");
     if (requested)
         path = g_strdup(requested);
     else if (env && *env)
         path = g_build_filename(env, "probe.elf", NULL);
-    else if (g_file_test(TAGVIRT_BUILDDIR "/firmware/probe.elf", G_FILE_TEST_IS_REGULAR))
-        path = g_strdup(TAGVIRT_BUILDDIR "/firmware/probe.elf");
+    else if (built && g_file_test(built, G_FILE_TEST_IS_REGULAR))
+        path = g_steal_pointer(&built);
     else
         path = g_strdup(TAGVIRT_DATADIR "/probe.elf");
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {

@@ -11,6 +11,7 @@
 #define SYSTEM_STATE_DIR  "/run/tagvirt/qemu"
 #define SYSTEM_CACHE_DIR  "/var/cache/tagvirt"
 #define SYSTEM_LOG_DIR    "/var/log/tagvirt/qemu"
+#define SYSTEM_NVRAM_DIR  TV_QEMU_NVRAM_DIR_DEFAULT
 
 void tv_domain_ref_clear(TvDomainRef *ref)
 {
@@ -70,6 +71,7 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->state_dir = choose_dir(cfg->state_dir, cfg->root, "state", SYSTEM_STATE_DIR);
     drv->cache_dir = choose_dir(cfg->cache_dir, cfg->root, "cache", SYSTEM_CACHE_DIR);
     drv->log_dir = choose_dir(cfg->log_dir, cfg->root, "log", SYSTEM_LOG_DIR);
+    drv->nvram_dir = choose_dir(NULL, cfg->root, "nvram", SYSTEM_NVRAM_DIR);
     drv->emulator = g_strdup(cfg->emulator ? cfg->emulator : TV_QEMU_DEFAULT_EMULATOR);
     g_mutex_init(&drv->define_lock);
     g_mutex_init(&drv->lock);
@@ -101,7 +103,9 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     drv->pipe.host = drv->host;
     drv->pipe.caps_lookup = pipeline_caps;
     drv->pipe.caps_opaque = drv;
+    drv->pipe.nvram_dir = drv->nvram_dir;
     tv_driver_host_init(drv);
+    drv->security = cfg->security;
     tv_driver_prefork_init(drv, cfg->prefork);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */
@@ -154,6 +158,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_free(drv->config_dir);
     g_free(drv->autostart_dir);
     g_free(drv->state_dir);
+    g_free(drv->nvram_dir);
     g_free(drv->cache_dir);
     g_free(drv->log_dir);
     g_free(drv->emulator);

@@ -25,6 +25,9 @@ typedef struct {
     const char *emulator;   /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
     bool autostart;         /* start autostart domains when opened */
     bool prefork;           /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
+    /* how QEMU is confined (qemu_security.h; borrowed, outlives the driver);
+     * NULL: as the driver's own user, no sandbox */
+    const struct _TvQemuSecurity *security;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -300,3 +303,6 @@ char *tv_qemu_driver_node_device_xml(TvQemuDriver *drv, const char *name, unsign
 /* The parent's name (NULL for the root, with no error); -1 when unknown. */
 int tv_qemu_driver_node_device_parent(TvQemuDriver *drv, const char *name, char **parent);
 GStrv tv_qemu_driver_node_device_caps(TvQemuDriver *drv, const char *name);
+/* The name of a running domain that has path as a disk (newly allocated), or
+ * NULL: the storage driver asks before it deletes, wipes or resizes a file. */
+char *tv_qemu_driver_path_user(TvQemuDriver *drv, const char *path);

@@ -172,8 +172,7 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
         return -1;
     g_mutex_lock(&dom->lock);
     bool persistent = dom->def != NULL;
-    g_autofree char *nvram =
-        persistent && (flags & UNDEFINE_NVRAM) ? g_strdup(dom->def->os.boot.nvram) : NULL;
+    g_autofree char *nvram = persistent ? g_strdup(dom->def->os.boot.fw.nvram) : NULL;
     g_mutex_unlock(&dom->lock);
     if (!persistent) {
         tv_driver_job_end(dom);
@@ -181,6 +180,18 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
                         "cannot undefine transient domain '%s'", dom->name);
         return -1;
     }
+    /* libvirt's rule: a variable store on disk is removed or kept on request only */
+    bool nvram_exists = nvram && g_file_test(nvram, G_FILE_TEST_EXISTS);
+    if (nvram_exists && !(flags & (UNDEFINE_NVRAM | UNDEFINE_KEEP_NVRAM))) {
+        tv_driver_job_end(dom);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
+                        "cannot undefine domain '%s' with nvram: its UEFI variable store '%s' "
+                        "exists; use --nvram to remove it or --keep-nvram to keep it",
+                        dom->name, nvram);
+        return -1;
+    }
+    if (!(flags & UNDEFINE_NVRAM))
+        g_clear_pointer(&nvram, g_free);
     if (tv_driver_persist_remove(drv, dom->name) < 0) {
         tv_driver_job_end(dom);
         return -1;

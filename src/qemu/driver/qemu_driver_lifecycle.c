@@ -175,6 +175,7 @@ static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *c
         .state_opaque = run,
         .event_cb = on_process_event,
         .event_opaque = run,
+        .security = drv->security,
     };
 }
 

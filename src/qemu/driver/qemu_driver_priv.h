@@ -9,6 +9,7 @@
  * domain; queries only take dom->lock. */
 #pragma once
 
+#include "qemu_boot.h"
 #include "qemu_domain.h"
 #include "qemu_driver.h"
 #include "qemu_host_topology.h"
@@ -58,6 +59,7 @@ struct TvQemuDriver {
     char *state_dir;
     char *cache_dir;
     char *log_dir;
+    char *nvram_dir; /* UEFI variable stores (qemu_boot.h) */
     char *emulator;
     TvHostFacts *host;
     TvQemuCapsProbeOptions probe_opts;
@@ -99,6 +101,8 @@ struct TvQemuDriver {
     const TvQemuCaps *caps_xml_from;
     guint caps_xml_topo; /* the generation of the topology it was written from */
     GHashTable *domcaps; /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
+
+    const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
 
     /* preforked QEMUs (qemu_driver_prefork.c) */
     bool prefork_enabled;

@@ -1,4 +1,6 @@
+#include "qemu_boot.h"
 #include "qemu_command.h"
+#include "qemu_security.h"
 #include "tv_error.h"
 
 #include <string.h>
@@ -49,6 +51,7 @@ static void build_machine(GPtrArray *argv, const TvDomainDef *def, const TvQemuC
     }
     if (caps->virt_acpi)
         g_string_append(m, def->features.acpi == TV_FEATURE_STATE_ON ? ",acpi=on" : ",acpi=off");
+    tv_qemu_firmware_machine_opts(m, def);
     switch (mte->route) {
     case TV_MTE_ROUTE_MTE_VERSION:
         g_string_append_printf(m, ",mte-version=%d", mte->level);
@@ -86,28 +89,7 @@ static void build_cpu(GPtrArray *argv, const TvDomainDef *def)
 static void build_boot(GPtrArray *argv, const TvDomainDef *def)
 {
     const TvDomainOsBoot *b = &def->os.boot;
-    if (b->loader) {
-        g_autofree char *loader = tv_qemu_escape_opt(b->loader);
-        bool readonly = b->loader_readonly != TV_FEATURE_STATE_OFF;
-        switch (b->loader_type) {
-        case TV_LOADER_TYPE_ROM:
-            add(argv, "-bios");
-            add(argv, b->loader);
-            break;
-        case TV_LOADER_TYPE_PFLASH:
-        case TV_LOADER_TYPE_DEFAULT:
-        case TV_LOADER_TYPE_LAST:
-            add(argv, "-drive");
-            addf(argv, "if=pflash,format=raw,unit=0,file=%s,readonly=%s", loader,
-                 readonly ? "on" : "off");
-            break;
-        }
-    }
-    if (b->nvram) {
-        g_autofree char *nvram = tv_qemu_escape_opt(b->nvram);
-        add(argv, "-drive");
-        addf(argv, "if=pflash,format=raw,unit=1,file=%s", nvram);
-    }
+    tv_qemu_firmware_boot_command(argv, def);
     /* -kernel, -initrd, -append and -dtb values are taken whole by QEMU: no escaping */
     if (b->kernel) {
         add(argv, "-kernel");
@@ -140,8 +122,11 @@ static void build_disks(GPtrArray *argv, const TvDomainDef *def)
         add(argv, "-blockdev");
         addf(argv, "driver=%s,file=tv-disk%zu-storage,node-name=tv-disk%zu-format,read-only=%s",
              fmt, i, i, ro);
+        unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_HD, i == 0, d->boot_order);
+        g_autofree char *boot =
+            bootindex ? g_strdup_printf(",bootindex=%u", bootindex) : g_strdup("");
         add(argv, "-device");
-        addf(argv, "virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu", i, i);
+        addf(argv, "virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu%s", i, i, boot);
     }
 }
 
@@ -165,15 +150,23 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
             addf(argv, "user,id=hostnet%zu", i);
             break;
         }
+        unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_NETWORK, i == 0, n->boot_order);
+        g_autofree char *boot =
+            bootindex ? g_strdup_printf(",bootindex=%u", bootindex) : g_strdup("");
         add(argv, "-device");
-        addf(argv, "virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s", i, i, n->mac);
+        addf(argv, "virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s%s", i, i, n->mac, boot);
     }
 }
 
-static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id)
+static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id, const char *tty)
 {
     g_autofree char *path = chr->path ? tv_qemu_escape_opt(chr->path) : NULL;
     add(argv, "-chardev");
+    if (tty && chr->type == TV_CHR_TYPE_PTY) {
+        g_autofree char *t = tv_qemu_escape_opt(tty);
+        addf(argv, "serial,id=%s,path=%s", id, t);
+        return;
+    }
     switch (chr->type) {
     case TV_CHR_TYPE_FILE:
         addf(argv, "file,id=%s,path=%s", id, path);
@@ -201,11 +194,12 @@ static bool serial_has_port(const TvDomainDef *def, unsigned port)
     return false;
 }
 
-static void build_serials(GPtrArray *argv, const TvDomainDef *def)
+static void build_serials(GPtrArray *argv, const TvDomainDef *def, const char *tty0)
 {
     for (size_t i = 0; i < def->devices.nserials; i++) {
-        g_autofree char *id = g_strdup_printf("charserial%u", def->devices.serials[i]->port);
-        build_chardev(argv, def->devices.serials[i], id);
+        unsigned port = def->devices.serials[i]->port;
+        g_autofree char *id = g_strdup_printf("charserial%u", port);
+        build_chardev(argv, def->devices.serials[i], id, port == 0 ? tty0 : NULL);
         add(argv, "-serial");
         addf(argv, "chardev:%s", id);
     }
@@ -215,7 +209,7 @@ static void build_serials(GPtrArray *argv, const TvDomainDef *def)
         if (serial_has_port(def, c->port))
             continue;
         g_autofree char *id = g_strdup_printf("charserial%u", c->port);
-        build_chardev(argv, c, id);
+        build_chardev(argv, c, id, c->port == 0 ? tty0 : NULL);
         add(argv, "-serial");
         addf(argv, "chardev:%s", id);
     }
@@ -267,7 +261,13 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, uuid);
     add(argv, "-no-user-config");
     add(argv, "-nodefaults");
-    if (opts && opts->monitor_path) {
+    if (opts && opts->monitor_fd > 0) {
+        /* bound by the manager: QEMU needs no write access to the state folder */
+        add(argv, "-chardev");
+        addf(argv, "socket,id=charmonitor,fd=%d,server=on,wait=off", opts->monitor_fd);
+        add(argv, "-mon");
+        add(argv, "chardev=charmonitor,id=monitor,mode=control");
+    } else if (opts && opts->monitor_path) {
         g_autofree char *mon = tv_qemu_escape_opt(opts->monitor_path);
         add(argv, "-chardev");
         addf(argv, "socket,id=charmonitor,path=%s,server=on,wait=off", mon);
@@ -283,12 +283,16 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     build_boot(argv, def);
     build_disks(argv, def);
     build_nets(argv, def);
-    build_serials(argv, def);
+    build_serials(argv, def, opts ? opts->serial0_tty : NULL);
     build_misc_devices(argv, def);
     add(argv, "-display");
     add(argv, "none");
     add(argv, "-msg");
     add(argv, "timestamp=on");
+    if (opts && opts->sandbox) {
+        add(argv, "-sandbox");
+        add(argv, TV_QEMU_SANDBOX_ARG);
+    }
     g_ptr_array_add(argv, NULL);
     return argv;
 }

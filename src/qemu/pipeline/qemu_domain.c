@@ -1,3 +1,4 @@
+#include "qemu_boot.h"
 #include "qemu_domain.h"
 #include "tv_error.h"
 
@@ -25,8 +26,10 @@ TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, si
     const TvQemuCaps *caps = pipe->caps_lookup(emulator, pipe->caps_opaque);
     if (!caps)
         return NULL;
-    if (tv_qemu_domain_post_parse(def, caps, pipe->host) < 0 ||
-        tv_qemu_domain_validate(def, caps, pipe->host) < 0)
+    if (tv_qemu_domain_post_parse(def, caps, pipe->host) < 0)
+        return NULL;
+    tv_qemu_firmware_fill_nvram(def, pipe->nvram_dir);
+    if (tv_qemu_domain_validate(def, caps, pipe->host) < 0)
         return NULL;
     if (caps_out)
         *caps_out = caps;

@@ -1,4 +1,4 @@
-/* The definition pipeline for QEMU (architecture.md): post-parse defaults,
+/* The definition pipeline for QEMU (docs/architecture.rst): post-parse defaults,
  * validation against one emulator and host, resolution at start. */
 #pragma once
 
@@ -17,6 +17,7 @@ typedef struct {
     const TvHostFacts *host;
     TvQemuCapsLookup caps_lookup;
     void *caps_opaque;
+    const char *nvram_dir; /* per-domain UEFI variable stores; NULL: TV_QEMU_NVRAM_DIR_DEFAULT */
 } TvQemuPipeline;
 
 /* Defaults that need capabilities: emulator, arch, machine alias -> versioned

@@ -40,19 +40,22 @@ static char *models_providing(const TvQemuCaps *caps, int level)
         if (p->accel != TV_ACCEL_TCG || !p->mte_on.ran || p->mte_on.refused)
             continue;
         bool ok = level ? tv_mte_abi_satisfies(&p->mte_on.abi, level)
-                        : tv_mte_abi_level(&p->mte_on.abi) >= 2;
+                        : tv_mte_abi_level(&p->mte_on.abi) >= TV_MTE_LEVEL_MIN;
         if (ok)
             g_string_append_printf(out, "%s%s", out->len ? ", " : "", p->cpu_model);
     }
     return g_string_free(out, FALSE);
 }
 
-/* What would give the level when this binary cannot (qemu-mte-facts.md). */
-static const char *newer_qemu_hint(int level)
+/* What would give the level when this binary cannot: measured QEMU releases
+ * (docs/capabilities.rst, "What each QEMU gives"). */
+static const char *other_qemu_hint(int level)
 {
     switch (level) {
     case 2:
         return " (QEMU 8.2 and later provide it with CPU models cortex-a710 and neoverse-n2)";
+    case 3:
+        return " (QEMU 10.0 provides it with CPU model max)";
     case 4:
         return " (QEMU 11.1 provides it with CPU model max)";
     default:
@@ -75,7 +78,7 @@ static void report_no_level(const TvQemuCaps *caps, const char *model, const cha
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "%s is not available with CPU model '%s' (%s); no CPU model of %s "
                         "provides %s%s",
-                        wanted, model, provides, label, wanted, newer_qemu_hint(level));
+                        wanted, model, provides, label, wanted, other_qemu_hint(level));
 }
 
 static bool level_listed(const TvQemuMteCaps *mc, int level)
@@ -95,11 +98,6 @@ static char *levels_string(const TvQemuMteCaps *mc)
     if (!out->len)
         g_string_append(out, "none");
     return g_string_free(out, FALSE);
-}
-
-static bool request_is_off(TvMteRequest r)
-{
-    return r == TV_MTE_REQUEST_ABSENT || r == TV_MTE_REQUEST_OFF;
 }
 
 static int refuse_host_on_tcg(void)
@@ -162,7 +160,7 @@ static int plan_tcg(const TvDomainDef *def, const TvQemuCaps *caps, TvQemuMtePla
                         model, label);
         return -1;
     }
-    if (request_is_off(req)) {
+    if (tv_mte_request_is_off(req)) {
         plan->route = TV_MTE_ROUTE_NONE;
         plan->level = 0;
         if (probe->mte_off.ran && !probe->mte_off.refused)
@@ -177,14 +175,23 @@ static int plan_tcg(const TvDomainDef *def, const TvQemuCaps *caps, TvQemuMtePla
         return -1;
     }
     int got = tv_mte_abi_level(&probe->mte_on.abi);
-    if (got < 2) {
-        g_autofree char *why = g_strdup_printf("it provides MTE %d, without tag storage", got);
+    g_autofree char *summary = tv_mte_abi_summary(&probe->mte_on.abi);
+    if (!tv_mte_abi_has_tag_storage(&probe->mte_on.abi)) {
+        g_autofree char *why = g_strdup_printf("it provides MTE %s, without tag storage", summary);
         report_no_level(caps, model, why, level);
         return -1;
     }
     if (level && !tv_mte_abi_satisfies(&probe->mte_on.abi, level)) {
-        g_autofree char *why = g_strdup_printf("it provides %d", got);
+        g_autofree char *why = g_strdup_printf("it provides %s", summary);
         report_no_level(caps, model, why, level);
+        return -1;
+    }
+    if (!level && got < TV_MTE_LEVEL_MIN) {
+        g_autofree char *fields = tv_mte_abi_describe(&probe->mte_on.abi);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s: CPU model '%s' with %s gives the guest %s, which is none of the MTE "
+                        "levels 2, 3 or 4 field by field, so no level can be promised",
+                        tv_mte_request_describe(req), model, label, fields);
         return -1;
     }
     plan->route = TV_MTE_ROUTE_MTE_ON;
@@ -200,7 +207,7 @@ static int plan_kvm(const TvDomainDef *def, const TvQemuCaps *caps, const TvHost
     g_autofree char *label = qemu_label(caps);
     const TvGuestAbiProbe *probe = tv_qemu_caps_guest_abi(caps, "host", TV_ACCEL_KVM);
 
-    if (request_is_off(req)) {
+    if (tv_mte_request_is_off(req)) {
         plan->route = TV_MTE_ROUTE_NONE;
         plan->level = 0;
         if (probe && probe->mte_off.ran && !probe->mte_off.refused)
@@ -215,6 +222,14 @@ static int plan_kvm(const TvDomainDef *def, const TvQemuCaps *caps, const TvHost
     int host_level = host ? tv_host_mte_level(host) : 0;
     if (probe && probe->mte_on.ran && !probe->mte_on.refused)
         host_level = tv_mte_abi_level(&probe->mte_on.abi);
+    if (host_level < 0) {
+        g_autofree char *fields = tv_mte_abi_describe(&probe->mte_on.abi);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "MTE with KVM on this host: the guest would see %s, which is none of the "
+                        "MTE levels 2, 3 or 4 field by field",
+                        fields);
+        return -1;
+    }
     if (host_level < 2) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "MTE is not available with KVM on this host: the host CPU has no MTE "
@@ -252,9 +267,9 @@ int tv_qemu_mte_plan(const TvDomainDef *def, const TvQemuCaps *caps, const TvHos
     TvMteRequest req = def->features.mte.request;
     TvAccel accel = tv_qemu_accel(def);
 
-    if (!request_is_off(req) && tv_qemu_caps_has_mte_version(caps))
+    if (!tv_mte_request_is_off(req) && tv_qemu_caps_has_mte_version(caps))
         return plan_mte_version(def, caps, plan);
-    if (!request_is_off(req) && !caps->virt_mte) {
+    if (!tv_mte_request_is_off(req) && !caps->virt_mte) {
         g_autofree char *label = qemu_label(caps);
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "MTE is not supported by %s: its virt machine has no 'mte' property",

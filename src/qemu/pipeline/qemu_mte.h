@@ -1,5 +1,5 @@
 /* MTE: from what the user asked (<mte>) to what QEMU is told, by one of two
- * routes (mte.md):
+ * routes (docs/formatdomain.rst, "MTE"):
  *   1. the proposed interface (virt has mte-version, query-mte-capabilities
  *      exists): -machine ...,mte-version=N with N that QEMU lists;
  *   2. released QEMU: -machine ...,mte=on, verified against the probed guest

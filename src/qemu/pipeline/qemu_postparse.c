@@ -1,3 +1,4 @@
+#include "qemu_boot.h"
 #include "qemu_domain.h"
 #include "tv_error.h"
 
@@ -43,8 +44,8 @@ int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const Tv
     if (def->cpu.mode == TV_CPU_MODE_DEFAULT)
         def->cpu.mode = accel == TV_ACCEL_KVM ? TV_CPU_MODE_HOST_PASSTHROUGH : TV_CPU_MODE_MAXIMUM;
 
-    if (def->os.boot.loader && def->os.boot.loader_type == TV_LOADER_TYPE_DEFAULT)
-        def->os.boot.loader_type = TV_LOADER_TYPE_PFLASH;
+    if (tv_qemu_firmware_post_parse(def, host) < 0)
+        return -1;
 
     if (!def->current_memory_kib)
         def->current_memory_kib = def->memory_kib;

@@ -1,3 +1,4 @@
+#include "qemu_boot.h"
 #include "qemu_domain.h"
 #include "tv_error.h"
 
@@ -153,6 +154,14 @@ static int validate_cpu(const TvDomainDef *def, const TvQemuCaps *caps)
             g_string_free(list, TRUE);
             return -1;
         }
+        const char *refusal = tv_qemu_caps_model_refusal(caps, def->cpu.model, TV_ACCEL_TCG);
+        if (refusal) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                            "CPU model '%s' cannot run on the virt machine of '%s': QEMU refuses "
+                            "it with MTE on and off alike ('%s')",
+                            def->cpu.model, caps->binary, refusal);
+            return -1;
+        }
         return 0;
     }
     case TV_CPU_MODE_MAXIMUM:
@@ -228,16 +237,6 @@ static int validate_devices(const TvDomainDef *def)
             }
         }
     }
-    if (def->os.boot.nvram && !def->os.boot.loader) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "<nvram> needs a <loader> (UEFI firmware) in <os>");
-        return -1;
-    }
-    if (def->os.boot.nvram && def->os.boot.loader_type == TV_LOADER_TYPE_ROM) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "<nvram> needs <loader type='pflash'>, not type='rom'");
-        return -1;
-    }
     if (!def->os.boot.kernel && (def->os.boot.initrd || def->os.boot.cmdline || def->os.boot.dtb)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "<initrd>, <cmdline> and <dtb> need a <kernel> in <os>");
@@ -249,7 +248,8 @@ static int validate_devices(const TvDomainDef *def)
 int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host)
 {
     if (validate_arch_machine(def, caps) < 0 || validate_accel(def, caps, host) < 0 ||
-        validate_cpu(def, caps) < 0 || validate_gic(def, caps) < 0 || validate_devices(def) < 0)
+        validate_cpu(def, caps) < 0 || validate_gic(def, caps) < 0 || validate_devices(def) < 0 ||
+        tv_qemu_firmware_validate(def, host) < 0)
         return -1;
     TvQemuMtePlan plan;
     return tv_qemu_mte_plan(def, caps, host, &plan);

@@ -3,6 +3,9 @@
 #include "qemu_command.h"
 #include "qemu_domain.h"
 #include "qemu_process_priv.h"
+#include "qemu_security_apparmor.h"
+#include "qemu_security_dac.h"
+#include "qemu_zygote.h"
 #include "qemu_status.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -11,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -37,7 +41,10 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     proc->status_path = tv_qemu_process_status_path(cfg->state_dir, name);
     proc->monitor_path = tv_qemu_process_monitor_path(cfg->state_dir, name);
     proc->log_path = tv_qemu_process_log_path(cfg->log_dir, name);
-    proc->pidfd = proc->wake_fd = proc->console_fd = -1;
+    proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
+    g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
+    proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
+    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_tty_fd = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
@@ -68,10 +75,14 @@ void tv_qemu_process_free(TvQemuProcess *proc)
         close(proc->wake_fd);
     if (proc->console_fd >= 0)
         close(proc->console_fd);
+    if (proc->console_tty_fd >= 0)
+        close(proc->console_tty_fd);
     g_free(proc->name);
     g_free(proc->status_path);
     g_free(proc->monitor_path);
     g_free(proc->log_path);
+    g_free(proc->dac_path);
+    g_free(proc->apparmor_path);
     g_free(proc->fingerprint.binary_path);
     g_free(proc->fingerprint.tagvirt_version);
     g_free(proc->fingerprint.kernel_release);
@@ -92,6 +103,8 @@ void tv_qemu_process_free(TvQemuProcess *proc)
 static int check_previous(TvQemuProcess *proc)
 {
     if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
+        /* a start that died before its status file: its QEMU never ran */
+        tv_qemu_process_release_security(proc);
         tv_file_remove(proc->monitor_path);
         return 0;
     }
@@ -105,7 +118,45 @@ static int check_previous(TvQemuProcess *proc)
     tv_error_reset();
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_release_security(proc);
     return 0;
+}
+
+/* A <serial type='file'> is made here, so that it can be given to QEMU's
+ * user like the other files (QEMU may not create files in its folder). */
+static int prepare_chardev_files(const TvDomainDef *def)
+{
+    for (size_t i = 0; i < def->devices.nserials; i++) {
+        const TvDomainChr *c = def->devices.serials[i];
+        if (c->type != TV_CHR_TYPE_FILE || !c->path)
+            continue;
+        int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the serial log file '%s'",
+                                  c->path);
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+/* Where the host has AppArmor: this domain's profile, loaded. */
+static int load_apparmor(TvQemuProcess *proc, const TvQemuSecurity *sec, const TvDomainDef *def,
+                         GPtrArray *argv, GArray *files, char **label)
+{
+    if (!tv_qemu_security_apparmor(sec))
+        return 0;
+    *label = tv_qemu_apparmor_label(def);
+    g_autofree char *text = tv_qemu_apparmor_profile(
+        *label, g_ptr_array_index(argv, 0), (TvQemuLaunchFile *)(void *)files->data, files->len);
+    return tv_qemu_apparmor_load(proc->apparmor_path, text);
+}
+
+void tv_qemu_process_release_security(TvQemuProcess *proc)
+{
+    tv_qemu_security_dac_restore(proc->dac_path);
+    tv_qemu_apparmor_unload(proc->apparmor_path);
 }
 
 /* Connect to the QMP socket while QEMU creates it; give up when QEMU exits. */
@@ -211,6 +262,64 @@ static void set_pty_paths(TvDomainDef *def, const char *path)
     }
 }
 
+/* START_CONSOLE: serial 0 goes to a pty of ours instead of one QEMU makes.
+ * QEMU writes to the tty side; we read the master side.  When QEMU exits its
+ * end closes, but what it wrote stays readable on the master: with QEMU's own
+ * pty the master closed with QEMU and the guest's last output was lost.  We
+ * also keep the tty side open, so the pty never hangs up under us. */
+static int console_pty_open(TvQemuProcess *proc, const TvQemuSecurity *sec)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    char name[128];
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+        ptsname_r(master, name, sizeof(name)) != 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make a pty for the serial console");
+        if (master >= 0)
+            close(master);
+        return -1;
+    }
+    int tty = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (tty < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot open the console pty '%s'", name);
+        close(master);
+        return -1;
+    }
+    /* raw: no echo, no newline translation (QEMU sets the same) */
+    struct termios t;
+    if (tcgetattr(tty, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(tty, TCSANOW, &t);
+    }
+    /* a QEMU that runs as its own user opens it too (the pty goes away with us) */
+    if (tv_qemu_security_changes_user(sec) &&
+        fchown(tty, tv_qemu_security_uid(sec), tv_qemu_security_gid(sec)) < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno,
+                              "cannot hand the console pty '%s' to QEMU's "
+                              "user",
+                              name);
+        close(tty);
+        close(master);
+        return -1;
+    }
+    proc->console_fd = master;
+    proc->console_tty_fd = tty;
+    proc->console_path = g_strdup(name);
+    return 0;
+}
+
+static bool serial0_is_pty(const TvDomainDef *def)
+{
+    for (size_t i = 0; i < def->devices.nserials; i++) {
+        if (def->devices.serials[i]->port == 0)
+            return def->devices.serials[i]->type == TV_CHR_TYPE_PTY;
+    }
+    for (size_t i = 0; i < def->devices.nconsoles; i++) {
+        if (def->devices.consoles[i]->port == 0)
+            return def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
+    }
+    return false;
+}
+
 /* After spawn: monitor, console, status file, cont. */
 static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
 {
@@ -227,17 +336,18 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
     for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
         has_pty = proc->def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    if (has_pty) {
+    if (has_pty && proc->console_tty_fd < 0) {
         proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
         if (!proc->console_path && tv_error_last())
             return -1;
-        set_pty_paths(proc->def, proc->console_path);
         if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && proc->console_path) {
             proc->console_fd = open_console(proc->console_path);
             if (proc->console_fd < 0)
                 return -1;
         }
     }
+    if (has_pty)
+        set_pty_paths(proc->def, proc->console_path);
     unsigned long long start = 0;
     if (tv_qemu_proc_stat(proc->pid, &start, NULL, NULL) < 0) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
@@ -289,6 +399,7 @@ static void start_cleanup(TvQemuProcess *proc)
     proc->exit_status_known = true;
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_release_security(proc);
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
         tv_qemu_process_read_log_tail(proc->log_path, proc->log_offset, LOG_TAIL_BYTES);
@@ -343,22 +454,73 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     live->id = cfg->id > 0 ? cfg->id : 1;
 
     g_autoptr(TvQemuProcess) proc = process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0)
+    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0 ||
+        tv_qemu_process_prepare_nvram(live) < 0)
         return NULL;
-    TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path, .paused = true };
+    const TvQemuSecurity *sec = cfg->security;
+    /* the fork server forks QEMU as itself (root, the host's mounts): only
+     * for a QEMU that would not be confined further */
+    TvQemuZygote *zygote =
+        tv_qemu_security_changes_user(sec) || tv_qemu_security_mount_namespace(sec) ? NULL
+                                                                                    : cfg->zygote;
+    int monitor_fd = -1;
+    if (!zygote) {
+        monitor_fd = tv_qemu_process_monitor_listen(proc->monitor_path);
+        if (monitor_fd < 0)
+            return NULL;
+    }
+    TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path,
+                                  .monitor_fd = monitor_fd >= 0 ? 3 : 0,
+                                  .paused = true,
+                                  .sandbox = tv_qemu_security_sandbox(sec) };
+    if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {
+        if (console_pty_open(proc, sec) < 0) {
+            if (monitor_fd >= 0)
+                close(monitor_fd);
+            tv_file_remove(proc->monitor_path);
+            return NULL;
+        }
+        opts.serial0_tty = proc->console_path;
+    }
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
-    if (!argv)
+    g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
+    int log_fd = -1;
+    g_autofree char *aa_label = NULL;
+    if (!argv || prepare_chardev_files(live) < 0 ||
+        (log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset)) < 0 ||
+        tv_qemu_security_dac_label(sec, proc->dac_path, (TvQemuLaunchFile *)(void *)files->data,
+                                   files->len) < 0 ||
+        load_apparmor(proc, sec, live, argv, files, &aa_label) < 0) {
+        tv_qemu_process_release_security(proc);
+        if (log_fd >= 0)
+            close(log_fd);
+        if (monitor_fd >= 0)
+            close(monitor_fd);
+        tv_file_remove(proc->monitor_path);
         return NULL;
-    int log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset);
-    if (log_fd < 0)
-        return NULL;
+    }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
-    int rc = tv_qemu_process_spawn(argv, log_fd, cfg->zygote, &proc->pid, &forked);
+    TvQemuSpawnArgs spawn = { .log_fd = log_fd,
+                              .zygote = zygote,
+                              .security = sec,
+                              .monitor_fd = monitor_fd,
+                              .files = files,
+                              .apparmor_label = aa_label,
+                              .staging_dir = cfg->state_dir };
+    int rc = tv_qemu_process_spawn(argv, &spawn, &proc->pid, &forked);
     gint64 t_spawned = g_get_monotonic_time();
     close(log_fd);
-    if (rc < 0)
+    if (monitor_fd >= 0)
+        close(monitor_fd);
+    if (rc < 0) {
+        TvError *err = tv_error_steal();
+        tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", err->message);
+        tv_qemu_process_release_security(proc);
+        tv_file_remove(proc->monitor_path);
+        tv_error_restore(err);
         return NULL;
+    }
     proc->is_child = true;
     proc->def = g_steal_pointer(&live);
     fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
@@ -475,6 +637,7 @@ TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessCo
     if (why) {
         /* stale: the QEMU it describes is gone; nothing to take over */
         tv_file_remove(proc->status_path);
+        tv_qemu_process_release_security(proc);
         if (st && g_strcmp0(st->monitor_path, proc->monitor_path) == 0)
             tv_file_remove(st->monitor_path);
         if (stale)

@@ -6,7 +6,7 @@
  *   ...
  *   tv_qemu_process_stop(proc, 5000);   // system_powerdown, then kill after 5 s
  *
- * Files (architecture.md, docs/runtime.rst): STATE_DIR/<name>.xml (status,
+ * Files (docs/architecture.rst, docs/runtime.rst): STATE_DIR/<name>.xml (status,
  * qemu_status.h), STATE_DIR/<name>.monitor (QMP socket), LOG_DIR/<name>.log.
  *
  * Every function is thread-safe.  A watcher thread per process follows QEMU's
@@ -51,6 +51,10 @@ typedef struct {
     /* optional: a fork server for the emulator (qemu_zygote.h), used when
      * ready and when this process is a child subreaper; else QEMU is spawned */
     struct _TvQemuZygote *zygote;
+    /* how QEMU is confined (qemu_security.h): its user, the sandbox, a
+     * private mount namespace, ownership of its files; NULL: as the caller,
+     * in its own session, no sandbox (tests) */
+    const struct _TvQemuSecurity *security;
 } TvQemuProcessConfig;
 
 enum {
@@ -127,6 +131,8 @@ char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 char *tv_qemu_process_status_path(const char *state_dir, const char *name);
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
 char *tv_qemu_process_log_path(const char *log_dir, const char *name);
+/* STATE_DIR/<name>.dac: the files given to QEMU's user (qemu_security_dac.h) */
+char *tv_qemu_process_dac_path(const char *state_dir, const char *name);
 
 /* Make this process a child subreaper, so QEMU processes orphaned by a
  * previous manager, or left by a wrapper script, are reaped here at once. */

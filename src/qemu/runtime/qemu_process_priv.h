@@ -19,6 +19,8 @@ struct _TvQemuProcess {
     char *status_path;
     char *monitor_path;
     char *log_path;
+    char *dac_path;      /* files given to QEMU's user, given back when it is gone */
+    char *apparmor_path; /* its AppArmor profile, unloaded when it is gone */
     pid_t pid;
     unsigned long long start_time;
     bool is_child; /* waitpid works: we spawned it, or it was reparented to us */
@@ -38,6 +40,7 @@ struct _TvQemuProcess {
     TvDomainDef *def; /* live */
     char *console_path;
     int console_fd;
+    int console_tty_fd; /* START_CONSOLE: our own open of the tty QEMU writes to */
     int state, reason;
     bool exited;
     bool exit_status_known;
@@ -67,6 +70,8 @@ void tv_qemu_process_flush_callbacks(TvQemuProcess *proc);
 /* Take events queued in the monitor and handle them; under mon_lock. */
 void tv_qemu_process_drain_events(TvQemuProcess *proc);
 int tv_qemu_process_write_status(TvQemuProcess *proc);
+/* QEMU is gone (or never ran): give its files back, unload its profile. */
+void tv_qemu_process_release_security(TvQemuProcess *proc);
 
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);
@@ -76,11 +81,26 @@ void tv_qemu_process_watch_stop(TvQemuProcess *proc);
 int tv_qemu_process_log_open(const char *path, GPtrArray *argv, off_t *offset);
 /* Spawn argv with stdout/stderr on log_fd, in its own process group; through
  * the fork server when one is given and usable. */
-int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, struct _TvQemuZygote *zygote, pid_t *pid,
-                          bool *forked);
+typedef struct {
+    int log_fd;
+    struct _TvQemuZygote *zygote; /* tried first when given */
+    const struct _TvQemuSecurity *security;
+    int monitor_fd;             /* listening socket passed as fd 3, or -1 */
+    const GArray *files;        /* TvQemuLaunchFile: checked as QEMU's user before exec */
+    const char *apparmor_label; /* or NULL */
+    const char *staging_dir;    /* for the private /dev */
+} TvQemuSpawnArgs;
+int tv_qemu_process_spawn(GPtrArray *argv, const TvQemuSpawnArgs *args, pid_t *pid, bool *forked);
+/* The QMP socket bound and listening at path (replacing a stale file), for
+ * QEMU to inherit; -1 with a tv_error. */
+int tv_qemu_process_monitor_listen(const char *path);
 int tv_qemu_process_pidfd_open(pid_t pid);
 /* Append "<time>: text" to the log (best effort). */
 void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 char *tv_qemu_process_read_log_tail(const char *path, off_t from, size_t max_bytes);
 /* Reap zombies of process group pgid (a wrapper's leftovers) without blocking. */
 void tv_qemu_process_reap_group(pid_t pgid);
+
+/* Before a start: create the UEFI variable store from its template when it
+ * does not exist yet (qemu_process_nvram.c). */
+int tv_qemu_process_prepare_nvram(const TvDomainDef *def);

@@ -1,8 +1,10 @@
-/* Spawning QEMU for a domain: its log file, its own process group, pidfd,
- * reaping, and the child-subreaper flag. */
+/* Spawning QEMU for a domain: its log file, its own session, confined as
+ * its TvQemuSecurity says (qemu_security_launch.h), the monitor socket it
+ * inherits, pidfd, reaping, and the child-subreaper flag. */
 #include "qemu_child.h"
 #include "qemu_command.h"
 #include "qemu_process_priv.h"
+#include "qemu_security_launch.h"
 #include "qemu_zygote.h"
 #include "tv_error.h"
 #include "tv_process.h"
@@ -10,11 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,8 +127,7 @@ static int spawn_forked(TvQemuZygote *zygote, GPtrArray *argv, int log_fd, char 
     return rc;
 }
 
-int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, TvQemuZygote *zygote, pid_t *pid,
-                          bool *forked)
+int tv_qemu_process_spawn(GPtrArray *argv, const TvQemuSpawnArgs *args, pid_t *pid, bool *forked)
 {
     *forked = false;
     const char *bin = g_ptr_array_index(argv, 0);
@@ -134,40 +136,50 @@ int tv_qemu_process_spawn(GPtrArray *argv, int log_fd, TvQemuZygote *zygote, pid
         return -1;
     }
     g_auto(GStrv) env = tv_qemu_child_environ(NULL, NULL);
-    if (spawn_forked(zygote, argv, log_fd, env, pid) == 0) {
+    if (spawn_forked(args->zygote, argv, args->log_fd, env, pid) == 0) {
         *forked = true;
         return 0;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    /* own session and group: terminal signals (Ctrl-C) and the manager's
+     * hang-up go to the manager, not the guest; no parent-death signal:
+     * guests outlive the manager */
+    TvQemuLaunch launch = {
+        .argv = (const char *const *)argv->pdata,
+        .envp = (const char *const *)env,
+        .stdin_fd = -1,
+        .stdout_fd = args->log_fd,
+        .stderr_fd = args->log_fd,
+        .pass_fd = args->monitor_fd,
+        .files = args->files ? (const TvQemuLaunchFile *)(void *)args->files->data : NULL,
+        .nfiles = args->files ? args->files->len : 0,
+        .apparmor_label = args->apparmor_label,
+        .staging_dir = args->staging_dir,
+    };
+    return tv_qemu_security_launch(args->security, &launch, pid);
+}
 
-    /* own group: terminal signals (Ctrl-C) go to the manager, not the guest;
-     * no parent-death signal: guests outlive the manager */
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigfillset(&defaults);
-    sigdelset(&defaults, SIGKILL);
-    sigdelset(&defaults, SIGSTOP);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-
-    int rc = posix_spawn(pid, bin, &fa, &attr, (char *const *)argv->pdata, env);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        tv_error_report_errno(TV_FROM_QEMU, rc, "cannot execute QEMU binary '%s'", bin);
+int tv_qemu_process_monitor_listen(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "monitor socket path '%s' is too long", path);
         return -1;
     }
-    return 0;
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the monitor socket '%s'", path);
+        return -1;
+    }
+    (void)unlink(path);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot listen on the monitor socket '%s'",
+                              path);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 int tv_qemu_process_pidfd_open(pid_t pid)
@@ -202,6 +214,12 @@ char *tv_qemu_process_status_path(const char *state_dir, const char *name)
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name)
 {
     g_autofree char *file = g_strdup_printf("%s.monitor", name);
+    return g_build_filename(state_dir, file, NULL);
+}
+
+char *tv_qemu_process_dac_path(const char *state_dir, const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.dac", name);
     return g_build_filename(state_dir, file, NULL);
 }
 

@@ -1,6 +1,7 @@
 /* Domain state: QMP events -> state, QEMU's exit -> shut off with a
  * reason, and the state-change callback. */
 #include "qemu_process_priv.h"
+#include "qemu_security_dac.h"
 #include "qemu_status.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -128,6 +129,7 @@ void tv_qemu_process_handle_exit(TvQemuProcess *proc)
     int reason = exit_reason(proc);
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_release_security(proc);
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     tv_qemu_process_log_line(proc->log_path, "QEMU %s; domain shut off (%s)", how,
                              tv_domain_reason_to_string(TV_DOMAIN_STATE_SHUTOFF, reason));

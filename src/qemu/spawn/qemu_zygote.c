@@ -4,6 +4,7 @@
 #include "qemu_child.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
+#include "tv_paths.h"
 #include "tv_process.h"
 #include "tv_zygote_config.h"
 #include "tv_zygote_proto.h"
@@ -41,8 +42,9 @@ bool tv_qemu_zygote_enabled(void)
 static char *library_path(void)
 {
     const char *env = g_getenv("TAGVIRT_ZYGOTE_LIB");
-    const char *candidates[] = { env, TAGVIRT_BUILDDIR "/src/qemu/spawn/zygote/" TV_ZYGOTE_LIB_NAME,
-                                 TV_ZYGOTE_LIB_INSTALLED };
+    /* the build tree's copy only for a program that runs from it (tv_paths.h) */
+    const char *built = tv_paths_running_uninstalled() ? TV_ZYGOTE_LIB_BUILT : NULL;
+    const char *candidates[] = { env, built, TV_ZYGOTE_LIB_INSTALLED };
     for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
         if (candidates[i] && *candidates[i] && g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
             return g_strdup(candidates[i]);

@@ -181,7 +181,8 @@ static int run_guest(int status_fd, int *fds, char *args, size_t arglen, int arg
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     int err = 0;
-    if (setpgid(0, 0) < 0)
+    /* its own session (and so group): the manager's hang-up does not reach it */
+    if (setsid() < 0)
         err = errno;
     for (int i = 0; i < 3 && !err; i++) {
         if (dup2(fds[i], i) < 0)

@@ -1,0 +1,20 @@
+/* A per-domain AppArmor profile for QEMU where the host enforces AppArmor:
+ * QEMU may read its binary, its data and libraries, the domain's files (and
+ * write the writable ones), the minimal devices, and nothing else of the
+ * host's files.  Loaded with apparmor_parser before the start, removed when
+ * the domain is gone. */
+#pragma once
+
+#include "domain_conf.h"
+#include "qemu_security.h"
+#include "qemu_security_launch.h"
+
+/* "tagvirt-<uuid>" */
+char *tv_qemu_apparmor_label(const TvDomainDef *def);
+/* The profile's text. */
+char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
+                               const TvQemuLaunchFile *files, size_t nfiles);
+/* Write the profile to path and load it (apparmor_parser -r); -1 with a tv_error. */
+int tv_qemu_apparmor_load(const char *path, const char *text);
+/* Unload and remove the profile at path (best effort; a missing file is fine). */
+void tv_qemu_apparmor_unload(const char *path);

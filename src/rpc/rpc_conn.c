@@ -1,0 +1,523 @@
+#include "rpc_conn_priv.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Frames read per wakeup, so one busy client cannot starve the others. */
+#define READS_PER_WAKEUP 16
+/* First allocation for a frame; larger frames grow as their bytes arrive. */
+#define IN_CHUNK (64 * 1024)
+/* Smallest allocation for bytes kept between wakeups. */
+#define PEND_MIN 4096
+/* A client that does not read its replies and events is dropped past this. */
+#define OUT_QUEUE_MAX 4096
+
+typedef struct {
+    GSource base;
+    TvRpcConn *conn;
+} ConnSource;
+
+TvRpcConn *tv_rpc_conn_ref(TvRpcConn *conn)
+{
+    g_atomic_int_inc(&conn->refs);
+    return conn;
+}
+
+void tv_rpc_conn_unref(TvRpcConn *conn)
+{
+    if (!conn || !g_atomic_int_dec_and_test(&conn->refs))
+        return;
+    if (conn->priv_free)
+        conn->priv_free(conn->priv);
+    g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
+    if (conn->fd >= 0)
+        close(conn->fd);
+    g_free(conn->pend);
+    g_free(conn->name);
+    g_mutex_clear(&conn->lock);
+    g_free(conn);
+}
+
+gboolean tv_rpc_conn_is_readonly(TvRpcConn *conn)
+{
+    return conn->readonly;
+}
+
+gpointer tv_rpc_conn_get_private(TvRpcConn *conn)
+{
+    return conn->priv;
+}
+
+void tv_rpc_conn_set_private(TvRpcConn *conn, gpointer priv, GDestroyNotify free_func)
+{
+    conn->priv = priv;
+    conn->priv_free = free_func;
+}
+
+const char *tv_rpc_conn_describe(TvRpcConn *conn)
+{
+    return conn->name;
+}
+
+gboolean tv_rpc_conn_is_closed(TvRpcConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    gboolean closed = conn->closed || conn->broken;
+    g_mutex_unlock(&conn->lock);
+    return closed;
+}
+
+void tv_rpc_conn_start_keepalive(TvRpcConn *conn)
+{
+    g_atomic_int_set(&conn->keepalive, 1);
+}
+
+static gboolean paused_locked(TvRpcConn *conn)
+{
+    return conn->in_flight >= conn->max_in_flight ||
+           g_queue_get_length(&conn->out) > 2 * conn->max_in_flight;
+}
+
+gboolean tv_rpc_conn_reading_paused(TvRpcConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    gboolean paused = paused_locked(conn);
+    g_mutex_unlock(&conn->lock);
+    return paused;
+}
+
+static GIOCondition wanted_events_locked(TvRpcConn *conn)
+{
+    GIOCondition cond = 0;
+    if (!paused_locked(conn))
+        cond |= G_IO_IN;
+    if (!g_queue_is_empty(&conn->out))
+        cond |= G_IO_OUT;
+    return cond;
+}
+
+/* Write what is left of frame from out_off; TRUE once all of it is written
+ * (out_off back to 0), FALSE when the socket is full or broken. */
+static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
+{
+    gsize len;
+    const guint8 *data = g_bytes_get_data(frame, &len);
+    while (!conn->broken) {
+        ssize_t n =
+            send(conn->fd, data + conn->out_off, len - conn->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                conn->broken = TRUE;
+            return FALSE;
+        }
+        conn->out_off += (gsize)n;
+        if (conn->out_off == len) {
+            conn->out_off = 0;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Write as much of the queue as the socket takes without blocking. */
+static void flush_locked(TvRpcConn *conn)
+{
+    while (!g_queue_is_empty(&conn->out) && write_frame_locked(conn, g_queue_peek_head(&conn->out)))
+        g_bytes_unref(g_queue_pop_head(&conn->out));
+}
+
+/* Main thread: poll for what the client needs now, or hang up a broken one. */
+static void update_events(TvRpcConn *conn)
+{
+    if (conn->hung_up)
+        return;
+    g_mutex_lock(&conn->lock);
+    gboolean broken = conn->broken;
+    GIOCondition cond = wanted_events_locked(conn);
+    g_mutex_unlock(&conn->lock);
+    if (broken) {
+        tv_rpc_conn_hangup(conn, "write failed or too many unread messages");
+        return;
+    }
+    /* modifying the poll set wakes the context: skip it when nothing changed */
+    if (cond == conn->polled)
+        return;
+    conn->polled = cond;
+    g_source_modify_unix_fd(conn->source, conn->fd_tag, cond);
+}
+
+static gboolean update_idle_cb(gpointer data)
+{
+    TvRpcConn *conn = data;
+    g_mutex_lock(&conn->lock);
+    conn->update_pending = FALSE;
+    g_mutex_unlock(&conn->lock);
+    update_events(conn);
+    tv_rpc_conn_unref(conn);
+    return G_SOURCE_REMOVE;
+}
+
+/* Any thread: have the main loop recompute what to poll for. */
+static void request_update_locked(TvRpcConn *conn)
+{
+    if (conn->update_pending || conn->closed)
+        return;
+    conn->update_pending = TRUE;
+    GSource *idle = g_idle_source_new();
+    g_source_set_callback(idle, update_idle_cb, tv_rpc_conn_ref(conn), NULL);
+    g_source_attach(idle, conn->ctx);
+    g_source_unref(idle);
+}
+
+gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame)
+{
+    g_mutex_lock(&conn->lock);
+    if (conn->closed || conn->broken) {
+        g_mutex_unlock(&conn->lock);
+        g_bytes_unref(frame);
+        return FALSE;
+    }
+    /* the usual case, nothing queued: one send, no queueing */
+    if (g_queue_is_empty(&conn->out) && write_frame_locked(conn, frame)) {
+        g_bytes_unref(frame);
+        frame = NULL;
+    }
+    if (frame)
+        g_queue_push_tail(&conn->out, frame);
+    if (g_queue_get_length(&conn->out) > OUT_QUEUE_MAX)
+        conn->broken = TRUE;
+    if (conn->broken || !g_queue_is_empty(&conn->out))
+        request_update_locked(conn);
+    g_mutex_unlock(&conn->lock);
+    return TRUE;
+}
+
+GMainContext *tv_rpc_conn_context(TvRpcConn *conn)
+{
+    return conn->ctx;
+}
+
+guint tv_rpc_conn_queued_frames(TvRpcConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    guint n = g_queue_get_length(&conn->out);
+    g_mutex_unlock(&conn->lock);
+    return n;
+}
+
+void tv_rpc_conn_close(TvRpcConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    conn->broken = TRUE;
+    request_update_locked(conn);
+    g_mutex_unlock(&conn->lock);
+}
+
+void tv_rpc_conn_call_started(TvRpcConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    conn->in_flight++;
+    g_mutex_unlock(&conn->lock);
+}
+
+void tv_rpc_conn_call_done(TvRpcConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    gboolean was_paused = paused_locked(conn);
+    conn->in_flight--;
+    if (was_paused && !paused_locked(conn))
+        request_update_locked(conn);
+    g_mutex_unlock(&conn->lock);
+}
+
+static void drop_pending(TvRpcConn *conn)
+{
+    g_free(conn->pend);
+    conn->pend = NULL;
+    conn->pend_len = conn->pend_cap = 0;
+}
+
+/* Room for at least one more byte of the frame at the start of pend: grown as
+ * its bytes arrive, so an announced length is never allocated up front. */
+static void pend_reserve(TvRpcConn *conn)
+{
+    if (conn->pend_len < conn->pend_cap)
+        return;
+    gsize want = PEND_MIN;
+    if (conn->pend_len >= TVR_LENGTH_SIZE)
+        want = MIN((gsize)tv_rpc_frame_length(conn->pend), MAX(conn->pend_cap * 2, IN_CHUNK));
+    conn->pend_cap = MAX(want, conn->pend_len + 1);
+    conn->pend = g_realloc(conn->pend, conn->pend_cap);
+}
+
+static void pend_append(TvRpcConn *conn, const guint8 *data, gsize len)
+{
+    if (conn->pend_len + len > conn->pend_cap) {
+        conn->pend_cap = MAX(conn->pend_len + len, PEND_MIN);
+        conn->pend = g_realloc(conn->pend, conn->pend_cap);
+    }
+    memcpy(conn->pend + conn->pend_len, data, len);
+    conn->pend_len += len;
+}
+
+/* A whole frame (or a length word to refuse) waits in pend. */
+static gboolean pend_has_frame(TvRpcConn *conn)
+{
+    if (conn->pend_len < TVR_LENGTH_SIZE)
+        return FALSE;
+    guint32 len = tv_rpc_frame_length(conn->pend);
+    return len == 0 || conn->pend_len >= len;
+}
+
+typedef enum {
+    RECV_DATA,
+    RECV_EMPTY,
+    RECV_EOF,
+    RECV_ERROR
+} RecvResult;
+
+/* One recv(); *got is set for RECV_DATA. */
+static RecvResult recv_once(TvRpcConn *conn, guint8 *dst, gsize want, gsize *got)
+{
+    for (;;) {
+        ssize_t n = recv(conn->fd, dst, want, 0);
+        if (n > 0) {
+            conn->last_rx = g_get_monotonic_time();
+            conn->pings_unanswered = 0;
+            *got = (gsize)n;
+            return RECV_DATA;
+        }
+        if (n == 0)
+            return RECV_EOF;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return RECV_EMPTY;
+        return RECV_ERROR;
+    }
+}
+
+static void refuse_length(TvRpcConn *conn, const guint8 *w)
+{
+    guint32 raw = ((guint32)w[0] << 24) | ((guint32)w[1] << 16) | ((guint32)w[2] << 8) | w[3];
+    g_autofree char *why = g_strdup_printf("protocol error: frame length %u outside %d..%d", raw,
+                                           TV_RPC_FRAME_MIN, TVR_MESSAGE_MAX);
+    tv_rpc_conn_hangup(conn, why);
+}
+
+/* Main thread: take the frames that are there; FALSE once the client was hung up.
+ *
+ * Bytes are read with as few recv() calls as possible: into the server's
+ * shared buffer, as much as the socket holds, and frames are cut from it; a
+ * recv() that returns less than it was offered emptied the socket, so the
+ * wakeup ends there instead of asking again for EAGAIN (the poll is level
+ * triggered: anything that arrives later wakes it again).  Bytes not taken as
+ * frames (a partial frame, or frames left while reading is paused or past
+ * READS_PER_WAKEUP) move to the client's pend, and a large frame is read
+ * straight into pend. */
+static gboolean read_some(TvRpcConn *conn)
+{
+    guint8 *shared = tv_rpc_server_read_buffer(conn->server);
+    gsize spos = 0, send_ = 0; /* this wakeup's unparsed bytes in shared (pend empty) */
+    gboolean drained = FALSE;
+    const char *gone = NULL;
+
+    for (guint frames = 0;;) {
+        if (frames >= READS_PER_WAKEUP || tv_rpc_conn_reading_paused(conn))
+            break;
+        gboolean in_pend = conn->pend_len > 0;
+        const guint8 *src = in_pend ? conn->pend : shared + spos;
+        gsize avail = in_pend ? conn->pend_len : send_ - spos;
+        guint32 len = 0;
+        if (avail >= TVR_LENGTH_SIZE) {
+            len = tv_rpc_frame_length(src);
+            if (len == 0) {
+                refuse_length(conn, src);
+                return FALSE;
+            }
+            if (avail >= len) {
+                GBytes *frame;
+                if (!in_pend) {
+                    frame = g_bytes_new(src, len);
+                    spos += len;
+                } else if (conn->pend_len == len) {
+                    frame = g_bytes_new_take(conn->pend, len);
+                    conn->pend = NULL;
+                    conn->pend_len = conn->pend_cap = 0;
+                } else {
+                    frame = g_bytes_new(src, len);
+                    memmove(conn->pend, conn->pend + len, conn->pend_len - len);
+                    conn->pend_len -= len;
+                }
+                conn->got_message = TRUE;
+                frames++;
+                if (!tv_rpc_server_handle_frame(conn->server, conn, frame))
+                    return FALSE;
+                if (conn->hung_up)
+                    return FALSE;
+                continue;
+            }
+        }
+
+        /* an incomplete frame: read more, unless the socket was found empty */
+        if (drained)
+            break;
+        guint8 *dst;
+        gsize room;
+        gboolean into_pend = in_pend || (len != 0 && len > TV_RPC_READ_BUFFER);
+        if (!into_pend) {
+            memmove(shared, shared + spos, avail);
+            spos = 0;
+            send_ = avail;
+            dst = shared + send_;
+            room = TV_RPC_READ_BUFFER - send_;
+        } else {
+            if (!in_pend) {
+                pend_append(conn, src, avail);
+                spos = send_ = 0;
+            }
+            pend_reserve(conn);
+            dst = conn->pend + conn->pend_len;
+            room = conn->pend_cap - conn->pend_len;
+        }
+        gsize got = 0;
+        RecvResult rr = recv_once(conn, dst, room, &got);
+        if (rr == RECV_EMPTY)
+            break;
+        if (rr != RECV_DATA) {
+            gboolean partial = conn->pend_len > 0 || send_ > spos;
+            gone = rr == RECV_ERROR ? g_strerror(errno)
+                   : partial        ? "disconnected in the middle of a message"
+                                    : TV_RPC_HANGUP_DISCONNECTED;
+            break;
+        }
+        if (got < room)
+            drained = TRUE;
+        if (into_pend)
+            conn->pend_len += got;
+        else
+            send_ += got;
+    }
+    if (gone) {
+        tv_rpc_conn_hangup(conn, gone);
+        return FALSE;
+    }
+    if (send_ > spos)
+        pend_append(conn, shared + spos, send_ - spos);
+    if (conn->pend_len == 0 && conn->pend)
+        drop_pending(conn);
+    return TRUE;
+}
+
+/* Whole frames wait in pend and may be taken now (no poll will report them). */
+static gboolean frames_waiting(TvRpcConn *conn)
+{
+    return !conn->hung_up && pend_has_frame(conn) && !tv_rpc_conn_reading_paused(conn);
+}
+
+static gboolean conn_source_prepare(GSource *source, gint *timeout)
+{
+    *timeout = -1;
+    return frames_waiting(((ConnSource *)source)->conn);
+}
+
+static gboolean conn_source_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+    TvRpcConn *conn = ((ConnSource *)source)->conn;
+    GIOCondition rev = g_source_query_unix_fd(source, conn->fd_tag);
+
+    tv_rpc_conn_ref(conn);
+    gboolean alive = TRUE;
+    if ((rev & G_IO_IN) || frames_waiting(conn))
+        alive = read_some(conn);
+    if (alive && (rev & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))) {
+        tv_rpc_conn_hangup(conn, "connection reset");
+        alive = FALSE;
+    }
+    if (alive && (rev & G_IO_OUT)) {
+        g_mutex_lock(&conn->lock);
+        flush_locked(conn);
+        g_mutex_unlock(&conn->lock);
+    }
+    if (alive)
+        update_events(conn);
+    tv_rpc_conn_unref(conn);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs conn_source_funcs = {
+    .prepare = conn_source_prepare,
+    .dispatch = conn_source_dispatch,
+};
+
+static char *peer_name(int fd, guint64 id)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+        return g_strdup_printf("client %" G_GUINT64_FORMAT " (pid %d, uid %u)", id, (int)cred.pid,
+                               (unsigned)cred.uid);
+    return g_strdup_printf("client %" G_GUINT64_FORMAT, id);
+}
+
+TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
+                           guint64 id, guint max_in_flight)
+{
+    TvRpcConn *conn = g_new0(TvRpcConn, 1);
+    conn->refs = 1;
+    conn->server = srv;
+    conn->ctx = ctx;
+    conn->fd = fd;
+    conn->readonly = readonly;
+    conn->max_in_flight = MAX(max_in_flight, 1);
+    conn->name = peer_name(fd, id);
+    conn->connected_at = conn->last_rx = g_get_monotonic_time();
+    g_mutex_init(&conn->lock);
+    g_queue_init(&conn->out);
+    return conn;
+}
+
+void tv_rpc_conn_attach(TvRpcConn *conn)
+{
+    conn->source = g_source_new(&conn_source_funcs, sizeof(ConnSource));
+    ((ConnSource *)conn->source)->conn = conn;
+    conn->polled = G_IO_IN;
+    conn->fd_tag = g_source_add_unix_fd(conn->source, conn->fd, conn->polled);
+    /* nothing iterates this context inside a dispatch; without this GLib takes
+     * the fd out of the poll set and puts it back around every dispatch, and
+     * wakes its own poll each time (an eventfd write, a poll, a read) */
+    g_source_set_can_recurse(conn->source, TRUE);
+    g_source_attach(conn->source, conn->ctx);
+}
+
+void tv_rpc_conn_hangup(TvRpcConn *conn, const char *why)
+{
+    if (conn->hung_up)
+        return;
+    conn->hung_up = TRUE;
+    /* a client leaving between messages is routine; anything else is worth a line */
+    if (g_str_equal(why, TV_RPC_HANGUP_DISCONNECTED))
+        g_debug("%s: %s", conn->name, why);
+    else
+        g_info("%s: %s", conn->name, why);
+    if (conn->source) {
+        g_source_destroy(conn->source);
+        g_source_unref(conn->source);
+        conn->source = NULL;
+    }
+    g_mutex_lock(&conn->lock);
+    conn->closed = TRUE;
+    g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
+    g_queue_init(&conn->out);
+    if (conn->fd >= 0) {
+        close(conn->fd);
+        conn->fd = -1;
+    }
+    g_mutex_unlock(&conn->lock);
+    drop_pending(conn);
+    tv_rpc_server_conn_gone(conn->server, conn);
+}

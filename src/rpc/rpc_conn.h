@@ -1,0 +1,33 @@
+/* The server's side of one client connection, as the layers above see it: a
+ * reference-counted handle whose frames may be queued from any thread.  (An
+ * RPC client, the side that connects, is not this.) */
+#pragma once
+
+#include <glib.h>
+
+typedef struct TvRpcConn TvRpcConn;
+
+TvRpcConn *tv_rpc_conn_ref(TvRpcConn *conn);
+void tv_rpc_conn_unref(TvRpcConn *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvRpcConn, tv_rpc_conn_unref)
+
+/* Connected through the read-only socket. */
+gboolean tv_rpc_conn_is_readonly(TvRpcConn *conn);
+/* The state the program attached when the client connected. */
+gpointer tv_rpc_conn_get_private(TvRpcConn *conn);
+/* A short name for logs: "client 12 (pid 345, uid 0)". */
+const char *tv_rpc_conn_describe(TvRpcConn *conn);
+
+/* Queue one whole frame (any thread); written in queue order, never
+ * interleaved.  Takes frame; FALSE when the client is gone and it was dropped. */
+gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame);
+/* The main context that reads this client (streams attach their fds there). */
+GMainContext *tv_rpc_conn_context(TvRpcConn *conn);
+/* Frames queued for the client and not yet written: a stream producer
+ * pauses while it is high, so a slow reader is not hung up on. */
+guint tv_rpc_conn_queued_frames(TvRpcConn *conn);
+/* The client speaks keepalive: from now on the server pings it when silent. */
+void tv_rpc_conn_start_keepalive(TvRpcConn *conn);
+/* Ask the main loop to hang up on this client (any thread). */
+void tv_rpc_conn_close(TvRpcConn *conn);
+gboolean tv_rpc_conn_is_closed(TvRpcConn *conn);

@@ -1,0 +1,69 @@
+/* A client connection as the server sees it: reader state (main thread only) and the
+ * output queue (under the lock, written from any thread). */
+#pragma once
+
+#include <sys/types.h>
+
+#include "rpc_conn.h"
+#include "rpc_server.h"
+
+struct TvRpcConn {
+    gint refs;
+    TvRpcServer *server;
+    GMainContext *ctx;
+    gboolean readonly;
+    char *name;
+    gpointer priv;
+    GDestroyNotify priv_free;
+    gint keepalive; /* atomic: the client asked for keepalive */
+
+    /* main thread only */
+    GSource *source;
+    gpointer fd_tag;
+    GIOCondition polled; /* what fd_tag polls for now */
+    GList *link;         /* in the server's client queue */
+    gboolean hung_up;
+    /* bytes received but not yet taken as frames, from a frame boundary on:
+     * a partial frame (grown as its bytes arrive), or whole frames left while
+     * reading is paused; NULL while there are none */
+    guint8 *pend;
+    gsize pend_len, pend_cap;
+    gint64 connected_at, last_rx;
+    gboolean got_message;
+    guint pings_unanswered;
+
+    GMutex lock; /* guards everything below */
+    int fd;
+    gboolean closed;
+    gboolean broken; /* a write failed or the queue overflowed: the main loop hangs up */
+    gboolean update_pending;
+    GQueue out; /* GBytes frames; the head may be partly written */
+    gsize out_off;
+    guint in_flight;
+    guint max_in_flight;
+};
+
+TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
+                           guint64 id, guint max_in_flight);
+void tv_rpc_conn_set_private(TvRpcConn *conn, gpointer priv, GDestroyNotify free_func);
+/* Start reading on the main loop. */
+void tv_rpc_conn_attach(TvRpcConn *conn);
+#define TV_RPC_HANGUP_DISCONNECTED "disconnected"
+
+/* Main thread: close the socket, drop queued frames, tell the server. */
+void tv_rpc_conn_hangup(TvRpcConn *conn, const char *why);
+/* Reading stopped: calls in flight at the limit, or replies not taken. */
+gboolean tv_rpc_conn_reading_paused(TvRpcConn *conn);
+void tv_rpc_conn_call_started(TvRpcConn *conn);
+/* Any thread: a call's reply is queued (or dropped); reading may resume. */
+void tv_rpc_conn_call_done(TvRpcConn *conn);
+
+/* rpc_server.c, main thread: the buffer every client of the server is read
+ * into first (TV_RPC_READ_BUFFER bytes); what a wakeup leaves there moves to
+ * the client's pend. */
+#define TV_RPC_READ_BUFFER (64 * 1024)
+guint8 *tv_rpc_server_read_buffer(TvRpcServer *srv);
+/* rpc_server.c, main thread: one complete frame (taken); FALSE: hang up. */
+gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcConn *conn, GBytes *frame);
+/* rpc_server.c, main thread: the client hung up; the server drops its reference. */
+void tv_rpc_server_conn_gone(TvRpcServer *srv, TvRpcConn *conn);
