@@ -11,9 +11,9 @@
 
 /* libvirt 9.0's event id counts per kind (a registration at or past one is refused). */
 enum {
-    NETWORK_EVENT_ID_LAST = 1,      /* lifecycle */
-    NODE_DEVICE_EVENT_ID_LAST = 2,  /* lifecycle, update */
-    SECRET_EVENT_ID_LAST = 2,       /* lifecycle, value changed */
+    NETWORK_EVENT_ID_LAST = 1,     /* lifecycle */
+    NODE_DEVICE_EVENT_ID_LAST = 2, /* lifecycle, update */
+    SECRET_EVENT_ID_LAST = 2,      /* lifecycle, value changed */
 };
 
 typedef struct {
