@@ -203,9 +203,9 @@ static int parse_chr_source(xmlNodePtr node, TvDomainChr *chr, unsigned flags)
     static const char *const attrs_path[] = { "path", NULL };
     g_autofree char *path = tv_xml_node_path(node);
     if (chr->type == TV_CHR_TYPE_PTY && !(flags & TV_DOMAIN_PARSE_STATUS)) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "%s is not allowed for type 'pty': the pty is allocated at start", path);
-        return -1;
+        /* the pty a start got, in a live dumpxml defined again: allocated
+         * anew at the next start, as libvirt does */
+        return check_leaf(node, attrs_path);
     }
     if (check_leaf(node, chr->type == TV_CHR_TYPE_UNIX ? attrs_unix : attrs_path) < 0 ||
         tv_conf_attr_required(node, "path", &chr->path) < 0 ||
