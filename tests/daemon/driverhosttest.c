@@ -9,6 +9,7 @@
 #include "tv_error.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static const char *const hosts[] = { "aarch64-numa-tx2", "aarch64-kvm-mte3", "x86_64-nokvm" };
 
@@ -170,6 +171,53 @@ static void test_host_report(gconstpointer data)
     dt_env_clear(&env);
 }
 
+static void add_pci(const char *root, const char *addr, const char *product)
+{
+    g_autofree char *dir = g_strdup_printf("%s/sys/devices/pci0000:00/%s", root, addr);
+    g_autofree char *links = g_build_filename(root, "sys/bus/pci/devices", NULL);
+    g_autofree char *link = g_build_filename(links, addr, NULL);
+    g_autofree char *target = g_strdup_printf("../../../devices/pci0000:00/%s", addr);
+    g_autofree char *vendor = g_build_filename(dir, "vendor", NULL);
+    g_autofree char *device = g_build_filename(dir, "device", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(links, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(vendor, "0x1af4\n", -1, NULL));
+    g_assert_true(g_file_set_contents(device, product, -1, NULL));
+    g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+/* Node devices come from the last listing while a client walks it (no
+ * rescan per call); a name the listing had not is looked for afresh, and a
+ * device gone is gone at the next listing. */
+static void test_nodedev_rescan(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    env.host_root = g_build_filename(env.root, "host", NULL);
+    g_autofree char *proc = g_build_filename(env.host_root, "proc/sys/kernel", NULL);
+    g_autofree char *release = g_build_filename(proc, "osrelease", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(proc, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(release, "6.1.0-test\n", -1, NULL));
+    add_pci(env.host_root, "0000:00:01.0", "0x1000\n");
+    TvQemuDriver *drv = dt_open(&env, false);
+    g_auto(GStrv) first = tv_qemu_driver_node_device_names(drv, NULL, 0);
+    g_assert_true(g_strv_contains((const char *const *)first, "pci_0000_00_01_0"));
+    add_pci(env.host_root, "0000:00:02.0", "0x1041\n");
+    g_assert_cmpint(tv_qemu_driver_node_device_lookup(drv, "pci_0000_00_02_0"), ==, 0);
+    g_autofree char *gone =
+        g_build_filename(env.host_root, "sys/bus/pci/devices/0000:00:01.0", NULL);
+    g_assert_cmpint(unlink(gone), ==, 0);
+    g_assert_cmpint(tv_qemu_driver_node_device_lookup(drv, "pci_0000_00_01_0"), ==, 0);
+    g_auto(GStrv) second = tv_qemu_driver_node_device_names(drv, NULL, 0);
+    g_assert_false(g_strv_contains((const char *const *)second, "pci_0000_00_01_0"));
+    g_assert_true(g_strv_contains((const char *const *)second, "pci_0000_00_02_0"));
+    tv_error_reset();
+    g_assert_cmpint(tv_qemu_driver_node_device_lookup(drv, "pci_0000_00_01_0"), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_NO_NODE_DEVICE);
+    dt_env_clear(&env);
+}
+
 /* Bad arguments: libvirt's classes, clear messages, nothing else changes. */
 static void test_bad_arguments(void)
 {
@@ -238,5 +286,6 @@ int main(int argc, char **argv)
         g_test_add_data_func(path, hosts[i], test_host_report);
     }
     g_test_add_func("/driver/host/bad-arguments", test_bad_arguments);
+    g_test_add_func("/driver/host/nodedev-rescan", test_nodedev_rescan);
     return dt_run_guarded(g_test_run);
 }

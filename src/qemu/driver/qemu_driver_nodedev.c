@@ -337,15 +337,33 @@ GStrv tv_qemu_driver_node_device_names(TvQemuDriver *drv, const char *cap, unsig
     return (GStrv)g_ptr_array_free(out, FALSE);
 }
 
-/* The device of that name (under nodedev_lock), or NULL with NO_NODE_DEVICE. */
-static NodeDev *find(TvQemuDriver *drv, const char *name)
+static NodeDev *find_in(TvDriverNodeDevs *nd, const char *name)
 {
-    TvDriverNodeDevs *nd = current(drv);
-    for (guint i = 0; name && i < nd->devs->len; i++) {
+    for (guint i = 0; nd && name && i < nd->devs->len; i++) {
         NodeDev *d = g_ptr_array_index(nd->devs, i);
         if (strcmp(d->name, name) == 0)
             return d;
     }
+    return NULL;
+}
+
+/* The device of that name (under nodedev_lock), or NULL with NO_NODE_DEVICE.
+ * A name the last listing had is answered from it, as libvirt answers from
+ * the list udev keeps: a client asks about each device of a listing in turn
+ * (Nova's resource tracker: three listCaps, a parent and an XMLDesc per
+ * device, every minute), and none of that rescans sysfs.  A name it had not
+ * is looked for in a fresh scan; a device gone since is still found until
+ * the next listing (its XMLDesc then reads what sysfs has left). */
+static NodeDev *find(TvQemuDriver *drv, const char *name)
+{
+    g_mutex_lock(&drv->nodedev_lock);
+    NodeDev *d = find_in(drv->nodedevs, name);
+    if (d)
+        return d;
+    g_mutex_unlock(&drv->nodedev_lock);
+    d = find_in(current(drv), name);
+    if (d)
+        return d;
     release(drv);
     tv_error_report(TV_FROM_NODEDEV, TV_ERR_NO_NODE_DEVICE,
                     "Node device not found: no node device with matching name '%s'",
