@@ -76,15 +76,20 @@ APT=(apt-get -q -o "Dir::State=$APTDIR/state" -o "Dir::State::status=$APTDIR/sta
      -o "APT::Install-Recommends=false")
 
 CLOSURE=$CACHE/closure.txt
+# the NICs' boot ROMs (efi-virtio.rom: QEMU refuses a virtio-net-pci without
+# it): a Recommends of qemu-system-data in trixie, inside it in later suites
+PKGS=(qemu-system-arm)
+APT_CACHE=(apt-cache "${APT[@]:1}")
 if "${APT[@]}" update > "$CACHE/update.log" 2>&1 &&
-   "${APT[@]}" -s -y install qemu-system-arm > "$CACHE/simulate.txt" 2>> "$CACHE/update.log"; then
+   { ! "${APT_CACHE[@]}" show ipxe-qemu > /dev/null 2>&1 || PKGS+=(ipxe-qemu); } &&
+   "${APT[@]}" -s -y install "${PKGS[@]}" > "$CACHE/simulate.txt" 2>> "$CACHE/update.log"; then
     # the closure from the simulation ("Inst NAME (VERSION SUITE [ARCH])"), not from
     # --print-uris, which lists nothing for packages already in the cache
     awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); sub(/:/, "%3a", v);
                         match($0, /\[[a-z0-9]+\]\)/); a = substr($0, RSTART + 1, RLENGTH - 3);
                         print $2 "_" v "_" a ".deb" }' \
         "$CACHE/simulate.txt" > "$CLOSURE.new"
-    "${APT[@]}" -y --download-only install qemu-system-arm >> "$CACHE/update.log" 2>&1
+    "${APT[@]}" -y --download-only install "${PKGS[@]}" >> "$CACHE/update.log" 2>&1
     missing=$(while read -r deb; do [ -f "$CACHE/debs/$deb" ] || echo "$deb"; done < "$CLOSURE.new")
     if [ -n "$missing" ] || [ ! -s "$CLOSURE.new" ]; then
         echo "fetch-qemu: the download lacks:" $missing "(see $CACHE/update.log)" >&2

@@ -9,6 +9,7 @@ set -eu
 PACKAGES="
   meson ninja-build gcc pkg-config git
   libglib2.0-dev libxml2-dev libxml2-utils libjson-c-dev libtirpc-dev rpcsvc-proto
+  libnl-3-dev libnl-route-3-dev dnsmasq-base nftables
   clang-format
   qemu-system-arm
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross

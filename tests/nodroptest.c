@@ -307,12 +307,13 @@ static GHashTable *written_back(const char *base)
     return keys;
 }
 
-/* Kept: the written-back XML has the element (a leaf with the same text)
- * or the attribute with the same value. */
+/* Kept: the written-back XML has the element (a leaf with the same text;
+ * an empty one, such as <target port='0'/>, may come back with children
+ * post-parse adds) or the attribute with the same value. */
 static bool kept(GHashTable *out, xmlNodePtr node, const char *attr, const char *key,
                  const char *value)
 {
-    if (!attr && !is_leaf(node))
+    if (!attr && (!is_leaf(node) || !value || !*value))
         return g_hash_table_contains(out, key);
     g_autofree char *kv = g_strdup_printf("%s=%s", key, value ? value : "");
     return g_hash_table_contains(out, kv);

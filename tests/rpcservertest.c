@@ -10,13 +10,20 @@
 #include "rpc_server.h"
 #include "rpctestutils.h"
 
-#define PROC_SLOW  1
-#define PROC_QUICK 2
-#define SLOW_MS    1500
+#define PROC_SLOW      1
+#define PROC_QUICK     2
+#define PROC_KEEPALIVE 3 /* as CONNECT_SUPPORTS_FEATURE(KEEPALIVE): the server may ping */
+#define SLOW_MS        1500
+
+/* What a test changes in the server's configuration. */
+typedef struct {
+    void (*tweak)(TvRpcServerConfig *cfg);
+} Variant;
 
 typedef struct {
     char *dir;
     char *path;
+    char *path_ro;
     GMainContext *ctx;
     GMainLoop *loop;
     GThread *thread;
@@ -34,6 +41,8 @@ static GBytes *test_dispatch(TvRpcConn *client, const TvRpcMessage *call, void *
         g_usleep(SLOW_MS * 1000);
         g_atomic_int_dec_and_test(&f->slow_running);
     }
+    if (call->header.proc == PROC_KEEPALIVE)
+        tv_rpc_conn_start_keepalive(client);
     guint32 value = (guint32)call->header.proc;
     return tv_rpc_message_encode_reply(&call->header, TV_XDR(xdr_u_int), &value);
 }
@@ -67,12 +76,16 @@ static void setup(Fixture *f, gconstpointer data)
     g_mutex_init(&f->lock);
     f->dir = g_dir_make_tmp("rpcservertest-XXXXXX", NULL);
     f->path = g_build_filename(f->dir, "sock", NULL);
+    f->path_ro = g_build_filename(f->dir, "sock-ro", NULL);
     f->ctx = g_main_context_new();
     f->loop = g_main_loop_new(f->ctx, FALSE);
     TvRpcServerConfig cfg;
     tv_rpc_server_config_init(&cfg);
     cfg.max_workers = 1; /* one slow call at a time: quick calls must not queue behind it */
     cfg.prio_workers = 2;
+    const Variant *variant = data;
+    if (variant)
+        variant->tweak(&cfg);
     TvRpcProgram prog = {
         .prog = TVR_REMOTE_PROGRAM,
         .vers = TVR_REMOTE_VERSION,
@@ -83,6 +96,7 @@ static void setup(Fixture *f, gconstpointer data)
     };
     f->srv = tv_rpc_server_new(&cfg, &prog, f->ctx);
     g_assert_cmpint(tv_rpc_server_add_unix(f->srv, f->path, 0600, FALSE), ==, 0);
+    g_assert_cmpint(tv_rpc_server_add_unix(f->srv, f->path_ro, 0666, TRUE), ==, 0);
     f->thread = g_thread_new("loop", loop_thread, f);
 }
 
@@ -101,24 +115,31 @@ static void teardown(Fixture *f, gconstpointer data)
     stop_loop(f);
     tv_rpc_server_free(f->srv);
     g_assert_false(g_file_test(f->path, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(f->path_ro, G_FILE_TEST_EXISTS));
     g_clear_pointer(&f->last_client, tv_rpc_conn_unref);
     g_main_loop_unref(f->loop);
     g_main_context_unref(f->ctx);
     rmdir(f->dir);
     g_free(f->dir);
     g_free(f->path);
+    g_free(f->path_ro);
     g_mutex_clear(&f->lock);
 }
 
-static int connect_to(Fixture *f)
+static int connect_path(const char *path)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    g_strlcpy(addr.sun_path, f->path, sizeof(addr.sun_path));
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
     g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
     struct timeval tv = { 10, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return fd;
+}
+
+static int connect_to(Fixture *f)
+{
+    return connect_path(f->path);
 }
 
 static void send_bytes(int fd, GBytes *frame)
@@ -243,6 +264,116 @@ static void test_stop_during_call(Fixture *f, gconstpointer data)
     close(fd);
 }
 
+/* A call answered: this client is served. */
+static void expect_served(int fd, guint32 serial)
+{
+    send_call(fd, PROC_QUICK, serial);
+    TvRpcMessage msg;
+    g_autoptr(GBytes) reply = NULL;
+    recv_kind(fd, &msg, &reply);
+    g_assert_cmpint(msg.header.type, ==, TVR_REPLY);
+    g_assert_cmpuint(msg.header.serial, ==, serial);
+}
+
+/* Hung up at once: EOF (or a reset) before any frame. */
+static void expect_refused(int fd)
+{
+    guint8 byte;
+    g_autoptr(GBytes) call = tv_test_call(PROC_QUICK, 1, TV_XDR(xdr_void), NULL);
+    gsize len;
+    const guint8 *data = g_bytes_get_data(call, &len);
+    (void)!send(fd, data, len, MSG_NOSIGNAL); /* may fail: the server may have closed already */
+    g_assert_cmpint(recv(fd, &byte, 1, 0), <=, 0);
+}
+
+static void five_clients(TvRpcServerConfig *cfg)
+{
+    cfg->max_clients = 5; /* max_ro_clients derived: 4 */
+}
+
+static void test_readonly_limit(Fixture *f, gconstpointer data)
+{
+    int ro[5], rw[2];
+    for (int i = 0; i < 4; i++) {
+        ro[i] = connect_path(f->path_ro);
+        expect_served(ro[i], 10 + i);
+    }
+    g_test_expect_message("tagvirt-rpc", G_LOG_LEVEL_WARNING,
+                          "refusing a connection to the read-only socket from pid *, uid *: 4 "
+                          "clients connected, 4 of them read-only (max_ro_clients reached*");
+    ro[4] = connect_path(f->path_ro);
+    expect_refused(ro[4]);
+    /* the fifth slot is the read-write socket's, and then nobody gets in */
+    rw[0] = connect_to(f);
+    expect_served(rw[0], 20);
+    g_test_expect_message("tagvirt-rpc", G_LOG_LEVEL_WARNING,
+                          "refusing a connection to the read-write socket from * (max_clients "
+                          "reached*");
+    rw[1] = connect_to(f);
+    expect_refused(rw[1]);
+    g_test_assert_expected_messages();
+    /* a read-only client leaving frees a read-only slot */
+    close(ro[0]);
+    for (int i = 0; i < 200 && tv_rpc_server_client_count(f->srv) > 4; i++)
+        g_usleep(10000);
+    ro[0] = connect_path(f->path_ro);
+    expect_served(ro[0], 30);
+    for (int i = 0; i < 5; i++)
+        close(ro[i]);
+    close(rw[0]);
+    close(rw[1]);
+}
+
+static void keepalive_count_0(TvRpcServerConfig *cfg)
+{
+    cfg->keepalive_interval = 1;
+    cfg->keepalive_count = 0;
+}
+
+/* libvirt's keepalive_count 0: a keepalive client is never pinged but hung up
+ * after keepalive_interval seconds without a message; one that keeps sending
+ * whole messages stays. */
+static void test_keepalive_count_0(Fixture *f, gconstpointer data)
+{
+    int quiet = connect_to(f);
+    int chatty = connect_to(f);
+    send_call(quiet, PROC_KEEPALIVE, 1);
+    send_call(chatty, PROC_KEEPALIVE, 1);
+    g_autoptr(GBytes) r1 = recv_frame(quiet);
+    g_autoptr(GBytes) r2 = recv_frame(chatty);
+    gint64 start = g_get_monotonic_time();
+    for (guint32 serial = 2; g_get_monotonic_time() - start < 3 * G_USEC_PER_SEC; serial++) {
+        expect_served(chatty, serial);
+        g_usleep(400 * 1000);
+    }
+    g_autoptr(GBytes) none = recv_frame(quiet); /* no ping first: EOF */
+    g_assert_null(none);
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+    close(quiet);
+    close(chatty);
+}
+
+static void keepalive_off(TvRpcServerConfig *cfg)
+{
+    cfg->keepalive_interval = -1;
+    cfg->keepalive_count = 0;
+}
+
+/* keepalive_interval -1: never pinged, never dropped for silence. */
+static void test_keepalive_off(Fixture *f, gconstpointer data)
+{
+    int fd = connect_to(f);
+    send_call(fd, PROC_KEEPALIVE, 1);
+    g_autoptr(GBytes) reply = recv_frame(fd);
+    struct timeval tv = { 3, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    guint8 byte;
+    g_assert_cmpint(recv(fd, &byte, 1, 0), ==, -1);
+    g_assert_cmpint(errno, ==, EAGAIN);
+    expect_served(fd, 2);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -250,5 +381,11 @@ int main(int argc, char **argv)
     g_test_add("/rpc/server/message", Fixture, NULL, setup, test_server_message, teardown);
     g_test_add("/rpc/server/stop-during-call", Fixture, NULL, setup, test_stop_during_call,
                teardown);
+    static const Variant five = { five_clients }, ka0 = { keepalive_count_0 },
+                         kaoff = { keepalive_off };
+    g_test_add("/rpc/server/readonly-limit", Fixture, &five, setup, test_readonly_limit, teardown);
+    g_test_add("/rpc/server/keepalive-count-0", Fixture, &ka0, setup, test_keepalive_count_0,
+               teardown);
+    g_test_add("/rpc/server/keepalive-off", Fixture, &kaoff, setup, test_keepalive_off, teardown);
     return g_test_run();
 }

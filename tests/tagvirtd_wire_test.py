@@ -24,6 +24,9 @@ REMOTE, KEEPALIVE = 0x20008086, 0x6B656570
 CALL, REPLY, MESSAGE, STREAM = 0, 1, 2, 3
 OK, ERROR, CONTINUE = 0, 1, 2
 MAX_CLIENTS = 600
+MAX_RO_CLIENTS = MAX_CLIENTS - MAX_CLIENTS // 5  # the default: four fifths of max_clients
+MESSAGE_TIMEOUT = 6
+MAX_CLIENT_OUTPUT = 65536
 WITH_DRIVER = os.environ.get("TAGVIRTD_WITH_DRIVER") == "1"
 
 
@@ -92,13 +95,13 @@ class Raw:
         self.sock.sendall(u32(4 + len(body)) + body)
 
     def recv_exact(self, n):
-        buf = b""
+        buf = bytearray()
         while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
+            chunk = self.sock.recv(min(n - len(buf), 1 << 20))
             if not chunk:
                 raise EOFError("server closed the connection")
             buf += chunk
-        return buf
+        return bytes(buf)
 
     def recv_frame(self):
         (length,) = struct.unpack(">I", self.recv_exact(4))
@@ -117,6 +120,12 @@ class Raw:
             prog, vers, rproc, typ, serial, status = hdr
             assert (prog, vers, rproc, typ, serial) == (REMOTE, 1, proc, REPLY, self.serial), hdr
             return status, body
+
+    def ping(self):
+        """A keepalive PING answered by a PONG: the server serves this client."""
+        self.send_frame(KEEPALIVE, 1, MESSAGE, 0)
+        hdr, _ = self.recv_frame()
+        assert hdr[:4] == (KEEPALIVE, 1, 2, MESSAGE), hdr
 
     def open(self, uri="qemu:///system", flags=0):
         status, body = self.call(1, u32(1) + xdr_string(uri) + u32(flags))
@@ -153,7 +162,8 @@ class Daemon:
         self.proc = subprocess.Popen([self.binary, "--root", self.root, "--verbose"],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
-        # the first start probes QEMU before listening: seconds, more on a loaded machine
+        # opening the driver probes QEMU when the root has no capabilities cache:
+        # seconds, more on a loaded machine
         for _ in range(1200):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tagvirtd exited with {self.proc.returncode}")
@@ -534,6 +544,105 @@ def t_silent(d):
     idle.close()
 
 
+def t_partial_message(d):
+    """A client that sent a whole message, then part of one and nothing more, is dropped
+    after message_timeout; so is one trickling the bytes of a message it never finishes.
+    A client between messages without keepalive stays, as libvirtd keeps it; one sending
+    whole messages slowly stays too."""
+    stuck = Raw(d.sock)
+    stuck.ping()
+    stuck.sock.sendall(u32(28 + 100) + u32(REMOTE) + u32(1))  # 12 of 128 bytes
+    trickle = Raw(d.sock)
+    trickle.ping()
+    idle = Raw(d.sock)
+    idle.ping()
+    slow = Raw(d.sock)
+    frame = u32(28) + u32(KEEPALIVE) + u32(1) + u32(1) + u32(MESSAGE) + u32(0) + u32(OK)
+    partial = u32(128) + u32(REMOTE) + u32(1) + u32(59) + u32(CALL) + u32(1) + u32(OK) + bytes(100)
+    start = time.monotonic()
+    sent = 0
+    trickle.sock.settimeout(0.05)
+    # for 1.5 x message_timeout: a byte every 0.5 s to trickle (a 128-byte frame that
+    # never ends), a whole ping every 1.5 s from slow
+    while time.monotonic() - start < MESSAGE_TIMEOUT * 1.5:
+        try:
+            trickle.sock.sendall(partial[sent:sent + 1])
+            sent += 1
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        if sent % 3 == 0:
+            slow.sock.sendall(frame)
+            hdr, _ = slow.recv_frame()
+            assert hdr[2] == 2, hdr
+        try:
+            if trickle.sock.recv(1) == b"":
+                break
+        except (socket.timeout, TimeoutError):
+            pass
+        time.sleep(0.45)
+    took = time.monotonic() - start
+    assert took < MESSAGE_TIMEOUT * 1.5, f"a client trickling one message was kept {took:.1f} s"
+    assert took >= MESSAGE_TIMEOUT - 1, f"a trickling client was dropped after {took:.1f} s"
+    assert stuck.expect_eof(3), "a client that sent part of a message was kept"
+    slow.ping()
+    idle.ping()  # idle for longer than handshake_timeout and message_timeout
+    assert "sent part of a message and not the rest within message_timeout" in d.log()
+    for c in (stuck, trickle, idle, slow):
+        c.close()
+
+
+def t_keepalive_whole_messages(d):
+    """Keepalive counts whole messages, as libvirt's: a keepalive client that never answers
+    pings is dropped after interval x (count + 1), even while bytes of a message trickle in."""
+    c = Raw(d.sock)
+    status, body = c.call(60, u32(10))  # supports_feature(KEEPALIVE): the server pings it
+    assert status == OK and body == u32(1)
+    start = time.monotonic()
+    c.sock.sendall(u32(28 + 100))
+    c.sock.settimeout(0.05)
+    gone = False
+    while time.monotonic() - start < MESSAGE_TIMEOUT - 0.5 and not gone:
+        try:
+            c.sock.sendall(b"k")
+            while True:
+                if c.sock.recv(4096) == b"":
+                    gone = True
+                    break
+        except (socket.timeout, TimeoutError):
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            gone = True
+        time.sleep(0.2)
+    took = time.monotonic() - start
+    c.close()
+    # keepalive_interval 1, keepalive_count 2: 3 s and the next tick; message_timeout is 6
+    assert gone, f"kept for {took:.1f} s without answering a ping while bytes trickled in"
+    assert "no answer to keepalive" in d.log()
+
+
+def t_unread_answers(d):
+    """A client that sends 3000 pings and reads nothing: once its answers fill the socket
+    and max_client_requests x 2 frames wait, the server stops reading it (memory stays
+    bounded) and serves the others; when it reads, every answer is there."""
+    c = Raw(d.sock_ro)
+    c.ping()
+    before = d.rss_kb()
+    frame = u32(28) + u32(KEEPALIVE) + u32(1) + u32(1) + u32(MESSAGE) + u32(0) + u32(OK)
+    c.sock.sendall(frame * 3000)
+    time.sleep(1)
+    grown = d.rss_kb() - before
+    other = Raw(d.sock)
+    other.open()
+    assert other.call(59)[0] == OK
+    other.close()
+    for i in range(3000):
+        hdr, _ = c.recv_frame()
+        assert hdr[:4] == (KEEPALIVE, 1, 2, MESSAGE), (i, hdr)
+    c.ping()
+    c.close()
+    assert grown < 2048, f"RSS grew {grown} kB while a client did not read"
+
+
 def t_garbage(d):
     rng = random.Random(20261125)
     # text: its first word is a length far above the limit
@@ -618,6 +727,46 @@ def t_client_limit(d):
     for c in clients:
         c.close()
     assert 50 <= refused <= 60, f"{refused} of {MAX_CLIENTS + 50} refused"
+
+
+def t_readonly_limit(d):
+    """Read-only clients stop at max_ro_clients (four fifths of max_clients by default), so a
+    local user filling the read-only socket leaves the rest of the slots to the read-write
+    socket, where root still connects and works."""
+    ro, refused = [], 0
+    for _ in range(MAX_CLIENTS + 10):
+        c = Raw(d.sock_ro)
+        try:
+            c.ping()
+            ro.append(c)
+        except (EOFError, ConnectionResetError, BrokenPipeError):
+            c.close()
+            refused += 1
+            if refused >= 10:
+                break
+    try:
+        assert len(ro) == MAX_RO_CLIENTS, f"{len(ro)} read-only clients served"
+        rw = []
+        for _ in range(MAX_CLIENTS - MAX_RO_CLIENTS):
+            c = Raw(d.sock)
+            rw.append(c)
+            c.ping()
+        rw[0].open()
+        status, body = rw[0].call(59)
+        assert status == OK and Reader(body).string() == socket.gethostname()
+        r = virsh(d.uri, "hostname")
+        # every slot is taken now: max_clients refuses even root
+        assert r.returncode != 0, "a client beyond max_clients was served"
+        for c in rw:
+            c.close()
+        assert "refusing a connection to the read-only socket from pid" in d.log()
+        assert "(max_ro_clients reached" in d.log()
+    finally:
+        for c in ro:
+            c.close()
+    time.sleep(0.5)  # the server sees the hang-ups
+    r = virsh(d.uri, "hostname")
+    assert r.returncode == 0, r.stderr
 
 
 def t_still_serving(d):
@@ -717,10 +866,17 @@ TESTS = [
     ("host procedures: wire limits, read-only, secrets of a host with none", t_host_limits),
     ("clients that disconnect mid-message", t_mid_message),
     ("a client that sends nothing", t_silent),
+    ("part of a message, trickled bytes, idle and slow clients (message_timeout)",
+     t_partial_message),
+    ("keepalive counts whole messages", t_keepalive_whole_messages),
+    ("a client that does not read its answers is paused, then served in full",
+     t_unread_answers),
     ("garbage senders", t_garbage),
     ("huge length words", t_huge_length),
     ("500 connections at once, then closed", t_many_connections),
     (f"client limit ({MAX_CLIENTS})", t_client_limit),
+    (f"read-only clients at their limit ({MAX_RO_CLIENTS}): the read-write socket still works",
+     t_readonly_limit),
     ("a normal client is still served", t_still_serving),
     ("second daemon on the same sockets", t_second_daemon),
     ("unknown config key is a clear error", t_bad_config),
@@ -743,6 +899,8 @@ max_clients = {MAX_CLIENTS}
 keepalive_interval = 1
 keepalive_count = 2
 handshake_timeout = 3
+message_timeout = {MESSAGE_TIMEOUT}
+max_client_output = {MAX_CLIENT_OUTPUT}
 log_level = 2
 """)
         try:

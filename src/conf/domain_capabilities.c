@@ -142,7 +142,7 @@ char *tv_domain_caps_format(const TvDomainCaps *caps)
     tv_xml_line(&w, "<features>");
     w.indent++;
     format_version_feature(&w, "gic", caps->gic_supported, caps->gic_versions);
-    tv_xml_line(&w, "<vmcoreinfo supported='no'/>");
+    tv_xml_line(&w, "<vmcoreinfo supported='yes'/>");
     tv_xml_line(&w, "<genid supported='no'/>");
     tv_xml_line(&w, "<sev supported='no'/>");
     format_version_feature(&w, "mte", caps->mte_supported, caps->mte_versions);

@@ -12,7 +12,8 @@ TV_ENUM_IMPL(tv_feature_state, TV_FEATURE_STATE_LAST, "", "on", "off")
 TV_ENUM_IMPL(tv_gic_version, TV_GIC_VERSION_LAST, "", "2", "3", "host")
 TV_ENUM_IMPL(tv_cpu_mode, TV_CPU_MODE_LAST, "", "custom", "host-passthrough", "maximum")
 TV_ENUM_IMPL(tv_clock_offset, TV_CLOCK_OFFSET_LAST, "", "utc", "localtime")
-TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve")
+TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve",
+             "rename-restart", "coredump-destroy", "coredump-restart")
 TV_ENUM_IMPL(tv_disk_format, TV_DISK_FORMAT_LAST, "", "raw", "qcow2")
 TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet")
 TV_ENUM_IMPL(tv_chr_type, TV_CHR_TYPE_LAST, "", "pty", "file", "unix")
@@ -48,14 +49,6 @@ static void rng_free(TvDomainRng *rng)
     g_free(rng);
 }
 
-static void chr_free(TvDomainChr *chr)
-{
-    if (!chr)
-        return;
-    g_free(chr->path);
-    g_free(chr);
-}
-
 static void devices_clear(TvDomainDevices *devs)
 {
     g_free(devs->emulator);
@@ -66,14 +59,38 @@ static void devices_clear(TvDomainDevices *devs)
         net_free(devs->nets[i]);
     g_free(devs->nets);
     for (size_t i = 0; i < devs->nserials; i++)
-        chr_free(devs->serials[i]);
+        tv_domain_chr_free(devs->serials[i]);
     g_free(devs->serials);
     for (size_t i = 0; i < devs->nconsoles; i++)
-        chr_free(devs->consoles[i]);
+        tv_domain_chr_free(devs->consoles[i]);
     g_free(devs->consoles);
     for (size_t i = 0; i < devs->nrngs; i++)
         rng_free(devs->rngs[i]);
     g_free(devs->rngs);
+    for (size_t i = 0; i < devs->ncontrollers; i++)
+        tv_domain_controller_free(devs->controllers[i]);
+    g_free(devs->controllers);
+    for (size_t i = 0; i < devs->ninputs; i++)
+        g_free(devs->inputs[i]);
+    g_free(devs->inputs);
+    for (size_t i = 0; i < devs->ngraphics; i++)
+        tv_domain_graphics_free(devs->graphics[i]);
+    g_free(devs->graphics);
+    for (size_t i = 0; i < devs->nvideos; i++)
+        g_free(devs->videos[i]);
+    g_free(devs->videos);
+    for (size_t i = 0; i < devs->naudios; i++)
+        g_free(devs->audios[i]);
+    g_free(devs->audios);
+    for (size_t i = 0; i < devs->nchannels; i++)
+        tv_domain_chr_free(devs->channels[i]);
+    g_free(devs->channels);
+    for (size_t i = 0; i < devs->npanics; i++)
+        g_free(devs->panics[i]);
+    g_free(devs->panics);
+    for (size_t i = 0; i < devs->nwatchdogs; i++)
+        g_free(devs->watchdogs[i]);
+    g_free(devs->watchdogs);
 }
 
 void tv_domain_def_free(TvDomainDef *def)
@@ -93,6 +110,9 @@ void tv_domain_def_free(TvDomainDef *def)
     g_free(def->os.boot.dtb);
     tv_domain_firmware_clear(&def->os.boot.fw);
     g_free(def->cpu.model);
+    for (size_t i = 0; i < def->cpu.nfeatures; i++)
+        g_free(def->cpu.features[i].name);
+    g_free(def->cpu.features);
     devices_clear(&def->devices);
     g_free(def);
 }

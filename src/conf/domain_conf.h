@@ -5,6 +5,9 @@
  * of QEMU: capability-dependent defaults and checks live in src/qemu. */
 #pragma once
 
+#include "domain_cpu.h"
+#include "domain_devices.h"
+#include "domain_features_compat.h"
 #include "domain_metadata.h"
 #include "domain_mte.h"
 #include "domain_os_boot.h"
@@ -65,6 +68,9 @@ typedef enum {
     TV_LIFECYCLE_DESTROY,
     TV_LIFECYCLE_RESTART,
     TV_LIFECYCLE_PRESERVE,
+    TV_LIFECYCLE_RENAME_RESTART,   /* parsed as libvirt does; the QEMU driver refuses it */
+    TV_LIFECYCLE_COREDUMP_DESTROY, /* on_crash only */
+    TV_LIFECYCLE_COREDUMP_RESTART, /* on_crash only */
     TV_LIFECYCLE_LAST
 } TvLifecycleAction;
 TV_ENUM_DECL(tv_lifecycle_action)
@@ -134,6 +140,8 @@ typedef struct {
     bool gic_present;
     TvFeatureState pmu;
     TvDomainMte mte;
+    /* <apic/>, <pae/>, <hap/>, <vmcoreinfo/> (domain_features_compat.h) */
+    TvDomainFeaturesCompat compat;
 } TvDomainFeatures;
 
 typedef struct {
@@ -141,6 +149,13 @@ typedef struct {
     char *model; /* custom mode only */
     /* <topology>: sockets x cores x threads = the vCPU count; 0: absent */
     unsigned sockets, cores, threads;
+    /* match, check, migratable, <model fallback>, <feature> (domain_cpu.h) */
+    TvCpuMatch match;
+    TvCpuCheck check;
+    TvFeatureState migratable;
+    TvCpuFallback fallback;
+    TvDomainCpuFeature *features;
+    size_t nfeatures;
 } TvDomainCpu;
 
 typedef struct {
@@ -149,6 +164,7 @@ typedef struct {
     char *target_dev; /* "vda" */
     bool readonly;
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    TvDeviceAddress address;
 } TvDomainDisk;
 
 typedef struct {
@@ -158,17 +174,27 @@ typedef struct {
     char *ifname;        /* ethernet: <target dev=...> (tap device) */
     char *model;         /* "virtio" */
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    TvDeviceAddress address;
 } TvDomainNet;
 
+/* <serial>, <console> and <channel> (domain_chr.c). */
 typedef struct {
     TvChrType type;
-    char *path; /* file, unix */
+    char *path; /* file, unix; a unix channel's is generated at start when absent */
     TvChrUnixMode unix_mode;
-    unsigned port; /* <target port='N'/> */
+    unsigned port; /* <target port='N'/> (serial, console) */
+    TvChrTargetType target_type;
+    bool model_name;     /* <target><model name='pl011|pci-serial'/> (serial) */
+    char *target_name;   /* channel: <target type='virtio' name='org.qemu.guest_agent.0'/> */
+    bool path_generated; /* live: the runtime chose the unix socket's path */
+    char *log_file;      /* <log file='...' append='on|off'/> */
+    TvFeatureState log_append;
+    TvDeviceAddress address; /* pci-serial: PCI; channel: virtio-serial */
 } TvDomainChr;
 
 typedef struct {
     char *backend_path; /* <backend model='random'>/dev/urandom</backend> */
+    TvDeviceAddress address;
 } TvDomainRng;
 
 typedef struct {
@@ -181,10 +207,30 @@ typedef struct {
     size_t nserials;
     TvDomainChr **consoles; /* target type serial: an alias of serial N */
     size_t nconsoles;
+    TvDomainChr **channels;
+    size_t nchannels;
     TvDomainRng **rngs;
     size_t nrngs;
     TvBalloonModel memballoon;
-    bool usb_none; /* <controller type='usb' model='none'/> */
+    TvDeviceAddress memballoon_address;
+    bool memballoon_stats;      /* <stats period='N'/> written */
+    unsigned memballoon_period; /* seconds; 0 turns polling off */
+    TvFeatureState memballoon_autodeflate;
+    TvFeatureState memballoon_free_page_reporting;
+    TvDomainPanic **panics;
+    size_t npanics;
+    TvDomainWatchdog **watchdogs;
+    size_t nwatchdogs;
+    TvDomainController **controllers;
+    size_t ncontrollers;
+    TvDomainInput **inputs;
+    size_t ninputs;
+    TvDomainGraphics **graphics;
+    size_t ngraphics;
+    TvDomainVideo **videos;
+    size_t nvideos;
+    TvDomainAudio **audios;
+    size_t naudios;
 } TvDomainDevices;
 
 typedef struct {

@@ -65,46 +65,23 @@ static void format_features(TvXmlWriter *w, const TvDomainFeatures *f, unsigned 
                             : (flags & TV_DOMAIN_FORMAT_LIVE) ? TV_DOMAIN_MTE_FORMAT_LIVE
                                                               : TV_DOMAIN_MTE_FORMAT_INACTIVE;
     if (f->acpi != TV_FEATURE_STATE_ON && f->pmu == TV_FEATURE_STATE_ABSENT && !f->gic_present &&
-        !tv_domain_mte_formats_element(&f->mte, how))
+        !tv_domain_mte_formats_element(&f->mte, how) && !tv_domain_features_compat_any(&f->compat))
         return;
     tv_xml_line(w, "<features>");
     w->indent++;
     if (f->acpi == TV_FEATURE_STATE_ON)
         tv_xml_line(w, "<acpi/>");
+    tv_domain_features_compat_format_x86(w, &f->compat);
     if (f->pmu != TV_FEATURE_STATE_ABSENT)
         tv_xml_line(w, "<pmu state='%s'/>", tv_feature_state_to_string(f->pmu));
     if (f->gic_present && f->gic != TV_GIC_VERSION_DEFAULT)
         tv_xml_line(w, "<gic version='%s'/>", tv_gic_version_to_string(f->gic));
     else if (f->gic_present)
         tv_xml_line(w, "<gic/>");
+    tv_domain_features_compat_format_vmcoreinfo(w, &f->compat);
     tv_domain_mte_format(w, &f->mte, how);
     w->indent--;
     tv_xml_line(w, "</features>");
-}
-
-static void format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu)
-{
-    bool topology = cpu->sockets > 0;
-    if (cpu->mode == TV_CPU_MODE_DEFAULT && !topology)
-        return;
-    g_autofree char *mode = cpu->mode == TV_CPU_MODE_DEFAULT
-                                ? g_strdup("")
-                                : g_strdup_printf(" mode='%s'", tv_cpu_mode_to_string(cpu->mode));
-    if (!cpu->model && !topology) {
-        tv_xml_line(w, "<cpu%s/>", mode);
-        return;
-    }
-    tv_xml_line(w, "<cpu%s>", mode);
-    w->indent++;
-    if (cpu->model) {
-        g_autofree char *model = esc_text(cpu->model);
-        tv_xml_line(w, "<model>%s</model>", model);
-    }
-    if (topology)
-        tv_xml_line(w, "<topology sockets='%u' cores='%u' threads='%u'/>", cpu->sockets, cpu->cores,
-                    cpu->threads);
-    w->indent--;
-    tv_xml_line(w, "</cpu>");
 }
 
 static void format_lifecycle(TvXmlWriter *w, const char *name, TvLifecycleAction action)
@@ -144,7 +121,7 @@ char *tv_domain_def_format(const TvDomainDef *def, unsigned flags)
     format_head(&w, def, flags);
     format_os(&w, &def->os);
     format_features(&w, &def->features, flags);
-    format_cpu(&w, &def->cpu);
+    tv_domain_format_cpu(&w, &def->cpu);
     if (def->clock != TV_CLOCK_OFFSET_DEFAULT)
         tv_xml_line(&w, "<clock offset='%s'/>", tv_clock_offset_to_string(def->clock));
     format_lifecycle(&w, "on_poweroff", def->on_poweroff);

@@ -1,5 +1,6 @@
 /* Domain XML formatter: <devices>, in libvirt's order (emulator, disks,
- * controllers, interfaces, serials, consoles, memballoon, rngs). */
+ * controllers, interfaces, serials, consoles, inputs, graphics, audio,
+ * video, memballoon, rngs). */
 #include "domain_parse_priv.h"
 
 static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
@@ -15,6 +16,7 @@ static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
     tv_domain_device_boot_format(w, disk->boot_order);
     if (disk->readonly)
         tv_xml_line(w, "<readonly/>");
+    tv_domain_address_format(w, &disk->address);
     w->indent--;
     tv_xml_line(w, "</disk>");
 }
@@ -36,29 +38,9 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net)
         tv_xml_line(w, "<model type='%s'/>", model);
     }
     tv_domain_device_boot_format(w, net->boot_order);
+    tv_domain_address_format(w, &net->address);
     w->indent--;
     tv_xml_line(w, "</interface>");
-}
-
-static void format_chr(TvXmlWriter *w, const char *element, const TvDomainChr *chr, bool live)
-{
-    tv_xml_line(w, "<%s type='%s'>", element, tv_chr_type_to_string(chr->type));
-    w->indent++;
-    /* a pty's path is what start allocated: live and status XML only */
-    if (chr->path && (chr->type != TV_CHR_TYPE_PTY || live)) {
-        g_autofree char *path = tv_xml_esc(chr->path);
-        if (chr->type == TV_CHR_TYPE_UNIX && chr->unix_mode != TV_CHR_UNIX_MODE_DEFAULT)
-            tv_xml_line(w, "<source mode='%s' path='%s'/>",
-                        tv_chr_unix_mode_to_string(chr->unix_mode), path);
-        else
-            tv_xml_line(w, "<source path='%s'/>", path);
-    }
-    if (g_str_equal(element, "console"))
-        tv_xml_line(w, "<target type='serial' port='%u'/>", chr->port);
-    else
-        tv_xml_line(w, "<target port='%u'/>", chr->port);
-    w->indent--;
-    tv_xml_line(w, "</%s>", element);
 }
 
 static void format_rng(TvXmlWriter *w, const TvDomainRng *rng)
@@ -67,6 +49,7 @@ static void format_rng(TvXmlWriter *w, const TvDomainRng *rng)
     tv_xml_line(w, "<rng model='virtio'>");
     w->indent++;
     tv_xml_line(w, "<backend model='random'>%s</backend>", path);
+    tv_domain_address_format(w, &rng->address);
     w->indent--;
     tv_xml_line(w, "</rng>");
 }
@@ -75,13 +58,15 @@ static bool devices_empty(const TvDomainDevices *devs)
 {
     return !devs->emulator && !devs->ndisks && !devs->nnets && !devs->nserials &&
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
-           !devs->usb_none;
+           !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
+           !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
 {
     bool live = (flags & (TV_DOMAIN_FORMAT_LIVE | TV_DOMAIN_FORMAT_STATUS)) &&
                 !(flags & TV_DOMAIN_FORMAT_MIGRATABLE);
+    bool status = (flags & TV_DOMAIN_FORMAT_STATUS) != 0;
     if (devices_empty(devs))
         return;
     tv_xml_line(w, "<devices>");
@@ -92,18 +77,32 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
     }
     for (size_t i = 0; i < devs->ndisks; i++)
         format_disk(w, devs->disks[i]);
-    if (devs->usb_none)
-        tv_xml_line(w, "<controller type='usb' model='none'/>");
+    for (size_t i = 0; i < devs->ncontrollers; i++)
+        tv_domain_format_controller(w, devs->controllers[i]);
     for (size_t i = 0; i < devs->nnets; i++)
         format_net(w, devs->nets[i]);
     for (size_t i = 0; i < devs->nserials; i++)
-        format_chr(w, "serial", devs->serials[i], live);
+        tv_domain_format_chr(w, TV_CHR_KIND_SERIAL, devs->serials[i], live, status);
     for (size_t i = 0; i < devs->nconsoles; i++)
-        format_chr(w, "console", devs->consoles[i], live);
+        tv_domain_format_chr(w, TV_CHR_KIND_CONSOLE, devs->consoles[i], live, status);
+    for (size_t i = 0; i < devs->nchannels; i++)
+        tv_domain_format_chr(w, TV_CHR_KIND_CHANNEL, devs->channels[i], live, status);
+    for (size_t i = 0; i < devs->ninputs; i++)
+        tv_domain_format_input(w, devs->inputs[i]);
+    for (size_t i = 0; i < devs->ngraphics; i++)
+        tv_domain_format_graphics(w, devs->graphics[i], live);
+    for (size_t i = 0; i < devs->naudios; i++)
+        tv_domain_format_audio(w, devs->audios[i]);
+    for (size_t i = 0; i < devs->nvideos; i++)
+        tv_domain_format_video(w, devs->videos[i]);
+    for (size_t i = 0; i < devs->nwatchdogs; i++)
+        tv_domain_format_watchdog(w, devs->watchdogs[i]);
     if (devs->memballoon != TV_BALLOON_MODEL_DEFAULT)
-        tv_xml_line(w, "<memballoon model='%s'/>", tv_balloon_model_to_string(devs->memballoon));
+        tv_domain_format_memballoon(w, devs);
     for (size_t i = 0; i < devs->nrngs; i++)
         format_rng(w, devs->rngs[i]);
+    for (size_t i = 0; i < devs->npanics; i++)
+        tv_domain_format_panic(w, devs->panics[i]);
     w->indent--;
     tv_xml_line(w, "</devices>");
 }

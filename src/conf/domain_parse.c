@@ -132,11 +132,24 @@ static int parse_clock(xmlNodePtr node, TvClockOffset *offset)
     return 0;
 }
 
-static int parse_lifecycle(xmlNodePtr node, TvLifecycleAction *action)
+/* libvirt's sets: coredump-* only for on_crash. */
+static int parse_lifecycle(xmlNodePtr node, bool crash, TvLifecycleAction *action)
 {
-    int v = 0;
-    if (tv_conf_text_enum(node, tv_lifecycle_action_from_string, tv_lifecycle_action_list, &v) < 0)
+    g_autofree char *value = NULL;
+    if (tv_conf_text(node, false, &value) < 0)
         return -1;
+    int v = value ? tv_lifecycle_action_from_string(value) : -1;
+    bool coredump = v == TV_LIFECYCLE_COREDUMP_DESTROY || v == TV_LIFECYCLE_COREDUMP_RESTART;
+    if (v <= 0 || (coredump && !crash)) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "invalid value '%s' in %s: expected 'destroy', 'restart', 'preserve', "
+                        "'rename-restart'%s",
+                        value ? value : "", path,
+                        crash ? ", 'coredump-destroy', 'coredump-restart'"
+                              : " (the coredump actions are for <on_crash>)");
+        return -1;
+    }
     *action = v;
     return 0;
 }
@@ -246,11 +259,13 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
     }
     if ((node = tv_xml_child(root, "clock")) && parse_clock(node, &def->clock) < 0)
         return -1;
-    if ((node = tv_xml_child(root, "on_poweroff")) && parse_lifecycle(node, &def->on_poweroff) < 0)
+    if ((node = tv_xml_child(root, "on_poweroff")) &&
+        parse_lifecycle(node, false, &def->on_poweroff) < 0)
         return -1;
-    if ((node = tv_xml_child(root, "on_reboot")) && parse_lifecycle(node, &def->on_reboot) < 0)
+    if ((node = tv_xml_child(root, "on_reboot")) &&
+        parse_lifecycle(node, false, &def->on_reboot) < 0)
         return -1;
-    if ((node = tv_xml_child(root, "on_crash")) && parse_lifecycle(node, &def->on_crash) < 0)
+    if ((node = tv_xml_child(root, "on_crash")) && parse_lifecycle(node, true, &def->on_crash) < 0)
         return -1;
     if ((node = tv_xml_child(root, "devices")) &&
         tv_domain_parse_devices(node, &def->devices, flags) < 0)

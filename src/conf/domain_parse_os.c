@@ -1,4 +1,4 @@
-/* Domain XML parser: <os>, <features> and <cpu>. */
+/* Domain XML parser: <os> and <features> (<cpu> is domain_cpu.c). */
 #include "domain_parse_priv.h"
 #include "tv_error.h"
 
@@ -101,7 +101,9 @@ static int parse_pmu(xmlNodePtr node, TvDomainFeatures *features)
 
 int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsigned flags)
 {
-    static const char *const children[] = { "acpi", "gic", "pmu", "mte", NULL };
+    static const char *const children[] = {
+        "acpi", "gic", "pmu", "mte", TV_DOMAIN_FEATURES_COMPAT_NAMES, NULL
+    };
     xmlNodePtr child;
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||
         tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
@@ -115,6 +117,8 @@ int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsign
     }
     if ((child = tv_xml_child(node, "gic")) && parse_gic(child, features) < 0)
         return -1;
+    if (tv_domain_features_compat_parse(node, &features->compat) < 0)
+        return -1;
     if ((child = tv_xml_child(node, "pmu")) && parse_pmu(child, features) < 0)
         return -1;
     if ((child = tv_xml_child(node, "mte")) &&
@@ -127,83 +131,5 @@ int tv_domain_parse_features(xmlNodePtr node, TvDomainFeatures *features, unsign
                         "expected 0, 2, 3 or 4");
         return -1;
     }
-    return 0;
-}
-
-/* check/match describe host-CPU comparison that tagvirt does not do. */
-static int refuse_cpu_attr(xmlNodePtr node, const char *attr)
-{
-    g_autofree char *value = tv_xml_prop(node, attr);
-    if (!value)
-        return 0;
-    tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                    "unsupported attribute '%s' on /domain/cpu (value '%s'): tagvirt does not "
-                    "compare CPU models with the host; remove it (supported: 'mode')",
-                    attr, value);
-    return -1;
-}
-
-/* <topology sockets='S' cores='C' threads='T'/>; dies and clusters (libvirt
- * writes dies='1') only as 1: QEMU's virt machine has no dies, and clusters
- * are not modelled here. */
-static int parse_topology(xmlNodePtr node, TvDomainCpu *cpu)
-{
-    static const char *const attrs[] = { "sockets", "dies", "clusters", "cores", "threads", NULL };
-    static const char *const none[] = { NULL };
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, none, false) < 0 ||
-        tv_conf_attr_fixed(node, "dies", false, "1") < 0 ||
-        tv_conf_attr_fixed(node, "clusters", false, "1") < 0)
-        return -1;
-    const char *names[] = { "sockets", "cores", "threads" };
-    unsigned *fields[] = { &cpu->sockets, &cpu->cores, &cpu->threads };
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *value = NULL;
-        unsigned long long v = 0;
-        if (tv_conf_attr_required(node, names[i], &value) < 0 ||
-            tv_conf_number(node, names[i], value, 1, TV_VCPUS_MAX, &v) < 0)
-            return -1;
-        *fields[i] = (unsigned)v;
-    }
-    return 0;
-}
-
-int tv_domain_parse_cpu(xmlNodePtr node, TvDomainCpu *cpu)
-{
-    static const char *const attrs[] = { "mode", NULL };
-    static const char *const children[] = { "model", "topology", NULL };
-    int mode = TV_CPU_MODE_CUSTOM; /* libvirt's default for a written <cpu> */
-    if (refuse_cpu_attr(node, "check") < 0 || refuse_cpu_attr(node, "match") < 0 ||
-        tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
-        tv_conf_check_once(node, children) < 0 ||
-        tv_conf_attr_enum(node, "mode", false, tv_cpu_mode_from_string, tv_cpu_mode_list, &mode) <
-            0)
-        return -1;
-    xmlNodePtr topology = tv_xml_child(node, "topology");
-    if (topology && parse_topology(topology, cpu) < 0)
-        return -1;
-    xmlNodePtr model = tv_xml_child(node, "model");
-    g_autofree char *mode_attr = tv_xml_prop(node, "mode");
-    if (!mode_attr && !model && topology)
-        mode = TV_CPU_MODE_DEFAULT; /* only a topology: the emulator's default model */
-    cpu->mode = mode;
-
-    if (mode != TV_CPU_MODE_CUSTOM) {
-        if (model) {
-            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                            "<model> in /domain/cpu is only allowed with mode='custom' (mode is "
-                            "'%s')",
-                            tv_cpu_mode_to_string(mode));
-            return -1;
-        }
-        return 0;
-    }
-    if (!model) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "/domain/cpu with mode='custom' needs <model>NAME</model>");
-        return -1;
-    }
-    if (tv_conf_text(model, true, &cpu->model) < 0 ||
-        tv_conf_word_check(model, NULL, cpu->model) < 0)
-        return -1;
     return 0;
 }

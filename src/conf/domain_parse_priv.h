@@ -53,4 +53,45 @@ int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned fla
 int tv_mac_parse(xmlNodePtr node, const char *str, char **normalised);
 char *tv_mac_generate(void);
 
+void tv_domain_format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu);
+/* <address> of a device; types is a mask of (1u << TvAddressType) it may
+ * have.  _child parses device's <address> child when there is one. */
+int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *addr);
+int tv_domain_address_parse_child(xmlNodePtr device, unsigned types, TvDeviceAddress *addr);
+void tv_domain_address_format(TvXmlWriter *w, const TvDeviceAddress *addr);
+#define TV_ADDR_MASK(t) (1u << (t))
+
+/* Per device class (domain_controller.c, domain_input.c, domain_graphics.c). */
+int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *ctrl);
+void tv_domain_controller_free(TvDomainController *ctrl);
+int tv_domain_controllers_finish(TvDomainDevices *devs);
+int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_input(TvXmlWriter *w, const TvDomainInput *input);
+int tv_domain_parse_graphics(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_graphics(TvXmlWriter *w, const TvDomainGraphics *g, bool live);
+void tv_domain_graphics_free(TvDomainGraphics *g);
+int tv_domain_parse_video(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_video(TvXmlWriter *w, const TvDomainVideo *video);
+int tv_domain_parse_audio(xmlNodePtr node, TvDomainDevices *devs);
+/* domain_chr.c */
+int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr, bool live,
+                          bool status);
+void tv_domain_chr_free(TvDomainChr *chr);
+/* domain_misc_devices.c */
+int tv_domain_parse_memballoon(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_memballoon(TvXmlWriter *w, const TvDomainDevices *devs);
+int tv_domain_parse_panic(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_panic(TvXmlWriter *w, const TvDomainPanic *panic);
+int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *watchdog);
+void tv_domain_format_audio(TvXmlWriter *w, const TvDomainAudio *audio);
+
+#define TV_APPEND(array, count, item)                                                              \
+    do {                                                                                           \
+        (array) = g_renew(__typeof__(*(array)), (array), (count) + 1);                             \
+        (array)[(count)++] = (item);                                                               \
+    } while (0)
+
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags);

@@ -20,6 +20,7 @@ static const char *const shutoff_reasons[] = {
     "unknown", "shutdown", "destroyed",     "crashed", "migrated",
     "saved",   "failed",   "from snapshot", "daemon",
 };
+static const char *const crashed_reasons[] = { "unknown", "panicked" };
 static const char *const other_reasons[] = { "unknown" };
 
 const char *tv_domain_state_to_string(int state)
@@ -53,9 +54,11 @@ static const char *const *reason_table(int state, size_t *n)
     case TV_DOMAIN_STATE_SHUTOFF:
         *n = G_N_ELEMENTS(shutoff_reasons);
         return shutoff_reasons;
+    case TV_DOMAIN_STATE_CRASHED:
+        *n = G_N_ELEMENTS(crashed_reasons);
+        return crashed_reasons;
     case TV_DOMAIN_STATE_NOSTATE:
     case TV_DOMAIN_STATE_BLOCKED:
-    case TV_DOMAIN_STATE_CRASHED:
         break;
     }
     *n = G_N_ELEMENTS(other_reasons);

@@ -51,6 +51,11 @@ typedef enum {
     TV_DOMAIN_SHUTOFF_DAEMON = 8,
 } TvDomainShutoffReason;
 
+typedef enum {
+    TV_DOMAIN_CRASHED_UNKNOWN = 0,
+    TV_DOMAIN_CRASHED_PANICKED = 1, /* on_crash preserve keeps the panicked guest */
+} TvDomainCrashedReason;
+
 /* Lifecycle events (virDomainEventType); the detail numbers are per event. */
 typedef enum {
     TV_DOMAIN_EVENT_DEFINED = 0,

@@ -11,6 +11,7 @@
 
 typedef enum {
     KEY_UINT,
+    KEY_INT, /* min and max are read as gint */
     KEY_PERMS,
     KEY_BOOL,
     KEY_STRING,
@@ -29,12 +30,15 @@ static const ConfigKey keys[] = {
     { "unix_sock_rw_perms", KEY_PERMS, OFF(unix_sock_rw_perms), 0, 0777 },
     { "unix_sock_ro_perms", KEY_PERMS, OFF(unix_sock_ro_perms), 0, 0777 },
     { "max_clients", KEY_UINT, OFF(rpc.max_clients), 1, 1000000 },
+    { "max_ro_clients", KEY_UINT, OFF(rpc.max_ro_clients), 0, 1000000 },
     { "max_workers", KEY_UINT, OFF(rpc.max_workers), 1, 1000 },
     { "prio_workers", KEY_UINT, OFF(rpc.prio_workers), 1, 1000 },
     { "max_client_requests", KEY_UINT, OFF(rpc.max_client_requests), 1, 1000 },
-    { "keepalive_interval", KEY_UINT, OFF(rpc.keepalive_interval), 0, 3600 },
-    { "keepalive_count", KEY_UINT, OFF(rpc.keepalive_count), 1, 1000 },
+    { "max_client_output", KEY_UINT, OFF(rpc.max_client_output), 4096, 1u << 30 },
+    { "keepalive_interval", KEY_INT, OFF(rpc.keepalive_interval), (guint)-1, 3600 },
+    { "keepalive_count", KEY_UINT, OFF(rpc.keepalive_count), 0, 1000 },
     { "handshake_timeout", KEY_UINT, OFF(rpc.handshake_timeout), 0, 86400 },
+    { "message_timeout", KEY_UINT, OFF(rpc.message_timeout), 0, 86400 },
     { "log_level", KEY_UINT, OFF(log_level), 1, 4 },
     { "emulator", KEY_STRING, OFF(emulator), 0, 0 },
     { "host_root", KEY_STRING, OFF(host_root), 0, 0 },
@@ -129,6 +133,18 @@ static int set_value(TvDaemonConfig *cfg, const ConfigKey *key, const char *valu
     /* numbers may be quoted too ("0660" as libvirtd.conf writes permissions) */
     g_autofree char *unquoted = unquote(value);
     const char *digits = unquoted ? unquoted : value;
+    if (key->type == KEY_INT) {
+        gint64 n;
+        if (!*digits ||
+            !g_ascii_string_to_signed(digits, 10, (gint)key->min, (gint)key->max, &n, NULL)) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: %s must be a number from %d to %d, not '%s'", where, key->name,
+                            (gint)key->min, (gint)key->max, value);
+            return -1;
+        }
+        *(gint *)field = (gint)n;
+        return 0;
+    }
     guint base = key->type == KEY_PERMS ? 8 : 10;
     guint64 n;
     if (!*digits || !g_ascii_string_to_unsigned(digits, base, key->min, key->max, &n, NULL)) {
@@ -146,6 +162,20 @@ static int set_value(TvDaemonConfig *cfg, const ConfigKey *key, const char *valu
         *(gboolean *)field = n != 0;
     else
         *(guint *)field = (guint)n;
+    return 0;
+}
+
+/* What no single key can check. */
+static int check_keys(const TvDaemonConfig *cfg, const char *name)
+{
+    const TvRpcServerConfig *rpc = &cfg->rpc;
+    if (rpc->max_ro_clients != TV_RPC_SERVER_DERIVED && rpc->max_ro_clients >= rpc->max_clients) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s: max_ro_clients (%u) must be below max_clients (%u): the slots "
+                        "between them are kept for the read-write socket",
+                        name, rpc->max_ro_clients, rpc->max_clients);
+        return -1;
+    }
     return 0;
 }
 
@@ -184,7 +214,7 @@ int tv_daemon_config_parse(TvDaemonConfig *cfg, const char *name, const char *te
         if (set_value(cfg, key, value, where) < 0)
             return -1;
     }
-    return 0;
+    return check_keys(cfg, name);
 }
 
 int tv_daemon_config_load(TvDaemonConfig *cfg, const char *path, gboolean must_exist)

@@ -8,6 +8,7 @@ TvRemote *tv_remote_new(TvQemuDriver *drv)
     TvRemote *remote = g_new0(TvRemote, 1);
     remote->drv = drv;
     remote->handlers = g_new0(TvRemoteHandler, tv_remote_procedure_count());
+    remote->quick = g_new0(TvRemoteQuickCheck, tv_remote_procedure_count());
     remote->next_callback_id = 1;
     g_mutex_init(&remote->events_lock);
     g_mutex_init(&remote->streams_lock);
@@ -28,6 +29,7 @@ void tv_remote_free(TvRemote *remote)
     g_hash_table_unref(remote->sessions);
     g_mutex_clear(&remote->streams_lock);
     g_free(remote->handlers);
+    g_free(remote->quick);
     g_free(remote);
 }
 
@@ -37,6 +39,15 @@ void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entrie
         const TvRemoteProcedure *p = tv_remote_procedure_find(entries[i].proc);
         g_assert(p != NULL); /* a handler for a procedure missing from the table is a bug */
         remote->handlers[tv_remote_procedure_index(p)] = entries[i].handler;
+    }
+}
+
+void tv_remote_add_quick_checks(TvRemote *remote, const TvRemoteQuickEntry *entries, gsize n)
+{
+    for (gsize i = 0; i < n; i++) {
+        const TvRemoteProcedure *p = tv_remote_procedure_find(entries[i].proc);
+        g_assert(p != NULL && (p->flags & TV_PROC_INLINE));
+        remote->quick[tv_remote_procedure_index(p)] = entries[i].quick;
     }
 }
 
@@ -191,10 +202,24 @@ static gboolean program_is_priority(int proc, void *opaque)
     return !p || (p->flags & TV_PROC_READONLY_OK);
 }
 
-static gboolean program_is_inline(int proc, void *opaque)
+static gboolean program_is_inline(TvRpcConn *client, const TvRpcMessage *call, void *opaque)
 {
-    const TvRemoteProcedure *p = tv_remote_procedure_find(proc);
-    return !p || (p->flags & (TV_PROC_INLINE | TV_PROC_SERVER_MESSAGE));
+    TvRemote *remote = opaque;
+    const TvRemoteProcedure *p = tv_remote_procedure_find(call->header.proc);
+    if (!p || (p->flags & TV_PROC_SERVER_MESSAGE))
+        return TRUE; /* answered with an error at once */
+    if (!(p->flags & TV_PROC_INLINE))
+        return FALSE;
+    TvRemoteQuickCheck quick = remote->quick[tv_remote_procedure_index(p)];
+    if (!quick)
+        return TRUE;
+    /* arguments that do not decode get their error reply from a worker */
+    g_autofree void *args = g_malloc0(p->args_size);
+    if (!tv_rpc_message_decode_payload(call, p->args_filter, args))
+        return FALSE;
+    gboolean cheap = quick(remote, args);
+    xdr_free(p->args_filter, args);
+    return cheap;
 }
 
 static gpointer program_client_open(TvRpcConn *client, void *opaque)

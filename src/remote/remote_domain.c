@@ -6,6 +6,13 @@
 
 #define DRV(conn) ((conn)->remote->drv)
 
+/* Work the reading thread may do for one call (rpc_server.c answers quick
+ * calls there): formatting a definition up to this size takes well under a
+ * millisecond; a larger one, or one never formatted, goes to a worker. */
+#define INLINE_XML_MAX (64 * 1024)
+/* Listing up to this many domains, likewise. */
+#define INLINE_LIST_MAX 1024
+
 /* A driver ref becomes a wire domain; the name moves over. */
 static void ref_to_wire(TvDomainRef *ref, tvr_nonnull_domain *out)
 {
@@ -406,6 +413,30 @@ static int h_list_all_domains(TvRemoteConn *conn, const void *a, void *r)
     return rc;
 }
 
+static gboolean quick_get_xml_desc(TvRemote *remote, const void *a)
+{
+    size_t hint = tv_qemu_driver_xml_size_hint(remote->drv,
+                                               uuid_of(&((const tvr_domain_flags_args *)a)->dom));
+    return hint > 0 && hint <= INLINE_XML_MAX;
+}
+
+static gboolean quick_list_all_domains(TvRemote *remote, const void *a)
+{
+    return tv_qemu_driver_domain_count(remote->drv) <= INLINE_LIST_MAX;
+}
+
+/* the first lookup of the emulator's capabilities may probe QEMU (seconds) */
+static gboolean quick_get_version(TvRemote *remote, const void *a)
+{
+    return tv_qemu_driver_hypervisor_version_known(remote->drv);
+}
+
+static const TvRemoteQuickEntry driver_quick_checks[] = {
+    { TVR_PROC_CONNECT_GET_VERSION, quick_get_version },
+    { TVR_PROC_DOMAIN_GET_XML_DESC, quick_get_xml_desc },
+    { TVR_PROC_CONNECT_LIST_ALL_DOMAINS, quick_list_all_domains },
+};
+
 static const TvRemoteHandlerEntry driver_handlers[] = {
     { TVR_PROC_CONNECT_GET_VERSION, h_get_version },
     { TVR_PROC_CONNECT_GET_MAX_VCPUS, h_get_max_vcpus },
@@ -448,6 +479,7 @@ void tv_remote_register_driver_handlers(TvRemote *remote)
 {
     g_return_if_fail(remote->drv != NULL);
     tv_remote_add_handlers(remote, driver_handlers, G_N_ELEMENTS(driver_handlers));
+    tv_remote_add_quick_checks(remote, driver_quick_checks, G_N_ELEMENTS(driver_quick_checks));
     tv_remote_register_console_handlers(remote);
     tv_remote_register_host_handlers(remote);
     tv_remote_register_tune_handlers(remote);

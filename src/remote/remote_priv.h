@@ -11,6 +11,11 @@
  * free(), so g_strdup is fine); 0, or -1 with a tv_error. */
 typedef int (*TvRemoteHandler)(TvRemoteConn *conn, const void *args, void *ret);
 
+/* For a procedure flagged TV_PROC_INLINE whose cost grows with what it
+ * returns: TRUE when this call (args decoded) is cheap enough for the reading
+ * thread.  Must itself be cheap and never block. */
+typedef gboolean (*TvRemoteQuickCheck)(TvRemote *remote, const void *args);
+
 typedef struct {
     int proc;
     TvRemoteHandler handler;
@@ -23,6 +28,11 @@ typedef enum {
     TV_REMOTE_EVENT_SECRET,
     TV_REMOTE_EVENT_KIND_LAST
 } TvRemoteEventKind;
+
+typedef struct {
+    int proc;
+    TvRemoteQuickCheck quick;
+} TvRemoteQuickEntry;
 
 typedef struct {
     int id;
@@ -41,6 +51,7 @@ struct TvRemote {
     GMutex streams_lock;       /* guards sessions and every conn's streams */
     GHashTable *sessions;      /* exclusive session key -> TvRemoteStream */
     TvRemoteHandler *handlers; /* indexed like the procedure table */
+    TvRemoteQuickCheck *quick; /* likewise */
     GMutex events_lock;        /* guards event_conns and every conn's callbacks */
     GList *event_conns;        /* connections with at least one callback */
     int next_callback_id;
@@ -61,6 +72,8 @@ struct TvRemoteConn {
 
 /* Later entries replace earlier ones for the same procedure. */
 void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entries, gsize n);
+/* Likewise; an inline procedure without a check is always quick. */
+void tv_remote_add_quick_checks(TvRemote *remote, const TvRemoteQuickEntry *entries, gsize n);
 
 gboolean tv_remote_conn_is_readonly(TvRemoteConn *conn);
 

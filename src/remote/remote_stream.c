@@ -15,9 +15,9 @@
 
 #define READ_CHUNK     4096
 #define READS_PER_WAKE 16
-#define PAUSE_QUEUED   64        /* frames queued for the client: stop reading the fd */
-#define PAUSE_MS       10        /* then look again this much later */
-#define TO_FD_MAX      (1 << 20) /* client bytes the fd has not taken yet */
+#define PAUSE_QUEUED   (256 * 1024) /* bytes queued for the client: stop reading the fd */
+#define PAUSE_MS       10           /* then look again this much later */
+#define TO_FD_MAX      (1 << 20)    /* client bytes the fd has not taken yet */
 
 struct TvRemoteStream {
     TvRemote *remote;
@@ -123,7 +123,7 @@ static void pump_from_fd(TvRemoteStream *st)
 {
     guint8 buf[READ_CHUNK];
     for (int i = 0; i < READS_PER_WAKE && st->fd >= 0; i++) {
-        if (st->client && tv_rpc_conn_queued_frames(st->client) > PAUSE_QUEUED) {
+        if (st->client && tv_rpc_conn_queued_bytes(st->client) > PAUSE_QUEUED) {
             /* a slow reader: wait for it instead of queueing without bound */
             if (st->watch) {
                 g_source_destroy(st->watch);

@@ -5,14 +5,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "rpc_socket.h"
+
 /* Frames read per wakeup, so one busy client cannot starve the others. */
 #define READS_PER_WAKEUP 16
 /* First allocation for a frame; larger frames grow as their bytes arrive. */
 #define IN_CHUNK (64 * 1024)
 /* Smallest allocation for bytes kept between wakeups. */
 #define PEND_MIN 4096
-/* A client that does not read its replies and events is dropped past this. */
-#define OUT_QUEUE_MAX 4096
 
 typedef struct {
     GSource base;
@@ -35,6 +35,7 @@ void tv_rpc_conn_unref(TvRpcConn *conn)
     if (conn->fd >= 0)
         close(conn->fd);
     g_free(conn->pend);
+    g_free(conn->broken_why);
     g_free(conn->name);
     g_mutex_clear(&conn->lock);
     g_free(conn);
@@ -77,7 +78,51 @@ void tv_rpc_conn_start_keepalive(TvRpcConn *conn)
 static gboolean paused_locked(TvRpcConn *conn)
 {
     return conn->in_flight >= conn->max_in_flight ||
-           g_queue_get_length(&conn->out) > 2 * conn->max_in_flight;
+           g_queue_get_length(&conn->out) > 2 * conn->max_in_flight ||
+           conn->out_cost > conn->max_output;
+}
+
+/* The first reason wins; why is taken. */
+static void break_locked(TvRpcConn *conn, char *why, gboolean warn)
+{
+    if (conn->broken) {
+        g_free(why);
+        return;
+    }
+    conn->broken = TRUE;
+    conn->broken_why = why;
+    conn->broken_warn = warn;
+}
+
+/* Events and keepalive messages: what the client did not ask for by a call. */
+static gboolean frame_is_message(GBytes *frame)
+{
+    gsize len;
+    const guint8 *d = g_bytes_get_data(frame, &len);
+    if (len < TV_RPC_FRAME_MIN)
+        return FALSE;
+    const guint8 *t = d + TVR_LENGTH_SIZE + 12; /* prog, vers, proc, then type */
+    return (((guint32)t[0] << 24) | ((guint32)t[1] << 16) | ((guint32)t[2] << 8) | t[3]) ==
+           TVR_MESSAGE;
+}
+
+static void queue_push_locked(TvRpcConn *conn, GBytes *frame)
+{
+    gsize cost = TV_RPC_FRAME_COST(g_bytes_get_size(frame));
+    g_queue_push_tail(&conn->out, frame);
+    conn->out_cost += cost;
+    if (frame_is_message(frame))
+        conn->out_msg_cost += cost;
+}
+
+static void queue_pop_locked(TvRpcConn *conn)
+{
+    GBytes *frame = g_queue_pop_head(&conn->out);
+    gsize cost = TV_RPC_FRAME_COST(g_bytes_get_size(frame));
+    conn->out_cost -= cost;
+    if (frame_is_message(frame))
+        conn->out_msg_cost -= cost;
+    g_bytes_unref(frame);
 }
 
 gboolean tv_rpc_conn_reading_paused(TvRpcConn *conn)
@@ -111,7 +156,7 @@ static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                conn->broken = TRUE;
+                break_locked(conn, g_strdup_printf("write failed: %s", g_strerror(errno)), FALSE);
             return FALSE;
         }
         conn->out_off += (gsize)n;
@@ -127,8 +172,10 @@ static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
 static void flush_locked(TvRpcConn *conn)
 {
     while (!g_queue_is_empty(&conn->out) && write_frame_locked(conn, g_queue_peek_head(&conn->out)))
-        g_bytes_unref(g_queue_pop_head(&conn->out));
+        queue_pop_locked(conn);
 }
+
+static void hangup_logged(TvRpcConn *conn, const char *why, GLogLevelFlags level);
 
 /* Main thread: poll for what the client needs now, or hang up a broken one. */
 static void update_events(TvRpcConn *conn)
@@ -137,10 +184,12 @@ static void update_events(TvRpcConn *conn)
         return;
     g_mutex_lock(&conn->lock);
     gboolean broken = conn->broken;
+    g_autofree char *why = broken ? g_strdup(conn->broken_why) : NULL;
+    GLogLevelFlags level = conn->broken_warn ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO;
     GIOCondition cond = wanted_events_locked(conn);
     g_mutex_unlock(&conn->lock);
     if (broken) {
-        tv_rpc_conn_hangup(conn, "write failed or too many unread messages");
+        hangup_logged(conn, why, level);
         return;
     }
     /* modifying the poll set wakes the context: skip it when nothing changed */
@@ -186,10 +235,17 @@ gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame)
         g_bytes_unref(frame);
         frame = NULL;
     }
-    if (frame)
-        g_queue_push_tail(&conn->out, frame);
-    if (g_queue_get_length(&conn->out) > OUT_QUEUE_MAX)
-        conn->broken = TRUE;
+    if (frame) {
+        queue_push_locked(conn, frame);
+        /* replies stay bounded by the pause of reading, stream data by its producer's
+         * pause; what the client never asked for is bounded here */
+        if (conn->out_msg_cost > conn->max_output)
+            break_locked(conn,
+                         g_strdup_printf("dropped: it does not read its events (%zu bytes of "
+                                         "messages waiting, max_client_output is %zu)",
+                                         conn->out_msg_cost, conn->max_output),
+                         TRUE);
+    }
     if (conn->broken || !g_queue_is_empty(&conn->out))
         request_update_locked(conn);
     g_mutex_unlock(&conn->lock);
@@ -201,10 +257,10 @@ GMainContext *tv_rpc_conn_context(TvRpcConn *conn)
     return conn->ctx;
 }
 
-guint tv_rpc_conn_queued_frames(TvRpcConn *conn)
+gsize tv_rpc_conn_queued_bytes(TvRpcConn *conn)
 {
     g_mutex_lock(&conn->lock);
-    guint n = g_queue_get_length(&conn->out);
+    gsize n = conn->out_cost;
     g_mutex_unlock(&conn->lock);
     return n;
 }
@@ -212,7 +268,7 @@ guint tv_rpc_conn_queued_frames(TvRpcConn *conn)
 void tv_rpc_conn_close(TvRpcConn *conn)
 {
     g_mutex_lock(&conn->lock);
-    conn->broken = TRUE;
+    break_locked(conn, g_strdup("closed by the server"), FALSE);
     request_update_locked(conn);
     g_mutex_unlock(&conn->lock);
 }
@@ -286,8 +342,6 @@ static RecvResult recv_once(TvRpcConn *conn, guint8 *dst, gsize want, gsize *got
     for (;;) {
         ssize_t n = recv(conn->fd, dst, want, 0);
         if (n > 0) {
-            conn->last_rx = g_get_monotonic_time();
-            conn->pings_unanswered = 0;
             *got = (gsize)n;
             return RECV_DATA;
         }
@@ -353,7 +407,12 @@ static gboolean read_some(TvRpcConn *conn)
                     memmove(conn->pend, conn->pend + len, conn->pend_len - len);
                     conn->pend_len -= len;
                 }
+                /* liveness counts whole messages, as libvirt's keepalive: bytes
+                 * trickling in do not keep a client that never finishes one */
                 conn->got_message = TRUE;
+                conn->last_rx = g_get_monotonic_time();
+                conn->pings_unanswered = 0;
+                conn->partial_since = 0;
                 frames++;
                 if (!tv_rpc_server_handle_frame(conn->server, conn, frame))
                     return FALSE;
@@ -410,6 +469,13 @@ static gboolean read_some(TvRpcConn *conn)
         pend_append(conn, shared + spos, send_ - spos);
     if (conn->pend_len == 0 && conn->pend)
         drop_pending(conn);
+    /* the message timeout runs from the first byte of a message not yet whole */
+    if (conn->pend_len > 0 && !pend_has_frame(conn)) {
+        if (!conn->partial_since)
+            conn->partial_since = g_get_monotonic_time();
+    } else {
+        conn->partial_since = 0;
+    }
     return TRUE;
 }
 
@@ -456,16 +522,12 @@ static GSourceFuncs conn_source_funcs = {
 
 static char *peer_name(int fd, guint64 id)
 {
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-        return g_strdup_printf("client %" G_GUINT64_FORMAT " (pid %d, uid %u)", id, (int)cred.pid,
-                               (unsigned)cred.uid);
-    return g_strdup_printf("client %" G_GUINT64_FORMAT, id);
+    g_autofree char *peer = tv_rpc_socket_peer_describe(fd);
+    return g_strdup_printf("client %" G_GUINT64_FORMAT " (%s)", id, peer);
 }
 
 TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
-                           guint64 id, guint max_in_flight)
+                           guint64 id, guint max_in_flight, gsize max_output)
 {
     TvRpcConn *conn = g_new0(TvRpcConn, 1);
     conn->refs = 1;
@@ -474,6 +536,7 @@ TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean
     conn->fd = fd;
     conn->readonly = readonly;
     conn->max_in_flight = MAX(max_in_flight, 1);
+    conn->max_output = max_output;
     conn->name = peer_name(fd, id);
     conn->connected_at = conn->last_rx = g_get_monotonic_time();
     g_mutex_init(&conn->lock);
@@ -496,14 +559,18 @@ void tv_rpc_conn_attach(TvRpcConn *conn)
 
 void tv_rpc_conn_hangup(TvRpcConn *conn, const char *why)
 {
+    /* a client leaving between messages is routine; anything else is worth a line */
+    hangup_logged(conn, why,
+                  g_str_equal(why, TV_RPC_HANGUP_DISCONNECTED) ? G_LOG_LEVEL_DEBUG
+                                                               : G_LOG_LEVEL_INFO);
+}
+
+static void hangup_logged(TvRpcConn *conn, const char *why, GLogLevelFlags level)
+{
     if (conn->hung_up)
         return;
     conn->hung_up = TRUE;
-    /* a client leaving between messages is routine; anything else is worth a line */
-    if (g_str_equal(why, TV_RPC_HANGUP_DISCONNECTED))
-        g_debug("%s: %s", conn->name, why);
-    else
-        g_info("%s: %s", conn->name, why);
+    g_log(G_LOG_DOMAIN, level, "%s: %s", conn->name, why);
     if (conn->source) {
         g_source_destroy(conn->source);
         g_source_unref(conn->source);
@@ -513,6 +580,7 @@ void tv_rpc_conn_hangup(TvRpcConn *conn, const char *why)
     conn->closed = TRUE;
     g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
     g_queue_init(&conn->out);
+    conn->out_cost = conn->out_msg_cost = 0;
     if (conn->fd >= 0) {
         close(conn->fd);
         conn->fd = -1;

@@ -23,9 +23,10 @@ const char *tv_rpc_conn_describe(TvRpcConn *conn);
 gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame);
 /* The main context that reads this client (streams attach their fds there). */
 GMainContext *tv_rpc_conn_context(TvRpcConn *conn);
-/* Frames queued for the client and not yet written: a stream producer
- * pauses while it is high, so a slow reader is not hung up on. */
-guint tv_rpc_conn_queued_frames(TvRpcConn *conn);
+/* What the frames queued for the client and not yet written cost in memory
+ * (TV_RPC_FRAME_COST each): a stream producer pauses while it is high, so a
+ * slow reader is not hung up on. */
+gsize tv_rpc_conn_queued_bytes(TvRpcConn *conn);
 /* The client speaks keepalive: from now on the server pings it when silent. */
 void tv_rpc_conn_start_keepalive(TvRpcConn *conn);
 /* Ask the main loop to hang up on this client (any thread). */

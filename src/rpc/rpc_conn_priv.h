@@ -28,23 +28,34 @@ struct TvRpcConn {
      * reading is paused; NULL while there are none */
     guint8 *pend;
     gsize pend_len, pend_cap;
-    gint64 connected_at, last_rx;
+    gint64 connected_at;
+    gint64 last_rx;       /* when the last whole message arrived (keepalive's clock) */
+    gint64 partial_since; /* when the message not yet whole began; 0: none */
     gboolean got_message;
     guint pings_unanswered;
 
     GMutex lock; /* guards everything below */
     int fd;
     gboolean closed;
-    gboolean broken; /* a write failed or the queue overflowed: the main loop hangs up */
+    gboolean broken;      /* a write failed, output overflowed or close was asked: hang up */
+    char *broken_why;     /* why, for the log */
+    gboolean broken_warn; /* worth a warning, not an info line */
     gboolean update_pending;
     GQueue out; /* GBytes frames; the head may be partly written */
     gsize out_off;
+    gsize out_cost;     /* what the queued frames cost (TV_RPC_FRAME_COST each) */
+    gsize out_msg_cost; /* of that, MESSAGE frames: events, keepalive */
     guint in_flight;
     guint max_in_flight;
+    gsize max_output;
 };
 
+/* What a queued frame of len bytes is charged: its bytes and the bookkeeping
+ * around them (the GBytes, the queue link, the allocator's headers). */
+#define TV_RPC_FRAME_COST(len) ((gsize)(len) + 128)
+
 TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
-                           guint64 id, guint max_in_flight);
+                           guint64 id, guint max_in_flight, gsize max_output);
 void tv_rpc_conn_set_private(TvRpcConn *conn, gpointer priv, GDestroyNotify free_func);
 /* Start reading on the main loop. */
 void tv_rpc_conn_attach(TvRpcConn *conn);
@@ -52,7 +63,7 @@ void tv_rpc_conn_attach(TvRpcConn *conn);
 
 /* Main thread: close the socket, drop queued frames, tell the server. */
 void tv_rpc_conn_hangup(TvRpcConn *conn, const char *why);
-/* Reading stopped: calls in flight at the limit, or replies not taken. */
+/* Reading stopped: calls in flight at the limit, or output not taken. */
 gboolean tv_rpc_conn_reading_paused(TvRpcConn *conn);
 void tv_rpc_conn_call_started(TvRpcConn *conn);
 /* Any thread: a call's reply is queued (or dropped); reading may resume. */

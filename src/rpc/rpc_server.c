@@ -29,11 +29,12 @@ struct TvRpcServer {
     GMainContext *ctx;
     GPtrArray *listeners;
     GQueue clients;
+    guint ro_clients; /* of those, connected through a read-only socket */
     guint64 next_id;
     GThreadPool *pool;
     GThreadPool *prio_pool;
     GSource *timer;
-    gint64 last_refusal_log;
+    gint64 last_refusal_log[2]; /* read-write, read-only */
     gboolean stopped;
     guint8 *read_buf; /* TV_RPC_READ_BUFFER bytes, made on first use */
 };
@@ -47,12 +48,15 @@ typedef struct {
 void tv_rpc_server_config_init(TvRpcServerConfig *cfg)
 {
     cfg->max_clients = 5000;
+    cfg->max_ro_clients = TV_RPC_SERVER_DERIVED;
     cfg->max_workers = 20;
     cfg->prio_workers = 5;
     cfg->max_client_requests = 5;
+    cfg->max_client_output = 256 * 1024;
     cfg->keepalive_interval = 5;
     cfg->keepalive_count = 5;
     cfg->handshake_timeout = 60;
+    cfg->message_timeout = 30;
 }
 
 static void run_call(gpointer data, gpointer user_data)
@@ -97,7 +101,7 @@ gboolean tv_rpc_server_handle_frame(TvRpcServer *srv, TvRpcConn *client, GBytes 
         } else {
             /* a call that cannot block skips two thread hand-offs: answer it here */
             if (srv->program.is_inline &&
-                srv->program.is_inline(msg.header.proc, srv->program.opaque)) {
+                srv->program.is_inline(client, &msg, srv->program.opaque)) {
                 if (!tv_rpc_conn_is_closed(client)) {
                     GBytes *reply = srv->program.dispatch(client, &msg, srv->program.opaque);
                     if (reply)
@@ -163,6 +167,8 @@ void tv_rpc_server_conn_gone(TvRpcServer *srv, TvRpcConn *client)
     if (client->link) {
         g_queue_delete_link(&srv->clients, client->link);
         client->link = NULL;
+        if (client->readonly)
+            srv->ro_clients--;
     }
     if (srv->program.client_close && client->priv)
         srv->program.client_close(client->priv, srv->program.opaque);
@@ -174,22 +180,45 @@ guint tv_rpc_server_client_count(TvRpcServer *srv)
     return g_queue_get_length(&srv->clients);
 }
 
+/* NULL: there is a slot for a new client of l; else which limit is reached. */
+static const char *limit_reached(TvRpcServer *srv, Listener *l)
+{
+    if (g_queue_get_length(&srv->clients) >= srv->cfg.max_clients)
+        return "max_clients";
+    if (l->readonly && srv->ro_clients >= srv->cfg.max_ro_clients)
+        return "max_ro_clients";
+    return NULL;
+}
+
+static void refuse(TvRpcServer *srv, Listener *l, int fd, const char *limit)
+{
+    gint64 now = g_get_monotonic_time();
+    gint64 *last = &srv->last_refusal_log[l->readonly ? 1 : 0];
+    if (now - *last > G_USEC_PER_SEC) {
+        g_autofree char *who = tv_rpc_socket_peer_describe(fd);
+        g_warning("refusing a connection to the %s socket from %s: %u clients connected, %u of "
+                  "them read-only (%s reached; further refusals on this socket are not logged "
+                  "for a second)",
+                  l->readonly ? "read-only" : "read-write", who, g_queue_get_length(&srv->clients),
+                  srv->ro_clients, limit);
+        *last = now;
+    }
+    close(fd);
+}
+
 static void accept_one(Listener *l, int fd)
 {
     TvRpcServer *srv = l->srv;
-    if (g_queue_get_length(&srv->clients) >= srv->cfg.max_clients) {
-        gint64 now = g_get_monotonic_time();
-        if (now - srv->last_refusal_log > G_USEC_PER_SEC) {
-            g_warning("refusing connections: %u clients connected (max_clients)",
-                      srv->cfg.max_clients);
-            srv->last_refusal_log = now;
-        }
-        close(fd);
+    const char *limit = limit_reached(srv, l);
+    if (limit) {
+        refuse(srv, l, fd, limit);
         return;
     }
     TvRpcConn *client = tv_rpc_conn_new(srv, srv->ctx, fd, l->readonly, ++srv->next_id,
-                                        srv->cfg.max_client_requests);
+                                        srv->cfg.max_client_requests, srv->cfg.max_client_output);
     g_queue_push_tail(&srv->clients, client);
+    if (l->readonly)
+        srv->ro_clients++;
     client->link = g_queue_peek_tail_link(&srv->clients);
     if (srv->program.client_open)
         tv_rpc_conn_set_private(client, srv->program.client_open(client, srv->program.opaque),
@@ -294,6 +323,48 @@ int tv_rpc_server_add_fd(TvRpcServer *srv, int fd, gboolean readonly)
     return 0;
 }
 
+/* Why c is to be dropped now (NULL: it is not); may ping it.  The limits:
+ * handshake_timeout for the first message; message_timeout for the rest of a
+ * message once its first byte is in (not counted while we do not read); and,
+ * for a client that asked for keepalive, libvirt's rule: a ping after
+ * keepalive_interval seconds without a message, another each interval, and
+ * the hang-up when keepalive_count of them went unanswered.  A client that
+ * never asked for keepalive and sits between messages is kept, as libvirtd
+ * keeps it. */
+static const char *check_client(TvRpcServer *srv, TvRpcConn *c, gint64 now)
+{
+    const TvRpcServerConfig *cfg = &srv->cfg;
+    if (!c->got_message && cfg->handshake_timeout &&
+        now - c->connected_at > (gint64)cfg->handshake_timeout * G_USEC_PER_SEC)
+        return "sent no whole message within handshake_timeout";
+    /* while we do not read a client (calls in flight at its limit, output not taken) we
+     * cannot hear it: its clocks start again when reading resumes */
+    if (tv_rpc_conn_reading_paused(c)) {
+        c->last_rx = now;
+        c->pings_unanswered = 0;
+        if (c->partial_since)
+            c->partial_since = now;
+        return NULL;
+    }
+    if (c->got_message && c->partial_since && cfg->message_timeout &&
+        now - c->partial_since > (gint64)cfg->message_timeout * G_USEC_PER_SEC)
+        return "sent part of a message and not the rest within message_timeout";
+    if (!g_atomic_int_get(&c->keepalive) || cfg->keepalive_interval <= 0)
+        return NULL;
+    gint64 silence = now - c->last_rx;
+    gint64 due = (gint64)cfg->keepalive_interval * (c->pings_unanswered + 1);
+    if (silence < due * G_USEC_PER_SEC)
+        return NULL;
+    if (c->pings_unanswered >= cfg->keepalive_count)
+        return cfg->keepalive_count ? "no answer to keepalive"
+                                    : "no message within keepalive_interval (keepalive_count 0)";
+    GBytes *ping = tv_rpc_message_encode_keepalive(TVR_KEEPALIVE_PING);
+    if (ping)
+        tv_rpc_conn_send(c, ping);
+    c->pings_unanswered++;
+    return NULL;
+}
+
 /* Once a second: ping silent keepalive clients, drop dead and mute ones. */
 static gboolean on_tick(gpointer data)
 {
@@ -303,34 +374,11 @@ static gboolean on_tick(gpointer data)
     g_autoptr(GPtrArray) reasons = g_ptr_array_new();
 
     for (GList *it = srv->clients.head; it; it = it->next) {
-        TvRpcConn *c = it->data;
-        if (!c->got_message && srv->cfg.handshake_timeout &&
-            now - c->connected_at > (gint64)srv->cfg.handshake_timeout * G_USEC_PER_SEC) {
-            g_ptr_array_add(dead, c);
-            g_ptr_array_add(reasons, "sent no message within handshake_timeout");
-            continue;
+        const char *why = check_client(srv, it->data, now);
+        if (why) {
+            g_ptr_array_add(dead, it->data);
+            g_ptr_array_add(reasons, (gpointer)why);
         }
-        if (!g_atomic_int_get(&c->keepalive) || !srv->cfg.keepalive_interval)
-            continue;
-        /* while we do not read a client (calls in flight at its limit) we cannot hear its pongs */
-        if (tv_rpc_conn_reading_paused(c)) {
-            c->last_rx = now;
-            c->pings_unanswered = 0;
-            continue;
-        }
-        gint64 silence = now - c->last_rx;
-        gint64 due = (gint64)srv->cfg.keepalive_interval * (c->pings_unanswered + 1);
-        if (silence < due * G_USEC_PER_SEC)
-            continue;
-        if (c->pings_unanswered >= srv->cfg.keepalive_count) {
-            g_ptr_array_add(dead, c);
-            g_ptr_array_add(reasons, "no answer to keepalive");
-            continue;
-        }
-        GBytes *ping = tv_rpc_message_encode_keepalive(TVR_KEEPALIVE_PING);
-        if (ping)
-            tv_rpc_conn_send(c, ping);
-        c->pings_unanswered++;
     }
     for (guint i = 0; i < dead->len; i++)
         tv_rpc_conn_hangup(dead->pdata[i], reasons->pdata[i]);
@@ -344,6 +392,8 @@ TvRpcServer *tv_rpc_server_new(const TvRpcServerConfig *cfg, const TvRpcProgram 
     srv->cfg = *cfg;
     srv->cfg.max_workers = MAX(srv->cfg.max_workers, 1);
     srv->cfg.prio_workers = MAX(srv->cfg.prio_workers, 1);
+    if (srv->cfg.max_ro_clients == TV_RPC_SERVER_DERIVED)
+        srv->cfg.max_ro_clients = (guint)((guint64)srv->cfg.max_clients * 4 / 5);
     srv->program = *program;
     srv->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
     srv->listeners = g_ptr_array_new_with_free_func(listener_free);

@@ -11,14 +11,27 @@
 
 typedef struct TvRpcServer TvRpcServer;
 
+/* max_ro_clients when the configuration does not set it: four fifths of max_clients */
+#define TV_RPC_SERVER_DERIVED G_MAXUINT
+
 typedef struct {
-    guint max_clients;         /* connections beyond this are accepted and closed at once */
-    guint max_workers;         /* threads for calls that may block (start, migrate, ...) */
-    guint prio_workers;        /* threads for quick calls, so queries answer while jobs run */
+    guint max_clients;    /* all sockets together; past it new connections are closed at once */
+    guint max_ro_clients; /* of those, at most this many on read-only sockets, so the rest are
+                           * kept for the read-write socket; TV_RPC_SERVER_DERIVED */
+    guint max_workers;    /* threads for calls that may block (start, migrate, ...) */
+    guint prio_workers;   /* threads for quick calls, so queries answer while jobs run */
     guint max_client_requests; /* calls in flight per client before its reading pauses */
-    guint keepalive_interval;  /* seconds of silence before the server pings; 0: never */
-    guint keepalive_count;     /* unanswered pings before the server hangs up */
-    guint handshake_timeout;   /* seconds a new client has for its first message; 0: no limit */
+    /* bytes waiting for a client that does not read: past it reading its calls pauses, and
+     * events or keepalive messages queued beyond it drop the client */
+    guint max_client_output;
+    /* libvirt's keepalive: a client that asked for it is pinged after keepalive_interval
+     * seconds without a message (<= 0: never) and dropped after keepalive_count unanswered
+     * pings (0: dropped after keepalive_interval seconds without a message) */
+    gint keepalive_interval;
+    guint keepalive_count;
+    guint handshake_timeout; /* seconds a new client has for its first message; 0: no limit */
+    guint
+        message_timeout; /* seconds a message may take to arrive whole once it began; 0: no limit */
 } TvRpcServerConfig;
 
 /* libvirtd-like defaults */
@@ -32,8 +45,10 @@ typedef struct {
     GBytes *(*dispatch)(TvRpcConn *client, const TvRpcMessage *call, void *opaque);
     /* TRUE: run on the priority pool (calls that never wait for a domain job). */
     gboolean (*is_priority)(int proc, void *opaque);
-    /* TRUE: the call never blocks, so it runs on the reading thread and replies at once. */
-    gboolean (*is_inline)(int proc, void *opaque);
+    /* TRUE: the call is quick and never blocks (by its procedure and, where the cost
+     * depends on them, its arguments), so it runs on the reading thread and replies at
+     * once; FALSE: a worker pool runs it.  Called on the reading thread. */
+    gboolean (*is_inline)(TvRpcConn *conn, const TvRpcMessage *call, void *opaque);
     /* On the reading thread: a STREAM frame of this program (NULL: a protocol
      * error).  The frame's bytes live only for the call. */
     void (*stream)(TvRpcConn *client, const TvRpcMessage *msg, void *opaque);

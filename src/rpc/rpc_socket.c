@@ -100,3 +100,12 @@ char *tv_rpc_socket_path(int fd)
         return NULL;
     return g_strndup(addr.sun_path, len - offsetof(struct sockaddr_un, sun_path));
 }
+
+char *tv_rpc_socket_peer_describe(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+        return g_strdup_printf("pid %d, uid %u", (int)cred.pid, (unsigned)cred.uid);
+    return g_strdup("an unknown peer");
+}

@@ -11,3 +11,5 @@
 int tv_rpc_socket_listen(const char *path, mode_t mode);
 /* The path a listening unix socket is bound to, or NULL. */
 char *tv_rpc_socket_path(int fd);
+/* The peer of a connected unix socket for log lines: "pid 345, uid 0". */
+char *tv_rpc_socket_peer_describe(int fd);

@@ -16,13 +16,14 @@
 #define NS_A          "http://example.org/tagvirt/a"
 #define NS_NOVA       "http://openstack.org/xmlns/libvirt/nova/1.1"
 
-/* A demo guest with a pty serial, a balloon and 2 of 4 vCPUs present. */
+/* A demo guest with a pty serial, 2 of 4 vCPUs present and, with a virtio
+ * balloon, 192 of its 256 MiB (a size below <memory> needs the balloon). */
 static char *tune_xml(DtEnv *env, const char *name, const char *balloon)
 {
     return g_strdup_printf("<domain type='qemu'>\n"
                            "  <name>%s</name>\n"
                            "  <memory unit='MiB'>256</memory>\n"
-                           "  <currentMemory unit='MiB'>192</currentMemory>\n"
+                           "  <currentMemory unit='MiB'>%d</currentMemory>\n"
                            "  <vcpu placement='static' current='2'>4</vcpu>\n"
                            "  <os>\n"
                            "    <type arch='aarch64' machine='virt'>hvm</type>\n"
@@ -36,7 +37,8 @@ static char *tune_xml(DtEnv *env, const char *name, const char *balloon)
                            "    <memballoon model='%s'/>\n"
                            "  </devices>\n"
                            "</domain>\n",
-                           name, env->demo_loop, balloon);
+                           name, strcmp(balloon, "virtio") == 0 ? 192 : 256, env->demo_loop,
+                           balloon);
 }
 
 static char *xml_of(DtEnv *env, const TvDomainRef *ref, unsigned flags)

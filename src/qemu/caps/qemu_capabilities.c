@@ -25,9 +25,11 @@ void tv_qemu_caps_free(TvQemuCaps *caps)
     for (size_t i = 0; i < caps->ncpu_models; i++) {
         g_free(caps->cpu_models[i].name);
         g_free(caps->cpu_models[i].type_name);
+        g_strfreev(caps->cpu_models[i].features);
     }
     g_free(caps->cpu_models);
     g_strfreev(caps->commands);
+    g_strfreev(caps->device_types);
     for (size_t i = 0; i < caps->nmte_caps; i++)
         g_free(caps->mte_caps[i].levels);
     g_free(caps->mte_caps);
@@ -106,4 +108,25 @@ bool tv_qemu_caps_has_command(const TvQemuCaps *caps, const char *command)
         return false;
     size_t n = g_strv_length(caps->commands);
     return bsearch(&command, caps->commands, n, sizeof(char *), cmp_str) != NULL;
+}
+
+bool tv_qemu_cpu_feature_name(const char *p)
+{
+    if (g_str_has_prefix(p, "sve")) {
+        for (const char *c = p + 3; *c; c++) {
+            if (!g_ascii_isdigit(*c))
+                return false;
+        }
+        return true;
+    }
+    return g_str_has_prefix(p, "pauth") || g_str_equal(p, "lpa2");
+}
+
+bool tv_qemu_cpu_model_has_feature(const TvQemuCpuModel *model, const char *name)
+{
+    for (char **f = model ? model->features : NULL; f && *f; f++) {
+        if (g_str_equal(*f, name))
+            return true;
+    }
+    return false;
 }

@@ -33,6 +33,9 @@ typedef struct {
     char *name;      /* "cortex-a710" */
     char *type_name; /* "cortex-a710-arm-cpu" */
     bool aarch64;    /* its QOM type has the 'aarch64' property: a 64-bit model */
+    /* of a 64-bit model: the CPU feature properties <cpu><feature> may set
+     * (sve, sveNNN, pauth*, lpa2), sorted; NULL-terminated */
+    char **features;
 } TvQemuCpuModel;
 
 /* One boot of the probe firmware. */
@@ -95,7 +98,8 @@ typedef struct {
     TvQemuCpuModel *cpu_models;
     size_t ncpu_models;
 
-    char **commands; /* query-commands, sorted */
+    char **commands;     /* query-commands, sorted */
+    char **device_types; /* the -device drivers tagvirt uses that the binary has, sorted */
     bool query_mte_capabilities;
 
     TvQemuMteCaps *mte_caps; /* from query-mte-capabilities when present */
@@ -144,6 +148,10 @@ void tv_qemu_caps_cache_clear_memory(void);
 /* Queries used by post-parse, validation and the command line. */
 const TvQemuMachine *tv_qemu_caps_machine(const TvQemuCaps *caps, const char *name_or_alias);
 const TvQemuCpuModel *tv_qemu_caps_cpu_model(const TvQemuCaps *caps, const char *name);
+/* Is name one of model's CPU feature properties? */
+bool tv_qemu_cpu_model_has_feature(const TvQemuCpuModel *model, const char *name);
+/* The QOM property names that <cpu><feature> may set (sve, sveNNN, pauth*, lpa2). */
+bool tv_qemu_cpu_feature_name(const char *property);
 const TvGuestAbiProbe *tv_qemu_caps_guest_abi(const TvQemuCaps *caps, const char *cpu_model,
                                               TvAccel accel);
 const TvQemuMteCaps *tv_qemu_caps_mte_caps(const TvQemuCaps *caps, TvAccel accel);
@@ -154,3 +162,4 @@ const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_m
 /* The proposed interface: virt has mte-version and query-mte-capabilities exists. */
 bool tv_qemu_caps_has_mte_version(const TvQemuCaps *caps);
 bool tv_qemu_caps_has_command(const TvQemuCaps *caps, const char *command);
+bool tv_qemu_caps_has_device(const TvQemuCaps *caps, const char *type);

@@ -3,6 +3,7 @@
 
 #include "qemu_capabilities.h"
 #include "qemu_zygote.h"
+#include "tv_xml.h"
 
 #include <json-c/json.h>
 
@@ -95,3 +96,8 @@ json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object 
  * commands, query-mte-capabilities, quit. */
 int tv_caps_qmp_probe_cpus(TvCapsQmp *q, TvQemuCaps *caps);
 int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps);
+/* qemu_capabilities_devices.c: the device types (one device-list-properties
+ * each), and their <deviceTypes> element in the caps XML. */
+int tv_caps_qmp_probe_devices(TvCapsQmp *q, TvQemuCaps *caps);
+void tv_qemu_caps_format_devices(TvXmlWriter *w, const TvQemuCaps *caps);
+int tv_qemu_caps_parse_devices(xmlNodePtr node, TvQemuCaps *caps);

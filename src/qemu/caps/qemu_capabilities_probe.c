@@ -102,6 +102,27 @@ static int qom_properties(TvCapsQmp *q, const char *type_name, GHashTable **name
     return 0;
 }
 
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The properties <cpu><feature> may set, sorted. */
+static char **cpu_features(GHashTable *props)
+{
+    GPtrArray *out = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, props);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (tv_qemu_cpu_feature_name(key))
+            g_ptr_array_add(out, g_strdup(key));
+    }
+    g_ptr_array_sort(out, cmp_str);
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
 static int cmp_cpu(const void *a, const void *b)
 {
     return strcmp(((const TvQemuCpuModel *)a)->name, ((const TvQemuCpuModel *)b)->name);
@@ -150,6 +171,8 @@ static int probe_cpu_models(TvCapsQmp *q, TvQemuCaps *caps)
         if (qom_properties(q, caps->cpu_models[i].type_name, &props) < 0)
             return -1;
         caps->cpu_models[i].aarch64 = g_hash_table_contains(props, "aarch64");
+        if (caps->cpu_models[i].aarch64)
+            caps->cpu_models[i].features = cpu_features(props);
         /* boot it now: the boots overlap the rest of the conversation */
         if (caps->cpu_models[i].aarch64 && caps->accel_tcg &&
             !g_str_equal(caps->cpu_models[i].name, "host"))
@@ -373,7 +396,8 @@ static int probe_mte_caps(TvCapsQmp *q, TvQemuCaps *caps)
 int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps)
 {
     if (probe_version(q, caps) < 0 || probe_machines(q, caps) < 0 ||
-        probe_virt_properties(q, caps) < 0 || probe_gic(q, caps) < 0 || probe_commands(q, caps) < 0)
+        probe_virt_properties(q, caps) < 0 || probe_gic(q, caps) < 0 ||
+        probe_commands(q, caps) < 0 || tv_caps_qmp_probe_devices(q, caps) < 0)
         return -1;
     if (caps->query_mte_capabilities && probe_mte_caps(q, caps) < 0)
         return -1;

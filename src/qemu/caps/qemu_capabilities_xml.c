@@ -83,7 +83,13 @@ char *tv_qemu_caps_format(const TvQemuCaps *caps)
         const TvQemuCpuModel *c = &caps->cpu_models[i];
         g_autofree char *name = tv_xml_esc(c->name);
         g_autofree char *type = tv_xml_esc(c->type_name);
-        tv_xml_line(&w, "<cpu name='%s' type='%s' aarch64='%s'/>", name, type, yesno(c->aarch64));
+        if (c->aarch64) {
+            g_autofree char *features = c->features ? g_strjoinv(" ", c->features) : g_strdup("");
+            tv_xml_line(&w, "<cpu name='%s' type='%s' aarch64='yes' features='%s'/>", name, type,
+                        features);
+        } else {
+            tv_xml_line(&w, "<cpu name='%s' type='%s' aarch64='no'/>", name, type);
+        }
     }
     for (size_t i = 0; i < caps->nmte_caps; i++) {
         const TvQemuMteCaps *mc = &caps->mte_caps[i];
@@ -112,6 +118,7 @@ char *tv_qemu_caps_format(const TvQemuCaps *caps)
     }
     w.indent--;
     tv_xml_line(&w, "</commands>");
+    tv_qemu_caps_format_devices(&w, caps);
     w.indent--;
     tv_xml_line(&w, "</qemuCaps>");
     return tv_xml_writer_finish(&w);
@@ -325,7 +332,8 @@ static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
 {
     static const char *const children[] = { "emulator", "version",  "fingerprint", "accel",
                                             "machine",  "virt",     "gic",         "cpu",
-                                            "mteCaps",  "guestAbi", "commands",    NULL };
+                                            "mteCaps",  "guestAbi", "commands",    "deviceTypes",
+                                            NULL };
     if (tv_xml_check_children(root, children, false) < 0)
         return -1;
     caps->machines = g_new0(TvQemuMachine, tv_xml_child_count(root, "machine") + 1);
@@ -370,15 +378,37 @@ static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
                          get_yesno(n, "aarch64", &c->aarch64) < 0
                      ? -1
                      : 0;
+            /* required of 64-bit models: a cache file without it is from before */
+            g_autofree char *features = c->aarch64 ? tv_xml_prop(n, "features") : NULL;
+            if (rc == 0 && c->aarch64 && !features) {
+                tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                                "<cpu name='%s'> of a 64-bit model has no 'features' attribute",
+                                c->name);
+                rc = -1;
+            } else if (features) {
+                c->features = g_strsplit_set(features, " ", -1);
+                /* "" splits into one empty word */
+                if (c->features[0] && !*c->features[0])
+                    g_clear_pointer(&c->features, g_strfreev);
+            }
         } else if (g_str_equal(name, "mteCaps")) {
             rc = parse_mte_caps(n, &caps->mte_caps[caps->nmte_caps++]);
         } else if (g_str_equal(name, "guestAbi")) {
             rc = parse_guest_abi(n, &caps->probes[caps->nprobes++]);
         } else if (g_str_equal(name, "commands")) {
             rc = parse_commands(n, caps);
+        } else if (g_str_equal(name, "deviceTypes")) {
+            rc = tv_qemu_caps_parse_devices(n, caps);
         }
         if (rc < 0)
             return -1;
+    }
+    /* required: a cache entry written before tagvirt recorded device types is a miss */
+    if (!tv_xml_child(root, "deviceTypes")) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "QEMU capabilities XML has no <deviceTypes> (written by an older "
+                        "tagvirt)");
+        return -1;
     }
     return 0;
 }

@@ -165,6 +165,11 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_free(drv);
 }
 
+bool tv_qemu_driver_hypervisor_version_known(TvQemuDriver *drv)
+{
+    return g_atomic_int_get(&drv->hv_version) > 0;
+}
+
 unsigned long long tv_qemu_driver_hypervisor_version(TvQemuDriver *drv)
 {
     /* answered on the daemon's reading thread: never probe when a lookup (at open,

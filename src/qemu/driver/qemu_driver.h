@@ -158,6 +158,16 @@ int tv_qemu_driver_open_console(TvQemuDriver *drv, const unsigned char *uuid, co
 int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *state, int *reason);
 int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info);
 char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+/* What the calls below cost, for the daemon's choice of thread; all three
+ * are cheap and never wait for a job or a domain's lock.
+ * The largest XML tv_qemu_driver_get_xml() returned for the domain since its
+ * definition last changed, in bytes; 0 when unknown (not formatted since, or
+ * no such domain). */
+size_t tv_qemu_driver_xml_size_hint(TvQemuDriver *drv, const unsigned char *uuid);
+/* Domains in the list. */
+size_t tv_qemu_driver_domain_count(TvQemuDriver *drv);
+/* The default emulator's version is known: hypervisor_version() will not probe. */
+bool tv_qemu_driver_hypervisor_version_known(TvQemuDriver *drv);
 int tv_qemu_driver_is_active(TvQemuDriver *drv, const unsigned char *uuid);
 int tv_qemu_driver_is_persistent(TvQemuDriver *drv, const unsigned char *uuid);
 int tv_qemu_driver_get_autostart(TvQemuDriver *drv, const unsigned char *uuid);

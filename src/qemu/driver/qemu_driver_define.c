@@ -75,12 +75,13 @@ static int define_update(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *de
     TvDomainDef *old = g_steal_pointer(&dom->def);
     if (dom->run && !dom->run->def)
         dom->run->def = g_steal_pointer(&old);
-    tv_domain_def_free(old);
     dom->def = def;
+    g_atomic_int_set(&dom->xml_size, 0); /* the old size says nothing about the new one */
     tv_driver_domain_ref_fill(dom, out);
     tv_driver_event_queue(drv, dom, out->id, TV_DOMAIN_EVENT_DEFINED,
                           was_persistent ? 1 /* UPDATED */ : 0 /* ADDED */);
     g_mutex_unlock(&dom->lock);
+    tv_driver_domain_def_retire(dom, old);
     return 0;
 }
 
@@ -206,7 +207,6 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
     bool running = dom->run != NULL;
     if (running && !dom->run->def) /* it stays, as a transient domain, until it stops */
         dom->run->def = g_steal_pointer(&old);
-    tv_domain_def_free(old);
     dom->autostart = false;
     tv_driver_event_queue(drv, dom, running ? dom->run->id : -1, TV_DOMAIN_EVENT_UNDEFINED,
                           0 /* REMOVED */);
@@ -214,6 +214,7 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
     if (!running)
         tv_driver_list_remove_locked(drv, dom);
     g_mutex_unlock(&drv->lock);
+    tv_driver_domain_def_retire(dom, old);
     tv_driver_job_end(dom);
     return 0;
 }

@@ -29,6 +29,7 @@ TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid
     dom->name = g_strdup(name);
     memcpy(dom->uuid, uuid, TV_UUID_LEN);
     g_mutex_init(&dom->lock);
+    g_rw_lock_init(&dom->def_lock);
     g_cond_init(&dom->job_cond);
     dom->shutoff_reason = TV_DOMAIN_SHUTOFF_UNKNOWN;
     return dom;
@@ -45,10 +46,20 @@ void tv_driver_domain_unref(TvDriverDomain *dom)
     if (!dom || !g_atomic_int_dec_and_test(&dom->refs))
         return;
     tv_domain_def_free(dom->def);
+    g_rw_lock_clear(&dom->def_lock);
     g_cond_clear(&dom->job_cond);
     g_mutex_clear(&dom->lock);
     g_free(dom->name);
     g_free(dom);
+}
+
+void tv_driver_domain_def_retire(TvDriverDomain *dom, TvDomainDef *old)
+{
+    if (!old)
+        return;
+    g_rw_lock_writer_lock(&dom->def_lock);
+    tv_domain_def_free(old);
+    g_rw_lock_writer_unlock(&dom->def_lock);
 }
 
 void tv_driver_list_add_locked(TvQemuDriver *drv, TvDriverDomain *dom)
@@ -324,7 +335,10 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
         return NULL;
     /* SECURE: no secrets exist in tagvirt's XML; UPDATE_CPU: <cpu> is
      * written as the user gave it, there is nothing to update */
+    /* formatting a large definition takes a while: never under dom->lock, which
+     * quick queries (state, info, list) take on the daemon's reading thread */
     TvDriverRun *run = NULL;
+    const TvDomainDef *inactive = NULL;
     char *xml = NULL;
     g_mutex_lock(&dom->lock);
     bool live = dom->run && !(flags & TV_XML_INACTIVE);
@@ -332,12 +346,20 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
         run = dom->run;
         g_atomic_int_inc(&run->refs);
     } else if (dom->def) {
-        xml = tv_domain_def_format(dom->def, TV_DOMAIN_FORMAT_INACTIVE);
+        inactive = dom->def; /* freed only by tv_driver_domain_def_retire() */
+        g_rw_lock_reader_lock(&dom->def_lock);
     } else if (dom->run && dom->run->def) {
-        xml = tv_domain_def_format(dom->run->def, TV_DOMAIN_FORMAT_INACTIVE);
+        run = dom->run; /* a run's def, once set, lives as long as the run */
+        g_atomic_int_inc(&run->refs);
     }
     g_mutex_unlock(&dom->lock);
-    if (run) {
+    if (inactive) {
+        xml = tv_domain_def_format(inactive, TV_DOMAIN_FORMAT_INACTIVE);
+        g_rw_lock_reader_unlock(&dom->def_lock);
+    } else if (run && !live) {
+        xml = tv_domain_def_format(run->def, TV_DOMAIN_FORMAT_INACTIVE);
+        tv_driver_run_unref(run);
+    } else if (run) {
         unsigned fmt =
             (flags & TV_XML_MIGRATABLE) ? TV_DOMAIN_FORMAT_MIGRATABLE : TV_DOMAIN_FORMAT_LIVE;
         xml = run->proc ? tv_qemu_process_format_xml(run->proc, fmt)
@@ -347,7 +369,31 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
     if (!xml && !tv_error_last())
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
                         "domain '%s' has no definition to format", dom->name);
+    if (xml) {
+        gint len = (gint)MIN(strlen(xml), (size_t)G_MAXINT);
+        gint old;
+        do
+            old = g_atomic_int_get(&dom->xml_size);
+        while (len > old && !g_atomic_int_compare_and_exchange(&dom->xml_size, old, len));
+    }
     return xml;
+}
+
+size_t tv_qemu_driver_xml_size_hint(TvQemuDriver *drv, const unsigned char *uuid)
+{
+    g_mutex_lock(&drv->lock);
+    TvDriverDomain *dom = g_hash_table_lookup(drv->by_uuid, uuid);
+    size_t size = dom ? (size_t)g_atomic_int_get(&dom->xml_size) : 0;
+    g_mutex_unlock(&drv->lock);
+    return size;
+}
+
+size_t tv_qemu_driver_domain_count(TvQemuDriver *drv)
+{
+    g_mutex_lock(&drv->lock);
+    size_t n = g_hash_table_size(drv->by_uuid);
+    g_mutex_unlock(&drv->lock);
+    return n;
 }
 
 int tv_qemu_driver_is_active(TvQemuDriver *drv, const unsigned char *uuid)

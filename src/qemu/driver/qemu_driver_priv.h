@@ -51,6 +51,10 @@ struct _TvDriverDomain {
     TvDriverRun *run;   /* NULL while shut off */
     int shutoff_reason; /* TvDomainShutoffReason, while shut off */
     bool autostart;
+    gint xml_size; /* atomic: see tv_qemu_driver_xml_size_hint() */
+    /* readers: get_xml formatting def without dom->lock (taken under it);
+     * writer: freeing a def taken out of dom (no other lock held) */
+    GRWLock def_lock;
 };
 
 struct TvQemuDriver {
@@ -122,6 +126,9 @@ const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def);
 guint tv_driver_uuid_hash(gconstpointer uuid);
 gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b);
 TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid);
+/* Frees a definition taken out of dom->def, once no get_xml formats it any
+ * more; call it with no lock held. */
+void tv_driver_domain_def_retire(TvDriverDomain *dom, TvDomainDef *old);
 /* A reference to every domain, taken under the list lock. */
 GPtrArray *tv_driver_domains_snapshot(TvQemuDriver *drv);
 TvDriverDomain *tv_driver_domain_ref(TvDriverDomain *dom);

@@ -1,5 +1,7 @@
 #include "qemu_boot.h"
-#include "qemu_command.h"
+#include "qemu_command_priv.h"
+#include "qemu_cpu.h"
+#include "qemu_lifecycle.h"
 #include "qemu_security.h"
 #include "tv_error.h"
 
@@ -71,19 +73,7 @@ static void build_cpu(GPtrArray *argv, const TvDomainDef *def)
     add(argv, "-accel");
     add(argv, def->virt_type == TV_VIRT_KVM ? "kvm" : "tcg");
     add(argv, "-cpu");
-    const char *model = tv_qemu_cpu_model_name(def);
-    switch (def->features.pmu) {
-    case TV_FEATURE_STATE_ON:
-        addf(argv, "%s,pmu=on", model);
-        break;
-    case TV_FEATURE_STATE_OFF:
-        addf(argv, "%s,pmu=off", model);
-        break;
-    case TV_FEATURE_STATE_ABSENT:
-    case TV_FEATURE_STATE_LAST:
-        add(argv, model);
-        break;
-    }
+    g_ptr_array_add(argv, tv_qemu_cpu_arg(def));
 }
 
 static void build_boot(GPtrArray *argv, const TvDomainDef *def)
@@ -123,10 +113,9 @@ static void build_disks(GPtrArray *argv, const TvDomainDef *def)
         addf(argv, "driver=%s,file=tv-disk%zu-storage,node-name=tv-disk%zu-format,read-only=%s",
              fmt, i, i, ro);
         unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_HD, i == 0, d->boot_order);
-        g_autofree char *boot =
-            bootindex ? g_strdup_printf(",bootindex=%u", bootindex) : g_strdup("");
-        add(argv, "-device");
-        addf(argv, "virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu%s", i, i, boot);
+        g_autofree char *dev =
+            g_strdup_printf("virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu", i, i);
+        tv_qemu_argv_add_device_boot(argv, &d->address, dev, bootindex);
     }
 }
 
@@ -151,67 +140,9 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
             break;
         }
         unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_NETWORK, i == 0, n->boot_order);
-        g_autofree char *boot =
-            bootindex ? g_strdup_printf(",bootindex=%u", bootindex) : g_strdup("");
-        add(argv, "-device");
-        addf(argv, "virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s%s", i, i, n->mac, boot);
-    }
-}
-
-static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id, const char *tty)
-{
-    g_autofree char *path = chr->path ? tv_qemu_escape_opt(chr->path) : NULL;
-    add(argv, "-chardev");
-    if (tty && chr->type == TV_CHR_TYPE_PTY) {
-        g_autofree char *t = tv_qemu_escape_opt(tty);
-        addf(argv, "serial,id=%s,path=%s", id, t);
-        return;
-    }
-    switch (chr->type) {
-    case TV_CHR_TYPE_FILE:
-        addf(argv, "file,id=%s,path=%s", id, path);
-        break;
-    case TV_CHR_TYPE_UNIX:
-        if (chr->unix_mode == TV_CHR_UNIX_MODE_CONNECT)
-            addf(argv, "socket,id=%s,path=%s", id, path);
-        else
-            addf(argv, "socket,id=%s,path=%s,server=on,wait=off", id, path);
-        break;
-    case TV_CHR_TYPE_PTY:
-    case TV_CHR_TYPE_NONE:
-    case TV_CHR_TYPE_LAST:
-        addf(argv, "pty,id=%s", id);
-        break;
-    }
-}
-
-static bool serial_has_port(const TvDomainDef *def, unsigned port)
-{
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        if (def->devices.serials[i]->port == port)
-            return true;
-    }
-    return false;
-}
-
-static void build_serials(GPtrArray *argv, const TvDomainDef *def, const char *tty0)
-{
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        unsigned port = def->devices.serials[i]->port;
-        g_autofree char *id = g_strdup_printf("charserial%u", port);
-        build_chardev(argv, def->devices.serials[i], id, port == 0 ? tty0 : NULL);
-        add(argv, "-serial");
-        addf(argv, "chardev:%s", id);
-    }
-    /* a console is the serial port of the same number; alone it becomes that port */
-    for (size_t i = 0; i < def->devices.nconsoles; i++) {
-        const TvDomainChr *c = def->devices.consoles[i];
-        if (serial_has_port(def, c->port))
-            continue;
-        g_autofree char *id = g_strdup_printf("charserial%u", c->port);
-        build_chardev(argv, c, id, c->port == 0 ? tty0 : NULL);
-        add(argv, "-serial");
-        addf(argv, "chardev:%s", id);
+        g_autofree char *dev =
+            g_strdup_printf("virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s", i, i, n->mac);
+        tv_qemu_argv_add_device_boot(argv, &n->address, dev, bootindex);
     }
 }
 
@@ -222,13 +153,14 @@ static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
         g_autofree char *file = tv_qemu_escape_opt(backend ? backend : "/dev/urandom");
         add(argv, "-object");
         addf(argv, "rng-random,id=objrng%zu,filename=%s", i, file);
-        add(argv, "-device");
-        addf(argv, "virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
+        g_autofree char *dev = g_strdup_printf("virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
+        tv_qemu_argv_add_device(argv, &def->devices.rngs[i]->address, dev);
     }
-    if (def->devices.memballoon == TV_BALLOON_MODEL_VIRTIO) {
+    if (def->features.compat.vmcoreinfo == TV_FEATURE_STATE_ON) {
         add(argv, "-device");
-        add(argv, "virtio-balloon-pci,id=balloon0");
+        add(argv, "vmcoreinfo");
     }
+    tv_qemu_build_misc(argv, def);
 }
 
 GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
@@ -248,14 +180,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     add(argv, "-m");
     addf(argv, "size=%lluk", def->memory_kib);
     add(argv, "-smp");
-    unsigned present = tv_domain_def_vcpus_current(def);
-    g_autofree char *maxcpus =
-        present < def->vcpus ? g_strdup_printf(",maxcpus=%u", def->vcpus) : g_strdup("");
-    if (def->cpu.sockets)
-        addf(argv, "%u%s,sockets=%u,cores=%u,threads=%u", present, maxcpus, def->cpu.sockets,
-             def->cpu.cores, def->cpu.threads);
-    else
-        addf(argv, "%u%s", present, maxcpus);
+    g_ptr_array_add(argv, tv_qemu_smp_arg(def));
     tv_uuid_format(def->uuid, uuid);
     add(argv, "-uuid");
     add(argv, uuid);
@@ -276,14 +201,13 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     }
     add(argv, "-rtc");
     add(argv, def->clock == TV_CLOCK_OFFSET_LOCALTIME ? "base=localtime" : "base=utc");
-    if (def->on_reboot == TV_LIFECYCLE_DESTROY)
-        add(argv, "-no-reboot");
-    if (def->on_poweroff == TV_LIFECYCLE_PRESERVE)
-        add(argv, "-no-shutdown");
+    tv_qemu_lifecycle_command(argv, def);
     build_boot(argv, def);
+    tv_qemu_build_topology(argv, def);
     build_disks(argv, def);
     build_nets(argv, def);
-    build_serials(argv, def, opts ? opts->serial0_tty : NULL);
+    tv_qemu_build_chardevs(argv, def, opts);
+    tv_qemu_build_display(argv, def);
     build_misc_devices(argv, def);
     add(argv, "-display");
     add(argv, "none");

@@ -8,7 +8,8 @@
 typedef struct {
     const char *monitor_path; /* QMP socket; NULL: no monitor options */
     int monitor_fd;           /* > 0: QMP on this listening socket passed to QEMU, not the path */
-    bool paused;              /* -S: start with vCPUs stopped (the runtime resumes) */
+    int channel_fd_first; /* > 0: bind-mode unix channels listen on fds from this one, in order */
+    bool paused;          /* -S: start with vCPUs stopped (the runtime resumes) */
     /* serial 0 (a pty) on this existing tty instead of a pty QEMU makes:
      * -chardev serial,path=...; the runtime keeps the other side, so what the
      * guest writes just before QEMU exits is still there to read */
@@ -21,5 +22,9 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
                                  const TvQemuMtePlan *mte, const TvQemuCommandOptions *opts);
 /* Shell-quoted, one option (with its value) per line joined by " \\\n". */
 char *tv_qemu_command_format(GPtrArray *argv);
+/* QEMU's device for an <input> ("usb-tablet", "virtio-keyboard-pci") and
+ * the id of USB controller N ("usb" for 0, as libvirt's alias). */
+const char *tv_qemu_input_device(const TvDomainInput *input);
+const char *tv_qemu_usb_id(unsigned index);
 /* QEMU option syntax: ',' becomes ",,". */
 char *tv_qemu_escape_opt(const char *value);

@@ -9,6 +9,11 @@ int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHos
         return -1;
     def->features.mte.level = plan->level;
     def->features.mte.abi = plan->abi;
+    /* the live XML names the address VNC listens on, as libvirt's does */
+    for (size_t i = 0; i < def->devices.ngraphics; i++) {
+        if (!def->devices.graphics[i]->listen)
+            def->devices.graphics[i]->listen = g_strdup(TV_QEMU_VNC_LISTEN_DEFAULT);
+    }
     if (def->features.gic == TV_GIC_VERSION_HOST) /* the live XML shows what the guest got */
         def->features.gic = caps->gic3_kernel ? TV_GIC_VERSION_3 : TV_GIC_VERSION_2;
     return 0;

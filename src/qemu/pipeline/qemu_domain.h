@@ -7,7 +7,8 @@
 #include "qemu_host.h"
 #include "qemu_mte.h"
 
-#define TV_QEMU_DEFAULT_EMULATOR "/usr/bin/qemu-system-aarch64"
+#define TV_QEMU_DEFAULT_EMULATOR   "/usr/bin/qemu-system-aarch64"
+#define TV_QEMU_VNC_LISTEN_DEFAULT "127.0.0.1" /* libvirt's vnc_listen default */
 
 /* Where capabilities come from: the cache for real use, recorded caps in tests. */
 typedef const TvQemuCaps *(*TvQemuCapsLookup)(const char *emulator, void *opaque);
@@ -24,6 +25,13 @@ typedef struct {
  * type, GIC version, CPU mode, loader type.  They are written into the
  * definition so a domain keeps the same guest ABI when defaults change. */
 int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host);
+
+/* Device defaults and addresses (qemu_postparse_devices.c), called by
+ * tv_qemu_domain_post_parse. */
+int tv_qemu_domain_post_parse_devices(TvDomainDef *def);
+/* Devices against the emulator's device types (qemu_validate_devices.c),
+ * called by tv_qemu_domain_validate. */
+int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps);
 
 /* What this emulator and host can do (MTE included, by tv_qemu_mte_plan). */
 int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps,

@@ -49,5 +49,5 @@ int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const Tv
 
     if (!def->current_memory_kib)
         def->current_memory_kib = def->memory_kib;
-    return 0;
+    return tv_qemu_domain_post_parse_devices(def);
 }

@@ -1,5 +1,7 @@
 #include "qemu_boot.h"
+#include "qemu_cpu.h"
 #include "qemu_domain.h"
+#include "qemu_lifecycle.h"
 #include "tv_error.h"
 
 #include <stdio.h>
@@ -249,7 +251,8 @@ int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps, cons
 {
     if (validate_arch_machine(def, caps) < 0 || validate_accel(def, caps, host) < 0 ||
         validate_cpu(def, caps) < 0 || validate_gic(def, caps) < 0 || validate_devices(def) < 0 ||
-        tv_qemu_firmware_validate(def, host) < 0)
+        tv_qemu_firmware_validate(def, host) < 0 || tv_qemu_lifecycle_validate(def) < 0 ||
+        tv_qemu_cpu_validate_features(def, caps) < 0 || tv_qemu_validate_devices(def, caps) < 0)
         return -1;
     TvQemuMtePlan plan;
     return tv_qemu_mte_plan(def, caps, host, &plan);

@@ -122,6 +122,13 @@ static int check_previous(TvQemuProcess *proc)
     return 0;
 }
 
+static void close_fds(GArray *fds)
+{
+    for (guint i = 0; i < fds->len; i++)
+        close(g_array_index(fds, int, i));
+    g_array_set_size(fds, 0);
+}
+
 /* A <serial type='file'> is made here, so that it can be given to QEMU's
  * user like the other files (QEMU may not create files in its folder). */
 static int prepare_chardev_files(const TvDomainDef *def)
@@ -332,6 +339,8 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
     proc->qmp_ready_at = g_get_monotonic_time();
+    if (tv_qemu_process_devices_started(proc, (unsigned)remaining_ms(deadline)) < 0)
+        return -1;
     bool has_pty =
         proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
     for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
@@ -355,6 +364,8 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     }
     proc->start_time = start;
+    if (tv_qemu_process_apply_balloon(proc, (unsigned)remaining_ms(deadline)) < 0)
+        return -1;
     bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
     if (paused) {
         proc->state = TV_DOMAIN_STATE_PAUSED;
@@ -399,6 +410,7 @@ static void start_cleanup(TvQemuProcess *proc)
     proc->exit_status_known = true;
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_remove_channels(proc->def);
     tv_qemu_process_release_security(proc);
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
@@ -463,14 +475,27 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     TvQemuZygote *zygote =
         tv_qemu_security_changes_user(sec) || tv_qemu_security_mount_namespace(sec) ? NULL
                                                                                     : cfg->zygote;
+    /* channels' sockets are passed as descriptors, which the fork server cannot do */
+    g_autoptr(GArray) channel_fds = g_array_new(FALSE, FALSE, sizeof(int));
+    if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0) {
+        close_fds(channel_fds);
+        tv_qemu_process_remove_channels(live);
+        return NULL;
+    }
+    if (channel_fds->len)
+        zygote = NULL;
     int monitor_fd = -1;
     if (!zygote) {
         monitor_fd = tv_qemu_process_monitor_listen(proc->monitor_path);
-        if (monitor_fd < 0)
+        if (monitor_fd < 0) {
+            close_fds(channel_fds);
+            tv_qemu_process_remove_channels(live);
             return NULL;
+        }
     }
     TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path,
                                   .monitor_fd = monitor_fd >= 0 ? 3 : 0,
+                                  .channel_fd_first = channel_fds->len ? 4 : 0,
                                   .paused = true,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
     if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {
@@ -496,6 +521,8 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
             close(log_fd);
         if (monitor_fd >= 0)
             close(monitor_fd);
+        close_fds(channel_fds);
+        tv_qemu_process_remove_channels(live);
         tv_file_remove(proc->monitor_path);
         return NULL;
     }
@@ -505,6 +532,8 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                               .zygote = zygote,
                               .security = sec,
                               .monitor_fd = monitor_fd,
+                              .extra_fds = (const int *)(void *)channel_fds->data,
+                              .nextra_fds = channel_fds->len,
                               .files = files,
                               .apparmor_label = aa_label,
                               .staging_dir = cfg->state_dir };
@@ -513,9 +542,11 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     close(log_fd);
     if (monitor_fd >= 0)
         close(monitor_fd);
+    close_fds(channel_fds);
     if (rc < 0) {
         TvError *err = tv_error_steal();
         tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", err->message);
+        tv_qemu_process_remove_channels(live);
         tv_qemu_process_release_security(proc);
         tv_file_remove(proc->monitor_path);
         tv_error_restore(err);

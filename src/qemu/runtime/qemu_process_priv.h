@@ -50,6 +50,8 @@ struct _TvQemuProcess {
     bool shutdown_event; /* QMP SHUTDOWN seen */
     char *shutdown_cause;
     bool guest_panicked;
+    bool fake_reboot;          /* a lifecycle restart's own STOP/RESUME are in flight */
+    int lifecycle_reason;      /* shut-off reason of a lifecycle action's quit; 0: none */
     bool quit;                 /* the watcher should end (free) */
     GArray *pending;           /* state changes not yet given to the callback: int pairs */
     GPtrArray *pending_events; /* QMP events (json_object) not yet given to event_cb */
@@ -73,6 +75,17 @@ int tv_qemu_process_write_status(TvQemuProcess *proc);
 /* QEMU is gone (or never ran): give its files back, unload its profile. */
 void tv_qemu_process_release_security(TvQemuProcess *proc);
 
+/* qemu_process_devices.c.  Before the command line: bind-mode unix
+ * channels get a path in the state folder when they have none, and their
+ * listening sockets are made here and passed to QEMU (*fds, in channel
+ * order; QEMU confined to its own user could not create them there).
+ * After the QMP handshake at start (mon_lock held): the live definition
+ * learns what QEMU chose (the VNC port), balloon statistics are switched on.
+ * At stop: the channel sockets made here are removed. */
+int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, GArray *fds);
+int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
+void tv_qemu_process_remove_channels(const TvDomainDef *def);
+
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);
 void tv_qemu_process_watch_stop(TvQemuProcess *proc);
@@ -85,7 +98,9 @@ typedef struct {
     int log_fd;
     struct _TvQemuZygote *zygote; /* tried first when given */
     const struct _TvQemuSecurity *security;
-    int monitor_fd;             /* listening socket passed as fd 3, or -1 */
+    int monitor_fd;       /* listening socket passed as fd 3, or -1 */
+    const int *extra_fds; /* passed as fd 4, 5, ... (with monitor_fd) */
+    size_t nextra_fds;
     const GArray *files;        /* TvQemuLaunchFile: checked as QEMU's user before exec */
     const char *apparmor_label; /* or NULL */
     const char *staging_dir;    /* for the private /dev */
@@ -94,6 +109,8 @@ int tv_qemu_process_spawn(GPtrArray *argv, const TvQemuSpawnArgs *args, pid_t *p
 /* The QMP socket bound and listening at path (replacing a stale file), for
  * QEMU to inherit; -1 with a tv_error. */
 int tv_qemu_process_monitor_listen(const char *path);
+/* The same for any socket QEMU serves (what: "monitor", "channel"). */
+int tv_qemu_process_listen(const char *path, const char *what);
 int tv_qemu_process_pidfd_open(pid_t pid);
 /* Append "<time>: text" to the log (best effort). */
 void tv_qemu_process_log_line(const char *path, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -104,3 +121,12 @@ void tv_qemu_process_reap_group(pid_t pgid);
 /* Before a start: create the UEFI variable store from its template when it
  * does not exist yet (qemu_process_nvram.c). */
 int tv_qemu_process_prepare_nvram(const TvDomainDef *def);
+
+/* qemu_process_lifecycle.c: <on_poweroff>/<on_reboot>/<on_crash> on the
+ * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, the live
+ * balloon size, and <currentMemory> at start (before 'cont').  The first
+ * three under mon_lock and proc->lock. */
+void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, const char *cause);
+void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action);
+void tv_qemu_process_lifecycle_balloon_change(TvQemuProcess *proc, json_object *ev);
+int tv_qemu_process_apply_balloon(TvQemuProcess *proc, unsigned timeout_ms);

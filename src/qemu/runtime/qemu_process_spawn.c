@@ -150,6 +150,8 @@ int tv_qemu_process_spawn(GPtrArray *argv, const TvQemuSpawnArgs *args, pid_t *p
         .stdout_fd = args->log_fd,
         .stderr_fd = args->log_fd,
         .pass_fd = args->monitor_fd,
+        .extra_fds = args->extra_fds,
+        .nextra_fds = args->nextra_fds,
         .files = args->files ? (const TvQemuLaunchFile *)(void *)args->files->data : NULL,
         .nfiles = args->files ? args->files->len : 0,
         .apparmor_label = args->apparmor_label,
@@ -158,28 +160,35 @@ int tv_qemu_process_spawn(GPtrArray *argv, const TvQemuSpawnArgs *args, pid_t *p
     return tv_qemu_security_launch(args->security, &launch, pid);
 }
 
-int tv_qemu_process_monitor_listen(const char *path)
+int tv_qemu_process_listen(const char *path, const char *what)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof(addr.sun_path)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "monitor socket path '%s' is too long", path);
+                        "%s socket path '%s' is longer than %zu bytes: use a shorter state "
+                        "directory or domain name",
+                        what, path, sizeof(addr.sun_path) - 1);
         return -1;
     }
     strcpy(addr.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the monitor socket '%s'", path);
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the %s socket '%s'", what, path);
         return -1;
     }
     (void)unlink(path);
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot listen on the monitor socket '%s'",
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot listen on the %s socket '%s'", what,
                               path);
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int tv_qemu_process_monitor_listen(const char *path)
+{
+    return tv_qemu_process_listen(path, "monitor");
 }
 
 int tv_qemu_process_pidfd_open(pid_t pid)

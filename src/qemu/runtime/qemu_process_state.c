@@ -64,13 +64,17 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev)
     if (proc->event_cb)
         g_ptr_array_add(proc->pending_events, json_object_get(ev)); /* after the state below */
     if (strcmp(name, "STOP") == 0) {
-        if (proc->state != TV_DOMAIN_STATE_RUNNING)
+        if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
             return;
         int reason = proc->pausing          ? TV_DOMAIN_PAUSED_USER
                      : proc->shutdown_event ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
                                             : TV_DOMAIN_PAUSED_UNKNOWN;
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, reason);
     } else if (strcmp(name, "RESUME") == 0) {
+        if (proc->fake_reboot) {
+            proc->fake_reboot = false; /* the restart's own 'cont' */
+            return;
+        }
         if (proc->state == TV_DOMAIN_STATE_PAUSED)
             tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
     } else if (strcmp(name, "SHUTDOWN") == 0) {
@@ -83,14 +87,21 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev)
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTDOWN,
                                   g_strcmp0(guest, "true") == 0 ? TV_DOMAIN_SHUTDOWN_USER
                                                                 : TV_DOMAIN_SHUTDOWN_UNKNOWN);
+        if (g_strcmp0(guest, "true") == 0)
+            tv_qemu_process_lifecycle_shutdown(proc, proc->shutdown_cause);
     } else if (strcmp(name, "GUEST_PANICKED") == 0) {
         proc->guest_panicked = true;
+        tv_qemu_process_lifecycle_panic(proc, event_string(ev, NULL, "action"));
+    } else if (strcmp(name, "BALLOON_CHANGE") == 0) {
+        tv_qemu_process_lifecycle_balloon_change(proc, ev);
     }
 }
 
 /* Why QEMU went away, in libvirt's shut-off reasons. */
 static int exit_reason(TvQemuProcess *proc)
 {
+    if (proc->lifecycle_reason)
+        return proc->lifecycle_reason;
     if (proc->destroy_requested)
         return TV_DOMAIN_SHUTOFF_DESTROYED;
     if (proc->guest_panicked)
@@ -129,6 +140,7 @@ void tv_qemu_process_handle_exit(TvQemuProcess *proc)
     int reason = exit_reason(proc);
     tv_file_remove(proc->status_path);
     tv_file_remove(proc->monitor_path);
+    tv_qemu_process_remove_channels(proc->def);
     tv_qemu_process_release_security(proc);
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     tv_qemu_process_log_line(proc->log_path, "QEMU %s; domain shut off (%s)", how,

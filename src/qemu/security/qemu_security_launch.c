@@ -236,14 +236,18 @@ static G_GNUC_NORETURN void child(const TvQemuSecurity *sec, const TvQemuLaunch 
     if (setsid() < 0)
         report(report_fd, STEP_SESSION, errno, 0);
 
-    int want[4] = { l->stdin_fd >= 0 ? l->stdin_fd : null_fd,
-                    l->stdout_fd >= 0 ? l->stdout_fd : null_fd,
-                    l->stderr_fd >= 0 ? l->stderr_fd : null_fd, l->pass_fd };
+    int want[4 + TV_QEMU_LAUNCH_EXTRA_FDS_MAX] = { l->stdin_fd >= 0 ? l->stdin_fd : null_fd,
+                                                   l->stdout_fd >= 0 ? l->stdout_fd : null_fd,
+                                                   l->stderr_fd >= 0 ? l->stderr_fd : null_fd,
+                                                   l->pass_fd };
     int nwant = l->pass_fd >= 0 ? 4 : 3;
+    for (size_t i = 0; l->pass_fd >= 0 && i < l->nextra_fds && i < TV_QEMU_LAUNCH_EXTRA_FDS_MAX;
+         i++)
+        want[nwant++] = l->extra_fds[i];
     /* move everything above the targets first, so no dup2 overwrites a source */
     for (int i = 0; i < nwant; i++) {
         if (want[i] < nwant) {
-            int moved = fcntl(want[i], F_DUPFD, 10);
+            int moved = fcntl(want[i], F_DUPFD, MAX(nwant, 10));
             if (moved < 0)
                 report(report_fd, STEP_FDS, errno, i);
             want[i] = moved;

@@ -17,6 +17,8 @@ typedef struct {
     bool write; /* QEMU opens it read-write */
 } TvQemuLaunchFile;
 
+#define TV_QEMU_LAUNCH_EXTRA_FDS_MAX 32
+
 typedef struct {
     const char *const *argv; /* argv[0] is executed */
     const char *const *envp;
@@ -24,6 +26,10 @@ typedef struct {
     int stdout_fd; /* -1: /dev/null */
     int stderr_fd; /* -1: /dev/null */
     int pass_fd;   /* dup'd to fd 3 in QEMU (the monitor's listening socket), or -1 */
+    /* more descriptors for QEMU (channels' listening sockets), dup'd to 4, 5, ...;
+     * only with pass_fd; at most TV_QEMU_LAUNCH_EXTRA_FDS_MAX */
+    const int *extra_fds;
+    size_t nextra_fds;
     /* files QEMU opens by path, checked as its user before the exec; device
      * nodes among them are also made in the private /dev */
     const TvQemuLaunchFile *files;

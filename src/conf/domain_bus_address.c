@@ -1,0 +1,214 @@
+/* Addresses on the buses behind controllers: USB ports of the USB
+ * controller, virtio-serial ports (domain_bus_address.h). */
+#include "domain_bus_address.h"
+#include "domain_parse_priv.h"
+#include "tv_error.h"
+
+#define USB_PORTS_DEFAULT 4 /* qemu-xhci without ports='N': libvirt counts 4 */
+
+typedef struct {
+    TvDeviceAddress *addr;
+    char *what;
+} BusDevice;
+
+static void clear_bus_device(gpointer p)
+{
+    g_free(((BusDevice *)p)->what);
+}
+
+static void add(GArray *list, TvDeviceAddress *addr, char *what)
+{
+    BusDevice d = { .addr = addr, .what = what };
+    g_array_append_val(list, d);
+}
+
+/* USB devices in libvirt's order: disks, then input. */
+static GArray *usb_devices(TvDomainDef *def)
+{
+    GArray *list = g_array_new(FALSE, TRUE, sizeof(BusDevice));
+    g_array_set_clear_func(list, clear_bus_device);
+    TvDomainDevices *d = &def->devices;
+    for (size_t i = 0; i < d->ninputs; i++) {
+        if (d->inputs[i]->bus == TV_INPUT_BUS_USB)
+            add(list, &d->inputs[i]->address,
+                g_strdup_printf("<input type='%s' bus='usb'>",
+                                tv_input_type_to_string(d->inputs[i]->type)));
+    }
+    return list;
+}
+
+const TvDomainController *tv_domain_controller_find(const TvDomainDef *def, TvControllerType type,
+                                                    unsigned index)
+{
+    for (size_t i = 0; i < def->devices.ncontrollers; i++) {
+        const TvDomainController *c = def->devices.controllers[i];
+        if (c->type == type && (unsigned)c->index == index)
+            return c;
+    }
+    return NULL;
+}
+
+unsigned tv_domain_usb_ports(const TvDomainController *ctrl)
+{
+    return ctrl->ports ? ctrl->ports : USB_PORTS_DEFAULT;
+}
+
+static int check_usb_controller(const TvDomainDef *def, const BusDevice *d, unsigned bus,
+                                const TvDomainController **out)
+{
+    const TvDomainController *c = tv_domain_controller_find(def, TV_CONTROLLER_USB, bus);
+    if (!c || c->model == TV_CONTROLLER_MODEL_NONE) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s needs a USB controller, but USB is disabled for this domain (%s): add "
+                        "<controller type='usb' model='qemu-xhci'/>",
+                        d->what,
+                        c          ? "<controller type='usb' model='none'>"
+                        : bus == 0 ? "no <controller type='usb'>"
+                                   : "no USB controller of that index");
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+int tv_domain_usb_assign(TvDomainDef *def)
+{
+    g_autoptr(GArray) list = usb_devices(def);
+    /* owner of bus 0's ports (the only USB bus that devices are assigned to) */
+    g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < list->len; i++) {
+        BusDevice *d = &g_array_index(list, BusDevice, i);
+        if (d->addr->type != TV_ADDRESS_USB)
+            continue;
+        const TvDomainController *c = NULL;
+        if (check_usb_controller(def, d, d->addr->controller, &c) < 0)
+            return -1;
+        unsigned ports = tv_domain_usb_ports(c);
+        if (d->addr->port < 1 || d->addr->port > ports) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                            "USB port %u of %s is outside the topology: USB controller %u has "
+                            "ports 1 to %u",
+                            d->addr->port, d->what, d->addr->controller, ports);
+            return -1;
+        }
+        gpointer key = GUINT_TO_POINTER(d->addr->controller << 8 | d->addr->port);
+        const char *other = g_hash_table_lookup(used, key);
+        if (other) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                            "USB bus %u port %u is given to two devices: %s and %s",
+                            d->addr->controller, d->addr->port, other, d->what);
+            return -1;
+        }
+        g_hash_table_insert(used, key, d->what);
+    }
+    for (guint i = 0; i < list->len; i++) {
+        BusDevice *d = &g_array_index(list, BusDevice, i);
+        if (d->addr->type == TV_ADDRESS_USB)
+            continue;
+        const TvDomainController *c = NULL;
+        if (check_usb_controller(def, d, 0, &c) < 0)
+            return -1;
+        unsigned ports = tv_domain_usb_ports(c), port = 1;
+        while (port <= ports && g_hash_table_contains(used, GUINT_TO_POINTER(port)))
+            port++;
+        if (port > ports) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "no free USB port for %s: all %u ports of USB controller 0 are used "
+                            "(more with <controller type='usb' ports='N'/>, up to %d)",
+                            d->what, ports, TV_USB_PORTS_MAX);
+            return -1;
+        }
+        *d->addr = (TvDeviceAddress){ .type = TV_ADDRESS_USB, .port = port };
+        g_hash_table_insert(used, GUINT_TO_POINTER(port), d->what);
+    }
+    return 0;
+}
+
+/* Channels and virtio consoles need a virtio-serial controller: libvirt adds
+ * index 0 when there is none.  Before the PCI assignment, which places it. */
+void tv_domain_virtio_serial_prepare(TvDomainDef *def)
+{
+    TvDomainDevices *d = &def->devices;
+    bool needed = d->nchannels > 0;
+    for (size_t i = 0; i < d->nconsoles; i++)
+        needed = needed || d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO;
+    if (!needed)
+        return;
+    for (size_t i = 0; i < d->ncontrollers; i++) {
+        if (d->controllers[i]->type == TV_CONTROLLER_VIRTIO_SERIAL)
+            return;
+    }
+    TvDomainController *c = g_new0(TvDomainController, 1);
+    c->type = TV_CONTROLLER_VIRTIO_SERIAL;
+    c->chassis = c->port = -1;
+    TV_APPEND(d->controllers, d->ncontrollers, c);
+}
+
+#define VSERIAL_PORTS_DEFAULT 31 /* QEMU's max_ports */
+
+/* Channel ports: 1 up (port 0 is the console's, and virtio consoles take
+ * the lowest ports QEMU gives them), on a controller that exists. */
+int tv_domain_virtio_serial_assign(TvDomainDef *def)
+{
+    TvDomainDevices *d = &def->devices;
+    unsigned consoles = 0;
+    for (size_t i = 0; i < d->nconsoles; i++)
+        consoles += d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO;
+    unsigned first = MAX(consoles, 1u);
+    g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < d->nchannels; i++) {
+            TvDomainChr *ch = d->channels[i];
+            TvDeviceAddress *a = &ch->address;
+            if ((pass == 0) != (a->type == TV_ADDRESS_VIRTIO_SERIAL))
+                continue;
+            unsigned controller = pass == 0 ? a->controller : 0;
+            const TvDomainController *c =
+                tv_domain_controller_find(def, TV_CONTROLLER_VIRTIO_SERIAL, controller);
+            if (!c) {
+                tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                "<channel> '%s' is on virtio-serial controller %u, which "
+                                "/domain/devices does not have",
+                                ch->target_name, controller);
+                return -1;
+            }
+            unsigned ports = c->ports ? c->ports : VSERIAL_PORTS_DEFAULT;
+            unsigned port = first;
+            if (pass == 0) {
+                port = a->port;
+                if (port < first || port >= ports) {
+                    tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                    "virtio-serial port %u of <channel> '%s' is outside the "
+                                    "topology: controller %u takes channels on ports %u to %u",
+                                    port, ch->target_name, controller, first, ports - 1);
+                    return -1;
+                }
+            } else {
+                while (port < ports &&
+                       g_hash_table_contains(used, GUINT_TO_POINTER(controller << 8 | port)))
+                    port++;
+                if (port >= ports) {
+                    tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                                    "no free virtio-serial port for <channel> '%s': controller "
+                                    "%u has %u ports",
+                                    ch->target_name, controller, ports);
+                    return -1;
+                }
+            }
+            gpointer key = GUINT_TO_POINTER(controller << 8 | port);
+            const char *other = g_hash_table_lookup(used, key);
+            if (other) {
+                tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                "virtio-serial controller %u port %u is given to two channels: "
+                                "'%s' and '%s'",
+                                controller, port, other, ch->target_name);
+                return -1;
+            }
+            g_hash_table_insert(used, key, ch->target_name);
+            *a = (TvDeviceAddress){ .type = TV_ADDRESS_VIRTIO_SERIAL,
+                                    .controller = controller,
+                                    .port = port };
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* Addresses behind controllers: USB ports, virtio-serial ports.  Like PCI addresses
+ * (domain_pci_address.h), they are assigned by post-parse and written into
+ * the definition. */
+#pragma once
+
+#include "domain_conf.h"
+
+/* Check written USB addresses (an enabled controller of that index, a port
+ * it has, no port twice) and give the other USB devices the lowest free
+ * port of controller 0. */
+int tv_domain_usb_assign(TvDomainDef *def);
+
+/* Add the virtio-serial controller channels and virtio consoles need
+ * (before the PCI assignment), then give channels their ports. */
+void tv_domain_virtio_serial_prepare(TvDomainDef *def);
+int tv_domain_virtio_serial_assign(TvDomainDef *def);
+
+/* The controller of that type and index, or NULL. */
+const TvDomainController *tv_domain_controller_find(const TvDomainDef *def, TvControllerType type,
+                                                    unsigned index);
+/* The ports a USB controller has (its ports='N', else qemu-xhci's 4). */
+unsigned tv_domain_usb_ports(const TvDomainController *ctrl);

@@ -1,0 +1,36 @@
+/* Host network devices through netlink (libnl3) and the tun driver:
+ * bridges for virtual networks, taps for guests' NICs.  Every function
+ * reports a tv_error (domain NETWORK) naming the device on failure. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#define TV_NETDEV_NAME_MAX 15 /* IFNAMSIZ - 1 */
+
+bool tv_netdev_exists(const char *name);
+/* Is name a bridge (it has /sys/class/net/NAME/bridge)? */
+bool tv_netdev_is_bridge(const char *name);
+
+/* A new bridge (refused when the name is taken), down, with mac ("52:54:00:..",
+ * or NULL), mtu (0: the default), STP and forward delay (seconds). */
+int tv_netdev_bridge_add(const char *name, const char *mac, unsigned mtu, bool stp, unsigned delay);
+int tv_netdev_delete(const char *name);
+int tv_netdev_set_up(const char *name, bool up);
+/* Add address/prefix (IPv4, host byte order) to name. */
+int tv_netdev_add_ipv4(const char *name, guint32 addr, unsigned prefix);
+/* Enslave name to bridge (NULL: release it). */
+int tv_netdev_set_master(const char *name, const char *bridge);
+int tv_netdev_set_mac(const char *name, const char *mac);
+int tv_netdev_set_mtu(const char *name, unsigned mtu);
+
+/* A tap device: name (NULL or a template with "%d": the kernel picks, e.g.
+ * "vnet%d"), IFF_TAP | IFF_NO_PI (| IFF_VNET_HDR).  Returns the open fd to
+ * hand to QEMU; the tap goes away when the last fd on it is closed.  *ifname
+ * gets its name. */
+int tv_netdev_tap_open(const char *name, bool vnet_hdr, char **ifname);
+
+/* Does an IPv4 address or route of the host (of this network namespace)
+ * fall in net/prefix?  Used to refuse or avoid an overlapping subnet.
+ * *what (optional) gets a description of the first one found. */
+bool tv_netdev_ipv4_in_use(guint32 net, unsigned prefix, char **what);
