@@ -15,8 +15,12 @@ PACKAGES="
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip ca-certificates
   libvirt-clients python3-libvirt python3
+  python3-nova qemu-efi-aarch64
   hyperfine jq procps iproute2 strace
 "
+# python3-nova: OpenStack Nova's libvirt driver, run by tests/daemon/nova-test.py
+# and bench/nova-resource-bench.py; qemu-efi-aarch64: the UEFI firmware and its
+# descriptors (/usr/share/qemu/firmware) Nova's UEFI guests are given.
 # libvirtd answers "virsh version" only when it finds an emulator for the
 # host's own architecture, hence qemu-system-x86 beside qemu-system-arm.
 if [ "${1:-}" = --anchor ]; then
