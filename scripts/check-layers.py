@@ -28,9 +28,10 @@ ALLOWED = {
                      'qemu/pipeline'],
     'qemu/driver': ['util', 'conf'] + QEMU[:-1],
     'storage': ['util', 'conf'],
+    'network': ['util', 'conf'],
     'rpc': ['util'],
-    'remote': ['util', 'conf', 'rpc', 'storage'] + QEMU,
-    'daemon': ['util', 'conf', 'rpc', 'remote', 'storage'] + QEMU,
+    'remote': ['util', 'conf', 'rpc', 'storage', 'network'] + QEMU,
+    'daemon': ['util', 'conf', 'rpc', 'remote', 'storage', 'network'] + QEMU,
     'tools': ['util', 'conf'] + QEMU,
 }
 # generated headers: where they belong
@@ -41,6 +42,7 @@ GENERATED = {
     'remote_protocol.h': 'remote',
     'remote_storage_protocol.h': 'remote',
     'remote_host_protocol.h': 'remote',
+    'remote_network_protocol.h': 'remote',
 }
 
 

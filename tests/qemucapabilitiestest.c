@@ -6,6 +6,7 @@
 #include "qemu_capabilities.h"
 #include "qemu_host.h"
 #include "qemu_mte.h"
+#include "qemu_mte_levels.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -137,7 +138,7 @@ static void test_facts_72(void)
     g_assert_nonnull(name);
     const TvQemuCaps *caps = replayed(name);
     g_assert_cmpuint(caps->version / 1000, ==, 7002);
-    g_assert_true(caps->virt_mte);
+    g_assert_true(tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE));
     g_assert_false(tv_qemu_caps_has_mte_version(caps));
     g_assert_cmpint(abi_level(caps, "max", true), ==, 3);
     g_assert_cmpint(abi_level(caps, "max", false), ==, 0);
@@ -197,12 +198,135 @@ static void test_facts_hypothetical(void)
     g_autofree char *name = find_recording("caps_hypothetical-mte-version");
     g_assert_nonnull(name);
     const TvQemuCaps *caps = replayed(name);
-    g_assert_true(caps->virt_mte_version);
+    g_assert_true(tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE_VERSION));
     g_assert_true(tv_qemu_caps_has_mte_version(caps));
     const TvQemuMteCaps *tcg = tv_qemu_caps_mte_caps(caps, TV_ACCEL_TCG);
     g_assert_nonnull(tcg);
     g_assert_cmpuint(tcg->nlevels, >=, 1);
     g_assert_null(tv_qemu_caps_mte_caps(caps, TV_ACCEL_KVM));
+}
+
+/* The probe's tag-storage self-test: 7.2 fails it (QEMU gitlab issue 1416),
+ * 10.0 and 11.1 pass; MTE on 7.2 is then refused unless explicitly allowed. */
+static void test_tag_storage(void)
+{
+    g_autofree char *n72 = find_recording("caps_7.2.");
+    g_autofree char *n10 = find_recording("caps_10.");
+    g_autofree char *n11 = find_recording("caps_11.1.");
+    const TvQemuCaps *c72 = replayed(n72), *c10 = replayed(n10), *c11 = replayed(n11);
+    const TvGuestAbiProbe *max72 = tv_qemu_caps_guest_abi(c72, "max", TV_ACCEL_TCG);
+    g_assert_cmpint(max72->mte_on.tags.result, ==, TV_TAG_TEST_FAILED);
+    g_assert_cmpstr(max72->mte_on.tags.read, ==, "3434");
+    g_assert_true(max72->mte_on.tags.fault);
+    g_assert_cmphex(max72->mte_on.tags.esr, ==, 0x96000011);
+    g_assert_cmpint(max72->mte_off.tags.result, ==, TV_TAG_TEST_NONE);
+    const char *ok_models[][2] = {
+        { "10", "max" }, { "10", "cortex-a710" }, { "11", "max" }, { "11", "neoverse-n2" }
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(ok_models); i++) {
+        const TvQemuCaps *c = ok_models[i][0][1] == '0' ? c10 : c11;
+        const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(c, ok_models[i][1], TV_ACCEL_TCG);
+        g_assert_cmpint(p->mte_on.tags.result, ==, TV_TAG_TEST_OK);
+        g_assert_cmpstr(p->mte_on.tags.read, ==, "1234");
+    }
+
+    /* refused by default, naming the defect and the fix */
+    static const char xml[] =
+        "<domain type='qemu'><name>t</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='aarch64' machine='virt'>hvm</type><kernel>/k</kernel></os>"
+        "<features><mte version='3'/></features><cpu mode='maximum'/></domain>";
+    g_autoptr(TvDomainDef) def = tv_domain_def_parse(xml, strlen(xml), 0);
+    g_assert_nonnull(def);
+    TvQemuMtePlan plan;
+    g_assert_cmpuint(tv_qemu_mte_levels(c72, NULL, TV_ACCEL_TCG), ==, 0);
+    tv_error_reset();
+    g_assert_cmpint(tv_qemu_mte_plan(def, c72, NULL, &plan), ==, -1);
+    g_assert_nonnull(strstr(tv_error_message(), "tag storage is broken (tags 1 2 3 4 stored in "
+                                                "neighbouring granules read back as 3 4 3 4"));
+    g_assert_nonnull(strstr(tv_error_message(), "QEMU gitlab issue 1416"));
+    g_assert_nonnull(strstr(tv_error_message(), "fixed in QEMU 8.0"));
+    /* the same on 10.0: no warning */
+    g_assert_cmpint(tv_qemu_mte_plan(def, c10, NULL, &plan), ==, 0);
+    g_assert_cmpstr(plan.warning, ==, "");
+    /* allowed explicitly: given, with a warning for every start */
+    tv_qemu_mte_set_allow_broken_tag_storage(true);
+    g_assert_cmpuint(tv_qemu_mte_levels(c72, NULL, TV_ACCEL_TCG), ==, 1u << 3);
+    g_assert_cmpint(tv_qemu_mte_plan(def, c72, NULL, &plan), ==, 0);
+    g_assert_cmpint(plan.level, ==, 3);
+    g_assert_nonnull(strstr(plan.warning, "tag storage is broken"));
+    tv_qemu_mte_set_allow_broken_tag_storage(false);
+}
+
+/* Replace the first occurrence of from by to (the recording must hold it). */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    g_assert_nonnull(at);
+    GString *out = g_string_new_len(text, at - text);
+    g_string_append(out, to);
+    g_string_append(out, at + strlen(from));
+    return g_string_free(out, FALSE);
+}
+
+/* Bad probe output in a recording: a clear error, no caps. */
+static void test_bad_probe_output(void)
+{
+    g_autofree char *name = find_recording("caps_10.");
+    g_autofree char *path = g_build_filename(srcdir(), "qemucapabilitiesdata", name, NULL);
+    g_autofree char *text = read_file(path, NULL);
+    static const char again[] = "@boot max tcg mte=on again\n"
+                                "TAGVIRT-PROBE PFR1=0000001001000321 PFR2=0000000000000000\n"
+                                "TAGVIRT-TAGS stored=1234 read=1234 access=ok\n";
+    const struct {
+        const char *from, *to, *message;
+    } cases[] = {
+        /* the repeat of a boot prints other registers: the QEMU contradicts itself */
+        { again,
+          "@boot max tcg mte=on again\n"
+          "TAGVIRT-PROBE PFR1=0000001001000221 PFR2=0000000000000000\n"
+          "TAGVIRT-TAGS stored=1234 read=1234 access=ok\n",
+          "contradicts itself" },
+        /* ... or another tag test result */
+        { again,
+          "@boot max tcg mte=on again\n"
+          "TAGVIRT-PROBE PFR1=0000001001000321 PFR2=0000000000000000\n"
+          "TAGVIRT-TAGS stored=1234 read=3434 access=ok\n",
+          "contradicts itself" },
+        /* no repeat at all */
+        { again, "", "has no repeated boot" },
+        /* garbage from the firmware */
+        { "TAGVIRT-TAGS stored=1234 read=1234 access=ok\n@boot max tcg mte=off",
+          "TAGVIRT-TAGS stored=1234 read=12x4 access=ok\n@boot max tcg mte=off",
+          "malformed tag test line 'TAGVIRT-TAGS stored=1234 read=12x4 access=ok'" },
+        { "TAGVIRT-PROBE PFR1=0000000000000121", "TAGVIRT-PROBE PFR1=00000000000001zz",
+          "malformed probe line" },
+        /* a tag test where the registers show no tag storage */
+        { "TAGVIRT-PROBE PFR1=0000000000000121 PFR2=0000000000000000\nTAGVIRT-TAGS none",
+          "TAGVIRT-PROBE PFR1=0000000000000121 PFR2=0000000000000000\nTAGVIRT-TAGS stored=1234 "
+          "read=1234 access=ok",
+          "show MTE 1 but the tag test ran" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *bad = replace_once(text, cases[i].from, cases[i].to);
+        tv_error_reset();
+        g_assert_null(tv_qemu_caps_replay(bad, strlen(bad), "qemu-system-aarch64"));
+        if (!strstr(tv_error_message(), cases[i].message))
+            g_error("case %zu: '%s' lacks '%s'", i, tv_error_message(), cases[i].message);
+    }
+}
+
+/* A recording with a field out of range: a clear error, no caps. */
+static void test_out_of_range(void)
+{
+    g_autofree char *name = find_recording("caps_hypothetical-mte-version");
+    g_autofree char *path = g_build_filename(srcdir(), "qemucapabilitiesdata", name, NULL);
+    g_autofree char *text = read_file(path, NULL);
+    g_autofree char *bad = replace_once(text, "\"versions\": [\n        2,\n        3\n",
+                                        "\"versions\": [\n        2,\n        7\n");
+    tv_error_reset();
+    g_assert_null(tv_qemu_caps_replay(bad, strlen(bad), "qemu-system-aarch64"));
+    g_assert_nonnull(strstr(tv_error_message(), "lists version '7' for accelerator 'tcg': "
+                                                "expected a level from 2 to 4"));
 }
 
 /* ---- replay must follow the recorded order ---- */
@@ -250,8 +374,17 @@ static void test_xml_errors(void)
 {
     const char *bad[][2] = {
         { "<domain/>", "root element" },
-        { "<qemuCaps><virt mte='maybe' mteVersion='no' gicVersion='no' acpi='no'/></qemuCaps>",
+        { "<qemuCaps><machine name='virt-9.0' default='maybe' deprecated='no' "
+          "maxCpus='1'/></qemuCaps>",
           "must be 'yes' or 'no'" },
+        { "<qemuCaps><flag name='virt-mtee'/></qemuCaps>",
+          "unknown capability flag 'virt-mtee' in <flag name=...>: expected one of 'accel-tcg'" },
+        { "<qemuCaps><fingerprint path='/q' size='1' mtime='2' ctime='3' tagvirt='0' "
+          "kernel='6' kvm='maybe'/></qemuCaps>",
+          "attribute 'kvm' of <fingerprint> must be 'yes' or 'no', not 'maybe'" },
+        { "<qemuCaps><fingerprint path='/q' size='-1' mtime='2' ctime='3' tagvirt='0' "
+          "kernel='6' kvm='no'/></qemuCaps>",
+          "'size' of <fingerprint>" },
         { "<qemuCaps><bogus/></qemuCaps>", "bogus" },
         { "<qemuCaps><guestAbi cpu='max' accel='hvf'/></qemuCaps>", "accel" },
         { "<qemuCaps><commands><command name='b'/><command name='a'/></commands></qemuCaps>",
@@ -357,6 +490,54 @@ static void test_bad_binaries(void)
     g_assert_cmpstr(out, ==, "");
 }
 
+/* The probe of a QEMU that lies: an error, and nothing in the cache. */
+static void expect_lookup_error(const char *binary, const char *needle)
+{
+    g_autofree char *cache = g_build_filename(tmpdir, "cache-bad", NULL);
+    TvQemuCapsProbeOptions opts = { .timeout_ms = 10000 };
+    g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
+    tv_error_reset();
+    g_assert_null(tv_qemu_caps_cache_lookup(cache, binary, host, &opts));
+    if (!strstr(tv_error_message(), needle))
+        g_error("probe of %s: error '%s' does not mention '%s'", binary, tv_error_message(),
+                needle);
+    g_test_message("%s: %s", binary, tv_error_message());
+    g_autoptr(GDir) d = g_dir_open(cache, 0, NULL);
+    const char *entry = d ? g_dir_read_name(d) : NULL;
+    if (entry)
+        g_error("probe of %s failed but '%s' was cached", binary, entry);
+}
+
+/* A real QEMU (the one on PATH) behind wrappers whose probe boots lie. */
+static void test_lying_qemu(void)
+{
+    g_autofree char *real = g_find_program_in_path("qemu-system-aarch64");
+    if (!real) {
+        g_test_fail_printf("no qemu-system-aarch64 on PATH");
+        return;
+    }
+    /* every mte=on boot changes PFR1's low byte: the repeat of max differs */
+    g_autofree char *counter = g_build_filename(tmpdir, "boots", NULL);
+    g_autofree char *body = g_strdup_printf(
+        "case \"$*\" in *mte=on*-kernel*) ;; *) exec '%s' \"$@\" ;; esac\n"
+        "n=$(flock '%s' sh -c 'n=$(cat %s.n 2>/dev/null || echo 16); echo $((n + 1)) > %s.n; "
+        "echo $n')\n"
+        "out=$('%s' \"$@\"); rc=$?\n"
+        "printf '%%s\\n' \"$out\" | sed \"s/^\\(TAGVIRT-PROBE PFR1=..............\\)../\\1$(printf "
+        "%%02x $n)/\"\n"
+        "exit $rc",
+        real, counter, counter, counter, real);
+    g_autofree char *contradicts = write_script("contradicts", body, 0755);
+    expect_lookup_error(contradicts, "contradicts itself");
+    /* probe firmware that prints garbage */
+    g_autofree char *garbage_body = g_strdup_printf(
+        "case \"$*\" in *-kernel*) printf 'TAGVIRT-PROBE PFR1=%%s\\nTAGVIRT-TAGS none\\n' \"$$\"; "
+        "exit 0 ;; esac\nexec '%s' \"$@\"",
+        real);
+    g_autofree char *garbage = write_script("garbage", garbage_body, 0755);
+    expect_lookup_error(garbage, "malformed probe line");
+}
+
 static int cmp_names(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -385,11 +566,15 @@ int main(int argc, char **argv)
     g_test_add_func("/qemucaps/facts/7.2", test_facts_72);
     g_test_add_func("/qemucaps/facts/newer", test_facts_newer);
     g_test_add_func("/qemucaps/facts/11.1", test_facts_111);
+    g_test_add_func("/qemucaps/tag-storage", test_tag_storage);
+    g_test_add_func("/qemucaps/bad-probe-output", test_bad_probe_output);
+    g_test_add_func("/qemucaps/out-of-range", test_out_of_range);
     g_test_add_func("/qemucaps/facts/hypothetical", test_facts_hypothetical);
     g_test_add_func("/qemucaps/replay-order", test_replay_order);
     g_test_add_func("/qemucaps/xml-errors", test_xml_errors);
     g_test_add_func("/qemucaps/host", test_host);
     g_test_add_func("/qemucaps/bad-binaries", test_bad_binaries);
+    g_test_add_func("/qemucaps/lying-qemu", test_lying_qemu);
     int rc = g_test_run();
     g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmpdir);
     (void)!system(rm);

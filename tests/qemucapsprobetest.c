@@ -11,6 +11,7 @@
 #include "tv_error.h"
 #include "tv_file.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,10 +201,32 @@ static void test_boot_failures(void)
     g_assert_nonnull(strstr(tv_error_message(), "probe firmware"));
 }
 
-/* The runtime's way in: a unix socket monitor, status, stop/cont events. */
-static void test_monitor_unix(void)
+static void collect_event(TvQemuMonitor *mon, const TvQemuEvent *ev, void *opaque)
 {
-    g_autofree char *sock = g_build_filename(tmpdir, "mon.sock", NULL);
+    g_ptr_array_add(opaque, g_strdup(ev->name));
+}
+
+/* Reads until an event of that name came (it must within 3 s). */
+static void wait_event(TvQemuMonitor *mon, GPtrArray *events, const char *name)
+{
+    gint64 deadline = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    for (;;) {
+        for (guint i = 0; i < events->len; i++) {
+            if (g_str_equal(events->pdata[i], name)) {
+                g_ptr_array_remove_index(events, i);
+                return;
+            }
+        }
+        if (g_get_monotonic_time() > deadline || tv_qemu_monitor_wait_input(mon, 3000) < 0)
+            g_error("no %s event: %s", name, tv_error_message());
+    }
+}
+
+/* QEMU with -machine none and a QMP unix socket named name, connected and
+ * past the handshake; *pid to reap. */
+static TvQemuMonitor *spawn_with_monitor(const char *name, GPid *pid)
+{
+    g_autofree char *sock = g_build_filename(tmpdir, name, NULL);
     g_autofree char *chardev = g_strdup_printf("socket,id=mon,path=%s,server=on,wait=off", sock);
     const char *argv[] = { QEMU,
                            "-machine",
@@ -217,47 +240,134 @@ static void test_monitor_unix(void)
                            "-mon",
                            "chardev=mon,mode=control",
                            NULL };
-    GPid pid = 0;
     g_autoptr(GError) err = NULL;
-    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                &pid, &err));
-    g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_unix(sock, 5000);
+    g_assert_true(
+        g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, pid, &err));
+    TvQemuMonitor *mon = tv_qemu_monitor_open_unix(sock, 5000);
     if (!mon || tv_qemu_monitor_handshake(mon, 5000) < 0)
         g_error("%s", tv_error_message());
-    json_object *greeting = tv_qemu_monitor_greeting(mon);
+    return mon;
+}
+
+/* The runtime's way in: a unix socket monitor, status, stop/cont events. */
+static void test_monitor_unix(void)
+{
+    GPid pid = 0;
+    g_autoptr(TvQemuMonitor) mon = spawn_with_monitor("mon.sock", &pid);
+    const TvQmpGreeting *greeting = tv_qemu_monitor_greeting(mon);
     g_assert_nonnull(greeting);
+    g_assert_cmpuint(greeting->major, >=, 7);
+    GPtrArray *events = g_ptr_array_new_with_free_func(g_free);
+    tv_qemu_monitor_set_event_callback(mon, collect_event, events);
 
-    json_object *st = tv_qemu_monitor_execute(mon, "query-status", NULL, 3000);
-    g_assert_nonnull(st);
-    json_object *status = NULL;
-    g_assert_true(json_object_object_get_ex(st, "status", &status));
-    json_object_put(st);
+    TvQmpStatus st;
+    g_assert_cmpint(tv_qemu_monitor_query_status(mon, &st), ==, 0);
+    g_assert_cmpint(st.status, !=, TV_QMP_RUN_STATE_UNKNOWN);
 
-    json_object *r = tv_qemu_monitor_execute(mon, "stop", NULL, 3000);
-    g_assert_nonnull(r);
-    json_object_put(r);
-    g_assert_cmpint(tv_qemu_monitor_wait_event(mon, "STOP", 3000, NULL), ==, 0);
-    r = tv_qemu_monitor_execute(mon, "cont", NULL, 3000);
-    g_assert_nonnull(r);
-    json_object_put(r);
-    g_assert_cmpint(tv_qemu_monitor_wait_event(mon, "RESUME", 3000, NULL), ==, 0);
+    g_assert_cmpint(tv_qemu_monitor_stop(mon), ==, 0);
+    wait_event(mon, events, "STOP");
+    g_assert_cmpint(tv_qemu_monitor_cont(mon), ==, 0);
+    wait_event(mon, events, "RESUME");
 
     /* an error reply carries QEMU's description and class */
     tv_error_reset();
-    g_assert_null(tv_qemu_monitor_execute(mon, "no-such-command", NULL, 3000));
-    g_assert_cmpstr(tv_qemu_monitor_last_error_class(mon), ==, "CommandNotFound");
-    g_assert_nonnull(strstr(tv_error_message(), "QEMU command 'no-such-command' failed: "));
+    g_auto(TvQmpMteCapabilityList) mte = { 0 };
+    g_assert_cmpint(tv_qemu_monitor_query_mte_capabilities(mon, &mte), ==, -1);
+    g_assert_cmpint(tv_qemu_monitor_error_class(), ==, TV_QMP_ERROR_COMMAND_NOT_FOUND);
+    g_assert_nonnull(strstr(tv_error_message(), "QEMU command 'query-mte-capabilities' failed: "));
 
-    r = tv_qemu_monitor_execute(mon, "quit", NULL, 3000);
-    g_assert_nonnull(r);
-    json_object_put(r);
-    /* after quit the monitor reaches EOF: waiting for an event says so */
-    g_assert_cmpint(tv_qemu_monitor_wait_event(mon, "NEVER", 3000, NULL), ==, -1);
+    g_assert_cmpint(tv_qemu_monitor_quit(mon), ==, 0);
+    /* after quit the monitor reaches EOF: waiting for input says so */
+    int rc;
+    while ((rc = tv_qemu_monitor_wait_input(mon, 3000)) > 0)
+        ;
+    g_assert_cmpint(rc, ==, -1);
     if (!strstr(tv_error_message(), "closed the monitor"))
         g_error("after quit, expected 'closed the monitor', got: %s", tv_error_message());
+    g_assert_true(tv_qemu_monitor_is_closed(mon));
+    g_ptr_array_unref(events);
     int wstatus = 0;
     g_assert_cmpint(waitpid(pid, &wstatus, 0), ==, pid);
     g_assert_true(WIFEXITED(wstatus));
+}
+
+/* ---- one I/O thread reads, commands come from other threads ---- */
+
+typedef struct {
+    TvQemuMonitor *mon;
+    GThread *io;
+    int stops, resumes;
+    bool wrong_thread;
+    int failures;
+} IoTest;
+
+static void count_event(TvQemuMonitor *mon, const TvQemuEvent *ev, void *opaque)
+{
+    IoTest *t = opaque;
+    t->wrong_thread |= g_thread_self() != t->io;
+    t->stops += ev->type == TV_QEMU_EVENT_STOP;
+    t->resumes += ev->type == TV_QEMU_EVENT_RESUME;
+}
+
+/* The runtime's watcher in small: poll, dispatch, until EOF. */
+static gpointer io_thread(gpointer data)
+{
+    IoTest *t = data;
+    for (;;) {
+        struct pollfd p = { .fd = tv_qemu_monitor_fd(t->mon), .events = POLLIN };
+        if (p.fd < 0)
+            return NULL;
+        if (poll(&p, 1, 10000) <= 0)
+            return NULL;
+        if (tv_qemu_monitor_dispatch(t->mon) < 0)
+            return NULL;
+    }
+}
+
+static gpointer stop_cont(gpointer data)
+{
+    IoTest *t = data;
+    for (int i = 0; i < 20; i++) {
+        if (tv_qemu_monitor_stop(t->mon) < 0 || tv_qemu_monitor_cont(t->mon) < 0)
+            g_atomic_int_inc(&t->failures);
+    }
+    return NULL;
+}
+
+static gpointer query_status(gpointer data)
+{
+    IoTest *t = data;
+    for (int i = 0; i < 50; i++) {
+        TvQmpStatus st;
+        if (tv_qemu_monitor_query_status(t->mon, &st) < 0 || st.status == TV_QMP_RUN_STATE_UNKNOWN)
+            g_atomic_int_inc(&t->failures);
+    }
+    return NULL;
+}
+
+static void test_monitor_io_thread(void)
+{
+    GPid pid = 0;
+    IoTest t = { 0 };
+    t.mon = spawn_with_monitor("mon-io.sock", &pid);
+    tv_qemu_monitor_set_event_callback(t.mon, count_event, &t);
+    t.io = g_thread_new("io", io_thread, &t);
+    tv_qemu_monitor_set_io_thread(t.mon, t.io);
+    GThread *a = g_thread_new("stop-cont", stop_cont, &t);
+    GThread *b = g_thread_new("query-status", query_status, &t);
+    g_thread_join(a);
+    g_thread_join(b);
+    g_assert_cmpint(t.failures, ==, 0);
+    g_assert_cmpint(tv_qemu_monitor_quit(t.mon), ==, 0);
+    g_thread_join(t.io); /* it saw EOF */
+    g_assert_true(tv_qemu_monitor_is_closed(t.mon));
+    /* every event went to the callback on the I/O thread, in pairs */
+    g_assert_false(t.wrong_thread);
+    g_assert_cmpint(t.stops, ==, 20);
+    g_assert_cmpint(t.resumes, ==, 20);
+    tv_qemu_monitor_free(t.mon);
+    int wstatus = 0;
+    g_assert_cmpint(waitpid(pid, &wstatus, 0), ==, pid);
 }
 
 int main(int argc, char **argv)
@@ -280,6 +390,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qemucaps/live/cache", test_cache);
     g_test_add_func("/qemucaps/live/boot-failures", test_boot_failures);
     g_test_add_func("/qemucaps/live/monitor-unix", test_monitor_unix);
+    g_test_add_func("/qemucaps/live/monitor-io-thread", test_monitor_io_thread);
     int rc = g_test_run();
     g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmpdir);
     (void)!system(rm);

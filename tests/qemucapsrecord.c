@@ -9,18 +9,95 @@
  *     --timeout MS     per QEMU process
  *     --firmware FILE  probe.elf
  *     --cache DIR      time cached lookups in DIR instead (--repeat N)
+ *     --qmp-sessions FILE  instead: run the scripted QMP sessions of
+ *                      qemumonitorsession.h with real guests (--firmware-dir,
+ *                      the built firmware/ with demo.elf and demo-loop.elf)
+ *                      and write them for tests/qemumonitordata/
  */
 #include "qemu_capabilities.h"
+#include "qemumonitorsession.h"
 #include "tv_error.h"
 #include "tv_file.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* One session against a live QEMU, recorded into script. */
+static int record_session(const char *name, const char *binary, const char *firmware_dir,
+                          TvQemuMonitorScript *script, char **version)
+{
+    g_autofree char *dir = g_dir_make_tmp("qmpsession-XXXXXX", NULL);
+    g_autofree char *sock = g_build_filename(dir, "mon.sock", NULL);
+    g_autoptr(GPtrArray) argv = tv_mon_session_argv(name, binary, firmware_dir, sock);
+    GPid pid = 0;
+    g_autoptr(GError) gerr = NULL;
+    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL,
+                       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid,
+                       &gerr)) {
+        fprintf(stderr, "error: cannot run %s: %s\n", binary, gerr->message);
+        return -1;
+    }
+    int rc = -1;
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_unix(sock, 10000);
+    if (mon) {
+        tv_qemu_monitor_record(mon, script, true);
+        g_auto(TvMonSession) session = { 0 };
+        rc = tv_mon_session_run(name, mon, &session);
+        const TvQmpGreeting *g = tv_qemu_monitor_greeting(mon);
+        if (g && !*version)
+            *version = g_strdup_printf("QEMU %u.%u.%u (%s)", g->major, g->minor, g->micro,
+                                       g->package ? g->package : "");
+    }
+    if (rc < 0)
+        fprintf(stderr, "error: %s\n", tv_error_message());
+    kill(pid, rc < 0 ? SIGKILL : 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    unlink(sock);
+    rmdir(dir);
+    return rc;
+}
+
+static int record_sessions(const char *binary, const char *firmware_dir, const char *out)
+{
+    GPtrArray *scripts =
+        g_ptr_array_new_with_free_func((GDestroyNotify)tv_qemu_monitor_script_free);
+    g_autofree char *version = NULL;
+    for (const char *const *n = tv_mon_session_names; *n; n++) {
+        TvQemuMonitorScript *script = tv_qemu_monitor_script_new();
+        g_ptr_array_add(scripts, script);
+        gint64 t0 = g_get_monotonic_time();
+        if (record_session(*n, binary, firmware_dir, script, &version) < 0) {
+            g_ptr_array_unref(scripts);
+            return 1;
+        }
+        fprintf(stderr, "session %s: %.1f ms\n", *n, (g_get_monotonic_time() - t0) / 1000.0);
+    }
+    g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
+    g_autofree char *comment = g_strdup_printf(
+        "binary: %s\n%s\nhost: %s, kernel %s\nrecorded by tests/qemucapsrecord --qmp-sessions; "
+        "sessions in tests/qemumonitorsession.c",
+        binary, version ? version : "QEMU (no greeting)", host ? host->arch : "?",
+        host ? host->kernel_release : "?");
+    g_autofree char *text =
+        tv_qemu_monitor_sessions_format(comment, (const char *const *)tv_mon_session_names,
+                                        (TvQemuMonitorScript *const *)scripts->pdata, scripts->len);
+    g_ptr_array_unref(scripts);
+    if (tv_file_write_atomic(out, text, strlen(text), 0644) < 0) {
+        fprintf(stderr, "error: %s\n", tv_error_message());
+        return 1;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     g_autofree char *record = NULL, *xml_out = NULL, *firmware = NULL, *cache = NULL;
+    g_autofree char *sessions = NULL, *firmware_dir = NULL;
     gint parallel = 0, timeout = 0, repeat = 1000;
     GOptionEntry entries[] = {
         { "record", 0, 0, G_OPTION_ARG_FILENAME, &record, "write the recording", "FILE" },
@@ -30,6 +107,10 @@ int main(int argc, char **argv)
         { "firmware", 0, 0, G_OPTION_ARG_FILENAME, &firmware, "probe.elf", "FILE" },
         { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "time cached lookups", "DIR" },
         { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "cached lookups to time", "N" },
+        { "qmp-sessions", 0, 0, G_OPTION_ARG_FILENAME, &sessions, "record the QMP sessions",
+          "FILE" },
+        { "firmware-dir", 0, 0, G_OPTION_ARG_FILENAME, &firmware_dir,
+          "the demo guests (with --qmp-sessions)", "DIR" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("BINARY");
@@ -40,6 +121,13 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *binary = argv[1];
+    if (sessions) {
+        if (!firmware_dir) {
+            fprintf(stderr, "error: --qmp-sessions needs --firmware-dir\n");
+            return 2;
+        }
+        return record_sessions(binary, firmware_dir, sessions);
+    }
     TvQemuCapsProbeOptions opts = { .probe_firmware = firmware,
                                     .timeout_ms = (unsigned)timeout,
                                     .parallel = (unsigned)parallel,

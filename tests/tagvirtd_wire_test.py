@@ -810,7 +810,9 @@ def t_socket_activation(d):
                 if os.path.exists(ro):
                     break
                 time.sleep(0.05)
-            c = Raw(rw, timeout=60)  # it probes QEMU before answering: slow on a loaded machine
+            # the first connection starts tagvirtd, which opens the driver (a QEMU probe
+            # without a cache: over 10 s on a loaded machine) before it answers
+            c = Raw(rw, timeout=90)
             c.open()
             assert c.call(59)[0] == OK
             c.close()

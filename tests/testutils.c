@@ -77,8 +77,8 @@ TvQemuCaps *tv_test_load_caps_for_host(const char *name, const char *host)
 {
     TvQemuCaps *caps = tv_test_load_caps(name);
     if (g_str_has_prefix(host, "aarch64-kvm")) {
-        caps->accel_kvm = true;
-        caps->gic3_kernel = true;
+        tv_qemu_caps_set(caps, TV_QEMU_CAPS_ACCEL_KVM, true);
+        tv_qemu_caps_set(caps, TV_QEMU_CAPS_GIC3_KERNEL, true);
     }
     return caps;
 }

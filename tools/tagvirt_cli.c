@@ -1,3 +1,4 @@
+#include "qemu_mte_levels.h"
 #include "tagvirt_cli.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -22,6 +23,10 @@ void tv_cli_add_common(GOptionContext *ctx, TvCliCommon *c)
           "FILE" },
         { "no-cache", 0, 0, G_OPTION_ARG_NONE, &c->no_cache,
           "probe the emulator now; neither read nor write the cache", NULL },
+        { "allow-broken-tag-storage", 0, 0, G_OPTION_ARG_NONE, &c->allow_broken_tag_storage,
+          "offer MTE even where the probe found the emulator's tag storage broken (QEMU 7.2); "
+          "warns at every start",
+          NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -60,6 +65,7 @@ int tv_cli_context_init(TvCliContext *cli, TvCliCommon *common)
 {
     memset(cli, 0, sizeof(*cli));
     cli->common = common;
+    tv_qemu_mte_set_allow_broken_tag_storage(common->allow_broken_tag_storage);
     cli->host = tv_host_facts_read(common->host_root);
     if (!cli->host)
         return -1;

@@ -20,6 +20,7 @@ typedef struct {
     char *host_root;
     char *firmware;
     gboolean no_cache;
+    gboolean allow_broken_tag_storage;
 } TvCliCommon;
 
 /* Adds --emulator --cache-dir --host-root --probe-firmware --no-cache. */

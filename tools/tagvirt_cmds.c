@@ -1,6 +1,7 @@
 /* tagvirt domcapabilities | domxml-to-native | validate | probe */
 #include "qemu_command.h"
 #include "qemu_domaincaps.h"
+#include "qemu_mte_levels.h"
 #include "tagvirt_cli.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -184,6 +185,23 @@ static void print_refusals(const TvQemuCaps *caps)
     g_string_free(unusable, TRUE);
 }
 
+/* What the tag-storage self-test found wrong, once per model. */
+static void print_tag_defects(const TvQemuCaps *caps)
+{
+    for (size_t i = 0; i < caps->nprobes; i++) {
+        const TvGuestAbiProbe *p = &caps->probes[i];
+        if (p->mte_on.tags.result != TV_TAG_TEST_FAILED)
+            continue;
+        g_autofree char *what = tv_tag_test_describe(&p->mte_on.tags);
+        printf("tag storage broken with %s: %s (QEMU gitlab issue 1416, fixed in QEMU 8.0); "
+               "MTE is %s here\n",
+               p->cpu_model, what,
+               tv_qemu_mte_allow_broken_tag_storage()
+                   ? "allowed anyway (--allow-broken-tag-storage)"
+                   : "not offered");
+    }
+}
+
 int tv_cmd_probe(int argc, char **argv)
 {
     TvCliCommon common = { 0 };
@@ -204,17 +222,25 @@ int tv_cmd_probe(int argc, char **argv)
         printf("%s: QEMU %u.%u.%u%s%s%s\n", caps->binary, caps->version / 1000000,
                (caps->version / 1000) % 1000, caps->version % 1000, caps->package ? " (" : "",
                caps->package ? caps->package : "", caps->package ? ")" : "");
-        printf("interface: %s\n", tv_qemu_caps_has_mte_version(caps)
-                                      ? "mte-version + query-mte-capabilities"
-                                      : (caps->virt_mte ? "mte=on|off only" : "no MTE property"));
-        printf("%-16s %-5s %-28s %s\n", "CPU model", "accel", "mte=on", "mte=off");
+        printf("interface: %s\n",
+               tv_qemu_caps_has_mte_version(caps)
+                   ? "mte-version + query-mte-capabilities"
+                   : (tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE) ? "mte=on|off only"
+                                                                    : "no MTE property"));
+        printf("%-16s %-5s %-22s %-14s %s\n", "CPU model", "accel", "mte=on", "tag storage",
+               "mte=off");
         for (size_t i = 0; i < caps->nprobes; i++) {
             const TvGuestAbiProbe *p = &caps->probes[i];
             g_autofree char *on = describe_result(&p->mte_on);
             g_autofree char *off = describe_result(&p->mte_off);
-            printf("%-16s %-5s %-28s %s\n", p->cpu_model, tv_accel_to_string(p->accel), on, off);
+            const char *tags = p->mte_on.tags.result == TV_TAG_TEST_OK       ? "works"
+                               : p->mte_on.tags.result == TV_TAG_TEST_FAILED ? "BROKEN"
+                                                                             : "-";
+            printf("%-16s %-5s %-22s %-14s %s\n", p->cpu_model, tv_accel_to_string(p->accel), on,
+                   tags, off);
         }
         print_refusals(caps);
+        print_tag_defects(caps);
         ret = 0;
     }
     tv_cli_context_clear(&cli);

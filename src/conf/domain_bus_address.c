@@ -28,6 +28,11 @@ static GArray *usb_devices(TvDomainDef *def)
     GArray *list = g_array_new(FALSE, TRUE, sizeof(BusDevice));
     g_array_set_clear_func(list, clear_bus_device);
     TvDomainDevices *d = &def->devices;
+    for (size_t i = 0; i < d->ndisks; i++) {
+        if (d->disks[i]->bus == TV_DISK_BUS_USB)
+            add(list, &d->disks[i]->address,
+                g_strdup_printf("<disk> with target '%s'", d->disks[i]->target_dev));
+    }
     for (size_t i = 0; i < d->ninputs; i++) {
         if (d->inputs[i]->bus == TV_INPUT_BUS_USB)
             add(list, &d->inputs[i]->address,
@@ -208,6 +213,62 @@ int tv_domain_virtio_serial_assign(TvDomainDef *def)
             *a = (TvDeviceAddress){ .type = TV_ADDRESS_VIRTIO_SERIAL,
                                     .controller = controller,
                                     .port = port };
+        }
+    }
+    return 0;
+}
+
+/* SCSI disks need a SCSI controller: libvirt adds index 0 when there is
+ * none (before the PCI assignment, which places it). */
+void tv_domain_scsi_prepare(TvDomainDef *def)
+{
+    TvDomainDevices *d = &def->devices;
+    bool needed = false;
+    for (size_t i = 0; i < d->ndisks; i++)
+        needed = needed || d->disks[i]->bus == TV_DISK_BUS_SCSI;
+    if (!needed || tv_domain_controller_find(def, TV_CONTROLLER_SCSI, 0))
+        return;
+    for (size_t i = 0; i < d->ncontrollers; i++) {
+        if (d->controllers[i]->type == TV_CONTROLLER_SCSI)
+            return;
+    }
+    TvDomainController *c = g_new0(TvDomainController, 1);
+    c->type = TV_CONTROLLER_SCSI;
+    c->model = TV_CONTROLLER_MODEL_VIRTIO_SCSI;
+    c->chassis = c->port = -1;
+    TV_APPEND(d->controllers, d->ncontrollers, c);
+}
+
+/* A SCSI disk's drive address: controller 0, unit from its name (sda 0,
+ * sdb 1, ...), as libvirt gives virtio-scsi disks. */
+int tv_domain_drive_assign(TvDomainDef *def)
+{
+    TvDomainDevices *d = &def->devices;
+    for (size_t i = 0; i < d->ndisks; i++) {
+        TvDomainDisk *disk = d->disks[i];
+        if (disk->bus != TV_DISK_BUS_SCSI)
+            continue;
+        TvDeviceAddress *a = &disk->address;
+        if (a->type != TV_ADDRESS_DRIVE)
+            *a = (TvDeviceAddress){ .type = TV_ADDRESS_DRIVE,
+                                    .unit = (unsigned)tv_disk_name_index(disk->target_dev, "sd") };
+        if (!tv_domain_controller_find(def, TV_CONTROLLER_SCSI, a->controller)) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                            "<disk> with target '%s' is on SCSI controller %u, which "
+                            "/domain/devices does not have",
+                            disk->target_dev, a->controller);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const TvDeviceAddress *b = &d->disks[j]->address;
+            if (d->disks[j]->bus == TV_DISK_BUS_SCSI && b->controller == a->controller &&
+                b->bus == a->bus && b->target == a->target && b->unit == a->unit) {
+                g_autofree char *where = tv_domain_address_string(a);
+                tv_error_report(TV_FROM_CONF, TV_ERR_XML_ERROR,
+                                "%s is given to two disks: '%s' and '%s'", where,
+                                d->disks[j]->target_dev, disk->target_dev);
+                return -1;
+            }
         }
     }
     return 0;

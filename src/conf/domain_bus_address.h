@@ -15,6 +15,11 @@ int tv_domain_usb_assign(TvDomainDef *def);
 void tv_domain_virtio_serial_prepare(TvDomainDef *def);
 int tv_domain_virtio_serial_assign(TvDomainDef *def);
 
+/* Add the SCSI controller SCSI disks need (before the PCI assignment),
+ * then give SCSI disks their drive addresses. */
+void tv_domain_scsi_prepare(TvDomainDef *def);
+int tv_domain_drive_assign(TvDomainDef *def);
+
 /* The controller of that type and index, or NULL. */
 const TvDomainController *tv_domain_controller_find(const TvDomainDef *def, TvControllerType type,
                                                     unsigned index);

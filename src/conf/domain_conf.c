@@ -15,21 +15,12 @@ TV_ENUM_IMPL(tv_clock_offset, TV_CLOCK_OFFSET_LAST, "", "utc", "localtime")
 TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve",
              "rename-restart", "coredump-destroy", "coredump-restart")
 TV_ENUM_IMPL(tv_disk_format, TV_DISK_FORMAT_LAST, "", "raw", "qcow2")
-TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet")
+TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet", "bridge")
 TV_ENUM_IMPL(tv_chr_type, TV_CHR_TYPE_LAST, "", "pty", "file", "unix")
 TV_ENUM_IMPL(tv_chr_unix_mode, TV_CHR_UNIX_MODE_LAST, "", "bind", "connect")
 TV_ENUM_IMPL(tv_balloon_model, TV_BALLOON_MODEL_LAST, "", "virtio", "none")
 
 #define TV_DOMAIN_NAME_MAX 200
-
-static void disk_free(TvDomainDisk *disk)
-{
-    if (!disk)
-        return;
-    g_free(disk->path);
-    g_free(disk->target_dev);
-    g_free(disk);
-}
 
 static void net_free(TvDomainNet *net)
 {
@@ -37,6 +28,7 @@ static void net_free(TvDomainNet *net)
         return;
     g_free(net->mac);
     g_free(net->ifname);
+    g_free(net->bridge);
     g_free(net->model);
     g_free(net);
 }
@@ -53,7 +45,7 @@ static void devices_clear(TvDomainDevices *devs)
 {
     g_free(devs->emulator);
     for (size_t i = 0; i < devs->ndisks; i++)
-        disk_free(devs->disks[i]);
+        tv_domain_disk_free(devs->disks[i]);
     g_free(devs->disks);
     for (size_t i = 0; i < devs->nnets; i++)
         net_free(devs->nets[i]);

@@ -87,6 +87,7 @@ typedef enum {
     TV_NET_TYPE_NONE = 0,
     TV_NET_TYPE_USER,
     TV_NET_TYPE_ETHERNET,
+    TV_NET_TYPE_BRIDGE,
     TV_NET_TYPE_LAST
 } TvNetType;
 TV_ENUM_DECL(tv_net_type)
@@ -158,22 +159,35 @@ typedef struct {
     size_t nfeatures;
 } TvDomainCpu;
 
+/* <disk> (domain_disk.c) */
 typedef struct {
-    char *path;
+    TvDiskType type;
+    TvDiskDevice device;
+    TvDiskBus bus;
+    char *path; /* the file or the block device; NULL: a cdrom without media */
     TvDiskFormat format;
-    char *target_dev; /* "vda" */
-    bool readonly;
+    TvDiskCache cache;
+    TvDiskIo io;
+    TvDiskDiscard discard;
+    char *target_dev; /* "vda", "sda" */
+    bool readonly;    /* written, or a cdrom */
+    bool shareable;
+    char *serial;
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
     TvDeviceAddress address;
 } TvDomainDisk;
 
 typedef struct {
     TvNetType type;
-    char *mac;           /* "52:54:00:xx:xx:xx"; generated when absent */
-    bool mac_written;    /* the user wrote it (kept for messages; both are formatted) */
-    char *ifname;        /* ethernet: <target dev=...> (tap device) */
-    char *model;         /* "virtio" */
-    unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    char *mac;             /* "52:54:00:xx:xx:xx"; generated when absent */
+    bool mac_written;      /* the user wrote it (kept for messages; both are formatted) */
+    char *ifname;          /* ethernet, bridge: <target dev=...> (tap device) */
+    bool ifname_generated; /* live: the kernel named the tap (vnetN) */
+    bool unmanaged;        /* ethernet: <target managed='no'>: the tap exists already */
+    char *bridge;          /* bridge: <source bridge='br0'/> */
+    unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
+    char *model;           /* "virtio" */
+    unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
     TvDeviceAddress address;
 } TvDomainNet;
 
@@ -271,6 +285,11 @@ typedef enum {
  * (never dropped).  A missing uuid is generated; a missing MAC is generated. */
 TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags);
 char *tv_domain_def_format(const TvDomainDef *def, unsigned flags);
+/* The same, appended to a writer at its indentation (a document that holds a
+ * domain, such as the runtime's status file).  Text of several lines, such as
+ * a <description>, is written as it is: never indented again. */
+struct TvXmlWriter;
+void tv_domain_def_format_into(struct TvXmlWriter *w, const TvDomainDef *def, unsigned flags);
 TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STATUS */
 void tv_domain_def_free(TvDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)

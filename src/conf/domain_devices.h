@@ -215,3 +215,62 @@ typedef struct {
     TvWatchdogAction action;
     TvDeviceAddress address;
 } TvDomainWatchdog;
+
+/* ---- <disk> (domain_disk.c) ---- */
+
+typedef enum {
+    TV_DISK_TYPE_NONE = 0, /* the parser sets one: file when not written */
+    TV_DISK_TYPE_FILE,
+    TV_DISK_TYPE_BLOCK,
+    TV_DISK_TYPE_LAST
+} TvDiskType;
+TV_ENUM_DECL(tv_disk_type) /* "", "file", "block" */
+
+typedef enum {
+    TV_DISK_DEVICE_NONE = 0, /* the parser sets one: disk when not written */
+    TV_DISK_DEVICE_DISK,
+    TV_DISK_DEVICE_CDROM,
+    TV_DISK_DEVICE_LAST
+} TvDiskDevice;
+TV_ENUM_DECL(tv_disk_device) /* "", "disk", "cdrom" */
+
+typedef enum {
+    TV_DISK_BUS_NONE = 0, /* the parser sets one from the target's name: vd virtio, sd scsi */
+    TV_DISK_BUS_VIRTIO,
+    TV_DISK_BUS_SCSI,
+    TV_DISK_BUS_USB,
+    TV_DISK_BUS_LAST
+} TvDiskBus;
+TV_ENUM_DECL(tv_disk_bus) /* "", "virtio", "scsi", "usb" */
+
+typedef enum {
+    TV_DISK_CACHE_DEFAULT = 0, /* QEMU's: writeback */
+    TV_DISK_CACHE_NONE,
+    TV_DISK_CACHE_WRITETHROUGH,
+    TV_DISK_CACHE_WRITEBACK,
+    TV_DISK_CACHE_DIRECTSYNC,
+    TV_DISK_CACHE_UNSAFE,
+    TV_DISK_CACHE_LAST
+} TvDiskCache;
+TV_ENUM_DECL(tv_disk_cache)
+
+typedef enum {
+    TV_DISK_IO_DEFAULT = 0,
+    TV_DISK_IO_NATIVE,
+    TV_DISK_IO_THREADS,
+    TV_DISK_IO_IO_URING,
+    TV_DISK_IO_LAST
+} TvDiskIo;
+TV_ENUM_DECL(tv_disk_io)
+
+typedef enum {
+    TV_DISK_DISCARD_DEFAULT = 0,
+    TV_DISK_DISCARD_UNMAP,
+    TV_DISK_DISCARD_IGNORE,
+    TV_DISK_DISCARD_LAST
+} TvDiskDiscard;
+TV_ENUM_DECL(tv_disk_discard)
+
+/* sda -> 0, sdz -> 25, sdaa -> 26: the unit a SCSI disk gets; -1 for a name
+ * that is not PREFIX and one or two letters. */
+int tv_disk_name_index(const char *dev, const char *prefix);

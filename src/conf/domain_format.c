@@ -114,21 +114,26 @@ static void format_head(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)
         tv_xml_line(w, "<vcpu>%u</vcpu>", def->vcpus ? def->vcpus : 1);
 }
 
+void tv_domain_def_format_into(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)
+{
+    format_head(w, def, flags);
+    format_os(w, &def->os);
+    format_features(w, &def->features, flags);
+    tv_domain_format_cpu(w, &def->cpu);
+    if (def->clock != TV_CLOCK_OFFSET_DEFAULT)
+        tv_xml_line(w, "<clock offset='%s'/>", tv_clock_offset_to_string(def->clock));
+    format_lifecycle(w, "on_poweroff", def->on_poweroff);
+    format_lifecycle(w, "on_reboot", def->on_reboot);
+    format_lifecycle(w, "on_crash", def->on_crash);
+    tv_domain_format_devices(w, &def->devices, flags);
+    w->indent--;
+    tv_xml_line(w, "</domain>");
+}
+
 char *tv_domain_def_format(const TvDomainDef *def, unsigned flags)
 {
     TvXmlWriter w;
     tv_xml_writer_init(&w);
-    format_head(&w, def, flags);
-    format_os(&w, &def->os);
-    format_features(&w, &def->features, flags);
-    tv_domain_format_cpu(&w, &def->cpu);
-    if (def->clock != TV_CLOCK_OFFSET_DEFAULT)
-        tv_xml_line(&w, "<clock offset='%s'/>", tv_clock_offset_to_string(def->clock));
-    format_lifecycle(&w, "on_poweroff", def->on_poweroff);
-    format_lifecycle(&w, "on_reboot", def->on_reboot);
-    format_lifecycle(&w, "on_crash", def->on_crash);
-    tv_domain_format_devices(&w, &def->devices, flags);
-    w.indent--;
-    tv_xml_line(&w, "</domain>");
+    tv_domain_def_format_into(&w, def, flags);
     return tv_xml_writer_finish(&w);
 }

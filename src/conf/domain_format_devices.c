@@ -3,25 +3,7 @@
  * video, memballoon, rngs). */
 #include "domain_parse_priv.h"
 
-static void format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
-{
-    g_autofree char *path = tv_xml_esc(disk->path);
-    g_autofree char *dev = tv_xml_esc(disk->target_dev);
-    tv_xml_line(w, "<disk type='file' device='disk'>");
-    w->indent++;
-    if (disk->format != TV_DISK_FORMAT_DEFAULT)
-        tv_xml_line(w, "<driver name='qemu' type='%s'/>", tv_disk_format_to_string(disk->format));
-    tv_xml_line(w, "<source file='%s'/>", path);
-    tv_xml_line(w, "<target dev='%s' bus='virtio'/>", dev);
-    tv_domain_device_boot_format(w, disk->boot_order);
-    if (disk->readonly)
-        tv_xml_line(w, "<readonly/>");
-    tv_domain_address_format(w, &disk->address);
-    w->indent--;
-    tv_xml_line(w, "</disk>");
-}
-
-static void format_net(TvXmlWriter *w, const TvDomainNet *net)
+static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool status)
 {
     tv_xml_line(w, "<interface type='%s'>", tv_net_type_to_string(net->type));
     w->indent++;
@@ -29,14 +11,22 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net)
         g_autofree char *mac = tv_xml_esc(net->mac);
         tv_xml_line(w, "<mac address='%s'/>", mac);
     }
-    if (net->ifname) {
+    if (net->bridge) {
+        g_autofree char *bridge = tv_xml_esc(net->bridge);
+        tv_xml_line(w, "<source bridge='%s'/>", bridge);
+    }
+    /* a tap the kernel named is the running domain's */
+    if (net->ifname && (live || !net->ifname_generated)) {
         g_autofree char *ifname = tv_xml_esc(net->ifname);
-        tv_xml_line(w, "<target dev='%s'/>", ifname);
+        tv_xml_line(w, "<target dev='%s'%s%s/>", ifname, net->unmanaged ? " managed='no'" : "",
+                    status && net->ifname_generated ? " generated='yes'" : "");
     }
     if (net->model) {
         g_autofree char *model = tv_xml_esc(net->model);
         tv_xml_line(w, "<model type='%s'/>", model);
     }
+    if (net->mtu)
+        tv_xml_line(w, "<mtu size='%u'/>", net->mtu);
     tv_domain_device_boot_format(w, net->boot_order);
     tv_domain_address_format(w, &net->address);
     w->indent--;
@@ -76,11 +66,11 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_xml_line(w, "<emulator>%s</emulator>", emulator);
     }
     for (size_t i = 0; i < devs->ndisks; i++)
-        format_disk(w, devs->disks[i]);
+        tv_domain_format_disk(w, devs->disks[i]);
     for (size_t i = 0; i < devs->ncontrollers; i++)
         tv_domain_format_controller(w, devs->controllers[i]);
     for (size_t i = 0; i < devs->nnets; i++)
-        format_net(w, devs->nets[i]);
+        format_net(w, devs->nets[i], live, status);
     for (size_t i = 0; i < devs->nserials; i++)
         tv_domain_format_chr(w, TV_CHR_KIND_SERIAL, devs->serials[i], live, status);
     for (size_t i = 0; i < devs->nconsoles; i++)

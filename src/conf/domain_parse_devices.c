@@ -17,94 +17,6 @@ static int check_leaf(xmlNodePtr node, const char *const *attrs)
     return 0;
 }
 
-static int parse_disk_target(xmlNodePtr node, TvDomainDisk *disk)
-{
-    static const char *const attrs[] = { "dev", "bus", NULL };
-    if (check_leaf(node, attrs) < 0 || tv_conf_attr_fixed(node, "bus", false, "virtio") < 0 ||
-        tv_conf_attr_required(node, "dev", &disk->target_dev) < 0)
-        return -1;
-    const char *dev = disk->target_dev;
-    bool ok = g_str_has_prefix(dev, "vd") && dev[2] && strlen(dev) <= 4;
-    for (const char *p = dev + 2; ok && *p; p++)
-        ok = *p >= 'a' && *p <= 'z';
-    if (!ok) {
-        g_autofree char *shown = g_strescape(dev, NULL);
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "invalid value '%s' for attribute 'dev' of %s: expected 'vd' and one or "
-                        "two letters (vda, vdb, ..., vdzz)",
-                        shown, path);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_disk(xmlNodePtr node, TvDomainDevices *devs)
-{
-    static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver",  "source", "target", "readonly",
-                                            "address", "boot",   NULL };
-    static const char *const driver_attrs[] = { "name", "type", NULL };
-    static const char *const source_attrs[] = { "file", NULL };
-    TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
-    TV_APPEND(devs->disks, devs->ndisks, disk);
-
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0 ||
-        tv_conf_check_once(node, children) < 0 ||
-        tv_conf_attr_fixed(node, "type", true, "file") < 0 ||
-        tv_conf_attr_fixed(node, "device", false, "disk") < 0)
-        return -1;
-
-    xmlNodePtr child;
-    if ((child = tv_xml_child(node, "driver"))) {
-        int format = TV_DISK_FORMAT_DEFAULT;
-        if (check_leaf(child, driver_attrs) < 0 ||
-            tv_conf_attr_fixed(child, "name", false, "qemu") < 0 ||
-            tv_conf_attr_enum(child, "type", false, tv_disk_format_from_string, tv_disk_format_list,
-                              &format) < 0)
-            return -1;
-        disk->format = format;
-    }
-    if (!(child = tv_xml_child(node, "source"))) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR, "missing element <source file='...'/> in %s",
-                        path);
-        return -1;
-    }
-    if (check_leaf(child, source_attrs) < 0 ||
-        tv_conf_attr_required(child, "file", &disk->path) < 0 ||
-        tv_conf_path_check(child, "file", disk->path) < 0)
-        return -1;
-    if (!(child = tv_xml_child(node, "target"))) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR, "missing element <target dev='vdX'/> in %s",
-                        path);
-        return -1;
-    }
-    if (parse_disk_target(child, disk) < 0)
-        return -1;
-    if ((child = tv_xml_child(node, "readonly"))) {
-        if (check_leaf(child, no_attrs) < 0)
-            return -1;
-        disk->readonly = true;
-    }
-    if ((child = tv_xml_child(node, "boot")) &&
-        tv_domain_device_boot_parse(child, &disk->boot_order) < 0)
-        return -1;
-    if (tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &disk->address) < 0)
-        return -1;
-    for (size_t i = 0; i + 1 < devs->ndisks; i++) {
-        if (strcmp(devs->disks[i]->target_dev, disk->target_dev) == 0) {
-            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                            "two disks in /domain/devices have target dev='%s': each needs its "
-                            "own",
-                            disk->target_dev);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* A tap device name: what the kernel accepts for an interface name. */
 static int check_ifname(xmlNodePtr node, const char *name)
 {
@@ -122,11 +34,67 @@ static int check_ifname(xmlNodePtr node, const char *name)
     return -1;
 }
 
-static int parse_interface_children(xmlNodePtr node, TvDomainNet *net)
+static int parse_target(xmlNodePtr node, TvDomainNet *net, unsigned flags)
+{
+    static const char *const attrs[] = { "dev", "managed", NULL };
+    static const char *const attrs_status[] = { "dev", "managed", "generated", NULL };
+    if (net->type == TV_NET_TYPE_USER) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "%s is only valid for interface types 'ethernet' and 'bridge' (type is "
+                        "'user')",
+                        path);
+        return -1;
+    }
+    TvFeatureState managed = TV_FEATURE_STATE_ABSENT, generated = TV_FEATURE_STATE_ABSENT;
+    if (check_leaf(node, (flags & TV_DOMAIN_PARSE_STATUS) ? attrs_status : attrs) < 0 ||
+        tv_conf_attr_required(node, "dev", &net->ifname) < 0 ||
+        check_ifname(node, net->ifname) < 0 || tv_conf_attr_yesno(node, "managed", &managed) < 0 ||
+        tv_conf_attr_yesno(node, "generated", &generated) < 0)
+        return -1;
+    if (managed != TV_FEATURE_STATE_ABSENT && net->type != TV_NET_TYPE_ETHERNET) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "attribute 'managed' of %s is only valid for interface type 'ethernet'",
+                        path);
+        return -1;
+    }
+    net->unmanaged = managed == TV_FEATURE_STATE_OFF;
+    net->ifname_generated = generated == TV_FEATURE_STATE_ON;
+    return 0;
+}
+
+static int parse_source(xmlNodePtr node, TvDomainNet *net)
+{
+    static const char *const attrs[] = { "bridge", NULL };
+    g_autofree char *path = tv_xml_node_path(node);
+    if (net->type != TV_NET_TYPE_BRIDGE) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "%s is only valid for interface type 'bridge' (type is '%s')", path,
+                        tv_net_type_to_string(net->type));
+        return -1;
+    }
+    if (check_leaf(node, attrs) < 0 || tv_conf_attr_required(node, "bridge", &net->bridge) < 0 ||
+        check_ifname(node, net->bridge) < 0)
+        return -1;
+    return 0;
+}
+
+static int parse_mtu(xmlNodePtr node, TvDomainNet *net)
+{
+    static const char *const attrs[] = { "size", NULL };
+    g_autofree char *size = tv_xml_prop(node, "size");
+    unsigned long long v = 0;
+    if (check_leaf(node, attrs) < 0 || tv_conf_number(node, "size", size, 68, 65535, &v) < 0)
+        return -1;
+    net->mtu = (unsigned)v;
+    return 0;
+}
+
+static int parse_interface_children(xmlNodePtr node, TvDomainNet *net, unsigned flags)
 {
     static const char *const mac_attrs[] = { "address", NULL };
     static const char *const model_attrs[] = { "type", NULL };
-    static const char *const target_attrs[] = { "dev", NULL };
     xmlNodePtr child;
     if ((child = tv_xml_child(node, "mac"))) {
         g_autofree char *address = NULL;
@@ -144,18 +112,32 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net)
             return -1;
         net->model = g_strdup("virtio");
     }
-    if ((child = tv_xml_child(node, "target"))) {
-        if (net->type != TV_NET_TYPE_ETHERNET) {
-            g_autofree char *path = tv_xml_node_path(child);
-            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                            "%s is only valid for interface type 'ethernet' (type is '%s')", path,
-                            tv_net_type_to_string(net->type));
-            return -1;
-        }
-        if (check_leaf(child, target_attrs) < 0 ||
-            tv_conf_attr_required(child, "dev", &net->ifname) < 0 ||
-            check_ifname(child, net->ifname) < 0)
-            return -1;
+    if ((child = tv_xml_child(node, "target")) && parse_target(child, net, flags) < 0)
+        return -1;
+    if ((child = tv_xml_child(node, "source")) && parse_source(child, net) < 0)
+        return -1;
+    if (!child && net->type == TV_NET_TYPE_BRIDGE) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "missing element <source bridge='...'/> in %s: a bridge interface names "
+                        "the host bridge it joins",
+                        path);
+        return -1;
+    }
+    if (net->unmanaged && !net->ifname) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "%s has <target managed='no'> without dev: an unmanaged tap must be named",
+                        path);
+        return -1;
+    }
+    if ((child = tv_xml_child(node, "mtu")) && parse_mtu(child, net) < 0)
+        return -1;
+    if (net->mtu && net->type == TV_NET_TYPE_USER) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
+                        "<mtu> of %s: a 'user' interface has no host device to set it on", path);
+        return -1;
     }
     if ((child = tv_xml_child(node, "boot")) &&
         tv_domain_device_boot_parse(child, &net->boot_order) < 0)
@@ -163,21 +145,37 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net)
     return 0;
 }
 
-static int parse_interface(xmlNodePtr node, TvDomainDevices *devs)
+/* type='network' is the network driver's (not there yet): say what works. */
+static int refuse_network(xmlNodePtr node)
+{
+    g_autofree char *type = tv_xml_prop(node, "type");
+    if (!type || (strcmp(type, "network") != 0 && strcmp(type, "direct") != 0))
+        return 0;
+    g_autofree char *path = tv_xml_node_path(node);
+    tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
+                    "unsupported interface type '%s' in %s: tagvirt has no virtual networks yet; "
+                    "use type 'bridge' (<source bridge='br0'/>, a tap on an existing host "
+                    "bridge), 'ethernet' (a tap device) or 'user' (QEMU's user-mode network)",
+                    type, path);
+    return -1;
+}
+
+static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac", "model", "target", "address", "boot", NULL };
+    static const char *const children[] = { "mac", "model",   "target", "source",
+                                            "mtu", "address", "boot",   NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     TV_APPEND(devs->nets, devs->nnets, net);
 
-    if (tv_xml_check_attrs(node, attrs) < 0 ||
+    if (tv_xml_check_attrs(node, attrs) < 0 || refuse_network(node) < 0 ||
         tv_conf_attr_enum(node, "type", true, tv_net_type_from_string, tv_net_type_list, &type) <
             0 ||
         tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)
         return -1;
     net->type = type;
-    if (parse_interface_children(node, net) < 0 ||
+    if (parse_interface_children(node, net, flags) < 0 ||
         tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &net->address) < 0)
         return -1;
     for (size_t i = 0; i + 1 < devs->nnets; i++) {
@@ -238,9 +236,9 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return 0;
     }
     if (strcmp(name, "disk") == 0)
-        return parse_disk(node, devs);
+        return tv_domain_parse_disk(node, devs);
     if (strcmp(name, "interface") == 0)
-        return parse_interface(node, devs);
+        return parse_interface(node, devs, flags);
     if (strcmp(name, "serial") == 0)
         return tv_domain_parse_chr(node, TV_CHR_KIND_SERIAL, devs, flags);
     if (strcmp(name, "console") == 0)

@@ -74,6 +74,10 @@ void tv_domain_graphics_free(TvDomainGraphics *g);
 int tv_domain_parse_video(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_video(TvXmlWriter *w, const TvDomainVideo *video);
 int tv_domain_parse_audio(xmlNodePtr node, TvDomainDevices *devs);
+/* domain_disk.c */
+int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs);
+void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk);
+void tv_domain_disk_free(TvDomainDisk *disk);
 /* domain_chr.c */
 int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr, bool live,

@@ -45,23 +45,10 @@ static void clear_device(gpointer p)
     g_free(((PciDevice *)p)->what);
 }
 
+/* The model's XML name ("pcie-root-port") names the bus kind in messages. */
 static const char *bus_kind(TvControllerModel model)
 {
-    switch (model) {
-    case TV_CONTROLLER_MODEL_PCIE_ROOT:
-        return "pcie-root";
-    case TV_CONTROLLER_MODEL_PCIE_ROOT_PORT:
-        return "pcie-root-port";
-    case TV_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE:
-        return "pcie-to-pci-bridge";
-    case TV_CONTROLLER_MODEL_DEFAULT:
-    case TV_CONTROLLER_MODEL_QEMU_XHCI:
-    case TV_CONTROLLER_MODEL_NONE:
-    case TV_CONTROLLER_MODEL_VIRTIO_SCSI:
-    case TV_CONTROLLER_MODEL_LAST:
-        break;
-    }
-    return NULL;
+    return tv_controller_model_to_string(model);
 }
 
 /* The devices with a PCI address, in libvirt's assignment order: PCI
@@ -93,9 +80,11 @@ static void collect_devices(PciTopology *t)
                    g_strdup_printf("<controller type='%s' index='%d'>",
                                    tv_controller_type_to_string(c->type), c->index));
     }
-    for (size_t i = 0; i < d->ndisks; i++)
-        add_device(t, &d->disks[i]->address, PLUG_PCIE_DEVICE, NULL,
-                   g_strdup_printf("<disk> with target '%s'", d->disks[i]->target_dev));
+    for (size_t i = 0; i < d->ndisks; i++) {
+        if (d->disks[i]->bus == TV_DISK_BUS_VIRTIO)
+            add_device(t, &d->disks[i]->address, PLUG_PCIE_DEVICE, NULL,
+                       g_strdup_printf("<disk> with target '%s'", d->disks[i]->target_dev));
+    }
     if (d->memballoon == TV_BALLOON_MODEL_VIRTIO)
         add_device(t, &d->memballoon_address, PLUG_PCIE_DEVICE, NULL, g_strdup("<memballoon>"));
     for (size_t i = 0; i < d->nrngs; i++)

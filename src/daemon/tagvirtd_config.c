@@ -51,6 +51,8 @@ static const ConfigKey keys[] = {
     { "dynamic_ownership", KEY_BOOL, OFF(dynamic_ownership), 0, 1 },
     { "security_driver", KEY_STRING, OFF(security_driver), 0, 0 },
     { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
+    { "default_network", KEY_BOOL, OFF(default_network), 0, 1 },
+    { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -65,6 +67,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->prefork_qemu = FALSE;
     cfg->seccomp_sandbox = TRUE;
     cfg->dynamic_ownership = TRUE;
+    cfg->default_network = -1; /* on for the system daemon, off under --root */
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)

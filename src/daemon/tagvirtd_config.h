@@ -21,8 +21,11 @@ typedef struct {
     gboolean seccomp_sandbox;
     char *namespaces; /* "mount" (the default) or "" */
     gboolean dynamic_ownership;
-    char *security_driver;    /* "auto" (the default), "apparmor", "none" */
+    char *security_driver; /* "auto" (the default), "apparmor", "none" */
+    /* make the 'default' NAT network at the first start; -1: yes unless --root */
+    gboolean default_network;
     char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
+    gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -2,6 +2,8 @@
 
 #include "qemu_security.h"
 #include "remote_domain.h"
+#include "network_driver.h"
+#include "remote_network.h"
 #include "remote_storage.h"
 #include "storage_driver.h"
 
@@ -39,8 +41,26 @@ static TvQemuSecurity *security_from_config(const TvDaemonConfig *cfg)
     return tv_qemu_security_new(&sc);
 }
 
-/* The storage driver beside the QEMU driver: one of each per daemon. */
+/* The storage and network drivers beside the QEMU driver: one of each per
+ * daemon. */
 static TvStorageDriver *storage;
+static TvNetworkDriver *network;
+
+static TvNetworkDriver *network_open(const TvDaemonConfig *cfg, const char *root)
+{
+    g_autofree char *config_dir =
+        root ? g_build_filename(root, "config", "network", NULL) : g_strdup("/etc/tagvirt/network");
+    g_autofree char *state_dir =
+        root ? g_build_filename(root, "state", "network", NULL) : g_strdup("/run/tagvirt/network");
+    TvNetworkDriverConfig ncfg = { 0 };
+    ncfg.config_dir = config_dir;
+    ncfg.state_dir = state_dir;
+    ncfg.autostart = cfg->autostart;
+    /* daemons under --root share the host's network namespace with others:
+     * no bridge of their own unless asked */
+    ncfg.make_default = cfg->default_network < 0 ? root == NULL : cfg->default_network != 0;
+    return tv_network_driver_open(&ncfg);
+}
 
 static char *path_user(const char *path, void *drv)
 {
@@ -88,11 +108,14 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.emulator = cfg->emulator;
     dcfg.autostart = cfg->autostart;
     dcfg.prefork = cfg->prefork_qemu;
+    dcfg.allow_broken_tag_storage = cfg->allow_broken_tag_storage;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     if (!drv)
         return NULL;
     storage = storage_open(cfg, root, drv);
-    if (!storage) {
+    network = storage ? network_open(cfg, root) : NULL;
+    if (!network) {
+        tv_storage_driver_close(g_steal_pointer(&storage));
         tv_qemu_driver_close(drv);
         g_clear_pointer(&security, tv_qemu_security_free);
         return NULL;
@@ -104,6 +127,7 @@ void tv_daemon_driver_attach(TvQemuDriver *drv, TvRemote *remote)
 {
     tv_remote_register_driver_handlers(remote);
     tv_remote_register_storage(remote, storage);
+    tv_remote_register_network(remote, network);
     tv_qemu_driver_set_event_callback(drv, tv_remote_emit_event, remote);
 }
 
@@ -114,6 +138,8 @@ void tv_daemon_driver_close(TvQemuDriver *drv)
     tv_qemu_driver_set_event_callback(drv, NULL, NULL);
     tv_storage_driver_set_event_callback(storage, NULL, NULL);
     tv_storage_driver_close(g_steal_pointer(&storage));
+    tv_network_driver_set_event_callback(network, NULL, NULL);
+    tv_network_driver_close(g_steal_pointer(&network));
     tv_qemu_driver_close(drv);
     g_clear_pointer(&security, tv_qemu_security_free);
 }

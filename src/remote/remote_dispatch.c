@@ -1,4 +1,5 @@
 #include "remote_priv.h"
+#include "remote_network.h"
 #include "remote_storage.h"
 
 #include "rpc_message.h"
@@ -24,6 +25,7 @@ void tv_remote_free(TvRemote *remote)
     if (!remote)
         return;
     tv_remote_unregister_storage(remote);
+    tv_remote_unregister_network(remote);
     g_list_free(remote->event_conns);
     g_mutex_clear(&remote->events_lock);
     g_hash_table_unref(remote->sessions);
@@ -66,6 +68,7 @@ void tv_remote_conn_closed(TvRemoteConn *conn)
 {
     tv_remote_events_drop_conn(conn);
     tv_remote_storage_drop_conn(conn);
+    tv_remote_network_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_mutex_lock(&conn->lock);
     conn->closed = TRUE;
@@ -78,6 +81,7 @@ void tv_remote_conn_free(TvRemoteConn *conn)
         return;
     tv_remote_events_drop_conn(conn);
     tv_remote_storage_drop_conn(conn);
+    tv_remote_network_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_array_unref(conn->callbacks);
     g_mutex_clear(&conn->lock);

@@ -1,5 +1,6 @@
-/* Event callbacks: registration per connection for domains, networks, node
- * devices and secrets (storage pools: remote_storage.c), and the fan-out of
+/* Event callbacks: registration per connection for domains, node devices
+ * and secrets (storage pools: remote_storage.c; networks: remote_network.c
+ * through remote_objevents.c), and the fan-out of
  * driver domain events as server MESSAGEs.  Kinds whose driver does not
  * exist yet accept registrations (as libvirt does) and send nothing until
  * something emits through them. */
@@ -11,7 +12,6 @@
 
 /* libvirt 9.0's event id counts per kind (a registration at or past one is refused). */
 enum {
-    NETWORK_EVENT_ID_LAST = 1,     /* lifecycle */
     NODE_DEVICE_EVENT_ID_LAST = 2, /* lifecycle, update */
     SECRET_EVENT_ID_LAST = 2,      /* lifecycle, value changed */
 };
@@ -23,7 +23,6 @@ typedef struct {
 
 static const KindInfo kinds[TV_REMOTE_EVENT_KIND_LAST] = {
     [TV_REMOTE_EVENT_DOMAIN] = { "domain event", TV_DOMAIN_EVENT_ID_LAST },
-    [TV_REMOTE_EVENT_NETWORK] = { "network event", NETWORK_EVENT_ID_LAST },
     [TV_REMOTE_EVENT_NODE_DEVICE] = { "node device event", NODE_DEVICE_EVENT_ID_LAST },
     [TV_REMOTE_EVENT_SECRET] = { "secret event", SECRET_EVENT_ID_LAST },
 };
@@ -107,14 +106,6 @@ static int deregister_domain(TvRemoteConn *conn, const void *argsp, void *retp)
     return remove_callback(conn, TV_REMOTE_EVENT_DOMAIN, args->callback_id);
 }
 
-static int register_network(TvRemoteConn *conn, const void *argsp, void *retp)
-{
-    const tvr_connect_network_event_register_any_args *args = argsp;
-    return add_callback(conn, TV_REMOTE_EVENT_NETWORK, args->event_id,
-                        args->net ? (const unsigned char *)args->net->uuid : NULL, NULL,
-                        &((tvr_callback_id_ret *)retp)->callback_id);
-}
-
 static int register_node_device(TvRemoteConn *conn, const void *argsp, void *retp)
 {
     const tvr_connect_node_device_event_register_any_args *args = argsp;
@@ -136,7 +127,6 @@ static int register_secret(TvRemoteConn *conn, const void *argsp, void *retp)
     {                                                                                              \
         return remove_callback(conn, kind, ((const tvr_callback_id_args *)argsp)->callback_id);    \
     }
-DEREGISTER(deregister_network, TV_REMOTE_EVENT_NETWORK)
 DEREGISTER(deregister_node_device, TV_REMOTE_EVENT_NODE_DEVICE)
 DEREGISTER(deregister_secret, TV_REMOTE_EVENT_SECRET)
 
@@ -198,8 +188,6 @@ void tv_remote_events_send(TvRemote *remote, TvRemoteEventKind kind, int event_i
 const TvRemoteHandlerEntry tv_remote_event_handlers[] = {
     { TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, register_domain },
     { TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, deregister_domain },
-    { TVR_PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY, register_network },
-    { TVR_PROC_CONNECT_NETWORK_EVENT_DEREGISTER_ANY, deregister_network },
     { TVR_PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, register_node_device },
     { TVR_PROC_CONNECT_NODE_DEVICE_EVENT_DEREGISTER_ANY, deregister_node_device },
     { TVR_PROC_CONNECT_SECRET_EVENT_REGISTER_ANY, register_secret },

@@ -23,7 +23,6 @@ typedef struct {
 
 typedef enum {
     TV_REMOTE_EVENT_DOMAIN,
-    TV_REMOTE_EVENT_NETWORK,
     TV_REMOTE_EVENT_NODE_DEVICE,
     TV_REMOTE_EVENT_SECRET,
     TV_REMOTE_EVENT_KIND_LAST
@@ -45,6 +44,7 @@ typedef struct {
 
 typedef struct TvRemoteStream TvRemoteStream;
 typedef struct TvRemoteStorage TvRemoteStorage;
+typedef struct TvRemoteNetwork TvRemoteNetwork;
 
 struct TvRemote {
     TvQemuDriver *drv;
@@ -56,6 +56,7 @@ struct TvRemote {
     GList *event_conns;        /* connections with at least one callback */
     int next_callback_id;
     TvRemoteStorage *storage; /* remote_storage.c; NULL without a storage driver */
+    TvRemoteNetwork *network; /* remote_network.c; NULL without a network driver */
 };
 
 struct TvRemoteConn {
@@ -109,5 +110,7 @@ void tv_remote_events_send(TvRemote *remote, TvRemoteEventKind kind, int event_i
                            const unsigned char *uuid, const char *name, int proc, xdrproc_t filter,
                            void *msg, int *callback_id_field);
 
-/* remote_storage.c: the connection is gone, so are its pool event callbacks */
+/* remote_storage.c, remote_network.c: the connection is gone, so are its
+ * pool and network event callbacks */
 void tv_remote_storage_drop_conn(TvRemoteConn *conn);
+void tv_remote_network_drop_conn(TvRemoteConn *conn);

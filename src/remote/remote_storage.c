@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "remote_priv.h"
+#include "remote_objevents.h"
 #include "remote_storage_protocol.h"
 
 #define DRV(conn) ((conn)->remote->storage->drv)
@@ -15,18 +15,9 @@ enum {
     EVENT_ID_REFRESH = 1,
 };
 
-typedef struct {
-    int id;
-    int event_id;
-    gboolean has_pool;
-    unsigned char uuid[TVR_UUID_LEN];
-} PoolCallback;
-
 struct TvRemoteStorage {
     TvStorageDriver *drv;
-    GMutex lock;
-    GHashTable *callbacks; /* TvRemoteConn * -> GArray of PoolCallback */
-    int next_id;
+    TvObjEvents events;
 };
 
 static const unsigned char *pool_uuid(const tvr_nonnull_storage_pool *pool)
@@ -541,105 +532,51 @@ static int h_event_register(TvRemoteConn *conn, const void *a, void *r)
                         args->event_id);
         return -1;
     }
-    TvRemoteStorage *st = conn->remote->storage;
-    PoolCallback cb = { 0 };
-    cb.event_id = args->event_id;
-    if (args->pool) {
-        cb.has_pool = TRUE;
-        memcpy(cb.uuid, args->pool->uuid, sizeof(cb.uuid));
-    }
-    g_mutex_lock(&st->lock);
-    cb.id = st->next_id++;
-    GArray *list = g_hash_table_lookup(st->callbacks, conn);
-    if (!list) {
-        list = g_array_new(FALSE, FALSE, sizeof(PoolCallback));
-        g_hash_table_insert(st->callbacks, conn, list);
-    }
-    g_array_append_val(list, cb);
-    g_mutex_unlock(&st->lock);
-    ((tvr_connect_storage_pool_event_register_any_ret *)r)->callback_id = cb.id;
+    ((tvr_connect_storage_pool_event_register_any_ret *)r)->callback_id =
+        tv_obj_events_register(&conn->remote->storage->events, conn, args->event_id,
+                               args->pool ? (const unsigned char *)args->pool->uuid : NULL);
     return 0;
 }
 
 static int h_event_deregister(TvRemoteConn *conn, const void *a, void *r)
 {
-    int id = ((const tvr_connect_storage_pool_event_deregister_any_args *)a)->callback_id;
-    TvRemoteStorage *st = conn->remote->storage;
-    gboolean found = FALSE;
-    g_mutex_lock(&st->lock);
-    GArray *list = g_hash_table_lookup(st->callbacks, conn);
-    for (guint i = 0; list && i < list->len && !found; i++) {
-        if (g_array_index(list, PoolCallback, i).id == id) {
-            g_array_remove_index(list, i);
-            found = TRUE;
-        }
-    }
-    if (list && list->len == 0)
-        g_hash_table_remove(st->callbacks, conn);
-    g_mutex_unlock(&st->lock);
-    if (!found) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
-                        "storage pool event callback %d is not registered on this connection", id);
-        return -1;
-    }
-    return 0;
+    return tv_obj_events_deregister(
+        &conn->remote->storage->events, conn,
+        ((const tvr_connect_storage_pool_event_deregister_any_args *)a)->callback_id);
 }
 
 void tv_remote_storage_drop_conn(TvRemoteConn *conn)
 {
-    TvRemoteStorage *st = conn->remote->storage;
-    if (!st)
-        return;
-    g_mutex_lock(&st->lock);
-    g_hash_table_remove(st->callbacks, conn);
-    g_mutex_unlock(&st->lock);
+    if (conn->remote->storage)
+        tv_obj_events_drop_conn(&conn->remote->storage->events, conn);
 }
 
-static void send_event(TvRemoteConn *conn, int proc, xdrproc_t filter, const void *msg)
+typedef struct {
+    tvr_nonnull_storage_pool pool;
+    int event, detail;
+} PoolEvent;
+
+static void send_pool_event(TvRemoteConn *conn, int callback_id, void *opaque)
 {
-    tvr_header hdr = {
-        TVR_REMOTE_PROGRAM, TVR_REMOTE_VERSION, proc, TVR_MESSAGE, 0, TVR_STATUS_OK
-    };
-    GBytes *frame = tv_rpc_message_encode(&hdr, filter, msg);
-    if (frame && conn->client)
-        tv_rpc_conn_send(conn->client, frame);
-    else if (frame)
-        g_bytes_unref(frame);
-    else
-        tv_error_reset();
+    const PoolEvent *ev = opaque;
+    if (ev->event >= 0) {
+        tvr_storage_pool_event_lifecycle_msg msg = { callback_id, ev->pool, ev->event, ev->detail };
+        tv_remote_send_message(conn, TVR_PROC_STORAGE_POOL_EVENT_LIFECYCLE,
+                               TV_XDR(xdr_tvr_storage_pool_event_lifecycle_msg), &msg);
+    } else {
+        tvr_storage_pool_event_refresh_msg msg = { callback_id, ev->pool };
+        tv_remote_send_message(conn, TVR_PROC_STORAGE_POOL_EVENT_REFRESH,
+                               TV_XDR(xdr_tvr_storage_pool_event_refresh_msg), &msg);
+    }
 }
 
 static void emit_pool_event(const TvPoolRef *pool, int event, int detail, void *opaque)
 {
     TvRemoteStorage *st = opaque;
-    int event_id = event < 0 ? EVENT_ID_REFRESH : EVENT_ID_LIFECYCLE;
-    tvr_nonnull_storage_pool wire = { 0 };
-    wire.name = pool->name;
-    memcpy(wire.uuid, pool->uuid, sizeof(wire.uuid));
-
-    g_mutex_lock(&st->lock);
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, st->callbacks);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        GArray *list = value;
-        for (guint i = 0; i < list->len; i++) {
-            const PoolCallback *cb = &g_array_index(list, PoolCallback, i);
-            if (cb->event_id != event_id ||
-                (cb->has_pool && memcmp(cb->uuid, pool->uuid, sizeof(cb->uuid)) != 0))
-                continue;
-            if (event_id == EVENT_ID_LIFECYCLE) {
-                tvr_storage_pool_event_lifecycle_msg msg = { cb->id, wire, event, detail };
-                send_event(key, TVR_PROC_STORAGE_POOL_EVENT_LIFECYCLE,
-                           TV_XDR(xdr_tvr_storage_pool_event_lifecycle_msg), &msg);
-            } else {
-                tvr_storage_pool_event_refresh_msg msg = { cb->id, wire };
-                send_event(key, TVR_PROC_STORAGE_POOL_EVENT_REFRESH,
-                           TV_XDR(xdr_tvr_storage_pool_event_refresh_msg), &msg);
-            }
-        }
-    }
-    g_mutex_unlock(&st->lock);
+    PoolEvent ev = { { pool->name, { 0 } }, event, detail };
+    memcpy(ev.pool.uuid, pool->uuid, sizeof(ev.pool.uuid));
+    tv_obj_events_emit(&st->events, event < 0 ? EVENT_ID_REFRESH : EVENT_ID_LIFECYCLE, pool->uuid,
+                       send_pool_event, &ev);
 }
 
 static const TvRemoteHandlerEntry storage_handlers[] = {
@@ -693,10 +630,7 @@ void tv_remote_register_storage(TvRemote *remote, TvStorageDriver *drv)
     g_return_if_fail(remote->storage == NULL);
     TvRemoteStorage *st = g_new0(TvRemoteStorage, 1);
     st->drv = drv;
-    st->next_id = 1;
-    g_mutex_init(&st->lock);
-    st->callbacks =
-        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_array_unref);
+    tv_obj_events_init(&st->events, "storage pool");
     remote->storage = st;
     tv_remote_add_handlers(remote, storage_handlers, G_N_ELEMENTS(storage_handlers));
     tv_storage_driver_set_event_callback(drv, emit_pool_event, st);
@@ -708,8 +642,7 @@ void tv_remote_unregister_storage(TvRemote *remote)
     if (!st)
         return;
     /* the driver may be gone already: its owner clears the event callback */
-    g_hash_table_unref(st->callbacks);
-    g_mutex_clear(&st->lock);
+    tv_obj_events_clear(&st->events);
     g_free(st);
     remote->storage = NULL;
 }

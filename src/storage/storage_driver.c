@@ -11,6 +11,15 @@ const char *const tv_storage_default_roots[] = {
     "/var/lib/libvirt/images", "/srv", "/home", "/mnt", "/media", "/tmp", "/var/tmp", NULL,
 };
 
+int tv_storage_flags_check(const char *call, unsigned flags, unsigned known)
+{
+    if (!(flags & ~known))
+        return 0;
+    tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG, "%s: unsupported flags (0x%x)", call,
+                    flags & ~known);
+    return -1;
+}
+
 void tv_pool_ref_clear(TvPoolRef *ref)
 {
     g_clear_pointer(&ref->name, g_free);
@@ -220,41 +229,25 @@ void tv_storage_driver_close(TvStorageDriver *drv)
     g_free(drv);
 }
 
-/* libvirt's CONNECT_LIST_STORAGE_POOLS_* groups: a group with no bit set
- * does not filter; every pool here is a directory pool. */
-enum {
-    LIST_INACTIVE = 1 << 0,
-    LIST_ACTIVE = 1 << 1,
-    LIST_PERSISTENT = 1 << 2,
-    LIST_TRANSIENT = 1 << 3,
-    LIST_AUTOSTART = 1 << 4,
-    LIST_NO_AUTOSTART = 1 << 5,
-    LIST_DIR = 1 << 6,
-    LIST_TYPES = 0xfffc0, /* bits 6..19: dir, fs, netfs, ..., iscsi-direct */
-    LIST_KNOWN = (1 << 20) - 1,
-};
-
-static bool group_match(unsigned flags, unsigned yes, unsigned no, bool answer)
-{
-    if (!(flags & (yes | no)))
-        return true;
-    return answer ? (flags & yes) != 0 : (flags & no) != 0;
-}
+/* libvirt's CONNECT_LIST_STORAGE_POOLS_*: the common groups
+ * (tv_objfiles_list_match), then one bit per pool type from 1 << 6; every
+ * pool here is a directory pool. */
+#define LIST_DIR   (1u << 6)
+#define LIST_TYPES 0xfffc0u /* bits 6..19: dir, fs, netfs, ..., iscsi-direct */
 
 int tv_storage_pool_list_all(TvStorageDriver *drv, unsigned flags, TvPoolRef **out, size_t *n)
 {
-    if (flags & ~(unsigned)LIST_KNOWN) {
+    unsigned known = TV_OBJ_LIST_COMMON_FLAGS | LIST_TYPES;
+    if (flags & ~known) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG,
-                        "unsupported flags (0x%x) in listing storage pools", flags & ~LIST_KNOWN);
+                        "unsupported flags (0x%x) in listing storage pools", flags & ~known);
         return -1;
     }
     GArray *refs = g_array_new(FALSE, TRUE, sizeof(TvPoolRef));
     g_mutex_lock(&drv->lock);
     for (guint i = 0; i < drv->pools->len; i++) {
         TvStoragePool *pool = g_ptr_array_index(drv->pools, i);
-        if (!group_match(flags, LIST_ACTIVE, LIST_INACTIVE, pool->active) ||
-            !group_match(flags, LIST_PERSISTENT, LIST_TRANSIENT, pool->persistent) ||
-            !group_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, pool->autostart) ||
+        if (!tv_objfiles_list_match(flags, pool->active, pool->persistent, pool->autostart) ||
             ((flags & LIST_TYPES) && !(flags & LIST_DIR)))
             continue;
         TvPoolRef ref = { 0 };

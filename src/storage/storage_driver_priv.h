@@ -52,7 +52,10 @@ struct TvStorageDriver {
     void *event_opaque;
 };
 
-/* storage_driver.c: under drv->lock */
+/* storage_driver.c */
+/* INVALID_ARG naming call and the unknown bits when flags has any beyond known. */
+int tv_storage_flags_check(const char *call, unsigned flags, unsigned known);
+/* under drv->lock: */
 TvStoragePool *tv_storage_find_uuid_locked(TvStorageDriver *drv, const unsigned char *uuid);
 TvStoragePool *tv_storage_find_name_locked(TvStorageDriver *drv, const char *name);
 /* A pool by uuid, or NULL with NO_STORAGE_POOL; active: also OPERATION_INVALID when not. */

@@ -28,15 +28,6 @@ enum {
 #define TEMP_PREFIX       ".tagvirt-"
 #define DEFAULT_POOL_MODE 0711
 
-static int flags_check(const char *call, unsigned flags, unsigned known)
-{
-    if (!(flags & ~known))
-        return 0;
-    tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG, "%s: unsupported flags (0x%x)", call,
-                    flags & ~known);
-    return -1;
-}
-
 /* The canonical form of path with symbolic links of its existing part
  * resolved, so a link cannot lead out of an allowed root. */
 static char *resolve(const char *path)
@@ -207,9 +198,9 @@ int tv_storage_pool_start_locked(TvStorageDriver *drv, TvStoragePool *pool, unsi
 
 static int create_flags_check(const char *call, unsigned flags)
 {
-    if (flags_check(call, flags,
-                    CREATE_WITH_BUILD | CREATE_WITH_BUILD_OVERWRITE |
-                        CREATE_WITH_BUILD_NO_OVERWRITE) < 0)
+    if (tv_storage_flags_check(call, flags,
+                               CREATE_WITH_BUILD | CREATE_WITH_BUILD_OVERWRITE |
+                                   CREATE_WITH_BUILD_NO_OVERWRITE) < 0)
         return -1;
     if ((flags & CREATE_WITH_BUILD_OVERWRITE) && (flags & CREATE_WITH_BUILD_NO_OVERWRITE)) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG,
@@ -257,7 +248,7 @@ static int clash_check_locked(TvStorageDriver *drv, const TvStoragePoolDef *def,
 int tv_storage_pool_define(TvStorageDriver *drv, const char *xml, unsigned flags, TvPoolRef *out)
 {
     /* the parser checks as strictly as libvirt's schema would */
-    if (flags_check("storage pool define", flags, DEFINE_VALIDATE) < 0)
+    if (tv_storage_flags_check("storage pool define", flags, DEFINE_VALIDATE) < 0)
         return -1;
     g_autoptr(TvStoragePoolDef) def = tv_storage_pool_def_parse(xml, strlen(xml));
     if (!def || tv_storage_root_check(drv, def->target_path) < 0)
@@ -349,8 +340,9 @@ int tv_storage_pool_create(TvStorageDriver *drv, const unsigned char *uuid, unsi
 
 int tv_storage_pool_build(TvStorageDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    if (flags_check("storage pool build", flags,
-                    BUILD_REPAIR | BUILD_RESIZE | BUILD_NO_OVERWRITE | BUILD_OVERWRITE) < 0)
+    if (tv_storage_flags_check("storage pool build", flags,
+                               BUILD_REPAIR | BUILD_RESIZE | BUILD_NO_OVERWRITE | BUILD_OVERWRITE) <
+        0)
         return -1;
     if ((flags & BUILD_OVERWRITE) && (flags & BUILD_NO_OVERWRITE)) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG,
@@ -422,7 +414,7 @@ static TvStoragePool *get_inactive_locked(TvStorageDriver *drv, const unsigned c
 
 int tv_storage_pool_delete(TvStorageDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    if (flags_check("storage pool delete", flags, DELETE_ZEROED) < 0)
+    if (tv_storage_flags_check("storage pool delete", flags, DELETE_ZEROED) < 0)
         return -1;
     if (flags & DELETE_ZEROED) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_ARGUMENT_UNSUPPORTED,
@@ -466,7 +458,7 @@ int tv_storage_pool_undefine(TvStorageDriver *drv, const unsigned char *uuid)
 
 int tv_storage_pool_refresh(TvStorageDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    if (flags_check("storage pool refresh", flags, 0) < 0)
+    if (tv_storage_flags_check("storage pool refresh", flags, 0) < 0)
         return -1;
     g_autoptr(GPtrArray) events = g_ptr_array_new();
     int rc = -1;
@@ -499,7 +491,7 @@ int tv_storage_pool_get_info(TvStorageDriver *drv, const unsigned char *uuid, in
 
 char *tv_storage_pool_get_xml(TvStorageDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    if (flags_check("storage pool XML description", flags, XML_INACTIVE) < 0)
+    if (tv_storage_flags_check("storage pool XML description", flags, XML_INACTIVE) < 0)
         return NULL;
     char *xml = NULL;
     g_mutex_lock(&drv->lock);

@@ -29,15 +29,6 @@ enum {
 #define DEFAULT_VOL_MODE 0600
 #define WIPE_ALG_ZERO    0
 
-static int flags_check(const char *call, unsigned flags, unsigned known)
-{
-    if (!(flags & ~known))
-        return 0;
-    tv_error_report(TV_FROM_STORAGE, TV_ERR_INVALID_ARG, "%s: unsupported flags (0x%x)", call,
-                    flags & ~known);
-    return -1;
-}
-
 static TvStorageVol *find_vol(TvStoragePool *pool, const char *name)
 {
     for (guint i = 0; pool->vols && i < pool->vols->len; i++) {
@@ -369,7 +360,8 @@ static int create_common(TvStorageDriver *drv, const unsigned char *pool_uuid, c
                          const char *src_pool, const char *src_name, unsigned flags, TvVolRef *out)
 {
     const char *call = src_name ? "storage volume clone" : "storage volume create";
-    if (flags_check(call, flags, CREATE_PREALLOC_METADATA | CREATE_REFLINK | CREATE_VALIDATE) < 0)
+    if (tv_storage_flags_check(call, flags,
+                               CREATE_PREALLOC_METADATA | CREATE_REFLINK | CREATE_VALIDATE) < 0)
         return -1;
     if (flags & CREATE_REFLINK) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_ARGUMENT_UNSUPPORTED,
@@ -484,7 +476,8 @@ static void release(TvStorageDriver *drv, TvStoragePool *pool, const char *name,
 int tv_storage_vol_delete(TvStorageDriver *drv, const char *pool_name, const char *name,
                           unsigned flags)
 {
-    if (flags_check("storage volume delete", flags, DELETE_ZEROED | DELETE_WITH_SNAPSHOTS) < 0)
+    if (tv_storage_flags_check("storage volume delete", flags,
+                               DELETE_ZEROED | DELETE_WITH_SNAPSHOTS) < 0)
         return -1;
     if (flags & DELETE_ZEROED) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_ARGUMENT_UNSUPPORTED,
@@ -540,7 +533,7 @@ static int zero_raw(const char *path)
 int tv_storage_vol_wipe(TvStorageDriver *drv, const char *pool_name, const char *name,
                         unsigned algorithm, unsigned flags)
 {
-    if (flags_check("storage volume wipe", flags, 0) < 0)
+    if (tv_storage_flags_check("storage volume wipe", flags, 0) < 0)
         return -1;
     if (algorithm != WIPE_ALG_ZERO) {
         tv_error_report(TV_FROM_STORAGE, TV_ERR_ARGUMENT_UNSUPPORTED,
@@ -576,8 +569,8 @@ int tv_storage_vol_wipe(TvStorageDriver *drv, const char *pool_name, const char 
 int tv_storage_vol_resize(TvStorageDriver *drv, const char *pool_name, const char *name,
                           unsigned long long capacity, unsigned flags)
 {
-    if (flags_check("storage volume resize", flags,
-                    RESIZE_ALLOCATE | RESIZE_DELTA | RESIZE_SHRINK) < 0)
+    if (tv_storage_flags_check("storage volume resize", flags,
+                               RESIZE_ALLOCATE | RESIZE_DELTA | RESIZE_SHRINK) < 0)
         return -1;
     TvStoragePool *pool = NULL;
     g_autoptr(TvStorageVolDef) def = claim(drv, pool_name, name, &pool);
@@ -720,7 +713,7 @@ int tv_storage_vol_get_info(TvStorageDriver *drv, const char *pool_name, const c
                             unsigned flags, int *type, unsigned long long *capacity,
                             unsigned long long *allocation)
 {
-    if (flags_check("storage volume info", flags, INFO_GET_PHYSICAL) < 0)
+    if (tv_storage_flags_check("storage volume info", flags, INFO_GET_PHYSICAL) < 0)
         return -1;
     g_mutex_lock(&drv->lock);
     TvStorageVol *vol = get_vol_locked(drv, pool_name, name, NULL);
@@ -736,7 +729,7 @@ int tv_storage_vol_get_info(TvStorageDriver *drv, const char *pool_name, const c
 char *tv_storage_vol_get_xml(TvStorageDriver *drv, const char *pool_name, const char *name,
                              unsigned flags)
 {
-    if (flags_check("storage volume XML description", flags, 0) < 0)
+    if (tv_storage_flags_check("storage volume XML description", flags, 0) < 0)
         return NULL;
     g_mutex_lock(&drv->lock);
     TvStorageVol *vol = get_vol_locked(drv, pool_name, name, NULL);

@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-static __thread TvError *last_error;
-
 void tv_error_free(TvError *err)
 {
     if (!err)
@@ -12,13 +10,28 @@ void tv_error_free(TvError *err)
     g_free(err);
 }
 
+/* Per thread; what a thread leaves set is freed when it ends (worker
+ * threads end with the error of their last call still set). */
+static GPrivate last_error_key = G_PRIVATE_INIT((GDestroyNotify)tv_error_free);
+
+static TvError *current(void)
+{
+    return g_private_get(&last_error_key);
+}
+
+/* Replace (and free) the thread's error. */
+static void put_error(TvError *err)
+{
+    g_private_replace(&last_error_key, err);
+}
+
 static void set_error(TvErrorDomain domain, TvErrorCode code, char *message)
 {
-    tv_error_free(last_error);
-    last_error = g_new0(TvError, 1);
-    last_error->domain = domain;
-    last_error->code = code;
-    last_error->message = message;
+    TvError *err = g_new0(TvError, 1);
+    err->domain = domain;
+    err->code = code;
+    err->message = message;
+    put_error(err);
 }
 
 void tv_error_report(TvErrorDomain domain, TvErrorCode code, const char *fmt, ...)
@@ -44,43 +57,46 @@ void tv_error_prefix(const char *fmt, ...)
     va_start(ap, fmt);
     g_autofree char *prefix = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    if (!last_error) {
+    TvError *err = current();
+    if (!err) {
         set_error(TV_FROM_NONE, TV_ERR_INTERNAL_ERROR, g_steal_pointer(&prefix));
         return;
     }
-    char *joined = g_strdup_printf("%s: %s", prefix, last_error->message);
-    g_free(last_error->message);
-    last_error->message = joined;
+    char *joined = g_strdup_printf("%s: %s", prefix, err->message);
+    g_free(err->message);
+    err->message = joined;
 }
 
 const TvError *tv_error_last(void)
 {
-    return last_error;
+    return current();
 }
 
 const char *tv_error_message(void)
 {
-    return last_error ? last_error->message : "unknown error";
+    const TvError *err = current();
+    return err ? err->message : "unknown error";
 }
 
 TvErrorCode tv_error_code(void)
 {
-    return last_error ? last_error->code : TV_ERR_OK;
+    const TvError *err = current();
+    return err ? err->code : TV_ERR_OK;
 }
 
 void tv_error_reset(void)
 {
-    tv_error_free(last_error);
-    last_error = NULL;
+    put_error(NULL);
 }
 
 TvError *tv_error_steal(void)
 {
-    return g_steal_pointer(&last_error);
+    TvError *err = current();
+    g_private_set(&last_error_key, NULL); /* set: no free */
+    return err;
 }
 
 void tv_error_restore(TvError *err)
 {
-    tv_error_free(last_error);
-    last_error = err;
+    put_error(err);
 }

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,25 +24,29 @@ static int write_full(int fd, const char *data, size_t len)
     return 0;
 }
 
-static void fsync_parent(const char *path)
+int tv_dir_sync(const char *dir)
 {
-    g_autofree char *dir = g_path_get_dirname(path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
+    if (fd < 0 || fsync(fd) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        tv_error_report_errno(TV_FROM_NONE, err, "cannot flush directory '%s' to disk", dir);
+        return -1;
     }
+    close(fd);
+    return 0;
 }
 
-static int write_replace(const char *path, const char *data, size_t len, mode_t mode, gboolean sync)
+int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
 {
-    g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
+    g_autofree char *tmp = g_strdup_printf("%s" TV_FILE_TEMP_SUFFIX, path);
     int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
     if (fd < 0) {
         tv_error_report_errno(TV_FROM_NONE, errno, "cannot create a temporary file for '%s'", path);
         return -1;
     }
-    if (write_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
+    if (write_full(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
         int err = errno;
         close(fd);
         unlink(tmp);
@@ -53,19 +59,48 @@ static int write_replace(const char *path, const char *data, size_t len, mode_t 
         tv_error_report_errno(TV_FROM_NONE, err, "cannot replace '%s'", path);
         return -1;
     }
-    if (sync)
-        fsync_parent(path);
+    /* the rename is on disk only once the folder is */
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (tv_dir_sync(dir) < 0) {
+        tv_error_prefix("'%s' was replaced but may not survive a crash of the machine", path);
+        return -1;
+    }
     return 0;
 }
 
-int tv_file_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+/* What g_mkstemp puts in place of XXXXXX. */
+static bool is_temp_tail(const char *s)
 {
-    return write_replace(path, data, len, mode, TRUE);
+    if (strlen(s) != 6)
+        return false;
+    for (; *s; s++) {
+        if (!g_ascii_isalnum(*s))
+            return false;
+    }
+    return true;
 }
 
-int tv_file_write_volatile(const char *path, const char *data, size_t len, mode_t mode)
+int tv_file_remove_temporaries(const char *dir, const char *suffix)
 {
-    return write_replace(path, data, len, mode, FALSE);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return 0;
+    g_autofree char *marker = g_strdup_printf("%s.", suffix);
+    int removed = 0;
+    const char *entry;
+    while ((entry = g_dir_read_name(d))) {
+        const char *tail = g_strrstr(entry, marker);
+        if (!tail || !is_temp_tail(tail + strlen(marker)))
+            continue;
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) || g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            continue;
+        if (unlink(path) == 0) {
+            g_message("removed '%s', a temporary file left by an interrupted write", path);
+            removed++;
+        }
+    }
+    return removed;
 }
 
 int tv_file_read_all(const char *path, size_t max_len, char **data, size_t *len)

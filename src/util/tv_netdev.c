@@ -103,9 +103,10 @@ int tv_netdev_bridge_add(const char *name, const char *mac, unsigned mtu, bool s
     }
     rtnl_link_put(link);
     nl_socket_free(sk);
-    /* STP and the forward delay (centiseconds) through sysfs, as iproute2 does */
-    if (rc == 0 && (sysfs_write(name, "stp_state", stp ? 1 : 0) < 0 ||
-                    sysfs_write(name, "forward_delay", delay * 100) < 0)) {
+    /* the forward delay (centiseconds) and STP through sysfs, as iproute2 does;
+     * the delay first: with STP on the kernel takes only 2 to 30 s */
+    if (rc == 0 && (sysfs_write(name, "forward_delay", delay * 100) < 0 ||
+                    sysfs_write(name, "stp_state", stp ? 1 : 0) < 0)) {
         tv_netdev_delete(name);
         rc = -1;
     }

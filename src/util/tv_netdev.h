@@ -34,3 +34,21 @@ int tv_netdev_tap_open(const char *name, bool vnet_hdr, char **ifname);
  * fall in net/prefix?  Used to refuse or avoid an overlapping subnet.
  * *what (optional) gets a description of the first one found. */
 bool tv_netdev_ipv4_in_use(guint32 net, unsigned prefix, char **what);
+
+/* A guest NIC's tap, as the QEMU driver (and later the network driver)
+ * needs it (tv_netdev_tap.c). */
+typedef struct {
+    const char *what;      /* for errors: "<interface> with MAC 52:54:00:..." */
+    const char *name;      /* the tap's name; NULL: the kernel picks vnetN */
+    const char *bridge;    /* join this existing bridge; NULL: none */
+    const char *guest_mac; /* the host side gets it with fe: as first byte */
+    unsigned mtu;          /* 0: the bridge's, or left as it is */
+    bool existing;         /* managed='no': the tap exists and is used as it is */
+} TvNetdevTapSpec;
+
+/* Make the tap (refused when the name is taken or the bridge is missing),
+ * set its MAC and MTU, join the bridge, bring it up; or open the existing
+ * tap of an unmanaged NIC.  Returns the open descriptor for QEMU (a tap
+ * made here goes away when QEMU, its last holder, exits); *ifname gets the
+ * name. */
+int tv_netdev_guest_tap(const TvNetdevTapSpec *spec, char **ifname);

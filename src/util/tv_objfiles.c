@@ -112,3 +112,16 @@ char *tv_objfiles_read(const TvObjFiles *files, const char *dir, const char *nam
     }
     return xml;
 }
+
+static bool group_match(unsigned flags, unsigned yes, unsigned no, bool answer)
+{
+    if (!(flags & (yes | no)))
+        return true;
+    return answer ? (flags & yes) != 0 : (flags & no) != 0;
+}
+
+bool tv_objfiles_list_match(unsigned flags, bool active, bool persistent, bool autostart)
+{
+    return group_match(flags, 2, 1, active) && group_match(flags, 4, 8, persistent) &&
+           group_match(flags, 16, 32, autostart);
+}

@@ -37,3 +37,10 @@ GPtrArray *tv_objfiles_names(const char *dir);
  * logged: a broken file never stops the daemon and is never deleted. */
 char *tv_objfiles_read(const TvObjFiles *files, const char *dir, const char *name, size_t max,
                        size_t *len);
+
+/* libvirt's listing flags shared by storage pools and networks
+ * (CONNECT_LIST_STORAGE_POOLS_*, CONNECT_LIST_NETWORKS_*): 1 inactive,
+ * 2 active, 4 persistent, 8 transient, 16 autostart, 32 no autostart.  A
+ * group with neither bit set does not filter. */
+#define TV_OBJ_LIST_COMMON_FLAGS 0x3fu
+bool tv_objfiles_list_match(unsigned flags, bool active, bool persistent, bool autostart);

@@ -10,6 +10,45 @@ static void silent_errors(void *ctx, const char *msg, ...)
 {
 }
 
+/* What a refused document type declaration looked like, for the message. */
+typedef struct {
+    bool found;
+    int line;
+    char *name;
+    char *system_id;
+} DoctypeSeen;
+
+/* SAX: called at <!DOCTYPE ...>, before its internal subset (entity
+ * declarations) is read.  Nothing after it is parsed: no entity is declared,
+ * so none can be expanded (a few declarations nested ten deep expand to
+ * gigabytes) and none can name an outside file. */
+static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                           const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    DoctypeSeen *seen = ctxt->_private;
+    if (!seen->found) {
+        seen->found = true;
+        seen->line = ctxt->input ? ctxt->input->line : 0;
+        seen->name = g_strdup(name ? (const char *)name : "");
+        seen->system_id = system_id ? g_strdup((const char *)system_id) : NULL;
+    }
+    (void)external_id;
+    xmlStopParser(ctxt);
+}
+
+static void report_doctype(const DoctypeSeen *seen, const char *what)
+{
+    g_autofree char *sys =
+        seen->system_id ? g_strdup_printf(" SYSTEM '%s'", seen->system_id) : g_strdup("");
+    tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                    "%s has a document type declaration <!DOCTYPE %s%s ...> at line %d: DTDs, "
+                    "entity declarations (<!ENTITY>) and external entities are not accepted; "
+                    "remove the <!DOCTYPE> (the predefined entities such as &lt; and "
+                    "character references such as &#10; need none)",
+                    what, seen->name, sys, seen->line);
+}
+
 xmlDocPtr tv_xml_parse(const char *buf, size_t len, const char *what)
 {
     if (!buf || len == 0) {
@@ -26,9 +65,21 @@ xmlDocPtr tv_xml_parse(const char *buf, size_t len, const char *what)
         return NULL;
     }
     xmlSetGenericErrorFunc(NULL, silent_errors);
+    DoctypeSeen seen = { 0 };
+    ctxt->_private = &seen;
+    ctxt->sax->internalSubset = refuse_doctype;
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
                                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                           XML_PARSE_NOCDATA);
+    if (seen.found) {
+        report_doctype(&seen, what);
+        g_free(seen.name);
+        g_free(seen.system_id);
+        if (doc)
+            xmlFreeDoc(doc);
+        xmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
     if (!doc || !ctxt->wellFormed) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
         g_autofree char *msg = g_strdup(e && e->message ? e->message : "not well-formed");

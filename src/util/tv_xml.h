@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Parse len bytes (no network, no entities from outside, no DTD loading).
- * what names the document in errors ("domain XML"). */
+/* Parse len bytes (no network).  A document type declaration is refused
+ * before anything in it is read, so no entity can be declared, expanded or
+ * loaded from outside: an XML error naming it.  what names the document in
+ * errors ("domain XML"). */
 xmlDocPtr tv_xml_parse(const char *buf, size_t len, const char *what);
 
 /* "/domain/devices/disk[2]/source" for messages. */
@@ -35,7 +37,7 @@ int tv_parse_ull(const char *s, unsigned long long min, unsigned long long max, 
                  unsigned long long *out);
 
 /* Output: indentation-aware builder for formatting. */
-typedef struct {
+typedef struct TvXmlWriter {
     GString *buf;
     int indent;
 } TvXmlWriter;

@@ -284,6 +284,91 @@ static void test_persistence(void)
     dt_env_clear(&env);
 }
 
+/* A definition of n bytes of text in <description> (ch repeated). */
+static char *described_xml(DtEnv *env, const char *name, char ch, size_t n)
+{
+    /* '"' is itself in text content; tagvirt stores it as &quot; */
+    g_autofree char *text = g_strnfill(n, ch);
+    g_autofree char *extra = g_strdup_printf("  <description>%s</description>\n", text);
+    return dt_domain_xml(env, name, NULL, NULL, NULL, extra);
+}
+
+/* Define refuses what the loader could not read back (one limit for both,
+ * TV_QEMU_STATE_FILE_MAX); what it accepts survives close/open unchanged. */
+static void test_state_limits(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    TvDomainRef ref = { 0 };
+    /* 1 MiB of '"' is 6 MiB as &quot;; 4 MiB of text is over the limit too */
+    g_autofree char *quotes = described_xml(&env, "quotes", '"', 1024 * 1024);
+    g_autofree char *big = described_xml(&env, "big", 'a', 4 * 1024 * 1024);
+    const char *refused[] = { quotes, big };
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_assert_cmpint(tv_qemu_driver_define(env.drv, refused[i], 0, &ref), ==, -1);
+        g_test_message("%s", tv_error_message());
+        g_assert_cmpint(tv_error_code(), ==, TV_ERR_CONFIG_UNSUPPORTED);
+        g_assert_nonnull(strstr(tv_error_message(), "bytes are accepted"));
+        tv_error_reset();
+    }
+    /* a transient domain's status file is its only copy: refused the same way */
+    g_assert_cmpint(tv_qemu_driver_create_xml(env.drv, quotes, 0, &ref), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_CONFIG_UNSUPPORTED);
+    tv_error_reset();
+    assert_config_files(&env, "");
+
+    /* just under the limit, and several lines with blank ones and indentation */
+    g_autofree char *near = described_xml(&env, "near", 'b', 4 * 1024 * 1024 - 72 * 1024);
+    dt_define_ok(&env, near, &ref);
+    g_autofree char *near_before = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    tv_domain_ref_clear(&ref);
+    g_autofree char *lines = dt_domain_xml(
+        &env, "lines", NULL, NULL, NULL,
+        "  <description>first line\n\n  indented after a blank line\n\n\nlast</description>\n");
+    dt_define_ok(&env, lines, &ref);
+    g_autofree char *lines_before = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_assert_nonnull(strstr(lines_before,
+                            "first line\n\n  indented after a blank line\n\n\nlast</description>"));
+    tv_domain_ref_clear(&ref);
+    dt_close(&env);
+    dt_open(&env, false);
+    g_autofree char *list = dt_list_names(env.drv, 0);
+    g_assert_cmpstr(list, ==, "lines,near");
+    g_assert_cmpint(tv_qemu_driver_lookup_by_name(env.drv, "near", &ref), ==, 0);
+    g_autofree char *near_after = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_assert_cmpstr(near_after, ==, near_before);
+    tv_domain_ref_clear(&ref);
+    g_assert_cmpint(tv_qemu_driver_lookup_by_name(env.drv, "lines", &ref), ==, 0);
+    g_autofree char *lines_after = tv_qemu_driver_get_xml(env.drv, ref.uuid, 0);
+    g_assert_cmpstr(lines_after, ==, lines_before);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
+/* The temporary files of writes interrupted by a kill go at the next open;
+ * nothing else does. */
+static void test_temporaries(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    dt_open(&env, false);
+    dt_close(&env);
+    g_autofree char *tmp_config = g_build_filename(env.root, "config", "gone.xml.Ab12Cd", NULL);
+    g_autofree char *keep_config = g_build_filename(env.root, "config", "keep.xml.bak", NULL);
+    g_autofree char *tmp_state = g_build_filename(env.root, "state", "x.xml.zZ9990", NULL);
+    const char *paths[] = { tmp_config, keep_config, tmp_state };
+    for (size_t i = 0; i < G_N_ELEMENTS(paths); i++)
+        g_assert_true(g_file_set_contents(paths[i], "<domain", -1, NULL));
+    dt_open(&env, false);
+    g_assert_false(g_file_test(tmp_config, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(tmp_state, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(keep_config, G_FILE_TEST_EXISTS));
+    dt_env_clear(&env);
+}
+
 static void test_list_filters(void)
 {
     DtEnv env;
@@ -435,6 +520,8 @@ static int run_tests(void)
     g_test_add_func("/driver/redefine", test_redefine);
     g_test_add_func("/driver/undefine-autostart", test_undefine_and_autostart);
     g_test_add_func("/driver/persistence", test_persistence);
+    g_test_add_func("/driver/state-limits", test_state_limits);
+    g_test_add_func("/driver/temporaries", test_temporaries);
     g_test_add_func("/driver/list-filters", test_list_filters);
     g_test_add_func("/driver/host", test_host);
     g_test_add_func("/driver/concurrency", test_concurrency);

@@ -227,6 +227,22 @@ char *dt_domain_xml(const DtEnv *env, const char *name, const char *uuid, const 
                            extra ? extra : "");
 }
 
+void dt_define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
+{
+    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
+        g_error("define: %s", tv_error_message());
+}
+
+void dt_start_ok(DtEnv *env, TvDomainRef *ref)
+{
+    TvDomainRef started = { 0 };
+    if (tv_qemu_driver_create(env->drv, ref->uuid, 0, &started) < 0)
+        g_error("start '%s': %s", ref->name, tv_error_message());
+    g_assert_cmpint(started.id, >=, 1);
+    ref->id = started.id;
+    tv_domain_ref_clear(&started);
+}
+
 bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned timeout_ms)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -308,6 +324,23 @@ bool dt_qemu_running(const char *name)
     return scan_cmdlines(is_guest, want) != 0;
 }
 
+static int counted;
+
+static bool count_guest(pid_t pid, const char *cmdline, gsize len, const char *want)
+{
+    if (is_guest(pid, cmdline, len, want))
+        counted++;
+    return false;
+}
+
+int dt_qemu_count(const char *name)
+{
+    g_autofree char *want = g_strdup_printf("guest=%s,", name);
+    counted = 0;
+    scan_cmdlines(count_guest, want);
+    return counted;
+}
+
 char *dt_list_names(TvQemuDriver *drv, unsigned flags)
 {
     TvDomainRef *refs = NULL;
@@ -320,20 +353,4 @@ char *dt_list_names(TvQemuDriver *drv, unsigned flags)
     }
     g_free(refs);
     return g_string_free(out, FALSE);
-}
-
-void dt_define_ok(DtEnv *env, const char *xml, TvDomainRef *ref)
-{
-    if (tv_qemu_driver_define(env->drv, xml, 0, ref) < 0)
-        g_error("define: %s", tv_error_message());
-}
-
-void dt_start_ok(DtEnv *env, TvDomainRef *ref)
-{
-    TvDomainRef started = { 0 };
-    if (tv_qemu_driver_create(env->drv, ref->uuid, 0, &started) < 0)
-        g_error("start '%s': %s", ref->name, tv_error_message());
-    g_assert_cmpint(started.id, >=, 1);
-    ref->id = started.id;
-    tv_domain_ref_clear(&started);
 }

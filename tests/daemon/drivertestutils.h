@@ -47,7 +47,12 @@ void dt_close(DtEnv *env);
 char *dt_domain_xml(const DtEnv *env, const char *name, const char *uuid, const char *kernel,
                     const char *features, const char *extra);
 
-/* Wait (bounded) for a lifecycle event of the domain; true when it came. */
+/* Define, start: a failure ends the test with the error.  dt_start_ok sets
+ * ref->id. */
+void dt_define_ok(DtEnv *env, const char *xml, TvDomainRef *ref);
+void dt_start_ok(DtEnv *env, TvDomainRef *ref);
+
+/* Wait (bounded) for an event of the domain; true when it came. */
 bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned timeout_ms);
 /* Wait (bounded) for an event of id kind (TvDomainEventId) of the domain;
  * true when it came, with a copy in *out (optional). */
@@ -58,11 +63,9 @@ void dt_events_reset(DtEnv *env);
 pid_t dt_qemu_pid(const DtEnv *env, const char *name);
 /* Is a QEMU with "-name guest=NAME," running (any pid)? */
 bool dt_qemu_running(const char *name);
+/* How many live QEMUs have "-name guest=NAME," (whoever started them). */
+int dt_qemu_count(const char *name);
 bool dt_pid_alive(pid_t pid);
 
 /* list_all into a sorted "a,b,c" of names. */
 char *dt_list_names(TvQemuDriver *drv, unsigned flags);
-
-/* Define (the test fails on an error), and start (ref->id gets the live id). */
-void dt_define_ok(DtEnv *env, const char *xml, TvDomainRef *ref);
-void dt_start_ok(DtEnv *env, TvDomainRef *ref);

@@ -2,6 +2,7 @@
 #include "tagvirt-config.h"
 #include "e2eutils.h"
 #include "qemu_domain.h"
+#include "qemu_status.h"
 #include "tv_error.h"
 
 #include <errno.h>
@@ -205,6 +206,22 @@ bool e2e_wait_for_file(const char *path, unsigned timeout_ms)
         g_usleep(2000);
     }
     return true;
+}
+
+bool e2e_wait_for_started(const char *status_path, unsigned timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        if (g_file_test(status_path, G_FILE_TEST_EXISTS)) {
+            g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
+            tv_error_reset();
+            if (st && !tv_qemu_status_is_start(st))
+                return true;
+        }
+        if (g_get_monotonic_time() >= deadline)
+            return false;
+        g_usleep(2000);
+    }
 }
 
 bool e2e_wait_for_text(const char *path, const char *text, unsigned timeout_ms)

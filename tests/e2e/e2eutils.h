@@ -50,5 +50,8 @@ void e2e_assert_no_children(void);
 /* `tagvirt run --no-console` of xml_path with the test's directories. */
 GPid e2e_spawn_tagvirt_run(const char *xml_path);
 bool e2e_wait_for_file(const char *path, unsigned timeout_ms);
+/* Until the status file records a started QEMU (not the record a start
+ * writes before it spawns one). */
+bool e2e_wait_for_started(const char *status_path, unsigned timeout_ms);
 /* Until the file holds text (e.g. the log's "is running" line after 'cont'). */
 bool e2e_wait_for_text(const char *path, const char *text, unsigned timeout_ms);

@@ -246,7 +246,7 @@ static void reconnect_after_manager_death(bool subreaper)
 
     GPid manager = e2e_spawn_tagvirt_run(xml_path);
     g_autofree char *status_path = tv_qemu_process_status_path(e2e.state_dir, name);
-    g_assert_true(e2e_wait_for_file(status_path, 20000));
+    g_assert_true(e2e_wait_for_started(status_path, 20000));
     g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
     g_assert_nonnull(st);
     kill(manager, SIGKILL);
@@ -256,7 +256,8 @@ static void reconnect_after_manager_death(bool subreaper)
 
     TvQemuProcessConfig cfg = e2e_config();
     g_autoptr(TvQemuProcess) proc = tv_qemu_process_reconnect(name, &cfg, NULL);
-    g_assert_nonnull(proc);
+    if (!proc)
+        g_error("reconnect to '%s': %s", name, tv_error_message());
     assert_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
     g_assert_cmpint(tv_qemu_process_destroy(proc), ==, 0);
     assert_state(proc, TV_DOMAIN_STATE_SHUTOFF, TV_DOMAIN_SHUTOFF_DESTROYED);
@@ -415,7 +416,7 @@ static void test_run_sigint(void)
     g_assert_true(g_file_set_contents(xml_path, xml, -1, NULL));
     g_autofree char *status_path = tv_qemu_process_status_path(e2e.state_dir, "rt-sigint");
     GPid manager = e2e_spawn_tagvirt_run(xml_path);
-    g_assert_true(e2e_wait_for_file(status_path, 20000));
+    g_assert_true(e2e_wait_for_started(status_path, 20000));
     g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
     g_assert_nonnull(st);
     g_autofree char *log = tv_qemu_process_log_path(e2e.log_dir, "rt-sigint");
@@ -444,7 +445,7 @@ static void test_run_crash(void)
     g_assert_true(g_file_set_contents(xml_path, xml, -1, NULL));
     g_autofree char *status_path = tv_qemu_process_status_path(e2e.state_dir, "rt-runcrash");
     GPid manager = e2e_spawn_tagvirt_run(xml_path);
-    g_assert_true(e2e_wait_for_file(status_path, 20000));
+    g_assert_true(e2e_wait_for_started(status_path, 20000));
     g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
     g_assert_nonnull(st);
     g_autofree char *log = tv_qemu_process_log_path(e2e.log_dir, "rt-runcrash");

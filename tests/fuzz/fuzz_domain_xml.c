@@ -1,9 +1,9 @@
 /* Fuzz target for the domain XML parser and formatter.
  *
  * libFuzzer: LLVMFuzzerTestOneInput is the entry point (clang
- * -fsanitize=fuzzer).  Built with -DTV_FUZZ_STANDALONE it is a plain program
- * that feeds each file named on its command line through the same function
- * and prints TAP, so any compiler can replay a corpus (tests/fuzz/run-corpus).
+ * -fsanitize=fuzzer).  Linked with fuzz_replay.c it is a plain program that
+ * feeds each file named on its command line through the same function and
+ * prints TAP, so any compiler can replay a corpus (tests/fuzz/run-corpus).
  *
  * Besides "no crash, no leak", it checks that whatever parses formats to XML
  * that parses back to the same text, in the inactive and status forms, and
@@ -69,28 +69,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tv_error_reset();
     return 0;
 }
-
-#ifdef TV_FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s FILE...\n", argv[0]);
-        return 2;
-    }
-    printf("1..%d\n", argc - 1);
-    int failed = 0;
-    for (int i = 1; i < argc; i++) {
-        g_autofree char *data = NULL;
-        gsize len = 0;
-        g_autoptr(GError) err = NULL;
-        if (!g_file_get_contents(argv[i], &data, &len, &err)) {
-            printf("not ok %d - %s: %s\n", i, argv[i], err->message);
-            failed++;
-            continue;
-        }
-        LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-        printf("ok %d - %s\n", i, argv[i]);
-    }
-    return failed ? 1 : 0;
-}
-#endif

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Build the test guest's initramfs: static busybox, our mtetest and the /init script.
 #
-# Usage: tests/guest/build-initramfs.sh [--print-path]
+# Usage: tests/guest/build-initramfs.sh [--print-path] [--selftests]
 #   --print-path  print INITRAMFS=<path> on stdout (the value is the rest of the line)
+#   --selftests   also the Linux kernel's arm64 MTE selftests (fetch-selftests.sh),
+#                 built statically into /selftests; /init runs them after mtetest
 #
 # The result is ${TAGVIRT_GUEST_CACHE}/initramfs-<hash>.cpio.gz, where the hash covers
 # every input (sources, busybox, compiler, this script): it is rebuilt only when one of
@@ -13,15 +15,17 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TAGVIRT_GUEST_CACHE:-${HOME:-/root}/.cache/tagvirt/guest}
 print_path=0
+selftests=0
 for arg in "$@"; do
     case "$arg" in
     --print-path) print_path=1 ;;
+    --selftests) selftests=1 ;;
     -h | --help)
         sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
-        echo "build-initramfs.sh: unknown argument '$arg' (accepted: --print-path)" >&2
+        echo "build-initramfs.sh: unknown argument '$arg' (accepted: --print-path, --selftests)" >&2
         exit 2
         ;;
     esac
@@ -54,10 +58,20 @@ exec 9>"$cache/.initramfs.lock"
 flock 9
 
 cflags=(-static -O2 -s -Wall -Wextra -Werror -march=armv8.5-a+memtag)
+st_src=""
+st_versions=/dev/null
+if [ "$selftests" = 1 ]; then
+    paths=$("$here/fetch-selftests.sh" --print-paths) || die "fetch-selftests.sh failed"
+    st_src=$(sed -n 's/^SRC=//p' <<<"$paths")
+    st_versions=$(sed -n 's/^VERSIONS=//p' <<<"$paths")
+fi
+# the kernel's own build flags for these tests, plus its uapi headers
+st_cflags=(-static -O2 -s -std=gnu99 -pthread -march=armv8.5-a+memtag -D__EXPORTED_HEADERS__
+    -isystem "$st_src/arch/arm64/include/uapi" -isystem "$st_src/include/uapi")
 hash=$({
-    sha256sum "$here/mtetest.c" "$here/init" "$0" "$busybox" | cut -d' ' -f1
+    sha256sum "$here/mtetest.c" "$here/init" "$0" "$busybox" "$st_versions" | cut -d' ' -f1
     "$cc" --version | head -n1
-    echo "${cflags[*]}"
+    echo "${cflags[*]} $selftests ${st_cflags[*]}"
 } | sha256sum | cut -c1-16)
 out="$cache/initramfs-$hash.cpio.gz"
 
@@ -68,9 +82,28 @@ if [ ! -f "$out" ]; then
     root="$work/root"
     mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
     "$cc" "${cflags[@]}" -o "$root/bin/mtetest" "$here/mtetest.c"
+    if [ "$selftests" = 1 ]; then
+        mkdir -p "$root/selftests"
+        mte=$st_src/tools/testing/selftests/arm64/mte
+        for c in "$mte"/check_*.c; do
+            t=$(basename "$c" .c)
+            src=$t.c
+            if [ "$t" = check_gcr_el1_cswitch ]; then
+                # 1024 rounds of 5 threads x 1000 prctl calls take far over 5
+                # minutes under TCG: 16 rounds, the same switches otherwise
+                sed 's/^#define NUM_ITERATIONS[[:space:]]*1024$/#define NUM_ITERATIONS 16/' "$c" >"$work/$t.c"
+                grep -q '^#define NUM_ITERATIONS 16$' "$work/$t.c" || die "$t: NUM_ITERATIONS not found"
+                src=$work/$t.c
+            fi
+            (cd "$mte" && "$cc" "${st_cflags[@]}" -I. -I../.. -o "$root/selftests/$t" "$src" \
+                mte_common_util.c mte_helper.S) || die "cannot build selftest $t"
+        done
+        cp "$st_versions" "$root/selftests/VERSIONS"
+    fi
     cp "$busybox" "$root/bin/busybox"
     cp "$here/init" "$root/init"
     chmod 0755 "$root/init" "$root/bin/busybox" "$root/bin/mtetest"
+    [ "$selftests" = 1 ] && chmod 0755 "$root"/selftests/check_*
     # Fixed owner, order and times make the archive depend on its inputs only.
     find "$root" -exec touch -h -d @0 {} +
     (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |

@@ -31,6 +31,10 @@ out = [header[0],
        "# gets an 'mte-version' property and QMP gets 'query-mte-capabilities' (reply",
        "# shape designed by tagvirt: [{\"accelerator\": \"tcg\", \"versions\": [2, 3]}]),",
        "# as proposed upstream, so tagvirt's mte-version route is tested.",
+       "# The interface validates the CPU model: mte-version=N needs a model that",
+       "# has MTE at level N or above (the boots below say which: cortex-a57 none,",
+       "# cortex-a710 and neoverse-n2 2, max 3); it lowers a model's level, never",
+       "# raises it, so cortex-a57 with mte-version=3 is refused.",
        "# See docs/capabilities.rst."] + header[1:]
 prev = None
 for kind, body in sections:

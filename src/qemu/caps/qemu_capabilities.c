@@ -1,9 +1,28 @@
 /* The capabilities struct: freeing and the queries other modules use. */
 #include "qemu_capabilities.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 TV_ENUM_IMPL(tv_accel, TV_ACCEL_LAST, "", "tcg", "kvm")
+
+TV_ENUM_IMPL(tv_qemu_caps_flag, TV_QEMU_CAPS_LAST, "", "accel-tcg", "accel-kvm", "virt-mte",
+             "virt-mte-version", "virt-gic-version", "virt-acpi", "gic2-emulated", "gic3-emulated",
+             "gic2-kernel", "gic3-kernel", "query-mte-capabilities")
+G_STATIC_ASSERT(TV_QEMU_CAPS_LAST <= 32);
+
+bool tv_qemu_caps_get(const TvQemuCaps *caps, TvQemuCapsFlag flag)
+{
+    return (caps->flags >> flag) & 1u;
+}
+
+void tv_qemu_caps_set(TvQemuCaps *caps, TvQemuCapsFlag flag, bool on)
+{
+    if (on)
+        caps->flags |= 1u << flag;
+    else
+        caps->flags &= ~(1u << flag);
+}
 
 static void guest_abi_result_clear(TvGuestAbiResult *r)
 {
@@ -39,9 +58,7 @@ void tv_qemu_caps_free(TvQemuCaps *caps)
         guest_abi_result_clear(&caps->probes[i].mte_off);
     }
     g_free(caps->probes);
-    g_free(caps->fingerprint.binary_path);
-    g_free(caps->fingerprint.tagvirt_version);
-    g_free(caps->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&caps->fingerprint);
     g_free(caps);
 }
 
@@ -84,6 +101,22 @@ const TvQemuMteCaps *tv_qemu_caps_mte_caps(const TvQemuCaps *caps, TvAccel accel
     return NULL;
 }
 
+char *tv_tag_test_describe(const TvTagTest *t)
+{
+    GString *s = g_string_new(NULL);
+    if (strcmp(t->read, "1234") != 0)
+        g_string_append_printf(s,
+                               "tags 1 2 3 4 stored in neighbouring granules read back as %c %c "
+                               "%c %c",
+                               t->read[0], t->read[1], t->read[2], t->read[3]);
+    if (t->fault)
+        g_string_append_printf(s, "%sa correctly tagged load faulted (ESR 0x%" PRIx64 ")",
+                               s->len ? ", and " : "", t->esr);
+    if (!s->len)
+        g_string_append(s, "the tag storage works");
+    return g_string_free(s, FALSE);
+}
+
 const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_model, TvAccel accel)
 {
     const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(caps, cpu_model, accel);
@@ -94,7 +127,8 @@ const char *tv_qemu_caps_model_refusal(const TvQemuCaps *caps, const char *cpu_m
 
 bool tv_qemu_caps_has_mte_version(const TvQemuCaps *caps)
 {
-    return caps->virt_mte_version && caps->query_mte_capabilities;
+    return tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE_VERSION) &&
+           tv_qemu_caps_get(caps, TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES);
 }
 
 static int cmp_str(const void *a, const void *b)

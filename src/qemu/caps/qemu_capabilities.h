@@ -8,6 +8,7 @@
 #include "domain_mte.h"
 #include "qemu_host.h"
 #include "tv_enum.h"
+#include "tv_xml.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -38,6 +39,23 @@ typedef struct {
     char **features;
 } TvQemuCpuModel;
 
+/* The probe firmware's tag-storage self-test (firmware/probe.S): tags 1 2 3 4
+ * stored in four neighbouring granules, read back, then loaded through
+ * correctly tagged pointers with synchronous tag checks.  Run when the CPU
+ * shows tag storage (MTE >= 2). */
+typedef enum {
+    TV_TAG_TEST_NONE = 0, /* not run: no tag storage */
+    TV_TAG_TEST_OK,       /* read back 1234, no fault */
+    TV_TAG_TEST_FAILED,   /* another read-back, or a correctly tagged access faulted */
+} TvTagTestResult;
+
+typedef struct {
+    TvTagTestResult result;
+    char read[5]; /* the tags read back, "1234" when the storage works */
+    bool fault;   /* a correctly tagged load faulted */
+    uint64_t esr; /* ESR_EL1 of that fault */
+} TvTagTest;
+
 /* One boot of the probe firmware. */
 typedef struct {
     bool ran;     /* false: not attempted (e.g. KVM absent) */
@@ -46,7 +64,12 @@ typedef struct {
     uint64_t pfr1;
     uint64_t pfr2;
     TvMteAbi abi; /* decoded from pfr1/pfr2 when !refused */
+    TvTagTest tags;
 } TvGuestAbiResult;
+
+/* "tags 1 2 3 4 stored in neighbouring granules read back as 3 4 3 4, and a
+ * correctly tagged load faulted (ESR 0x96000011)" for a failed test. */
+char *tv_tag_test_describe(const TvTagTest *t);
 
 typedef struct {
     char *cpu_model; /* "max", "host", "cortex-a710" */
@@ -73,34 +96,43 @@ typedef struct {
     bool kvm_present;
 } TvQemuCapsFingerprint;
 
+/* What a binary has, one flag each.  Adding one: an entry here and its name
+ * in the string table (qemu_capabilities.c), the probe that sets it
+ * (qemu_capabilities_probe.c); the caps XML writes and reads every flag by
+ * that name (<flag name='virt-mte'/>). */
+typedef enum {
+    TV_QEMU_CAPS_NONE = 0,               /* "" (value 0 is "absent": tv_enum.h) */
+    TV_QEMU_CAPS_ACCEL_TCG,              /* "accel-tcg": the tcg-accel QOM type exists */
+    TV_QEMU_CAPS_ACCEL_KVM,              /* "accel-kvm": query-kvm says present */
+    TV_QEMU_CAPS_VIRT_MTE,               /* "virt-mte": the virt machine's 'mte' (bool) */
+    TV_QEMU_CAPS_VIRT_MTE_VERSION,       /* "virt-mte-version" (the proposed interface) */
+    TV_QEMU_CAPS_VIRT_GIC_VERSION,       /* "virt-gic-version" */
+    TV_QEMU_CAPS_VIRT_ACPI,              /* "virt-acpi" */
+    TV_QEMU_CAPS_GIC2_EMULATED,          /* "gic2-emulated": query-gic-capabilities, TCG */
+    TV_QEMU_CAPS_GIC3_EMULATED,          /* "gic3-emulated" */
+    TV_QEMU_CAPS_GIC2_KERNEL,            /* "gic2-kernel": KVM */
+    TV_QEMU_CAPS_GIC3_KERNEL,            /* "gic3-kernel" */
+    TV_QEMU_CAPS_QUERY_MTE_CAPABILITIES, /* "query-mte-capabilities" in query-commands */
+    TV_QEMU_CAPS_LAST
+} TvQemuCapsFlag;
+TV_ENUM_DECL(tv_qemu_caps_flag)
+
 typedef struct {
     char *binary;
     unsigned version; /* major * 1000000 + minor * 1000 + micro */
     char *package;    /* "Debian 1:7.2+dfsg-7+deb12u18+b3" */
     char *arch;       /* "aarch64" */
 
-    bool accel_tcg; /* the binary has the accelerator (qom-list-types accel) */
-    bool accel_kvm;
+    guint32 flags; /* bit N: TvQemuCapsFlag N */
 
     TvQemuMachine *machines;
     size_t nmachines;
-
-    /* properties of the virt machine type */
-    bool virt_mte;         /* 'mte' (bool) */
-    bool virt_mte_version; /* 'mte-version' (proposed interface) */
-    bool virt_gic_version;
-    bool virt_acpi;
-
-    /* query-gic-capabilities */
-    bool gic2_emulated, gic3_emulated; /* TCG */
-    bool gic2_kernel, gic3_kernel;     /* KVM */
 
     TvQemuCpuModel *cpu_models;
     size_t ncpu_models;
 
     char **commands;     /* query-commands, sorted */
     char **device_types; /* the -device drivers tagvirt uses that the binary has, sorted */
-    bool query_mte_capabilities;
 
     TvQemuMteCaps *mte_caps; /* from query-mte-capabilities when present */
     size_t nmte_caps;
@@ -110,6 +142,17 @@ typedef struct {
 
     TvQemuCapsFingerprint fingerprint;
 } TvQemuCaps;
+
+/* The fingerprint: read from the binary as it is now, compared, copied, and
+ * its one XML codec (the cache and the runtime's status files). */
+int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
+                                  TvQemuCapsFingerprint *fp);
+void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp);
+void tv_qemu_caps_fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src);
+bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b);
+void tv_qemu_caps_fingerprint_format(TvXmlWriter *w, const TvQemuCapsFingerprint *fp);
+/* Every attribute required and checked; -1 with an error, fp left empty. */
+int tv_qemu_caps_fingerprint_parse(xmlNodePtr node, TvQemuCapsFingerprint *fp);
 
 void tv_qemu_caps_free(TvQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCaps, tv_qemu_caps_free)
@@ -144,6 +187,9 @@ const TvQemuCaps *tv_qemu_caps_cache_lookup(const char *cache_dir, const char *b
                                             const TvHostFacts *host,
                                             const TvQemuCapsProbeOptions *opts);
 void tv_qemu_caps_cache_clear_memory(void);
+
+bool tv_qemu_caps_get(const TvQemuCaps *caps, TvQemuCapsFlag flag);
+void tv_qemu_caps_set(TvQemuCaps *caps, TvQemuCapsFlag flag, bool on);
 
 /* Queries used by post-parse, validation and the command line. */
 const TvQemuMachine *tv_qemu_caps_machine(const TvQemuCaps *caps, const char *name_or_alias);

@@ -15,40 +15,6 @@ static GMutex cache_lock;
 static GHashTable *cache_memory; /* "dir\nbinary" -> TvQemuCaps * (never freed while used) */
 static GPtrArray *cache_retired; /* replaced entries: callers may still hold them */
 
-int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
-                                  TvQemuCapsFingerprint *fp)
-{
-    struct stat st;
-    if (stat(binary, &st) < 0) {
-        tv_error_report_errno(TV_FROM_CAPABILITIES, errno, "cannot use QEMU binary '%s'", binary);
-        return -1;
-    }
-    fp->binary_path = g_strdup(binary);
-    fp->size = (long long)st.st_size;
-    fp->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    fp->ctime = (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-    fp->tagvirt_version = g_strdup(TAGVIRT_VERSION);
-    fp->kernel_release = g_strdup(host->kernel_release);
-    fp->kvm_present = host->kvm_present;
-    return 0;
-}
-
-void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp)
-{
-    g_free(fp->binary_path);
-    g_free(fp->tagvirt_version);
-    g_free(fp->kernel_release);
-    memset(fp, 0, sizeof(*fp));
-}
-
-bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b)
-{
-    return g_strcmp0(a->binary_path, b->binary_path) == 0 && a->size == b->size &&
-           a->mtime == b->mtime && a->ctime == b->ctime &&
-           g_strcmp0(a->tagvirt_version, b->tagvirt_version) == 0 &&
-           g_strcmp0(a->kernel_release, b->kernel_release) == 0 && a->kvm_present == b->kvm_present;
-}
-
 /* cache_dir/<sha256 of the binary path>.xml */
 static char *cache_file(const char *cache_dir, const char *binary)
 {

@@ -46,15 +46,13 @@ int tv_caps_qmp_probe_devices(TvCapsQmp *q, TvQemuCaps *caps)
 {
     GPtrArray *found = g_ptr_array_new();
     for (size_t i = 0; i < G_N_ELEMENTS(device_types); i++) {
-        json_object *args = json_object_new_object();
-        json_object_object_add(args, "typename", json_object_new_string(device_types[i]));
-        json_object *props = tv_caps_qmp_execute(q, "device-list-properties", args);
-        if (props) {
+        g_auto(TvQmpPropertyList) props = { 0 };
+        if (tv_qemu_monitor_device_list_properties(q->mon, device_types[i], &props) == 0) {
             g_ptr_array_add(found, g_strdup(device_types[i]));
-            json_object_put(props);
             continue;
         }
-        if (!q->error_reply) { /* not a refusal: QEMU went away or garbled */
+        /* not a refusal: QEMU went away or garbled */
+        if (tv_qemu_monitor_error_class() == TV_QMP_ERROR_NONE) {
             g_ptr_array_free(found, TRUE);
             return -1;
         }

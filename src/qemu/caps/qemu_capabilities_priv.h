@@ -2,10 +2,9 @@
 #pragma once
 
 #include "qemu_capabilities.h"
+#include "qemu_monitor.h"
 #include "qemu_zygote.h"
 #include "tv_xml.h"
-
-#include <json-c/json.h>
 
 #define TV_QEMU_CAPS_TIMEOUT_DEFAULT 5000
 
@@ -15,8 +14,10 @@ typedef struct {
     TvAccel accel;
     bool mte;
     bool done;
-    bool refused; /* QEMU exited with an error message instead of the line */
-    char *text;   /* the TAGVIRT-PROBE line, or QEMU's refusal text */
+    bool refused; /* QEMU exited with an error message instead of the lines */
+    bool again;   /* the repeat of an mte=on boot that showed tag storage: it must
+                   * print the same (a QEMU that contradicts itself is not cached) */
+    char *text;   /* the TAGVIRT-PROBE and TAGVIRT-TAGS lines, or QEMU's refusal text */
 } TvGuestAbiBoot;
 
 void tv_guest_abi_boot_free(TvGuestAbiBoot *boot);
@@ -43,53 +44,37 @@ GPtrArray *tv_guest_abi_queue_boots(TvGuestAbiQueue *queue);
 int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *queue,
                      unsigned parallel, unsigned timeout_ms, TvQemuZygote *zygote);
 
-/* Fill caps->probes from finished boots. */
+/* Fill caps->probes from finished boots; every mte=on boot that shows tag
+ * storage must have its repeat ('again') with the same output. */
 int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots);
 
 /* The firmware path: opts, $TAGVIRT_FIRMWARE_DIR/probe.elf, the build tree,
  * then the installed copy. */
 char *tv_guest_abi_firmware_path(const char *requested);
 
-/* Recordings (format in docs/capabilities.rst). */
+/* Recordings (format in docs/capabilities.rst): the QMP conversation (the
+ * monitor layer's script) and the boots. */
 typedef struct {
-    json_object *command; /* {"execute": ..., "arguments": ...} */
-    json_object *reply;   /* {"return": ...} or {"error": ...} */
-} TvQemuCapsRecordedQmp;
-
-typedef struct {
-    char *comment; /* header comment lines, without '# ' */
-    json_object *greeting;
-    GPtrArray *qmp;   /* TvQemuCapsRecordedQmp * */
-    GPtrArray *boots; /* TvGuestAbiBoot * (done) */
+    char *comment;            /* header comment lines, without '# ' */
+    TvQemuMonitorScript *qmp; /* greeting, commands and replies */
+    GPtrArray *boots;         /* TvGuestAbiBoot * (done) */
 } TvQemuCapsRecording;
 
 TvQemuCapsRecording *tv_qemu_caps_recording_new(void);
 void tv_qemu_caps_recording_free(TvQemuCapsRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCapsRecording, tv_qemu_caps_recording_free)
-void tv_qemu_caps_recording_add_qmp(TvQemuCapsRecording *rec, json_object *command,
-                                    json_object *reply);
 char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec);
 TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len);
 
-/* Fingerprint of binary as it is now (stat) on host. */
-int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
-                                  TvQemuCapsFingerprint *fp);
-void tv_qemu_caps_fingerprint_clear(TvQemuCapsFingerprint *fp);
-bool tv_qemu_caps_fingerprint_equal(const TvQemuCapsFingerprint *a, const TvQemuCapsFingerprint *b);
-
-/* The QMP side of a probe, live or replayed from a recording. */
+/* The QMP side of a probe, live or replayed from a recording: the same
+ * typed commands on either kind of monitor. */
 typedef struct {
-    struct _TvQemuMonitor *mon;  /* live */
-    TvGuestAbiQueue *boots;      /* gets the boots as the CPU models are learned */
-    bool kvm;                    /* also boot 'host' under KVM (the host can) */
-    bool error_reply;            /* the last failure was a QMP error reply */
-    TvQemuCapsRecording *replay; /* replaying: commands must come in this order */
-    guint replay_pos;
+    TvQemuMonitor *mon;
+    TvGuestAbiQueue *boots; /* gets the boots as the CPU models are learned */
+    bool kvm;               /* also boot 'host' under KVM (the host can) */
     unsigned timeout_ms;
 } TvCapsQmp;
 
-/* One command: the "return" value (new reference), or NULL with an error. */
-json_object *tv_caps_qmp_execute(TvCapsQmp *q, const char *command, json_object *args);
 /* What the guest-ABI boots need: target arch, accelerators, CPU models
  * (64-bit or not), pushing boots to q->boots on the way; the queue is closed
  * at the end, also on failure.  Then the rest: version, machines, virt properties, GIC,

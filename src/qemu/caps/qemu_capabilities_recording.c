@@ -6,15 +6,6 @@
 #include <string.h>
 
 #define RECORDING_HEADER "# tagvirt QEMU capabilities recording, format 1"
-#define JSON_STYLE                                                                                 \
-    (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
-
-static void recorded_qmp_free(TvQemuCapsRecordedQmp *q)
-{
-    json_object_put(q->command);
-    json_object_put(q->reply);
-    g_free(q);
-}
 
 void tv_guest_abi_boot_free(TvGuestAbiBoot *boot)
 {
@@ -28,7 +19,7 @@ void tv_guest_abi_boot_free(TvGuestAbiBoot *boot)
 TvQemuCapsRecording *tv_qemu_caps_recording_new(void)
 {
     TvQemuCapsRecording *rec = g_new0(TvQemuCapsRecording, 1);
-    rec->qmp = g_ptr_array_new_with_free_func((GDestroyNotify)recorded_qmp_free);
+    rec->qmp = tv_qemu_monitor_script_new();
     rec->boots = g_ptr_array_new_with_free_func((GDestroyNotify)tv_guest_abi_boot_free);
     return rec;
 }
@@ -38,24 +29,9 @@ void tv_qemu_caps_recording_free(TvQemuCapsRecording *rec)
     if (!rec)
         return;
     g_free(rec->comment);
-    json_object_put(rec->greeting);
-    g_ptr_array_unref(rec->qmp);
+    tv_qemu_monitor_script_free(rec->qmp);
     g_ptr_array_unref(rec->boots);
     g_free(rec);
-}
-
-void tv_qemu_caps_recording_add_qmp(TvQemuCapsRecording *rec, json_object *command,
-                                    json_object *reply)
-{
-    TvQemuCapsRecordedQmp *q = g_new0(TvQemuCapsRecordedQmp, 1);
-    q->command = json_object_get(command);
-    q->reply = json_object_get(reply);
-    g_ptr_array_add(rec->qmp, q);
-}
-
-static void append_json(GString *out, const char *kind, json_object *obj)
-{
-    g_string_append_printf(out, "@%s\n%s\n", kind, json_object_to_json_string_ext(obj, JSON_STYLE));
 }
 
 char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec)
@@ -66,18 +42,12 @@ char *tv_qemu_caps_recording_format(const TvQemuCapsRecording *rec)
         for (char **l = lines; *l; l++)
             g_string_append_printf(out, "# %s\n", *l);
     }
-    if (rec->greeting)
-        append_json(out, "greeting", rec->greeting);
-    for (guint i = 0; i < rec->qmp->len; i++) {
-        TvQemuCapsRecordedQmp *q = rec->qmp->pdata[i];
-        append_json(out, "command", q->command);
-        append_json(out, "reply", q->reply);
-    }
+    tv_qemu_monitor_script_format(rec->qmp, out);
     for (guint i = 0; i < rec->boots->len; i++) {
         TvGuestAbiBoot *b = rec->boots->pdata[i];
-        g_string_append_printf(out, "@%s %s %s mte=%s\n%s\n", b->refused ? "refused" : "boot",
+        g_string_append_printf(out, "@%s %s %s mte=%s%s\n%s\n", b->refused ? "refused" : "boot",
                                b->cpu_model, tv_accel_to_string(b->accel), b->mte ? "on" : "off",
-                               b->text ? b->text : "");
+                               b->again ? " again" : "", b->text ? b->text : "");
     }
     return g_string_free(out, FALSE);
 }
@@ -87,13 +57,17 @@ static int parse_boot_header(const char *kind, const char *args, unsigned lineno
 {
     g_auto(GStrv) w = g_strsplit(args, " ", -1);
     int accel = -1;
-    if (g_strv_length(w) != 3 || (accel = tv_accel_from_string(w[1])) <= 0 ||
-        (!g_str_equal(w[2], "mte=on") && !g_str_equal(w[2], "mte=off"))) {
+    guint n = g_strv_length(w);
+    if ((n != 3 && n != 4) || (accel = tv_accel_from_string(w[1])) <= 0 ||
+        (!g_str_equal(w[2], "mte=on") && !g_str_equal(w[2], "mte=off")) ||
+        (n == 4 && (!g_str_equal(w[3], "again") || !g_str_equal(w[2], "mte=on")))) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "recording line %u: expected '@%s MODEL tcg|kvm mte=on|off', got '@%s %s'",
-                        lineno, kind, kind, args);
+                        "recording line %u: expected '@%s MODEL tcg|kvm mte=on|off' or '@%s "
+                        "MODEL tcg|kvm mte=on again', got '@%s %s'",
+                        lineno, kind, kind, kind, args);
         return -1;
     }
+    boot->again = n == 4;
     boot->cpu_model = g_strdup(w[0]);
     boot->accel = (TvAccel)accel;
     boot->mte = g_str_equal(w[2], "mte=on");
@@ -103,8 +77,7 @@ static int parse_boot_header(const char *kind, const char *args, unsigned lineno
 }
 
 /* One section: '@kind args' then its body up to the next '@' line. */
-static int add_section(TvQemuCapsRecording *rec, const char *header, GString *body, unsigned lineno,
-                       json_object **pending_command)
+static int add_section(TvQemuCapsRecording *rec, const char *header, GString *body, unsigned lineno)
 {
     g_autofree char *kind = NULL;
     const char *sp = strchr(header, ' ');
@@ -120,46 +93,15 @@ static int add_section(TvQemuCapsRecording *rec, const char *header, GString *bo
         return 0;
     }
     if (!g_str_equal(kind, "greeting") && !g_str_equal(kind, "command") &&
-        !g_str_equal(kind, "reply")) {
+        !g_str_equal(kind, "reply") && !g_str_equal(kind, "event")) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
                         "recording line %u: unknown section '@%s' (expected greeting, command, "
-                        "reply, boot or refused)",
+                        "reply, event, boot or refused)",
                         lineno, kind);
         return -1;
     }
-    enum json_tokener_error jerr;
-    json_object *obj = json_tokener_parse_verbose(body->str, &jerr);
-    if (!obj || !json_object_is_type(obj, json_type_object)) {
-        json_object_put(obj);
-        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "recording line %u: '@%s' is not followed by a JSON object (%s)", lineno,
-                        kind, json_tokener_error_desc(jerr));
-        return -1;
-    }
-    if (g_str_equal(kind, "greeting")) {
-        json_object_put(rec->greeting);
-        rec->greeting = obj;
-    } else if (g_str_equal(kind, "command")) {
-        if (*pending_command) {
-            json_object_put(obj);
-            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                            "recording line %u: a command without a reply before it", lineno);
-            return -1;
-        }
-        *pending_command = obj;
-    } else {
-        if (!*pending_command) {
-            json_object_put(obj);
-            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                            "recording line %u: a reply without a command", lineno);
-            return -1;
-        }
-        tv_qemu_caps_recording_add_qmp(rec, *pending_command, obj);
-        json_object_put(*pending_command);
-        json_object_put(obj);
-        *pending_command = NULL;
-    }
-    return 0;
+    /* the QMP conversation: the monitor layer replays it */
+    return tv_qemu_monitor_script_add(rec->qmp, kind, body->str, lineno);
 }
 
 TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len)
@@ -171,7 +113,6 @@ TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len)
     g_autoptr(GString) comment = g_string_new(NULL);
     g_autofree char *header = NULL;
     unsigned header_line = 0;
-    json_object *pending = NULL;
     bool seen_magic = false;
     int rc = 0;
 
@@ -196,7 +137,7 @@ TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len)
         }
         if (l[0] == '@') {
             if (header)
-                rc = add_section(rec, header, body, header_line, &pending);
+                rc = add_section(rec, header, body, header_line);
             g_free(header);
             header = g_strdup(l + 1);
             header_line = i + 1;
@@ -214,13 +155,9 @@ TvQemuCapsRecording *tv_qemu_caps_recording_parse(const char *text, size_t len)
         g_string_append_printf(body, "%s\n", l);
     }
     if (rc == 0 && header)
-        rc = add_section(rec, header, body, header_line, &pending);
-    if (rc == 0 && pending) {
-        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "recording ends with a command that has no reply");
-        rc = -1;
-    }
-    json_object_put(pending);
+        rc = add_section(rec, header, body, header_line);
+    if (rc == 0)
+        rc = tv_qemu_monitor_script_check(rec->qmp);
     if (rc < 0 || !seen_magic)
         return NULL;
     if (comment->len)

@@ -35,34 +35,13 @@ static gpointer boot_thread(gpointer data)
     return NULL;
 }
 
-static void record_qmp(void *opaque, const char *kind, json_object *msg)
-{
-    TvQemuCapsRecording *rec = opaque;
-    /* the monitor reuses its command object: keep a copy */
-    json_object *copy = NULL;
-    json_object_deep_copy(msg, &copy, NULL);
-    if (g_str_equal(kind, "greeting")) {
-        json_object_put(rec->greeting);
-        rec->greeting = copy;
-    } else if (g_str_equal(kind, "command")) {
-        TvQemuCapsRecordedQmp *q = g_new0(TvQemuCapsRecordedQmp, 1);
-        q->command = copy;
-        g_ptr_array_add(rec->qmp, q);
-    } else {
-        TvQemuCapsRecordedQmp *q = rec->qmp->len ? rec->qmp->pdata[rec->qmp->len - 1] : NULL;
-        if (q && !q->reply)
-            q->reply = copy;
-        else
-            json_object_put(copy);
-    }
-}
-
 /* The QMP process failed: say how it ended, with its own first error line. */
-static void report_qmp_failure(const char *binary, TvQemuChild *child, TvQemuMonitor *mon)
+static void report_qmp_failure(const char *binary, TvQemuChild *child)
 {
     g_autoptr(TvError) err = tv_error_steal();
     /* a monitor failure (EOF, timeout, garbage) is explained by how the process ended */
-    bool transport = err && err->domain == TV_FROM_QEMU && !tv_qemu_monitor_last_error_class(mon);
+    bool transport =
+        err && err->domain == TV_FROM_QEMU && tv_qemu_monitor_error_class() == TV_QMP_ERROR_NONE;
     if (transport && err->code != TV_ERR_OPERATION_TIMEOUT)
         tv_qemu_child_wait(child, g_get_monotonic_time() + 300 * 1000);
     bool ended_itself = child->reaped;
@@ -133,7 +112,7 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     g_autoptr(TvQemuCapsRecording) rec = NULL;
     if (opts->record_path) {
         rec = tv_qemu_caps_recording_new();
-        tv_qemu_monitor_set_recorder(mon, record_qmp, rec);
+        tv_qemu_monitor_record(mon, rec->qmp, false);
     }
     /* the runner boots each 64-bit model as soon as QMP has named it */
     g_autoptr(TvGuestAbiQueue) queue = tv_guest_abi_queue_new();
@@ -149,7 +128,7 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     if (rc == 0)
         rc = tv_caps_qmp_probe_rest(&q, caps);
     if (rc < 0)
-        report_qmp_failure(binary, &child, mon);
+        report_qmp_failure(binary, &child);
     else if (tv_qemu_child_wait(&child, g_get_monotonic_time() + (gint64)timeout * 1000) < 0)
         tv_qemu_child_kill(&child); /* answered 'quit' but lingers: not worth failing */
     g_debug("caps: QMP done: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
@@ -191,7 +170,7 @@ static int replay_boots(TvQemuCapsRecording *rec, GPtrArray *plan)
         TvGuestAbiBoot *b = plan->pdata[i];
         for (guint j = 0; j < rec->boots->len && !b->done; j++) {
             TvGuestAbiBoot *r = rec->boots->pdata[j];
-            if (used[j] || r->accel != b->accel || r->mte != b->mte ||
+            if (used[j] || r->again || r->accel != b->accel || r->mte != b->mte ||
                 !g_str_equal(r->cpu_model, b->cpu_model))
                 continue;
             used[j] = true;
@@ -208,6 +187,14 @@ static int replay_boots(TvQemuCapsRecording *rec, GPtrArray *plan)
     }
     for (guint j = 0; j < rec->boots->len; j++) {
         TvGuestAbiBoot *r = rec->boots->pdata[j];
+        if (!used[j] && r->again) { /* repeats: checked against their first boot */
+            TvGuestAbiBoot *copy = g_new0(TvGuestAbiBoot, 1);
+            *copy = *r;
+            copy->cpu_model = g_strdup(r->cpu_model);
+            copy->text = g_strdup(r->text);
+            g_ptr_array_add(plan, copy);
+            continue;
+        }
         if (!used[j]) {
             tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
                             "recording has a boot the probe does not make: '%s' %s mte=%s",
@@ -226,7 +213,13 @@ TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *b
     g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
     caps->binary = g_strdup(binary);
     g_autoptr(TvGuestAbiQueue) queue = tv_guest_abi_queue_new();
-    TvCapsQmp q = { .replay = rec, .boots = queue };
+    if (!tv_qemu_monitor_script_has_greeting(rec->qmp)) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "recording has no QMP greeting");
+        return NULL;
+    }
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_replay(rec->qmp, "the probe");
+    TvCapsQmp q = { .mon = mon, .boots = queue, .timeout_ms = TV_QEMU_CAPS_TIMEOUT_DEFAULT };
     /* the live probe booted 'host' under KVM only where the host could */
     for (guint j = 0; j < rec->boots->len; j++)
         q.kvm |= ((TvGuestAbiBoot *)rec->boots->pdata[j])->accel == TV_ACCEL_KVM;
@@ -236,15 +229,8 @@ TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *b
     GPtrArray *boots = tv_guest_abi_queue_boots(queue);
     if (replay_boots(rec, boots) < 0 || tv_caps_qmp_probe_rest(&q, caps) < 0)
         return NULL;
-    if (q.replay_pos != rec->qmp->len) {
-        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "recording has %u commands the probe did not ask, from %s on",
-                        rec->qmp->len - q.replay_pos,
-                        json_object_to_json_string_ext(
-                            ((TvQemuCapsRecordedQmp *)rec->qmp->pdata[q.replay_pos])->command,
-                            JSON_C_TO_STRING_PLAIN));
+    if (tv_qemu_monitor_replay_check_done(mon) < 0)
         return NULL;
-    }
     if (tv_guest_abi_apply(caps, boots) < 0)
         return NULL;
     return g_steal_pointer(&caps);

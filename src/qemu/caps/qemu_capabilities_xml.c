@@ -27,11 +27,28 @@ static void format_result(TvXmlWriter *w, const char *state, const TvGuestAbiRes
     const TvMteAbi *a = &r->abi;
     int level = tv_mte_abi_level(a);
     g_autofree char *level_s = level >= 0 ? g_strdup_printf("%d", level) : g_strdup("none");
+    g_autofree char *tags = NULL;
+    switch (r->tags.result) {
+    case TV_TAG_TEST_NONE:
+        tags = g_strdup("");
+        break;
+    case TV_TAG_TEST_OK:
+    case TV_TAG_TEST_FAILED:
+        tags = r->tags.fault ? g_strdup_printf(" tagsRead='%s' tagsFaultEsr='0x%016" PRIx64 "'",
+                                               r->tags.read, r->tags.esr)
+                             : g_strdup_printf(" tagsRead='%s'", r->tags.read);
+        break;
+    }
     tv_xml_line(w,
                 "<mte state='%s' pfr1='0x%016" PRIx64 "' pfr2='0x%016" PRIx64 "' level='%s' "
-                "mte='%u' mteFrac='%u' mtex='%u' mtefar='%u' mtestoreonly='%u' mteperm='%u'/>",
+                "mte='%u' mteFrac='%u' mtex='%u' mtefar='%u' mtestoreonly='%u' mteperm='%u' "
+                "tagStorage='%s'%s/>",
                 state, r->pfr1, r->pfr2, level_s, a->mte, a->mte_frac, a->mtex, a->mtefar,
-                a->mtestoreonly, a->mteperm);
+                a->mtestoreonly, a->mteperm,
+                r->tags.result == TV_TAG_TEST_OK       ? "works"
+                : r->tags.result == TV_TAG_TEST_FAILED ? "broken"
+                                                       : "none",
+                tags);
 }
 
 char *tv_qemu_caps_format(const TvQemuCaps *caps)
@@ -48,19 +65,12 @@ char *tv_qemu_caps_format(const TvQemuCaps *caps)
     tv_xml_line(&w, "<version major='%u' minor='%u' micro='%u' package='%s'/>",
                 caps->version / 1000000, caps->version / 1000 % 1000, caps->version % 1000, pkg);
     const TvQemuCapsFingerprint *fp = &caps->fingerprint;
-    if (fp->binary_path) {
-        g_autofree char *p = tv_xml_esc(fp->binary_path);
-        g_autofree char *v = tv_xml_esc(fp->tagvirt_version);
-        g_autofree char *k = tv_xml_esc(fp->kernel_release);
-        tv_xml_line(&w,
-                    "<fingerprint path='%s' size='%lld' mtime='%lld' ctime='%lld' tagvirt='%s' "
-                    "kernel='%s' kvm='%s'/>",
-                    p, fp->size, fp->mtime, fp->ctime, v, k, yesno(fp->kvm_present));
+    if (fp->binary_path)
+        tv_qemu_caps_fingerprint_format(&w, fp);
+    for (int f = TV_QEMU_CAPS_NONE + 1; f < TV_QEMU_CAPS_LAST; f++) {
+        if (tv_qemu_caps_get(caps, (TvQemuCapsFlag)f))
+            tv_xml_line(&w, "<flag name='%s'/>", tv_qemu_caps_flag_to_string((TvQemuCapsFlag)f));
     }
-    if (caps->accel_tcg)
-        tv_xml_line(&w, "<accel name='tcg'/>");
-    if (caps->accel_kvm)
-        tv_xml_line(&w, "<accel name='kvm'/>");
     for (size_t i = 0; i < caps->nmachines; i++) {
         const TvQemuMachine *m = &caps->machines[i];
         g_autofree char *name = tv_xml_esc(m->name);
@@ -72,13 +82,6 @@ char *tv_qemu_caps_format(const TvQemuCaps *caps)
         tv_xml_line(&w, "<machine name='%s'%s default='%s' deprecated='%s' maxCpus='%u'/>", name,
                     alias ? alias : "", yesno(m->is_default), yesno(m->deprecated), m->max_cpus);
     }
-    tv_xml_line(&w, "<virt mte='%s' mteVersion='%s' gicVersion='%s' acpi='%s'/>",
-                yesno(caps->virt_mte), yesno(caps->virt_mte_version), yesno(caps->virt_gic_version),
-                yesno(caps->virt_acpi));
-    tv_xml_line(&w, "<gic version='2' emulated='%s' kernel='%s'/>", yesno(caps->gic2_emulated),
-                yesno(caps->gic2_kernel));
-    tv_xml_line(&w, "<gic version='3' emulated='%s' kernel='%s'/>", yesno(caps->gic3_emulated),
-                yesno(caps->gic3_kernel));
     for (size_t i = 0; i < caps->ncpu_models; i++) {
         const TvQemuCpuModel *c = &caps->cpu_models[i];
         g_autofree char *name = tv_xml_esc(c->name);
@@ -183,22 +186,22 @@ static int parse_version(xmlNodePtr node, TvQemuCaps *caps)
     return 0;
 }
 
-static int parse_fingerprint(xmlNodePtr node, TvQemuCapsFingerprint *fp)
+/* <flag name='virt-mte'/>: the binary has it */
+static int parse_flag(xmlNodePtr node, TvQemuCaps *caps)
 {
-    static const char *const attrs[] = { "path",    "size",   "mtime", "ctime",
-                                         "tagvirt", "kernel", "kvm",   NULL };
-    unsigned long long size, mtime, ctime;
-    if (tv_xml_check_attrs(node, attrs) < 0 || get_str(node, "path", &fp->binary_path) < 0 ||
-        get_ull(node, "size", G_MAXINT64, &size) < 0 ||
-        get_ull(node, "mtime", G_MAXINT64, &mtime) < 0 ||
-        get_ull(node, "ctime", G_MAXINT64, &ctime) < 0 ||
-        get_str(node, "tagvirt", &fp->tagvirt_version) < 0 ||
-        get_str(node, "kernel", &fp->kernel_release) < 0 ||
-        get_yesno(node, "kvm", &fp->kvm_present) < 0)
+    static const char *const attrs[] = { "name", NULL };
+    g_autofree char *name = NULL;
+    if (tv_xml_check_attrs(node, attrs) < 0 || get_str(node, "name", &name) < 0)
         return -1;
-    fp->size = (long long)size;
-    fp->mtime = (long long)mtime;
-    fp->ctime = (long long)ctime;
+    int f = tv_qemu_caps_flag_from_string(name);
+    if (f <= TV_QEMU_CAPS_NONE) {
+        g_autofree char *list = tv_qemu_caps_flag_list();
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "unknown capability flag '%s' in <flag name=...>: expected one of %s", name,
+                        list);
+        return -1;
+    }
+    tv_qemu_caps_set(caps, (TvQemuCapsFlag)f, true);
     return 0;
 }
 
@@ -218,11 +221,61 @@ static int parse_machine(xmlNodePtr node, TvQemuMachine *m)
     return 0;
 }
 
+/* tagStorage='none|works|broken', tagsRead='1234', tagsFaultEsr='0x...' */
+static int parse_tag_test(xmlNodePtr node, TvGuestAbiResult *r)
+{
+    g_autofree char *storage = NULL, *read = NULL;
+    if (get_str(node, "tagStorage", &storage) < 0)
+        return -1;
+    bool expected = tv_mte_abi_has_tag_storage(&r->abi);
+    if (g_str_equal(storage, "none") && !expected)
+        return 0;
+    if (!expected || (!g_str_equal(storage, "works") && !g_str_equal(storage, "broken"))) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "attribute 'tagStorage' of %s is '%s'; expected %s for MTE %u", path,
+                        storage, expected ? "'works' or 'broken'" : "'none'", r->abi.mte);
+        return -1;
+    }
+    if (get_str(node, "tagsRead", &read) < 0)
+        return -1;
+    bool hex = strlen(read) == 4;
+    for (size_t i = 0; hex && i < 4; i++)
+        hex = g_ascii_isxdigit(read[i]) && !g_ascii_isupper(read[i]);
+    if (!hex) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "attribute 'tagsRead' of %s is '%s'; expected four tags, 0-9 a-f", path,
+                        read);
+        return -1;
+    }
+    memcpy(r->tags.read, read, 5);
+    g_autofree char *esr = tv_xml_prop(node, "tagsFaultEsr");
+    if (esr) {
+        unsigned long long v;
+        if (get_ull(node, "tagsFaultEsr", G_MAXUINT64, &v) < 0)
+            return -1;
+        r->tags.fault = true;
+        r->tags.esr = v;
+    }
+    r->tags.result =
+        !r->tags.fault && g_str_equal(read, "1234") ? TV_TAG_TEST_OK : TV_TAG_TEST_FAILED;
+    if ((r->tags.result == TV_TAG_TEST_OK) != g_str_equal(storage, "works")) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,
+                        "attribute 'tagStorage' of %s says '%s' but tagsRead='%s'%s", path, storage,
+                        read, r->tags.fault ? " with a fault" : "");
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_result(xmlNodePtr node, TvGuestAbiResult *r)
 {
-    static const char *const attrs[] = { "state",        "ran",     "refused", "pfr1", "pfr2",
-                                         "level",        "mte",     "mteFrac", "mtex", "mtefar",
-                                         "mtestoreonly", "mteperm", NULL };
+    static const char *const attrs[] = { "state",      "ran",      "refused",      "pfr1",
+                                         "pfr2",       "level",    "mte",          "mteFrac",
+                                         "mtex",       "mtefar",   "mtestoreonly", "mteperm",
+                                         "tagStorage", "tagsRead", "tagsFaultEsr", NULL };
     if (tv_xml_check_attrs(node, attrs) < 0)
         return -1;
     g_autofree char *ran = tv_xml_prop(node, "ran");
@@ -246,7 +299,7 @@ static int parse_result(xmlNodePtr node, TvGuestAbiResult *r)
     r->pfr2 = pfr2;
     /* the decoded attributes are for readers: the registers are the fact */
     tv_mte_abi_from_regs(r->pfr1, r->pfr2, &r->abi);
-    return 0;
+    return parse_tag_test(node, r);
 }
 
 static int parse_guest_abi(xmlNodePtr node, TvGuestAbiProbe *p)
@@ -324,16 +377,14 @@ static int parse_commands(xmlNodePtr node, TvQemuCaps *caps)
             return -1;
         }
     }
-    caps->query_mte_capabilities = tv_qemu_caps_has_command(caps, "query-mte-capabilities");
     return 0;
 }
 
 static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
 {
-    static const char *const children[] = { "emulator", "version",  "fingerprint", "accel",
-                                            "machine",  "virt",     "gic",         "cpu",
-                                            "mteCaps",  "guestAbi", "commands",    "deviceTypes",
-                                            NULL };
+    static const char *const children[] = { "emulator", "version",     "fingerprint", "flag",
+                                            "machine",  "cpu",         "mteCaps",     "guestAbi",
+                                            "commands", "deviceTypes", NULL };
     if (tv_xml_check_children(root, children, false) < 0)
         return -1;
     caps->machines = g_new0(TvQemuMachine, tv_xml_child_count(root, "machine") + 1);
@@ -351,27 +402,11 @@ static int parse_root(xmlNodePtr root, TvQemuCaps *caps)
         } else if (g_str_equal(name, "version")) {
             rc = parse_version(n, caps);
         } else if (g_str_equal(name, "fingerprint")) {
-            rc = parse_fingerprint(n, &caps->fingerprint);
-        } else if (g_str_equal(name, "accel")) {
-            g_autofree char *a = tv_xml_prop(n, "name");
-            caps->accel_tcg |= g_strcmp0(a, "tcg") == 0;
-            caps->accel_kvm |= g_strcmp0(a, "kvm") == 0;
+            rc = tv_qemu_caps_fingerprint_parse(n, &caps->fingerprint);
+        } else if (g_str_equal(name, "flag")) {
+            rc = parse_flag(n, caps);
         } else if (g_str_equal(name, "machine")) {
             rc = parse_machine(n, &caps->machines[caps->nmachines++]);
-        } else if (g_str_equal(name, "virt")) {
-            rc = get_yesno(n, "mte", &caps->virt_mte) < 0 ||
-                         get_yesno(n, "mteVersion", &caps->virt_mte_version) < 0 ||
-                         get_yesno(n, "gicVersion", &caps->virt_gic_version) < 0 ||
-                         get_yesno(n, "acpi", &caps->virt_acpi) < 0
-                     ? -1
-                     : 0;
-        } else if (g_str_equal(name, "gic")) {
-            g_autofree char *v = tv_xml_prop(n, "version");
-            bool v3 = g_strcmp0(v, "3") == 0;
-            rc = get_yesno(n, "emulated", v3 ? &caps->gic3_emulated : &caps->gic2_emulated) < 0 ||
-                         get_yesno(n, "kernel", v3 ? &caps->gic3_kernel : &caps->gic2_kernel) < 0
-                     ? -1
-                     : 0;
         } else if (g_str_equal(name, "cpu")) {
             TvQemuCpuModel *c = &caps->cpu_models[caps->ncpu_models++];
             rc = get_str(n, "name", &c->name) < 0 || get_str(n, "type", &c->type_name) < 0 ||

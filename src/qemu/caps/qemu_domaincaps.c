@@ -29,12 +29,13 @@ TvDomainCaps *tv_qemu_domain_caps(const TvQemuCaps *caps, const TvHostFacts *hos
                         machine ? machine : "virt");
         return NULL;
     }
-    if (accel == TV_ACCEL_KVM && (!caps->accel_kvm || !host || !tv_host_kvm_usable(host))) {
+    if (accel == TV_ACCEL_KVM &&
+        (!tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_KVM) || !host || !tv_host_kvm_usable(host))) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INVALID_ARG,
                         "KVM is not available with emulator '%s' on this host", caps->binary);
         return NULL;
     }
-    if (accel == TV_ACCEL_TCG && !caps->accel_tcg) {
+    if (accel == TV_ACCEL_TCG && !tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_TCG)) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INVALID_ARG,
                         "TCG is not available with emulator '%s'", caps->binary);
         return NULL;
@@ -75,11 +76,13 @@ TvDomainCaps *tv_qemu_domain_caps(const TvQemuCaps *caps, const TvHostFacts *hos
     dc->cpu_models = (char **)g_ptr_array_free(models, FALSE);
     dc->disk_supported = true;
     dc->rng_supported = true;
-    dc->gic_supported = caps->virt_gic_version;
+    dc->gic_supported = tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION);
     bool kvm = accel == TV_ACCEL_KVM;
-    if (kvm ? caps->gic2_kernel : caps->gic2_emulated)
+    if (kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_KERNEL)
+            : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_EMULATED))
         dc->gic_versions |= 1u << 2;
-    if (kvm ? caps->gic3_kernel : caps->gic3_emulated)
+    if (kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_KERNEL)
+            : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_EMULATED))
         dc->gic_versions |= 1u << 3;
     dc->mte_versions = tv_qemu_mte_levels(caps, host, accel);
     dc->mte_supported = dc->mte_versions != 0;

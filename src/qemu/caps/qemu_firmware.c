@@ -145,7 +145,7 @@ static gint compare_names(gconstpointer a, gconstpointer b)
     return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
 }
 
-TvQemuFirmwareList *tv_qemu_firmware_list(const TvHostFacts *host)
+static TvQemuFirmwareList *read_list(const TvHostFacts *host)
 {
     /* file name -> full path; a later directory replaces an earlier one */
     g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -190,4 +190,84 @@ bool tv_qemu_firmware_matches_machine(const TvQemuFirmware *fw, const char *mach
             return true;
     }
     return false;
+}
+
+/* What the list depends on, cheaply: the folders, each descriptor's name,
+ * size and time, and whether each executable is there. */
+static void stat_into(GString *sig, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        g_string_append_printf(sig, "%s:%lld:%lld.%ld:%lld.%ld;", path, (long long)st.st_size,
+                               (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                               (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    else
+        g_string_append_printf(sig, "%s:-;", path);
+}
+
+static char *signature(const TvHostFacts *host, const TvQemuFirmwareList *list)
+{
+    GString *sig = g_string_new(host && host->root ? host->root : "/");
+    for (size_t d = 0; d < G_N_ELEMENTS(descriptor_dirs); d++) {
+        g_autofree char *dir = tv_qemu_host_path(host, descriptor_dirs[d]);
+        stat_into(sig, dir);
+        GDir *gd = g_dir_open(dir, 0, NULL);
+        const char *name;
+        while (gd && (name = g_dir_read_name(gd))) {
+            g_autofree char *file = g_build_filename(dir, name, NULL);
+            stat_into(sig, file);
+        }
+        if (gd)
+            g_dir_close(gd);
+    }
+    for (size_t i = 0; list && i < list->n; i++) {
+        if (list->items[i].executable) {
+            g_autofree char *exe = tv_qemu_host_path(host, list->items[i].executable);
+            stat_into(sig, exe);
+        }
+    }
+    return g_string_free(sig, FALSE);
+}
+
+static TvQemuFirmwareList *copy_list(const TvQemuFirmwareList *src)
+{
+    TvQemuFirmwareList *list = g_new0(TvQemuFirmwareList, 1);
+    list->items = g_new0(TvQemuFirmware, src->n ? src->n : 1);
+    list->n = src->n;
+    for (size_t i = 0; i < src->n; i++) {
+        const TvQemuFirmware *a = &src->items[i];
+        TvQemuFirmware *b = &list->items[i];
+        *b = *a;
+        b->path = g_strdup(a->path);
+        b->description = g_strdup(a->description);
+        b->executable = g_strdup(a->executable);
+        b->nvram_template = g_strdup(a->nvram_template);
+        b->machines = g_strdupv(a->machines);
+        b->why_not = g_strdup(a->why_not);
+    }
+    return list;
+}
+
+/* One list per process, read again when the signature changes: reading and
+ * parsing the descriptors costs more than the rest of a definition. */
+static GMutex cache_lock;
+static TvQemuFirmwareList *cached;
+static char *cached_signature;
+
+TvQemuFirmwareList *tv_qemu_firmware_list(const TvHostFacts *host)
+{
+    g_mutex_lock(&cache_lock);
+    g_autofree char *sig = signature(host, cached);
+    if (cached && g_strcmp0(sig, cached_signature) == 0) {
+        TvQemuFirmwareList *list = copy_list(cached);
+        g_mutex_unlock(&cache_lock);
+        return list;
+    }
+    TvQemuFirmwareList *fresh = read_list(host);
+    tv_qemu_firmware_list_free(cached);
+    cached = copy_list(fresh);
+    g_free(cached_signature);
+    cached_signature = signature(host, cached);
+    g_mutex_unlock(&cache_lock);
+    return fresh;
 }

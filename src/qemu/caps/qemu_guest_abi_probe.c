@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define PROBE_PREFIX "TAGVIRT-PROBE "
+#define TAGS_PREFIX  "TAGVIRT-TAGS "
 
 char *tv_guest_abi_firmware_path(const char *requested)
 {
@@ -122,8 +123,29 @@ typedef struct {
 
 static char *boot_describe(const TvGuestAbiBoot *b)
 {
-    return g_strdup_printf("-cpu %s -accel %s with mte=%s", b->cpu_model,
-                           tv_accel_to_string(b->accel), b->mte ? "on" : "off");
+    return g_strdup_printf("-cpu %s -accel %s with mte=%s%s", b->cpu_model,
+                           tv_accel_to_string(b->accel), b->mte ? "on" : "off",
+                           b->again ? " (repeated)" : "");
+}
+
+/* Queue the repeat of an mte=on boot whose CPU shows tag storage. */
+static void queue_push_again(TvGuestAbiQueue *q, const TvGuestAbiBoot *first)
+{
+    TvGuestAbiBoot *b = g_new0(TvGuestAbiBoot, 1);
+    b->cpu_model = g_strdup(first->cpu_model);
+    b->accel = first->accel;
+    b->mte = true;
+    b->again = true;
+    g_mutex_lock(&q->lock);
+    g_ptr_array_add(q->boots, b);
+    g_mutex_unlock(&q->lock);
+}
+
+/* Does the probe line show tag storage (MTE >= 2)? */
+static bool line_shows_tag_storage(const char *text)
+{
+    unsigned long long pfr1 = 0;
+    return sscanf(text, PROBE_PREFIX "PFR1=%16llx", &pfr1) == 1 && ((pfr1 >> 8) & 0xf) >= 2;
 }
 
 static int boot_start(BootSlot *slot, const char *binary, const char *firmware, unsigned timeout_ms,
@@ -156,27 +178,31 @@ static int boot_start(BootSlot *slot, const char *binary, const char *firmware, 
     return 0;
 }
 
-/* The complete probe line in the output, or NULL. */
+/* The complete probe output (the TAGVIRT-PROBE line and the TAGVIRT-TAGS line
+ * after it), or NULL while it is incomplete. */
 static char *find_probe_line(const GString *out)
 {
     const char *p = strstr(out->str, PROBE_PREFIX);
     if (!p)
         return NULL;
     const char *nl = strchr(p, '\n');
-    if (!nl)
+    if (!nl || !(nl = strchr(nl + 1, '\n')))
         return NULL;
-    g_autofree char *line = g_strndup(p, (gsize)(nl - p));
-    return g_strdup(g_strchomp(line));
+    g_autofree char *lines = g_strndup(p, (gsize)(nl - p));
+    g_strdelimit(lines, "\r", ' ');
+    return g_strdup(g_strchomp(lines));
 }
 
 /* After the child ended (or printed its line): record the result. */
-static int boot_finish(BootSlot *slot, char *line)
+static int boot_finish(TvGuestAbiQueue *queue, BootSlot *slot, char *line)
 {
     TvGuestAbiBoot *b = slot->boot;
     TvQemuChild *c = &slot->child;
     if (line) {
         b->text = line;
         b->done = true;
+        if (b->mte && !b->again && line_shows_tag_storage(line))
+            queue_push_again(queue, b);
         return 0;
     }
     g_autofree char *first = tv_qemu_child_first_error(c);
@@ -280,8 +306,11 @@ int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *
             }
             /* the line is all we need: no reason to wait for QEMU's own exit */
             tv_qemu_child_reap(c);
-            if (rc == 0 && boot_finish(slot, line) < 0)
+            guint queued = tv_guest_abi_queue_boots(queue)->len;
+            if (rc == 0 && boot_finish(queue, slot, line) < 0)
                 rc = -1;
+            else if (tv_guest_abi_queue_boots(queue)->len != queued)
+                drained = false; /* a repeat was queued */
             else if (rc < 0)
                 g_free(line);
             tv_qemu_child_clear(c);
@@ -296,21 +325,135 @@ int tv_guest_abi_run(const char *binary, const char *firmware, TvGuestAbiQueue *
     return rc;
 }
 
+/* "TAGVIRT-TAGS none", or "TAGVIRT-TAGS stored=1234 read=XXXX access=ok", or
+ * "... access=fault esr=<16 hex>". */
+static int parse_tags_line(const char *line, TvTagTest *t)
+{
+    static const char stored[] = TAGS_PREFIX "stored=1234 read=";
+    if (g_str_equal(line, TAGS_PREFIX "none")) {
+        t->result = TV_TAG_TEST_NONE;
+        return 0;
+    }
+    if (!g_str_has_prefix(line, stored))
+        return -1;
+    const char *p = line + strlen(stored);
+    for (int i = 0; i < 4; i++) {
+        if (!g_ascii_isxdigit(p[i]) || g_ascii_isupper(p[i]))
+            return -1;
+        t->read[i] = p[i];
+    }
+    t->read[4] = '\0';
+    p += 4;
+    if (g_str_equal(p, " access=ok")) {
+        t->fault = false;
+    } else {
+        unsigned long long esr = 0;
+        int consumed = 0;
+        if (sscanf(p, " access=fault esr=%16llx%n", &esr, &consumed) != 1 ||
+            (size_t)consumed != strlen(p) || strlen(p) != strlen(" access=fault esr=") + 16)
+            return -1;
+        t->fault = true;
+        t->esr = esr;
+    }
+    t->result = !t->fault && g_str_equal(t->read, "1234") ? TV_TAG_TEST_OK : TV_TAG_TEST_FAILED;
+    return 0;
+}
+
 static int parse_probe_line(const TvGuestAbiBoot *b, TvGuestAbiResult *r)
 {
     unsigned long long pfr1 = 0, pfr2 = 0;
     int consumed = 0;
-    if (sscanf(b->text, PROBE_PREFIX "PFR1=%16llx PFR2=%16llx%n", &pfr1, &pfr2, &consumed) != 2 ||
-        (size_t)consumed != strlen(b->text) ||
-        strlen(b->text) != strlen(PROBE_PREFIX "PFR1=0123456789abcdef PFR2=0123456789abcdef")) {
-        g_autofree char *what = boot_describe(b);
+    g_auto(GStrv) lines = g_strsplit(b->text, "\n", -1);
+    const char *first = lines[0] ? lines[0] : "";
+    g_autofree char *what = boot_describe(b);
+    if (g_strv_length(lines) != 2 ||
+        sscanf(first, PROBE_PREFIX "PFR1=%16llx PFR2=%16llx%n", &pfr1, &pfr2, &consumed) != 2 ||
+        (size_t)consumed != strlen(first) ||
+        strlen(first) != strlen(PROBE_PREFIX "PFR1=0123456789abcdef PFR2=0123456789abcdef")) {
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
-                        "guest-ABI probe %s: malformed probe line '%s'", what, b->text);
+                        "guest-ABI probe %s: malformed probe line '%s' (expected '" PROBE_PREFIX
+                        "PFR1=<16 hex digits> PFR2=<16 hex digits>' and a '" TAGS_PREFIX
+                        "...' line)",
+                        what, first);
         return -1;
     }
     r->pfr1 = pfr1;
     r->pfr2 = pfr2;
     tv_mte_abi_from_regs(r->pfr1, r->pfr2, &r->abi);
+    if (parse_tags_line(lines[1], &r->tags) < 0) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "guest-ABI probe %s: malformed tag test line '%s' (expected '" TAGS_PREFIX
+                        "none' or '" TAGS_PREFIX
+                        "stored=1234 read=<4 hex digits> access=ok|fault esr=<16 hex digits>')",
+                        what, lines[1]);
+        return -1;
+    }
+    bool storage = tv_mte_abi_has_tag_storage(&r->abi);
+    if (storage != (r->tags.result != TV_TAG_TEST_NONE)) {
+        tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                        "guest-ABI probe %s: the registers show MTE %u but the tag test %s", what,
+                        r->abi.mte, storage ? "did not run" : "ran");
+        return -1;
+    }
+    return 0;
+}
+
+/* The first boot of the same model, accelerator and mte=on. */
+static const TvGuestAbiBoot *find_first(GPtrArray *boots, const TvGuestAbiBoot *again)
+{
+    for (guint i = 0; i < boots->len; i++) {
+        const TvGuestAbiBoot *b = boots->pdata[i];
+        if (!b->again && b->mte && b->accel == again->accel &&
+            g_str_equal(b->cpu_model, again->cpu_model))
+            return b;
+    }
+    return NULL;
+}
+
+/* Every mte=on boot with tag storage was repeated and printed the same. */
+static int check_repeats(GPtrArray *boots)
+{
+    for (guint i = 0; i < boots->len; i++) {
+        const TvGuestAbiBoot *b = boots->pdata[i];
+        if (!b->again)
+            continue;
+        const TvGuestAbiBoot *first = find_first(boots, b);
+        if (!first || first->refused || !first->text || !line_shows_tag_storage(first->text)) {
+            g_autofree char *what = boot_describe(b);
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                            "guest-ABI probe %s: a repeat without a first boot that showed tag "
+                            "storage",
+                            what);
+            return -1;
+        }
+        if (b->refused || g_strcmp0(b->text, first->text) != 0) {
+            g_autofree char *what = boot_describe(first);
+            g_autofree char *one = g_strjoinv(" / ", g_strsplit(first->text, "\n", -1));
+            g_autofree char *two =
+                b->text ? g_strjoinv(" / ", g_strsplit(b->text, "\n", -1)) : g_strdup("");
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_OPERATION_FAILED,
+                            "the QEMU binary contradicts itself: two boots of %s printed '%s' "
+                            "and then '%s'; its capabilities are not used or cached",
+                            what, one, two);
+            return -1;
+        }
+    }
+    for (guint i = 0; i < boots->len; i++) {
+        const TvGuestAbiBoot *b = boots->pdata[i];
+        if (b->again || !b->mte || b->refused || !b->text || !line_shows_tag_storage(b->text))
+            continue;
+        bool repeated = false;
+        for (guint j = 0; j < boots->len && !repeated; j++) {
+            const TvGuestAbiBoot *r = boots->pdata[j];
+            repeated = r->again && r->accel == b->accel && g_str_equal(r->cpu_model, b->cpu_model);
+        }
+        if (!repeated) {
+            g_autofree char *what = boot_describe(b);
+            tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_INTERNAL_ERROR,
+                            "guest-ABI probe %s shows tag storage but has no repeated boot", what);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -319,6 +462,8 @@ int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots)
     g_autoptr(GArray) probes = g_array_new(FALSE, TRUE, sizeof(TvGuestAbiProbe));
     for (guint i = 0; i < boots->len; i++) {
         const TvGuestAbiBoot *b = boots->pdata[i];
+        if (b->again)
+            continue;
         TvGuestAbiProbe *p = NULL;
         for (guint j = 0; j < probes->len; j++) {
             TvGuestAbiProbe *q = &g_array_index(probes, TvGuestAbiProbe, j);
@@ -341,5 +486,5 @@ int tv_guest_abi_apply(TvQemuCaps *caps, GPtrArray *boots)
         }
     }
     caps->probes = (TvGuestAbiProbe *)g_array_steal(probes, &caps->nprobes);
-    return 0;
+    return check_repeats(boots);
 }

@@ -6,7 +6,7 @@
 
 bool tv_qemu_kvm_mte_supported(const TvQemuCaps *caps)
 {
-    return caps->virt_mte && caps->version >= KVM_MTE_MIN_VERSION;
+    return tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE) && caps->version >= KVM_MTE_MIN_VERSION;
 }
 
 unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvAccel accel)
@@ -20,7 +20,7 @@ unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvA
         }
         return mask;
     }
-    if (!caps->virt_mte)
+    if (!tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE))
         return 0;
     if (accel == TV_ACCEL_KVM) {
         if (!tv_qemu_kvm_mte_supported(caps) || !host || !tv_host_kvm_usable(host) ||
@@ -34,9 +34,27 @@ unsigned tv_qemu_mte_levels(const TvQemuCaps *caps, const TvHostFacts *host, TvA
         if (p->accel != accel || !p->mte_on.ran || p->mte_on.refused)
             continue;
         for (int level = 2; level <= 4; level++) {
-            if (tv_mte_abi_satisfies(&p->mte_on.abi, level))
+            if (tv_mte_abi_satisfies(&p->mte_on.abi, level) &&
+                tv_qemu_mte_tag_storage_usable(&p->mte_on))
                 mask |= 1u << level;
         }
     }
     return mask;
+}
+
+static gint allow_broken; /* set once at start-up; read by every thread */
+
+void tv_qemu_mte_set_allow_broken_tag_storage(bool allow)
+{
+    g_atomic_int_set(&allow_broken, allow ? 1 : 0);
+}
+
+bool tv_qemu_mte_allow_broken_tag_storage(void)
+{
+    return g_atomic_int_get(&allow_broken) != 0;
+}
+
+bool tv_qemu_mte_tag_storage_usable(const TvGuestAbiResult *r)
+{
+    return r->tags.result != TV_TAG_TEST_FAILED || tv_qemu_mte_allow_broken_tag_storage();
 }

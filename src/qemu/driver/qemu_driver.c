@@ -1,6 +1,7 @@
 /* The QEMU driver: open (directories, host facts, capabilities, the domain
  * list from disk, running guests), close, and connection-level answers. */
 #include "qemu_driver_priv.h"
+#include "qemu_mte_levels.h"
 #include "tv_error.h"
 #include "tv_file.h"
 
@@ -107,6 +108,7 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     tv_driver_host_init(drv);
     drv->security = cfg->security;
     tv_driver_prefork_init(drv, cfg->prefork);
+    tv_qemu_mte_set_allow_broken_tag_storage(cfg->allow_broken_tag_storage);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */
     if (!tv_driver_caps(drv, NULL)) {
@@ -117,11 +119,11 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
         /* loads while the domains are read: ready for the first start */
         tv_driver_prefork_unref(tv_driver_prefork_get(drv, tv_driver_caps(drv, NULL)));
     }
-    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0 ||
-        tv_driver_persist_init(drv) < 0) {
+    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0) {
         tv_qemu_driver_close(drv);
         return NULL;
     }
+    tv_driver_persist_init(drv);
     tv_driver_persist_load_all(drv);
     tv_driver_reconnect_all(drv);
     if (cfg->autostart)
@@ -139,7 +141,6 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     tv_driver_domains_free_all(drv); /* QEMUs keep running; the next open reconnects */
     tv_driver_reaper_free_orphans(drv);
     tv_driver_events_shutdown(drv);
-    tv_driver_persist_shutdown(drv);
     tv_driver_host_clear(drv);
     tv_driver_topology_clear(drv);
     g_clear_pointer(&drv->nodedevs, tv_driver_nodedevs_free);

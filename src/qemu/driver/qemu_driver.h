@@ -25,6 +25,9 @@ typedef struct {
     const char *emulator;   /* default emulator; NULL: /usr/bin/qemu-system-aarch64 */
     bool autostart;         /* start autostart domains when opened */
     bool prefork;           /* fork domains' QEMUs from a preloaded one (qemu_driver_prefork.c) */
+    /* offer MTE on an emulator whose tag storage failed the probe's self-test
+     * (QEMU 7.2), with a warning at every start */
+    bool allow_broken_tag_storage;
     /* how QEMU is confined (qemu_security.h; borrowed, outlives the driver);
      * NULL: as the driver's own user, no sandbox */
     const struct _TvQemuSecurity *security;

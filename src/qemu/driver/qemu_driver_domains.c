@@ -341,6 +341,14 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
     const TvDomainDef *inactive = NULL;
     char *xml = NULL;
     g_mutex_lock(&dom->lock);
+    const TvDomainDef *starting = dom->starting ? dom->starting->def : NULL;
+    if (dom->removed || (!dom->run && !dom->def && !starting)) {
+        /* undefined, or a transient domain that stopped, since the lookup */
+        g_mutex_unlock(&dom->lock);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
+                        "domain not found: domain '%s' went away meanwhile", dom->name);
+        return NULL;
+    }
     bool live = dom->run && !(flags & TV_XML_INACTIVE);
     if (live) {
         run = dom->run;
@@ -350,6 +358,9 @@ char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsig
         g_rw_lock_reader_lock(&dom->def_lock);
     } else if (dom->run && dom->run->def) {
         run = dom->run; /* a run's def, once set, lives as long as the run */
+        g_atomic_int_inc(&run->refs);
+    } else if (starting) { /* a transient domain while it starts */
+        run = dom->starting;
         g_atomic_int_inc(&run->refs);
     }
     g_mutex_unlock(&dom->lock);

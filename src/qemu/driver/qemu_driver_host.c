@@ -84,9 +84,9 @@ static void format_guest(TvQemuDriver *drv, const TvQemuCaps *caps, TvXmlWriter 
                         dep, alias);
         }
     }
-    if (caps->accel_tcg)
+    if (tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_TCG))
         tv_xml_line(w, "<domain type='qemu'/>");
-    if (caps->accel_kvm && tv_host_kvm_usable(drv->host))
+    if (tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_KVM) && tv_host_kvm_usable(drv->host))
         tv_xml_line(w, "<domain type='kvm'/>");
     w->indent--;
     tv_xml_line(w, "</arch>");

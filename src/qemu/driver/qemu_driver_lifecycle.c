@@ -136,8 +136,7 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
 }
 
 /* QMP events of the run's QEMU that become domain events (no lock held). */
-static void on_process_event(TvQemuProcess *proc, const char *event, json_object *data,
-                             void *opaque)
+static void on_process_event(TvQemuProcess *proc, const TvQemuEvent *event, void *opaque)
 {
     TvDriverRun *run = opaque;
     TvQemuDriver *drv = run->drv;
@@ -145,16 +144,13 @@ static void on_process_event(TvQemuProcess *proc, const char *event, json_object
     g_mutex_lock(&dom->lock);
     bool attached = run->attached;
     g_mutex_unlock(&dom->lock);
-    if (!attached || !event)
+    if (!attached)
         return;
-    if (strcmp(event, "RESET") == 0) {
+    if (event->type == TV_QEMU_EVENT_RESET) {
         /* a guest reboot or a reset: QEMU stays, the guest starts over */
         tv_driver_event_queue_other(drv, dom, run->id, TV_DOMAIN_EVENT_ID_REBOOT, 0, 0, NULL, 0);
-    } else if (strcmp(event, "BALLOON_CHANGE") == 0) {
-        json_object *actual = NULL;
-        if (!data || !json_object_object_get_ex(data, "actual", &actual))
-            return;
-        unsigned long long kib = (unsigned long long)json_object_get_int64(actual) / 1024;
+    } else if (event->type == TV_QEMU_EVENT_BALLOON_CHANGE && event->balloon_actual > 0) {
+        unsigned long long kib = event->balloon_actual / 1024;
         tv_driver_balloon_changed(run, kib);
         tv_driver_event_queue_other(drv, dom, run->id, TV_DOMAIN_EVENT_ID_BALLOON_CHANGE, 0, 0,
                                     NULL, kib);
@@ -188,14 +184,25 @@ static off_t log_size(TvQemuDriver *drv, const char *name)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
+static void starting_done(TvDriverDomain *dom)
+{
+    g_mutex_lock(&dom->lock);
+    dom->starting = NULL;
+    g_mutex_unlock(&dom->lock);
+}
+
 /* In the domain's job, while it is shut off.  def: what to run (owned; NULL:
  * the persistent definition). */
 static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
 {
     TvDriverRun *run = run_new(drv, dom, def);
     const TvDomainDef *what = def ? def : dom->def; /* define waits for our job */
+    g_mutex_lock(&dom->lock);
+    dom->starting = run; /* a new transient domain: dumpxml shows what starts */
+    g_mutex_unlock(&dom->lock);
     const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, what));
     if (!caps) {
+        starting_done(dom);
         tv_driver_run_unref(run);
         return -1;
     }
@@ -216,6 +223,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
                                   tv_driver_event_stopped_detail(TV_DOMAIN_SHUTOFF_FAILED));
             g_mutex_unlock(&dom->lock);
         }
+        starting_done(dom);
         tv_driver_run_unref(run);
         return -1;
     }
@@ -227,6 +235,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     g_mutex_lock(&drv->lock);
     g_mutex_lock(&dom->lock);
     dom->run = run; /* the domain takes our reference */
+    dom->starting = NULL;
     run->attached = true;
     g_hash_table_insert(drv->by_id, GINT_TO_POINTER(run->id), dom);
     tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, 0 /* BOOTED */);
@@ -329,6 +338,11 @@ int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags
     TvDomainDef *def = tv_qemu_domain_load(&drv->pipe, xml, len, TV_DOMAIN_PARSE_DEFAULT, NULL);
     if (!def)
         return -1;
+    /* its status file is its only copy */
+    if (tv_qemu_state_check_def(def) < 0) {
+        tv_domain_def_free(def);
+        return -1;
+    }
 
     g_mutex_lock(&drv->define_lock);
     g_mutex_lock(&drv->lock);
@@ -518,24 +532,31 @@ void tv_driver_reaper_free_orphans(TvQemuDriver *drv)
 }
 
 /* One status file: take its QEMU over and list it (as the persistent domain
- * of that name and uuid, or as a transient one). */
+ * of that name and uuid, or as a transient one).  The runtime leaves nothing
+ * running unmanaged: what it cannot take over it kills, and says so. */
 static void reconnect_one(TvQemuDriver *drv, const char *name)
 {
     g_autofree char *status_path = tv_qemu_process_status_path(drv->state_dir, name);
     g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
     tv_error_reset(); /* reconnect says what is wrong with it */
-    const TvQemuCaps *caps = tv_driver_caps(drv, st ? tv_driver_emulator_of(drv, st->def) : NULL);
-    if (!caps && !(caps = tv_driver_caps(drv, NULL))) {
-        g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
-        tv_error_reset();
-        return;
-    }
     g_mutex_lock(&drv->lock);
     TvDriverDomain *dom = g_hash_table_lookup(drv->by_name, name);
     if (dom)
         tv_driver_domain_ref(dom);
     g_mutex_unlock(&drv->lock);
+    /* open() is single-threaded: the persistent definition cannot change now */
+    const TvDomainDef *persistent = dom ? dom->def : NULL;
+    const TvDomainDef *which = st ? st->def : persistent;
+    const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, which));
+    if (!caps && !(caps = tv_driver_caps(drv, NULL))) {
+        g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
+        tv_error_reset();
+        tv_driver_domain_unref(dom);
+        return;
+    }
     if (dom && st && memcmp(dom->uuid, st->def->uuid, TV_UUID_LEN) != 0) {
+        /* not ours to judge: the status file is the record of that QEMU, the
+         * definition of a domain that happens to have its name */
         g_warning("QEMU driver: QEMU pid %d runs a domain '%s' with another uuid than the "
                   "definition of that name: left running, not managed",
                   (int)st->pid, name);
@@ -548,30 +569,37 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
         tv_driver_list_add_locked(drv, dom); /* transient until it stops */
         g_mutex_unlock(&drv->lock);
     }
-    if (!dom) { /* an unreadable status file: reconnect removes it as stale */
+    if (!dom) /* an unreadable file of a transient domain: its QEMU is killed */
         dom = tv_driver_domain_new(name, (const unsigned char[TV_UUID_LEN]){ 0 });
-    }
     TvDriverRun *run = run_new(drv, dom, st ? g_steal_pointer(&st->def) : NULL);
-    run->id = run->def && run->def->id > 0 ? run->def->id : 0;
+    g_mutex_lock(&drv->lock);
+    /* a recorded id that is free, else a new one (the runtime rewrites it) */
+    int recorded = run->def && run->def->id > 0 ? run->def->id : 0;
+    bool taken = recorded && g_hash_table_contains(drv->by_id, GINT_TO_POINTER(recorded));
+    run->id = recorded && !taken ? recorded : drv->next_id++;
+    drv->next_id = MAX(drv->next_id, run->id + 1);
+    g_mutex_unlock(&drv->lock);
     TvQemuProcessConfig cfg = process_config(drv, caps, run);
+    cfg.definition = persistent;
     bool stale = false;
     run->proc = tv_qemu_process_reconnect(name, &cfg, &stale);
+    if (run->proc && taken && tv_qemu_process_set_id(run->proc, run->id) < 0) {
+        g_warning("QEMU driver: '%s': %s", name, tv_error_message());
+        tv_error_reset();
+    }
     bool remove = false;
     ReapTask *task = NULL;
     g_mutex_lock(&drv->lock);
     g_mutex_lock(&dom->lock);
-    if (run->proc && run->id > 0 && !g_hash_table_contains(drv->by_id, GINT_TO_POINTER(run->id))) {
+    if (run->proc) {
         tv_qemu_process_get_state(run->proc, &run->state, &run->reason);
         dom->run = g_steal_pointer(&run);
         dom->run->attached = true;
         g_hash_table_insert(drv->by_id, GINT_TO_POINTER(dom->run->id), dom);
-        drv->next_id = MAX(drv->next_id, dom->run->id + 1);
         if (dom->run->exited || dom->run->state == TV_DOMAIN_STATE_SHUTOFF)
             run_detach_locked(drv, dom->run, dom->run->reason, &remove, &task);
     } else {
         remove = !dom->def;
-        if (run->proc)
-            tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR, "its id %d is taken", run->id);
     }
     g_mutex_unlock(&dom->lock);
     if (remove)
@@ -579,12 +607,13 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
     reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
     if (run) {
+        /* stale: nothing of it runs (any more); else a QEMU could not be ended */
         if (stale)
-            g_message("QEMU driver: '%s' is not running any more: %s", name, tv_error_message());
+            g_message("QEMU driver: %s", tv_error_message());
         else
             g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
         tv_error_reset();
-        tv_driver_run_unref(run); /* a QEMU we could not take over keeps running */
+        tv_driver_run_unref(run);
     }
     tv_driver_domain_unref(dom);
 }

@@ -45,11 +45,12 @@ struct _TvDriverDomain {
 
     GMutex lock;
     GCond job_cond;
-    bool job;           /* a state change is in progress */
-    bool removed;       /* no longer in the list */
-    TvDomainDef *def;   /* persistent definition; NULL: transient */
-    TvDriverRun *run;   /* NULL while shut off */
-    int shutoff_reason; /* TvDomainShutoffReason, while shut off */
+    bool job;              /* a state change is in progress */
+    bool removed;          /* no longer in the list */
+    TvDomainDef *def;      /* persistent definition; NULL: transient */
+    TvDriverRun *run;      /* NULL while shut off */
+    TvDriverRun *starting; /* the start in progress (borrowed from it), or NULL */
+    int shutoff_reason;    /* TvDomainShutoffReason, while shut off */
     bool autostart;
     gint xml_size; /* atomic: see tv_qemu_driver_xml_size_hint() */
     /* readers: get_xml formatting def without dom->lock (taken under it);
@@ -112,10 +113,6 @@ struct TvQemuDriver {
     bool prefork_enabled;
     GMutex prefork_lock;
     GHashTable *preforks; /* binary path -> its fork server */
-
-    /* persist: fsyncs done after the reply (qemu_driver_persist.c) */
-    GAsyncQueue *syncs;
-    GThread *sync_thread;
 };
 
 /* qemu_driver.c */
@@ -156,8 +153,10 @@ int tv_driver_persist_set_autostart(TvQemuDriver *drv, const char *name, bool on
 bool tv_driver_persist_autostart(TvQemuDriver *drv, const char *name);
 /* Definitions from CONFIG/<name>.xml; broken ones are logged and skipped. */
 void tv_driver_persist_load_all(TvQemuDriver *drv);
-int tv_driver_persist_init(TvQemuDriver *drv);
-void tv_driver_persist_shutdown(TvQemuDriver *drv); /* waits for pending fsyncs */
+/* Before loading: remove the temporary files of writes that a kill
+ * interrupted (CONFIG/<name>.xml.XXXXXX; in STATE: status files, the
+ * records of files given to QEMU's user, AppArmor profiles). */
+void tv_driver_persist_init(TvQemuDriver *drv);
 
 /* qemu_driver_prefork.c */
 void tv_driver_prefork_init(TvQemuDriver *drv, bool enabled);

@@ -8,10 +8,27 @@
  * a failure of the config side is reported after the live one took effect,
  * as libvirt does. */
 #include "qemu_driver_priv.h"
+#include "qemu_monitor.h"
 #include "tv_error.h"
 
-#include <json-c/json.h>
 #include <string.h>
+
+static int not_running(const char *name)
+{
+    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running", name);
+    return -1;
+}
+
+static int balloon(TvQemuMonitor *mon, void *opaque)
+{
+    return tv_qemu_monitor_balloon(mon, *(const guint64 *)opaque);
+}
+
+static int system_reset(TvQemuMonitor *mon, void *opaque)
+{
+    (void)opaque;
+    return tv_qemu_monitor_system_reset(mon);
+}
 
 int tv_driver_affect(TvDriverDomain *dom, unsigned flags, bool setter, bool *live, bool *config)
 {
@@ -413,17 +430,12 @@ static int balloon_live(TvDriverDomain *dom, unsigned long long kib)
     TvDriverRun *run = tv_driver_run_get(dom);
     if (!run)
         return -1;
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "value", json_object_new_int64((int64_t)(kib * 1024)));
-    json_object *r = run->proc ? tv_qemu_process_command(run->proc, "balloon", args) : NULL;
-    if (!run->proc)
-        json_object_put(args);
+    guint64 bytes = kib * 1024;
+    int rc = run->proc ? tv_qemu_process_with_monitor(run->proc, balloon, &bytes)
+                       : not_running(dom->name);
     tv_driver_run_unref(run);
-    if (!r)
-        return -1;
-    json_object_put(r);
     /* the live currentMemory follows QEMU's BALLOON_CHANGE events (the guest's answer) */
-    return 0;
+    return rc;
 }
 
 #define MEM_SET_FLAGS (TV_AFFECT_LIVE | TV_AFFECT_CONFIG | TV_MEM_MAXIMUM)
@@ -491,13 +503,8 @@ int tv_qemu_driver_reset(TvQemuDriver *drv, const unsigned char *uuid, unsigned 
     int rc = -1;
     if (run) {
         /* QEMU resets in place (as a guest reboot would) and says RESET: the reboot event */
-        json_object *r =
-            run->proc ? tv_qemu_process_command(run->proc, "system_reset", NULL) : NULL;
-        if (!run->proc)
-            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
-                            dom->name);
-        rc = r ? 0 : -1;
-        json_object_put(r);
+        rc = run->proc ? tv_qemu_process_with_monitor(run->proc, system_reset, NULL)
+                       : not_running(dom->name);
         tv_driver_run_unref(run);
     }
     tv_driver_job_end(dom);

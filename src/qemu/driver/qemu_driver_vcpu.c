@@ -3,14 +3,19 @@
  * they last ran on; sched_getaffinity their CPU map) and the pinning of
  * the definition (tagvirt pins nothing: every host CPU). */
 #include "qemu_driver_priv.h"
+#include "qemu_monitor.h"
 #include "tv_error.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+static int query_cpus(TvQemuMonitor *mon, void *opaque)
+{
+    return tv_qemu_monitor_query_cpus_fast(mon, opaque);
+}
 
 /* The vCPU threads of a run, by vCPU index (kept: QEMU's virt machine has
  * no CPU hot-plug, so they live as long as the QEMU). */
@@ -21,22 +26,16 @@ static GArray *vcpu_threads(TvDriverRun *run)
     g_mutex_unlock(&run->dom->lock);
     if (tids)
         return tids;
-    json_object *list = tv_qemu_process_command(run->proc, "query-cpus-fast", NULL);
-    if (!list)
+    g_auto(TvQmpCpuFastList) list = { 0 };
+    if (tv_qemu_process_with_monitor(run->proc, query_cpus, &list) < 0)
         return NULL;
-    size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-    tids = g_array_sized_new(FALSE, TRUE, sizeof(int), (guint)n);
-    g_array_set_size(tids, (guint)n);
-    for (size_t i = 0; i < n; i++) {
-        json_object *cpu = json_object_array_get_idx(list, i), *idx = NULL, *tid = NULL;
-        if (!json_object_object_get_ex(cpu, "cpu-index", &idx) ||
-            !json_object_object_get_ex(cpu, "thread-id", &tid))
-            continue;
-        int64_t index = json_object_get_int64(idx);
-        if (index >= 0 && (size_t)index < n)
-            g_array_index(tids, int, index) = (int)json_object_get_int64(tid);
+    tids = g_array_sized_new(FALSE, TRUE, sizeof(int), (guint)list.n);
+    g_array_set_size(tids, (guint)list.n);
+    for (size_t i = 0; i < list.n; i++) {
+        gint64 index = list.items[i].cpu_index;
+        if (index >= 0 && (size_t)index < list.n)
+            g_array_index(tids, int, index) = (int)list.items[i].thread_id;
     }
-    json_object_put(list);
     g_mutex_lock(&run->dom->lock);
     if (!run->vcpu_tids)
         run->vcpu_tids = g_array_ref(tids);

@@ -51,7 +51,7 @@ static void build_machine(GPtrArray *argv, const TvDomainDef *def, const TvQemuC
     case TV_GIC_VERSION_LAST:
         break;
     }
-    if (caps->virt_acpi)
+    if (tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_ACPI))
         g_string_append(m, def->features.acpi == TV_FEATURE_STATE_ON ? ",acpi=on" : ",acpi=off");
     tv_qemu_firmware_machine_opts(m, def);
     switch (mte->route) {
@@ -99,35 +99,21 @@ static void build_boot(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-static void build_disks(GPtrArray *argv, const TvDomainDef *def)
-{
-    for (size_t i = 0; i < def->devices.ndisks; i++) {
-        const TvDomainDisk *d = def->devices.disks[i];
-        g_autofree char *path = tv_qemu_escape_opt(d->path);
-        const char *ro = d->readonly ? "on" : "off";
-        const char *fmt = d->format == TV_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
-        add(argv, "-blockdev");
-        addf(argv, "driver=file,filename=%s,node-name=tv-disk%zu-storage,read-only=%s", path, i,
-             ro);
-        add(argv, "-blockdev");
-        addf(argv, "driver=%s,file=tv-disk%zu-storage,node-name=tv-disk%zu-format,read-only=%s",
-             fmt, i, i, ro);
-        unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_HD, i == 0, d->boot_order);
-        g_autofree char *dev =
-            g_strdup_printf("virtio-blk-pci,drive=tv-disk%zu-format,id=virtio-disk%zu", i, i);
-        tv_qemu_argv_add_device_boot(argv, &d->address, dev, bootindex);
-    }
-}
-
-static void build_nets(GPtrArray *argv, const TvDomainDef *def)
+/* A tap the runtime opened (bridge, ethernet) is passed as a descriptor
+ * (opts->net_fds); without one (domxml-to-native) the tap is named. */
+static void build_nets(GPtrArray *argv, const TvDomainDef *def, const TvQemuCommandOptions *opts)
 {
     for (size_t i = 0; i < def->devices.nnets; i++) {
         const TvDomainNet *n = def->devices.nets[i];
+        int fd = opts && opts->net_fds ? opts->net_fds[i] : 0;
         add(argv, "-netdev");
         switch (n->type) {
-        case TV_NET_TYPE_ETHERNET: {
+        case TV_NET_TYPE_ETHERNET:
+        case TV_NET_TYPE_BRIDGE: {
             g_autofree char *ifname = n->ifname ? tv_qemu_escape_opt(n->ifname) : NULL;
-            if (ifname)
+            if (fd > 0)
+                addf(argv, "tap,id=hostnet%zu,fd=%d", i, fd);
+            else if (ifname)
                 addf(argv, "tap,id=hostnet%zu,ifname=%s,script=no,downscript=no", i, ifname);
             else
                 addf(argv, "tap,id=hostnet%zu,script=no,downscript=no", i);
@@ -140,8 +126,9 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def)
             break;
         }
         unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_NETWORK, i == 0, n->boot_order);
-        g_autofree char *dev =
-            g_strdup_printf("virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s", i, i, n->mac);
+        g_autofree char *mtu = n->mtu ? g_strdup_printf(",host_mtu=%u", n->mtu) : g_strdup("");
+        g_autofree char *dev = g_strdup_printf(
+            "virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s%s", i, i, n->mac, mtu);
         tv_qemu_argv_add_device_boot(argv, &n->address, dev, bootindex);
     }
 }
@@ -204,8 +191,8 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     tv_qemu_lifecycle_command(argv, def);
     build_boot(argv, def);
     tv_qemu_build_topology(argv, def);
-    build_disks(argv, def);
-    build_nets(argv, def);
+    tv_qemu_build_disks(argv, def);
+    build_nets(argv, def, opts);
     tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
     build_misc_devices(argv, def);

@@ -9,12 +9,9 @@ typedef struct {
     const char *monitor_path; /* QMP socket; NULL: no monitor options */
     int monitor_fd;           /* > 0: QMP on this listening socket passed to QEMU, not the path */
     int channel_fd_first; /* > 0: bind-mode unix channels listen on fds from this one, in order */
+    const int *net_fds;   /* per <interface>: the descriptor of its tap in QEMU, 0: none */
     bool paused;          /* -S: start with vCPUs stopped (the runtime resumes) */
-    /* serial 0 (a pty) on this existing tty instead of a pty QEMU makes:
-     * -chardev serial,path=...; the runtime keeps the other side, so what the
-     * guest writes just before QEMU exits is still there to read */
-    const char *serial0_tty;
-    bool sandbox; /* -sandbox with every deny (qemu_security.h) */
+    bool sandbox;         /* -sandbox with every deny (qemu_security.h) */
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */

@@ -23,18 +23,12 @@ static void append_backend(GString *dev, const TvDomainChr *chr, const char *id)
     }
 }
 
-/* fd > 0: the listening socket the runtime made, passed to QEMU; tty: a
- * pty's place is taken by this existing tty (serial 0: the runtime keeps
- * the other side, TvQemuCommandOptions.serial0_tty). */
-static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id, int fd,
-                          const char *tty)
+/* fd > 0: the listening socket the runtime made, passed to QEMU */
+static void build_chardev(GPtrArray *argv, const TvDomainChr *chr, const char *id, int fd)
 {
     GString *dev = g_string_new(NULL);
     if (fd > 0) {
         g_string_append_printf(dev, "socket,id=%s,fd=%d,server=on,wait=off", id, fd);
-    } else if (tty && chr->type == TV_CHR_TYPE_PTY) {
-        g_autofree char *t = tv_qemu_escape_opt(tty);
-        g_string_append_printf(dev, "serial,id=%s,path=%s", id, t);
     } else {
         append_backend(dev, chr, id);
     }
@@ -58,10 +52,10 @@ static bool serial_has_port(const TvDomainDef *def, unsigned port)
     return false;
 }
 
-static void build_serial(GPtrArray *argv, const TvDomainChr *s, const char *tty0)
+static void build_serial(GPtrArray *argv, const TvDomainChr *s)
 {
     g_autofree char *id = g_strdup_printf("charserial%u", s->port);
-    build_chardev(argv, s, id, 0, s->port == 0 ? tty0 : NULL);
+    build_chardev(argv, s, id, 0);
     if (s->target_type == TV_CHR_TARGET_PCI_SERIAL) {
         g_autofree char *dev = g_strdup_printf("pci-serial,chardev=%s,id=serial%u", id, s->port);
         tv_qemu_argv_add_device(argv, &s->address, dev);
@@ -75,15 +69,14 @@ void tv_qemu_build_chardevs(GPtrArray *argv, const TvDomainDef *def,
                             const TvQemuCommandOptions *opts)
 {
     int next_fd = opts ? opts->channel_fd_first : 0;
-    const char *tty0 = opts ? opts->serial0_tty : NULL;
     const TvDomainDevices *d = &def->devices;
     for (size_t i = 0; i < d->nserials; i++)
-        build_serial(argv, d->serials[i], tty0);
+        build_serial(argv, d->serials[i]);
     for (size_t i = 0; i < d->nconsoles; i++) {
         const TvDomainChr *c = d->consoles[i];
         if (c->target_type == TV_CHR_TARGET_VIRTIO) {
             g_autofree char *id = g_strdup_printf("charconsole%u", c->port);
-            build_chardev(argv, c, id, 0, NULL);
+            build_chardev(argv, c, id, 0);
             tv_qemu_argv_add(argv, "-device");
             tv_qemu_argv_addf(argv, "virtconsole,chardev=%s,id=console%u,bus=virtio-serial0.0", id,
                               c->port);
@@ -91,14 +84,14 @@ void tv_qemu_build_chardevs(GPtrArray *argv, const TvDomainDef *def,
         }
         /* a serial console is the serial port of its number; alone it becomes that port */
         if (!serial_has_port(def, c->port))
-            build_serial(argv, c, tty0);
+            build_serial(argv, c);
     }
     for (size_t i = 0; i < d->nchannels; i++) {
         const TvDomainChr *ch = d->channels[i];
         g_autofree char *id = g_strdup_printf("charchannel%zu", i);
         g_autofree char *name = tv_qemu_escape_opt(ch->target_name);
         bool listens = ch->type == TV_CHR_TYPE_UNIX && ch->unix_mode != TV_CHR_UNIX_MODE_CONNECT;
-        build_chardev(argv, ch, id, listens && next_fd > 0 ? next_fd++ : 0, NULL);
+        build_chardev(argv, ch, id, listens && next_fd > 0 ? next_fd++ : 0);
         g_autofree char *dev =
             g_strdup_printf("virtserialport,chardev=%s,id=channel%zu,name=%s", id, i, name);
         tv_qemu_argv_add_device(argv, &ch->address, dev);

@@ -15,7 +15,8 @@ int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHos
             def->devices.graphics[i]->listen = g_strdup(TV_QEMU_VNC_LISTEN_DEFAULT);
     }
     if (def->features.gic == TV_GIC_VERSION_HOST) /* the live XML shows what the guest got */
-        def->features.gic = caps->gic3_kernel ? TV_GIC_VERSION_3 : TV_GIC_VERSION_2;
+        def->features.gic =
+            tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_KERNEL) ? TV_GIC_VERSION_3 : TV_GIC_VERSION_2;
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "qemu_mte.h"
+#include "qemu_mte_levels.h"
 #include "tv_error.h"
 
 #include <string.h>
@@ -39,8 +40,9 @@ static char *models_providing(const TvQemuCaps *caps, int level)
         const TvGuestAbiProbe *p = &caps->probes[i];
         if (p->accel != TV_ACCEL_TCG || !p->mte_on.ran || p->mte_on.refused)
             continue;
-        bool ok = level ? tv_mte_abi_satisfies(&p->mte_on.abi, level)
-                        : tv_mte_abi_level(&p->mte_on.abi) >= TV_MTE_LEVEL_MIN;
+        bool ok = (level ? tv_mte_abi_satisfies(&p->mte_on.abi, level)
+                         : tv_mte_abi_level(&p->mte_on.abi) >= TV_MTE_LEVEL_MIN) &&
+                  tv_qemu_mte_tag_storage_usable(&p->mte_on);
         if (ok)
             g_string_append_printf(out, "%s%s", out->len ? ", " : "", p->cpu_model);
     }
@@ -109,6 +111,32 @@ static int refuse_host_on_tcg(void)
 }
 
 /* Route 1: the proposed mte-version property. */
+/* The highest level a TCG CPU model has with mte=on (its probe), or 0 with
+ * why in *why (QEMU's refusal, or MTE without tag storage). */
+static int model_level(const TvQemuCaps *caps, const char *model, char **why)
+{
+    const TvGuestAbiProbe *p = tv_qemu_caps_guest_abi(caps, model, TV_ACCEL_TCG);
+    if (!p || !p->mte_on.ran) {
+        *why = g_strdup("it was not probed: not a 64-bit CPU model of this emulator");
+        return 0;
+    }
+    if (p->mte_on.refused) {
+        *why = g_strdup_printf("QEMU refuses MTE with it: '%s'",
+                               p->mte_on.error ? p->mte_on.error : "?");
+        return 0;
+    }
+    int level = tv_mte_abi_level(&p->mte_on.abi);
+    if (level < TV_MTE_LEVEL_MIN)
+        level = p->mte_on.abi.mte >= TV_MTE_LEVEL_MIN ? p->mte_on.abi.mte : 0;
+    if (!level)
+        *why = g_strdup_printf("it has MTE %u, without tag storage", p->mte_on.abi.mte);
+    return level;
+}
+
+/* Route 1: the proposed mte-version property.  It validates the CPU model as
+ * the proposed QEMU interface does: mte-version=N needs a model that has MTE
+ * at level N or above (the property lowers a model's level, it cannot raise
+ * it), so cortex-a57 gets no MTE and cortex-a710 no level 3. */
 static int plan_mte_version(const TvDomainDef *def, const TvQemuCaps *caps, TvQemuMtePlan *plan)
 {
     TvAccel accel = tv_qemu_accel(def);
@@ -116,14 +144,27 @@ static int plan_mte_version(const TvDomainDef *def, const TvQemuCaps *caps, TvQe
     const TvQemuMteCaps *mc = tv_qemu_caps_mte_caps(caps, accel);
     g_autofree char *label = qemu_label(caps);
     g_autofree char *listed = levels_string(mc);
+    const char *model = tv_qemu_cpu_model_name(def);
     int best = 0;
     for (size_t i = 0; mc && i < mc->nlevels; i++)
         best = MAX(best, mc->levels[i]);
 
     if (req == TV_MTE_REQUEST_HOST && accel != TV_ACCEL_KVM)
         return refuse_host_on_tcg();
+    int model_max = best;
+    if (accel == TV_ACCEL_TCG) {
+        g_autofree char *why = NULL;
+        model_max = model_level(caps, model, &why);
+        if (!model_max) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: CPU model '%s' cannot have MTE with %s (%s): mte-version needs a "
+                            "CPU model with MTE",
+                            tv_mte_request_describe(req), model, label, why);
+            return -1;
+        }
+    }
     int level = tv_mte_request_level(req);
-    if (!level) { /* max, host, bare: the highest level QEMU lists for the accelerator */
+    if (!level) { /* max, host, bare: the highest level QEMU lists and the model has */
         if (!best) {
             tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                             "%s: MTE is not available with accelerator '%s' on %s "
@@ -131,16 +172,60 @@ static int plan_mte_version(const TvDomainDef *def, const TvQemuCaps *caps, TvQe
                             tv_mte_request_describe(req), tv_accel_to_string(accel), label);
             return -1;
         }
-        level = best;
+        level = 0;
+        for (size_t i = 0; mc && i < mc->nlevels; i++) {
+            if (mc->levels[i] <= model_max)
+                level = MAX(level, mc->levels[i]);
+        }
+        if (!level) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: CPU model '%s' has MTE level %d, and mte-version on %s accepts "
+                            "only %s",
+                            tv_mte_request_describe(req), model, model_max, label, listed);
+            return -1;
+        }
     } else if (!level_listed(mc, level)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "MTE version %d is not available with accelerator '%s' on %s (its "
                         "mte-version accepts: %s)",
                         level, tv_accel_to_string(accel), label, listed);
         return -1;
+    } else if (level > model_max) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "MTE version %d is not available with CPU model '%s' on %s: its highest "
+                        "MTE level is %d, and mte-version can lower a CPU model's level but not "
+                        "raise it",
+                        level, model, label, model_max);
+        return -1;
     }
     plan->route = TV_MTE_ROUTE_MTE_VERSION;
     plan->level = level;
+    return 0;
+}
+
+/* The probe's tag-storage self-test failed: refuse, or (when explicitly
+ * allowed) keep a warning for every start. */
+static int check_tag_storage(const TvQemuCaps *caps, const char *model, int level,
+                             const TvTagTest *tags, TvQemuMtePlan *plan)
+{
+    g_autofree char *label = qemu_label(caps);
+    g_autofree char *what = tv_tag_test_describe(tags);
+    if (!tv_qemu_mte_allow_broken_tag_storage()) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "MTE version %d with CPU model '%s' is not offered by %s: its tag "
+                        "storage is broken (%s). This is QEMU gitlab issue 1416 (\"target/arm: "
+                        "Fix physical address resolution for MTE\"), fixed in QEMU 8.0: use "
+                        "QEMU 8.0 or later (Debian bookworm-backports has 10.0), or allow it "
+                        "explicitly (allow_broken_tag_storage = 1 in tagvirtd.conf, tagvirt "
+                        "--allow-broken-tag-storage)",
+                        level, model, label, what);
+        return -1;
+    }
+    g_snprintf(plan->warning, sizeof(plan->warning),
+               "MTE version %d with CPU model '%s' on %s, whose tag storage is broken (%s; QEMU "
+               "gitlab issue 1416, fixed in QEMU 8.0): started because "
+               "allow_broken_tag_storage is set",
+               level, model, label, what);
     return 0;
 }
 
@@ -194,6 +279,9 @@ static int plan_tcg(const TvDomainDef *def, const TvQemuCaps *caps, TvQemuMtePla
                         tv_mte_request_describe(req), model, label, fields);
         return -1;
     }
+    if (probe->mte_on.tags.result == TV_TAG_TEST_FAILED &&
+        check_tag_storage(caps, model, level ? level : got, &probe->mte_on.tags, plan) < 0)
+        return -1;
     plan->route = TV_MTE_ROUTE_MTE_ON;
     plan->level = level ? level : got;
     plan->abi = probe->mte_on.abi;
@@ -269,7 +357,7 @@ int tv_qemu_mte_plan(const TvDomainDef *def, const TvQemuCaps *caps, const TvHos
 
     if (!tv_mte_request_is_off(req) && tv_qemu_caps_has_mte_version(caps))
         return plan_mte_version(def, caps, plan);
-    if (!tv_mte_request_is_off(req) && !caps->virt_mte) {
+    if (!tv_mte_request_is_off(req) && !tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_MTE)) {
         g_autofree char *label = qemu_label(caps);
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "MTE is not supported by %s: its virt machine has no 'mte' property",

@@ -21,6 +21,9 @@ typedef struct {
     TvMteRoute route;
     int level;    /* 0 (off), 2, 3 or 4 */
     TvMteAbi abi; /* what the guest will see, when probed (abi.valid) */
+    /* set when the level is given on an emulator with broken tag storage
+     * because that was explicitly allowed: logged at every start */
+    char warning[512];
 } TvQemuMtePlan;
 
 /* The CPU model QEMU gets for this definition ("max", "host", "cortex-a710"). */

@@ -7,8 +7,10 @@
 static bool gic_available(const TvQemuCaps *caps, TvAccel accel, int version)
 {
     if (accel == TV_ACCEL_KVM)
-        return version == 3 ? caps->gic3_kernel : caps->gic2_kernel;
-    return version == 3 ? caps->gic3_emulated : caps->gic2_emulated;
+        return version == 3 ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_KERNEL)
+                            : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_KERNEL);
+    return version == 3 ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_EMULATED)
+                        : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_EMULATED);
 }
 
 int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host)
@@ -31,7 +33,8 @@ int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const Tv
         def->os.machine = g_strdup(machine->name);
     }
 
-    if (def->features.gic == TV_GIC_VERSION_DEFAULT && caps->virt_gic_version &&
+    if (def->features.gic == TV_GIC_VERSION_DEFAULT &&
+        tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION) &&
         g_str_has_prefix(def->os.machine, "virt")) {
         if (gic_available(caps, accel, 3))
             def->features.gic = TV_GIC_VERSION_3;

@@ -54,8 +54,9 @@ int tv_qemu_domain_post_parse_devices(TvDomainDef *def)
     audio_default(&def->devices);
     serial_defaults(&def->devices);
     tv_domain_virtio_serial_prepare(def);
+    tv_domain_scsi_prepare(def);
     if (tv_domain_pci_assign(def, TV_PCI_ASSIGN_DEFAULT) < 0 || tv_domain_usb_assign(def) < 0 ||
-        tv_domain_virtio_serial_assign(def) < 0)
+        tv_domain_virtio_serial_assign(def) < 0 || tv_domain_drive_assign(def) < 0)
         return -1;
     return 0;
 }

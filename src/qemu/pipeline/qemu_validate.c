@@ -98,7 +98,7 @@ static int validate_arch_machine(const TvDomainDef *def, const TvQemuCaps *caps)
 static int validate_accel(const TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host)
 {
     if (def->virt_type == TV_VIRT_KVM) {
-        if (!caps->accel_kvm) {
+        if (!tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_KVM)) {
             tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                             "domain type 'kvm' is not supported by emulator '%s' (it has no KVM "
                             "accelerator); use type='qemu'",
@@ -113,7 +113,7 @@ static int validate_accel(const TvDomainDef *def, const TvQemuCaps *caps, const 
                             host && host->kvm_present ? "/dev/kvm present" : "no /dev/kvm");
             return -1;
         }
-    } else if (!caps->accel_tcg) {
+    } else if (!tv_qemu_caps_get(caps, TV_QEMU_CAPS_ACCEL_TCG)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "domain type 'qemu' (TCG) is not supported by emulator '%s'", caps->binary);
         return -1;
@@ -180,7 +180,7 @@ static int validate_gic(const TvDomainDef *def, const TvQemuCaps *caps)
     TvGicVersion gic = def->features.gic;
     if (gic == TV_GIC_VERSION_DEFAULT)
         return 0;
-    if (!caps->virt_gic_version) {
+    if (!tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "the virt machine of '%s' cannot set the GIC version", caps->binary);
         return -1;
@@ -188,10 +188,12 @@ static int validate_gic(const TvDomainDef *def, const TvQemuCaps *caps)
     bool ok = false;
     switch (gic) {
     case TV_GIC_VERSION_2:
-        ok = kvm ? caps->gic2_kernel : caps->gic2_emulated;
+        ok = kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_KERNEL)
+                 : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_EMULATED);
         break;
     case TV_GIC_VERSION_3:
-        ok = kvm ? caps->gic3_kernel : caps->gic3_emulated;
+        ok = kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_KERNEL)
+                 : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_EMULATED);
         break;
     case TV_GIC_VERSION_HOST:
         ok = kvm;
@@ -202,9 +204,11 @@ static int validate_gic(const TvDomainDef *def, const TvQemuCaps *caps)
     }
     if (!ok) {
         GString *avail = g_string_new(NULL);
-        if (kvm ? caps->gic2_kernel : caps->gic2_emulated)
+        if (kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_KERNEL)
+                : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_EMULATED))
             g_string_append(avail, "'2'");
-        if (kvm ? caps->gic3_kernel : caps->gic3_emulated)
+        if (kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_KERNEL)
+                : tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC3_EMULATED))
             g_string_append_printf(avail, "%s'3'", avail->len ? ", " : "");
         if (kvm)
             g_string_append_printf(avail, "%s'host'", avail->len ? ", " : "");

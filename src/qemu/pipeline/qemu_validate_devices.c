@@ -77,8 +77,6 @@ static int validate_display(const TvDomainDevices *d, const TvQemuCaps *caps)
 
 static int validate_virtio(const TvDomainDevices *d, const TvQemuCaps *caps)
 {
-    if (d->ndisks && need(caps, "virtio-blk-pci", "<disk> on bus 'virtio'") < 0)
-        return -1;
     if (d->nnets && need(caps, "virtio-net-pci", "<interface> model 'virtio'") < 0)
         return -1;
     if (d->nrngs && need(caps, "virtio-rng-pci", "<rng model='virtio'>") < 0)
@@ -119,8 +117,49 @@ static int validate_chr_misc(const TvDomainDevices *d, const TvQemuCaps *caps)
     return 0;
 }
 
+static int validate_disk(const TvDomainDisk *disk, const TvQemuCaps *caps)
+{
+    bool cdrom = disk->device == TV_DISK_DEVICE_CDROM;
+    g_autofree char *what = g_strdup_printf("<disk device='%s'> with target '%s' on bus '%s'",
+                                            tv_disk_device_to_string(disk->device),
+                                            disk->target_dev, tv_disk_bus_to_string(disk->bus));
+    const char *dev = disk->bus == TV_DISK_BUS_SCSI  ? (cdrom ? "scsi-cd" : "scsi-hd")
+                      : disk->bus == TV_DISK_BUS_USB ? "usb-storage"
+                                                     : "virtio-blk-pci";
+    if (need(caps, dev, what) < 0)
+        return -1;
+    if (disk->bus == TV_DISK_BUS_USB && !disk->path) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "unsupported configuration: %s has no <source>: QEMU's usb-storage has no "
+                        "empty tray; give it a medium, or put the empty cdrom on bus 'scsi'",
+                        what);
+        return -1;
+    }
+    if (disk->shareable && disk->format == TV_DISK_FORMAT_QCOW2) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "unsupported configuration: %s is <shareable/> with format 'qcow2': only "
+                        "raw images can be written by two guests at once",
+                        what);
+        return -1;
+    }
+    if (disk->io == TV_DISK_IO_NATIVE && disk->cache != TV_DISK_CACHE_NONE &&
+        disk->cache != TV_DISK_CACHE_DIRECTSYNC) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "unsupported configuration: %s has io='native', which needs "
+                        "cache='none' or cache='directsync' (QEMU's native AIO bypasses the "
+                        "host page cache)",
+                        what);
+        return -1;
+    }
+    return 0;
+}
+
 int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps)
 {
+    for (size_t i = 0; i < def->devices.ndisks; i++) {
+        if (validate_disk(def->devices.disks[i], caps) < 0)
+            return -1;
+    }
     const TvDomainDevices *d = &def->devices;
     if (validate_controllers(d, caps) < 0 || validate_display(d, caps) < 0 ||
         validate_virtio(d, caps) < 0 || validate_chr_misc(d, caps) < 0)

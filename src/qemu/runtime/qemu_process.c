@@ -16,26 +16,26 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
-#define DEFAULT_MONITOR_TIMEOUT_MS 10000
-#define LOG_TAIL_BYTES             2048
+#define LOG_TAIL_BYTES 2048
 
 static void event_unref(gpointer ev)
 {
-    json_object_put(ev);
+    tv_qemu_event_free(ev);
 }
 
-static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *cfg)
+TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
     g_mutex_init(&proc->lock);
     g_cond_init(&proc->cond);
-    g_mutex_init(&proc->mon_lock);
     g_rec_mutex_init(&proc->cb_lock);
     proc->name = g_strdup(name);
     proc->status_path = tv_qemu_process_status_path(cfg->state_dir, name);
@@ -44,7 +44,7 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
     g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
     proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
-    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_tty_fd = -1;
+    proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_master_fd = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
@@ -53,14 +53,6 @@ static TvQemuProcess *process_new(const char *name, const TvQemuProcessConfig *c
     proc->pending_events = g_ptr_array_new_with_free_func(event_unref);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     return proc;
-}
-
-static void fingerprint_copy(TvQemuCapsFingerprint *dst, const TvQemuCapsFingerprint *src)
-{
-    *dst = *src;
-    dst->binary_path = g_strdup(src->binary_path);
-    dst->tagvirt_version = g_strdup(src->tagvirt_version);
-    dst->kernel_release = g_strdup(src->kernel_release);
 }
 
 void tv_qemu_process_free(TvQemuProcess *proc)
@@ -75,51 +67,23 @@ void tv_qemu_process_free(TvQemuProcess *proc)
         close(proc->wake_fd);
     if (proc->console_fd >= 0)
         close(proc->console_fd);
-    if (proc->console_tty_fd >= 0)
-        close(proc->console_tty_fd);
+    if (proc->console_master_fd >= 0)
+        close(proc->console_master_fd);
     g_free(proc->name);
     g_free(proc->status_path);
     g_free(proc->monitor_path);
     g_free(proc->log_path);
     g_free(proc->dac_path);
     g_free(proc->apparmor_path);
-    g_free(proc->fingerprint.binary_path);
-    g_free(proc->fingerprint.tagvirt_version);
-    g_free(proc->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
-    g_free(proc->shutdown_cause);
     g_array_free(proc->pending, TRUE);
     g_ptr_array_free(proc->pending_events, TRUE);
     g_rec_mutex_clear(&proc->cb_lock);
-    g_mutex_clear(&proc->mon_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
     g_free(proc);
-}
-
-/* A status file left from an earlier start: refuse while that QEMU lives,
- * else remove it and its socket. */
-static int check_previous(TvQemuProcess *proc)
-{
-    if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
-        /* a start that died before its status file: its QEMU never ran */
-        tv_qemu_process_release_security(proc);
-        tv_file_remove(proc->monitor_path);
-        return 0;
-    }
-    g_autoptr(TvQemuStatus) old = tv_qemu_status_read(proc->status_path);
-    if (old && tv_qemu_status_check_pid(old, NULL) == TV_QEMU_STATUS_PID_ALIVE) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
-                        "domain '%s' is already running (QEMU pid %d, status file '%s')",
-                        proc->name, (int)old->pid, proc->status_path);
-        return -1;
-    }
-    tv_error_reset();
-    tv_file_remove(proc->status_path);
-    tv_file_remove(proc->monitor_path);
-    tv_qemu_process_release_security(proc);
-    return 0;
 }
 
 static void close_fds(GArray *fds)
@@ -176,8 +140,10 @@ static TvQemuMonitor *connect_monitor(TvQemuProcess *proc, gint64 deadline)
             return NULL;
         }
         TvQemuMonitor *mon = tv_qemu_monitor_open_unix(proc->monitor_path, 0);
-        if (mon)
+        if (mon) {
+            tv_error_reset(); /* the tries before QEMU made its socket were no error */
             return mon;
+        }
         if (g_get_monotonic_time() >= deadline) {
             tv_error_prefix("QEMU did not open its monitor in time");
             return NULL;
@@ -194,24 +160,12 @@ static int remaining_ms(gint64 deadline)
 }
 
 /* Serial 0's pty from query-chardev ("pty:/dev/pts/3"), or NULL. */
-static char *find_console_pty(TvQemuMonitor *mon, unsigned timeout_ms)
+static char *find_console_pty(TvQemuMonitor *mon)
 {
-    json_object *list = tv_qemu_monitor_execute(mon, "query-chardev", NULL, timeout_ms);
-    if (!list)
+    g_auto(TvQmpChardevList) list = { 0 };
+    if (tv_qemu_monitor_query_chardev(mon, &list) < 0)
         return NULL;
-    char *path = NULL;
-    for (size_t i = 0;
-         json_object_is_type(list, json_type_array) && i < json_object_array_length(list) && !path;
-         i++) {
-        json_object *item = json_object_array_get_idx(list, i), *label = NULL, *file = NULL;
-        if (json_object_object_get_ex(item, "label", &label) &&
-            json_object_object_get_ex(item, "filename", &file) &&
-            g_strcmp0(json_object_get_string(label), "charserial0") == 0 &&
-            g_str_has_prefix(json_object_get_string(file), "pty:"))
-            path = g_strdup(json_object_get_string(file) + 4);
-    }
-    json_object_put(list);
-    return path;
+    return g_strdup(tv_qmp_chardev_list_pty(&list, "charserial0"));
 }
 
 static int open_console(const char *path)
@@ -269,62 +223,45 @@ static void set_pty_paths(TvDomainDef *def, const char *path)
     }
 }
 
-/* START_CONSOLE: serial 0 goes to a pty of ours instead of one QEMU makes.
- * QEMU writes to the tty side; we read the master side.  When QEMU exits its
- * end closes, but what it wrote stays readable on the master: with QEMU's own
- * pty the master closed with QEMU and the guest's last output was lost.  We
- * also keep the tty side open, so the pty never hangs up under us. */
-static int console_pty_open(TvQemuProcess *proc, const TvQemuSecurity *sec)
+/* START_CONSOLE: a second reference to QEMU's own pty master (pidfd_getfd),
+ * which keeps the pty from hanging up when QEMU exits: QEMU's exit closed the
+ * master, the pty hung up and what the guest wrote last was dropped before
+ * the console reader got it.  QEMU keeps its pty (so it survives its
+ * manager), and the reader drains the console after QEMU is gone.  -1 when
+ * the kernel or the permissions do not allow it (the old behaviour). */
+static int console_master_ref(TvQemuProcess *proc, const char *console_path)
 {
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    char name[128];
-    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
-        ptsname_r(master, name, sizeof(name)) != 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make a pty for the serial console");
-        if (master >= 0)
-            close(master);
+    unsigned want = 0;
+    if (proc->pidfd < 0 || sscanf(console_path, "/dev/pts/%u", &want) != 1)
         return -1;
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)proc->pid);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *link = g_build_filename(dir, name, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        if (!target || !strstr(target, "ptmx"))
+            continue;
+        int fd = (int)syscall(SYS_pidfd_getfd, proc->pidfd, atoi(name), 0);
+        unsigned n = 0;
+        if (fd >= 0 && ioctl(fd, TIOCGPTN, &n) == 0 && n == want) {
+            (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
     }
-    int tty = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (tty < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot open the console pty '%s'", name);
-        close(master);
-        return -1;
-    }
-    /* raw: no echo, no newline translation (QEMU sets the same) */
-    struct termios t;
-    if (tcgetattr(tty, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(tty, TCSANOW, &t);
-    }
-    /* a QEMU that runs as its own user opens it too (the pty goes away with us) */
-    if (tv_qemu_security_changes_user(sec) &&
-        fchown(tty, tv_qemu_security_uid(sec), tv_qemu_security_gid(sec)) < 0) {
-        tv_error_report_errno(TV_FROM_QEMU, errno,
-                              "cannot hand the console pty '%s' to QEMU's "
-                              "user",
-                              name);
-        close(tty);
-        close(master);
-        return -1;
-    }
-    proc->console_fd = master;
-    proc->console_tty_fd = tty;
-    proc->console_path = g_strdup(name);
-    return 0;
+    g_debug("%s: no reference to the console's pty master: its last output may be lost",
+            proc->name);
+    return -1;
 }
 
-static bool serial0_is_pty(const TvDomainDef *def)
+static bool has_pty(const TvDomainDef *def)
 {
-    for (size_t i = 0; i < def->devices.nserials; i++) {
-        if (def->devices.serials[i]->port == 0)
-            return def->devices.serials[i]->type == TV_CHR_TYPE_PTY;
-    }
-    for (size_t i = 0; i < def->devices.nconsoles; i++) {
-        if (def->devices.consoles[i]->port == 0)
-            return def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    }
-    return false;
+    bool pty = def->devices.nserials > 0 && def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
+    for (size_t i = 0; !pty && i < def->devices.nconsoles; i++)
+        pty = def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
+    return pty;
 }
 
 /* After spawn: monitor, console, status file, cont. */
@@ -338,25 +275,23 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     if (tv_qemu_monitor_handshake(proc->mon, (unsigned)remaining_ms(deadline)) < 0)
         return -1;
+    /* the whole start-up shares one deadline */
+    tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
     proc->qmp_ready_at = g_get_monotonic_time();
-    if (tv_qemu_process_devices_started(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_devices_started(proc) < 0)
         return -1;
-    bool has_pty =
-        proc->def->devices.nserials > 0 && proc->def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
-    for (size_t i = 0; !has_pty && i < proc->def->devices.nconsoles; i++)
-        has_pty = proc->def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
-    if (has_pty && proc->console_tty_fd < 0) {
-        proc->console_path = find_console_pty(proc->mon, (unsigned)remaining_ms(deadline));
+    if (has_pty(proc->def)) {
+        proc->console_path = find_console_pty(proc->mon);
         if (!proc->console_path && tv_error_last())
             return -1;
         if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && proc->console_path) {
             proc->console_fd = open_console(proc->console_path);
             if (proc->console_fd < 0)
                 return -1;
+            proc->console_master_fd = console_master_ref(proc, proc->console_path);
         }
-    }
-    if (has_pty)
         set_pty_paths(proc->def, proc->console_path);
+    }
     unsigned long long start = 0;
     if (tv_qemu_proc_stat(proc->pid, &start, NULL, NULL) < 0) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
@@ -364,7 +299,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     }
     proc->start_time = start;
-    if (tv_qemu_process_apply_balloon(proc, (unsigned)remaining_ms(deadline)) < 0)
+    if (tv_qemu_process_apply_balloon(proc) < 0)
         return -1;
     bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
     if (paused) {
@@ -378,12 +313,11 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
     if (!paused) {
-        json_object *r =
-            tv_qemu_monitor_execute(proc->mon, "cont", NULL, (unsigned)remaining_ms(deadline));
-        if (!r)
+        tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
+        if (tv_qemu_monitor_cont(proc->mon) < 0)
             return -1;
-        json_object_put(r);
     }
+    tv_qemu_monitor_set_timeout(proc->mon, TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS);
     return 0;
 }
 
@@ -412,6 +346,7 @@ static void start_cleanup(TvQemuProcess *proc)
     tv_file_remove(proc->monitor_path);
     tv_qemu_process_remove_channels(proc->def);
     tv_qemu_process_release_security(proc);
+    proc->state = TV_DOMAIN_STATE_SHUTOFF;
     g_autofree char *how = tv_qemu_process_exit_description_locked(proc);
     g_autofree char *tail =
         tv_qemu_process_read_log_tail(proc->log_path, proc->log_offset, LOG_TAIL_BYTES);
@@ -427,7 +362,7 @@ static void start_cleanup(TvQemuProcess *proc)
     tv_error_free(err);
 }
 
-static int prepare_dirs(const TvQemuProcessConfig *cfg)
+int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg)
 {
     if (!cfg->state_dir || !cfg->log_dir || !cfg->caps) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
@@ -451,10 +386,35 @@ static int check_monitor_path(const char *path)
     return 0;
 }
 
+/* The record of this start, before QEMU exists: a manager killed from now on
+ * finds that QEMU by its monitor socket and name at the next reconnect (or
+ * start) and ends it, instead of leaving it running unmanaged. */
+static int write_start_record(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
+                              const TvDomainDef *live)
+{
+    tv_qemu_caps_fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
+    TvQemuStatus st = {
+        .state = TV_DOMAIN_STATE_PAUSED,
+        .reason = TV_DOMAIN_PAUSED_STARTING_UP,
+        .monitor_path = proc->monitor_path,
+        .log_path = proc->log_path,
+        .fingerprint = proc->fingerprint,
+        .def = (TvDomainDef *)live,
+    };
+    return tv_qemu_status_write(proc->status_path, &st);
+}
+
+static void remove_start_record(TvQemuProcess *proc)
+{
+    TvError *err = tv_error_steal();
+    tv_file_remove(proc->status_path);
+    tv_error_restore(err);
+}
+
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags)
 {
-    if (tv_domain_name_check(def->name) < 0 || prepare_dirs(cfg) < 0)
+    if (tv_domain_name_check(def->name) < 0 || tv_qemu_process_prepare_dirs(cfg) < 0)
         return NULL;
     /* resolution first: a refused configuration never spawns anything */
     g_autoptr(TvDomainDef) live = tv_domain_def_copy(def);
@@ -465,8 +425,8 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         return NULL;
     live->id = cfg->id > 0 ? cfg->id : 1;
 
-    g_autoptr(TvQemuProcess) proc = process_new(def->name, cfg);
-    if (check_monitor_path(proc->monitor_path) < 0 || check_previous(proc) < 0 ||
+    g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
+    if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0 ||
         tv_qemu_process_prepare_nvram(live) < 0)
         return NULL;
     const TvQemuSecurity *sec = cfg->security;
@@ -475,9 +435,11 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     TvQemuZygote *zygote =
         tv_qemu_security_changes_user(sec) || tv_qemu_security_mount_namespace(sec) ? NULL
                                                                                     : cfg->zygote;
-    /* channels' sockets are passed as descriptors, which the fork server cannot do */
+    /* channels' sockets and taps are passed as descriptors, which the fork server cannot do */
     g_autoptr(GArray) channel_fds = g_array_new(FALSE, FALSE, sizeof(int));
-    if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0) {
+    g_autofree int *net_fds = NULL;
+    if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0 ||
+        tv_qemu_process_prepare_nets(live, channel_fds, &net_fds) < 0) {
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
         return NULL;
@@ -495,23 +457,15 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     }
     TvQemuCommandOptions opts = { .monitor_path = proc->monitor_path,
                                   .monitor_fd = monitor_fd >= 0 ? 3 : 0,
-                                  .channel_fd_first = channel_fds->len ? 4 : 0,
+                                  .channel_fd_first = TV_QEMU_PASSED_FD_FIRST,
+                                  .net_fds = net_fds,
                                   .paused = true,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
-    if ((flags & TV_QEMU_PROCESS_START_CONSOLE) && serial0_is_pty(live)) {
-        if (console_pty_open(proc, sec) < 0) {
-            if (monitor_fd >= 0)
-                close(monitor_fd);
-            tv_file_remove(proc->monitor_path);
-            return NULL;
-        }
-        opts.serial0_tty = proc->console_path;
-    }
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
     g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
     int log_fd = -1;
     g_autofree char *aa_label = NULL;
-    if (!argv || prepare_chardev_files(live) < 0 ||
+    if (!argv || write_start_record(proc, cfg, live) < 0 || prepare_chardev_files(live) < 0 ||
         (log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset)) < 0 ||
         tv_qemu_security_dac_label(sec, proc->dac_path, (TvQemuLaunchFile *)(void *)files->data,
                                    files->len) < 0 ||
@@ -523,8 +477,14 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
             close(monitor_fd);
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
+        remove_start_record(proc);
         tv_file_remove(proc->monitor_path);
         return NULL;
+    }
+    if (plan.warning[0]) { /* an explicitly allowed defect: said at every start */
+        g_warning("%s: %s", def->name, plan.warning);
+        g_autofree char *line = g_strdup_printf("tagvirt: warning: %s\n", plan.warning);
+        (void)!write(log_fd, line, strlen(line));
     }
     gint64 t_spawn = g_get_monotonic_time();
     bool forked = false;
@@ -548,13 +508,13 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         tv_qemu_process_log_line(proc->log_path, "start-up failed: %s", err->message);
         tv_qemu_process_remove_channels(live);
         tv_qemu_process_release_security(proc);
+        remove_start_record(proc);
         tv_file_remove(proc->monitor_path);
         tv_error_restore(err);
         return NULL;
     }
     proc->is_child = true;
     proc->def = g_steal_pointer(&live);
-    fingerprint_copy(&proc->fingerprint, &cfg->caps->fingerprint);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
     if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {
@@ -582,28 +542,22 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
 /* QEMU's real state after a reconnect (it may have been paused meanwhile).
  * A start interrupted between the status file and 'cont' ("prelaunch" while
  * the file says running) is completed. */
-static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, unsigned timeout_ms,
-                         bool *running)
+static int query_running(TvQemuMonitor *mon, const TvQemuStatus *st, bool *running)
 {
-    json_object *qs = tv_qemu_monitor_execute(mon, "query-status", NULL, timeout_ms);
-    if (!qs)
+    TvQmpStatus qs;
+    if (tv_qemu_monitor_query_status(mon, &qs) < 0)
         return -1;
-    json_object *r = NULL, *status = NULL;
-    *running = json_object_object_get_ex(qs, "running", &r) && json_object_get_boolean(r);
-    bool prelaunch = json_object_object_get_ex(qs, "status", &status) &&
-                     g_strcmp0(json_object_get_string(status), "prelaunch") == 0;
-    json_object_put(qs);
-    if (!*running && prelaunch && st->state == TV_DOMAIN_STATE_RUNNING) {
-        json_object *c = tv_qemu_monitor_execute(mon, "cont", NULL, timeout_ms);
-        if (!c)
+    *running = qs.running;
+    if (!qs.running && qs.status == TV_QMP_RUN_STATE_PRELAUNCH &&
+        st->state == TV_DOMAIN_STATE_RUNNING) {
+        if (tv_qemu_monitor_cont(mon) < 0)
             return -1;
-        json_object_put(c);
         *running = true;
     }
     return 0;
 }
 
-static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout)
+int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout)
 {
     proc->pid = st->pid;
     proc->start_time = st->start_time;
@@ -621,8 +575,10 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     proc->is_child = tv_qemu_proc_stat(st->pid, NULL, NULL, &ppid) == 0 && ppid == getpid();
     proc->mon = tv_qemu_monitor_open_unix(st->monitor_path, timeout);
     bool running = false;
+    if (proc->mon)
+        tv_qemu_monitor_set_timeout(proc->mon, timeout);
     if (!proc->mon || tv_qemu_monitor_handshake(proc->mon, timeout) < 0 ||
-        query_running(proc->mon, st, timeout, &running) < 0) {
+        query_running(proc->mon, st, &running) < 0) {
         tv_error_prefix("cannot reconnect to QEMU pid %d of domain '%s'", (int)st->pid, proc->name);
         return -1;
     }
@@ -630,6 +586,11 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     proc->fingerprint = st->fingerprint;
     memset(&st->fingerprint, 0, sizeof(st->fingerprint));
     proc->console_path = g_steal_pointer(&st->console_path);
+    if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
+        proc->console_path = find_console_pty(proc->mon);
+        tv_error_reset();
+        set_pty_paths(proc->def, proc->console_path);
+    }
     if (running) {
         proc->state = TV_DOMAIN_STATE_RUNNING;
         proc->reason =
@@ -640,49 +601,22 @@ static int reconnect_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned time
     }
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
+    tv_qemu_monitor_set_timeout(proc->mon, TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS);
     return tv_qemu_process_watch_start(proc);
 }
 
-TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
-                                         bool *stale)
+void tv_qemu_process_detach(TvQemuProcess *proc)
 {
-    if (stale)
-        *stale = false;
-    if (tv_domain_name_check(name) < 0 || prepare_dirs(cfg) < 0)
-        return NULL;
-    g_autoptr(TvQemuProcess) proc = process_new(name, cfg);
-    if (!g_file_test(proc->status_path, G_FILE_TEST_EXISTS)) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain '%s' is not running (no status file '%s')", name,
-                        proc->status_path);
-        return NULL;
-    }
-    g_autoptr(TvQemuStatus) st = tv_qemu_status_read(proc->status_path);
-    g_autofree char *why = NULL;
-    if (st && g_strcmp0(st->def->name, name) != 0)
-        why = g_strdup_printf("it names domain '%s'", st->def->name);
-    else if (st && tv_qemu_status_check_pid(st, &why) == TV_QEMU_STATUS_PID_ALIVE)
-        g_clear_pointer(&why, g_free);
-    else if (!st)
-        why = g_strdup(tv_error_message());
-    if (why) {
-        /* stale: the QEMU it describes is gone; nothing to take over */
-        tv_file_remove(proc->status_path);
-        tv_qemu_process_release_security(proc);
-        if (st && g_strcmp0(st->monitor_path, proc->monitor_path) == 0)
-            tv_file_remove(st->monitor_path);
-        if (stale)
-            *stale = true;
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain '%s' is not running: stale status file '%s' removed (%s)", name,
-                        proc->status_path, why);
-        return NULL;
-    }
-    unsigned timeout =
-        cfg->monitor_timeout_ms ? cfg->monitor_timeout_ms : DEFAULT_MONITOR_TIMEOUT_MS;
-    if (reconnect_attach(proc, st, timeout) < 0)
-        return NULL;
-    tv_qemu_process_log_line(proc->log_path, "reconnected to QEMU pid %d (%s)", (int)proc->pid,
-                             tv_domain_state_to_string(proc->state));
-    return g_steal_pointer(&proc);
+    g_assert(!proc->watcher);
+    g_clear_pointer(&proc->mon, tv_qemu_monitor_free);
+    if (proc->pidfd >= 0)
+        close(proc->pidfd);
+    proc->pidfd = -1;
+    proc->pid = 0;
+    proc->start_time = 0;
+    proc->is_child = false;
+    g_clear_pointer(&proc->def, tv_domain_def_free);
+    g_clear_pointer(&proc->console_path, g_free);
+    tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
+    proc->state = TV_DOMAIN_STATE_SHUTOFF;
 }

@@ -20,22 +20,21 @@
 #include "qemu_capabilities.h"
 #include "domain_vocab.h"
 #include "qemu_host.h"
+#include "qemu_monitor_events.h"
 
 #include <glib.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct json_object;
-
 typedef struct _TvQemuProcess TvQemuProcess;
+typedef struct _TvQemuMonitor TvQemuMonitor;
 
 /* Called on every state change.  Must not call tv_qemu_process_free(). */
 typedef void (*TvQemuProcessStateFunc)(TvQemuProcess *proc, int state, int reason, void *opaque);
-/* Called for every QMP event (RESET, BALLOON_CHANGE, DEVICE_DELETED, ...;
- * data may be NULL), in order, after the state changes it caused, with no
- * lock held.  Must not call tv_qemu_process_free(). */
-typedef void (*TvQemuProcessEventFunc)(TvQemuProcess *proc, const char *event,
-                                       struct json_object *data, void *opaque);
+/* Called for every QMP event (RESET, BALLOON_CHANGE, DEVICE_DELETED, ...),
+ * in order, after the state changes it caused, with no lock held.  Must not
+ * call tv_qemu_process_free(). */
+typedef void (*TvQemuProcessEventFunc)(TvQemuProcess *proc, const TvQemuEvent *event, void *opaque);
 
 typedef struct {
     const char *state_dir;       /* status file and monitor socket (created 0700) */
@@ -55,6 +54,11 @@ typedef struct {
      * private mount namespace, ownership of its files; NULL: as the caller,
      * in its own session, no sandbox (tests) */
     const struct _TvQemuSecurity *security;
+    /* optional, for reconnect: when the status file cannot be read, a QEMU
+     * of the domain found by its command line is taken over if this
+     * definition (resolved with caps and host, with id) gives exactly that
+     * command line, and killed otherwise */
+    const TvDomainDef *definition;
 } TvQemuProcessConfig;
 
 enum {
@@ -71,10 +75,20 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                      unsigned flags);
 
 /* Take over a QEMU started by an earlier manager, from STATE_DIR/<name>.xml.
- * A stale status file (pid gone, or another program now) is removed and
- * reported as TV_ERR_NO_DOMAIN; *stale (optional) tells that case apart. */
+ * Nothing is left running unmanaged: the QEMU of an interrupted start (the
+ * file says "starting up") is killed, one that cannot be taken over is
+ * killed, QEMUs of the domain the file does not name are found by their
+ * command line and killed, an unreadable file is kept aside (never deleted)
+ * and its QEMU taken over (cfg->definition) or killed; see
+ * qemu_process_recover.c.  When no QEMU is left the files are removed and
+ * the call fails with TV_ERR_NO_DOMAIN, a message saying what was done, and
+ * *stale (optional) set. */
 TvQemuProcess *tv_qemu_process_reconnect(const char *name, const TvQemuProcessConfig *cfg,
                                          bool *stale);
+
+/* Change the live id (after a reconnect whose recorded id is taken, or
+ * unknown); the status file is rewritten. */
+int tv_qemu_process_set_id(TvQemuProcess *proc, int id);
 
 /* Stop watching and close the monitor; QEMU keeps running and its status
  * file stays for the next reconnect.  NULL is accepted. */
@@ -111,11 +125,12 @@ int tv_qemu_process_steal_console(TvQemuProcess *proc);
  * (virsh console), or -1 with a tv_error when the domain has no pty serial
  * or QEMU has gone. */
 int tv_qemu_process_open_console(TvQemuProcess *proc);
-/* Run one QMP command (args consumed, may be NULL) on the running QEMU:
- * the reply's "return" value (a new reference), or NULL with an error
- * (OPERATION_INVALID when QEMU is not running). */
-struct json_object *tv_qemu_process_command(TvQemuProcess *proc, const char *command,
-                                            struct json_object *args);
+/* fn with the running QEMU's monitor (a reference held for the call; the
+ * typed commands of qemu_monitor_commands.h): fn's result, or -1 with
+ * OPERATION_INVALID when QEMU is not running.  What fn reports gets the
+ * domain's name in front. */
+int tv_qemu_process_with_monitor(TvQemuProcess *proc, int (*fn)(TvQemuMonitor *mon, void *opaque),
+                                 void *opaque);
 /* fn reads the live definition under the process's lock (quick, no calls back). */
 void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef *def, void *opaque),
                               void *opaque);
@@ -127,7 +142,10 @@ int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, 
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 
-/* Paths the runtime uses for a domain name (newly allocated). */
+/* Paths the runtime uses for a domain name (newly allocated).  The monitor
+ * socket is STATE_DIR/<name>.monitor, or STATE_DIR/<32 hex digits of the
+ * name's SHA-256>.qmp when that path would not fit a unix socket address
+ * (107 bytes), so that every name that can be defined can start. */
 char *tv_qemu_process_status_path(const char *state_dir, const char *name);
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name);
 char *tv_qemu_process_log_path(const char *log_dir, const char *name);

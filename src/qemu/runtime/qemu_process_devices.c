@@ -4,6 +4,7 @@
 #include "qemu_process_priv.h"
 #include "tv_error.h"
 #include "tv_file.h"
+#include "tv_netdev.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -34,6 +35,35 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
     return 0;
 }
 
+int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds)
+{
+    *net_fds = g_new0(int, live->devices.nnets + 1);
+    for (size_t i = 0; i < live->devices.nnets; i++) {
+        TvDomainNet *n = live->devices.nets[i];
+        if (n->type != TV_NET_TYPE_BRIDGE && n->type != TV_NET_TYPE_ETHERNET)
+            continue;
+        g_autofree char *what = g_strdup_printf("<interface type='%s'> with MAC %s",
+                                                tv_net_type_to_string(n->type), n->mac);
+        TvNetdevTapSpec spec = { .what = what,
+                                 .name = n->ifname,
+                                 .bridge = n->bridge,
+                                 .guest_mac = n->mac,
+                                 .mtu = n->mtu,
+                                 .existing = n->unmanaged };
+        g_autofree char *name = NULL;
+        int fd = tv_netdev_guest_tap(&spec, &name);
+        if (fd < 0)
+            return -1;
+        if (!n->ifname) {
+            n->ifname = g_steal_pointer(&name);
+            n->ifname_generated = true;
+        }
+        g_array_append_val(fds, fd);
+        (*net_fds)[i] = TV_QEMU_PASSED_FD_FIRST + (int)fds->len - 1;
+    }
+    return 0;
+}
+
 void tv_qemu_process_remove_channels(const TvDomainDef *def)
 {
     for (size_t i = 0; def && i < def->devices.nchannels; i++) {
@@ -44,54 +74,42 @@ void tv_qemu_process_remove_channels(const TvDomainDef *def)
 }
 
 /* libvirt's <stats period='N'/>: the balloon asks the guest every N seconds. */
-static int set_balloon_period(TvQemuProcess *proc, unsigned timeout_ms)
+static int set_balloon_period(TvQemuProcess *proc)
 {
     const TvDomainDevices *d = &proc->def->devices;
     if (d->memballoon != TV_BALLOON_MODEL_VIRTIO || !d->memballoon_stats)
         return 0;
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "path", json_object_new_string("/machine/peripheral/balloon0"));
-    json_object_object_add(args, "property",
-                           json_object_new_string("guest-stats-polling-interval"));
-    json_object_object_add(args, "value", json_object_new_int((int)d->memballoon_period));
-    json_object *r = tv_qemu_monitor_execute(proc->mon, "qom-set", args, timeout_ms);
-    if (!r) {
+    if (tv_qemu_monitor_qom_set_int(proc->mon, "/machine/peripheral/balloon0",
+                                    "guest-stats-polling-interval", d->memballoon_period) < 0) {
         tv_error_prefix("cannot set the balloon's statistics period");
         return -1;
     }
-    json_object_put(r);
     return 0;
 }
 
-static int read_vnc_port(TvQemuProcess *proc, TvDomainGraphics *g, unsigned timeout_ms)
+static int read_vnc_port(TvQemuProcess *proc, TvDomainGraphics *g)
 {
-    json_object *info = tv_qemu_monitor_execute(proc->mon, "query-vnc", NULL, timeout_ms);
-    if (!info)
+    g_auto(TvQmpVnc) vnc = { 0 };
+    if (tv_qemu_monitor_query_vnc(proc->mon, &vnc) < 0)
         return -1;
-    json_object *service = NULL;
-    const char *text = json_object_object_get_ex(info, "service", &service)
-                           ? json_object_get_string(service)
-                           : NULL;
     char *end = NULL;
-    long port = text ? strtol(text, &end, 10) : 0;
-    if (!text || *end || port < TV_VNC_PORT_MIN || port > TV_VNC_PORT_MAX) {
+    long port = vnc.service ? strtol(vnc.service, &end, 10) : 0;
+    if (!vnc.service || *end || port < TV_VNC_PORT_MIN || port > TV_VNC_PORT_MAX) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
-                        "QEMU's query-vnc reply has no usable port: %s",
-                        json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN));
-        json_object_put(info);
+                        "QEMU's query-vnc reply has no usable port (service '%s')",
+                        vnc.service ? vnc.service : "");
         return -1;
     }
-    json_object_put(info);
     g->live_port = (int)port;
     return 0;
 }
 
-int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms)
+int tv_qemu_process_devices_started(TvQemuProcess *proc)
 {
     TvDomainDevices *d = &proc->def->devices;
     for (size_t i = 0; i < d->ngraphics; i++) {
-        if (read_vnc_port(proc, d->graphics[i], timeout_ms) < 0)
+        if (read_vnc_port(proc, d->graphics[i]) < 0)
             return -1;
     }
-    return set_balloon_period(proc, timeout_ms);
+    return set_balloon_period(proc);
 }

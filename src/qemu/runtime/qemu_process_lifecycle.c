@@ -6,8 +6,10 @@
  *
  * Restart is libvirt's "fake reboot": the same QEMU is reset and continued,
  * so the domain stays running (booted) with the same id, as with libvirtd.
- * Everything here runs on the thread that drains the monitor's events, with
- * mon_lock and proc->lock held. */
+ *
+ * The event handlers run in the monitor's event callback (proc->lock held)
+ * and only choose what to do; the watcher thread does it right after, with
+ * no lock held while a QMP command runs (qemu_process_priv.h). */
 #include "qemu_lifecycle.h"
 #include "qemu_process_priv.h"
 #include "tv_error.h"
@@ -16,77 +18,87 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LIFECYCLE_QMP_TIMEOUT_MS 5000
-#define COREDUMP_TIMEOUT_MS      600000
+#define COREDUMP_TIMEOUT_MS 600000
 
-static json_object *execute(TvQemuProcess *proc, const char *command, json_object *args,
-                            unsigned timeout_ms)
+/* What the watcher does next (proc->lifecycle_action). */
+enum {
+    ACTION_NONE = 0,
+    ACTION_RESTART_POWEROFF, /* on_poweroff restart */
+    ACTION_RESTART_CRASH,    /* on_crash restart */
+    ACTION_DUMP_RESTART,     /* on_crash coredump-restart */
+    ACTION_DUMP_DESTROY,     /* on_crash coredump-destroy */
+    ACTION_QUIT_REBOOT,      /* on_reboot destroy (a reboot became a shutdown) */
+    ACTION_QUIT_CRASH,       /* on_crash destroy */
+};
+
+/* A command of a lifecycle action: failures go to the domain's log. */
+static int run(TvQemuProcess *proc, TvQemuMonitor *mon, const char *what, int rc)
 {
-    if (!proc->mon || proc->mon_dead) {
-        json_object_put(args);
-        return NULL;
-    }
-    json_object *r = tv_qemu_monitor_execute(proc->mon, command, args, timeout_ms);
-    if (!r)
-        tv_qemu_process_log_line(proc->log_path, "lifecycle action: %s failed: %s", command,
+    if (rc < 0)
+        tv_qemu_process_log_line(proc->log_path, "lifecycle action: %s failed: %s", what,
                                  tv_error_message());
     tv_error_reset();
-    return r;
+    return rc;
 }
 
 /* Reset and continue the same QEMU; STOP/RESUME of our own are not state
  * changes (qemu_process_state.c checks fake_reboot). */
-static void fake_reboot(TvQemuProcess *proc, const char *why)
+static void fake_reboot(TvQemuProcess *proc, TvQemuMonitor *mon, const char *why)
 {
+    g_mutex_lock(&proc->lock);
     proc->fake_reboot = true;
-    json_object *r = execute(proc, "system_reset", NULL, LIFECYCLE_QMP_TIMEOUT_MS);
-    if (!r) {
+    g_mutex_unlock(&proc->lock);
+    int rc = run(proc, mon, "system_reset", tv_qemu_monitor_system_reset(mon));
+    /* 'cont' right after the reset request may still find the old run state
+     * ("Resetting the Virtual Machine is required"): QEMU resets from its
+     * main loop */
+    if (rc == 0) {
+        for (int tries = 1;; tries++) {
+            rc = tv_qemu_monitor_cont(mon);
+            if (rc == 0 || tries == 50)
+                break;
+            tv_error_reset();
+            g_usleep(20000);
+        }
+        run(proc, mon, "cont", rc);
+    }
+    g_mutex_lock(&proc->lock);
+    if (rc < 0) {
         proc->fake_reboot = false;
-        return;
+    } else {
+        proc->shutdown_event = false;
+        proc->shutdown_cause = TV_QMP_SHUTDOWN_CAUSE_UNKNOWN;
+        proc->guest_panicked = false;
+        tv_qemu_process_log_line(proc->log_path, "%s: guest restarted in the same QEMU", why);
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
     }
-    json_object_put(r);
-    /* 'cont' right after the reset request may still find the old run state */
-    for (int i = 0; i < 50; i++) {
-        r = execute(proc, "cont", NULL, LIFECYCLE_QMP_TIMEOUT_MS);
-        if (r)
-            break;
-        g_usleep(20000);
-    }
-    if (!r) {
-        proc->fake_reboot = false;
-        return;
-    }
-    json_object_put(r);
-    proc->shutdown_event = false;
-    g_clear_pointer(&proc->shutdown_cause, g_free);
-    proc->guest_panicked = false;
-    tv_qemu_process_log_line(proc->log_path, "%s: guest restarted in the same QEMU", why);
-    tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
+    g_mutex_unlock(&proc->lock);
 }
 
 /* QEMU stays after the event but the domain must shut off: quit it, with
  * the reason the shut-off will carry. */
-static void quit(TvQemuProcess *proc, int reason, const char *why)
+static void quit(TvQemuProcess *proc, TvQemuMonitor *mon, int reason, const char *why)
 {
+    g_mutex_lock(&proc->lock);
     proc->lifecycle_reason = reason;
+    g_mutex_unlock(&proc->lock);
     tv_qemu_process_log_line(proc->log_path, "%s: stopping QEMU", why);
-    json_object *r = execute(proc, "quit", NULL, LIFECYCLE_QMP_TIMEOUT_MS);
-    json_object_put(r);
+    run(proc, mon, "quit", tv_qemu_monitor_quit(mon));
 }
 
-void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, const char *cause)
+void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, TvQmpShutdownCause cause)
 {
     const TvDomainDef *def = proc->def;
     if (!tv_qemu_lifecycle_no_shutdown(def))
         return; /* QEMU exits by itself: on_poweroff destroy */
-    if (g_strcmp0(cause, "guest-reset") == 0) {
+    if (cause == TV_QMP_SHUTDOWN_CAUSE_GUEST_RESET) {
         /* -no-reboot made a reboot a shutdown: on_reboot='destroy' */
-        quit(proc, TV_DOMAIN_SHUTOFF_SHUTDOWN, "guest rebooted, on_reboot destroy");
+        proc->lifecycle_action = ACTION_QUIT_REBOOT;
         return;
     }
     switch (def->on_poweroff) {
     case TV_LIFECYCLE_RESTART:
-        fake_reboot(proc, "guest powered off, on_poweroff restart");
+        proc->lifecycle_action = ACTION_RESTART_POWEROFF;
         break;
     case TV_LIFECYCLE_PRESERVE:
         tv_qemu_process_log_line(proc->log_path,
@@ -103,20 +115,16 @@ void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, const char *cause)
 }
 
 /* LOG_DIR/NAME-YYYYmmdd-HHMMSS.core (libvirt writes to its auto dump path). */
-static void coredump(TvQemuProcess *proc)
+static void coredump(TvQemuProcess *proc, TvQemuMonitor *mon)
 {
     g_autofree char *dir = g_path_get_dirname(proc->log_path);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
     g_autofree char *path = g_strdup_printf("%s/%s-%s.core", dir, proc->name, stamp);
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "paging", json_object_new_boolean(0));
     g_autofree char *protocol = g_strdup_printf("file:%s", path);
-    json_object_object_add(args, "protocol", json_object_new_string(protocol));
-    json_object *r = execute(proc, "dump-guest-memory", args, COREDUMP_TIMEOUT_MS);
-    if (r)
+    if (run(proc, mon, "dump-guest-memory",
+            tv_qemu_monitor_dump_guest_memory(mon, protocol, COREDUMP_TIMEOUT_MS)) == 0)
         tv_qemu_process_log_line(proc->log_path, "guest panicked: memory dumped to %s", path);
-    json_object_put(r);
 }
 
 void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action)
@@ -127,54 +135,71 @@ void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action)
         return;
     switch (proc->def->on_crash) {
     case TV_LIFECYCLE_RESTART:
-        fake_reboot(proc, "guest panicked, on_crash restart");
+        proc->lifecycle_action = ACTION_RESTART_CRASH;
         break;
     case TV_LIFECYCLE_PRESERVE:
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_CRASHED, TV_DOMAIN_CRASHED_PANICKED);
         break;
     case TV_LIFECYCLE_COREDUMP_RESTART:
-        coredump(proc);
-        fake_reboot(proc, "guest panicked, on_crash coredump-restart");
+        proc->lifecycle_action = ACTION_DUMP_RESTART;
         break;
     case TV_LIFECYCLE_COREDUMP_DESTROY:
-        coredump(proc);
-        quit(proc, TV_DOMAIN_SHUTOFF_CRASHED, "guest panicked, on_crash coredump-destroy");
+        proc->lifecycle_action = ACTION_DUMP_DESTROY;
         break;
     case TV_LIFECYCLE_DEFAULT:
     case TV_LIFECYCLE_DESTROY:
     case TV_LIFECYCLE_RENAME_RESTART:
     case TV_LIFECYCLE_LAST:
-        quit(proc, TV_DOMAIN_SHUTOFF_CRASHED, "guest panicked, on_crash destroy");
+        proc->lifecycle_action = ACTION_QUIT_CRASH;
         break;
     }
 }
 
-void tv_qemu_process_lifecycle_balloon_change(TvQemuProcess *proc, json_object *ev)
+void tv_qemu_process_lifecycle_run(TvQemuProcess *proc)
 {
-    json_object *data = NULL, *actual = NULL;
-    if (!json_object_object_get_ex(ev, "data", &data) ||
-        !json_object_object_get_ex(data, "actual", &actual))
+    g_mutex_lock(&proc->lock);
+    int action = proc->lifecycle_action;
+    proc->lifecycle_action = ACTION_NONE;
+    TvQemuMonitor *mon =
+        action && !proc->exited && proc->mon ? tv_qemu_monitor_ref(proc->mon) : NULL;
+    g_mutex_unlock(&proc->lock);
+    if (!mon)
         return;
-    long long bytes = json_object_get_int64(actual);
-    if (bytes > 0 && proc->def)
-        proc->def->current_memory_kib = (unsigned long long)bytes / 1024;
+    switch (action) {
+    case ACTION_RESTART_POWEROFF:
+        fake_reboot(proc, mon, "guest powered off, on_poweroff restart");
+        break;
+    case ACTION_RESTART_CRASH:
+        fake_reboot(proc, mon, "guest panicked, on_crash restart");
+        break;
+    case ACTION_DUMP_RESTART:
+        coredump(proc, mon);
+        fake_reboot(proc, mon, "guest panicked, on_crash coredump-restart");
+        break;
+    case ACTION_DUMP_DESTROY:
+        coredump(proc, mon);
+        quit(proc, mon, TV_DOMAIN_SHUTOFF_CRASHED, "guest panicked, on_crash coredump-destroy");
+        break;
+    case ACTION_QUIT_REBOOT:
+        quit(proc, mon, TV_DOMAIN_SHUTOFF_SHUTDOWN, "guest rebooted, on_reboot destroy");
+        break;
+    case ACTION_QUIT_CRASH:
+        quit(proc, mon, TV_DOMAIN_SHUTOFF_CRASHED, "guest panicked, on_crash destroy");
+        break;
+    }
+    tv_qemu_monitor_free(mon);
 }
 
-int tv_qemu_process_apply_balloon(TvQemuProcess *proc, unsigned timeout_ms)
+int tv_qemu_process_apply_balloon(TvQemuProcess *proc)
 {
     const TvDomainDef *def = proc->def;
     if (def->devices.memballoon != TV_BALLOON_MODEL_VIRTIO || !def->current_memory_kib ||
         def->current_memory_kib >= def->memory_kib)
         return 0;
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "value",
-                           json_object_new_int64((int64_t)def->current_memory_kib * 1024));
-    json_object *r = tv_qemu_monitor_execute(proc->mon, "balloon", args, timeout_ms);
-    if (!r) {
+    if (tv_qemu_monitor_balloon(proc->mon, def->current_memory_kib * 1024) < 0) {
         tv_error_prefix("cannot set the balloon to /domain/currentMemory (%llu KiB)",
                         def->current_memory_kib);
         return -1;
     }
-    json_object_put(r);
     return 0;
 }

@@ -2,13 +2,12 @@
  * and the getters.  Every one is safe from any thread. */
 #include "qemu_process_priv.h"
 #include "tv_error.h"
+#include "tv_process.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#define COMMAND_TIMEOUT_MS 5000
 /* SIGTERM lets QEMU flush writable disks; it exits 10-15 ms later when
  * healthy (SIGKILL: 5-10 ms, the time to unmap guest RAM).  libvirt waits
  * 200 ms before SIGKILL, which makes every destroy slow. */
@@ -35,32 +34,39 @@ static bool wait_exited_locked(TvQemuProcess *proc, gint64 deadline)
     return true;
 }
 
-json_object *tv_qemu_process_command(TvQemuProcess *proc, const char *command, json_object *args)
+/* Run one QMP command that returns nothing of interest. */
+static int run_command(TvQemuProcess *proc, int (*command)(TvQemuMonitor *mon))
 {
-    g_mutex_lock(&proc->mon_lock);
     g_mutex_lock(&proc->lock);
-    bool active = !proc->exited;
+    TvQemuMonitor *mon = !proc->exited && proc->mon ? tv_qemu_monitor_ref(proc->mon) : NULL;
     g_mutex_unlock(&proc->lock);
-    if (!active || !proc->mon || proc->mon_dead) {
-        g_mutex_unlock(&proc->mon_lock);
-        json_object_put(args);
-        not_running(proc);
-        return NULL;
+    /* EOF or a protocol error: QEMU is going away (the pidfd will say when) */
+    if (!mon || tv_qemu_monitor_is_closed(mon)) {
+        tv_qemu_monitor_free(mon);
+        return not_running(proc);
     }
-    json_object *r = tv_qemu_monitor_execute(proc->mon, command, args, COMMAND_TIMEOUT_MS);
-    tv_qemu_process_drain_events(proc);
-    g_mutex_unlock(&proc->mon_lock);
-    if (!r)
+    int rc = command(mon);
+    tv_qemu_monitor_free(mon);
+    if (rc < 0)
         tv_error_prefix("domain '%s'", proc->name);
-    return r;
+    return rc;
 }
 
-/* Run one QMP command that returns nothing of interest. */
-static int run_command(TvQemuProcess *proc, const char *command)
+int tv_qemu_process_with_monitor(TvQemuProcess *proc, int (*fn)(TvQemuMonitor *mon, void *opaque),
+                                 void *opaque)
 {
-    json_object *r = tv_qemu_process_command(proc, command, NULL);
-    json_object_put(r);
-    return r ? 0 : -1;
+    g_mutex_lock(&proc->lock);
+    TvQemuMonitor *mon = !proc->exited && proc->mon ? tv_qemu_monitor_ref(proc->mon) : NULL;
+    g_mutex_unlock(&proc->lock);
+    if (!mon || tv_qemu_monitor_is_closed(mon)) {
+        tv_qemu_monitor_free(mon);
+        return not_running(proc);
+    }
+    int rc = fn(mon, opaque);
+    tv_qemu_monitor_free(mon);
+    if (rc < 0)
+        tv_error_prefix("domain '%s'", proc->name);
+    return rc;
 }
 
 void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef *def, void *opaque),
@@ -88,7 +94,7 @@ int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, 
 
 int tv_qemu_process_shutdown(TvQemuProcess *proc)
 {
-    int rc = run_command(proc, "system_powerdown");
+    int rc = run_command(proc, tv_qemu_monitor_system_powerdown);
     tv_qemu_process_flush_callbacks(proc);
     return rc;
 }
@@ -98,12 +104,7 @@ static int send_signal(TvQemuProcess *proc, int sig)
     /* under proc->lock: once exited (reaped) the pid may be someone else's */
     if (proc->exited)
         return 0;
-    int rc;
-#ifdef SYS_pidfd_send_signal
-    rc = (int)syscall(SYS_pidfd_send_signal, proc->pidfd, sig, NULL, 0);
-#else
-    rc = kill(proc->pid, sig);
-#endif
+    int rc = tv_pidfd_send_signal(proc->pidfd, sig);
     if (sig == SIGKILL && proc->is_child)
         kill(-proc->pid, SIGKILL); /* helpers in its group: a zombie leader keeps the id ours */
     return rc;
@@ -162,7 +163,7 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
     g_mutex_lock(&proc->lock);
     proc->pausing = true;
     g_mutex_unlock(&proc->lock);
-    int rc = run_command(proc, "stop");
+    int rc = run_command(proc, tv_qemu_monitor_stop);
     g_mutex_lock(&proc->lock);
     proc->pausing = false;
     if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_PAUSED)
@@ -174,7 +175,7 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
 
 int tv_qemu_process_resume(TvQemuProcess *proc)
 {
-    int rc = run_command(proc, "cont");
+    int rc = run_command(proc, tv_qemu_monitor_cont);
     g_mutex_lock(&proc->lock);
     if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_RUNNING)
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
@@ -232,6 +233,18 @@ char *tv_qemu_process_exit_description(TvQemuProcess *proc)
     char *s = tv_qemu_process_exit_description_locked(proc);
     g_mutex_unlock(&proc->lock);
     return s;
+}
+
+int tv_qemu_process_set_id(TvQemuProcess *proc, int id)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = 0;
+    if (proc->def->id != id) {
+        proc->def->id = id;
+        rc = proc->exited ? 0 : tv_qemu_process_write_status(proc);
+    }
+    g_mutex_unlock(&proc->lock);
+    return rc;
 }
 
 char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags)

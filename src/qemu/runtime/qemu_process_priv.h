@@ -4,14 +4,19 @@
 
 #include "qemu_monitor.h"
 #include "qemu_process.h"
+#include "qemu_status.h"
 
 #include <sys/types.h>
 
-/* Lock order: mon_lock, then lock.  cb_lock only around callbacks. */
+/* A QMP command on a running domain (suspend, resume, power button). */
+#define TV_QEMU_PROCESS_COMMAND_TIMEOUT_MS 5000
+
+/* Lock order: cb_lock, then lock, then the monitor's own lock (inside the
+ * monitor layer).  cb_lock only around callbacks; lock is never held while
+ * a monitor command waits for its reply. */
 struct _TvQemuProcess {
-    GMutex lock;     /* everything below except mon and the fixed fields */
-    GCond cond;      /* broadcast on every state change */
-    GMutex mon_lock; /* one thread drives the monitor at a time */
+    GMutex lock; /* everything below except the fixed fields */
+    GCond cond;  /* broadcast on every state change */
     GRecMutex cb_lock;
 
     /* fixed once started / reconnected */
@@ -34,13 +39,14 @@ struct _TvQemuProcess {
     TvQemuProcessEventFunc event_cb;
     void *event_opaque;
 
-    TvQemuMonitor *mon; /* under mon_lock; freed by the watcher at its end */
-    bool mon_dead;      /* EOF or protocol error: stop reading it */
+    /* set before the watcher starts; taken (under lock) and closed by the
+     * watcher at its end; users take a reference under lock */
+    TvQemuMonitor *mon;
 
     TvDomainDef *def; /* live */
     char *console_path;
     int console_fd;
-    int console_tty_fd; /* START_CONSOLE: our own open of the tty QEMU writes to */
+    int console_master_fd; /* START_CONSOLE: our reference to QEMU's pty master */
     int state, reason;
     bool exited;
     bool exit_status_known;
@@ -48,29 +54,63 @@ struct _TvQemuProcess {
     bool destroy_requested;
     bool pausing;        /* a 'stop' of ours is in flight */
     bool shutdown_event; /* QMP SHUTDOWN seen */
-    char *shutdown_cause;
+    TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
     bool fake_reboot;          /* a lifecycle restart's own STOP/RESUME are in flight */
+    int lifecycle_action;      /* chosen in the event callback, carried out by the watcher */
     int lifecycle_reason;      /* shut-off reason of a lifecycle action's quit; 0: none */
     bool quit;                 /* the watcher should end (free) */
     GArray *pending;           /* state changes not yet given to the callback: int pairs */
-    GPtrArray *pending_events; /* QMP events (json_object) not yet given to event_cb */
+    GPtrArray *pending_events; /* QMP events (TvQemuEvent) not yet given to event_cb */
     GThread *watcher;
 };
+
+#define DEFAULT_MONITOR_TIMEOUT_MS 10000
+
+/* qemu_process.c */
+TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg);
+int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg);
+/* Take over the live QEMU st describes (its pid checked again with a pidfd
+ * held): monitor, real state, status file rewritten, watcher.  st's
+ * definition, fingerprint and console move to proc. */
+int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeout);
+/* Undo a failed attach (monitor, pidfd, what it took from st). */
+void tv_qemu_process_detach(TvQemuProcess *proc);
+
+/* qemu_process_recover.c: what an earlier manager left in STATE_DIR for
+ * this name, before a start: a live QEMU refuses it ("already running");
+ * the QEMU of an interrupted start, or one whose status file cannot be read
+ * (kept aside), is killed; a stale file is removed. */
+int tv_qemu_process_check_previous(TvQemuProcess *proc);
+
+/* qemu_process_find.c */
+typedef struct {
+    pid_t pid;
+    unsigned long long start_time;
+} TvQemuFound;
+/* Live QEMUs whose command line has "-name guest=NAME,..." and whose monitor
+ * is the socket at monitor_path (in the command line, or a socket bound there
+ * that QEMU holds, as /proc/net/unix and /proc/PID/fd tell): what starts of
+ * that domain in this state directory made, recorded or not. */
+GArray *tv_qemu_process_find(const char *name, const char *monitor_path);
+/* End one found QEMU (SIGTERM first when graceful, then SIGKILL to it and
+ * its process group), through a pidfd after checking its start time again;
+ * 0 once it is gone (or was already). */
+int tv_qemu_process_kill_found(const TvQemuFound *f, bool graceful);
+/* "123, 456" */
+char *tv_qemu_found_list(GArray *found);
 
 /* qemu_process_state.c: under proc->lock.  Records the change, rewrites the
  * status file while QEMU runs, wakes waiters. */
 void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason);
 /* One QMP event (STOP, RESUME, SHUTDOWN, ...), under proc->lock. */
-void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev);
+void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev);
 /* QEMU is gone: reap, choose the shut-off reason, remove the status file
  * and socket.  Under proc->lock; idempotent. */
 void tv_qemu_process_handle_exit(TvQemuProcess *proc);
 char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc);
 /* Give recorded changes to the callback (no lock held by the caller). */
 void tv_qemu_process_flush_callbacks(TvQemuProcess *proc);
-/* Take events queued in the monitor and handle them; under mon_lock. */
-void tv_qemu_process_drain_events(TvQemuProcess *proc);
 int tv_qemu_process_write_status(TvQemuProcess *proc);
 /* QEMU is gone (or never ran): give its files back, unload its profile. */
 void tv_qemu_process_release_security(TvQemuProcess *proc);
@@ -83,7 +123,13 @@ void tv_qemu_process_release_security(TvQemuProcess *proc);
  * learns what QEMU chose (the VNC port), balloon statistics are switched on.
  * At stop: the channel sockets made here are removed. */
 int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, GArray *fds);
-int tv_qemu_process_devices_started(TvQemuProcess *proc, unsigned timeout_ms);
+/* Taps of bridge and ethernet interfaces (tv_netdev_guest_tap): their
+ * descriptors are appended to fds (passed to QEMU from fd 4 on, after the
+ * channels'); *net_fds gets, per interface, the number QEMU sees (0: none).
+ * A tap made here is gone when QEMU exits; the live definition names it. */
+#define TV_QEMU_PASSED_FD_FIRST 4
+int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds);
+int tv_qemu_process_devices_started(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_watch.c */
@@ -123,10 +169,13 @@ void tv_qemu_process_reap_group(pid_t pgid);
 int tv_qemu_process_prepare_nvram(const TvDomainDef *def);
 
 /* qemu_process_lifecycle.c: <on_poweroff>/<on_reboot>/<on_crash> on the
- * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, the live
- * balloon size, and <currentMemory> at start (before 'cont').  The first
- * three under mon_lock and proc->lock. */
-void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, const char *cause);
+ * guest's SHUTDOWN (guest-initiated) and GUEST_PANICKED events, and
+ * <currentMemory> at start (before 'cont').  The event handlers run in the
+ * monitor's event callback, under proc->lock, and only choose the action:
+ * a callback must not wait for its own monitor.  The watcher carries it out
+ * (tv_qemu_process_lifecycle_run) once the callback has returned, with no
+ * lock held. */
+void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, TvQmpShutdownCause cause);
 void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action);
-void tv_qemu_process_lifecycle_balloon_change(TvQemuProcess *proc, json_object *ev);
-int tv_qemu_process_apply_balloon(TvQemuProcess *proc, unsigned timeout_ms);
+void tv_qemu_process_lifecycle_run(TvQemuProcess *proc);
+int tv_qemu_process_apply_balloon(TvQemuProcess *proc);

@@ -223,7 +223,15 @@ char *tv_qemu_process_status_path(const char *state_dir, const char *name)
 char *tv_qemu_process_monitor_path(const char *state_dir, const char *name)
 {
     g_autofree char *file = g_strdup_printf("%s.monitor", name);
-    return g_build_filename(state_dir, file, NULL);
+    char *path = g_build_filename(state_dir, file, NULL);
+    if (strlen(path) < sizeof(((struct sockaddr_un *)NULL)->sun_path))
+        return path;
+    /* a unix socket address holds 107 bytes, a domain name 200: a long name
+     * gets a fixed-length name of its hash (".qmp": never NAME.monitor) */
+    g_free(path);
+    g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, name, -1);
+    g_autofree char *short_file = g_strdup_printf("%.32s.qmp", hash);
+    return g_build_filename(state_dir, short_file, NULL);
 }
 
 char *tv_qemu_process_dac_path(const char *state_dir, const char *name)

@@ -44,56 +44,59 @@ void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason)
     g_cond_broadcast(&proc->cond);
 }
 
-static const char *event_string(json_object *ev, const char *key, const char *sub)
+void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
 {
-    json_object *v = NULL, *data = NULL;
-    if (sub) {
-        if (!json_object_object_get_ex(ev, "data", &data) ||
-            !json_object_object_get_ex(data, sub, &v))
-            return NULL;
-        return json_object_get_string(v);
-    }
-    return json_object_object_get_ex(ev, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-void tv_qemu_process_handle_event(TvQemuProcess *proc, json_object *ev)
-{
-    const char *name = event_string(ev, "event", NULL);
-    if (!name || proc->exited)
+    if (proc->exited)
         return;
     if (proc->event_cb)
-        g_ptr_array_add(proc->pending_events, json_object_get(ev)); /* after the state below */
-    if (strcmp(name, "STOP") == 0) {
+        g_ptr_array_add(proc->pending_events, tv_qemu_event_copy(ev)); /* after the state below */
+    switch (ev->type) {
+    case TV_QEMU_EVENT_STOP: {
         if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
             return;
         int reason = proc->pausing          ? TV_DOMAIN_PAUSED_USER
                      : proc->shutdown_event ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
                                             : TV_DOMAIN_PAUSED_UNKNOWN;
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, reason);
-    } else if (strcmp(name, "RESUME") == 0) {
+        break;
+    }
+    case TV_QEMU_EVENT_RESUME:
         if (proc->fake_reboot) {
             proc->fake_reboot = false; /* the restart's own 'cont' */
             return;
         }
         if (proc->state == TV_DOMAIN_STATE_PAUSED)
             tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
-    } else if (strcmp(name, "SHUTDOWN") == 0) {
+        break;
+    case TV_QEMU_EVENT_SHUTDOWN:
         proc->shutdown_event = true;
-        g_free(proc->shutdown_cause);
-        proc->shutdown_cause = g_strdup(event_string(ev, NULL, "reason"));
-        const char *guest = event_string(ev, NULL, "guest");
+        proc->shutdown_cause = ev->shutdown.reason;
         if (proc->destroy_requested)
             return; /* our own SIGTERM: the next state is shut off */
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTDOWN,
-                                  g_strcmp0(guest, "true") == 0 ? TV_DOMAIN_SHUTDOWN_USER
-                                                                : TV_DOMAIN_SHUTDOWN_UNKNOWN);
-        if (g_strcmp0(guest, "true") == 0)
-            tv_qemu_process_lifecycle_shutdown(proc, proc->shutdown_cause);
-    } else if (strcmp(name, "GUEST_PANICKED") == 0) {
+                                  ev->shutdown.guest ? TV_DOMAIN_SHUTDOWN_USER
+                                                     : TV_DOMAIN_SHUTDOWN_UNKNOWN);
+        if (ev->shutdown.guest)
+            tv_qemu_process_lifecycle_shutdown(proc, ev->shutdown.reason);
+        break;
+    case TV_QEMU_EVENT_GUEST_PANICKED:
         proc->guest_panicked = true;
-        tv_qemu_process_lifecycle_panic(proc, event_string(ev, NULL, "action"));
-    } else if (strcmp(name, "BALLOON_CHANGE") == 0) {
-        tv_qemu_process_lifecycle_balloon_change(proc, ev);
+        tv_qemu_process_lifecycle_panic(proc, ev->panic.action);
+        break;
+    case TV_QEMU_EVENT_BALLOON_CHANGE:
+        if (ev->balloon_actual > 0 && proc->def)
+            proc->def->current_memory_kib = ev->balloon_actual / 1024;
+        break;
+    case TV_QEMU_EVENT_OTHER:
+    case TV_QEMU_EVENT_POWERDOWN:
+    case TV_QEMU_EVENT_RESET:
+    case TV_QEMU_EVENT_SUSPEND:
+    case TV_QEMU_EVENT_WAKEUP:
+    case TV_QEMU_EVENT_DEVICE_DELETED:
+    case TV_QEMU_EVENT_MIGRATION:
+    case TV_QEMU_EVENT_MIGRATION_PASS:
+    case TV_QEMU_EVENT_LAST:
+        break;
     }
 }
 
@@ -107,10 +110,9 @@ static int exit_reason(TvQemuProcess *proc)
     if (proc->guest_panicked)
         return TV_DOMAIN_SHUTOFF_CRASHED;
     if (proc->shutdown_event) {
-        const char *cause = proc->shutdown_cause ? proc->shutdown_cause : "";
-        if (g_str_has_prefix(cause, "host-"))
+        if (tv_qmp_shutdown_cause_is_host(proc->shutdown_cause))
             return TV_DOMAIN_SHUTOFF_DESTROYED; /* signal, QMP quit, UI */
-        if (strcmp(cause, "guest-panic") == 0)
+        if (proc->shutdown_cause == TV_QMP_SHUTDOWN_CAUSE_GUEST_PANIC)
             return TV_DOMAIN_SHUTOFF_CRASHED;
         return TV_DOMAIN_SHUTOFF_SHUTDOWN;
     }
@@ -163,19 +165,6 @@ char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc)
     return g_strdup_printf("ended with wait status 0x%x", (unsigned)status);
 }
 
-void tv_qemu_process_drain_events(TvQemuProcess *proc)
-{
-    if (!proc->mon)
-        return;
-    json_object *ev;
-    while ((ev = tv_qemu_monitor_next_event(proc->mon))) {
-        g_mutex_lock(&proc->lock);
-        tv_qemu_process_handle_event(proc, ev);
-        g_mutex_unlock(&proc->lock);
-        json_object_put(ev);
-    }
-}
-
 void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
 {
     /* recursive: a callback may call back into the process (suspend, resume) */
@@ -195,15 +184,12 @@ void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
     }
     for (;;) {
         g_mutex_lock(&proc->lock);
-        json_object *ev =
+        g_autoptr(TvQemuEvent) ev =
             proc->pending_events->len ? g_ptr_array_steal_index(proc->pending_events, 0) : NULL;
         g_mutex_unlock(&proc->lock);
         if (!ev)
             break;
-        json_object *data = NULL;
-        json_object_object_get_ex(ev, "data", &data);
-        proc->event_cb(proc, event_string(ev, "event", NULL), data, proc->event_opaque);
-        json_object_put(ev);
+        proc->event_cb(proc, ev, proc->event_opaque);
     }
     g_rec_mutex_unlock(&proc->cb_lock);
 }

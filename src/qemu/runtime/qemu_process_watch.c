@@ -9,21 +9,23 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define PUMP_NO_SUCH_EVENT "__tagvirt_pump__"
-
-/* Read whatever the monitor has (events get queued), without waiting. */
-static void pump_monitor(TvQemuProcess *proc)
+/* The monitor's events, on whichever thread read them (no lock held). */
+static void on_event(TvQemuMonitor *mon, const TvQemuEvent *ev, void *opaque)
 {
-    g_mutex_lock(&proc->mon_lock);
-    if (proc->mon && !proc->mon_dead) {
-        /* waiting 0 ms for an event that never comes reads all that is there */
-        if (tv_qemu_monitor_wait_event(proc->mon, PUMP_NO_SUCH_EVENT, 0, NULL) < 0 &&
-            tv_error_code() != TV_ERR_OPERATION_TIMEOUT)
-            proc->mon_dead = true; /* EOF: QEMU is going away; the pidfd will say when */
+    (void)mon;
+    TvQemuProcess *proc = opaque;
+    g_mutex_lock(&proc->lock);
+    tv_qemu_process_handle_event(proc, ev);
+    g_mutex_unlock(&proc->lock);
+}
+
+/* Read what the monitor has, without waiting: events go to on_event,
+ * replies to the threads waiting for them. */
+static void dispatch_monitor(TvQemuProcess *proc)
+{
+    /* EOF: QEMU is going away; the pidfd will say when (the fd is then -1) */
+    if (tv_qemu_monitor_dispatch(proc->mon) < 0)
         tv_error_reset();
-    }
-    tv_qemu_process_drain_events(proc);
-    g_mutex_unlock(&proc->mon_lock);
 }
 
 static gpointer watch_thread(gpointer data)
@@ -35,9 +37,9 @@ static gpointer watch_thread(gpointer data)
             { .fd = proc->pidfd, .events = POLLIN },
             { .fd = -1, .events = POLLIN },
         };
-        /* only this thread frees the monitor, so reading the pointer is safe */
-        if (proc->mon && !proc->mon_dead)
-            fds[2].fd = tv_qemu_monitor_read_fd(proc->mon);
+        /* only this thread clears the pointer, so reading it is safe */
+        if (proc->mon)
+            fds[2].fd = tv_qemu_monitor_fd(proc->mon);
         if (poll(fds, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -53,23 +55,32 @@ static gpointer watch_thread(gpointer data)
             if (quit)
                 break;
         }
-        if (fds[2].revents)
-            pump_monitor(proc);
+        if (fds[2].revents && proc->mon) {
+            dispatch_monitor(proc);
+            /* what an event asked for (on_poweroff restart, ...), now that
+             * no callback runs: its commands are read by this thread */
+            tv_qemu_process_lifecycle_run(proc);
+        }
         if (fds[1].revents) {
-            pump_monitor(proc); /* the last events say why it went */
-            g_mutex_lock(&proc->mon_lock);
+            if (proc->mon)
+                dispatch_monitor(proc); /* the last events say why it went */
             g_mutex_lock(&proc->lock);
             tv_qemu_process_handle_exit(proc);
             g_mutex_unlock(&proc->lock);
-            g_mutex_unlock(&proc->mon_lock);
             tv_qemu_process_flush_callbacks(proc);
             break;
         }
         tv_qemu_process_flush_callbacks(proc);
     }
-    g_mutex_lock(&proc->mon_lock);
-    g_clear_pointer(&proc->mon, tv_qemu_monitor_free);
-    g_mutex_unlock(&proc->mon_lock);
+    g_mutex_lock(&proc->lock);
+    TvQemuMonitor *mon = g_steal_pointer(&proc->mon);
+    g_mutex_unlock(&proc->lock);
+    if (mon) {
+        /* commands still waiting give up: nobody reads for them any more */
+        tv_qemu_monitor_set_io_thread(mon, NULL);
+        tv_qemu_monitor_close(mon);
+        tv_qemu_monitor_free(mon);
+    }
     return NULL;
 }
 
@@ -82,7 +93,14 @@ int tv_qemu_process_watch_start(TvQemuProcess *proc)
     }
     g_autofree char *name = g_strdup_printf("qemu-watch-%d", (int)proc->pid);
     g_autoptr(GError) err = NULL;
+    /* events read during start-up were kept: they are handled here */
+    tv_qemu_monitor_set_event_callback(proc->mon, on_event, proc);
+    /* the watcher reads from now on; the thread is running before it polls */
+    g_mutex_lock(&proc->lock);
     proc->watcher = g_thread_try_new(name, watch_thread, proc, &err);
+    if (proc->watcher)
+        tv_qemu_monitor_set_io_thread(proc->mon, proc->watcher);
+    g_mutex_unlock(&proc->lock);
     if (!proc->watcher) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR, "cannot start a watcher thread: %s",
                         err->message);

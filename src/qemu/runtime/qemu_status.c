@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define STATUS_MAX  (4 * 1024 * 1024)
 #define CMDLINE_MAX (256 * 1024)
 
 void tv_qemu_status_free(TvQemuStatus *st)
@@ -18,23 +17,10 @@ void tv_qemu_status_free(TvQemuStatus *st)
         return;
     g_free(st->monitor_path);
     g_free(st->log_path);
-    g_free(st->fingerprint.binary_path);
-    g_free(st->fingerprint.tagvirt_version);
-    g_free(st->fingerprint.kernel_release);
+    tv_qemu_caps_fingerprint_clear(&st->fingerprint);
     g_free(st->console_path);
     tv_domain_def_free(st->def);
     g_free(st);
-}
-
-/* The domain XML indented one level under <domstatus>. */
-static void append_indented(GString *out, const char *text)
-{
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (size_t i = 0; lines[i]; i++) {
-        if (!*lines[i])
-            continue;
-        g_string_append_printf(out, "  %s\n", lines[i]);
-    }
 }
 
 char *tv_qemu_status_format(const TvQemuStatus *st)
@@ -50,24 +36,18 @@ char *tv_qemu_status_format(const TvQemuStatus *st)
                 tv_domain_reason_to_string(st->state, st->reason), (int)st->pid, st->start_time,
                 mon, log);
     w.indent++;
-    const TvQemuCapsFingerprint *fp = &st->fingerprint;
-    g_autofree char *path = tv_xml_esc(fp->binary_path);
-    g_autofree char *ver = tv_xml_esc(fp->tagvirt_version);
-    g_autofree char *kern = tv_xml_esc(fp->kernel_release);
-    tv_xml_line(&w,
-                "<fingerprint path='%s' size='%lld' mtime='%lld' ctime='%lld' tagvirt='%s' "
-                "kernel='%s' kvm='%s'/>",
-                path, fp->size, fp->mtime, fp->ctime, ver, kern, fp->kvm_present ? "yes" : "no");
+    tv_qemu_caps_fingerprint_format(&w, &st->fingerprint);
     if (st->console_path) {
         g_autofree char *cons = tv_xml_esc(st->console_path);
         tv_xml_line(&w, "<console port='0' path='%s'/>", cons);
     }
-    g_autofree char *out = tv_xml_writer_finish(&w);
-    GString *all = g_string_new(out);
-    g_autofree char *dom = tv_domain_def_format(st->def, TV_DOMAIN_FORMAT_STATUS);
-    append_indented(all, dom);
-    g_string_append(all, "</domstatus>\n");
-    return g_string_free(all, FALSE);
+    /* in the same writer: text of several lines (a <description>) is kept as
+     * it is, where indenting each line of the formatted domain changed it at
+     * every rewrite */
+    tv_domain_def_format_into(&w, st->def, TV_DOMAIN_FORMAT_STATUS);
+    w.indent--;
+    tv_xml_line(&w, "</domstatus>");
+    return tv_xml_writer_finish(&w);
 }
 
 static int parse_ll(xmlNodePtr node, const char *attr, long long *out)
@@ -82,23 +62,6 @@ static int parse_ll(xmlNodePtr node, const char *attr, long long *out)
     if (tv_parse_ull(v, 0, G_MAXINT64, what, &n) < 0)
         return -1;
     *out = (long long)n;
-    return 0;
-}
-
-static int parse_fingerprint(xmlNodePtr node, TvQemuCapsFingerprint *fp)
-{
-    if (!node) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR, "status file: missing <fingerprint>");
-        return -1;
-    }
-    fp->binary_path = tv_xml_prop(node, "path");
-    fp->tagvirt_version = tv_xml_prop(node, "tagvirt");
-    fp->kernel_release = tv_xml_prop(node, "kernel");
-    g_autofree char *kvm = tv_xml_prop(node, "kvm");
-    fp->kvm_present = g_strcmp0(kvm, "yes") == 0;
-    if (parse_ll(node, "size", &fp->size) < 0 || parse_ll(node, "mtime", &fp->mtime) < 0 ||
-        parse_ll(node, "ctime", &fp->ctime) < 0)
-        return -1;
     return 0;
 }
 
@@ -161,7 +124,8 @@ TvQemuStatus *tv_qemu_status_parse(const char *xml, size_t len)
         parse_state(root, st) < 0 || parse_ll(root, "pid", &pid) < 0 ||
         parse_ll(root, "starttime", &start) < 0)
         goto out;
-    if (pid <= 1 || pid > G_MAXINT32) {
+    /* pid 0: a start that has not spawned QEMU yet (tv_qemu_status_is_start) */
+    if ((pid <= 1 && !(pid == 0 && tv_qemu_status_is_start(st))) || pid > G_MAXINT32) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR, "status file: pid %lld is not valid", pid);
         goto out;
     }
@@ -174,8 +138,10 @@ TvQemuStatus *tv_qemu_status_parse(const char *xml, size_t len)
                         "status file: missing attribute 'monitor' of <domstatus>");
         goto out;
     }
-    if (parse_fingerprint(tv_xml_child(root, "fingerprint"), &st->fingerprint) < 0)
+    if (tv_qemu_caps_fingerprint_parse(tv_xml_child(root, "fingerprint"), &st->fingerprint) < 0) {
+        tv_error_prefix("status file");
         goto out;
+    }
     xmlNodePtr cons = tv_xml_child(root, "console");
     if (cons)
         st->console_path = tv_xml_prop(cons, "path");
@@ -187,19 +153,61 @@ out:
     return ret == 0 ? g_steal_pointer(&st) : NULL;
 }
 
+bool tv_qemu_status_is_start(const TvQemuStatus *st)
+{
+    return st->state == TV_DOMAIN_STATE_PAUSED && st->reason == TV_DOMAIN_PAUSED_STARTING_UP;
+}
+
+int tv_qemu_state_check_len(const char *what, size_t len)
+{
+    if (len > TV_QEMU_STATE_FILE_MAX) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s would be %zu bytes: the limit is %d bytes, the largest file tagvirt "
+                        "reads back",
+                        what, len, TV_QEMU_STATE_FILE_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+int tv_qemu_state_check_def(const TvDomainDef *def)
+{
+    /* as the two files hold it: plain, and one level down in <domstatus> */
+    size_t max = TV_QEMU_STATE_FILE_MAX - TV_QEMU_STATUS_RESERVE;
+    g_autofree char *plain = tv_domain_def_format(def, TV_DOMAIN_FORMAT_INACTIVE);
+    TvXmlWriter w;
+    tv_xml_writer_init(&w);
+    w.indent = 1;
+    tv_domain_def_format_into(&w, def, TV_DOMAIN_FORMAT_STATUS);
+    g_autofree char *status = tv_xml_writer_finish(&w);
+    size_t len = MAX(strlen(plain), strlen(status));
+    if (len > max) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "the definition of domain '%s' is %zu bytes as tagvirt stores it: at most "
+                        "%zu bytes are accepted (a file of %d bytes, less %d for the state "
+                        "recorded beside it), so that it can be read back and returned by "
+                        "dumpxml; shorten the <description> or other text",
+                        def->name, len, max, TV_QEMU_STATE_FILE_MAX, TV_QEMU_STATUS_RESERVE);
+        return -1;
+    }
+    return 0;
+}
+
 int tv_qemu_status_write(const char *path, const TvQemuStatus *st)
 {
     g_autofree char *xml = tv_qemu_status_format(st);
-    /* not fsync'd: after a crash of the machine the QEMU it describes is gone
-     * too, and a reader (reconnect) then drops it as stale */
-    return tv_file_write_volatile(path, xml, strlen(xml), 0600);
+    size_t len = strlen(xml);
+    g_autofree char *what = g_strdup_printf("status file '%s'", path);
+    if (tv_qemu_state_check_len(what, len) < 0)
+        return -1;
+    return tv_file_write_atomic(path, xml, len, 0600);
 }
 
 TvQemuStatus *tv_qemu_status_read(const char *path)
 {
     g_autofree char *xml = NULL;
     size_t len = 0;
-    if (tv_file_read_all(path, STATUS_MAX, &xml, &len) < 0)
+    if (tv_file_read_all(path, TV_QEMU_STATE_FILE_MAX, &xml, &len) < 0)
         return NULL;
     TvQemuStatus *st = tv_qemu_status_parse(xml, len);
     if (!st)
@@ -230,8 +238,7 @@ int tv_qemu_proc_stat(pid_t pid, unsigned long long *start_time, char *state, pi
     return 0;
 }
 
-/* Does argv hold "-name" followed by "guest=<escaped name>,..."? */
-static bool cmdline_names_guest(const char *cmdline, size_t len, const char *name)
+bool tv_qemu_cmdline_names_guest(const char *cmdline, size_t len, const char *name)
 {
     g_autofree char *esc = tv_qemu_escape_opt(name);
     g_autofree char *want = g_strdup_printf("guest=%s", esc);
@@ -244,6 +251,25 @@ static bool cmdline_names_guest(const char *cmdline, size_t len, const char *nam
             (arg[want_len] == ',' || arg[want_len] == '\0'))
             return true;
         after_name = strcmp(arg, "-name") == 0;
+        off += n + 1;
+    }
+    return false;
+}
+
+bool tv_qemu_cmdline_has_monitor(const char *cmdline, size_t len, const char *monitor_path)
+{
+    g_autofree char *esc = tv_qemu_escape_opt(monitor_path);
+    g_autofree char *want = g_strdup_printf("path=%s", esc);
+    size_t want_len = strlen(want);
+    for (size_t off = 0; off < len;) {
+        const char *arg = cmdline + off;
+        size_t n = strnlen(arg, len - off);
+        /* an option of the -chardev: after a ',' (or first), up to a ',' (or last) */
+        for (const char *p = arg; (p = strstr(p, want)) && p < arg + n; p++) {
+            bool starts = p == arg || (p[-1] == ',' && (p - 1 == arg || p[-2] != ','));
+            if (starts && (p[want_len] == ',' || p[want_len] == '\0'))
+                return true;
+        }
         off += n + 1;
     }
     return false;
@@ -269,7 +295,7 @@ TvQemuStatusPid tv_qemu_status_check_pid(const TvQemuStatus *st, char **why)
     g_autofree char *cmdline = NULL;
     gsize len = 0;
     if (!g_file_get_contents(path, &cmdline, &len, NULL) || len > CMDLINE_MAX ||
-        !cmdline_names_guest(cmdline, len, st->def->name)) {
+        !tv_qemu_cmdline_names_guest(cmdline, len, st->def->name)) {
         if (why)
             *why = g_strdup_printf("process %d is not QEMU for domain '%s' (its command line "
                                    "has no '-name guest=%s')",

@@ -116,7 +116,7 @@ static int run_parser(const char *flag, const char *path)
 
 int tv_qemu_apparmor_load(const char *path, const char *text)
 {
-    if (tv_file_write_volatile(path, text, strlen(text), 0600) < 0)
+    if (tv_file_write_atomic(path, text, strlen(text), 0600) < 0)
         return -1;
     if (run_parser("-r", path) < 0) {
         tv_file_remove(path);

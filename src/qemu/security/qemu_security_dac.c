@@ -157,7 +157,7 @@ int tv_qemu_security_dac_label(const TvQemuSecurity *sec, const char *record_pat
     }
     {
         g_autoptr(GString) text = record_text(paths, orig, nfiles);
-        if (tv_file_write_volatile(record_path, text->str, text->len, 0600) < 0)
+        if (tv_file_write_atomic(record_path, text->str, text->len, 0600) < 0)
             return -1;
     }
     for (; n < nfiles; n++) {
@@ -169,7 +169,7 @@ int tv_qemu_security_dac_label(const TvQemuSecurity *sec, const char *record_pat
     if (n == nfiles) {
         /* the record again, with the owners remembered for shared files */
         g_autoptr(GString) text = record_text(paths, orig, n);
-        if (tv_file_write_volatile(record_path, text->str, text->len, 0600) == 0)
+        if (tv_file_write_atomic(record_path, text->str, text->len, 0600) == 0)
             return 0;
     }
     /* undo exactly what was done here */

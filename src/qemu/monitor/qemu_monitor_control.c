@@ -1,0 +1,196 @@
+/* Commands on a running guest: status, run control, power, character
+ * devices. */
+#include "qemu_monitor_priv.h"
+#include "tv_error.h"
+
+#include <string.h>
+
+static const char *const run_state_names[TV_QMP_RUN_STATE_LAST] = {
+    [TV_QMP_RUN_STATE_UNKNOWN] = "",
+    [TV_QMP_RUN_STATE_DEBUG] = "debug",
+    [TV_QMP_RUN_STATE_INMIGRATE] = "inmigrate",
+    [TV_QMP_RUN_STATE_INTERNAL_ERROR] = "internal-error",
+    [TV_QMP_RUN_STATE_IO_ERROR] = "io-error",
+    [TV_QMP_RUN_STATE_PAUSED] = "paused",
+    [TV_QMP_RUN_STATE_POSTMIGRATE] = "postmigrate",
+    [TV_QMP_RUN_STATE_PRELAUNCH] = "prelaunch",
+    [TV_QMP_RUN_STATE_FINISH_MIGRATE] = "finish-migrate",
+    [TV_QMP_RUN_STATE_RESTORE_VM] = "restore-vm",
+    [TV_QMP_RUN_STATE_RUNNING] = "running",
+    [TV_QMP_RUN_STATE_SAVE_VM] = "save-vm",
+    [TV_QMP_RUN_STATE_SHUTDOWN] = "shutdown",
+    [TV_QMP_RUN_STATE_SUSPENDED] = "suspended",
+    [TV_QMP_RUN_STATE_WATCHDOG] = "watchdog",
+    [TV_QMP_RUN_STATE_GUEST_PANICKED] = "guest-panicked",
+    [TV_QMP_RUN_STATE_COLO] = "colo",
+};
+
+const char *tv_qmp_run_state_to_string(TvQmpRunState s)
+{
+    return s < TV_QMP_RUN_STATE_LAST ? run_state_names[s] : "";
+}
+
+TvQmpRunState tv_qmp_run_state_from_string(const char *s)
+{
+    return (TvQmpRunState)tv_qmp_enum_lookup(run_state_names, TV_QMP_RUN_STATE_LAST, s);
+}
+
+int tv_qemu_monitor_query_status(TvQemuMonitor *mon, TvQmpStatus *out)
+{
+    json_object *v = tv_qemu_monitor_command_object(mon, "query-status", NULL);
+    if (!v)
+        return -1;
+    g_autofree char *status = NULL;
+    json_object *running = NULL;
+    int rc = tv_qmp_need_str(v, "status", "query-status", &status);
+    if (rc == 0) {
+        json_object_object_get_ex(v, "running", &running);
+        rc = tv_qmp_expect(running, json_type_boolean, "query-status", "'running'");
+    }
+    if (rc == 0) {
+        out->running = json_object_get_boolean(running);
+        out->status = tv_qmp_run_state_from_string(status);
+    }
+    json_object_put(v);
+    return rc;
+}
+
+int tv_qemu_monitor_cont(TvQemuMonitor *mon)
+{
+    return tv_qemu_monitor_command_void(mon, "cont", NULL);
+}
+
+int tv_qemu_monitor_stop(TvQemuMonitor *mon)
+{
+    return tv_qemu_monitor_command_void(mon, "stop", NULL);
+}
+
+int tv_qemu_monitor_system_powerdown(TvQemuMonitor *mon)
+{
+    return tv_qemu_monitor_command_void(mon, "system_powerdown", NULL);
+}
+
+int tv_qemu_monitor_system_reset(TvQemuMonitor *mon)
+{
+    return tv_qemu_monitor_command_void(mon, "system_reset", NULL);
+}
+
+int tv_qemu_monitor_quit(TvQemuMonitor *mon)
+{
+    return tv_qemu_monitor_command_void(mon, "quit", NULL);
+}
+
+void tv_qmp_chardev_list_clear(TvQmpChardevList *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        g_free(l->items[i].label);
+        g_free(l->items[i].filename);
+    }
+    g_clear_pointer(&l->items, g_free);
+    l->n = 0;
+}
+
+static int parse_chardev(json_object *c, const char *cmd, void *item)
+{
+    TvQmpChardev *dev = item;
+    if (tv_qmp_need_str(c, "label", cmd, &dev->label) < 0)
+        return -1;
+    if (tv_qmp_need_str(c, "filename", cmd, &dev->filename) < 0) {
+        g_clear_pointer(&dev->label, g_free);
+        return -1;
+    }
+    dev->frontend_open = tv_qmp_bool(c, "frontend-open");
+    return 0;
+}
+
+int tv_qemu_monitor_query_chardev(TvQemuMonitor *mon, TvQmpChardevList *out)
+{
+    if (tv_qmp_command_items(mon, "query-chardev", NULL, sizeof(*out->items), parse_chardev,
+                             (void **)&out->items, &out->n) == 0)
+        return 0;
+    tv_qmp_chardev_list_clear(out);
+    return -1;
+}
+
+const char *tv_qmp_chardev_list_pty(const TvQmpChardevList *l, const char *label)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i].label, label) == 0 && g_str_has_prefix(l->items[i].filename, "pty:"))
+            return l->items[i].filename + strlen("pty:");
+    }
+    return NULL;
+}
+
+void tv_qmp_cpu_fast_list_clear(TvQmpCpuFastList *l)
+{
+    g_clear_pointer(&l->items, g_free);
+    l->n = 0;
+}
+
+static int parse_cpu_fast(json_object *c, const char *cmd, void *item)
+{
+    TvQmpCpuFast *cpu = item;
+    return tv_qmp_need_int(c, "cpu-index", cmd, &cpu->cpu_index) < 0 ||
+                   tv_qmp_need_int(c, "thread-id", cmd, &cpu->thread_id) < 0
+               ? -1
+               : 0;
+}
+
+int tv_qemu_monitor_query_cpus_fast(TvQemuMonitor *mon, TvQmpCpuFastList *out)
+{
+    if (tv_qmp_command_items(mon, "query-cpus-fast", NULL, sizeof(*out->items), parse_cpu_fast,
+                             (void **)&out->items, &out->n) == 0)
+        return 0;
+    tv_qmp_cpu_fast_list_clear(out);
+    return -1;
+}
+
+void tv_qmp_vnc_clear(TvQmpVnc *v)
+{
+    g_free(v->host);
+    g_free(v->service);
+    g_free(v->family);
+    g_free(v->auth);
+    memset(v, 0, sizeof(*v));
+}
+
+int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out)
+{
+    json_object *v = tv_qemu_monitor_command_object(mon, "query-vnc", NULL);
+    if (!v)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->enabled = tv_qmp_bool(v, "enabled");
+    out->host = g_strdup(tv_qmp_str(v, "host"));
+    out->service = g_strdup(tv_qmp_str(v, "service"));
+    out->family = g_strdup(tv_qmp_str(v, "family"));
+    out->auth = g_strdup(tv_qmp_str(v, "auth"));
+    json_object_put(v);
+    return 0;
+}
+
+int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char *property,
+                                gint64 value)
+{
+    json_object *args = tv_qmp_args_str("path", path);
+    json_object_object_add(args, "property", json_object_new_string(property));
+    json_object_object_add(args, "value", json_object_new_int64(value));
+    return tv_qemu_monitor_command_void(mon, "qom-set", args);
+}
+
+int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "value", json_object_new_int64((gint64)MIN(bytes, G_MAXINT64)));
+    return tv_qemu_monitor_command_void(mon, "balloon", args);
+}
+
+int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol, unsigned timeout_ms)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "paging", json_object_new_boolean(0));
+    json_object_object_add(args, "protocol", json_object_new_string(protocol));
+    json_object *r = tv_qemu_monitor_command_timeout(mon, "dump-guest-memory", args, timeout_ms);
+    json_object_put(r);
+    return r ? 0 : -1;
+}
