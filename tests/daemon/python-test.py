@@ -516,7 +516,7 @@ DAEMON = None
 
 def main():
     global DAEMON
-    print("1..72")
+    print("1..73")
     daemon = None
     try:
         daemon = DAEMON = start_daemon()
