@@ -134,7 +134,8 @@ TvQemuDriver *dt_open(DtEnv *env, bool autostart)
                                .cache_dir = env->cache_dir,
                                .autostart = autostart,
                                .prefork = !env->no_prefork,
-                               .host_root = env->host_root };
+                               .host_root = env->host_root,
+                               .job_wait_ms = env->job_wait_ms };
     env->drv = tv_qemu_driver_open(&cfg);
     if (!env->drv)
         g_error("driver open: %s", tv_error_message());

@@ -15,8 +15,9 @@ typedef struct {
     char *demo;      /* demo.elf: tag tests, then powers off */
     char *demo_loop; /* demo-loop.elf: stays up */
     TvQemuDriver *drv;
-    bool no_prefork; /* dt_open: execute QEMU for every start (default: fork server) */
-    char *host_root; /* dt_open: host facts from this fixture root (NULL: the real host) */
+    bool no_prefork;      /* dt_open: execute QEMU for every start (default: fork server) */
+    unsigned job_wait_ms; /* dt_open: TvQemuDriverConfig.job_wait_ms (0: 30 s) */
+    char *host_root;      /* dt_open: host facts from this fixture root (NULL: the real host) */
 
     GMutex lock; /* the events below */
     GCond cond;

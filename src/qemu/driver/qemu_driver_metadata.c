@@ -88,7 +88,7 @@ int tv_qemu_driver_set_metadata(TvQemuDriver *drv, const unsigned char *uuid, in
     if (check_set_args(type, metadata, key, uri) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "set metadata") < 0)
         return -1;
     bool live = false, config = false;
     MetadataEdit e = { type, metadata, key, uri };
@@ -102,7 +102,7 @@ int tv_qemu_driver_set_metadata(TvQemuDriver *drv, const unsigned char *uuid, in
                                     type == TV_METADATA_ELEMENT ? uri : NULL, 0);
         g_mutex_unlock(&dom->lock);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 

@@ -321,7 +321,7 @@ int tv_qemu_driver_set_vcpus(TvQemuDriver *drv, const unsigned char *uuid, unsig
         return -1;
     }
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "set vCPUs") < 0)
         return -1;
     bool live = false, config = false;
     int rc = tv_driver_affect(dom, flags, true, &live, &config);
@@ -363,7 +363,7 @@ int tv_qemu_driver_set_vcpus(TvQemuDriver *drv, const unsigned char *uuid, unsig
         VcpuEdit e = { nvcpus, (flags & TV_VCPU_MAXIMUM) != 0 };
         rc = tv_driver_config_update(drv, dom, edit_vcpus, &e);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 
@@ -456,7 +456,7 @@ int tv_qemu_driver_set_memory(TvQemuDriver *drv, const unsigned char *uuid, unsi
         return -1;
     }
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "set memory") < 0)
         return -1;
     bool live = false, config = false;
     int rc = tv_driver_affect(dom, flags, true, &live, &config);
@@ -485,7 +485,7 @@ int tv_qemu_driver_set_memory(TvQemuDriver *drv, const unsigned char *uuid, unsi
         MemEdit e = { kib, (flags & TV_MEM_MAXIMUM) != 0 };
         rc = tv_driver_config_update(drv, dom, edit_memory, &e);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 
@@ -497,7 +497,7 @@ int tv_qemu_driver_reset(TvQemuDriver *drv, const unsigned char *uuid, unsigned 
         return -1;
     }
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "reset") < 0)
         return -1;
     TvDriverRun *run = tv_driver_run_get(dom);
     int rc = -1;
@@ -507,6 +507,6 @@ int tv_qemu_driver_reset(TvQemuDriver *drv, const unsigned char *uuid, unsigned 
                        : not_running(dom->name);
         tv_driver_run_unref(run);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }

@@ -26,7 +26,7 @@ static GArray *vcpu_threads(TvDriverRun *run)
     g_mutex_unlock(&run->dom->lock);
     if (tids)
         return tids;
-    g_auto(TvQmpCpuFastList) list = { 0 };
+    g_auto(TvQmpCpuList) list = { 0 };
     if (tv_qemu_process_with_monitor(run->proc, query_cpus, &list) < 0)
         return NULL;
     tids = g_array_sized_new(FALSE, TRUE, sizeof(int), (guint)list.n);
