@@ -53,7 +53,7 @@ GStrv tv_qemu_driver_cpu_model_names(TvQemuDriver *drv, const char *arch, unsign
     }
     GPtrArray *out = g_ptr_array_new();
     if (strcmp(arch, "aarch64") == 0) { /* the only one tagvirt runs */
-        const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+        g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
         if (!caps) {
             g_ptr_array_free(out, TRUE);
             return NULL;
@@ -183,7 +183,7 @@ static int compare_guest_cpu(TvQemuDriver *drv, const CpuDef *cpu, unsigned flag
     if (!cpu->model || g_strcmp0(cpu->mode, "host-passthrough") == 0 ||
         g_strcmp0(cpu->mode, "maximum") == 0 || g_strcmp0(cpu->mode, "host-model") == 0)
         return CPU_IDENTICAL;
-    const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
     if (!caps)
         return -1;
     const TvQemuCpuModel *m = tv_qemu_caps_cpu_model(caps, cpu->model);

@@ -292,7 +292,7 @@ static unsigned machine_max_cpus(TvQemuDriver *drv, TvDriverDomain *dom)
     g_autofree char *emulator =
         def && def->devices.emulator ? g_strdup(def->devices.emulator) : NULL;
     g_mutex_unlock(&dom->lock);
-    const TvQemuCaps *caps = tv_driver_caps(drv, emulator);
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, emulator);
     const TvQemuMachine *m = caps && machine ? tv_qemu_caps_machine(caps, machine) : NULL;
     tv_error_reset();
     return m ? m->max_cpus : 0;
