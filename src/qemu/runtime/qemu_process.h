@@ -139,6 +139,11 @@ void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef 
  * change stays in memory), -1 means fn changed nothing and reported why. */
 int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, void *opaque),
                                void *opaque);
+/* A new socket already connected to the server of graphics device idx (VNC)
+ * as one more client (socketpair, QMP getfd + add_client), for
+ * virDomainOpenGraphicsFD; skipauth: no VNC password asked.  -1 with a
+ * tv_error. */
+int tv_qemu_process_open_graphics(TvQemuProcess *proc, unsigned idx, bool skipauth);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 
