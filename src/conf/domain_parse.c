@@ -91,9 +91,9 @@ static int parse_title(xmlNodePtr node, TvDomainDef *def)
     return tv_domain_def_set_title(def, title);
 }
 
-/* <vcpu placement='static' current='N'>N</vcpu>: what libvirt and
- * virt-manager write.  Without vCPU hot-plug, current can only be the count. */
-static int parse_vcpu(xmlNodePtr node, unsigned *vcpus)
+/* <vcpu placement='static' current='N'>M</vcpu>: M vCPUs exist (the
+ * topology's product), N of them are present at start (1 <= N <= M). */
+static int parse_vcpu(xmlNodePtr node, TvDomainDef *def)
 {
     static const char *const attrs[] = { "current", "placement", NULL };
     static const char *const none[] = { NULL };
@@ -107,14 +107,15 @@ static int parse_vcpu(xmlNodePtr node, unsigned *vcpus)
     if (tv_conf_number(node, NULL, text, 1, TV_VCPUS_MAX, &v) < 0 ||
         (current && tv_conf_number(node, "current", current, 1, TV_VCPUS_MAX, &cur) < 0))
         return -1;
-    if (current && cur != v) {
-        tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
-                        "vCPU hot-plug is not supported: current='%llu' on /domain/vcpu must equal "
-                        "the vCPU count %llu (or be left out)",
-                        cur, v);
+    if (current && cur > v) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "current='%llu' on /domain/vcpu is more than the vCPU count %llu: "
+                        "expected 1 to %llu",
+                        cur, v, v);
         return -1;
     }
-    *vcpus = (unsigned)v;
+    def->vcpus = (unsigned)v;
+    def->vcpus_current = cur < v ? (unsigned)cur : 0;
     return 0;
 }
 
@@ -229,7 +230,7 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
 {
     xmlNodePtr node;
     def->vcpus = 1;
-    if ((node = tv_xml_child(root, "vcpu")) && parse_vcpu(node, &def->vcpus) < 0)
+    if ((node = tv_xml_child(root, "vcpu")) && parse_vcpu(node, def) < 0)
         return -1;
 
     if (!(node = tv_xml_child(root, "os"))) {
@@ -269,6 +270,9 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
     if ((node = tv_xml_child(root, "devices")) &&
         tv_domain_parse_devices(node, &def->devices, flags) < 0)
         return -1;
+    if ((flags & TV_DOMAIN_PARSE_STATUS) && (node = tv_xml_child(root, "guestabi")) &&
+        tv_domain_guest_abi_parse(node, &def->guest_abi) < 0)
+        return -1;
     return 0;
 }
 
@@ -279,6 +283,12 @@ TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
         "currentMemory", "vcpu",      "os",       "features",    "cpu",      "clock",
         "on_poweroff",   "on_reboot", "on_crash", "devices",     NULL,
     };
+    static const char *const children_status[] = {
+        "name",          "uuid",      "title",    "description", "metadata", "memory",
+        "currentMemory", "vcpu",      "os",       "features",    "cpu",      "clock",
+        "on_poweroff",   "on_reboot", "on_crash", "devices",     "guestabi", NULL,
+    };
+    const char *const *allowed = (flags & TV_DOMAIN_PARSE_STATUS) ? children_status : children;
 
     g_autoptr(xmlDoc) doc = tv_xml_parse(xml, len, "domain XML");
     if (!doc)
@@ -293,9 +303,8 @@ TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
     g_autoptr(TvDomainDef) def = g_new0(TvDomainDef, 1);
     def->id = -1;
     def->features.mte.level = -1;
-    if (parse_root_attrs(root, def, flags) < 0 ||
-        tv_xml_check_children(root, children, false) < 0 ||
-        tv_conf_check_once(root, children) < 0 || parse_identity(root, def) < 0 ||
+    if (parse_root_attrs(root, def, flags) < 0 || tv_xml_check_children(root, allowed, false) < 0 ||
+        tv_conf_check_once(root, allowed) < 0 || parse_identity(root, def) < 0 ||
         parse_memory_pair(root, def) < 0 || parse_children(root, def, flags) < 0 ||
         tv_domain_boot_check(def) < 0)
         return NULL;
