@@ -22,9 +22,11 @@ The rules follow how each test finds its files:
   qemustatusdata/      every NAME.xml, and the NAME.err beside it (qemustatustest)
   domainabidata/       base.xml, and every other NAME.xml with its verdict
                        NAME.out (domainabitest)
+  hostcapsdata/        NAME.txt of each host in driverhosttest's hosts[]
   hostdata/            each fixture host is named by a case line or a test
                        source, and holds only files that the host readers in
-                       src/ name (or whose folder they read), or that a test
+                       src/ name (or whose folder, or a folder above, they
+                       read), or that a test
                        input or firmware descriptor names by absolute path
 A new tests/*data/ folder needs a rule here first.  Usage: check-test-data.py
 [TESTS_DIR]."""
@@ -175,10 +177,25 @@ def rule_hostdata():
             # the host readers open it (qemu_host.c: "proc/cpuinfo"), read its
             # folder (qemu_firmware.c: "/usr/share/qemu/firmware"), or a test
             # input or firmware descriptor names it ("/usr/share/AAVMF/...")
+            # or the reader walks a folder above it (qemu_driver_node*.c:
+            # "sys/devices", followed from sys/bus/pci/devices' links)
+            parts = rel.split("/")
+            above = ["/".join(parts[:i]) for i in range(1, len(parts))]
             if (f'"{rel}"' in src or f'"/{os.path.dirname(rel)}"' in src
-                    or f"/{rel}" in tests):
+                    or f"/{rel}" in tests
+                    or any(f'"{a}"' in src or f'"{a}/"' in src for a in above)):
                 used.add(os.path.join(host, rel))
     return used
+
+
+def rule_hostcaps():
+    """NAME.txt is the report of the fixture host NAME (driverhosttest's
+    hosts[])."""
+    with open(os.path.join(TESTS, "daemon", "driverhosttest.c")) as f:
+        text = f.read()
+    m = re.search(r"hosts\[\] = \{([^}]*)\}", text)
+    hosts = re.findall(r'"([^"]+)"', m.group(1)) if m else []
+    return {h + ".txt" for h in hosts}
 
 
 RULES = {
@@ -193,6 +210,7 @@ RULES = {
     "qemustatusdata": rule_status,
     "domainabidata": rule_abi,
     "hostdata": rule_hostdata,
+    "hostcapsdata": rule_hostcaps,
 }
 
 
