@@ -8,3 +8,6 @@
 void tv_remote_register_driver_handlers(TvRemote *remote);
 /* DOMAIN_OPEN_CONSOLE (remote_console.c); part of the driver handlers. */
 void tv_remote_register_console_handlers(TvRemote *remote);
+/* Guest addresses of interfaces
+ * (remote_device.c); part of the driver handlers. */
+void tv_remote_register_device_handlers(TvRemote *remote);

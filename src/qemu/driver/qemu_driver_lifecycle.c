@@ -158,6 +158,8 @@ static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *c
         .state_cb = on_process_state,
         .state_opaque = run,
         .security = drv->security,
+        .network_bridge = drv->network_bridge,
+        .network_opaque = drv->network_opaque,
     };
 }
 
