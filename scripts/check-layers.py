@@ -42,6 +42,7 @@ GENERATED = {
     'remote_protocol.h': 'remote',
     'remote_storage_protocol.h': 'remote',
     'remote_network_protocol.h': 'remote',
+    'remote_device_protocol.h': 'remote',
 }
 
 
