@@ -166,6 +166,10 @@ def main():
     threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
                      daemon=True).start()
 
+    # what the machine's own namespace has before (another daemon, e.g. a
+    # system tagvirtd or libvirtd, may have its own virbr0 there)
+    host_tables_before = sh("nft", "list", "tables")
+    host_links_before = sh("ip", "-br", "link")
     ns = netns(TAG + "a")
     d = Daemon(ns)
     conn = d.start()
@@ -181,8 +185,13 @@ def main():
     pids = dnsmasq_pids(conf_dir)
     check("one dnsmasq serves it", len(pids) == 1, pids)
     host_tables = sh("nft", "list", "tables")
+    host_links = sh("ip", "-br", "link")
+    new_tables = set(host_tables.splitlines()) - set(host_tables_before.splitlines())
+    new_links = {l.split()[0] for l in host_links.splitlines()} - \
+        {l.split()[0] for l in host_links_before.splitlines()}
     check("nothing reached the machine's own network namespace",
-          "tagvirt_virbr0" not in host_tables and TAG not in sh("ip", "-br", "link"))
+          not new_tables and not any(l.startswith(("virbr", TAG)) for l in new_links),
+          "new tables: %s, new links: %s" % (sorted(new_tables), sorted(new_links)))
 
     # a DHCP client on a veth joined to the bridge
     cli = netns(TAG + "c")

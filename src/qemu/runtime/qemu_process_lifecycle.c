@@ -41,8 +41,11 @@ static int run(TvQemuProcess *proc, TvQemuMonitor *mon, const char *what, int rc
     return rc;
 }
 
-/* Reset and continue the same QEMU; STOP/RESUME of our own are not state
- * changes (qemu_process_state.c checks fake_reboot). */
+/* Reset and continue the same QEMU.  The restart's own STOP and RESUME
+ * are not state changes of their own: its RESUME is where the guest runs
+ * again (qemu_process_state.c), so the state follows QEMU's events in the
+ * order QEMU sent them, also when the guest powers off again before the
+ * reply to 'cont' is read. */
 static void fake_reboot(TvQemuProcess *proc, TvQemuMonitor *mon, const char *why)
 {
     g_mutex_lock(&proc->lock);
@@ -63,15 +66,10 @@ static void fake_reboot(TvQemuProcess *proc, TvQemuMonitor *mon, const char *why
         run(proc, mon, "cont", rc);
     }
     g_mutex_lock(&proc->lock);
-    if (rc < 0) {
+    if (rc < 0)
         proc->fake_reboot = false;
-    } else {
-        proc->shutdown_event = false;
-        proc->shutdown_cause = TV_QMP_SHUTDOWN_CAUSE_UNKNOWN;
-        proc->guest_panicked = false;
+    else
         tv_qemu_process_log_line(proc->log_path, "%s: guest restarted in the same QEMU", why);
-        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
-    }
     g_mutex_unlock(&proc->lock);
 }
 
@@ -153,6 +151,14 @@ void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action)
         proc->lifecycle_action = ACTION_QUIT_CRASH;
         break;
     }
+}
+
+bool tv_qemu_process_lifecycle_pending(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    bool pending = proc->lifecycle_action != ACTION_NONE && !proc->exited;
+    g_mutex_unlock(&proc->lock);
+    return pending;
 }
 
 void tv_qemu_process_lifecycle_run(TvQemuProcess *proc)

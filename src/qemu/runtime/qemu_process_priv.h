@@ -54,7 +54,7 @@ struct _TvQemuProcess {
     bool shutdown_event; /* QMP SHUTDOWN seen */
     TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
-    bool fake_reboot;     /* a lifecycle restart's own STOP/RESUME are in flight */
+    bool fake_reboot;     /* a lifecycle restart is in flight: its RESUME runs the guest again */
     int lifecycle_action; /* chosen in the event callback, carried out by the watcher */
     int lifecycle_reason; /* shut-off reason of a lifecycle action's quit; 0: none */
     bool quit;            /* the watcher should end (free) */
@@ -182,4 +182,6 @@ int tv_qemu_process_prepare_nvram(const TvDomainDef *def);
 void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, TvQmpShutdownCause cause);
 void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action);
 void tv_qemu_process_lifecycle_run(TvQemuProcess *proc);
+/* An action is chosen and not carried out yet (QEMU still runs). */
+bool tv_qemu_process_lifecycle_pending(TvQemuProcess *proc);
 int tv_qemu_process_apply_balloon(TvQemuProcess *proc);

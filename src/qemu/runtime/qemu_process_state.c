@@ -60,7 +60,12 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
     }
     case TV_QEMU_EVENT_RESUME:
         if (proc->fake_reboot) {
-            proc->fake_reboot = false; /* the restart's own 'cont' */
+            /* the restart's own 'cont': the guest runs again from here */
+            proc->fake_reboot = false;
+            proc->shutdown_event = false;
+            proc->shutdown_cause = TV_QMP_SHUTDOWN_CAUSE_UNKNOWN;
+            proc->guest_panicked = false;
+            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
             return;
         }
         if (proc->state == TV_DOMAIN_STATE_PAUSED)

@@ -32,6 +32,15 @@ static gpointer watch_thread(gpointer data)
 {
     TvQemuProcess *proc = data;
     for (;;) {
+        /* What an event asked for (on_poweroff restart, ...), with no
+         * callback running: its commands are read by this thread.  Events
+         * read while they run (another power-off right after the restart's
+         * 'cont', in the same read as its reply), or before this thread
+         * started (a guest that powered off during the start), may choose
+         * the next action: it is carried out on the next turn, without
+         * waiting for more input from QEMU. */
+        tv_qemu_process_lifecycle_run(proc);
+        tv_qemu_process_flush_callbacks(proc);
         struct pollfd fds[3] = {
             { .fd = proc->wake_fd, .events = POLLIN },
             { .fd = proc->pidfd, .events = POLLIN },
@@ -40,7 +49,7 @@ static gpointer watch_thread(gpointer data)
         /* only this thread clears the pointer, so reading it is safe */
         if (proc->mon)
             fds[2].fd = tv_qemu_monitor_fd(proc->mon);
-        if (poll(fds, 3, -1) < 0) {
+        if (poll(fds, 3, tv_qemu_process_lifecycle_pending(proc) ? 0 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             g_warning("%s: poll: %s", proc->name, g_strerror(errno));
@@ -55,12 +64,8 @@ static gpointer watch_thread(gpointer data)
             if (quit)
                 break;
         }
-        if (fds[2].revents && proc->mon) {
+        if (fds[2].revents && proc->mon)
             dispatch_monitor(proc);
-            /* what an event asked for (on_poweroff restart, ...), now that
-             * no callback runs: its commands are read by this thread */
-            tv_qemu_process_lifecycle_run(proc);
-        }
         if (fds[1].revents) {
             if (proc->mon)
                 dispatch_monitor(proc); /* the last events say why it went */
@@ -70,7 +75,6 @@ static gpointer watch_thread(gpointer data)
             tv_qemu_process_flush_callbacks(proc);
             break;
         }
-        tv_qemu_process_flush_callbacks(proc);
     }
     g_mutex_lock(&proc->lock);
     TvQemuMonitor *mon = g_steal_pointer(&proc->mon);
