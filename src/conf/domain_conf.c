@@ -30,6 +30,7 @@ static void net_free(TvDomainNet *net)
     g_free(net->ifname);
     g_free(net->bridge);
     g_free(net->network);
+    g_free(net->portgroup);
     g_free(net->model);
     g_free(net);
 }

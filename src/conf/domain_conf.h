@@ -187,6 +187,7 @@ typedef struct {
     bool unmanaged;        /* ethernet: <target managed='no'>: the tap exists already */
     char *bridge;          /* bridge: <source bridge='br0'/>; network: live, the network's */
     char *network;         /* network: <source network='default'/> */
+    char *portgroup;       /* network: <source portgroup='...'/>, or NULL */
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */

@@ -14,8 +14,10 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
     if (net->type == TV_NET_TYPE_NETWORK) {
         /* live: the bridge the tap joined, as libvirt shows it */
         g_autofree char *network = tv_xml_esc(net->network);
+        g_autofree char *group = net->portgroup ? tv_xml_esc(net->portgroup) : NULL;
         g_autofree char *bridge = live && net->bridge ? tv_xml_esc(net->bridge) : NULL;
-        tv_xml_line(w, "<source network='%s'%s%s%s/>", network, bridge ? " bridge='" : "",
+        tv_xml_line(w, "<source network='%s'%s%s%s%s%s%s/>", network, group ? " portgroup='" : "",
+                    group ? group : "", group ? "'" : "", bridge ? " bridge='" : "",
                     bridge ? bridge : "", bridge ? "'" : "");
     } else if (net->bridge) {
         g_autofree char *bridge = tv_xml_esc(net->bridge);

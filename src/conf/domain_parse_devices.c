@@ -2,6 +2,7 @@
  * rng, memballoon); controllers, input, graphics, video and audio have files
  * of their own (domain_controller.c, domain_input.c, domain_graphics.c). */
 #include "domain_parse_priv.h"
+#include "storage_conf.h"
 #include "tv_error.h"
 
 #include <string.h>
@@ -64,27 +65,30 @@ static int parse_target(xmlNodePtr node, TvDomainNet *net, unsigned flags)
     return 0;
 }
 
-/* type='network': <source network='NAME'/>; live XML adds bridge='...' (the
- * network's bridge when the guest started), kept only in a status file: a
- * definition made from live XML takes the bridge from the network again. */
+/* A network or portgroup name as the network driver takes it. */
+static int check_name_attr(xmlNodePtr node, const char *attr, const char *value)
+{
+    if (tv_storage_name_check(attr, value) == 0)
+        return 0;
+    g_autofree char *path = tv_xml_node_path(node);
+    tv_error_prefix("attribute '%s' of %s", attr, path);
+    return -1;
+}
+
+/* type='network': <source network='NAME' portgroup='GROUP'/>; live XML adds
+ * bridge='...' (the network's bridge when the guest started), kept only in a
+ * status file: a definition made from live XML takes the bridge from the
+ * network again. */
 static int parse_source_network(xmlNodePtr node, TvDomainNet *net, unsigned flags)
 {
-    static const char *const attrs[] = { "network", "bridge", NULL };
+    static const char *const attrs[] = { "network", "portgroup", "bridge", NULL };
     g_autofree char *bridge = NULL;
-    if (check_leaf(node, attrs) < 0 || tv_conf_attr_required(node, "network", &net->network) < 0)
+    if (check_leaf(node, attrs) < 0 || tv_conf_attr_required(node, "network", &net->network) < 0 ||
+        check_name_attr(node, "network", net->network) < 0)
         return -1;
-    bool ok = *net->network && strlen(net->network) <= 255 && !strchr(net->network, '/');
-    for (const unsigned char *p = (const unsigned char *)net->network; ok && *p; p++)
-        ok = *p >= 0x20 && *p != 0x7f;
-    if (!ok) {
-        g_autofree char *shown = g_strescape(net->network, NULL);
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "invalid value '%s' for attribute 'network' of %s: expected a network "
-                        "name (1 to 255 bytes, no '/' or control characters)",
-                        shown, path);
+    net->portgroup = tv_xml_prop(node, "portgroup");
+    if (net->portgroup && check_name_attr(node, "portgroup", net->portgroup) < 0)
         return -1;
-    }
     bridge = tv_xml_prop(node, "bridge");
     if (bridge && check_ifname(node, bridge) < 0)
         return -1;

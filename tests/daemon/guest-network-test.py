@@ -9,7 +9,9 @@ lease from the network's dnsmasq and pings the bridge; virsh domiflist and
 domifaddr (lease and arp sources) show it; live XML names the bridge; after
 a daemon restart the guest still pings the bridge and answers the host.
 Refused at start, with no tap left behind: a network that does not exist, a
-network that is not active.  TAP; needs root.
+network that is not active.  virt-install --network network=lab,portgroup=sales
+with a second NIC on default: a tap on each bridge, the portgroup kept, a
+lease on lab.  TAP; needs root.
 
 Usage: guest-network-test.py TAGVIRTD [CAPS_CACHE_DIR]"""
 import os
@@ -139,9 +141,53 @@ def main():
             ERR_OPERATION_INVALID, ["stopped", "not active"])
     check("... both left no tap behind and the domain shut off",
           taps(ns) == before and g2.isActive() == 0, (before, taps(ns)))
+    g2.undefine()
     dom.destroy()
     check("destroy removes the guest's tap", wait_for(lambda: "vnet0" not in taps(ns), 10),
           taps(ns))
+
+    # virt-install --network network=NAME,portgroup=GROUP on a network with portgroups
+    lab = conn.networkDefineXML(
+        "<network><name>lab</name><forward mode='nat'/><bridge name='tvlab0'/>"
+        "<portgroup name='engineering' default='yes'/><portgroup name='sales'/>"
+        "<ip address='10.56.0.1' netmask='255.255.255.0'><dhcp>"
+        "<range start='10.56.0.10' end='10.56.0.20'/></dhcp></ip></network>")
+    lab.create()
+    check("a network with two portgroups keeps them",
+          "<portgroup name='engineering' default='yes'/>" in lab.XMLDesc(0) and
+          "<portgroup name='sales'/>" in lab.XMLDesc(0), lab.XMLDesc(0))
+    refused("a portgroup with a <vlan> is refused, naming it",
+            lambda: conn.networkDefineXML(
+                "<network><name>v</name><portgroup name='x'><vlan><tag id='4'/></vlan>"
+                "</portgroup></network>"), libvirt.VIR_ERR_XML_ERROR, ["<vlan>", "portgroup"])
+    console3 = os.path.join(work, "g3.console")
+    rc, out = d.virt_install(
+        "--name", "g3", "--arch", "aarch64", "--machine", "virt", "--virt-type", "qemu",
+        "--memory", "256", "--vcpus", "1", "--osinfo", "linux2020", "--import",
+        "--boot", "kernel=%s,initrd=%s,kernel_args=%s" % (kernel, initrd, GUEST_ARGS),
+        "--features", "acpi=off", "--disk", "none", "--graphics", "none",
+        "--network", "network=lab,portgroup=sales", "--network", "network=default",
+        "--serial", "file,path=" + console3, "--noautoconsole")
+    check("virt-install --network network=lab,portgroup=sales --network network=default "
+          "defines and starts a guest", rc == 0, out)
+    g3 = conn.lookupByName("g3")
+    inactive = g3.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    live = g3.XMLDesc(0)
+    check("... its definition names the network and the portgroup",
+          "<source network='lab' portgroup='sales'/>" in inactive and
+          "<source network='default'/>" in inactive, inactive)
+    check("... live XML adds each network's bridge",
+          "<source network='lab' portgroup='sales' bridge='tvlab0'/>" in live and
+          "<source network='default' bridge='virbr0'/>" in live, live)
+    masters = sorted(m for _, m in taps(ns).values())
+    check("... one tap on each bridge", masters == ["tvlab0", "virbr0"], taps(ns))
+    lease3 = wait_for(lambda: re.search(r"GUESTNET lease eth\d (10\.56\.0\.\d+)/24",
+                                        read_text(console3)), 300)
+    check("... and the guest gets a lease from lab's dnsmasq on that NIC", lease3,
+          read_text(console3)[-1500:])
+    g3.destroy()
+    check("destroy removes both taps", wait_for(lambda: not taps(ns), 10), taps(ns))
+    lab.destroy()
     conn.close()
 
 
