@@ -1,5 +1,6 @@
 /* The device procedures (remote_device_protocol.x) translated to the QEMU
- * driver: the guest addresses of a domain's interfaces (domifaddr, from the
+ * driver: devices attached and detached (qemu_driver_hotplug.c), the guest
+ * addresses of a domain's interfaces (domifaddr, from the
  * network driver's DHCP leases or the host's ARP table). */
 #include "remote_domain.h"
 
@@ -150,7 +151,36 @@ static int h_interface_addresses(TvRemoteConn *conn, const void *a, void *r)
     return rc;
 }
 
+/* attachDevice and detachDevice are libvirt's live-only forms. */
+static int h_attach(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_device_xml_args *args = a;
+    return tv_qemu_driver_attach_device(DRV(conn), uuid_of(&args->dom), args->xml, 1);
+}
+
+static int h_detach(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_device_xml_args *args = a;
+    return tv_qemu_driver_detach_device(DRV(conn), uuid_of(&args->dom), args->xml, 1);
+}
+
+static int h_attach_flags(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_device_xml_flags_args *args = a;
+    return tv_qemu_driver_attach_device(DRV(conn), uuid_of(&args->dom), args->xml, args->flags);
+}
+
+static int h_detach_flags(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_device_xml_flags_args *args = a;
+    return tv_qemu_driver_detach_device(DRV(conn), uuid_of(&args->dom), args->xml, args->flags);
+}
+
 static const TvRemoteHandlerEntry device_handlers[] = {
+    { TVR_PROC_DOMAIN_ATTACH_DEVICE, h_attach },
+    { TVR_PROC_DOMAIN_DETACH_DEVICE, h_detach },
+    { TVR_PROC_DOMAIN_ATTACH_DEVICE_FLAGS, h_attach_flags },
+    { TVR_PROC_DOMAIN_DETACH_DEVICE_FLAGS, h_detach_flags },
     { TVR_PROC_DOMAIN_INTERFACE_ADDRESSES, h_interface_addresses },
 };
 

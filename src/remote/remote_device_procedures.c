@@ -1,9 +1,13 @@
 /* The device procedures' table (remote_device_protocol.x), sorted by
- * number.  Guest addresses are read-only. */
+ * number.  Only guest addresses are read-only. */
 #include "remote_device_protocol.h"
 #include "remote_proc_table.h"
 
 const TvRemoteProcedure tv_remote_device_procedures[] = {
+    PROC(DOMAIN_ATTACH_DEVICE, tvr_domain_device_xml_args, tv_void, 0),
+    PROC(DOMAIN_DETACH_DEVICE, tvr_domain_device_xml_args, tv_void, 0),
+    PROC(DOMAIN_ATTACH_DEVICE_FLAGS, tvr_domain_device_xml_flags_args, tv_void, 0),
+    PROC(DOMAIN_DETACH_DEVICE_FLAGS, tvr_domain_device_xml_flags_args, tv_void, 0),
     PROC(DOMAIN_INTERFACE_ADDRESSES, tvr_domain_interface_addresses_args,
          tvr_domain_interface_addresses_ret, RO),
 };

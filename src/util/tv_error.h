@@ -31,6 +31,7 @@ typedef enum {
     TV_ERR_OPERATION_UNSUPPORTED = 84,
     TV_ERR_STORAGE_VOL_EXIST = 90,
     TV_ERR_XML_INVALID_SCHEMA = 92,
+    TV_ERR_DEVICE_MISSING = 99,
 } TvErrorCode;
 
 typedef enum {
