@@ -124,6 +124,7 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.allow_broken_tag_storage = cfg->allow_broken_tag_storage;
     dcfg.network_bridge = network_bridge;
     dcfg.network_opaque = network;
+    dcfg.job_wait_ms = cfg->job_wait_ms;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     storage = drv ? storage_open(cfg, root, drv) : NULL;
     if (!storage) {
