@@ -134,6 +134,8 @@ int tv_qemu_process_net_bridge(TvDomainNet *n, const TvQemuProcessConfig *cfg);
 int tv_qemu_process_net_tap(TvDomainNet *n);
 bool tv_qemu_process_net_has_tap(const TvDomainNet *n);
 int tv_qemu_process_devices_started(TvQemuProcess *proc);
+/* A reference to the running QEMU's monitor, or NULL with "not running". */
+TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_watch.c */
