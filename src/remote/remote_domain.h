@@ -11,3 +11,5 @@ void tv_remote_register_console_handlers(TvRemote *remote);
 /* Guest addresses of interfaces
  * (remote_device.c); part of the driver handlers. */
 void tv_remote_register_device_handlers(TvRemote *remote);
+/* Migration v3 with parameters (remote_migrate.c); part of the driver handlers. */
+void tv_remote_register_migrate_handlers(TvRemote *remote);
