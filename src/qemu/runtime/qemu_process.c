@@ -26,6 +26,11 @@
 
 #define LOG_TAIL_BYTES 2048
 
+static void event_unref(gpointer ev)
+{
+    tv_qemu_event_free(ev);
+}
+
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
@@ -43,6 +48,9 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
+    proc->event_cb = cfg->event_cb;
+    proc->event_opaque = cfg->event_opaque;
+    proc->pending_events = g_ptr_array_new_with_free_func(event_unref);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     return proc;
 }
@@ -71,6 +79,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
     g_array_free(proc->pending, TRUE);
+    g_ptr_array_free(proc->pending_events, TRUE);
     g_rec_mutex_clear(&proc->cb_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
@@ -196,6 +205,24 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
+/* Serial 0's pty in the live definition, as <source path> (and its console's). */
+static void set_pty_paths(TvDomainDef *def, const char *path)
+{
+    if (!path)
+        return;
+    TvDomainDevices *devs = &def->devices;
+    if (devs->nserials > 0 && devs->serials[0]->type == TV_CHR_TYPE_PTY) {
+        g_free(devs->serials[0]->path);
+        devs->serials[0]->path = g_strdup(path);
+    }
+    for (size_t i = 0; i < devs->nconsoles; i++) {
+        if (devs->consoles[i]->type == TV_CHR_TYPE_PTY && devs->consoles[i]->port == 0) {
+            g_free(devs->consoles[i]->path);
+            devs->consoles[i]->path = g_strdup(path);
+        }
+    }
+}
+
 /* START_CONSOLE: a second reference to QEMU's own pty master (pidfd_getfd),
  * which keeps the pty from hanging up when QEMU exits: QEMU's exit closed the
  * master, the pty hung up and what the guest wrote last was dropped before
@@ -263,6 +290,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
                 return -1;
             proc->console_master_fd = console_master_ref(proc, proc->console_path);
         }
+        set_pty_paths(proc->def, proc->console_path);
     }
     unsigned long long start = 0;
     if (tv_qemu_proc_stat(proc->pid, &start, NULL, NULL) < 0) {
@@ -561,6 +589,7 @@ int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeo
     if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
         proc->console_path = find_console_pty(proc->mon);
         tv_error_reset();
+        set_pty_paths(proc->def, proc->console_path);
     }
     if (running) {
         proc->state = TV_DOMAIN_STATE_RUNNING;
