@@ -118,6 +118,25 @@ struct TvQemuDriver {
     GHashTable *preforks; /* binary path -> its fork server */
 };
 
+/* qemu_driver_lifecycle.c: shared with the reaper and reconnect */
+typedef struct {
+    TvDriverRun *run;
+    bool restart;
+} TvDriverReapTask; /* a run whose QEMU went away (restart it for a reboot) */
+TvDriverRun *tv_driver_run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def);
+/* Under drv->lock and dom->lock: the run's QEMU is gone. */
+void tv_driver_run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, bool *remove,
+                                 TvDriverReapTask **reap);
+/* Under drv->lock: hand a task to the reaper (NULL: nothing). */
+void tv_driver_reap_locked(TvQemuDriver *drv, TvDriverReapTask *task);
+TvQemuProcessConfig tv_driver_process_config(TvQemuDriver *drv, const TvQemuCaps *caps,
+                                             TvDriverRun *run);
+/* The sync modify job of a domain that must not be running. */
+int tv_driver_begin_inactive_job(TvDriverDomain *dom, const char *owner);
+/* Start dom (def: a transient definition, NULL: the persistent one) inside its job. */
+int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
+                           unsigned flags);
+
 /* qemu_driver.c */
 /* A reference to emulator's caps (NULL: the default emulator's) from the
  * driver's cache; tv_qemu_caps_unref it. */

@@ -95,19 +95,34 @@ static void close_fds(GArray *fds)
 
 /* A <serial type='file'> is made here, so that it can be given to QEMU's
  * user like the other files (QEMU may not create files in its folder). */
+static int create_chardev_file(const char *path, const char *what)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the %s '%s'", what, path);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Files a chardev writes (a serial's type='file', any <log file>) are made
+ * here, as this daemon's user, so that QEMU's own user (given them by the
+ * DAC labelling) can open them in folders it cannot write, as Nova's
+ * instance folder with its console.log. */
 static int prepare_chardev_files(const TvDomainDef *def)
 {
     for (size_t i = 0; i < def->devices.nserials; i++) {
         const TvDomainChr *c = def->devices.serials[i];
-        if (c->type != TV_CHR_TYPE_FILE || !c->path)
-            continue;
-        int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the serial log file '%s'",
-                                  c->path);
+        if ((c->type == TV_CHR_TYPE_FILE && c->path &&
+             create_chardev_file(c->path, "serial log file") < 0) ||
+            (c->log_file && create_chardev_file(c->log_file, "serial's <log> file") < 0))
             return -1;
-        }
-        close(fd);
+    }
+    for (size_t i = 0; i < def->devices.nchannels; i++) {
+        const TvDomainChr *c = def->devices.channels[i];
+        if (c->log_file && create_chardev_file(c->log_file, "channel's <log> file") < 0)
+            return -1;
     }
     return 0;
 }
