@@ -167,6 +167,8 @@ TvQemuProcessConfig tv_driver_process_config(TvQemuDriver *drv, const TvQemuCaps
         .event_cb = on_process_event,
         .event_opaque = run,
         .security = drv->security,
+        .network_bridge = drv->network_bridge,
+        .network_opaque = drv->network_opaque,
     };
 }
 

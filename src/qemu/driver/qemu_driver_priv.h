@@ -109,6 +109,8 @@ struct TvQemuDriver {
     GHashTable *domcaps;       /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
 
     const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
+    TvQemuNetworkBridgeFunc network_bridge; /* TvQemuDriverConfig.network_bridge */
+    void *network_opaque;
 
     /* preforked QEMUs (qemu_driver_prefork.c) */
     bool prefork_enabled;
@@ -192,6 +194,9 @@ void tv_driver_prefork_clear(TvQemuDriver *drv);
 
 /* qemu_driver_lifecycle.c */
 void tv_driver_run_unref(TvDriverRun *run);
+/* qemu_driver_devices.c: the running QEMU of dom (a reference), or NULL
+ * with OPERATION_INVALID "not running" */
+TvDriverRun *tv_driver_running(TvDriverDomain *dom);
 /* Take over QEMUs that were running when the driver was last closed. */
 void tv_driver_reconnect_all(TvQemuDriver *drv);
 void tv_driver_autostart_all(TvQemuDriver *drv);
