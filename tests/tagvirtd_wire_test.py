@@ -493,7 +493,7 @@ def t_event_kinds(d):
 def t_host_limits(d):
     """Map sizes past the wire's limits are refused before anything is
     allocated; host queries work read-only; secrets answer as a host with
-    none; a driverless daemon calls node/vCPU procedures unknown."""
+    none."""
     c = Raw(d.sock_ro)
     c.open()
     dom = xdr_string("nope") + bytes(16) + u32(-1)
@@ -501,14 +501,11 @@ def t_host_limits(d):
     for maxinfo, maplen in ((16385, 1), (16384, 1024), (-1, 1)):
         status, body = c.call(20, dom + u32(maxinfo) + u32(maplen))
         code, domain, message, _ = parse_error(body)
-        if WITH_DRIVER:
-            assert status == ERROR and code in (1, 8), (maxinfo, maplen, code, message)
-        else:
-            assert status == ERROR and code == 39, (code, message)
+        assert status == ERROR and code in (1, 8), (maxinfo, maplen, code, message)
     # GET_VCPU_PIN_INFO {dom; ncpumaps; maplen; flags}
     status, body = c.call(230, dom + u32(1 << 20) + u32(1 << 20) + u32(0))
     assert status == ERROR
-    # secrets: empty, NO_SECRET (66, domain 30) on lookups, with or without the driver
+    # secrets: empty, NO_SECRET (66, domain 30) on lookups
     status, body = c.call(139)
     assert status == OK and Reader(body).i32() == 0
     status, body = c.call(147, u32(1) + xdr_string("/var/lib/x.img"))
@@ -516,20 +513,19 @@ def t_host_limits(d):
     assert status == ERROR and (code, domain) == (66, 30), (code, domain, message)
     status, body = c.call(287, u32(1) + u32(0))
     assert status == OK and body == u32(0) + u32(0), body
-    if WITH_DRIVER:
-        # NODE_GET_CPU_MAP {need_map; need_online; flags}: this host's CPUs
-        status, body = c.call(293, u32(1) + u32(1) + u32(0))
-        assert status == OK, parse_error(body)
-        r = Reader(body)
-        maplen = r.i32()
-        r.pos += maplen + (-maplen % 4)
-        online, ncpus = r.i32(), r.i32()
-        assert ncpus == os.cpu_count() and online == ncpus and maplen == (ncpus + 7) // 8
-        # NODE_GET_CPU_STATS {cpuNum; nparams; flags}: the count first
-        status, body = c.call(227, u32(-1) + u32(0) + u32(0))
-        assert status == OK and body[-4:] == u32(4), body
-        status, body = c.call(227, u32(-1) + u32(17) + u32(0))
-        assert status == ERROR
+    # NODE_GET_CPU_MAP {need_map; need_online; flags}: this host's CPUs
+    status, body = c.call(293, u32(1) + u32(1) + u32(0))
+    assert status == OK, parse_error(body)
+    r = Reader(body)
+    maplen = r.i32()
+    r.pos += maplen + (-maplen % 4)
+    online, ncpus = r.i32(), r.i32()
+    assert ncpus == os.cpu_count() and online == ncpus and maplen == (ncpus + 7) // 8
+    # NODE_GET_CPU_STATS {cpuNum; nparams; flags}: the count first
+    status, body = c.call(227, u32(-1) + u32(0) + u32(0))
+    assert status == OK and body[-4:] == u32(4), body
+    status, body = c.call(227, u32(-1) + u32(17) + u32(0))
+    assert status == ERROR
     c.close()
 
 
