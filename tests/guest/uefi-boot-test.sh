@@ -5,7 +5,9 @@
 # with <os firmware='efi'> (AAVMF chosen from QEMU's firmware descriptors),
 # that disk on virtio and <mte version='3'/> on cpu max; the firmware boots
 # GRUB from the disk, GRUB the kernel, and the guest's mtetest must report
-# PASS at level 3.  Runs on the daemon's default QEMU (qemu-system-aarch64,
+# PASS at level 3.  Then the same disk with no firmware constraint: Debian's
+# first descriptor is Secure Boot with Microsoft's keys, and the firmware
+# must refuse the unsigned GRUB ("Access Denied").  Runs on the daemon's default QEMU (qemu-system-aarch64,
 # 10.0 from bookworm-backports after scripts/install-deps.sh).  Anything
 # missing is a failure, never a skip.
 # Usage: uefi-boot-test.sh TAGVIRTD [CAPS_CACHE_DIR]
@@ -21,6 +23,7 @@ DPID=""
 cleanup() {
     if [ -n "$DPID" ]; then
         virsh -q -c "$URI" destroy uefi-mte >/dev/null 2>&1
+        virsh -q -c "$URI" destroy uefi-sb >/dev/null 2>&1
         kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
     fi
     rm -rf "$T"
@@ -51,14 +54,16 @@ for _ in $(seq 600); do [ -S "$T/root/tagvirtd-sock" ] && break; sleep 0.1; done
 [ -S "$T/root/tagvirtd-sock" ] || bail "tagvirtd did not start" "$(tail -20 "$T/daemon.log")"
 V=(virsh -q -c "$URI")
 
-cat >"$T/uefi-mte.xml" <<XML
+# domain NAME FIRMWARE-CONSTRAINTS: the guest's XML, its console in NAME.console
+domain() {
+    cat <<XML
 <domain type='qemu'>
-  <name>uefi-mte</name>
+  <name>$1</name>
   <memory unit='MiB'>512</memory>
   <vcpu>1</vcpu>
   <os firmware='efi'>
     <type arch='aarch64' machine='virt'>hvm</type>
-    <firmware><feature enabled='no' name='secure-boot'/></firmware>
+    $2
     <boot dev='hd'/>
   </os>
   <features><mte version='3'/></features>
@@ -72,10 +77,15 @@ cat >"$T/uefi-mte.xml" <<XML
       <source file='$T/disk.img'/>
       <target dev='vda' bus='virtio'/>
     </disk>
-    <serial type='file'><source path='$T/serial.log'/></serial>
+    <serial type='file'><source path='$T/$1.console'/></serial>
   </devices>
 </domain>
 XML
+}
+# console NAME: what the guest wrote so far, without carriage returns
+console() { tr -d '\r' <"$T/$1.console" 2>/dev/null; }
+
+domain uefi-mte "<firmware><feature enabled='no' name='secure-boot'/></firmware>" >"$T/uefi-mte.xml"
 out=$("${V[@]}" define "$T/uefi-mte.xml" 2>&1)
 [ $? -eq 0 ] || bail "virsh define of the UEFI guest failed" "$out"
 xml=$("${V[@]}" dumpxml uefi-mte 2>&1)
@@ -102,7 +112,7 @@ fi
 grub_s="" result_s="" state=""
 limit=${TAGVIRT_UEFI_BOOT_TIMEOUT:-420}
 while [ $((SECONDS - t0)) -lt "$limit" ]; do
-    log=$(tr -d '\r' <"$T/serial.log" 2>/dev/null)
+    log=$(console uefi-mte)
     [ -z "$grub_s" ] && [[ $log == *"TAGVIRT-EFI grub started"* ]] && grub_s=$((SECONDS - t0))
     [ -z "$result_s" ] && [[ $log == *"MTETEST result="* ]] && result_s=$((SECONDS - t0))
     state=$("${V[@]}" domstate uefi-mte --reason 2>&1)
@@ -110,7 +120,7 @@ while [ $((SECONDS - t0)) -lt "$limit" ]; do
     sleep 1
 done
 total=$((SECONDS - t0))
-log=$(tr -d '\r' <"$T/serial.log" 2>/dev/null)
+log=$(console uefi-mte)
 tail_of_log=$(tail -n 25 <<<"$log")
 if [ -n "$grub_s" ] && [[ $log == *"TAGVIRT-EFI kernel found on (hd"* ]]; then
     ok "AAVMF booted GRUB from the disk's EFI system partition (${grub_s} s after start)"
@@ -133,6 +143,35 @@ $(tail -5 "$T/root/log/uefi-mte.log" 2>&1)"
 fi
 [ -s "$T/root/nvram/uefi-mte_VARS.fd" ] && ok "the guest's variable store was made from its template" ||
     not_ok "no variable store at nvram/uefi-mte_VARS.fd" "$(ls -l "$T/root/nvram" 2>&1)"
+
+# --- Secure Boot on (Debian's first descriptor, Microsoft's keys enrolled):
+# the firmware must refuse the unsigned GRUB, as docs/formatdomain.rst says
+domain uefi-sb "" >"$T/uefi-sb.xml"
+out=$("${V[@]}" define "$T/uefi-sb.xml" 2>&1)
+xml=$("${V[@]}" dumpxml uefi-sb 2>&1)
+if [[ $xml == *AAVMF_CODE.ms.fd* && $xml == *"<feature enabled='yes' name='secure-boot'/>"* ]]; then
+    ok "define without constraints: the Secure Boot image with enrolled keys (AAVMF_CODE.ms.fd)"
+else
+    not_ok "define without constraints: AAVMF_CODE.ms.fd with secure-boot expected" "$out
+$xml"
+fi
+t1=$SECONDS
+out=$("${V[@]}" start uefi-sb 2>&1)
+[ $? -eq 0 ] || not_ok "virsh start of the Secure Boot guest" "$out"
+sb_log=""
+while [ $((SECONDS - t1)) -lt "$limit" ]; do
+    sb_log=$(console uefi-sb)
+    [[ $sb_log == *"Access Denied"* || $sb_log == *"TAGVIRT-EFI"* ]] && break
+    sleep 1
+done
+sb_s=$((SECONDS - t1))
+"${V[@]}" destroy uefi-sb >/dev/null 2>&1
+if [[ $sb_log == *"Access Denied"* && $sb_log != *"TAGVIRT-EFI"* ]]; then
+    ok "Secure Boot on: the firmware refused the unsigned GRUB ('$(grep -m1 -o 'failed to load[^:]*: Access Denied' <<<"$sb_log")', $sb_s s)"
+else
+    not_ok "Secure Boot on: 'Access Denied' expected from the firmware within $limit s, and no GRUB" \
+        "$(tail -n 15 <<<"$sb_log")"
+fi
 echo "# QEMU $qver: GRUB at ${grub_s:-?} s, MTETEST result at ${result_s:-?} s, shut off at $total s"
 echo "1..$N"
 exit $FAIL
