@@ -26,57 +26,99 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* One session against a live QEMU, recorded into script. */
-static int record_session(const char *name, const char *binary, const char *firmware_dir,
-                          TvQemuMonitorScript *script, char **version)
+/* One QEMU of a session, live, its conversation recorded. */
+typedef struct {
+    GPid pid;
+    char *sock;
+    TvQemuMonitor *mon;
+    TvQemuMonitorScript *script;
+} LiveQemu;
+
+/* QEMU runs in dir (the migration's sockets are relative to it). */
+static int live_start(const char *file, const char *binary, const char *firmware_dir,
+                      const char *dir, LiveQemu *q)
 {
-    g_autofree char *dir = g_dir_make_tmp("qmpsession-XXXXXX", NULL);
-    g_autofree char *sock = g_build_filename(dir, "mon.sock", NULL);
-    g_autoptr(GPtrArray) argv = tv_mon_session_argv(name, binary, firmware_dir, sock);
-    GPid pid = 0;
+    q->sock = g_strdup_printf("%s/%s.sock", dir, file);
+    q->script = tv_qemu_monitor_script_new();
+    g_autoptr(GPtrArray) argv = tv_mon_session_argv(file, binary, firmware_dir, q->sock);
     g_autoptr(GError) gerr = NULL;
-    if (!g_spawn_async(NULL, (char **)argv->pdata, NULL,
-                       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid,
+    if (!g_spawn_async(dir, (char **)argv->pdata, NULL,
+                       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &q->pid,
                        &gerr)) {
         fprintf(stderr, "error: cannot run %s: %s\n", binary, gerr->message);
         return -1;
     }
+    q->mon = tv_qemu_monitor_open_unix(q->sock, 10000);
+    if (!q->mon) {
+        fprintf(stderr, "error: %s\n", tv_error_message());
+        return -1;
+    }
+    tv_qemu_monitor_record(q->mon, q->script, true);
+    return 0;
+}
+
+static void live_stop(LiveQemu *q, bool failed, char **version)
+{
+    const TvQmpGreeting *g = q->mon ? tv_qemu_monitor_greeting(q->mon) : NULL;
+    if (g && !*version)
+        *version = g_strdup_printf("QEMU %u.%u.%u (%s)", g->major, g->minor, g->micro,
+                                   g->package ? g->package : "");
+    g_clear_pointer(&q->mon, tv_qemu_monitor_free);
+    if (q->pid > 0) {
+        if (failed)
+            kill(q->pid, SIGKILL);
+        int status = 0;
+        waitpid(q->pid, &status, 0);
+    }
+    unlink(q->sock);
+    g_free(q->sock);
+}
+
+/* One session (two QEMUs for "migrate"); its scripts go to scripts in the
+ * order of tv_mon_session_files. */
+static int record_session(const char *name, const char *binary, const char *firmware_dir,
+                          GPtrArray *scripts, char **version)
+{
+    g_autofree char *dir = g_dir_make_tmp("qmpsession-XXXXXX", NULL);
+    bool migrate = g_str_equal(name, "migrate");
+    LiveQemu q[2] = { { 0 } };
     int rc = -1;
-    g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_unix(sock, 10000);
-    if (mon) {
-        tv_qemu_monitor_record(mon, script, true);
+    if (migrate) {
+        if (live_start("migrate-source", binary, firmware_dir, dir, &q[0]) == 0 &&
+            live_start("migrate-dest", binary, firmware_dir, dir, &q[1]) == 0) {
+            g_auto(TvMonSession) src = { 0 };
+            g_auto(TvMonSession) dst = { 0 };
+            rc = tv_mon_session_run_migrate(q[0].mon, q[1].mon, &src, &dst);
+        }
+    } else if (live_start(name, binary, firmware_dir, dir, &q[0]) == 0) {
         g_auto(TvMonSession) session = { 0 };
-        rc = tv_mon_session_run(name, mon, &session);
-        const TvQmpGreeting *g = tv_qemu_monitor_greeting(mon);
-        if (g && !*version)
-            *version = g_strdup_printf("QEMU %u.%u.%u (%s)", g->major, g->minor, g->micro,
-                                       g->package ? g->package : "");
+        rc = tv_mon_session_run(name, q[0].mon, &session);
     }
     if (rc < 0)
         fprintf(stderr, "error: %s\n", tv_error_message());
-    kill(pid, rc < 0 ? SIGKILL : 0);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    unlink(sock);
-    rmdir(dir);
+    for (int i = 0; i < (migrate ? 2 : 1); i++) {
+        live_stop(&q[i], rc < 0, version);
+        g_ptr_array_add(scripts, q[i].script);
+    }
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+    (void)!system(rm);
     return rc;
 }
 
 static int record_sessions(const char *binary, const char *firmware_dir, const char *out)
 {
-    GPtrArray *scripts =
+    const char *sessions[] = { "run", "guest-shutdown", "devices", "migrate" };
+    g_autoptr(GPtrArray) scripts =
         g_ptr_array_new_with_free_func((GDestroyNotify)tv_qemu_monitor_script_free);
     g_autofree char *version = NULL;
-    for (const char *const *n = tv_mon_session_names; *n; n++) {
-        TvQemuMonitorScript *script = tv_qemu_monitor_script_new();
-        g_ptr_array_add(scripts, script);
+    for (size_t i = 0; i < G_N_ELEMENTS(sessions); i++) {
         gint64 t0 = g_get_monotonic_time();
-        if (record_session(*n, binary, firmware_dir, script, &version) < 0) {
-            g_ptr_array_unref(scripts);
+        if (record_session(sessions[i], binary, firmware_dir, scripts, &version) < 0)
             return 1;
-        }
-        fprintf(stderr, "session %s: %.1f ms\n", *n, (g_get_monotonic_time() - t0) / 1000.0);
+        fprintf(stderr, "session %s: %.1f ms\n", sessions[i],
+                (g_get_monotonic_time() - t0) / 1000.0);
     }
+    g_assert(scripts->len == g_strv_length((char **)tv_mon_session_files));
     g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
     g_autofree char *comment = g_strdup_printf(
         "binary: %s\n%s\nhost: %s, kernel %s\nrecorded by tests/qemucapsrecord --qmp-sessions; "
@@ -84,9 +126,8 @@ static int record_sessions(const char *binary, const char *firmware_dir, const c
         binary, version ? version : "QEMU (no greeting)", host ? host->arch : "?",
         host ? host->kernel_release : "?");
     g_autofree char *text =
-        tv_qemu_monitor_sessions_format(comment, (const char *const *)tv_mon_session_names,
+        tv_qemu_monitor_sessions_format(comment, (const char *const *)tv_mon_session_files,
                                         (TvQemuMonitorScript *const *)scripts->pdata, scripts->len);
-    g_ptr_array_unref(scripts);
     if (tv_file_write_atomic(out, text, strlen(text), 0644) < 0) {
         fprintf(stderr, "error: %s\n", tv_error_message());
         return 1;

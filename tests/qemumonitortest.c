@@ -117,6 +117,144 @@ static void check_guest_shutdown(const TvMonSession *s)
     g_assert_true(s->eof);
 }
 
+/* The types of the events, in order, as one string ("RESUME STOP ..."),
+ * MIGRATION with its status. */
+static char *event_types(const TvMonSession *s)
+{
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < s->events->len; i++) {
+        const TvQemuEvent *ev = event_at(s, i);
+        g_string_append_printf(out, "%s%s", i ? " " : "", ev->name);
+        if (ev->type == TV_QEMU_EVENT_MIGRATION)
+            g_string_append_printf(out, ":%s",
+                                   tv_qmp_migration_status_to_string(ev->migration_status));
+    }
+    return g_string_free(out, FALSE);
+}
+
+#define MIB (1024 * 1024)
+
+static void check_devices(const TvMonSession *s)
+{
+    g_assert_cmpuint(s->balloon.actual, ==, 128 * MIB);
+    g_assert_cmpuint(s->cpus.n, ==, 1);
+    g_assert_cmpint(s->cpus.items[0].cpu_index, ==, 0);
+    g_assert_cmpint(s->cpus.items[0].thread_id, >, 0);
+    g_assert_cmpstr(s->cpus.items[0].target, ==, "aarch64");
+    g_assert_true(g_str_has_prefix(s->cpus.items[0].qom_path, "/machine/"));
+    g_autofree char *types = event_types(s);
+    g_assert_cmpstr(types, ==, "RESUME STOP DEVICE_DELETED RESUME SHUTDOWN");
+    const TvQemuEvent *deleted = event_at(s, 2);
+    g_assert_cmpstr(deleted->device_deleted.device, ==, "kbd0");
+    g_assert_cmpstr(deleted->device_deleted.path, ==, "/machine/peripheral/kbd0");
+    g_assert_cmpint(s->no_device_class, ==, TV_QMP_ERROR_DEVICE_NOT_FOUND);
+    g_assert_cmpstr(s->no_device_error, ==,
+                    "QEMU command 'device_del' failed: Device 'kbd0' not found");
+    g_assert_cmpint(s->qom_type.type, ==, TV_QMP_VALUE_STRING);
+    g_assert_true(g_str_has_prefix(s->qom_type.s, "virt-") &&
+                  g_str_has_suffix(s->qom_type.s, "-machine"));
+    g_assert_cmpint(s->qom_before.type, ==, TV_QMP_VALUE_INT);
+    g_assert_cmpint(s->qom_before.i, ==, 0);
+    g_assert_cmpint(s->qom_after.type, ==, TV_QMP_VALUE_INT);
+    g_assert_cmpint(s->qom_after.i, ==, 2);
+    g_assert_nonnull(strstr(s->qom_object_error, "'guest-stats' of '/machine/peripheral/balloon0' "
+                                                 "is not a scalar"));
+    g_assert_true(s->eof);
+}
+
+static void check_migrate_source(const TvMonSession *s, unsigned qemu_major)
+{
+    g_assert_cmpint(s->idle.status, ==, TV_QMP_MIGRATION_STATUS_NONE);
+    bool present = false;
+    g_assert_false(tv_qmp_migration_cap_list_get(&s->caps, TV_QMP_MIGRATION_CAP_EVENTS, &present));
+    g_assert_true(present);
+    tv_qmp_migration_cap_list_get(&s->caps, TV_QMP_MIGRATION_CAP_POSTCOPY_RAM, &present);
+    g_assert_true(present);
+    g_assert_true(s->params_before.has_max_bandwidth && s->params_before.has_downtime_limit);
+    g_assert_cmpuint(s->params_before.downtime_limit, ==, 300); /* QEMU's default */
+    g_assert_cmpuint(s->params_after.max_bandwidth, ==, MIB);
+    g_assert_cmpuint(s->params_after.downtime_limit, ==, 400);
+    g_assert_nonnull(s->params_after.tls_creds);
+
+    /* the slow one, cancelled while it copied */
+    g_assert_cmpint(s->cancelling.status, ==, TV_QMP_MIGRATION_STATUS_ACTIVE);
+    g_assert_true(s->cancelling.has_ram);
+    g_assert_cmpuint(s->cancelling.ram.total, >, 128 * MIB);
+    g_assert_cmpuint(s->cancelling.ram.transferred, >, 0);
+    g_assert_cmpuint(s->cancelling.ram.page_size, ==, 4096);
+    g_assert_cmpint(s->cancelling.expected_downtime_ms, >, 0);
+    /* the real one */
+    g_assert_true(s->active.status == TV_QMP_MIGRATION_STATUS_ACTIVE ||
+                  s->active.status == TV_QMP_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpint(s->completed.status, ==, TV_QMP_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpint(s->completed.total_time_ms, >, 0);
+    g_assert_cmpint(s->completed.downtime_ms, >=, 0);
+    g_assert_cmpuint(s->completed.ram.transferred, >, 0);
+    g_assert_cmpuint(s->completed.ram.total, ==, s->cancelling.ram.total);
+    g_assert_null(s->completed.error_desc);
+    g_assert_cmpint(s->polls, >=, 3);
+    g_assert_false(s->after.running);
+    g_assert_cmpint(s->after.status, ==, TV_QMP_RUN_STATE_POSTMIGRATE);
+
+    /* the events, without the passes (how many depends on the guest) */
+    g_autofree char *types = event_types(s);
+    g_auto(GStrv) words = g_strsplit(types, " ", -1);
+    GString *main = g_string_new(NULL);
+    int passes = 0;
+    for (char **w = words; *w; w++) {
+        if (g_str_equal(*w, "MIGRATION_PASS"))
+            passes++;
+        else
+            g_string_append_printf(main, "%s%s", main->len ? " " : "", *w);
+    }
+    g_autofree char *seq = g_string_free(main, FALSE);
+    /* QEMU 10.0 and 11.1 report the device state's copy after the stop (7.2 not) */
+    g_assert_cmpstr(seq, ==,
+                    qemu_major >= 10
+                        ? "RESUME MIGRATION:setup MIGRATION:active MIGRATION:cancelling "
+                          "MIGRATION:cancelled MIGRATION:setup MIGRATION:active STOP "
+                          "MIGRATION:device MIGRATION:completed SHUTDOWN"
+                        : "RESUME MIGRATION:setup MIGRATION:active MIGRATION:cancelling "
+                          "MIGRATION:cancelled MIGRATION:setup MIGRATION:active STOP "
+                          "MIGRATION:completed SHUTDOWN");
+    g_assert_cmpint(passes, >=, 1);
+    for (guint i = 0; i < s->events->len; i++) {
+        const TvQemuEvent *ev = s->events->pdata[i];
+        if (ev->type == TV_QEMU_EVENT_MIGRATION_PASS)
+            g_assert_cmpint(ev->migration_pass, >=, 1);
+    }
+    g_assert_true(s->eof);
+}
+
+static void check_migrate_dest(const TvMonSession *s)
+{
+    g_assert_cmpint(s->before.status, ==, TV_QMP_RUN_STATE_INMIGRATE);
+    g_assert_cmpint(s->completed.status, ==, TV_QMP_MIGRATION_STATUS_COMPLETED);
+    g_assert_true(s->after.running);
+    g_assert_cmpint(s->after.status, ==, TV_QMP_RUN_STATE_RUNNING);
+    g_autofree char *types = event_types(s);
+    g_assert_cmpstr(types, ==,
+                    "MIGRATION:setup MIGRATION:active MIGRATION:completed RESUME SHUTDOWN");
+    g_assert_true(s->eof);
+}
+
+static TvQemuMonitor *replay(GHashTable *sessions, const char *file, const char *name)
+{
+    const TvQemuMonitorScript *script = g_hash_table_lookup(sessions, name);
+    if (!script)
+        g_error("%s has no session '%s': record it again (qemucapsrecord --qmp-sessions)", file,
+                name);
+    return tv_qemu_monitor_open_replay(script, "the session");
+}
+
+static void replay_done(TvQemuMonitor *mon, const char *file)
+{
+    if (tv_qemu_monitor_replay_check_done(mon) < 0)
+        g_error("%s: %s", file, tv_error_message());
+    const TvQmpGreeting *g = tv_qemu_monitor_greeting(mon);
+    g_assert_true(g->major >= 7 && g->oob && g_str_has_prefix(g->package, "Debian"));
+}
+
 static void test_sessions(gconstpointer data)
 {
     const char *file = data;
@@ -125,25 +263,31 @@ static void test_sessions(gconstpointer data)
     g_autoptr(GHashTable) sessions = tv_qemu_monitor_sessions_parse(text, len);
     if (!sessions)
         g_error("%s: %s", file, tv_error_message());
-    for (const char *const *n = tv_mon_session_names; *n; n++) {
-        const TvQemuMonitorScript *script = g_hash_table_lookup(sessions, *n);
-        if (!script)
-            g_error("%s has no session '%s': record it again (qemucapsrecord --qmp-sessions)", file,
-                    *n);
-        g_autoptr(TvQemuMonitor) mon = tv_qemu_monitor_open_replay(script, "the session");
+    const char *single[] = { "run", "guest-shutdown", "devices" };
+    for (size_t i = 0; i < G_N_ELEMENTS(single); i++) {
+        g_autoptr(TvQemuMonitor) mon = replay(sessions, file, single[i]);
         g_auto(TvMonSession) s = { 0 };
-        if (tv_mon_session_run(*n, mon, &s) < 0)
+        if (tv_mon_session_run(single[i], mon, &s) < 0)
             g_error("%s: %s", file, tv_error_message());
-        if (tv_qemu_monitor_replay_check_done(mon) < 0)
-            g_error("%s: %s", file, tv_error_message());
-        const TvQmpGreeting *g = tv_qemu_monitor_greeting(mon);
-        g_assert_true(g->major >= 7 && g->oob && g_str_has_prefix(g->package, "Debian"));
-        if (g_str_equal(*n, "run"))
+        replay_done(mon, file);
+        if (i == 0)
             check_run(&s);
-        else
+        else if (i == 1)
             check_guest_shutdown(&s);
+        else
+            check_devices(&s);
     }
-    g_assert_cmpuint(g_hash_table_size(sessions), ==, g_strv_length((char **)tv_mon_session_names));
+    g_autoptr(TvQemuMonitor) src = replay(sessions, file, "migrate-source");
+    g_autoptr(TvQemuMonitor) dst = replay(sessions, file, "migrate-dest");
+    g_auto(TvMonSession) so = { 0 };
+    g_auto(TvMonSession) d = { 0 };
+    if (tv_mon_session_run_migrate(src, dst, &so, &d) < 0)
+        g_error("%s: %s", file, tv_error_message());
+    replay_done(src, file);
+    replay_done(dst, file);
+    check_migrate_source(&so, tv_qemu_monitor_greeting(src)->major);
+    check_migrate_dest(&d);
+    g_assert_cmpuint(g_hash_table_size(sessions), ==, g_strv_length((char **)tv_mon_session_files));
 }
 
 /* ---- every command of the probe recordings, typed ---- */
@@ -332,7 +476,8 @@ static void test_caps_recording(gconstpointer data)
 
 /* A peer on the other end of a socketpair: after each command line it
  * receives it writes the next answer given with peer_answer() ("" writes
- * nothing, "CLOSE" closes its end). */
+ * nothing, "CLOSE" closes its end), with @ID replaced by the id of that
+ * command and @PREV by the id of the one before. */
 typedef struct {
     int fd;
     TvQemuMonitor *mon;
@@ -346,17 +491,28 @@ static gpointer peer_thread(gpointer data)
     g_autoptr(GString) in = g_string_new(NULL);
     char buf[4096];
     ssize_t n;
+    g_autofree char *prev = g_strdup("0");
     while ((n = read(p->fd, buf, sizeof(buf))) > 0) {
         g_string_append_len(in, buf, n);
         char *nl;
         while ((nl = memchr(in->str, '\n', in->len))) {
+            g_autofree char *line = g_strndup(in->str, nl - in->str);
             g_string_erase(in, 0, nl - in->str + 1);
+            json_object *cmd = json_tokener_parse(line), *id = NULL;
+            g_autofree char *id_text = g_strdup(
+                json_object_object_get_ex(cmd, "id", &id) ? json_object_get_string(id) : "0");
+            json_object_put(cmd);
             g_autofree char *answer = g_async_queue_pop(p->answers);
             if (g_str_equal(answer, "CLOSE")) {
                 shutdown(p->fd, SHUT_RDWR);
                 return NULL;
             }
-            if (write(p->fd, answer, strlen(answer)) != (ssize_t)strlen(answer))
+            g_autoptr(GString) out = g_string_new(answer);
+            g_string_replace(out, "@ID", id_text, 0);
+            g_string_replace(out, "@PREV", prev, 0);
+            g_free(prev);
+            prev = g_strdup(id_text);
+            if (write(p->fd, out->str, out->len) != (ssize_t)out->len)
                 return NULL;
         }
     }
@@ -406,7 +562,7 @@ static void expect_error(const char *needle)
 static void peer_handshake(Peer *p)
 {
     peer_say(p, GREETING);
-    peer_answer(p, "{\"return\": {}, \"id\": 1}\n");
+    peer_answer(p, "{\"return\": {}, \"id\": @ID}\n");
     g_assert_cmpint(tv_qemu_monitor_handshake(p->mon, 1000), ==, 0);
 }
 
@@ -432,20 +588,20 @@ static void test_errors_peer(void)
     /* a reply with neither return nor error */
     peer_open(&p);
     peer_handshake(&p);
-    peer_answer(&p, "{\"id\": 2, \"answer\": 42}\n");
+    peer_answer(&p, "{\"id\": @ID, \"answer\": 42}\n");
     TvQmpStatus st;
     g_assert_cmpint(tv_qemu_monitor_query_status(p.mon, &st), ==, -1);
     expect_error("QEMU reply to 'query-status' has neither 'return' nor 'error'");
     /* a reply of the wrong shape */
-    peer_answer(&p, "{\"id\": 3, \"return\": {\"running\": \"yes\", \"status\": \"running\"}}\n");
+    peer_answer(&p, "{\"id\": @ID, \"return\": {\"running\": \"yes\", \"status\": \"running\"}}\n");
     g_assert_cmpint(tv_qemu_monitor_query_status(p.mon, &st), ==, -1);
     expect_error("QEMU's reply to 'query-status': 'running' is not a boolean");
-    peer_answer(&p, "{\"id\": 4, \"return\": [{\"filename\": \"pty:/dev/pts/1\"}]}\n");
+    peer_answer(&p, "{\"id\": @ID, \"return\": [{\"filename\": \"pty:/dev/pts/1\"}]}\n");
     g_auto(TvQmpChardevList) chardevs = { 0 };
     g_assert_cmpint(tv_qemu_monitor_query_chardev(p.mon, &chardevs), ==, -1);
     expect_error("QEMU's reply to 'query-chardev' has no string 'label'");
     /* an error reply without a class is a generic one */
-    peer_answer(&p, "{\"id\": 5, \"error\": {\"desc\": \"no\"}}\n");
+    peer_answer(&p, "{\"id\": @ID, \"error\": {\"desc\": \"no\"}}\n");
     g_assert_cmpint(tv_qemu_monitor_stop(p.mon), ==, -1);
     g_assert_cmpint(tv_qemu_monitor_error_class(), ==, TV_QMP_ERROR_GENERIC);
     expect_error("QEMU command 'stop' failed: no");
@@ -459,7 +615,12 @@ static void test_errors_peer(void)
     expect_error("timed out waiting for the reply to 'cont' from QEMU monitor");
     /* its late answer is dropped; the next command gets its own */
     tv_qemu_monitor_set_timeout(p.mon, 2000);
-    peer_answer(&p, "{\"id\": 6, \"error\": {\"desc\": \"late\"}}\n{\"id\": 7, \"return\": {}}\n");
+    peer_answer(
+        &p, "{\"id\": @PREV, \"error\": {\"desc\": \"late\"}}\n{\"id\": @ID, \"return\": {}}\n");
+    g_assert_cmpint(tv_qemu_monitor_cont(p.mon), ==, 0);
+    /* so is the answer to a command another client sent on this socket
+     * before us (a killed manager's: QEMU answers on the new connection) */
+    peer_answer(&p, "{\"id\": 3, \"return\": {}}\n{\"id\": @ID, \"return\": {}}\n");
     g_assert_cmpint(tv_qemu_monitor_cont(p.mon), ==, 0);
 
     /* the peer closes in the middle of a command: EOF, said as such */

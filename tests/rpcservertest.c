@@ -341,6 +341,8 @@ static void test_keepalive_count_0(Fixture *f, gconstpointer data)
     send_call(chatty, PROC_KEEPALIVE, 1);
     g_autoptr(GBytes) r1 = recv_frame(quiet);
     g_autoptr(GBytes) r2 = recv_frame(chatty);
+    g_assert_nonnull(r1);
+    g_assert_nonnull(r2);
     gint64 start = g_get_monotonic_time();
     for (guint32 serial = 2; g_get_monotonic_time() - start < 3 * G_USEC_PER_SEC; serial++) {
         expect_served(chatty, serial);
@@ -365,6 +367,7 @@ static void test_keepalive_off(Fixture *f, gconstpointer data)
     int fd = connect_to(f);
     send_call(fd, PROC_KEEPALIVE, 1);
     g_autoptr(GBytes) reply = recv_frame(fd);
+    g_assert_nonnull(reply);
     struct timeval tv = { 3, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     guint8 byte;

@@ -63,7 +63,6 @@ static int parse_vnc_port(xmlNodePtr node, TvDomainGraphics *g, unsigned flags)
 {
     g_autofree char *path = tv_xml_node_path(node);
     g_autofree char *port = tv_xml_prop(node, "port");
-    g_autofree char *autoport = tv_xml_prop(node, "autoport");
     TvFeatureState ap = TV_FEATURE_STATE_ABSENT;
     if (tv_conf_attr_yesno(node, "autoport", &ap) < 0)
         return -1;

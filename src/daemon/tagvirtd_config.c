@@ -53,6 +53,7 @@ static const ConfigKey keys[] = {
     { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
     { "default_network", KEY_BOOL, OFF(default_network), 0, 1 },
     { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
+    { "job_wait_ms", KEY_UINT, OFF(job_wait_ms), 100, 3600000 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -68,6 +69,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->seccomp_sandbox = TRUE;
     cfg->dynamic_ownership = TRUE;
     cfg->default_network = -1; /* on for the system daemon, off under --root */
+    cfg->job_wait_ms = 30000;  /* libvirt's */
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)

@@ -26,6 +26,7 @@ typedef struct {
     gboolean default_network;
     char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
     gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
+    guint job_wait_ms; /* how long a domain's job waits for another (libvirt: 30 s) */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

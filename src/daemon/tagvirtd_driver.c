@@ -109,6 +109,7 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.autostart = cfg->autostart;
     dcfg.prefork = cfg->prefork_qemu;
     dcfg.allow_broken_tag_storage = cfg->allow_broken_tag_storage;
+    dcfg.job_wait_ms = cfg->job_wait_ms;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     if (!drv)
         return NULL;

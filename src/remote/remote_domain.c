@@ -325,38 +325,70 @@ static int h_get_job_info(TvRemoteConn *conn, const void *a, void *r)
     return 0;
 }
 
-/* job_info's values as libvirt's job statistics (unsigned long long typed
- * parameters), in its order; the remaining time only for a bounded job. */
-static const char *const job_fields[11] = {
-    "time_elapsed",   "time_remaining", "data_total",       "data_processed",
-    "data_remaining", "memory_total",   "memory_processed", "memory_remaining",
-    "disk_total",     "disk_processed", "disk_remaining",
-};
-
-/* libvirt's VIR_TYPED_PARAM_ULLONG */
+/* libvirt's VIR_TYPED_PARAM_INT and _ULLONG */
 enum {
+    TYPED_PARAM_INT = 1,
     TYPED_PARAM_ULLONG = 4
 };
 
+static void job_param(tvr_typed_param *params, u_int *n, const char *field, int type,
+                      unsigned long long value)
+{
+    tvr_typed_param *p = &params[(*n)++];
+    p->field = g_strdup(field);
+    p->value.type = type;
+    if (type == TYPED_PARAM_INT)
+        p->value.tvr_typed_param_value_u.i = (int)value;
+    else
+        p->value.tvr_typed_param_value_u.ul = value;
+}
+
+/* The job's figures as libvirt's job statistics (VIR_DOMAIN_JOB_*): the
+ * operation, the times and amounts, the remaining time only for a bounded
+ * job, migration figures when the job has them. */
 static int h_get_job_stats(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_domain_flags_args *args = a;
     tvr_domain_get_job_stats_ret *ret = r;
-    unsigned long long v[11] = { 0 };
-    if (tv_qemu_driver_job_info(DRV(conn), uuid_of(&args->dom), args->flags, &ret->type, v) < 0)
+    TvDomainJobStats st;
+    if (tv_qemu_driver_job_stats(DRV(conn), uuid_of(&args->dom), args->flags, &st) < 0)
         return -1;
-    if (ret->type == TV_JOB_NONE)
+    ret->type = st.type;
+    if (st.type == TV_JOB_NONE)
         return 0; /* libvirt's answer for no job: the type alone */
-    G_STATIC_ASSERT(G_N_ELEMENTS(job_fields) <= TVR_PARAMS_MAX);
-    tvr_typed_param *params = g_new0(tvr_typed_param, G_N_ELEMENTS(job_fields));
+    const struct {
+        const char *field;
+        unsigned long long value;
+        bool always;
+    } fields[] = {
+        { "time_elapsed", st.time_elapsed_ms, true },
+        { "time_remaining", st.time_remaining_ms, st.type == TV_JOB_BOUNDED },
+        { "downtime", st.downtime_ms, st.has_downtime },
+        { "setup_time", st.setup_time_ms, st.setup_time_ms > 0 },
+        { "data_total", st.data_total, true },
+        { "data_processed", st.data_processed, true },
+        { "data_remaining", st.data_remaining, true },
+        { "memory_total", st.mem_total, true },
+        { "memory_processed", st.mem_processed, true },
+        { "memory_remaining", st.mem_remaining, true },
+        { "memory_constant", st.mem_constant, st.mem_constant > 0 },
+        { "memory_normal", st.mem_normal, st.mem_normal > 0 },
+        { "memory_normal_bytes", st.mem_normal_bytes, st.mem_normal_bytes > 0 },
+        { "memory_bps", st.mem_bps, st.mem_bps > 0 },
+        { "memory_dirty_rate", st.mem_dirty_rate, st.mem_dirty_rate > 0 },
+        { "memory_page_size", st.mem_page_size, st.mem_page_size > 0 },
+        { "memory_iteration", st.mem_iteration, st.mem_iteration > 0 },
+        { "disk_total", st.disk_total, true },
+        { "disk_processed", st.disk_processed, true },
+        { "disk_remaining", st.disk_remaining, true },
+    };
+    G_STATIC_ASSERT(G_N_ELEMENTS(fields) + 1 <= TVR_PARAMS_MAX);
+    tvr_typed_param *params = g_new0(tvr_typed_param, G_N_ELEMENTS(fields) + 1);
     u_int n = 0;
-    for (gsize i = 0; i < G_N_ELEMENTS(job_fields); i++) {
-        if (i == 1 && ret->type != TV_JOB_BOUNDED)
-            continue;
-        params[n].field = g_strdup(job_fields[i]);
-        params[n].value.type = TYPED_PARAM_ULLONG;
-        params[n].value.tvr_typed_param_value_u.ul = v[i];
-        n++;
+    job_param(params, &n, "operation", TYPED_PARAM_INT, (unsigned long long)st.operation);
+    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+        if (fields[i].always)
+            job_param(params, &n, fields[i].field, TYPED_PARAM_ULLONG, fields[i].value);
     }
     ret->params.tvr_params_val = params;
     ret->params.tvr_params_len = n;

@@ -173,7 +173,6 @@ static void make_default_pool(TvStorageDriver *drv)
 
 TvStorageDriver *tv_storage_driver_open(const TvStorageDriverConfig *cfg)
 {
-    g_autoptr(GError) gerr = NULL;
     TvStorageDriver *drv = g_new0(TvStorageDriver, 1);
     g_mutex_init(&drv->lock);
     g_mutex_init(&drv->event_lock);

@@ -340,6 +340,78 @@ static void test_start_paused(void)
     dt_env_clear(&env);
 }
 
+typedef struct {
+    DtEnv *env;
+    const unsigned char *uuid;
+    int rc;
+    char *error;
+} SuspendCall;
+
+static gpointer suspend_thread(gpointer data)
+{
+    SuspendCall *c = data;
+    c->rc = tv_qemu_driver_suspend(c->env->drv, c->uuid);
+    c->error = c->rc < 0 ? g_strdup(tv_error_message()) : NULL;
+    tv_error_reset();
+    return NULL;
+}
+
+/* A call stuck on QEMU (stopped with SIGSTOP: its 'stop' gets no reply)
+ * holds the domain's job: a second change fails after the job wait with
+ * libvirt's "cannot acquire state change lock", naming the holder; queries
+ * answer meanwhile; once QEMU goes on, both work. */
+static void test_job_busy(void)
+{
+    DtEnv env;
+    if (!dt_env_init(&env))
+        return;
+    env.job_wait_ms = 500;
+    dt_open(&env, false);
+    g_autofree char *xml = dt_domain_xml(&env, "busy", NULL, NULL, NULL, NULL);
+    TvDomainRef ref = { 0 };
+    dt_define_ok(&env, xml, &ref);
+    dt_start_ok(&env, &ref);
+    pid_t pid = dt_qemu_pid(&env, "busy");
+    g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
+    SuspendCall call = { &env, ref.uuid, 0, NULL };
+    GThread *t = g_thread_new("suspend", suspend_thread, &call);
+    g_usleep(200 * 1000); /* suspend has its job and waits for QEMU */
+
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(tv_qemu_driver_resume(env.drv, ref.uuid), ==, -1);
+    gint64 waited_ms = (g_get_monotonic_time() - t0) / 1000;
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_OPERATION_TIMEOUT);
+    if (!strstr(tv_error_message(), "domain 'busy': cannot acquire state change lock for "
+                                    "'resume' (a modify job) within 0.5 s (held by 'suspend', "
+                                    "a suspend job, for "))
+        g_error("unexpected: %s", tv_error_message());
+    g_test_message("%s (after %" G_GINT64_FORMAT " ms)", tv_error_message(), waited_ms);
+    g_assert_cmpint(waited_ms, >=, 490);
+    tv_error_reset();
+    /* queries do not wait for it */
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 1 /* booted */);
+    int type = -1;
+    unsigned long long values[11];
+    g_assert_cmpint(tv_qemu_driver_job_info(env.drv, ref.uuid, 0, &type, values), ==, 0);
+    g_assert_cmpint(type, ==, TV_JOB_NONE);
+    /* no long-running job to abort: said at once */
+    g_assert_cmpint(tv_qemu_driver_abort_job(env.drv, ref.uuid), ==, -1);
+    g_assert_cmpint(tv_error_code(), ==, TV_ERR_OPERATION_INVALID);
+    g_assert_nonnull(strstr(tv_error_message(), "no job is active on domain 'busy'"));
+    tv_error_reset();
+
+    g_assert_cmpint(kill(pid, SIGCONT), ==, 0);
+    g_thread_join(t);
+    if (call.rc < 0)
+        g_error("suspend after SIGCONT: %s", call.error);
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_PAUSED, 1 /* user */);
+    g_assert_cmpint(tv_qemu_driver_resume(env.drv, ref.uuid), ==, 0);
+    assert_state(&env, ref.uuid, TV_DOMAIN_STATE_RUNNING, 5 /* unpaused */);
+    g_assert_cmpint(tv_qemu_driver_destroy(env.drv, ref.uuid, 0), ==, 0);
+    tv_domain_ref_clear(&ref);
+    dt_env_clear(&env);
+}
+
 /* /proc/PID/FILE, NULL when unreadable */
 static char *proc_file(pid_t pid, const char *file, gsize *len)
 {
@@ -569,6 +641,7 @@ static int run_tests(void)
     g_test_add_func("/driver/run/reconnect", test_reconnect);
     g_test_add_func("/driver/run/autostart", test_autostart);
     g_test_add_func("/driver/run/start-paused", test_start_paused);
+    g_test_add_func("/driver/run/job-busy", test_job_busy);
     g_test_add_func("/driver/run/prefork", test_prefork);
     g_test_add_func("/driver/run/prefork-wrapper", test_prefork_wrapper);
     return g_test_run();

@@ -132,7 +132,8 @@ TvQemuDriver *dt_open(DtEnv *env, bool autostart)
     TvQemuDriverConfig cfg = { .root = env->root,
                                .cache_dir = env->cache_dir,
                                .autostart = autostart,
-                               .prefork = !env->no_prefork };
+                               .prefork = !env->no_prefork,
+                               .job_wait_ms = env->job_wait_ms };
     env->drv = tv_qemu_driver_open(&cfg);
     if (!env->drv)
         g_error("driver open: %s", tv_error_message());

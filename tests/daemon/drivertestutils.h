@@ -15,7 +15,8 @@ typedef struct {
     char *demo;      /* demo.elf: tag tests, then powers off */
     char *demo_loop; /* demo-loop.elf: stays up */
     TvQemuDriver *drv;
-    bool no_prefork; /* dt_open: execute QEMU for every start (default: fork server) */
+    bool no_prefork;      /* dt_open: execute QEMU for every start (default: fork server) */
+    unsigned job_wait_ms; /* dt_open: TvQemuDriverConfig.job_wait_ms (0: 30 s) */
 
     GMutex lock; /* the events below */
     GCond cond;

@@ -3,7 +3,9 @@
 # MTE XML, domcapabilities, capabilities, list, start (the demo guest runs
 # and prints its MTE level), live and inactive XML, a daemon restart with the
 # guest running (same QEMU, still listed), domjobinfo / domjobabort shut off
-# and running and on the read-only socket, destroy, undefine (its managed
+# and running and on the read-only socket, a call stuck on a stopped QEMU
+# holding the domain's job (dominfo answers, resume fails with "cannot
+# acquire state change lock"), destroy, undefine (its managed
 # save and snapshot queries answered, not "unknown procedure").  TAP output.
 #
 # Usage: virsh-test.sh TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
@@ -100,8 +102,10 @@ wait_for_text() { # wait_for_text FILE TEXT SECONDS
 
 qemu_pid() { pgrep -f "qemu-system-aarch64 -name guest=$1,.*$T" | head -1; }
 
-echo "1..28"
+echo "1..32"
 mkdir -p "$T/cache"
+# a short job wait, so a call that waits for another's job fails quickly
+echo "job_wait_ms = 500" >"$T/tagvirtd.conf"
 [ -n "$CACHE" ] && cp "$CACHE"/*.xml "$T/cache/" 2>/dev/null
 if start_daemon; then ok "tagvirtd --root answers virsh"; else
     not_ok "tagvirtd --root answers virsh" "$(tail -5 "$T/daemon.log")"; exit 1; fi
@@ -182,6 +186,44 @@ out=$(timeout 60 virsh -q -c "$URI_RO" domjobinfo demo 2>&1)
 out=$(timeout 60 virsh -q -c "$URI_RO" domjobabort demo 2>&1)
 [[ $? -ne 0 && $out == *"read only access prevents DOMAIN_ABORT_JOB"* ]] &&
     ok "read-only socket: domjobabort refused" || not_ok "read-only socket: domjobabort" "$out"
+
+# A call stuck on QEMU holds the domain's job: with QEMU stopped, suspend's
+# 'stop' has no reply (for up to the 5 s command timeout).  Meanwhile
+# dominfo answers, and resume fails after the 0.5 s job wait naming the
+# holder.  Once QEMU goes on, suspend ends and resume works.
+kill -STOP "$PID"
+"${V[@]}" suspend demo >"$T/suspend.out" 2>&1 &
+SUSPEND=$!
+sleep 1.5 # suspend reaches the daemon and waits for QEMU's reply
+"${V[@]}" resume demo >"$T/resume.out" 2>&1 &
+RESUME=$!
+out=$("${V[@]}" dominfo demo 2>&1)
+rc=$?
+kill -0 "$SUSPEND" 2>/dev/null && suspend_waits=1 || suspend_waits=0
+[[ $rc -eq 0 && $out =~ State:\ +running && $suspend_waits -eq 1 ]] &&
+    ok "dominfo answers while suspend holds the job" ||
+    not_ok "dominfo while suspend holds the job" "suspend still running: $suspend_waits" "$out"
+wait "$RESUME"
+rc=$?
+out=$(cat "$T/resume.out")
+kill -0 "$SUSPEND" 2>/dev/null && suspend_waits=1 || suspend_waits=0
+[[ $rc -ne 0 && $suspend_waits -eq 1 &&
+    $out == *"cannot acquire state change lock for 'resume' (a modify job) within 0.5 s (held by 'suspend', a suspend job, for "* ]] &&
+    ok "resume meanwhile: cannot acquire state change lock, held by suspend" ||
+    not_ok "resume while suspend holds the job" "suspend still running: $suspend_waits" "$out"
+kill -CONT "$PID"
+wait "$SUSPEND"
+rc=$?
+for i in $(seq 1 100); do
+    out=$("${V[@]}" domstate demo 2>&1)
+    [[ $out == paused ]] && break
+    sleep 0.1
+done
+[[ $rc -eq 0 && $out == paused ]] && ok "QEMU continued: suspend ends, the guest is paused" ||
+    not_ok "suspend after QEMU continued" "exit $rc: $(cat "$T/suspend.out")" "$out"
+out=$("${V[@]}" resume demo 2>&1 && "${V[@]}" domstate --reason demo 2>&1)
+[[ $out == *"running (unpaused)"* ]] && ok "resume works again: running (unpaused)" ||
+    not_ok "resume after the job ended" "$out"
 
 check "destroy" "${V[@]}" destroy demo
 for i in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done

@@ -74,6 +74,7 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->log_dir = choose_dir(cfg->log_dir, cfg->root, "log", SYSTEM_LOG_DIR);
     drv->nvram_dir = choose_dir(NULL, cfg->root, "nvram", SYSTEM_NVRAM_DIR);
     drv->emulator = g_strdup(cfg->emulator ? cfg->emulator : TV_QEMU_DEFAULT_EMULATOR);
+    drv->job_wait_ms = cfg->job_wait_ms;
     g_mutex_init(&drv->define_lock);
     g_mutex_init(&drv->lock);
     g_mutex_init(&drv->event_lock);

@@ -31,6 +31,9 @@ typedef struct {
     /* how QEMU is confined (qemu_security.h; borrowed, outlives the driver);
      * NULL: as the driver's own user, no sandbox */
     const struct _TvQemuSecurity *security;
+    /* how long a call waits for another one's job on the same domain before
+     * it fails with "cannot acquire state change lock"; 0: libvirt's 30 s */
+    unsigned job_wait_ms;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -119,16 +122,54 @@ enum {
     TV_JOB_NONE = 0,
     TV_JOB_BOUNDED = 1,
     TV_JOB_UNBOUNDED = 2,
+    TV_JOB_COMPLETED = 3,
+    TV_JOB_FAILED = 4,
+    TV_JOB_CANCELLED = 5,
 };
 
-/* The current job (or with TV_JOB_STATS_COMPLETED the last completed one):
- * *type TV_JOB_*; values in libvirt's virDomainJobInfo order (time elapsed,
- * time remaining, data total/processed/remaining, memory ..., file ...), ms
- * and bytes. */
+/* libvirt's virDomainJobOperation numbers */
+enum {
+    TV_JOB_OPERATION_UNKNOWN = 0,
+    TV_JOB_OPERATION_START = 1,
+    TV_JOB_OPERATION_SAVE = 2,
+    TV_JOB_OPERATION_RESTORE = 3,
+    TV_JOB_OPERATION_MIGRATION_IN = 4,
+    TV_JOB_OPERATION_MIGRATION_OUT = 5,
+    TV_JOB_OPERATION_SNAPSHOT = 6,
+    TV_JOB_OPERATION_SNAPSHOT_REVERT = 7,
+    TV_JOB_OPERATION_DUMP = 8,
+};
+
+/* A long-running job's figures: libvirt's job statistics (virDomainJobInfo
+ * and the VIR_DOMAIN_JOB_* typed parameters); times in ms, data in bytes; a
+ * figure the job does not know is 0. */
+typedef struct {
+    int type;      /* TV_JOB_* */
+    int operation; /* TV_JOB_OPERATION_* */
+    unsigned long long time_elapsed_ms, time_remaining_ms;
+    unsigned long long data_total, data_processed, data_remaining;
+    unsigned long long mem_total, mem_processed, mem_remaining;
+    unsigned long long disk_total, disk_processed, disk_remaining;
+    bool has_downtime; /* a migration's downtime (also when it is 0 ms) */
+    unsigned long long downtime_ms, setup_time_ms;
+    unsigned long long mem_bps, mem_dirty_rate, mem_iteration, mem_page_size;
+    unsigned long long mem_constant, mem_normal, mem_normal_bytes;
+} TvDomainJobStats;
+
+/* The current long-running (async) job, or with TV_JOB_STATS_COMPLETED the
+ * last one that ended (type COMPLETED, FAILED or CANCELLED); TV_JOB_NONE
+ * when there is none.  State changes such as start or destroy are not jobs
+ * in this sense (libvirt's answer for them is NONE too). */
+int tv_qemu_driver_job_stats(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
+                             TvDomainJobStats *out);
+/* The same as virDomainJobInfo: *type TV_JOB_*; values in its order (time
+ * elapsed, time remaining, data total/processed/remaining, memory ..., file
+ * ...), ms and bytes. */
 int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, int *type,
                             unsigned long long values[11]);
-/* Nothing tagvirt runs is abortable (see job_info): OPERATION_INVALID, with
- * "not running" for a shut-off domain. */
+/* Aborts the async job (e.g. a migration: migrate_cancel): OPERATION_INVALID
+ * "no job is active on domain 'x'" when there is none or it cannot be
+ * aborted, "not running" for a shut-off domain. */
 int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
 /* tagvirt has no managed save and no snapshots: 0 for every domain (after
  * the flags check and the lookup); -1 on error. */

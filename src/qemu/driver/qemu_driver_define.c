@@ -49,7 +49,7 @@ static int define_new(TvQemuDriver *drv, TvDomainDef *def, TvDomainRef *out)
         tv_domain_def_free(def);
         return -1;
     }
-    TvDriverDomain *dom = tv_driver_domain_new(def->name, def->uuid);
+    TvDriverDomain *dom = tv_driver_domain_new(drv, def->name, def->uuid);
     dom->def = def;
     g_mutex_lock(&drv->lock);
     tv_driver_list_add_locked(drv, dom);
@@ -104,7 +104,7 @@ static int define_def(TvQemuDriver *drv, TvDomainDef *def, TvDomainRef *out)
             return rc;
         }
         g_mutex_unlock(&drv->define_lock);
-        if (tv_driver_job_begin(dom) < 0) {
+        if (tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "define") < 0) {
             bool gone = tv_error_code() == TV_ERR_NO_DOMAIN;
             tv_driver_domain_unref(dom);
             if (gone) { /* undefined meanwhile: define it anew */
@@ -115,7 +115,7 @@ static int define_def(TvQemuDriver *drv, TvDomainDef *def, TvDomainRef *out)
             return -1;
         }
         rc = define_update(drv, dom, def, out);
-        tv_driver_job_end(dom);
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         tv_driver_domain_unref(dom);
         return rc;
     }
@@ -169,14 +169,14 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
     if (undefine_flags_check(flags) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "undefine") < 0)
         return -1;
     g_mutex_lock(&dom->lock);
     bool persistent = dom->def != NULL;
     g_autofree char *nvram = persistent ? g_strdup(dom->def->os.boot.fw.nvram) : NULL;
     g_mutex_unlock(&dom->lock);
     if (!persistent) {
-        tv_driver_job_end(dom);
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
                         "cannot undefine transient domain '%s'", dom->name);
         return -1;
@@ -184,7 +184,7 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
     /* libvirt's rule: a variable store on disk is removed or kept on request only */
     bool nvram_exists = nvram && g_file_test(nvram, G_FILE_TEST_EXISTS);
     if (nvram_exists && !(flags & (UNDEFINE_NVRAM | UNDEFINE_KEEP_NVRAM))) {
-        tv_driver_job_end(dom);
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
                         "cannot undefine domain '%s' with nvram: its UEFI variable store '%s' "
                         "exists; use --nvram to remove it or --keep-nvram to keep it",
@@ -194,7 +194,7 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
     if (!(flags & UNDEFINE_NVRAM))
         g_clear_pointer(&nvram, g_free);
     if (tv_driver_persist_remove(drv, dom->name) < 0) {
-        tv_driver_job_end(dom);
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         return -1;
     }
     if (nvram && tv_file_remove(nvram) < 0) {
@@ -215,7 +215,7 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
         tv_driver_list_remove_locked(drv, dom);
     g_mutex_unlock(&drv->lock);
     tv_driver_domain_def_retire(dom, old);
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return 0;
 }
 
@@ -233,7 +233,7 @@ int tv_qemu_driver_get_autostart(TvQemuDriver *drv, const unsigned char *uuid)
 int tv_qemu_driver_set_autostart(TvQemuDriver *drv, const unsigned char *uuid, bool autostart)
 {
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "set autostart") < 0)
         return -1;
     g_mutex_lock(&dom->lock);
     bool persistent = dom->def != NULL;
@@ -249,6 +249,6 @@ int tv_qemu_driver_set_autostart(TvQemuDriver *drv, const unsigned char *uuid, b
         dom->autostart = autostart;
         g_mutex_unlock(&dom->lock);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }

@@ -7,9 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* libvirt waits 30 s for a domain's job before giving up. */
-#define JOB_WAIT_US (30 * G_USEC_PER_SEC)
-
 guint tv_driver_uuid_hash(gconstpointer uuid)
 {
     guint h;
@@ -22,7 +19,7 @@ gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, TV_UUID_LEN) == 0;
 }
 
-TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid)
+TvDriverDomain *tv_driver_domain_new(TvQemuDriver *drv, const char *name, const unsigned char *uuid)
 {
     TvDriverDomain *dom = g_new0(TvDriverDomain, 1);
     dom->refs = 1;
@@ -30,7 +27,7 @@ TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid
     memcpy(dom->uuid, uuid, TV_UUID_LEN);
     g_mutex_init(&dom->lock);
     g_rw_lock_init(&dom->def_lock);
-    g_cond_init(&dom->job_cond);
+    tv_driver_job_init(&dom->job, drv->job_wait_ms);
     dom->shutoff_reason = TV_DOMAIN_SHUTOFF_UNKNOWN;
     return dom;
 }
@@ -47,7 +44,7 @@ void tv_driver_domain_unref(TvDriverDomain *dom)
         return;
     tv_domain_def_free(dom->def);
     g_rw_lock_clear(&dom->def_lock);
-    g_cond_clear(&dom->job_cond);
+    tv_driver_job_clear(&dom->job);
     g_mutex_clear(&dom->lock);
     g_free(dom->name);
     g_free(dom);
@@ -74,7 +71,7 @@ void tv_driver_list_remove_locked(TvQemuDriver *drv, TvDriverDomain *dom)
         return;
     g_mutex_lock(&dom->lock);
     dom->removed = true;
-    g_cond_broadcast(&dom->job_cond); /* waiters for its job give up */
+    g_cond_broadcast(&dom->job.cond); /* waiters for its job give up */
     g_mutex_unlock(&dom->lock);
     g_hash_table_remove(drv->by_name, dom->name);
     g_hash_table_remove(drv->by_uuid, dom->uuid); /* drops the list's reference */
@@ -99,39 +96,6 @@ TvDriverDomain *tv_driver_find_uuid(TvQemuDriver *drv, const unsigned char *uuid
                         "domain not found: no domain with matching uuid '%s'", str);
     }
     return dom;
-}
-
-int tv_driver_job_begin(TvDriverDomain *dom)
-{
-    gint64 deadline = g_get_monotonic_time() + JOB_WAIT_US;
-    g_mutex_lock(&dom->lock);
-    while (dom->job && !dom->removed) {
-        if (!g_cond_wait_until(&dom->job_cond, &dom->lock, deadline) && dom->job) {
-            g_mutex_unlock(&dom->lock);
-            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_TIMEOUT,
-                            "domain '%s' is busy: another operation on it did not finish "
-                            "within 30 s",
-                            dom->name);
-            return -1;
-        }
-    }
-    if (dom->removed) {
-        g_mutex_unlock(&dom->lock);
-        tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                        "domain not found: domain '%s' was undefined meanwhile", dom->name);
-        return -1;
-    }
-    dom->job = true;
-    g_mutex_unlock(&dom->lock);
-    return 0;
-}
-
-void tv_driver_job_end(TvDriverDomain *dom)
-{
-    g_mutex_lock(&dom->lock);
-    dom->job = false;
-    g_cond_signal(&dom->job_cond);
-    g_mutex_unlock(&dom->lock);
 }
 
 const TvDomainDef *tv_driver_domain_current_def(TvDriverDomain *dom)
@@ -432,8 +396,8 @@ int tv_qemu_driver_is_persistent(TvQemuDriver *drv, const unsigned char *uuid)
 
 #define JOB_STATS_KNOWN_FLAGS (TV_JOB_STATS_COMPLETED | TV_JOB_STATS_KEEP_COMPLETED)
 
-int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, int *type,
-                            unsigned long long values[11])
+int tv_qemu_driver_job_stats(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
+                             TvDomainJobStats *out)
 {
     if (flags & ~JOB_STATS_KNOWN_FLAGS) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
@@ -445,11 +409,25 @@ int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsign
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom)
         return -1;
-    /* No long-running job (migration, save, dump) exists yet, so none is
-     * current and none ever completed.  The state changes that hold dom->job
-     * (start, stop, redefine) are short and not jobs in libvirt's sense. */
-    *type = TV_JOB_NONE;
-    memset(values, 0, 11 * sizeof(values[0]));
+    /* the async job's owner keeps its figures up to date (qemu_driver_job.h):
+     * no QEMU is asked here, so this never waits for a job */
+    tv_driver_job_stats(dom, flags, out);
+    return 0;
+}
+
+int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, int *type,
+                            unsigned long long values[11])
+{
+    TvDomainJobStats st;
+    if (tv_qemu_driver_job_stats(drv, uuid, flags, &st) < 0)
+        return -1;
+    *type = st.type;
+    unsigned long long v[11] = {
+        st.time_elapsed_ms, st.time_remaining_ms, st.data_total,     st.data_processed,
+        st.data_remaining,  st.mem_total,         st.mem_processed,  st.mem_remaining,
+        st.disk_total,      st.disk_processed,    st.disk_remaining,
+    };
+    memcpy(values, v, sizeof(v));
     return 0;
 }
 
@@ -458,18 +436,15 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid)
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom)
         return -1;
-    /* Not in the domain's job: there is nothing to abort, so waiting for a
-     * start or stop to finish would only delay the same answer. */
     g_mutex_lock(&dom->lock);
-    bool active = dom->run != NULL;
+    bool active = dom->run != NULL || dom->job.async != TV_JOB_ASYNC_NONE;
     g_mutex_unlock(&dom->lock);
-    if (!active)
+    if (!active) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
                         dom->name);
-    else
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "no job is active on domain '%s'",
-                        dom->name);
-    return -1;
+        return -1;
+    }
+    return tv_driver_job_abort(dom);
 }
 
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)

@@ -253,15 +253,16 @@ static int start_flags_check(unsigned flags, unsigned extra)
     return 0;
 }
 
-static int begin_inactive_job(TvDriverDomain *dom)
+/* A start's job, on a domain that must be shut off. */
+static int begin_inactive_job(TvDriverDomain *dom, const char *owner)
 {
-    if (tv_driver_job_begin(dom) < 0)
+    if (tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, owner) < 0)
         return -1;
     g_mutex_lock(&dom->lock);
     bool active = dom->run != NULL;
     g_mutex_unlock(&dom->lock);
     if (active) {
-        tv_driver_job_end(dom);
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is already running",
                         dom->name);
         return -1;
@@ -285,12 +286,12 @@ int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned
     if (start_flags_check(flags, 0) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || begin_inactive_job(dom) < 0)
+    if (!dom || begin_inactive_job(dom, "start") < 0)
         return -1;
     int rc = start_in_job(drv, dom, NULL, flags);
     if (rc == 0)
         fill_ref(dom, out);
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 
@@ -299,14 +300,14 @@ int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned
 static int create_existing(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags,
                            TvDomainRef *out)
 {
-    if (begin_inactive_job(dom) < 0) {
+    if (begin_inactive_job(dom, "create") < 0) {
         tv_domain_def_free(def);
         return -1;
     }
     int rc = start_in_job(drv, dom, def, flags);
     if (rc == 0)
         fill_ref(dom, out);
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 
@@ -352,8 +353,8 @@ int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags
         return rc;
     }
     /* a new transient domain, listed (in its job) while it starts */
-    TvDriverDomain *dom = tv_driver_domain_new(def->name, def->uuid);
-    dom->job = true;
+    TvDriverDomain *dom = tv_driver_domain_new(drv, def->name, def->uuid);
+    tv_driver_job_begin_new(dom, "create");
     tv_driver_list_add_locked(drv, dom);
     g_mutex_unlock(&drv->lock);
     g_mutex_unlock(&drv->define_lock);
@@ -365,7 +366,7 @@ int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags
         tv_driver_list_remove_locked(drv, dom);
         g_mutex_unlock(&drv->lock);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     tv_driver_domain_unref(dom);
     return rc;
 }
@@ -373,10 +374,11 @@ int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags
 /* A job on a running domain calling one runtime operation. */
 typedef int (*ProcessOp)(TvQemuProcess *proc);
 
-static int running_op(TvQemuDriver *drv, const unsigned char *uuid, ProcessOp op, bool reboot)
+static int running_op(TvQemuDriver *drv, const unsigned char *uuid, ProcessOp op, bool reboot,
+                      TvJobSync job, const char *owner)
 {
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom) < 0)
+    if (!dom || tv_driver_job_begin(dom, job, owner) < 0)
         return -1;
     TvDriverRun *run = run_get(dom);
     int rc = -1;
@@ -394,7 +396,7 @@ static int running_op(TvQemuDriver *drv, const unsigned char *uuid, ProcessOp op
         }
         tv_driver_run_unref(run);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, job);
     return rc;
 }
 
@@ -406,7 +408,7 @@ int tv_qemu_driver_destroy(TvQemuDriver *drv, const unsigned char *uuid, unsigne
                         "destroy flags 0x%x are not supported; accepted: 0x1 (graceful)", flags);
         return -1;
     }
-    return running_op(drv, uuid, tv_qemu_process_destroy, false);
+    return running_op(drv, uuid, tv_qemu_process_destroy, false, TV_JOB_SYNC_DESTROY, "destroy");
 }
 
 /* libvirt's shutdown/reboot modes: only the ACPI power button (1) exists here. */
@@ -425,7 +427,7 @@ int tv_qemu_driver_shutdown(TvQemuDriver *drv, const unsigned char *uuid, unsign
 {
     if (power_flags_check("shutdown", flags) < 0)
         return -1;
-    return running_op(drv, uuid, tv_qemu_process_shutdown, false);
+    return running_op(drv, uuid, tv_qemu_process_shutdown, false, TV_JOB_SYNC_MODIFY, "shutdown");
 }
 
 int tv_qemu_driver_reboot(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
@@ -433,24 +435,24 @@ int tv_qemu_driver_reboot(TvQemuDriver *drv, const unsigned char *uuid, unsigned
     /* the guest powers off; once it has, the reaper starts it again */
     if (power_flags_check("reboot", flags) < 0)
         return -1;
-    return running_op(drv, uuid, tv_qemu_process_shutdown, true);
+    return running_op(drv, uuid, tv_qemu_process_shutdown, true, TV_JOB_SYNC_MODIFY, "reboot");
 }
 
 int tv_qemu_driver_suspend(TvQemuDriver *drv, const unsigned char *uuid)
 {
-    return running_op(drv, uuid, tv_qemu_process_suspend, false);
+    return running_op(drv, uuid, tv_qemu_process_suspend, false, TV_JOB_SYNC_SUSPEND, "suspend");
 }
 
 int tv_qemu_driver_resume(TvQemuDriver *drv, const unsigned char *uuid)
 {
-    return running_op(drv, uuid, tv_qemu_process_resume, false);
+    return running_op(drv, uuid, tv_qemu_process_resume, false, TV_JOB_SYNC_MODIFY, "resume");
 }
 
 /* Reboot: start again what just powered off. */
 static void restart(TvQemuDriver *drv, TvDriverRun *old)
 {
     TvDriverDomain *dom = old->dom;
-    if (begin_inactive_job(dom) < 0) {
+    if (begin_inactive_job(dom, "reboot (start again)") < 0) {
         tv_error_reset();
         return;
     }
@@ -466,7 +468,7 @@ static void restart(TvQemuDriver *drv, TvDriverRun *old)
             tv_driver_list_remove_locked(drv, dom);
         g_mutex_unlock(&drv->lock);
     }
-    tv_driver_job_end(dom);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
 }
 
 static void reaper_task(gpointer data, gpointer user)
@@ -550,13 +552,13 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
         return;
     }
     if (!dom && st) {
-        dom = tv_driver_domain_new(name, st->def->uuid);
+        dom = tv_driver_domain_new(drv, name, st->def->uuid);
         g_mutex_lock(&drv->lock);
         tv_driver_list_add_locked(drv, dom); /* transient until it stops */
         g_mutex_unlock(&drv->lock);
     }
     if (!dom) /* an unreadable file of a transient domain: its QEMU is killed */
-        dom = tv_driver_domain_new(name, (const unsigned char[TV_UUID_LEN]){ 0 });
+        dom = tv_driver_domain_new(drv, name, (const unsigned char[TV_UUID_LEN]){ 0 });
     TvDriverRun *run = run_new(drv, dom, st ? g_steal_pointer(&st->def) : NULL);
     g_mutex_lock(&drv->lock);
     /* a recorded id that is free, else a new one (the runtime rewrites it) */
@@ -635,10 +637,10 @@ void tv_driver_autostart_all(TvQemuDriver *drv)
         g_mutex_unlock(&dom->lock);
         if (!wanted)
             continue;
-        int rc = begin_inactive_job(dom);
+        int rc = begin_inactive_job(dom, "autostart");
         if (rc == 0) {
             rc = start_in_job(drv, dom, NULL, 0);
-            tv_driver_job_end(dom);
+            tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         }
         if (rc == 0)
             g_message("QEMU driver: autostarted '%s'", dom->name);

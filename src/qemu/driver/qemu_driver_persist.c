@@ -149,7 +149,7 @@ void tv_driver_persist_load_all(TvQemuDriver *drv)
             tv_domain_def_free(def);
             continue;
         }
-        TvDriverDomain *dom = tv_driver_domain_new(def->name, def->uuid);
+        TvDriverDomain *dom = tv_driver_domain_new(drv, def->name, def->uuid);
         dom->def = def;
         dom->autostart = tv_driver_persist_autostart(drv, def->name);
         tv_driver_list_add_locked(drv, dom);

@@ -4,12 +4,13 @@
  * Locks, in the order they may be taken: drv->define_lock, drv->lock (the
  * maps), dom->lock.  None of them is held while QEMU is talked to, while a
  * job waits, or while the event callback runs (events are delivered by a
- * dispatcher thread).  A job (dom->job) is held across the slow part of a
- * state change (start, destroy, redefine, undefine): one at a time per
- * domain; queries only take dom->lock. */
+ * dispatcher thread).  Jobs (dom->job, qemu_driver_job.h) are claims, not
+ * locks: one state change at a time per domain, held across its slow part;
+ * queries only take dom->lock (or a QUERY job when they ask QEMU). */
 #pragma once
 
 #include "qemu_boot.h"
+#include "qemu_driver_job.h"
 #include "qemu_domain.h"
 #include "qemu_driver.h"
 #include "qemu_process.h"
@@ -41,8 +42,7 @@ struct _TvDriverDomain {
     unsigned char uuid[TV_UUID_LEN];
 
     GMutex lock;
-    GCond job_cond;
-    bool job;              /* a state change is in progress */
+    TvDriverJob job;       /* under lock: who changes the domain now */
     bool removed;          /* no longer in the list */
     TvDomainDef *def;      /* persistent definition; NULL: transient */
     TvDriverRun *run;      /* NULL while shut off */
@@ -63,6 +63,7 @@ struct TvQemuDriver {
     char *log_dir;
     char *nvram_dir; /* UEFI variable stores (qemu_boot.h) */
     char *emulator;
+    unsigned job_wait_ms; /* TvQemuDriverConfig.job_wait_ms */
     TvHostFacts *host;
     TvQemuCapsProbeOptions probe_opts;
     TvQemuPipeline pipe;
@@ -109,7 +110,8 @@ const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def);
 /* qemu_driver_domains.c: objects, maps, jobs */
 guint tv_driver_uuid_hash(gconstpointer uuid);
 gboolean tv_driver_uuid_equal(gconstpointer a, gconstpointer b);
-TvDriverDomain *tv_driver_domain_new(const char *name, const unsigned char *uuid);
+TvDriverDomain *tv_driver_domain_new(TvQemuDriver *drv, const char *name,
+                                     const unsigned char *uuid);
 /* Frees a definition taken out of dom->def, once no get_xml formats it any
  * more; call it with no lock held. */
 void tv_driver_domain_def_retire(TvDriverDomain *dom, TvDomainDef *old);
@@ -123,9 +125,6 @@ void tv_driver_list_add_locked(TvQemuDriver *drv, TvDriverDomain *dom);
 void tv_driver_list_remove_locked(TvQemuDriver *drv, TvDriverDomain *dom);
 /* A referenced domain, or NULL with NO_DOMAIN. */
 TvDriverDomain *tv_driver_find_uuid(TvQemuDriver *drv, const unsigned char *uuid);
-/* Waits (bounded) for the domain's job; fails when it left the list. */
-int tv_driver_job_begin(TvDriverDomain *dom);
-void tv_driver_job_end(TvDriverDomain *dom);
 /* The definition that describes the domain now: the running one, else the
  * persistent one.  Under dom->lock. */
 const TvDomainDef *tv_driver_domain_current_def(TvDriverDomain *dom);

@@ -8,6 +8,8 @@
  * has_ flag or a documented "absent" value. */
 #pragma once
 
+#include "qemu_monitor_events.h" /* the vocabularies replies share with events */
+
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -215,11 +217,6 @@ void tv_qmp_vnc_clear(TvQmpVnc *v);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpVnc, tv_qmp_vnc_clear)
 int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out);
 
-/* qom-set of an integer property of the object at path (a typed value
- * setter for any scalar comes with device hot-plug) */
-int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char *property,
-                                gint64 value);
-
 /* balloon: the guest's target size in bytes */
 int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes);
 
@@ -227,3 +224,186 @@ int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes);
  * timeout_ms (a dump takes longer than the monitor's timeout). */
 int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol,
                                       unsigned timeout_ms);
+
+/* query-balloon; without a balloon device an error reply (DeviceNotActive) */
+typedef struct {
+    guint64 actual; /* bytes the guest has now */
+} TvQmpBalloon;
+int tv_qemu_monitor_query_balloon(TvQemuMonitor *mon, TvQmpBalloon *out);
+
+/* query-cpus-fast */
+typedef struct {
+    int cpu_index;
+    char *qom_path;
+    gint64 thread_id; /* the vCPU's host thread */
+    char *target;     /* "aarch64" */
+} TvQmpCpu;
+typedef struct {
+    TvQmpCpu *items;
+    size_t n;
+} TvQmpCpuList;
+void tv_qmp_cpu_list_clear(TvQmpCpuList *l);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpCpuList, tv_qmp_cpu_list_clear)
+int tv_qemu_monitor_query_cpus_fast(TvQemuMonitor *mon, TvQmpCpuList *out);
+
+/* ---- devices and objects (qemu_monitor_device.c) ---- */
+
+/* A scalar as QMP carries it: properties of device_add and friends, qom-set
+ * and qom-get. */
+typedef enum {
+    TV_QMP_VALUE_NONE = 0,
+    TV_QMP_VALUE_STRING,
+    TV_QMP_VALUE_INT,
+    TV_QMP_VALUE_BOOL,
+    TV_QMP_VALUE_DOUBLE,
+} TvQmpValueType;
+typedef struct {
+    TvQmpValueType type;
+    char *s; /* STRING (owned by a value that qom-get filled) */
+    gint64 i;
+    bool b;
+    double d;
+} TvQmpValue;
+void tv_qmp_value_clear(TvQmpValue *v);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpValue, tv_qmp_value_clear)
+
+/* One property of an object to add.  name may hold dots for nested objects
+ * ("file.filename" -> {"file": {"filename": ...}}), as blockdev-add wants. */
+typedef struct {
+    const char *name;
+    TvQmpValue value;
+} TvQmpProp;
+#define TV_QMP_PROP_STR(n, v)                                                                      \
+    {                                                                                              \
+        .name = (n), .value = {.type = TV_QMP_VALUE_STRING, .s = (char *)(v) }                     \
+    }
+#define TV_QMP_PROP_INT(n, v)                                                                      \
+    {                                                                                              \
+        .name = (n), .value = {.type = TV_QMP_VALUE_INT, .i = (v) }                                \
+    }
+#define TV_QMP_PROP_BOOL(n, v)                                                                     \
+    {                                                                                              \
+        .name = (n), .value = {.type = TV_QMP_VALUE_BOOL, .b = (v) }                               \
+    }
+
+/* device_add driver=DRIVER id=ID props...; device_del ID (the device goes
+ * when the guest lets it: DEVICE_DELETED says so). */
+int tv_qemu_monitor_device_add(TvQemuMonitor *mon, const char *driver, const char *id,
+                               const TvQmpProp *props, size_t nprops);
+int tv_qemu_monitor_device_del(TvQemuMonitor *mon, const char *id);
+/* netdev_add type=TYPE id=ID props...; netdev_del ID */
+int tv_qemu_monitor_netdev_add(TvQemuMonitor *mon, const char *type, const char *id,
+                               const TvQmpProp *props, size_t nprops);
+int tv_qemu_monitor_netdev_del(TvQemuMonitor *mon, const char *id);
+/* blockdev-add driver=DRIVER node-name=NODE props...; blockdev-del NODE */
+int tv_qemu_monitor_blockdev_add(TvQemuMonitor *mon, const char *driver, const char *node_name,
+                                 const TvQmpProp *props, size_t nprops);
+int tv_qemu_monitor_blockdev_del(TvQemuMonitor *mon, const char *node_name);
+/* object-add qom-type=TYPE id=ID props...; object-del ID */
+int tv_qemu_monitor_object_add(TvQemuMonitor *mon, const char *qom_type, const char *id,
+                               const TvQmpProp *props, size_t nprops);
+int tv_qemu_monitor_object_del(TvQemuMonitor *mon, const char *id);
+
+/* qom-set / qom-get of one scalar property of the object at path
+ * ("/machine", "/machine/peripheral/balloon0"); a property whose value is
+ * not a scalar is an error. */
+int tv_qemu_monitor_qom_set(TvQemuMonitor *mon, const char *path, const char *property,
+                            const TvQmpValue *value);
+int tv_qemu_monitor_qom_get(TvQemuMonitor *mon, const char *path, const char *property,
+                            TvQmpValue *out);
+
+/* ---- migration (qemu_monitor_migration.c) ---- */
+
+/* migrate to uri ("tcp:HOST:PORT", "unix:PATH", "exec:CMD"); returns once
+ * QEMU has started it: follow it with query-migrate or MIGRATION events. */
+int tv_qemu_monitor_migrate(TvQemuMonitor *mon, const char *uri);
+/* On a QEMU started with -incoming defer: listen on uri. */
+int tv_qemu_monitor_migrate_incoming(TvQemuMonitor *mon, const char *uri);
+int tv_qemu_monitor_migrate_cancel(TvQemuMonitor *mon);
+int tv_qemu_monitor_migrate_start_postcopy(TvQemuMonitor *mon);
+
+/* query-migrate; a field QEMU does not send is 0 (has_ram tells whether the
+ * RAM counters were sent at all). */
+typedef struct {
+    TvQmpMigrationStatus status;
+    gint64 total_time_ms; /* so far, or in all once completed */
+    gint64 setup_time_ms;
+    gint64 expected_downtime_ms; /* while active */
+    gint64 downtime_ms;          /* once completed */
+    bool has_ram;
+    struct {
+        guint64 transferred, remaining, total; /* bytes */
+        guint64 duplicate, normal, normal_bytes;
+        guint64 dirty_pages_rate, dirty_sync_count, postcopy_requests, page_size;
+        double mbps;
+    } ram;
+    int cpu_throttle_percentage;
+    char *error_desc; /* failed: QEMU's reason */
+} TvQmpMigrationInfo;
+void tv_qmp_migration_info_clear(TvQmpMigrationInfo *info);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpMigrationInfo, tv_qmp_migration_info_clear)
+int tv_qemu_monitor_query_migrate(TvQemuMonitor *mon, TvQmpMigrationInfo *out);
+
+/* QEMU's MigrationCapability names tagvirt may set. */
+typedef enum {
+    TV_QMP_MIGRATION_CAP_UNKNOWN = 0, /* a name this table does not know */
+    TV_QMP_MIGRATION_CAP_XBZRLE,
+    TV_QMP_MIGRATION_CAP_AUTO_CONVERGE,
+    TV_QMP_MIGRATION_CAP_EVENTS,
+    TV_QMP_MIGRATION_CAP_POSTCOPY_RAM,
+    TV_QMP_MIGRATION_CAP_PAUSE_BEFORE_SWITCHOVER,
+    TV_QMP_MIGRATION_CAP_MULTIFD,
+    TV_QMP_MIGRATION_CAP_RETURN_PATH,
+    TV_QMP_MIGRATION_CAP_ZERO_COPY_SEND,
+    TV_QMP_MIGRATION_CAP_DIRTY_BITMAPS,
+    TV_QMP_MIGRATION_CAP_LATE_BLOCK_ACTIVATE,
+    TV_QMP_MIGRATION_CAP_LAST
+} TvQmpMigrationCap;
+const char *tv_qmp_migration_cap_to_string(TvQmpMigrationCap cap);
+TvQmpMigrationCap tv_qmp_migration_cap_from_string(const char *name);
+
+typedef struct {
+    TvQmpMigrationCap cap;
+    bool state;
+} TvQmpMigrationCapState;
+int tv_qemu_monitor_migrate_set_capabilities(TvQemuMonitor *mon, const TvQmpMigrationCapState *caps,
+                                             size_t n);
+/* query-migrate-capabilities: every capability this QEMU has */
+typedef struct {
+    char *name;            /* QEMU's name, also for UNKNOWN */
+    TvQmpMigrationCap cap; /* UNKNOWN: one this table does not know */
+    bool state;
+} TvQmpMigrationCapInfo;
+typedef struct {
+    TvQmpMigrationCapInfo *items;
+    size_t n;
+} TvQmpMigrationCapList;
+void tv_qmp_migration_cap_list_clear(TvQmpMigrationCapList *l);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpMigrationCapList, tv_qmp_migration_cap_list_clear)
+int tv_qemu_monitor_query_migrate_capabilities(TvQemuMonitor *mon, TvQmpMigrationCapList *out);
+/* The state of cap in l; false when this QEMU does not have it. */
+bool tv_qmp_migration_cap_list_get(const TvQmpMigrationCapList *l, TvQmpMigrationCap cap,
+                                   bool *present);
+
+/* migrate-set-parameters (the has_ members say which are sent) and
+ * query-migrate-parameters (has_ set for what QEMU reported). */
+typedef struct {
+    bool has_max_bandwidth;
+    guint64 max_bandwidth; /* bytes per second */
+    bool has_downtime_limit;
+    guint64 downtime_limit; /* ms */
+    bool has_max_postcopy_bandwidth;
+    guint64 max_postcopy_bandwidth;
+    bool has_multifd_channels;
+    guint64 multifd_channels;
+    bool has_cpu_throttle_initial;
+    guint64 cpu_throttle_initial; /* percent */
+    bool has_cpu_throttle_increment;
+    guint64 cpu_throttle_increment;
+    char *tls_creds; /* NULL: not sent; "" turns TLS off */
+    char *tls_hostname;
+} TvQmpMigrationParams;
+void tv_qmp_migration_params_clear(TvQmpMigrationParams *p);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpMigrationParams, tv_qmp_migration_params_clear)
+int tv_qemu_monitor_migrate_set_parameters(TvQemuMonitor *mon, const TvQmpMigrationParams *p);
+int tv_qemu_monitor_query_migrate_parameters(TvQemuMonitor *mon, TvQmpMigrationParams *out);

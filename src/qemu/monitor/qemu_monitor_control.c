@@ -145,15 +145,6 @@ int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out)
     return 0;
 }
 
-int tv_qemu_monitor_qom_set_int(TvQemuMonitor *mon, const char *path, const char *property,
-                                gint64 value)
-{
-    json_object *args = tv_qmp_args_str("path", path);
-    json_object_object_add(args, "property", json_object_new_string(property));
-    json_object_object_add(args, "value", json_object_new_int64(value));
-    return tv_qemu_monitor_command_void(mon, "qom-set", args);
-}
-
 int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes)
 {
     json_object *args = json_object_new_object();
@@ -169,4 +160,50 @@ int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol, 
     json_object *r = tv_qemu_monitor_command_timeout(mon, "dump-guest-memory", args, timeout_ms);
     json_object_put(r);
     return r ? 0 : -1;
+}
+
+int tv_qemu_monitor_query_balloon(TvQemuMonitor *mon, TvQmpBalloon *out)
+{
+    json_object *v = tv_qemu_monitor_command_object(mon, "query-balloon", NULL);
+    if (!v)
+        return -1;
+    gint64 actual = 0;
+    int rc = tv_qmp_need_int(v, "actual", "query-balloon", &actual);
+    if (rc == 0)
+        out->actual = (guint64)MAX(actual, 0);
+    json_object_put(v);
+    return rc;
+}
+
+void tv_qmp_cpu_list_clear(TvQmpCpuList *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        g_free(l->items[i].qom_path);
+        g_free(l->items[i].target);
+    }
+    g_clear_pointer(&l->items, g_free);
+    l->n = 0;
+}
+
+static int parse_cpu(json_object *c, const char *cmd, void *item)
+{
+    TvQmpCpu *cpu = item;
+    gint64 index = 0, thread = 0;
+    if (tv_qmp_need_int(c, "cpu-index", cmd, &index) < 0 ||
+        tv_qmp_need_int(c, "thread-id", cmd, &thread) < 0 ||
+        tv_qmp_need_str(c, "qom-path", cmd, &cpu->qom_path) < 0)
+        return -1;
+    cpu->cpu_index = (int)CLAMP(index, 0, G_MAXINT);
+    cpu->thread_id = thread;
+    cpu->target = g_strdup(tv_qmp_str(c, "target"));
+    return 0;
+}
+
+int tv_qemu_monitor_query_cpus_fast(TvQemuMonitor *mon, TvQmpCpuList *out)
+{
+    if (tv_qmp_command_items(mon, "query-cpus-fast", NULL, sizeof(*out->items), parse_cpu,
+                             (void **)&out->items, &out->n) == 0)
+        return 0;
+    tv_qmp_cpu_list_clear(out);
+    return -1;
 }

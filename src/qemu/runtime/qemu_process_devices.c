@@ -79,8 +79,9 @@ static int set_balloon_period(TvQemuProcess *proc)
     const TvDomainDevices *d = &proc->def->devices;
     if (d->memballoon != TV_BALLOON_MODEL_VIRTIO || !d->memballoon_stats)
         return 0;
-    if (tv_qemu_monitor_qom_set_int(proc->mon, "/machine/peripheral/balloon0",
-                                    "guest-stats-polling-interval", d->memballoon_period) < 0) {
+    TvQmpValue period = { .type = TV_QMP_VALUE_INT, .i = d->memballoon_period };
+    if (tv_qemu_monitor_qom_set(proc->mon, "/machine/peripheral/balloon0",
+                                "guest-stats-polling-interval", &period) < 0) {
         tv_error_prefix("cannot set the balloon's statistics period");
         return -1;
     }
