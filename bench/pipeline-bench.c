@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const TvQemuCaps *bench_caps(const char *emulator, void *opaque)
+static TvQemuCaps *bench_caps(const char *emulator, void *opaque)
 {
-    return opaque;
+    return tv_qemu_caps_ref(opaque);
 }
 
 static int compare_i64(const void *a, const void *b)
@@ -37,16 +37,17 @@ int main(int argc, char **argv)
         return 1;
     }
     g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
-    g_autofree char *cache =
+    g_autofree char *dir =
         g_build_filename(g_get_user_cache_dir(), "tagvirt", "capabilities", NULL);
+    g_autoptr(TvQemuCapsCache) cache = tv_qemu_caps_cache_new(dir, host, NULL);
     gint64 t0 = g_get_monotonic_time();
-    const TvQemuCaps *caps = tv_qemu_caps_cache_lookup(cache, TV_QEMU_DEFAULT_EMULATOR, host, NULL);
+    g_autoptr(TvQemuCaps) caps = tv_qemu_caps_cache_lookup(cache, TV_QEMU_DEFAULT_EMULATOR);
     gint64 t1 = g_get_monotonic_time();
     if (!caps) {
         fprintf(stderr, "pipeline-bench: %s\n", tv_error_message());
         return 1;
     }
-    TvQemuPipeline pipe = { .host = host, .caps_lookup = bench_caps, .caps_opaque = (void *)caps };
+    TvQemuPipeline pipe = { .host = host, .caps_lookup = bench_caps, .caps_opaque = caps };
     gint64 *samples = g_new(gint64, iterations);
     size_t argc_total = 0;
     for (int i = 0; i < iterations; i++) {

@@ -56,9 +56,9 @@ static void input_free(gpointer p)
     g_free(in);
 }
 
-static const TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
+static TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
 {
-    return opaque;
+    return tv_qemu_caps_ref(opaque);
 }
 
 /* Everything an input turns into, as one string; NULL when refused. */
@@ -443,7 +443,7 @@ static void test_no_silent_drop(void)
         .table = load_table(),
         .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
         .caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify)tv_qemu_caps_free),
+                                      (GDestroyNotify)tv_qemu_caps_unref),
         .hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)tv_host_facts_free),
         .failures = g_ptr_array_new_with_free_func(g_free),

@@ -497,7 +497,8 @@ static void expect_lookup_error(const char *binary, const char *needle)
     TvQemuCapsProbeOptions opts = { .timeout_ms = 10000 };
     g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
     tv_error_reset();
-    g_assert_null(tv_qemu_caps_cache_lookup(cache, binary, host, &opts));
+    g_autoptr(TvQemuCapsCache) cc = tv_qemu_caps_cache_new(cache, host, &opts);
+    g_assert_null(tv_qemu_caps_cache_lookup(cc, binary));
     if (!strstr(tv_error_message(), needle))
         g_error("probe of %s: error '%s' does not mention '%s'", binary, tv_error_message(),
                 needle);

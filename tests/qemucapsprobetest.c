@@ -120,20 +120,22 @@ static void test_cache(void)
     g_autofree char *cache = g_build_filename(tmpdir, "cache", NULL);
     g_autoptr(TvHostFacts) host = tv_host_facts_read(NULL);
 
-    const TvQemuCaps *a = tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL);
+    g_autoptr(TvQemuCapsCache) cc = tv_qemu_caps_cache_new(cache, host, NULL);
+    g_autoptr(TvQemuCaps) a = tv_qemu_caps_cache_lookup(cc, wrapper);
     if (!a)
         g_error("%s", tv_error_message());
     g_assert_cmpint(count_lines(log, "none"), ==, 1); /* the QMP process: -machine none */
 
     gint64 t0 = g_get_monotonic_time();
-    const TvQemuCaps *b = tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL);
+    g_autoptr(TvQemuCaps) b = tv_qemu_caps_cache_lookup(cc, wrapper);
     gint64 mem_us = g_get_monotonic_time() - t0;
     g_assert_true(a == b);
-    tv_qemu_caps_cache_clear_memory();
+    tv_qemu_caps_cache_clear_memory(cc);
     t0 = g_get_monotonic_time();
-    const TvQemuCaps *c = tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL);
+    g_autoptr(TvQemuCaps) c = tv_qemu_caps_cache_lookup(cc, wrapper);
     gint64 disk_us = g_get_monotonic_time() - t0;
     g_assert_nonnull(c);
+    g_assert_true(c != a); /* read from the disk again */
     g_assert_cmpint(count_lines(log, "none"), ==, 1);
     g_test_message("cached lookup: memory %" G_GINT64_FORMAT " us, disk %" G_GINT64_FORMAT " us",
                    mem_us, disk_us);
@@ -142,19 +144,26 @@ static void test_cache(void)
     g_autofree char *xc = tv_qemu_caps_format(c);
     g_assert_cmpstr(xa, ==, xc);
 
-    /* touching the binary changes mtime/ctime: probe again */
+    /* touching the binary changes mtime/ctime: probe again; the replaced caps
+     * stay valid for whoever holds them (a, b and c here) */
     struct utimbuf later = { time(NULL) + 10, time(NULL) + 10 };
     g_assert_cmpint(utime(wrapper, &later), ==, 0);
-    g_assert_nonnull(tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL));
+    g_autoptr(TvQemuCaps) e = tv_qemu_caps_cache_lookup(cc, wrapper);
+    g_assert_nonnull(e);
+    g_assert_true(e != c);
     g_assert_cmpint(count_lines(log, "none"), ==, 2);
-    g_assert_nonnull(tv_qemu_caps_cache_lookup(cache, wrapper, host, NULL));
+    g_autoptr(TvQemuCaps) f = tv_qemu_caps_cache_lookup(cc, wrapper);
+    g_assert_true(f == e);
     g_assert_cmpint(count_lines(log, "none"), ==, 2);
+    g_autofree char *xc_again = tv_qemu_caps_format(c);
+    g_assert_cmpstr(xc_again, ==, xc);
 
-    /* another kernel release: probe again, also from a fresh process (disk) */
+    /* another kernel release: probe again, also from another owner's cache
+     * on the same folder (disk) */
     TvHostFacts other = *host;
     other.kernel_release = (char *)"0.0.0-other";
-    tv_qemu_caps_cache_clear_memory();
-    const TvQemuCaps *d = tv_qemu_caps_cache_lookup(cache, wrapper, &other, NULL);
+    g_autoptr(TvQemuCapsCache) cc2 = tv_qemu_caps_cache_new(cache, &other, NULL);
+    g_autoptr(TvQemuCaps) d = tv_qemu_caps_cache_lookup(cc2, wrapper);
     g_assert_nonnull(d);
     g_assert_cmpstr(d->fingerprint.kernel_release, ==, "0.0.0-other");
     g_assert_cmpint(count_lines(log, "none"), ==, 3);

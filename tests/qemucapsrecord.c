@@ -180,21 +180,26 @@ int main(int argc, char **argv)
     }
 
     if (cache) {
+        g_autoptr(TvQemuCapsCache) cc = tv_qemu_caps_cache_new(cache, host, &opts);
         gint64 t0 = g_get_monotonic_time();
-        if (!tv_qemu_caps_cache_lookup(cache, binary, host, &opts)) {
+        TvQemuCaps *first = tv_qemu_caps_cache_lookup(cc, binary);
+        if (!first) {
             fprintf(stderr, "error: %s\n", tv_error_message());
             return 1;
         }
+        tv_qemu_caps_unref(first);
         gint64 t1 = g_get_monotonic_time();
         int disk_repeat = MAX(repeat / 100, 1);
         for (int i = 0; i < disk_repeat; i++) {
-            tv_qemu_caps_cache_clear_memory();
-            if (!tv_qemu_caps_cache_lookup(cache, binary, host, &opts))
+            tv_qemu_caps_cache_clear_memory(cc);
+            TvQemuCaps *c = tv_qemu_caps_cache_lookup(cc, binary);
+            if (!c)
                 return 1;
+            tv_qemu_caps_unref(c);
         }
         gint64 t2 = g_get_monotonic_time();
         for (int i = 0; i < repeat; i++)
-            tv_qemu_caps_cache_lookup(cache, binary, host, &opts);
+            tv_qemu_caps_unref(tv_qemu_caps_cache_lookup(cc, binary));
         gint64 t3 = g_get_monotonic_time();
         printf("first lookup (probe) %.1f ms, from disk %.3f ms (mean of %d), from memory "
                "%.4f ms (mean of %d)\n",

@@ -10,9 +10,9 @@
 
 #include <string.h>
 
-static const TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
+static TvQemuCaps *fixture_caps(const char *emulator, void *opaque)
 {
-    return opaque;
+    return tv_qemu_caps_ref(opaque);
 }
 
 static void check_round_trip(const char *text, unsigned parse_flags, unsigned format_flags)

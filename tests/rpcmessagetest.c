@@ -203,6 +203,23 @@ static void test_typed_params(void)
 
 /* Stream packets carry raw bytes, keep the call's procedure and serial, and
  * decode as STREAM frames again; a stream error carries libvirt's error. */
+/* DOMAIN_OPEN_GRAPHICS_FD's reply as libvirt's client reads it: type
+ * REPLY_WITH_FDS (5), then the descriptor count, then the (empty) payload. */
+static void test_reply_fds(void)
+{
+    tvr_header call = { TVR_REMOTE_PROGRAM, 1, 343, TVR_CALL, 9, 0 };
+    g_autoptr(GBytes) frame = tv_rpc_message_encode_reply_fds(&call, 1, TV_XDR(xdr_void), NULL);
+    static const guint8 expected[] = {
+        0,    0,    0,    32,                              /* length */
+        0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 1, 0x57, /* prog, vers, proc 343 */
+        0,    0,    0,    5,    0, 0, 0, 9, 0, 0, 0, 0,    /* REPLY_WITH_FDS, serial, OK */
+        0,    0,    0,    1,                               /* one descriptor */
+    };
+    gsize len;
+    const guint8 *bytes = g_bytes_get_data(frame, &len);
+    g_assert_cmpmem(bytes, len, expected, sizeof(expected));
+}
+
 static void test_stream_packets(void)
 {
     tvr_header call = { TVR_REMOTE_PROGRAM, 1, 201, TVR_CALL, 77, 0 };
@@ -303,6 +320,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rpc/payload/typed-params", test_typed_params);
     g_test_add_func("/rpc/encode/error", test_error_reply);
     g_test_add_func("/rpc/encode/stream", test_stream_packets);
+    g_test_add_func("/rpc/encode/reply-fds", test_reply_fds);
     g_test_add_func("/rpc/encode/limit", test_encode_limit);
     return g_test_run();
 }

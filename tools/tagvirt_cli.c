@@ -56,9 +56,10 @@ int tv_cli_fail(void)
     return -1;
 }
 
-static const TvQemuCaps *cli_caps_lookup(const char *emulator, void *opaque)
+static TvQemuCaps *cli_caps_lookup(const char *emulator, void *opaque)
 {
-    return tv_cli_caps(opaque, emulator);
+    const TvQemuCaps *caps = tv_cli_caps(opaque, emulator);
+    return caps ? tv_qemu_caps_ref((TvQemuCaps *)caps) : NULL;
 }
 
 int tv_cli_context_init(TvCliContext *cli, TvCliCommon *common)
@@ -69,6 +70,15 @@ int tv_cli_context_init(TvCliContext *cli, TvCliCommon *common)
     cli->host = tv_host_facts_read(common->host_root);
     if (!cli->host)
         return -1;
+    cli->held = g_ptr_array_new_with_free_func((GDestroyNotify)tv_qemu_caps_unref);
+    if (!common->no_cache) {
+        TvQemuCapsProbeOptions opts = { .probe_firmware = common->firmware };
+        g_autofree char *dir =
+            common->cache_dir
+                ? g_strdup(common->cache_dir)
+                : g_build_filename(g_get_user_cache_dir(), "tagvirt", "capabilities", NULL);
+        cli->cache = tv_qemu_caps_cache_new(dir, cli->host, &opts);
+    }
     cli->pipe.default_emulator = common->emulator;
     cli->pipe.host = cli->host;
     cli->pipe.caps_lookup = cli_caps_lookup;
@@ -78,27 +88,32 @@ int tv_cli_context_init(TvCliContext *cli, TvCliCommon *common)
 
 void tv_cli_context_clear(TvCliContext *cli)
 {
+    if (cli->held)
+        g_ptr_array_unref(cli->held);
+    if (cli->owned)
+        tv_qemu_caps_unref(cli->owned);
+    if (cli->cache)
+        tv_qemu_caps_cache_free(cli->cache);
     tv_host_facts_free(cli->host);
-    tv_qemu_caps_free(cli->owned);
 }
 
 const TvQemuCaps *tv_cli_caps(TvCliContext *cli, const char *emulator)
 {
-    TvQemuCapsProbeOptions opts = { .probe_firmware = cli->common->firmware };
     if (!emulator)
         emulator = cli->common->emulator ? cli->common->emulator : TV_QEMU_DEFAULT_EMULATOR;
-    if (cli->common->no_cache) {
+    if (!cli->cache) {
         if (cli->owned && g_strcmp0(cli->owned->binary, emulator) == 0)
             return cli->owned;
-        tv_qemu_caps_free(cli->owned);
+        if (cli->owned)
+            g_ptr_array_add(cli->held, cli->owned);
+        TvQemuCapsProbeOptions opts = { .probe_firmware = cli->common->firmware };
         cli->owned = tv_qemu_caps_probe(emulator, cli->host, &opts);
         return cli->owned;
     }
-    g_autofree char *dir =
-        cli->common->cache_dir
-            ? g_strdup(cli->common->cache_dir)
-            : g_build_filename(g_get_user_cache_dir(), "tagvirt", "capabilities", NULL);
-    return tv_qemu_caps_cache_lookup(dir, emulator, cli->host, &opts);
+    TvQemuCaps *caps = tv_qemu_caps_cache_lookup(cli->cache, emulator);
+    if (caps)
+        g_ptr_array_add(cli->held, caps);
+    return caps;
 }
 
 TvDomainDef *tv_cli_load_domain(TvCliContext *cli, const char *path, const TvQemuCaps **caps)
@@ -107,5 +122,11 @@ TvDomainDef *tv_cli_load_domain(TvCliContext *cli, const char *path, const TvQem
     size_t len = 0;
     if (tv_file_read_all(path, DOMAIN_XML_MAX, &xml, &len) < 0)
         return NULL;
-    return tv_qemu_domain_load(&cli->pipe, xml, len, 0, caps);
+    TvQemuCaps *ref = NULL;
+    TvDomainDef *def = tv_qemu_domain_load(&cli->pipe, xml, len, 0, caps ? &ref : NULL);
+    if (ref) {
+        g_ptr_array_add(cli->held, ref);
+        *caps = ref;
+    }
+    return def;
 }

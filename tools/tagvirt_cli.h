@@ -31,11 +31,14 @@ int tv_cli_parse(GOptionContext *ctx, int *argc, char ***argv);
 /* Print the current tv_error to stderr as "tagvirt: error: ...". */
 int tv_cli_fail(void);
 
-/* Host facts and a caps lookup that honours the common options. */
+/* Host facts and a caps lookup that honours the common options.  The caps
+ * it hands out stay valid until tv_cli_context_clear. */
 typedef struct {
     TvCliCommon *common;
     TvHostFacts *host;
-    TvQemuCaps *owned; /* --no-cache */
+    TvQemuCapsCache *cache; /* NULL with --no-cache */
+    TvQemuCaps *owned;      /* --no-cache: the one probed */
+    GPtrArray *held;        /* references handed out as borrowed pointers until clear */
     TvQemuPipeline pipe;
 } TvCliContext;
 

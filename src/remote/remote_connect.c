@@ -9,6 +9,7 @@
 
 /* CONNECT_SUPPORTS_FEATURE numbers */
 enum {
+    FEATURE_FD_PASSING = 8,
     FEATURE_TYPED_PARAM_STRING = 9,
     FEATURE_KEEPALIVE = 10,
     FEATURE_EVENT_CALLBACKS = 14,
@@ -104,6 +105,10 @@ static int connect_supports_feature(TvRemoteConn *conn, const void *argsp, void 
         if (conn->client)
             tv_rpc_conn_start_keepalive(conn->client);
         ret->supported = 1;
+        break;
+    case FEATURE_FD_PASSING:
+        /* descriptors travel on unix sockets only (DOMAIN_OPEN_GRAPHICS_FD) */
+        ret->supported = conn->client && tv_rpc_conn_can_pass_fds(conn->client);
         break;
     case FEATURE_TYPED_PARAM_STRING:
     case FEATURE_EVENT_CALLBACKS:

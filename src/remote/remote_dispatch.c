@@ -4,6 +4,8 @@
 
 #include "rpc_message.h"
 
+#include <unistd.h>
+
 TvRemote *tv_remote_new(TvQemuDriver *drv)
 {
     TvRemote *remote = g_new0(TvRemote, 1);
@@ -142,6 +144,16 @@ const tvr_header *tv_remote_current_call(void)
     return current_call;
 }
 
+/* the descriptor the running handler gives with its reply; -1: none */
+static __thread int reply_fd = -1;
+
+void tv_remote_reply_fd(int fd)
+{
+    if (reply_fd >= 0)
+        close(reply_fd);
+    reply_fd = fd;
+}
+
 GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
 {
     const tvr_header *hdr = &call->header;
@@ -180,10 +192,21 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call)
     current_call = NULL;
     xdr_free(p->args_filter, args);
 
+    int fd = reply_fd;
+    reply_fd = -1;
     GBytes *reply = NULL;
-    if (rc == 0)
+    if (rc == 0 && fd >= 0)
+        reply = tv_rpc_message_encode_reply_fds(hdr, 1, p->ret_filter, ret);
+    else if (rc == 0)
         reply = tv_rpc_message_encode_reply(hdr, p->ret_filter, ret);
     xdr_free(p->ret_filter, ret);
+    if (reply && fd >= 0 && conn->client) {
+        /* the descriptor follows the frame: both go out here */
+        tv_rpc_conn_send_fds(conn->client, reply, &fd, 1);
+        return NULL;
+    }
+    if (fd >= 0)
+        close(fd); /* failed, or no transport (unit tests): the reply alone */
     if (!reply)
         reply = error_reply(hdr);
     return reply;

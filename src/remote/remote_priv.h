@@ -70,6 +70,9 @@ gboolean tv_remote_conn_is_readonly(TvRemoteConn *conn);
 
 /* The header of the call being dispatched on this thread (NULL outside). */
 const tvr_header *tv_remote_current_call(void);
+/* From a handler: pass fd (taken) to the client with the reply (REPLY_WITH_FDS);
+ * closed instead when the handler then fails. */
+void tv_remote_reply_fd(int fd);
 
 /* remote_stream.c: a stream for the call being dispatched, pumping fd (taken,
  * also on failure) both ways once the reply is out.  key: an exclusive

@@ -70,6 +70,8 @@ static const TvRemoteProcedure procedures[] = {
          TV_PROC_SERVER_MESSAGE),
     PROC(CONNECT_GET_DOMAIN_CAPABILITIES, tvr_connect_get_domain_capabilities_args,
          tvr_connect_get_domain_capabilities_ret, RO),
+    /* a worker: QMP getfd and add_client wait for QEMU */
+    PROC(DOMAIN_OPEN_GRAPHICS_FD, tvr_domain_open_graphics_fd_args, tv_void, 0),
     PROC(DOMAIN_DEFINE_XML_FLAGS, tvr_domain_define_xml_flags_args, tvr_domain_ret, 0),
     PROC(CONNECT_REGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO | NB),
     PROC(CONNECT_UNREGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO | NB),

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rpc_socket.h"
+#include "tv_file.h"
 
 /* Frames read per wakeup, so one busy client cannot starve the others. */
 #define READS_PER_WAKEUP 16
@@ -32,6 +33,7 @@ void tv_rpc_conn_unref(TvRpcConn *conn)
     if (conn->priv_free)
         conn->priv_free(conn->priv);
     g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
+    g_hash_table_unref(conn->out_fds);
     if (conn->fd >= 0)
         close(conn->fd);
     g_free(conn->pend);
@@ -118,6 +120,7 @@ static void queue_push_locked(TvRpcConn *conn, GBytes *frame)
 static void queue_pop_locked(TvRpcConn *conn)
 {
     GBytes *frame = g_queue_pop_head(&conn->out);
+    g_hash_table_remove(conn->out_fds, frame);
     gsize cost = TV_RPC_FRAME_COST(g_bytes_get_size(frame));
     conn->out_cost -= cost;
     if (frame_is_message(frame))
@@ -149,9 +152,12 @@ static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
 {
     gsize len;
     const guint8 *data = g_bytes_get_data(frame, &len);
+    gpointer pass = g_hash_table_lookup(conn->out_fds, frame);
     while (!conn->broken) {
-        ssize_t n =
-            send(conn->fd, data + conn->out_off, len - conn->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = pass
+                        ? tv_socket_send_fd(conn->fd, data, GPOINTER_TO_INT(pass) - 1, MSG_DONTWAIT)
+                        : send(conn->fd, data + conn->out_off, len - conn->out_off,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -222,34 +228,84 @@ static void request_update_locked(TvRpcConn *conn)
     g_source_unref(idle);
 }
 
-gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame)
+/* A frame that stands for fd: one zero byte, which closes fd when freed. */
+typedef struct {
+    guint8 byte;
+    int fd;
+} FdFrame;
+
+static void fd_frame_free(gpointer data)
+{
+    FdFrame *f = data;
+    close(f->fd);
+    g_free(f);
+}
+
+static GBytes *fd_frame_new(int fd)
+{
+    FdFrame *f = g_new0(FdFrame, 1);
+    f->fd = fd;
+    return g_bytes_new_with_free_func(f, 1, fd_frame_free, f);
+}
+
+/* Queue frame (taken) behind what waits, or write it at once when nothing does. */
+static void send_locked(TvRpcConn *conn, GBytes *frame)
+{
+    /* the usual case, nothing queued: one send, no queueing */
+    if (g_queue_is_empty(&conn->out) && write_frame_locked(conn, frame)) {
+        g_hash_table_remove(conn->out_fds, frame);
+        g_bytes_unref(frame);
+        return;
+    }
+    queue_push_locked(conn, frame);
+    /* replies stay bounded by the pause of reading, stream data by its producer's
+     * pause; what the client never asked for is bounded here */
+    if (conn->out_msg_cost > conn->max_output)
+        break_locked(conn,
+                     g_strdup_printf("dropped: it does not read its events (%zu bytes of "
+                                     "messages waiting, max_client_output is %zu)",
+                                     conn->out_msg_cost, conn->max_output),
+                     TRUE);
+}
+
+gboolean tv_rpc_conn_send_fds(TvRpcConn *conn, GBytes *frame, const int *fds, guint nfds)
 {
     g_mutex_lock(&conn->lock);
     if (conn->closed || conn->broken) {
         g_mutex_unlock(&conn->lock);
         g_bytes_unref(frame);
+        for (guint i = 0; i < nfds; i++)
+            close(fds[i]);
         return FALSE;
     }
-    /* the usual case, nothing queued: one send, no queueing */
-    if (g_queue_is_empty(&conn->out) && write_frame_locked(conn, frame)) {
-        g_bytes_unref(frame);
-        frame = NULL;
-    }
-    if (frame) {
-        queue_push_locked(conn, frame);
-        /* replies stay bounded by the pause of reading, stream data by its producer's
-         * pause; what the client never asked for is bounded here */
-        if (conn->out_msg_cost > conn->max_output)
-            break_locked(conn,
-                         g_strdup_printf("dropped: it does not read its events (%zu bytes of "
-                                         "messages waiting, max_client_output is %zu)",
-                                         conn->out_msg_cost, conn->max_output),
-                         TRUE);
+    send_locked(conn, frame);
+    for (guint i = 0; i < nfds; i++) {
+        GBytes *pass = fd_frame_new(fds[i]);
+        /* fd + 1: a descriptor 0 must not read as "no descriptor" */
+        g_hash_table_insert(conn->out_fds, pass, GINT_TO_POINTER(fds[i] + 1));
+        send_locked(conn, pass);
     }
     if (conn->broken || !g_queue_is_empty(&conn->out))
         request_update_locked(conn);
     g_mutex_unlock(&conn->lock);
     return TRUE;
+}
+
+gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame)
+{
+    return tv_rpc_conn_send_fds(conn, frame, NULL, 0);
+}
+
+gboolean tv_rpc_conn_can_pass_fds(TvRpcConn *conn)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    g_mutex_lock(&conn->lock);
+    gboolean unix_socket = conn->fd >= 0 &&
+                           getsockname(conn->fd, (struct sockaddr *)&sa, &len) == 0 &&
+                           sa.ss_family == AF_UNIX;
+    g_mutex_unlock(&conn->lock);
+    return unix_socket;
 }
 
 GMainContext *tv_rpc_conn_context(TvRpcConn *conn)
@@ -541,6 +597,7 @@ TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean
     conn->connected_at = conn->last_rx = g_get_monotonic_time();
     g_mutex_init(&conn->lock);
     g_queue_init(&conn->out);
+    conn->out_fds = g_hash_table_new(g_direct_hash, g_direct_equal);
     return conn;
 }
 
@@ -578,6 +635,7 @@ static void hangup_logged(TvRpcConn *conn, const char *why, GLogLevelFlags level
     }
     g_mutex_lock(&conn->lock);
     conn->closed = TRUE;
+    g_hash_table_remove_all(conn->out_fds);
     g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
     g_queue_init(&conn->out);
     conn->out_cost = conn->out_msg_cost = 0;

@@ -21,6 +21,13 @@ const char *tv_rpc_conn_describe(TvRpcConn *conn);
 /* Queue one whole frame (any thread); written in queue order, never
  * interleaved.  Takes frame; FALSE when the client is gone and it was dropped. */
 gboolean tv_rpc_conn_send(TvRpcConn *conn, GBytes *frame);
+/* The client's socket can carry descriptors (a unix socket). */
+gboolean tv_rpc_conn_can_pass_fds(TvRpcConn *conn);
+/* Queue frame, then pass each of the nfds descriptors, as libvirt's peers
+ * expect after a *_WITH_FDS message: one sendmsg per descriptor, one zero byte
+ * carrying it with SCM_RIGHTS.  Takes frame and the descriptors (closed once
+ * passed or dropped); FALSE when the client is gone and they were dropped. */
+gboolean tv_rpc_conn_send_fds(TvRpcConn *conn, GBytes *frame, const int *fds, guint nfds);
 /* The main context that reads this client (streams attach their fds there). */
 GMainContext *tv_rpc_conn_context(TvRpcConn *conn);
 /* What the frames queued for the client and not yet written cost in memory

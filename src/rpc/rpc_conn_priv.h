@@ -42,6 +42,9 @@ struct TvRpcConn {
     gboolean broken_warn; /* worth a warning, not an info line */
     gboolean update_pending;
     GQueue out; /* GBytes frames; the head may be partly written */
+    /* the frames of out that stand for a descriptor to pass (one byte sent with
+     * SCM_RIGHTS; the GBytes closes the descriptor when freed) -> the fd */
+    GHashTable *out_fds;
     gsize out_off;
     gsize out_cost;     /* what the queued frames cost (TV_RPC_FRAME_COST each) */
     gsize out_msg_cost; /* of that, MESSAGE frames: events, keepalive */

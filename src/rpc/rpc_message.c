@@ -155,6 +155,28 @@ GBytes *tv_rpc_message_encode_reply(const tvr_header *call, xdrproc_t filter, co
     return tv_rpc_message_encode(&hdr, filter, ret);
 }
 
+typedef struct {
+    unsigned int nfds;
+    xdrproc_t filter;
+    const void *ret;
+} FdsPayload;
+
+static bool_t xdr_fds_payload(XDR *xdrs, void *p)
+{
+    FdsPayload *f = p;
+    return xdr_u_int(xdrs, &f->nfds) && f->filter(xdrs, (void *)f->ret);
+}
+
+GBytes *tv_rpc_message_encode_reply_fds(const tvr_header *call, guint nfds, xdrproc_t filter,
+                                        const void *ret)
+{
+    tvr_header hdr = *call;
+    hdr.type = TVR_REPLY_WITH_FDS;
+    hdr.status = TVR_STATUS_OK;
+    FdsPayload payload = { nfds, filter, ret };
+    return tv_rpc_message_encode(&hdr, TV_XDR(xdr_fds_payload), &payload);
+}
+
 static GBytes *encode_error(const tvr_header *call, int type, TvErrorDomain domain,
                             TvErrorCode code, const char *message)
 {

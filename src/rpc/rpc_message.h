@@ -49,6 +49,10 @@ gboolean tv_rpc_message_decode_payload(const TvRpcMessage *msg, xdrproc_t filter
 GBytes *tv_rpc_message_encode(const tvr_header *hdr, xdrproc_t filter, const void *payload);
 /* REPLY to call (prog, vers, proc, serial copied) with status OK. */
 GBytes *tv_rpc_message_encode_reply(const tvr_header *call, xdrproc_t filter, const void *ret);
+/* REPLY_WITH_FDS to call with status OK: the count nfds, then filter(ret); the
+ * descriptors themselves go after the frame (tv_rpc_conn_send_fds). */
+GBytes *tv_rpc_message_encode_reply_fds(const tvr_header *call, guint nfds, xdrproc_t filter,
+                                        const void *ret);
 /* REPLY with status ERROR carrying code, domain, level 2 and message. */
 GBytes *tv_rpc_message_encode_error(const tvr_header *call, TvErrorDomain domain, TvErrorCode code,
                                     const char *message);

@@ -1,5 +1,5 @@
-/* Files: atomic writes (temporary file, fsync, rename, fsync of the folder)
- * and bounded reads. */
+/* Files: atomic writes (temporary file, fsync, rename, fsync of the folder),
+ * bounded reads, and a descriptor passed on a unix socket. */
 #pragma once
 
 #include <glib.h>
@@ -25,3 +25,8 @@ int tv_file_read_all(const char *path, size_t max_len, char **data, size_t *len)
 int tv_dir_ensure(const char *path, mode_t mode);
 /* Remove a file; a missing file is not an error. */
 int tv_file_remove(const char *path);
+
+/* One byte (*byte) on the unix socket sock with fd attached (SCM_RIGHTS), as
+ * libvirt's and QEMU's peers take a descriptor; flags for sendmsg
+ * (MSG_NOSIGNAL is added).  What sendmsg returns (1, or -1 with errno). */
+ssize_t tv_socket_send_fd(int sock, const void *byte, int fd, int flags);

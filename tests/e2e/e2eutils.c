@@ -13,9 +13,9 @@
 
 E2eEnv e2e;
 
-static const TvQemuCaps *env_caps(const char *emulator, void *opaque)
+static TvQemuCaps *env_caps(const char *emulator, void *opaque)
 {
-    return e2e.caps;
+    return tv_qemu_caps_ref(e2e.caps);
 }
 
 /* aarch64 "wfi" then "b .-4": the vCPU sleeps forever (no timer is armed). */
@@ -52,8 +52,8 @@ int e2e_setup(void)
     e2e.host = tv_host_facts_read(NULL);
     if (!e2e.host)
         return -1;
-    TvQemuCapsProbeOptions opts = { 0 };
-    e2e.caps = tv_qemu_caps_cache_lookup(e2e.cache_dir, TV_QEMU_DEFAULT_EMULATOR, e2e.host, &opts);
+    g_autoptr(TvQemuCapsCache) cache = tv_qemu_caps_cache_new(e2e.cache_dir, e2e.host, NULL);
+    e2e.caps = tv_qemu_caps_cache_lookup(cache, TV_QEMU_DEFAULT_EMULATOR);
     return e2e.caps ? 0 : -1;
 }
 
@@ -78,6 +78,7 @@ void e2e_teardown(void)
 {
     if (e2e.dir && !g_getenv("TAGVIRT_E2E_KEEP"))
         remove_tree(e2e.dir);
+    g_clear_pointer(&e2e.caps, tv_qemu_caps_unref);
     tv_host_facts_free(e2e.host);
 }
 

@@ -29,9 +29,22 @@ static void guest_abi_result_clear(TvGuestAbiResult *r)
     g_free(r->error);
 }
 
-void tv_qemu_caps_free(TvQemuCaps *caps)
+TvQemuCaps *tv_qemu_caps_new(void)
 {
-    if (!caps)
+    TvQemuCaps *caps = g_new0(TvQemuCaps, 1);
+    caps->refs = 1;
+    return caps;
+}
+
+TvQemuCaps *tv_qemu_caps_ref(TvQemuCaps *caps)
+{
+    g_atomic_int_inc(&caps->refs);
+    return caps;
+}
+
+void tv_qemu_caps_unref(TvQemuCaps *caps)
+{
+    if (!caps || !g_atomic_int_dec_and_test(&caps->refs))
         return;
     g_free(caps->binary);
     g_free(caps->package);

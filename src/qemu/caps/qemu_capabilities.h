@@ -118,6 +118,7 @@ typedef enum {
 TV_ENUM_DECL(tv_qemu_caps_flag)
 
 typedef struct {
+    gint refs; /* tv_qemu_caps_ref/unref: shared by the cache and its users */
     char *binary;
     unsigned version; /* major * 1000000 + minor * 1000 + micro */
     char *package;    /* "Debian 1:7.2+dfsg-7+deb12u18+b3" */
@@ -154,8 +155,12 @@ void tv_qemu_caps_fingerprint_format(TvXmlWriter *w, const TvQemuCapsFingerprint
 /* Every attribute required and checked; -1 with an error, fp left empty. */
 int tv_qemu_caps_fingerprint_parse(xmlNodePtr node, TvQemuCapsFingerprint *fp);
 
-void tv_qemu_caps_free(TvQemuCaps *caps);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCaps, tv_qemu_caps_free)
+/* A new, empty TvQemuCaps with one reference.  Caps are immutable once
+ * made: a cache hands out references, a caller that is done unrefs. */
+TvQemuCaps *tv_qemu_caps_new(void);
+TvQemuCaps *tv_qemu_caps_ref(TvQemuCaps *caps);
+void tv_qemu_caps_unref(TvQemuCaps *caps);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCaps, tv_qemu_caps_unref)
 
 typedef struct {
     const char *probe_firmware; /* path of probe.elf; NULL: the built/installed default */
@@ -179,14 +184,21 @@ TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *b
 char *tv_qemu_caps_format(const TvQemuCaps *caps);
 TvQemuCaps *tv_qemu_caps_parse(const char *xml, size_t len);
 
-/* Cached lookup: memory, then cache_dir/<hash of path>.xml when its
- * fingerprint matches (binary path/size/mtime/ctime, tagvirt version, kernel
- * release, /dev/kvm), else probe and store atomically.  The returned caps are
- * shared and immutable: do not free. */
-const TvQemuCaps *tv_qemu_caps_cache_lookup(const char *cache_dir, const char *binary,
-                                            const TvHostFacts *host,
-                                            const TvQemuCapsProbeOptions *opts);
-void tv_qemu_caps_cache_clear_memory(void);
+/* The capabilities cache of one owner (the driver, the tagvirt tool, a
+ * test): in memory, then dir/<hash of path>.xml when its fingerprint matches
+ * (binary path/size/mtime/ctime, tagvirt version, kernel release, /dev/kvm),
+ * else a probe stored atomically.  host: borrowed (NULL: read this host's
+ * facts once); opts: copied (NULL: defaults). */
+typedef struct TvQemuCapsCache TvQemuCapsCache;
+TvQemuCapsCache *tv_qemu_caps_cache_new(const char *dir, const TvHostFacts *host,
+                                        const TvQemuCapsProbeOptions *opts);
+void tv_qemu_caps_cache_free(TvQemuCapsCache *cache);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuCapsCache, tv_qemu_caps_cache_free)
+/* A reference to binary's caps (tv_qemu_caps_unref it), or NULL with an
+ * error.  Caps a newer lookup replaced stay valid for who holds them. */
+TvQemuCaps *tv_qemu_caps_cache_lookup(TvQemuCapsCache *cache, const char *binary);
+/* Forget what is in memory (the next lookup reads the disk again). */
+void tv_qemu_caps_cache_clear_memory(TvQemuCapsCache *cache);
 
 bool tv_qemu_caps_get(const TvQemuCaps *caps, TvQemuCapsFlag flag);
 void tv_qemu_caps_set(TvQemuCaps *caps, TvQemuCapsFlag flag, bool on);

@@ -11,9 +11,16 @@
 
 #define CACHE_FILE_MAX (8 * 1024 * 1024)
 
-static GMutex cache_lock;
-static GHashTable *cache_memory; /* "dir\nbinary" -> TvQemuCaps * (never freed while used) */
-static GPtrArray *cache_retired; /* replaced entries: callers may still hold them */
+struct TvQemuCapsCache {
+    char *dir;
+    TvHostFacts *own_host; /* read at creation when none was given */
+    const TvHostFacts *host;
+    TvQemuCapsProbeOptions opts;
+    char *probe_firmware; /* opts' strings, owned */
+    char *record_path;
+    GMutex lock;
+    GHashTable *memory; /* binary -> TvQemuCaps * (one reference each) */
+};
 
 /* cache_dir/<sha256 of the binary path>.xml */
 static char *cache_file(const char *cache_dir, const char *binary)
@@ -43,18 +50,6 @@ static TvQemuCaps *load_file(const char *path, const TvQemuCapsFingerprint *now)
     return g_steal_pointer(&caps);
 }
 
-static void remember(const char *key, TvQemuCaps *caps)
-{
-    if (!cache_memory) {
-        cache_memory = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        cache_retired = g_ptr_array_new_with_free_func((GDestroyNotify)tv_qemu_caps_free);
-    }
-    TvQemuCaps *old = g_hash_table_lookup(cache_memory, key);
-    if (old)
-        g_ptr_array_add(cache_retired, old);
-    g_hash_table_insert(cache_memory, g_strdup(key), caps);
-}
-
 /* Disk, else a fresh probe stored atomically; NULL with an error. */
 static TvQemuCaps *load_or_probe(const char *cache_dir, const char *binary, const TvHostFacts *host,
                                  const TvQemuCapsProbeOptions *opts, TvQemuCapsFingerprint *now)
@@ -77,44 +72,64 @@ static TvQemuCaps *load_or_probe(const char *cache_dir, const char *binary, cons
     return g_steal_pointer(&caps);
 }
 
-const TvQemuCaps *tv_qemu_caps_cache_lookup(const char *cache_dir, const char *binary,
-                                            const TvHostFacts *host,
-                                            const TvQemuCapsProbeOptions *opts)
+TvQemuCapsCache *tv_qemu_caps_cache_new(const char *dir, const TvHostFacts *host,
+                                        const TvQemuCapsProbeOptions *opts)
 {
-    g_autoptr(TvHostFacts) own_host = NULL;
-    if (!host) {
-        if (!(own_host = tv_host_facts_read(NULL)))
-            return NULL;
-        host = own_host;
-    }
-    TvQemuCapsFingerprint now = { 0 };
-    if (tv_qemu_caps_fingerprint_read(binary, host, &now) < 0)
+    g_autoptr(TvHostFacts) own = NULL;
+    if (!host && !(own = tv_host_facts_read(NULL)))
         return NULL;
-    g_autofree char *key = g_strdup_printf("%s\n%s", cache_dir, binary);
+    TvQemuCapsCache *cache = g_new0(TvQemuCapsCache, 1);
+    cache->dir = g_strdup(dir);
+    cache->own_host = g_steal_pointer(&own);
+    cache->host = host ? host : cache->own_host;
+    if (opts)
+        cache->opts = *opts;
+    cache->probe_firmware = g_strdup(cache->opts.probe_firmware);
+    cache->record_path = g_strdup(cache->opts.record_path);
+    cache->opts.probe_firmware = cache->probe_firmware;
+    cache->opts.record_path = cache->record_path;
+    g_mutex_init(&cache->lock);
+    cache->memory =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)tv_qemu_caps_unref);
+    return cache;
+}
 
-    g_mutex_lock(&cache_lock);
-    TvQemuCaps *caps = cache_memory ? g_hash_table_lookup(cache_memory, key) : NULL;
+void tv_qemu_caps_cache_free(TvQemuCapsCache *cache)
+{
+    if (!cache)
+        return;
+    g_hash_table_unref(cache->memory);
+    g_mutex_clear(&cache->lock);
+    tv_host_facts_free(cache->own_host);
+    g_free(cache->probe_firmware);
+    g_free(cache->record_path);
+    g_free(cache->dir);
+    g_free(cache);
+}
+
+TvQemuCaps *tv_qemu_caps_cache_lookup(TvQemuCapsCache *cache, const char *binary)
+{
+    TvQemuCapsFingerprint now = { 0 };
+    if (tv_qemu_caps_fingerprint_read(binary, cache->host, &now) < 0)
+        return NULL;
+    g_mutex_lock(&cache->lock);
+    TvQemuCaps *caps = g_hash_table_lookup(cache->memory, binary);
     if (!caps || !tv_qemu_caps_fingerprint_equal(&caps->fingerprint, &now)) {
-        caps = load_or_probe(cache_dir, binary, host, opts, &now);
+        /* a replaced entry lives on in the references its users hold */
+        caps = load_or_probe(cache->dir, binary, cache->host, &cache->opts, &now);
         if (caps)
-            remember(key, caps);
+            g_hash_table_insert(cache->memory, g_strdup(binary), caps);
     }
-    g_mutex_unlock(&cache_lock);
+    if (caps)
+        tv_qemu_caps_ref(caps);
+    g_mutex_unlock(&cache->lock);
     tv_qemu_caps_fingerprint_clear(&now);
     return caps;
 }
 
-void tv_qemu_caps_cache_clear_memory(void)
+void tv_qemu_caps_cache_clear_memory(TvQemuCapsCache *cache)
 {
-    g_mutex_lock(&cache_lock);
-    if (cache_memory) {
-        /* callers may still hold pointers: retire rather than free */
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, cache_memory);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-            g_ptr_array_add(cache_retired, value);
-        g_hash_table_remove_all(cache_memory);
-    }
-    g_mutex_unlock(&cache_lock);
+    g_mutex_lock(&cache->lock);
+    g_hash_table_remove_all(cache->memory);
+    g_mutex_unlock(&cache->lock);
 }

@@ -90,7 +90,7 @@ TvQemuCaps *tv_qemu_caps_probe(const char *binary, const TvHostFacts *host,
     g_autofree char *firmware = tv_guest_abi_firmware_path(opts->probe_firmware);
     if (!firmware)
         return NULL;
-    g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
+    g_autoptr(TvQemuCaps) caps = tv_qemu_caps_new();
     caps->binary = g_strdup(binary);
     if (tv_qemu_caps_fingerprint_read(binary, host, &caps->fingerprint) < 0)
         return NULL;
@@ -210,7 +210,7 @@ TvQemuCaps *tv_qemu_caps_replay(const char *recording, size_t len, const char *b
     g_autoptr(TvQemuCapsRecording) rec = tv_qemu_caps_recording_parse(recording, len);
     if (!rec)
         return NULL;
-    g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
+    g_autoptr(TvQemuCaps) caps = tv_qemu_caps_new();
     caps->binary = g_strdup(binary);
     g_autoptr(TvGuestAbiQueue) queue = tv_guest_abi_queue_new();
     if (!tv_qemu_monitor_script_has_greeting(rec->qmp)) {

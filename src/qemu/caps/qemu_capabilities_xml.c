@@ -454,7 +454,7 @@ TvQemuCaps *tv_qemu_caps_parse(const char *xml, size_t len)
     if (!doc)
         return NULL;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    g_autoptr(TvQemuCaps) caps = g_new0(TvQemuCaps, 1);
+    g_autoptr(TvQemuCaps) caps = tv_qemu_caps_new();
     int rc = -1;
     if (!root || !g_str_equal((const char *)root->name, "qemuCaps"))
         tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_XML_ERROR,

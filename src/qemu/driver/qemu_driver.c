@@ -23,11 +23,10 @@ void tv_domain_ref_clear(TvDomainRef *ref)
     ref->id = -1;
 }
 
-const TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator)
+TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator)
 {
     const char *path = emulator ? emulator : drv->emulator;
-    const TvQemuCaps *caps =
-        tv_qemu_caps_cache_lookup(drv->cache_dir, path, drv->host, &drv->probe_opts);
+    TvQemuCaps *caps = tv_qemu_caps_cache_lookup(drv->caps_cache, path);
     if (caps && strcmp(path, drv->emulator) == 0)
         g_atomic_int_set(&drv->hv_version, (gint)caps->version);
     return caps;
@@ -38,7 +37,7 @@ const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def)
     return def && def->devices.emulator ? def->devices.emulator : drv->emulator;
 }
 
-static const TvQemuCaps *pipeline_caps(const char *emulator, void *opaque)
+static TvQemuCaps *pipeline_caps(const char *emulator, void *opaque)
 {
     return tv_driver_caps(opaque, emulator);
 }
@@ -95,7 +94,9 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
         cfg = &none;
     TvQemuDriver *drv = driver_new(cfg);
     drv->host = tv_host_facts_read(cfg->host_root);
-    if (!drv->host || make_dirs(drv) < 0) {
+    if (drv->host)
+        drv->caps_cache = tv_qemu_caps_cache_new(drv->cache_dir, drv->host, NULL);
+    if (!drv->caps_cache || make_dirs(drv) < 0) {
         tv_qemu_driver_close(drv);
         return NULL;
     }
@@ -110,13 +111,14 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     tv_qemu_mte_set_allow_broken_tag_storage(cfg->allow_broken_tag_storage);
 
     /* the default emulator's caps in memory now: later calls only check the fingerprint */
-    if (!tv_driver_caps(drv, NULL)) {
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
+    if (!caps) {
         g_warning("QEMU driver: no capabilities for the default emulator %s: %s", drv->emulator,
                   tv_error_message());
         tv_error_reset();
     } else {
         /* loads while the domains are read: ready for the first start */
-        tv_driver_prefork_unref(tv_driver_prefork_get(drv, tv_driver_caps(drv, NULL)));
+        tv_driver_prefork_unref(tv_driver_prefork_get(drv, caps));
     }
     if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0) {
         tv_qemu_driver_close(drv);
@@ -145,6 +147,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_hash_table_destroy(drv->by_id);
     g_hash_table_destroy(drv->by_name);
     g_hash_table_destroy(drv->by_uuid);
+    tv_qemu_caps_cache_free(drv->caps_cache);
     tv_host_facts_free(drv->host);
     g_mutex_clear(&drv->host_lock);
     g_cond_clear(&drv->event_cond);
@@ -173,7 +176,7 @@ unsigned long long tv_qemu_driver_hypervisor_version(TvQemuDriver *drv)
     gint known = g_atomic_int_get(&drv->hv_version);
     if (known > 0)
         return (unsigned long long)known;
-    const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
     if (!caps) {
         tv_error_reset(); /* the wire has no error for this call: 0 means unknown */
         return 0;
@@ -188,7 +191,7 @@ int tv_qemu_driver_max_vcpus(TvQemuDriver *drv, const char *type)
                         "unknown virtualization type '%s': expected 'qemu' or 'kvm'", type);
         return -1;
     }
-    const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
     if (!caps)
         return -1;
     unsigned max = 0;

@@ -85,6 +85,11 @@ int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out
 /* A new raw, non-blocking fd on the running domain's serial console (dev_name
  * NULL, "serial0" or "console0"); -1 with a tv_error. */
 int tv_qemu_driver_open_console(TvQemuDriver *drv, const unsigned char *uuid, const char *dev_name);
+/* virDomainOpenGraphicsFD: a new socket connected to the running domain's
+ * graphics device idx (its VNC server); flags: 0 or 1 (skipauth).  -1 with a
+ * tv_error. */
+int tv_qemu_driver_open_graphics_fd(TvQemuDriver *drv, const unsigned char *uuid, unsigned idx,
+                                    unsigned flags);
 int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *state, int *reason);
 int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info);
 char *tv_qemu_driver_get_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);

@@ -14,12 +14,13 @@
 #define PROC_FILE_MAX (4 * 1024 * 1024)
 
 typedef struct {
-    const TvQemuCaps *from; /* the cache keeps caps alive while the process runs */
+    TvQemuCaps *from; /* a reference: the entry is good while these caps are current */
     char *xml;
 } DomCapsEntry;
 
 static void domcaps_entry_free(DomCapsEntry *e)
 {
+    tv_qemu_caps_unref(e->from);
     g_free(e->xml);
     g_free(e);
 }
@@ -34,12 +35,13 @@ void tv_driver_host_clear(TvQemuDriver *drv)
 {
     g_clear_pointer(&drv->domcaps, g_hash_table_destroy);
     g_clear_pointer(&drv->caps_xml, g_free);
+    g_clear_pointer(&drv->caps_xml_from, tv_qemu_caps_unref);
 }
 
 char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator, const char *arch,
                                          const char *machine, const char *virttype)
 {
-    const TvQemuCaps *caps = tv_driver_caps(drv, emulator);
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, emulator);
     if (!caps)
         return NULL;
     g_autofree char *key = g_strdup_printf("%s\n%s\n%s\n%s", caps->binary, arch ? arch : "",
@@ -56,7 +58,7 @@ char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator
         return NULL;
     xml = tv_domain_caps_format(dc);
     e = g_new0(DomCapsEntry, 1);
-    e->from = caps;
+    e->from = tv_qemu_caps_ref(caps); /* held: a pointer alone could be reused */
     e->xml = g_strdup(xml);
     g_mutex_lock(&drv->host_lock);
     g_hash_table_replace(drv->domcaps, g_steal_pointer(&key), e);
@@ -234,7 +236,7 @@ static void format_guest(TvQemuDriver *drv, const TvQemuCaps *caps, TvXmlWriter 
 
 char *tv_qemu_driver_capabilities(TvQemuDriver *drv)
 {
-    const TvQemuCaps *caps = tv_driver_caps(drv, NULL);
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
     if (!caps) {
         tv_error_prefix("cannot describe the host's capabilities");
         return NULL;
@@ -257,7 +259,8 @@ char *tv_qemu_driver_capabilities(TvQemuDriver *drv)
     g_mutex_lock(&drv->host_lock);
     g_free(drv->caps_xml);
     drv->caps_xml = g_strdup(xml);
-    drv->caps_xml_from = caps;
+    tv_qemu_caps_unref(drv->caps_xml_from);
+    drv->caps_xml_from = tv_qemu_caps_ref(caps);
     g_mutex_unlock(&drv->host_lock);
     return xml;
 }

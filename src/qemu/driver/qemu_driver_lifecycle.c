@@ -186,7 +186,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     g_mutex_lock(&dom->lock);
     dom->starting = run; /* a new transient domain: dumpxml shows what starts */
     g_mutex_unlock(&dom->lock);
-    const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, what));
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, what));
     if (!caps) {
         starting_done(dom);
         tv_driver_run_unref(run);
@@ -535,7 +535,7 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
     /* open() is single-threaded: the persistent definition cannot change now */
     const TvDomainDef *persistent = dom ? dom->def : NULL;
     const TvDomainDef *which = st ? st->def : persistent;
-    const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, which));
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, which));
     if (!caps && !(caps = tv_driver_caps(drv, NULL))) {
         g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
         tv_error_reset();

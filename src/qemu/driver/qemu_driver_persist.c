@@ -111,7 +111,7 @@ static TvDomainDef *load_one(TvQemuDriver *drv, const char *path, const char *st
                         def->name);
         return NULL;
     }
-    const TvQemuCaps *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, def));
+    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, def));
     if (!caps || tv_qemu_domain_post_parse(def, caps, drv->host) < 0)
         return NULL;
     return g_steal_pointer(&def);

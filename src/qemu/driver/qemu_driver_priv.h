@@ -65,7 +65,7 @@ struct TvQemuDriver {
     char *emulator;
     unsigned job_wait_ms; /* TvQemuDriverConfig.job_wait_ms */
     TvHostFacts *host;
-    TvQemuCapsProbeOptions probe_opts;
+    TvQemuCapsCache *caps_cache; /* the driver's own: capabilities per emulator binary */
     TvQemuPipeline pipe;
 
     GMutex define_lock;  /* name/uuid checks and their insertion, atomically */
@@ -92,8 +92,8 @@ struct TvQemuDriver {
     /* host answers kept in memory (their inputs do not change while open) */
     GMutex host_lock;
     char *caps_xml;
-    const TvQemuCaps *caps_xml_from;
-    GHashTable *domcaps; /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
+    TvQemuCaps *caps_xml_from; /* a reference */
+    GHashTable *domcaps;       /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
 
     const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
 
@@ -104,7 +104,9 @@ struct TvQemuDriver {
 };
 
 /* qemu_driver.c */
-const TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator);
+/* A reference to emulator's caps (NULL: the default emulator's) from the
+ * driver's cache; tv_qemu_caps_unref it. */
+TvQemuCaps *tv_driver_caps(TvQemuDriver *drv, const char *emulator);
 const char *tv_driver_emulator_of(TvQemuDriver *drv, const TvDomainDef *def);
 
 /* qemu_driver_domains.c: objects, maps, jobs */

@@ -10,6 +10,7 @@
  * runs. */
 #include "qemu_monitor_priv.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -773,8 +774,10 @@ static json_object *reply_value(const char *command, json_object *reply)
     return NULL;
 }
 
-static json_object *command_deadline(TvQemuMonitor *mon, const char *command, json_object *args,
-                                     gint64 deadline)
+/* pass_fd >= 0: sent with the command's first byte (a replayed conversation
+ * has no QEMU to take it). */
+static json_object *command_deadline_fd(TvQemuMonitor *mon, const char *command, json_object *args,
+                                        gint64 deadline, int pass_fd)
 {
     last_error_class = TV_QMP_ERROR_NONE;
     json_object *cmd = json_object_new_object();
@@ -808,7 +811,18 @@ static json_object *command_deadline(TvQemuMonitor *mon, const char *command, js
         json_object_object_add(cmd, "id", json_object_new_uint64(id));
         g_autofree char *line = tv_qmp_to_line(cmd);
         g_autofree char *text = g_strdup_printf("%s\n", line);
-        rc = send_all(mon, text, strlen(text), deadline);
+        const char *rest = text;
+        rc = 0;
+        if (pass_fd >= 0) {
+            if (tv_socket_send_fd(mon->wfd, text, pass_fd, 0) != 1) {
+                tv_error_report_errno(TV_FROM_QEMU, errno,
+                                      "cannot pass a descriptor to QEMU's monitor");
+                rc = -1;
+            }
+            rest++;
+        }
+        if (rc == 0)
+            rc = send_all(mon, rest, strlen(rest), deadline);
         if (rc < 0)
             tv_error_prefix("QEMU command '%s'", command);
     }
@@ -828,6 +842,22 @@ static json_object *command_deadline(TvQemuMonitor *mon, const char *command, js
     json_object *value = reply_value(command, reply);
     json_object_put(reply);
     return value;
+}
+
+static json_object *command_deadline(TvQemuMonitor *mon, const char *command, json_object *args,
+                                     gint64 deadline)
+{
+    return command_deadline_fd(mon, command, args, deadline, -1);
+}
+
+json_object *tv_qemu_monitor_command_fd(TvQemuMonitor *mon, const char *command, json_object *args,
+                                        int fd)
+{
+    g_mutex_lock(&mon->lock);
+    unsigned timeout = mon->timeout_ms;
+    g_mutex_unlock(&mon->lock);
+    return command_deadline_fd(mon, command, args, g_get_monotonic_time() + (gint64)timeout * 1000,
+                               fd);
 }
 
 json_object *tv_qemu_monitor_command(TvQemuMonitor *mon, const char *command, json_object *args)

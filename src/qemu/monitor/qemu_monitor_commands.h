@@ -217,6 +217,15 @@ void tv_qmp_vnc_clear(TvQmpVnc *v);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpVnc, tv_qmp_vnc_clear)
 int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out);
 
+/* getfd: fd (the caller keeps its copy) becomes QEMU's descriptor fdname */
+int tv_qemu_monitor_getfd(TvQemuMonitor *mon, const char *fdname, int fd);
+/* closefd: drop QEMU's descriptor fdname */
+int tv_qemu_monitor_closefd(TvQemuMonitor *mon, const char *fdname);
+/* add_client: the connected socket fdname (from getfd; QEMU takes it over)
+ * becomes a client of protocol ("vnc"), without TLS; skipauth: no password */
+int tv_qemu_monitor_add_client(TvQemuMonitor *mon, const char *protocol, const char *fdname,
+                               bool skipauth);
+
 /* balloon: the guest's target size in bytes */
 int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes);
 

@@ -162,6 +162,33 @@ int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol, 
     return r ? 0 : -1;
 }
 
+int tv_qemu_monitor_getfd(TvQemuMonitor *mon, const char *fdname, int fd)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "fdname", json_object_new_string(fdname));
+    json_object *r = tv_qemu_monitor_command_fd(mon, "getfd", args, fd);
+    json_object_put(r);
+    return r ? 0 : -1;
+}
+
+int tv_qemu_monitor_closefd(TvQemuMonitor *mon, const char *fdname)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "fdname", json_object_new_string(fdname));
+    return tv_qemu_monitor_command_void(mon, "closefd", args);
+}
+
+int tv_qemu_monitor_add_client(TvQemuMonitor *mon, const char *protocol, const char *fdname,
+                               bool skipauth)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "protocol", json_object_new_string(protocol));
+    json_object_object_add(args, "fdname", json_object_new_string(fdname));
+    json_object_object_add(args, "skipauth", json_object_new_boolean(skipauth));
+    json_object_object_add(args, "tls", json_object_new_boolean(0));
+    return tv_qemu_monitor_command_void(mon, "add_client", args);
+}
+
 int tv_qemu_monitor_query_balloon(TvQemuMonitor *mon, TvQmpBalloon *out)
 {
     json_object *v = tv_qemu_monitor_command_object(mon, "query-balloon", NULL);

@@ -18,6 +18,10 @@ json_object *tv_qemu_monitor_command_object(TvQemuMonitor *mon, const char *comm
                                             json_object *args);
 /* A command whose reply carries nothing of interest. */
 int tv_qemu_monitor_command_void(TvQemuMonitor *mon, const char *command, json_object *args);
+/* Like tv_qemu_monitor_command, with fd passed along (SCM_RIGHTS; the caller
+ * keeps its copy): for getfd. */
+json_object *tv_qemu_monitor_command_fd(TvQemuMonitor *mon, const char *command, json_object *args,
+                                        int fd);
 
 /* Reading replies: each helper reports "QEMU's reply to 'COMMAND' ..." when
  * a required member is missing or has another type. */

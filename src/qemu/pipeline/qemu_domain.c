@@ -21,7 +21,7 @@ int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHos
 }
 
 TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, size_t len,
-                                 unsigned parse_flags, const TvQemuCaps **caps_out)
+                                 unsigned parse_flags, TvQemuCaps **caps_out)
 {
     g_autoptr(TvDomainDef) def = tv_domain_def_parse(xml, len, parse_flags);
     if (!def)
@@ -29,7 +29,7 @@ TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, si
     const char *emulator = def->devices.emulator    ? def->devices.emulator
                            : pipe->default_emulator ? pipe->default_emulator
                                                     : TV_QEMU_DEFAULT_EMULATOR;
-    const TvQemuCaps *caps = pipe->caps_lookup(emulator, pipe->caps_opaque);
+    g_autoptr(TvQemuCaps) caps = pipe->caps_lookup(emulator, pipe->caps_opaque);
     if (!caps)
         return NULL;
     if (tv_qemu_domain_post_parse(def, caps, pipe->host) < 0)
@@ -38,6 +38,6 @@ TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, si
     if (tv_qemu_domain_validate(def, caps, pipe->host) < 0)
         return NULL;
     if (caps_out)
-        *caps_out = caps;
+        *caps_out = g_steal_pointer(&caps);
     return g_steal_pointer(&def);
 }

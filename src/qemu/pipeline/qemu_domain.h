@@ -11,7 +11,8 @@
 #define TV_QEMU_VNC_LISTEN_DEFAULT "127.0.0.1" /* libvirt's vnc_listen default */
 
 /* Where capabilities come from: the cache for real use, recorded caps in tests. */
-typedef const TvQemuCaps *(*TvQemuCapsLookup)(const char *emulator, void *opaque);
+/* A new reference to the caps of emulator (tv_qemu_caps_unref), or NULL with an error. */
+typedef TvQemuCaps *(*TvQemuCapsLookup)(const char *emulator, void *opaque);
 
 typedef struct {
     const char *default_emulator; /* NULL: TV_QEMU_DEFAULT_EMULATOR */
@@ -43,6 +44,6 @@ int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHos
                            TvQemuMtePlan *plan);
 
 /* parse + caps lookup + post-parse + validate.  *caps_out (optional) gets
- * the capabilities used. */
+ * a reference to the capabilities used. */
 TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, size_t len,
-                                 unsigned parse_flags, const TvQemuCaps **caps_out);
+                                 unsigned parse_flags, TvQemuCaps **caps_out);

@@ -117,6 +117,11 @@ int tv_qemu_process_steal_console(TvQemuProcess *proc);
  * (virsh console), or -1 with a tv_error when the domain has no pty serial
  * or QEMU has gone. */
 int tv_qemu_process_open_console(TvQemuProcess *proc);
+/* A new socket already connected to the server of graphics device idx (VNC)
+ * as one more client (socketpair, QMP getfd + add_client), for
+ * virDomainOpenGraphicsFD; skipauth: no VNC password asked.  -1 with a
+ * tv_error. */
+int tv_qemu_process_open_graphics(TvQemuProcess *proc, unsigned idx, bool skipauth);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 

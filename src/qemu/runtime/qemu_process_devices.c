@@ -6,7 +6,9 @@
 #include "tv_file.h"
 #include "tv_netdev.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static bool listens(const TvDomainChr *ch)
@@ -113,4 +115,42 @@ int tv_qemu_process_devices_started(TvQemuProcess *proc)
             return -1;
     }
     return set_balloon_period(proc);
+}
+
+int tv_qemu_process_open_graphics(TvQemuProcess *proc, unsigned idx, bool skipauth)
+{
+    size_t n = proc->def->devices.ngraphics;
+    if (idx >= n) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
+                        "domain '%s' has no graphics device %u (it has %zu: <graphics type='vnc'> "
+                        "makes one)",
+                        proc->name, idx, n);
+        return -1;
+    }
+    /* names are QEMU-wide: one per call, so two opens at once cannot swap */
+    static gint serial;
+    g_autofree char *fdname = g_strdup_printf("tvgraphics%d", g_atomic_int_add(&serial, 1));
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    if (!mon)
+        return -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make a socket pair for the display");
+        return -1;
+    }
+    int rc = tv_qemu_monitor_getfd(mon, fdname, sv[1]);
+    close(sv[1]); /* QEMU has its own copy now */
+    if (rc == 0 && tv_qemu_monitor_add_client(mon, "vnc", fdname, skipauth) < 0) {
+        TvError *err = tv_error_steal();
+        if (tv_qemu_monitor_closefd(mon, fdname) < 0)
+            tv_error_reset();
+        tv_error_restore(err);
+        rc = -1;
+    }
+    if (rc < 0) {
+        close(sv[0]);
+        tv_error_prefix("domain '%s': cannot open its display", proc->name);
+        return -1;
+    }
+    return sv[0];
 }

@@ -34,8 +34,7 @@ static bool wait_exited_locked(TvQemuProcess *proc, gint64 deadline)
     return true;
 }
 
-/* Run one QMP command that returns nothing of interest. */
-static int run_command(TvQemuProcess *proc, int (*command)(TvQemuMonitor *mon))
+TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc)
 {
     g_mutex_lock(&proc->lock);
     TvQemuMonitor *mon = !proc->exited && proc->mon ? tv_qemu_monitor_ref(proc->mon) : NULL;
@@ -43,8 +42,18 @@ static int run_command(TvQemuProcess *proc, int (*command)(TvQemuMonitor *mon))
     /* EOF or a protocol error: QEMU is going away (the pidfd will say when) */
     if (!mon || tv_qemu_monitor_is_closed(mon)) {
         tv_qemu_monitor_free(mon);
-        return not_running(proc);
+        not_running(proc);
+        return NULL;
     }
+    return mon;
+}
+
+/* Run one QMP command that returns nothing of interest. */
+static int run_command(TvQemuProcess *proc, int (*command)(TvQemuMonitor *mon))
+{
+    TvQemuMonitor *mon = tv_qemu_process_monitor(proc);
+    if (!mon)
+        return -1;
     int rc = command(mon);
     tv_qemu_monitor_free(mon);
     if (rc < 0)

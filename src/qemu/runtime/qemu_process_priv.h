@@ -127,6 +127,8 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
 #define TV_QEMU_PASSED_FD_FIRST 4
 int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds);
 int tv_qemu_process_devices_started(TvQemuProcess *proc);
+/* A reference to the running QEMU's monitor, or NULL with "not running". */
+TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_watch.c */
