@@ -106,6 +106,7 @@ void tv_domain_def_free(TvDomainDef *def)
         g_free(def->cpu.features[i].name);
     g_free(def->cpu.features);
     devices_clear(&def->devices);
+    tv_domain_guest_abi_clear(&def->guest_abi);
     g_free(def);
 }
 

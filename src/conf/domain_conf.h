@@ -8,6 +8,7 @@
 #include "domain_cpu.h"
 #include "domain_devices.h"
 #include "domain_features_compat.h"
+#include "domain_guest_abi.h"
 #include "domain_metadata.h"
 #include "domain_mte.h"
 #include "domain_os_boot.h"
@@ -266,18 +267,22 @@ typedef struct {
     TvLifecycleAction on_reboot;
     TvLifecycleAction on_crash;
     TvDomainDevices devices;
+    /* recorded at start (status XML only): what the guest sees of its CPU and
+     * machine (domain_guest_abi.h) */
+    TvDomainGuestAbi guest_abi;
 } TvDomainDef;
 
 typedef enum {
     TV_DOMAIN_FORMAT_INACTIVE = 0,        /* what the user wrote (persistent definition) */
     TV_DOMAIN_FORMAT_LIVE = 1 << 0,       /* id, resolved values (MTE level as a number) */
     TV_DOMAIN_FORMAT_MIGRATABLE = 1 << 1, /* resolved values, no id: for another host */
-    TV_DOMAIN_FORMAT_STATUS = 1 << 2,     /* live + the recorded MTE register fields */
+    TV_DOMAIN_FORMAT_STATUS = 1 << 2,     /* live + the recorded MTE fields and <guestabi> */
 } TvDomainFormatFlags;
 
 typedef enum {
     TV_DOMAIN_PARSE_DEFAULT = 0,
-    TV_DOMAIN_PARSE_STATUS = 1 << 0, /* accept what STATUS format writes (recorded ABI) */
+    TV_DOMAIN_PARSE_STATUS =
+        1 << 0, /* accept what STATUS format writes (recorded ABI, <guestabi>) */
 } TvDomainParseFlags;
 
 /* Parse len bytes of domain XML.  Unknown elements and attributes are errors

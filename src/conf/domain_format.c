@@ -123,6 +123,8 @@ void tv_domain_def_format_into(TvXmlWriter *w, const TvDomainDef *def, unsigned 
     format_lifecycle(w, "on_reboot", def->on_reboot);
     format_lifecycle(w, "on_crash", def->on_crash);
     tv_domain_format_devices(w, &def->devices, flags);
+    if (flags & TV_DOMAIN_FORMAT_STATUS)
+        tv_domain_guest_abi_format(w, &def->guest_abi);
     w->indent--;
     tv_xml_line(w, "</domain>");
 }

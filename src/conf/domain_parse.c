@@ -269,6 +269,9 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
     if ((node = tv_xml_child(root, "devices")) &&
         tv_domain_parse_devices(node, &def->devices, flags) < 0)
         return -1;
+    if ((flags & TV_DOMAIN_PARSE_STATUS) && (node = tv_xml_child(root, "guestabi")) &&
+        tv_domain_guest_abi_parse(node, &def->guest_abi) < 0)
+        return -1;
     return 0;
 }
 
@@ -279,6 +282,12 @@ TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
         "currentMemory", "vcpu",      "os",       "features",    "cpu",      "clock",
         "on_poweroff",   "on_reboot", "on_crash", "devices",     NULL,
     };
+    static const char *const children_status[] = {
+        "name",          "uuid",      "title",    "description", "metadata", "memory",
+        "currentMemory", "vcpu",      "os",       "features",    "cpu",      "clock",
+        "on_poweroff",   "on_reboot", "on_crash", "devices",     "guestabi", NULL,
+    };
+    const char *const *allowed = (flags & TV_DOMAIN_PARSE_STATUS) ? children_status : children;
 
     g_autoptr(xmlDoc) doc = tv_xml_parse(xml, len, "domain XML");
     if (!doc)
@@ -293,9 +302,8 @@ TvDomainDef *tv_domain_def_parse(const char *xml, size_t len, unsigned flags)
     g_autoptr(TvDomainDef) def = g_new0(TvDomainDef, 1);
     def->id = -1;
     def->features.mte.level = -1;
-    if (parse_root_attrs(root, def, flags) < 0 ||
-        tv_xml_check_children(root, children, false) < 0 ||
-        tv_conf_check_once(root, children) < 0 || parse_identity(root, def) < 0 ||
+    if (parse_root_attrs(root, def, flags) < 0 || tv_xml_check_children(root, allowed, false) < 0 ||
+        tv_conf_check_once(root, allowed) < 0 || parse_identity(root, def) < 0 ||
         parse_memory_pair(root, def) < 0 || parse_children(root, def, flags) < 0 ||
         tv_domain_boot_check(def) < 0)
         return NULL;

@@ -27,6 +27,7 @@
 typedef struct {
     char *root;        /* --root: everything under it; NULL: system paths */
     char *config_path; /* --config */
+    gboolean listen;   /* --listen: serve TCP with TLS as listen_tls says */
     gboolean verbose;
     gboolean version;
 } Options;
@@ -45,6 +46,8 @@ static int parse_options(int *argc, char ***argv, Options *opts)
           "keep sockets, configuration and state under DIR instead of the system paths", "DIR" },
         { "config", 'f', 0, G_OPTION_ARG_FILENAME, &opts->config_path,
           "configuration file (default: " CONFIG_NAME " in the root or /etc/tagvirt)", "FILE" },
+        { "listen", 'l', 0, G_OPTION_ARG_NONE, &opts->listen,
+          "listen for TCP connections with TLS (listen_tls, tls_port, listen_addr)", NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts->verbose, "log debug messages", NULL },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opts->version, "print the version and exit",
           NULL },
@@ -102,8 +105,49 @@ static void raise_fd_limit(void)
     }
 }
 
-static int listen_all(TvRpcServer *srv, const TvDaemonConfig *cfg, const Paths *paths)
+/* libvirt's TLS files: the configured ones, else /etc/pki (system) or, with
+ * --root DIR, DIR/pki laid out as a client's pkipath (cacert.pem,
+ * servercert.pem, serverkey.pem, cacrl.pem). */
+static int listen_tls(TvRpcServer *srv, const TvDaemonConfig *cfg, const Options *opts)
 {
+    g_autofree char *pki = opts->root ? g_build_filename(opts->root, "pki", NULL) : NULL;
+    g_autofree char *ca = NULL, *cert = NULL, *key = NULL, *crl = NULL;
+    tv_tls_default_paths(true, pki, &ca, &cert, &key, &crl);
+    TvTlsConfig tc = {
+        .server = true,
+        .ca_file = cfg->ca_file ? cfg->ca_file : ca,
+        .cert_file = cfg->cert_file ? cfg->cert_file : cert,
+        .key_file = cfg->key_file ? cfg->key_file : key,
+        /* libvirtd reads a CRL only when one is configured */
+        .crl_file = cfg->crl_file,
+        .priority = cfg->tls_priority,
+        .verify_peer = !cfg->tls_no_verify_certificate,
+        .no_sanity = cfg->tls_no_sanity_certificate,
+    };
+    TvTlsContext *tls = tv_tls_context_new(&tc);
+    if (!tls) {
+        tv_error_prefix("cannot listen for TLS (listen_tls)");
+        return -1;
+    }
+    const char *port = cfg->tls_port ? cfg->tls_port : "16514";
+    int bound = tv_rpc_server_add_tls(srv, cfg->listen_addr, port, tls,
+                                      (const char *const *)cfg->tls_allowed_dn_list);
+    if (bound < 0)
+        return -1;
+    if (cfg->tls_no_verify_certificate)
+        g_warning("tls_no_verify_certificate = 1: TLS clients are not asked for a valid "
+                  "certificate; anybody who reaches port %d can manage this host",
+                  bound);
+    g_info("listening for TLS on %s port %d", cfg->listen_addr ? cfg->listen_addr : "every address",
+           bound);
+    return 0;
+}
+
+static int listen_all(TvRpcServer *srv, const TvDaemonConfig *cfg, const Options *opts,
+                      const Paths *paths)
+{
+    if (opts->listen && cfg->listen_tls && listen_tls(srv, cfg, opts) < 0)
+        return -1;
     g_autoptr(GArray) activated = tv_daemon_activated_sockets();
     if (activated->len > 0) {
         for (guint i = 0; i < activated->len; i++) {
@@ -153,7 +197,7 @@ static int run(const Options *opts, const Paths *paths, TvDaemonConfig *cfg)
     tv_remote_program(remote, &program);
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     TvRpcServer *srv = tv_rpc_server_new(&cfg->rpc, &program, NULL);
-    int rc = listen_all(srv, cfg, paths);
+    int rc = listen_all(srv, cfg, opts, paths);
     if (rc == 0) {
         guint term = g_unix_signal_add(SIGTERM, on_quit_signal, loop);
         guint intr = g_unix_signal_add(SIGINT, on_quit_signal, loop);

@@ -15,6 +15,8 @@ typedef enum {
     KEY_PERMS,
     KEY_BOOL,
     KEY_STRING,
+    KEY_SERVICE, /* a port: a number, quoted or not, or a "service name" */
+    KEY_STRLIST, /* ["a", "b"] */
 } KeyType;
 
 typedef struct {
@@ -52,6 +54,18 @@ static const ConfigKey keys[] = {
     { "security_driver", KEY_STRING, OFF(security_driver), 0, 0 },
     { "storage_pool_roots", KEY_STRING, OFF(storage_pool_roots), 0, 0 },
     { "default_network", KEY_BOOL, OFF(default_network), 0, 1 },
+    { "listen_tls", KEY_BOOL, OFF(listen_tls), 0, 1 },
+    { "listen_addr", KEY_STRING, OFF(listen_addr), 0, 0 },
+    { "tls_port", KEY_SERVICE, OFF(tls_port), 0, 0 },
+    { "auth_tls", KEY_STRING, OFF(auth_tls), 0, 0 },
+    { "ca_file", KEY_STRING, OFF(ca_file), 0, 0 },
+    { "cert_file", KEY_STRING, OFF(cert_file), 0, 0 },
+    { "key_file", KEY_STRING, OFF(key_file), 0, 0 },
+    { "crl_file", KEY_STRING, OFF(crl_file), 0, 0 },
+    { "tls_no_verify_certificate", KEY_BOOL, OFF(tls_no_verify_certificate), 0, 1 },
+    { "tls_no_sanity_certificate", KEY_BOOL, OFF(tls_no_sanity_certificate), 0, 1 },
+    { "tls_allowed_dn_list", KEY_STRLIST, OFF(tls_allowed_dn_list), 0, 0 },
+    { "tls_priority", KEY_STRING, OFF(tls_priority), 0, 0 },
     { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
     { "job_wait_ms", KEY_UINT, OFF(job_wait_ms), 100, 3600000 },
 };
@@ -69,6 +83,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->seccomp_sandbox = TRUE;
     cfg->dynamic_ownership = TRUE;
     cfg->default_network = -1; /* on for the system daemon, off under --root */
+    cfg->listen_tls = TRUE;    /* as libvirtd: only with --listen */
     cfg->job_wait_ms = 30000;  /* libvirt's */
 }
 
@@ -81,6 +96,15 @@ void tv_daemon_config_clear(TvDaemonConfig *cfg)
     g_clear_pointer(&cfg->namespaces, g_free);
     g_clear_pointer(&cfg->security_driver, g_free);
     g_clear_pointer(&cfg->storage_pool_roots, g_free);
+    g_clear_pointer(&cfg->listen_addr, g_free);
+    g_clear_pointer(&cfg->tls_port, g_free);
+    g_clear_pointer(&cfg->auth_tls, g_free);
+    g_clear_pointer(&cfg->ca_file, g_free);
+    g_clear_pointer(&cfg->cert_file, g_free);
+    g_clear_pointer(&cfg->key_file, g_free);
+    g_clear_pointer(&cfg->crl_file, g_free);
+    g_clear_pointer(&cfg->tls_allowed_dn_list, g_strfreev);
+    g_clear_pointer(&cfg->tls_priority, g_free);
 }
 
 static char *key_list(void)
@@ -118,10 +142,78 @@ static char *unquote(const char *value)
     return g_string_free(s, FALSE);
 }
 
+/* ["a", "b"] (spaces and a trailing comma allowed) -> a NULL-terminated
+ * list; NULL when it is not one. */
+static char **parse_list(const char *value)
+{
+    size_t len = strlen(value);
+    if (len < 2 || value[0] != '[' || value[len - 1] != ']')
+        return NULL;
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+    const char *p = value + 1, *end = value + len - 1;
+    for (;;) {
+        while (p < end && g_ascii_isspace(*p))
+            p++;
+        if (p == end)
+            break;
+        if (*p != '"')
+            return NULL;
+        const char *q = p + 1;
+        while (q < end && *q != '"')
+            q += *q == '\\' && q + 1 < end ? 2 : 1;
+        if (q >= end)
+            return NULL;
+        g_autofree char *quoted = g_strndup(p, (gsize)(q - p + 1));
+        char *item = unquote(quoted);
+        if (!item)
+            return NULL;
+        g_ptr_array_add(items, item);
+        p = q + 1;
+        while (p < end && g_ascii_isspace(*p))
+            p++;
+        if (p < end && *p != ',')
+            return NULL;
+        if (p < end)
+            p++;
+    }
+    g_ptr_array_add(items, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&items), FALSE);
+}
+
 static int set_value(TvDaemonConfig *cfg, const ConfigKey *key, const char *value,
                      const char *where)
 {
     char *field = (char *)cfg + key->offset;
+    if (key->type == KEY_STRLIST) {
+        char **list = parse_list(value);
+        if (!list) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: %s must be a list of \"quoted strings\" such as [\"a\", \"b\"], "
+                            "not '%s'",
+                            where, key->name, value);
+            return -1;
+        }
+        g_strfreev(*(char ***)field);
+        *(char ***)field = list;
+        return 0;
+    }
+    if (key->type == KEY_SERVICE) {
+        g_autofree char *text = unquote(value);
+        const char *v = text ? text : value;
+        guint64 n;
+        gboolean number = g_ascii_string_to_unsigned(v, 10, 0, 65535, &n, NULL);
+        gboolean name = text && *v && g_ascii_isalpha(*v) && !strpbrk(v, " \t/:");
+        if (!number && !name) {
+            tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                            "%s: %s must be a port number from 0 to 65535 or a \"service "
+                            "name\", not '%s'",
+                            where, key->name, value);
+            return -1;
+        }
+        g_free(*(char **)field);
+        *(char **)field = g_strdup(v);
+        return 0;
+    }
     if (key->type == KEY_STRING) {
         char *text = unquote(value);
         if (!text) {
@@ -181,6 +273,20 @@ static int check_keys(const TvDaemonConfig *cfg, const char *name)
                         name, rpc->max_ro_clients, rpc->max_clients);
         return -1;
     }
+    if (cfg->auth_tls && !g_str_equal(cfg->auth_tls, "none")) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s: auth_tls \"%s\" is not supported; accepted: \"none\" (the client "
+                        "certificate is the authentication)",
+                        name, cfg->auth_tls);
+        return -1;
+    }
+    if (cfg->tls_allowed_dn_list && !cfg->tls_allowed_dn_list[0]) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s: tls_allowed_dn_list is empty, so no client could connect; leave "
+                        "it out to allow every certificate the CA signed",
+                        name);
+        return -1;
+    }
     return 0;
 }
 
@@ -190,6 +296,14 @@ int tv_daemon_config_parse(TvDaemonConfig *cfg, const char *name, const char *te
     for (guint i = 0; lines[i]; i++) {
         g_autofree char *where = g_strdup_printf("%s:%u", name, i + 1);
         char *line = g_strstrip(lines[i]);
+        /* a list may go on over several lines, as in libvirtd.conf */
+        g_autofree char *joined = NULL;
+        if (*line != '#' && strchr(line, '[') && !strchr(line, ']')) {
+            GString *all = g_string_new(line);
+            while (lines[i + 1] && !strchr(all->str, ']'))
+                g_string_append_printf(all, " %s", g_strstrip(lines[++i]));
+            line = joined = g_string_free(all, FALSE);
+        }
         if (!*line || *line == '#')
             continue;
         char *eq = strchr(line, '=');
@@ -202,7 +316,7 @@ int tv_daemon_config_parse(TvDaemonConfig *cfg, const char *name, const char *te
         char *key_name = g_strstrip(line);
         char *value = g_strstrip(eq + 1);
         /* a comment after an unquoted value */
-        if (*value != '"') {
+        if (*value != '"' && *value != '[') {
             char *hash = strchr(value, '#');
             if (hash) {
                 *hash = '\0';

@@ -25,6 +25,16 @@ typedef struct {
     /* make the 'default' NAT network at the first start; -1: yes unless --root */
     gboolean default_network;
     char *storage_pool_roots; /* ':'-separated folders pool targets may be in; NULL: defaults */
+    /* TCP with TLS, as libvirtd's keys (docs/migration.rst): served with --listen */
+    gboolean listen_tls;
+    char *listen_addr; /* NULL: every address */
+    char *tls_port;    /* a port number or service name; NULL: 16514 */
+    char *auth_tls;    /* NULL or "none": the certificate is the authentication */
+    char *ca_file, *cert_file, *key_file, *crl_file; /* NULL: libvirt's locations */
+    gboolean tls_no_verify_certificate;
+    gboolean tls_no_sanity_certificate;
+    char **tls_allowed_dn_list;        /* NULL: any certificate the CA signed */
+    char *tls_priority;                /* NULL: "NORMAL" */
     gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
     guint job_wait_ms; /* how long a domain's job waits for another (libvirt: 30 s) */
 } TvDaemonConfig;

@@ -9,8 +9,12 @@
 
 /* CONNECT_SUPPORTS_FEATURE numbers */
 enum {
+    FEATURE_MIGRATION_P2P = 4,
+    FEATURE_MIGRATION_V3 = 6,
     FEATURE_FD_PASSING = 8,
     FEATURE_TYPED_PARAM_STRING = 9,
+    FEATURE_XML_MIGRATABLE = 11,
+    FEATURE_MIGRATION_PARAMS = 13,
     FEATURE_KEEPALIVE = 10,
     FEATURE_EVENT_CALLBACKS = 14,
     FEATURE_CLOSE_CALLBACK = 15,
@@ -115,8 +119,17 @@ static int connect_supports_feature(TvRemoteConn *conn, const void *argsp, void 
     case FEATURE_CLOSE_CALLBACK:
         ret->supported = 1;
         break;
+    /* migration v3 with parameters and peer-to-peer, served by the QEMU
+     * driver (remote_migrate.c, docs/migration.rst); change protection,
+     * v1/v2 and offline are not */
+    case FEATURE_MIGRATION_P2P:
+    case FEATURE_MIGRATION_V3:
+    case FEATURE_XML_MIGRATABLE:
+    case FEATURE_MIGRATION_PARAMS:
+        ret->supported = conn->remote->drv != NULL;
+        break;
     default:
-        /* migration v2/v3/p2p/params, change protection, ...: not (yet) offered */
+        /* migration v1/v2, change protection, ...: not offered */
         ret->supported = 0;
         break;
     }

@@ -8,3 +8,5 @@
 void tv_remote_register_driver_handlers(TvRemote *remote);
 /* DOMAIN_OPEN_CONSOLE (remote_console.c); part of the driver handlers. */
 void tv_remote_register_console_handlers(TvRemote *remote);
+/* Migration v3 with parameters (remote_migrate.c); part of the driver handlers. */
+void tv_remote_register_migrate_handlers(TvRemote *remote);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rpc_socket.h"
+#include "tv_error.h"
 #include "tv_file.h"
 
 /* Frames read per wakeup, so one busy client cannot starve the others. */
@@ -33,6 +34,8 @@ void tv_rpc_conn_unref(TvRpcConn *conn)
     if (conn->priv_free)
         conn->priv_free(conn->priv);
     g_queue_clear_full(&conn->out, (GDestroyNotify)g_bytes_unref);
+    tv_tls_session_free(conn->tls);
+    g_free(conn->tls_dn);
     g_hash_table_unref(conn->out_fds);
     if (conn->fd >= 0)
         close(conn->fd);
@@ -46,6 +49,11 @@ void tv_rpc_conn_unref(TvRpcConn *conn)
 gboolean tv_rpc_conn_is_readonly(TvRpcConn *conn)
 {
     return conn->readonly;
+}
+
+gboolean tv_rpc_conn_is_tls(TvRpcConn *conn)
+{
+    return conn->tls != NULL;
 }
 
 gpointer tv_rpc_conn_get_private(TvRpcConn *conn)
@@ -154,15 +162,22 @@ static gboolean write_frame_locked(TvRpcConn *conn, GBytes *frame)
     const guint8 *data = g_bytes_get_data(frame, &len);
     gpointer pass = g_hash_table_lookup(conn->out_fds, frame);
     while (!conn->broken) {
-        ssize_t n = pass
-                        ? tv_socket_send_fd(conn->fd, data, GPOINTER_TO_INT(pass) - 1, MSG_DONTWAIT)
-                        : send(conn->fd, data + conn->out_off, len - conn->out_off,
-                               MSG_NOSIGNAL | MSG_DONTWAIT);
+        /* after EAGAIN, GnuTLS wants the same bytes again: the head of the queue
+         * from out_off is exactly that.  Descriptors pass over unix sockets
+         * only, never with TLS. */
+        ssize_t n =
+            conn->tls ? tv_tls_session_write(conn->tls, data + conn->out_off, len - conn->out_off)
+            : pass    ? tv_socket_send_fd(conn->fd, data, GPOINTER_TO_INT(pass) - 1, MSG_DONTWAIT)
+                      : send(conn->fd, data + conn->out_off, len - conn->out_off,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                break_locked(conn, g_strdup_printf("write failed: %s", g_strerror(errno)), FALSE);
+                break_locked(conn,
+                             g_strdup_printf("write failed: %s",
+                                             conn->tls ? tv_error_message() : g_strerror(errno)),
+                             FALSE);
             return FALSE;
         }
         conn->out_off += (gsize)n;
@@ -182,6 +197,8 @@ static void flush_locked(TvRpcConn *conn)
 }
 
 static void hangup_logged(TvRpcConn *conn, const char *why, GLogLevelFlags level);
+static void set_polled(TvRpcConn *conn, GIOCondition cond);
+static void tls_handshake_step(TvRpcConn *conn);
 
 /* Main thread: poll for what the client needs now, or hang up a broken one. */
 static void update_events(TvRpcConn *conn)
@@ -198,11 +215,9 @@ static void update_events(TvRpcConn *conn)
         hangup_logged(conn, why, level);
         return;
     }
-    /* modifying the poll set wakes the context: skip it when nothing changed */
-    if (cond == conn->polled)
-        return;
-    conn->polled = cond;
-    g_source_modify_unix_fd(conn->source, conn->fd_tag, cond);
+    if (conn->tls_phase == TV_RPC_TLS_HANDSHAKE)
+        return; /* the handshake polls for what it needs */
+    set_polled(conn, cond);
 }
 
 static gboolean update_idle_cb(gpointer data)
@@ -396,7 +411,8 @@ typedef enum {
 static RecvResult recv_once(TvRpcConn *conn, guint8 *dst, gsize want, gsize *got)
 {
     for (;;) {
-        ssize_t n = recv(conn->fd, dst, want, 0);
+        ssize_t n =
+            conn->tls ? tv_tls_session_read(conn->tls, dst, want) : recv(conn->fd, dst, want, 0);
         if (n > 0) {
             *got = (gsize)n;
             return RECV_DATA;
@@ -510,7 +526,9 @@ static gboolean read_some(TvRpcConn *conn)
                                     : TV_RPC_HANGUP_DISCONNECTED;
             break;
         }
-        if (got < room)
+        /* a TLS read returns one record at most: the socket is empty only when
+         * GnuTLS holds nothing either (what it holds no poll reports) */
+        if (got < room && !(conn->tls && tv_tls_session_pending(conn->tls) > 0))
             drained = TRUE;
         if (into_pend)
             conn->pend_len += got;
@@ -535,10 +553,15 @@ static gboolean read_some(TvRpcConn *conn)
     return TRUE;
 }
 
-/* Whole frames wait in pend and may be taken now (no poll will report them). */
+/* Whole frames wait in pend, or decrypted bytes in the TLS session, and may
+ * be taken now (no poll will report them). */
 static gboolean frames_waiting(TvRpcConn *conn)
 {
-    return !conn->hung_up && pend_has_frame(conn) && !tv_rpc_conn_reading_paused(conn);
+    if (conn->hung_up || tv_rpc_conn_reading_paused(conn))
+        return FALSE;
+    if (conn->tls_phase == TV_RPC_TLS_READY && tv_tls_session_pending(conn->tls) > 0)
+        return TRUE;
+    return pend_has_frame(conn);
 }
 
 static gboolean conn_source_prepare(GSource *source, gint *timeout)
@@ -554,6 +577,14 @@ static gboolean conn_source_dispatch(GSource *source, GSourceFunc cb, gpointer d
 
     tv_rpc_conn_ref(conn);
     gboolean alive = TRUE;
+    if (conn->tls_phase == TV_RPC_TLS_HANDSHAKE) {
+        if (rev & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))
+            tv_rpc_conn_hangup(conn, "disconnected during the TLS handshake");
+        else
+            tls_handshake_step(conn);
+        tv_rpc_conn_unref(conn);
+        return G_SOURCE_CONTINUE;
+    }
     if ((rev & G_IO_IN) || frames_waiting(conn))
         alive = read_some(conn);
     if (alive && (rev & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))) {
@@ -569,6 +600,70 @@ static gboolean conn_source_dispatch(GSource *source, GSourceFunc cb, gpointer d
         update_events(conn);
     tv_rpc_conn_unref(conn);
     return G_SOURCE_CONTINUE;
+}
+
+static void set_polled(TvRpcConn *conn, GIOCondition cond)
+{
+    /* modifying the poll set wakes the context: skip it when nothing changed */
+    if (cond == conn->polled)
+        return;
+    conn->polled = cond;
+    g_source_modify_unix_fd(conn->source, conn->fd_tag, cond);
+}
+
+/* libvirt's rule for tls_allowed_dn_list: the DN must match one pattern. */
+static gboolean dn_allowed(TvRpcConn *conn, const char *dn)
+{
+    if (!conn->tls_allowed_dns)
+        return TRUE;
+    for (char *const *p = conn->tls_allowed_dns; *p; p++)
+        if (dn && g_pattern_match_simple(*p, dn))
+            return TRUE;
+    return FALSE;
+}
+
+/* Main thread: one step of the handshake; when it is done, the client's
+ * certificate is checked and it gets the byte 1 (libvirt's confirmation),
+ * or it is hung up on without it. */
+static void tls_handshake_step(TvRpcConn *conn)
+{
+    int rc = tv_tls_session_handshake(conn->tls);
+    if (rc == 0) {
+        set_polled(conn, tv_tls_session_wants_write(conn->tls) ? G_IO_OUT : G_IO_IN);
+        return;
+    }
+    if (rc < 0 || tv_tls_session_check_peer(conn->tls) < 0) {
+        g_autofree char *why = g_strdup_printf("refused: %s", tv_error_message());
+        tv_error_reset();
+        hangup_logged(conn, why, G_LOG_LEVEL_WARNING);
+        return;
+    }
+    g_autofree char *dn = tv_tls_session_peer_dn(conn->tls);
+    if (!dn_allowed(conn, dn)) {
+        g_autofree char *why = g_strdup_printf(
+            "refused: the client certificate's distinguished name '%s' matches no entry of "
+            "tls_allowed_dn_list",
+            dn ? dn : "(no certificate)");
+        hangup_logged(conn, why, G_LOG_LEVEL_WARNING);
+        return;
+    }
+    g_info("%s: TLS client '%s' accepted", conn->name, dn ? dn : "(no certificate)");
+    conn->tls_dn = g_steal_pointer(&dn);
+    conn->tls_phase = TV_RPC_TLS_READY;
+    conn->polled = 0; /* recomputed below */
+    static const guint8 accepted = 1;
+    tv_rpc_conn_send(conn, g_bytes_new_static(&accepted, 1));
+    update_events(conn);
+}
+
+int tv_rpc_conn_start_tls(TvRpcConn *conn, TvTlsContext *ctx, char *const *allowed_dns)
+{
+    conn->tls = tv_tls_session_new(ctx, conn->fd, NULL);
+    if (!conn->tls)
+        return -1;
+    conn->tls_phase = TV_RPC_TLS_HANDSHAKE;
+    conn->tls_allowed_dns = allowed_dns;
+    return 0;
 }
 
 static GSourceFuncs conn_source_funcs = {

@@ -13,6 +13,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvRpcConn, tv_rpc_conn_unref)
 
 /* Connected through the read-only socket. */
 gboolean tv_rpc_conn_is_readonly(TvRpcConn *conn);
+/* Connected over TLS (the handshake is done and the certificate checked
+ * before any call is read). */
+gboolean tv_rpc_conn_is_tls(TvRpcConn *conn);
 /* The state the program attached when the client connected. */
 gpointer tv_rpc_conn_get_private(TvRpcConn *conn);
 /* A short name for logs: "client 12 (pid 345, uid 0)". */

@@ -6,6 +6,13 @@
 
 #include "rpc_conn.h"
 #include "rpc_server.h"
+#include "rpc_tls.h"
+
+typedef enum {
+    TV_RPC_TLS_NONE = 0,  /* a plain (unix) socket */
+    TV_RPC_TLS_HANDSHAKE, /* nothing but the handshake until it is done and checked */
+    TV_RPC_TLS_READY,     /* frames go through the session */
+} TvRpcTlsPhase;
 
 struct TvRpcConn {
     gint refs;
@@ -16,6 +23,13 @@ struct TvRpcConn {
     gpointer priv;
     GDestroyNotify priv_free;
     gint keepalive; /* atomic: the client asked for keepalive */
+    /* TLS: the session (reads on the main thread, writes under lock: GnuTLS
+     * allows one reader and one writer at a time) and the DN patterns of the
+     * server's tls_allowed_dn_list (borrowed) */
+    TvTlsSession *tls;
+    TvRpcTlsPhase tls_phase; /* main thread; READY before any frame is read */
+    char *const *tls_allowed_dns;
+    char *tls_dn; /* the client certificate's DN, once checked */
 
     /* main thread only */
     GSource *source;
@@ -60,6 +74,9 @@ struct TvRpcConn {
 TvRpcConn *tv_rpc_conn_new(TvRpcServer *srv, GMainContext *ctx, int fd, gboolean readonly,
                            guint64 id, guint max_in_flight, gsize max_output);
 void tv_rpc_conn_set_private(TvRpcConn *conn, gpointer priv, GDestroyNotify free_func);
+/* Before attach: the client speaks TLS (ctx and allowed_dns borrowed from the
+ * server).  -1 with a tv_error. */
+int tv_rpc_conn_start_tls(TvRpcConn *conn, TvTlsContext *ctx, char *const *allowed_dns);
 /* Start reading on the main loop. */
 void tv_rpc_conn_attach(TvRpcConn *conn);
 #define TV_RPC_HANGUP_DISCONNECTED "disconnected"

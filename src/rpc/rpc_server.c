@@ -8,6 +8,7 @@
 
 #include "rpc_conn_priv.h"
 #include "rpc_socket.h"
+#include "tv_error.h"
 
 /* Connections taken per wakeup of a listener. */
 #define ACCEPTS_PER_WAKEUP 64
@@ -18,7 +19,8 @@ typedef struct {
     TvRpcServer *srv;
     int fd;
     gboolean readonly;
-    char *path; /* set when this server created the socket file */
+    gboolean tls; /* clients speak TLS first (the server's context) */
+    char *path;   /* set when this server created the socket file */
     GSource *source;
     GSource *backoff;
 } Listener;
@@ -36,7 +38,9 @@ struct TvRpcServer {
     GSource *timer;
     gint64 last_refusal_log[2]; /* read-write, read-only */
     gboolean stopped;
-    guint8 *read_buf; /* TV_RPC_READ_BUFFER bytes, made on first use */
+    guint8 *read_buf;  /* TV_RPC_READ_BUFFER bytes, made on first use */
+    TvTlsContext *tls; /* of the TLS listeners */
+    char **tls_allowed_dns;
 };
 
 typedef struct {
@@ -220,11 +224,21 @@ static void accept_one(Listener *l, int fd)
     if (l->readonly)
         srv->ro_clients++;
     client->link = g_queue_peek_tail_link(&srv->clients);
+    if (l->tls && tv_rpc_conn_start_tls(client, srv->tls, srv->tls_allowed_dns) < 0) {
+        g_warning("%s: %s", tv_rpc_conn_describe(client), tv_error_message());
+        tv_error_reset();
+        client->link = NULL;
+        g_queue_pop_tail(&srv->clients);
+        tv_rpc_conn_unref(client);
+        return;
+    }
     if (srv->program.client_open)
         tv_rpc_conn_set_private(client, srv->program.client_open(client, srv->program.opaque),
                                 srv->program.client_free);
     g_debug("%s connected to the %s socket", tv_rpc_conn_describe(client),
-            l->readonly ? "read-only" : "read-write");
+            l->tls        ? "TLS"
+            : l->readonly ? "read-only"
+                          : "read-write");
     tv_rpc_conn_attach(client);
 }
 
@@ -311,6 +325,27 @@ int tv_rpc_server_add_unix(TvRpcServer *srv, const char *path, mode_t mode, gboo
         return -1;
     add_listener(srv, fd, readonly)->path = g_strdup(path);
     return 0;
+}
+
+int tv_rpc_server_add_tls(TvRpcServer *srv, const char *addr, const char *service,
+                          TvTlsContext *tls, const char *const *allowed_dns)
+{
+    if (!srv->tls) {
+        srv->tls = tls;
+        srv->tls_allowed_dns = allowed_dns ? g_strdupv((char **)allowed_dns) : NULL;
+    } else if (tls != srv->tls) {
+        tv_tls_context_free(tls);
+    }
+    g_autoptr(GArray) fds = tv_rpc_socket_listen_tcp(addr, service);
+    if (!fds)
+        return -1;
+    guint port = 0;
+    for (guint i = 0; i < fds->len; i++) {
+        int fd = g_array_index(fds, int, i);
+        port = tv_rpc_socket_tcp_port(fd);
+        add_listener(srv, fd, FALSE)->tls = TRUE;
+    }
+    return (int)port;
 }
 
 int tv_rpc_server_add_fd(TvRpcServer *srv, int fd, gboolean readonly)
@@ -437,5 +472,7 @@ void tv_rpc_server_free(TvRpcServer *srv)
     g_ptr_array_unref(srv->listeners);
     g_main_context_unref(srv->ctx);
     g_free(srv->read_buf);
+    tv_tls_context_free(srv->tls);
+    g_strfreev(srv->tls_allowed_dns);
     g_free(srv);
 }

@@ -1,4 +1,4 @@
-/* tagvirtd's RPC server: unix-socket listeners, one reader per client on the
+/* tagvirtd's RPC server: unix-socket and TLS listeners, one reader per client on the
  * GLib main loop, quick calls answered there, the rest handed to bounded
  * worker pools, keepalive. */
 #pragma once
@@ -8,6 +8,7 @@
 
 #include "rpc_conn.h"
 #include "rpc_message.h"
+#include "rpc_tls.h"
 
 typedef struct TvRpcServer TvRpcServer;
 
@@ -66,6 +67,16 @@ TvRpcServer *tv_rpc_server_new(const TvRpcServerConfig *cfg, const TvRpcProgram 
 int tv_rpc_server_add_unix(TvRpcServer *srv, const char *path, mode_t mode, gboolean readonly);
 /* Serve an already listening socket (socket activation); the server owns fd. */
 int tv_rpc_server_add_fd(TvRpcServer *srv, int fd, gboolean readonly);
+/* Listen on TCP for TLS clients (libvirtd's listen_tls): addr NULL for every
+ * address, service the port (tls_port).  tls is the server's context (taken,
+ * also on failure; every TLS listener of a server shares the first one given).
+ * allowed_dns: libvirtd's tls_allowed_dn_list, glob patterns one of which the
+ * client certificate's distinguished name must match; NULL: any certificate
+ * the CA signed.  A client is served once its handshake is done and its
+ * certificate checked; then it gets libvirt's one-byte confirmation.
+ * Returns the port bound (useful with service "0"), or -1 with a tv_error. */
+int tv_rpc_server_add_tls(TvRpcServer *srv, const char *addr, const char *service,
+                          TvTlsContext *tls, const char *const *allowed_dns);
 guint tv_rpc_server_client_count(TvRpcServer *srv);
 /* Stop accepting, hang up on every client, wait for running calls. */
 void tv_rpc_server_stop(TvRpcServer *srv);

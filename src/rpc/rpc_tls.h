@@ -22,6 +22,9 @@ typedef struct {
     /* server: refuse clients without a valid certificate (libvirt's
      * tls_no_verify_certificate = 0); client: check the server's */
     bool verify_peer;
+    /* skip the checks of our own certificate at load (libvirtd's
+     * tls_no_sanity_certificate) */
+    bool no_sanity;
 } TvTlsConfig;
 
 /* libvirt's file locations: PKI/CA/cacert.pem, PKI/CA/cacrl.pem,

@@ -184,14 +184,19 @@ def run(libvirt, daemon):
 
 
 def kill_qemus():
+    """QEMUs of this test: the daemon leaves them running when it stops (it
+    takes them over at its next start).  Their command line does not name
+    ROOT (the monitor and the log are passed as descriptors): the log is."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             cmd = open("/proc/%s/cmdline" % pid, "rb").read()
+            fds = [os.readlink("/proc/%s/fd/%s" % (pid, fd))
+                   for fd in os.listdir("/proc/%s/fd" % pid)]
         except OSError:
             continue
-        if b"qemu-system-aarch64" in cmd and ROOT.encode() in cmd:
+        if b"qemu-system-aarch64" in cmd and any(f.startswith(ROOT + "/") for f in fds):
             print("# killing QEMU %s left by the test" % pid)
             os.kill(int(pid), signal.SIGKILL)
 
@@ -211,6 +216,13 @@ def main():
         check("no exception", False, traceback.format_exc())
     finally:
         if daemon:
+            try:  # a check that raised midway left the guest running
+                conn = libvirt.open(URI)
+                for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+                    dom.destroy()
+                conn.close()
+            except libvirt.libvirtError:
+                pass
             daemon.terminate()
             try:
                 daemon.wait(30)

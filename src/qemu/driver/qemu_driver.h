@@ -181,6 +181,40 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
+/* ---- migration v3 with parameters (qemu_driver_migrate.c, docs/migration.rst) ----
+ * flags are libvirt's VIR_MIGRATE_* (TV_MIGRATE_*, domain_vocab.h).  The
+ * strings are borrowed from the caller's typed parameters. */
+typedef struct {
+    const char *dest_xml;    /* "destination_xml" */
+    const char *dest_name;   /* "destination_name" */
+    const char *persist_xml; /* "persistent_xml" */
+    const char *uri;         /* "migrate_uri" */
+    const char *dom_name;    /* Finish: the domain's name as the caller knows it */
+} TvMigrateParams;
+
+/* Source: the definition the destination gets (the running one in
+ * migratable form, or params->dest_xml once it passed the ABI check against
+ * the running one) and the cookie (domain_migration_cookie.h).  Reads the
+ * guest only.  Refuses a domain that is not running, a KVM guest with MTE,
+ * and flags tagvirt does not support. */
+int tv_qemu_driver_migrate_begin(TvQemuDriver *drv, const unsigned char *uuid,
+                                 const TvMigrateParams *params, unsigned flags, char **xml_out,
+                                 char **cookie_out);
+/* Destination: the cookie and params->dest_xml against this host (its
+ * capabilities, the MTE level, the recorded guest ABI against its own probe,
+ * names in use).  Today every Prepare ends in an error: a refusal naming what
+ * differs, or, when all checks pass, OPERATION_UNSUPPORTED because the
+ * incoming QEMU is not built yet.  Starts nothing. */
+int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *params,
+                                   const char *cookie_in, size_t cookie_len, unsigned flags,
+                                   char **cookie_out, char **uri_out);
+/* Destination, after Perform: NO_DOMAIN (no Prepare leaves a guest behind). */
+int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params, unsigned flags,
+                                  bool cancelled, TvDomainRef *out);
+/* Source, at the end: 0 for a cancelled migration (the guest runs on). */
+int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
+                                   bool cancelled);
+
 /* The name of a running domain that has path as a disk (newly allocated), or
  * NULL: the storage driver asks before it deletes, wipes or resizes a file. */
 char *tv_qemu_driver_path_user(TvQemuDriver *drv, const char *path);

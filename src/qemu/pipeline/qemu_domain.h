@@ -43,6 +43,15 @@ int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps,
 int tv_qemu_domain_resolve(TvDomainDef *def, const TvQemuCaps *caps, const TvHostFacts *host,
                            TvQemuMtePlan *plan);
 
+/* What the guest of def sees with these capabilities (<guestabi>,
+ * domain_guest_abi.h): the probed ID registers of its CPU model and
+ * accelerator with its MTE setting.  Left invalid when the probe has nothing
+ * for them (KVM without /dev/kvm at probe time, a model QEMU refused).
+ * Called by tv_qemu_domain_resolve; a migration destination calls it to
+ * compare with the source's record. */
+void tv_qemu_guest_abi_record(const TvDomainDef *def, const TvQemuCaps *caps,
+                              TvDomainGuestAbi *out);
+
 /* parse + caps lookup + post-parse + validate.  *caps_out (optional) gets
  * a reference to the capabilities used. */
 TvDomainDef *tv_qemu_domain_load(const TvQemuPipeline *pipe, const char *xml, size_t len,
