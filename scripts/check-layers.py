@@ -41,6 +41,7 @@ GENERATED = {
     'rpc_protocol.h': 'rpc',
     'remote_protocol.h': 'remote',
     'remote_storage_protocol.h': 'remote',
+    'remote_host_protocol.h': 'remote',
     'remote_network_protocol.h': 'remote',
 }
 

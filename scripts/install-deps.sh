@@ -17,8 +17,11 @@ PACKAGES="
   cpio gzip xz-utils ca-certificates
   grub-common mtools dosfstools fdisk
   libvirt-clients python3-libvirt python3 virtinst
+  python3-nova
   hyperfine jq procps iproute2 strace
 "
+# python3-nova: OpenStack Nova's libvirt driver, run by tests/daemon/nova-test.py
+# and bench/nova-resource-bench.py.
 # libvirtd answers "virsh version" only when it finds an emulator for the
 # host's own architecture, hence qemu-system-x86 beside qemu-system-arm.
 if [ "${1:-}" = --anchor ]; then

@@ -48,10 +48,10 @@ static void test_get(void)
     g_assert_cmpuint(tv_domain_metadata_count(def->metadata), ==, 1);
     g_assert_cmpstr(tv_domain_metadata_uri(def->metadata, 0), ==, NOVA_NS);
     g_autofree char *got = tv_domain_metadata_get(def->metadata, NOVA_NS);
-    g_assert_cmpstr(got, ==,
-                    "<nova:instance xmlns:nova=\"" NOVA_NS "\">\n"
-                    "  <nova:name>vm</nova:name>\n"
-                    "</nova:instance>");
+    g_assert_cmpstr(got, ==, /* libvirt's answer: without the namespace */
+                    "<instance>\n"
+                    "  <name>vm</name>\n"
+                    "</instance>");
     tv_error_reset();
     g_assert_null(tv_domain_metadata_get(def->metadata, APP_NS));
     g_assert_cmpint(tv_error_code(), ==, TV_ERR_NO_DOMAIN_METADATA);
@@ -67,9 +67,9 @@ static void test_set_injects_namespace(void)
                     ==, 0);
     g_autofree char *got = tv_domain_metadata_get(def->metadata, APP_NS);
     g_assert_cmpstr(got, ==,
-                    "<app:data xmlns:app=\"" APP_NS "\" a=\"1\">\n"
-                    "  <app:item>x &amp; y</app:item>\n"
-                    "</app:data>");
+                    "<data a=\"1\">\n"
+                    "  <item>x &amp; y</item>\n"
+                    "</data>");
     g_autofree char *xml = format_stable(def);
     g_assert_nonnull(strstr(xml, "  <metadata>\n    <nova:instance"));
     g_assert_nonnull(strstr(xml, "    <app:data xmlns:app=\"" APP_NS "\" a=\"1\">\n"
@@ -85,7 +85,7 @@ static void test_set_replaces(void)
                     ==, 0);
     g_assert_cmpuint(tv_domain_metadata_count(def->metadata), ==, 1);
     g_autofree char *got = tv_domain_metadata_get(def->metadata, NOVA_NS);
-    g_assert_nonnull(strstr(got, "<nova:name>renamed</nova:name>"));
+    g_assert_nonnull(strstr(got, "<name>renamed</name>"));
     g_autofree char *xml = format_stable(def);
     g_assert_null(strstr(xml, ">vm<"));
 }

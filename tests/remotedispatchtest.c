@@ -242,13 +242,29 @@ static void test_events(Fixture *f, gconstpointer data)
     g_assert_cmpint(id1.callback_id, !=, id2.callback_id);
 
     /* an emitted event with no socket behind the connection is dropped quietly */
-    TvDomainRef ref = { (char *)"vm1", { 1, 2, 3 }, 4 };
-    tv_remote_emit_lifecycle(&ref, TV_DOMAIN_EVENT_STARTED, 0, f->remote);
+    TvDomainEvent ev = { .dom = { (char *)"vm1", { 1, 2, 3 }, 4 },
+                         .id = TV_DOMAIN_EVENT_ID_LIFECYCLE,
+                         .event = TV_DOMAIN_EVENT_STARTED };
+    tv_remote_emit_event(&ev, f->remote);
 
-    reg.event_id = 5;
+    /* every id of libvirt 9.0 registers (Nova: 15, 22; virt-manager: 10, 13, 18, 19, 23) */
+    for (int id = 0; id < TV_DOMAIN_EVENT_ID_LAST; id++) {
+        tvr_connect_domain_event_callback_register_any_ret r = { 0 };
+        reg.event_id = id;
+        ok_call(f, TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+                TV_XDR(xdr_tvr_connect_domain_event_callback_register_any_args), &reg,
+                TV_XDR(xdr_tvr_connect_domain_event_callback_register_any_ret), &r);
+        ev.id = (TvDomainEventId)id;
+        tv_remote_emit_event(&ev, f->remote); /* every form encodes */
+    }
+    reg.event_id = TV_DOMAIN_EVENT_ID_LAST;
     error_call(f, TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
                TV_XDR(xdr_tvr_connect_domain_event_callback_register_any_args), &reg,
-               TV_ERR_INVALID_ARG, TV_FROM_RPC, "domain event 5 is not supported");
+               TV_ERR_INTERNAL_ERROR, TV_FROM_RPC, "unsupported domain event ID 27");
+    reg.event_id = -1;
+    error_call(f, TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+               TV_XDR(xdr_tvr_connect_domain_event_callback_register_any_args), &reg,
+               TV_ERR_INTERNAL_ERROR, TV_FROM_RPC, "unsupported domain event ID -1");
 
     char dummy;
     tvr_connect_domain_event_callback_deregister_any_args dereg = { id1.callback_id };
@@ -257,7 +273,7 @@ static void test_events(Fixture *f, gconstpointer data)
             TV_XDR(xdr_void), &dummy);
     error_call(f, TVR_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY,
                TV_XDR(xdr_tvr_connect_domain_event_callback_deregister_any_args), &dereg,
-               TV_ERR_INVALID_ARG, TV_FROM_RPC, "domain event callback");
+               TV_ERR_INTERNAL_ERROR, TV_FROM_RPC, "domain event callback");
 }
 
 static void test_table(void)
@@ -285,6 +301,22 @@ static void test_table(void)
         unsigned flags = tv_remote_procedure_find(queries[i])->flags;
         g_assert_true((flags & TV_PROC_READONLY_OK) && (flags & TV_PROC_INLINE));
     }
+    /* issue 9: host facts, node devices, secrets, vCPU/metadata reads and every
+     * event registration work read-only (libvirt: connect:read, getattr) ... */
+    const int host_reads[] = { 17,  18,  19,  20,  101, 102, 111, 112, 113, 114, 115, 116,
+                               117, 139, 140, 141, 147, 158, 162, 200, 227, 228, 230, 265,
+                               285, 287, 293, 312, 313, 314, 368, 369, 374, 375, 380, 381 };
+    for (gsize i = 0; i < G_N_ELEMENTS(host_reads); i++)
+        g_assert_true(tv_remote_procedure_find(host_reads[i])->flags & TV_PROC_READONLY_OK);
+    /* ... what changes a domain does not */
+    const int host_changes[] = { 30, 31, 32, 199, 204, 245, 264 };
+    for (gsize i = 0; i < G_N_ELEMENTS(host_changes); i++)
+        g_assert_false(tv_remote_procedure_find(host_changes[i])->flags & TV_PROC_READONLY_OK);
+    /* event messages are the server's only */
+    const int messages[] = { 315, 318, 319, 328, 331, 333, 346, 348, 354,
+                             363, 367, 370, 373, 376, 377, 379, 382, 383 };
+    for (gsize i = 0; i < G_N_ELEMENTS(messages); i++)
+        g_assert_true(tv_remote_procedure_find(messages[i])->flags & TV_PROC_SERVER_MESSAGE);
 }
 
 int main(int argc, char **argv)

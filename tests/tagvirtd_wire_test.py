@@ -443,6 +443,81 @@ def t_events(d):
     c.close()
 
 
+def t_event_kinds(d):
+    """Every libvirt 9.0 domain event id registers; network, node device and
+    secret registrations too (storage pools: the storage driver's); ids past them get libvirt's
+    INTERNAL_ERROR (1, RPC) naming the id; a deregistration of an unknown
+    callback or of another kind is refused; all of it read-only too."""
+    for sock in (d.sock, d.sock_ro):
+        c = Raw(sock)
+        c.open()
+        ids = []
+        for ev in range(27):
+            status, body = c.call(316, u32(ev) + u32(0))
+            assert status == OK, (ev, parse_error(body))
+            ids.append(Reader(body).i32())
+        assert len(set(ids)) == 27, ids
+        for proc, good, bad in ((313, 1, 1), (374, 2, 2), (380, 2, 2)):
+            for ev in range(good):
+                status, body = c.call(proc, u32(ev) + u32(0))
+                assert status == OK, (proc, ev, parse_error(body))
+            status, body = c.call(proc, u32(bad) + u32(0))
+            code, domain, message, _ = parse_error(body)
+            assert status == ERROR and (code, domain) == (1, 7), (proc, code, domain, message)
+            assert f"event ID {bad}" in message, message
+        status, body = c.call(316, u32(27) + u32(0))
+        code, domain, message, _ = parse_error(body)
+        assert status == ERROR and (code, domain) == (1, 7) and "ID 27" in message, message
+        status, body = c.call(314, u32(ids[0]))  # a domain callback, as a network one
+        assert status == ERROR and "not registered" in parse_error(body)[2]
+        for cb in ids:
+            assert c.call(317, u32(cb))[0] == OK
+        c.close()
+
+
+def t_host_limits(d):
+    """Map sizes past the wire's limits are refused before anything is
+    allocated; host queries work read-only; secrets answer as a host with
+    none; a driverless daemon calls node/vCPU procedures unknown."""
+    c = Raw(d.sock_ro)
+    c.open()
+    dom = xdr_string("nope") + bytes(16) + u32(-1)
+    # GET_VCPUS {dom; maxinfo; maplen}: maxinfo past 16384, and maxinfo * maplen past 8 MiB
+    for maxinfo, maplen in ((16385, 1), (16384, 1024), (-1, 1)):
+        status, body = c.call(20, dom + u32(maxinfo) + u32(maplen))
+        code, domain, message, _ = parse_error(body)
+        if WITH_DRIVER:
+            assert status == ERROR and code in (1, 8), (maxinfo, maplen, code, message)
+        else:
+            assert status == ERROR and code == 39, (code, message)
+    # GET_VCPU_PIN_INFO {dom; ncpumaps; maplen; flags}
+    status, body = c.call(230, dom + u32(1 << 20) + u32(1 << 20) + u32(0))
+    assert status == ERROR
+    # secrets: empty, NO_SECRET (66, domain 30) on lookups, with or without the driver
+    status, body = c.call(139)
+    assert status == OK and Reader(body).i32() == 0
+    status, body = c.call(147, u32(1) + xdr_string("/var/lib/x.img"))
+    code, domain, message, _ = parse_error(body)
+    assert status == ERROR and (code, domain) == (66, 30), (code, domain, message)
+    status, body = c.call(287, u32(1) + u32(0))
+    assert status == OK and body == u32(0) + u32(0), body
+    if WITH_DRIVER:
+        # NODE_GET_CPU_MAP {need_map; need_online; flags}: this host's CPUs
+        status, body = c.call(293, u32(1) + u32(1) + u32(0))
+        assert status == OK, parse_error(body)
+        r = Reader(body)
+        maplen = r.i32()
+        r.pos += maplen + (-maplen % 4)
+        online, ncpus = r.i32(), r.i32()
+        assert ncpus == os.cpu_count() and online == ncpus and maplen == (ncpus + 7) // 8
+        # NODE_GET_CPU_STATS {cpuNum; nparams; flags}: the count first
+        status, body = c.call(227, u32(-1) + u32(0) + u32(0))
+        assert status == OK and body[-4:] == u32(4), body
+        status, body = c.call(227, u32(-1) + u32(17) + u32(0))
+        assert status == ERROR
+    c.close()
+
+
 def t_mid_message(d):
     """Clients that vanish inside the length word, the header or the payload."""
     for cut in (2, 10, 40):
@@ -789,6 +864,8 @@ TESTS = [
     ("40 pipelined calls, half for the worker pool (reading pauses and resumes)",
      t_pipelined_pool),
     ("event callback register / deregister", t_events),
+    ("every event kind and id libvirt 9.0 has registers; past them INTERNAL_ERROR", t_event_kinds),
+    ("host procedures: wire limits, read-only, secrets of a host with none", t_host_limits),
     ("clients that disconnect mid-message", t_mid_message),
     ("a client that sends nothing", t_silent),
     ("part of a message, trickled bytes, idle and slow clients (message_timeout)",

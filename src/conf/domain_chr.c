@@ -62,9 +62,12 @@ static int parse_source(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, unsig
     g_autofree char *path = tv_xml_node_path(node);
     bool status = (flags & TV_DOMAIN_PARSE_STATUS) != 0;
     if (chr->type == TV_CHR_TYPE_PTY && !status) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "%s is not allowed for type 'pty': the pty is allocated at start", path);
-        return -1;
+        /* the pty a start got, in a live dumpxml defined again: ignored (a
+         * new one is allocated at the next start), as libvirt does */
+        return tv_xml_check_attrs(node, attrs_path) < 0 ||
+                       tv_xml_check_children(node, no_children, false) < 0
+                   ? -1
+                   : 0;
     }
     const char *const *attrs = chr->type != TV_CHR_TYPE_UNIX ? attrs_path
                                : status                      ? attrs_unix_status

@@ -224,3 +224,8 @@ void tv_uuid_generate(unsigned char uuid[TV_UUID_LEN])
     uuid[6] = (uuid[6] & 0x0f) | 0x40; /* version 4: random */
     uuid[8] = (uuid[8] & 0x3f) | 0x80; /* RFC 4122 variant */
 }
+
+unsigned tv_domain_def_vcpus_current(const TvDomainDef *def)
+{
+    return def->vcpus_current && def->vcpus_current < def->vcpus ? def->vcpus_current : def->vcpus;
+}

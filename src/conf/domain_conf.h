@@ -258,7 +258,8 @@ typedef struct {
     TvDomainMetadata *metadata; /* <metadata>: NULL when absent (domain_metadata.h) */
     unsigned long long memory_kib;
     unsigned long long current_memory_kib; /* 0: same as memory */
-    unsigned vcpus;
+    unsigned vcpus;                        /* how many exist: <vcpu>M</vcpu> */
+    unsigned vcpus_current;                /* present at start when fewer (current='N'); 0: all */
     TvDomainOs os;
     TvDomainFeatures features;
     TvDomainCpu cpu;
@@ -298,6 +299,8 @@ TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STA
 void tv_domain_def_free(TvDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
 
+/* The vCPUs present at start (current='N', else all of them). */
+unsigned tv_domain_def_vcpus_current(const TvDomainDef *def);
 /* Boot orders across the definition: per-device <boot order> values are
  * unique and not mixed with <os><boot dev> (domain_os_boot.c). */
 int tv_domain_boot_check(const TvDomainDef *def);

@@ -108,7 +108,10 @@ static void format_head(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)
     tv_xml_line(w, "<memory unit='KiB'>%llu</memory>", def->memory_kib);
     tv_xml_line(w, "<currentMemory unit='KiB'>%llu</currentMemory>",
                 def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
-    tv_xml_line(w, "<vcpu>%u</vcpu>", def->vcpus ? def->vcpus : 1);
+    if (def->vcpus_current && def->vcpus_current < def->vcpus)
+        tv_xml_line(w, "<vcpu current='%u'>%u</vcpu>", def->vcpus_current, def->vcpus);
+    else
+        tv_xml_line(w, "<vcpu>%u</vcpu>", def->vcpus ? def->vcpus : 1);
 }
 
 void tv_domain_def_format_into(TvXmlWriter *w, const TvDomainDef *def, unsigned flags)

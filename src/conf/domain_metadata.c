@@ -102,13 +102,14 @@ static char *element_name(xmlNodePtr node)
 }
 
 /* Size and count limits; what names the element in errors. */
+/* code: XML_ERROR for a domain XML, INVALID_ARG for a setMetadata call. */
 static int check_limits(const TvDomainMetadata *md, xmlDocPtr doc, const char *uri,
-                        const char *what)
+                        const char *what, TvErrorCode code)
 {
     g_autofree char *compact = dump(doc, 0, 0);
     size_t len = strlen(compact);
     if (len > TV_DOMAIN_METADATA_ELEMENT_MAX) {
-        tv_error_report(TV_FROM_DOMAIN, TV_ERR_XML_ERROR,
+        tv_error_report(TV_FROM_DOMAIN, code,
                         "%s of namespace '%s' in /domain/metadata is %zu bytes long: at most %d "
                         "bytes are allowed per element",
                         what, uri, len, TV_DOMAIN_METADATA_ELEMENT_MAX);
@@ -118,7 +119,7 @@ static int check_limits(const TvDomainMetadata *md, xmlDocPtr doc, const char *u
     for (guint i = 0; md && i < md->elements->len; i++)
         replaces |= strcmp(((MetadataElement *)g_ptr_array_index(md->elements, i))->uri, uri) == 0;
     if (!replaces && tv_domain_metadata_count(md) >= TV_DOMAIN_METADATA_ELEMENTS_MAX) {
-        tv_error_report(TV_FROM_DOMAIN, TV_ERR_XML_ERROR,
+        tv_error_report(TV_FROM_DOMAIN, code,
                         "/domain/metadata already holds %d elements (the most allowed): %s of "
                         "namespace '%s' cannot be added",
                         TV_DOMAIN_METADATA_ELEMENTS_MAX, what, uri);
@@ -172,7 +173,7 @@ static int parse_element(TvDomainMetadata *md, xmlNodePtr node)
     xmlDocSetRootElement(doc, copy);
     xmlReconciliateNs(doc, copy);
     strip_layout(copy);
-    if (check_limits(md, doc, uri, name) < 0) {
+    if (check_limits(md, doc, uri, name, TV_ERR_XML_ERROR) < 0) {
         xmlFreeDoc(doc);
         return -1;
     }
@@ -225,6 +226,20 @@ void tv_domain_metadata_format(TvXmlWriter *w, const TvDomainMetadata *md)
     tv_xml_line(w, "</metadata>");
 }
 
+/* libvirt's getMetadata answer: the element without its namespace (no
+ * prefix on it, its children or their attributes, no declaration). */
+static void drop_namespace(xmlNodePtr node, const char *uri)
+{
+    if (node->ns && node->ns->href && strcmp((const char *)node->ns->href, uri) == 0)
+        node->ns = NULL;
+    for (xmlAttrPtr a = node->properties; a; a = a->next)
+        if (a->ns && a->ns->href && strcmp((const char *)a->ns->href, uri) == 0)
+            a->ns = NULL;
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            drop_namespace(c, uri);
+}
+
 char *tv_domain_metadata_get(const TvDomainMetadata *md, const char *uri)
 {
     MetadataElement *e = uri ? find(md, uri, NULL) : NULL;
@@ -235,7 +250,27 @@ char *tv_domain_metadata_get(const TvDomainMetadata *md, const char *uri)
                         uri ? uri : "");
         return NULL;
     }
-    return dump(e->doc, 0, 1);
+    xmlDocPtr copy = xmlCopyDoc(e->doc, 1);
+    if (!copy) {
+        tv_error_report(TV_FROM_DOMAIN, TV_ERR_INTERNAL_ERROR, "cannot copy a metadata element");
+        return NULL;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(copy);
+    drop_namespace(root, uri);
+    xmlNsPtr *defs = &root->nsDef; /* the declaration of uri goes; others stay */
+    while (*defs) {
+        if ((*defs)->href && strcmp((const char *)(*defs)->href, uri) == 0) {
+            xmlNsPtr gone = *defs;
+            *defs = gone->next;
+            gone->next = NULL;
+            xmlFreeNs(gone);
+        } else {
+            defs = &(*defs)->next;
+        }
+    }
+    char *text = dump(copy, 0, 1);
+    xmlFreeDoc(copy);
+    return text;
 }
 
 static void set_namespace(xmlNodePtr node, xmlNsPtr ns)
@@ -297,7 +332,7 @@ int tv_domain_metadata_set(TvDomainMetadata **md, const char *uri, const char *k
     xmlReconciliateNs(doc, root);
     strip_layout(root);
     g_autofree char *name = element_name(root);
-    if (check_limits(*md, doc, uri, name) < 0) {
+    if (check_limits(*md, doc, uri, name, TV_ERR_INVALID_ARG) < 0) {
         xmlFreeDoc(doc);
         return -1;
     }

@@ -34,8 +34,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainMetadata, tv_domain_metadata_free)
 size_t tv_domain_metadata_count(const TvDomainMetadata *md);
 const char *tv_domain_metadata_uri(const TvDomainMetadata *md, size_t i);
 
-/* The element of namespace uri as XML text (indented, with its xmlns
- * declaration), or NULL with TV_ERR_NO_DOMAIN_METADATA when there is none. */
+/* The element of namespace uri as XML text, indented, without that
+ * namespace (libvirt's getMetadata answer: "<instance><name>vm</name>..."),
+ * or NULL with TV_ERR_NO_DOMAIN_METADATA when there is none. */
 char *tv_domain_metadata_get(const TvDomainMetadata *md, const char *uri);
 
 /* Add or replace the element of namespace uri.  xml is one element (text

@@ -91,9 +91,9 @@ static int parse_title(xmlNodePtr node, TvDomainDef *def)
     return tv_domain_def_set_title(def, title);
 }
 
-/* <vcpu placement='static' current='N'>N</vcpu>: what libvirt and
- * virt-manager write.  Without vCPU hot-plug, current can only be the count. */
-static int parse_vcpu(xmlNodePtr node, unsigned *vcpus)
+/* <vcpu placement='static' current='N'>M</vcpu>: M vCPUs exist (the
+ * topology's product), N of them are present at start (1 <= N <= M). */
+static int parse_vcpu(xmlNodePtr node, TvDomainDef *def)
 {
     static const char *const attrs[] = { "current", "placement", NULL };
     static const char *const none[] = { NULL };
@@ -107,14 +107,15 @@ static int parse_vcpu(xmlNodePtr node, unsigned *vcpus)
     if (tv_conf_number(node, NULL, text, 1, TV_VCPUS_MAX, &v) < 0 ||
         (current && tv_conf_number(node, "current", current, 1, TV_VCPUS_MAX, &cur) < 0))
         return -1;
-    if (current && cur != v) {
-        tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
-                        "vCPU hot-plug is not supported: current='%llu' on /domain/vcpu must equal "
-                        "the vCPU count %llu (or be left out)",
-                        cur, v);
+    if (current && cur > v) {
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "current='%llu' on /domain/vcpu is more than the vCPU count %llu: "
+                        "expected 1 to %llu",
+                        cur, v, v);
         return -1;
     }
-    *vcpus = (unsigned)v;
+    def->vcpus = (unsigned)v;
+    def->vcpus_current = cur < v ? (unsigned)cur : 0;
     return 0;
 }
 
@@ -229,7 +230,7 @@ static int parse_children(xmlNodePtr root, TvDomainDef *def, unsigned flags)
 {
     xmlNodePtr node;
     def->vcpus = 1;
-    if ((node = tv_xml_child(root, "vcpu")) && parse_vcpu(node, &def->vcpus) < 0)
+    if ((node = tv_xml_child(root, "vcpu")) && parse_vcpu(node, def) < 0)
         return -1;
 
     if (!(node = tv_xml_child(root, "os"))) {

@@ -129,7 +129,7 @@ void tv_daemon_driver_attach(TvQemuDriver *drv, TvRemote *remote)
     tv_remote_register_driver_handlers(remote);
     tv_remote_register_storage(remote, storage);
     tv_remote_register_network(remote, network);
-    tv_qemu_driver_set_event_callback(drv, tv_remote_emit_lifecycle, remote);
+    tv_qemu_driver_set_event_callback(drv, tv_remote_emit_event, remote);
 }
 
 void tv_daemon_driver_close(TvQemuDriver *drv)

@@ -37,6 +37,6 @@ GBytes *tv_remote_dispatch(TvRemoteConn *conn, const TvRpcMessage *call);
  * stream a call opened); on the thread that reads the client. */
 void tv_remote_stream_packet(TvRemoteConn *conn, const TvRpcMessage *msg);
 
-/* Send a lifecycle event to every callback registered for it (any thread);
- * matches TvDomainEventFunc so the driver can call it directly. */
-void tv_remote_emit_lifecycle(const TvDomainRef *dom, int event, int detail, void *remote);
+/* Send a domain event to every callback registered for it (any thread);
+ * a TvDomainEventFunc, so the driver can call it directly. */
+void tv_remote_emit_event(const TvDomainEvent *ev, void *remote);

@@ -18,6 +18,7 @@ TvRemote *tv_remote_new(TvQemuDriver *drv)
     remote->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     tv_remote_add_handlers(remote, tv_remote_connect_handlers, tv_remote_connect_handlers_count);
     tv_remote_add_handlers(remote, tv_remote_event_handlers, tv_remote_event_handlers_count);
+    tv_remote_add_handlers(remote, tv_remote_secret_handlers, tv_remote_secret_handlers_count);
     return remote;
 }
 
@@ -60,7 +61,7 @@ TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcConn *client, gboolean r
     conn->remote = remote;
     conn->client = client;
     conn->readonly = readonly;
-    conn->callbacks = g_array_new(FALSE, FALSE, sizeof(TvRemoteEventCallback));
+    tv_remote_events_conn_init(conn);
     g_mutex_init(&conn->lock);
     return conn;
 }

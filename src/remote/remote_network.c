@@ -297,9 +297,9 @@ static int h_event_register(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_connect_network_event_register_any_args *args = a;
     if (args->event_id != EVENT_ID_LIFECYCLE) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
-                        "network event %d is not supported; accepted: 0 (lifecycle)",
-                        args->event_id);
+        /* libvirt's code for an event id past its last one */
+        tv_error_report(TV_FROM_RPC, TV_ERR_INTERNAL_ERROR,
+                        "unsupported network event ID %d; accepted: 0 (lifecycle)", args->event_id);
         return -1;
     }
     ((tvr_connect_network_event_register_any_ret *)r)->callback_id =

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "remote.h"
+#include "remote_host_protocol.h"
 #include "remote_procedures.h"
 #include "remote_protocol.h"
 #include "rpc_message.h"
@@ -20,6 +21,13 @@ typedef struct {
     TvRemoteHandler handler;
 } TvRemoteHandlerEntry;
 
+typedef enum {
+    TV_REMOTE_EVENT_DOMAIN,
+    TV_REMOTE_EVENT_NODE_DEVICE,
+    TV_REMOTE_EVENT_SECRET,
+    TV_REMOTE_EVENT_KIND_LAST
+} TvRemoteEventKind;
+
 typedef struct {
     int proc;
     TvRemoteQuickCheck quick;
@@ -27,9 +35,11 @@ typedef struct {
 
 typedef struct {
     int id;
+    TvRemoteEventKind kind;
     int event_id;
-    gboolean has_dom;
+    gboolean has_filter; /* only events of one object: uuid, or name (node devices) */
     unsigned char uuid[TVR_UUID_LEN];
+    char *name;
 } TvRemoteEventCallback;
 
 typedef struct TvRemoteStream TvRemoteStream;
@@ -86,10 +96,22 @@ void tv_remote_streams_drop_conn(TvRemoteConn *conn);
 extern const TvRemoteHandlerEntry tv_remote_connect_handlers[];
 extern const gsize tv_remote_connect_handlers_count;
 
+/* remote_secrets.c: a host with no secrets */
+extern const TvRemoteHandlerEntry tv_remote_secret_handlers[];
+extern const gsize tv_remote_secret_handlers_count;
+
 /* remote_events.c */
 extern const TvRemoteHandlerEntry tv_remote_event_handlers[];
 extern const gsize tv_remote_event_handlers_count;
+void tv_remote_events_conn_init(TvRemoteConn *conn);
 void tv_remote_events_drop_conn(TvRemoteConn *conn);
+/* Send msg (XDR filter, procedure proc) to every callback of kind and
+ * event_id whose filter matches the object (uuid, or name for node
+ * devices), writing each callback's id into *callback_id_field (a member
+ * of msg) before encoding.  Any thread. */
+void tv_remote_events_send(TvRemote *remote, TvRemoteEventKind kind, int event_id,
+                           const unsigned char *uuid, const char *name, int proc, xdrproc_t filter,
+                           void *msg, int *callback_id_field);
 
 /* remote_storage.c, remote_network.c: the connection is gone, so are its
  * pool and network event callbacks */

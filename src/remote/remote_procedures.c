@@ -89,6 +89,7 @@ typedef struct {
 static const ProcTable tables[] = {
     { procedures, &procedures_count },
     { tv_remote_storage_procedures, &tv_remote_storage_procedures_count },
+    { tv_remote_host_procedures, &tv_remote_host_procedures_count },
     { tv_remote_network_procedures, &tv_remote_network_procedures_count },
 };
 

@@ -32,5 +32,7 @@ gsize tv_remote_procedure_index(const TvRemoteProcedure *proc);
  * (remote_storage_procedures.c, ...); a group's XDR comes from its own .x. */
 extern const TvRemoteProcedure tv_remote_storage_procedures[];
 extern const gsize tv_remote_storage_procedures_count;
+extern const TvRemoteProcedure tv_remote_host_procedures[];
+extern const gsize tv_remote_host_procedures_count;
 extern const TvRemoteProcedure tv_remote_network_procedures[];
 extern const gsize tv_remote_network_procedures_count;

@@ -526,8 +526,9 @@ static int h_event_register(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_connect_storage_pool_event_register_any_args *args = a;
     if (args->event_id != EVENT_ID_LIFECYCLE && args->event_id != EVENT_ID_REFRESH) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
-                        "storage pool event %d is not supported; accepted: 0 (lifecycle), 1 "
+        /* libvirt's code for an event id past its last one */
+        tv_error_report(TV_FROM_RPC, TV_ERR_INTERNAL_ERROR,
+                        "unsupported storage pool event ID %d; accepted: 0 (lifecycle), 1 "
                         "(refresh)",
                         args->event_id);
         return -1;

@@ -84,11 +84,12 @@ int dt_run_guarded(int (*run)(void))
     return 128 + WTERMSIG(status);
 }
 
-static void on_event(const TvDomainRef *dom, int event, int detail, void *opaque)
+static void on_event(const TvDomainEvent *e, void *opaque)
 {
     DtEnv *env = opaque;
-    DtEvent ev = { .id = dom->id, .event = event, .detail = detail };
-    g_strlcpy(ev.name, dom->name, sizeof(ev.name));
+    DtEvent ev = { .id = e->dom.id, .kind = (int)e->id, .event = e->event, .detail = e->detail };
+    g_strlcpy(ev.name, e->dom.name, sizeof(ev.name));
+    g_strlcpy(ev.str, e->str ? e->str : "", sizeof(ev.str));
     g_mutex_lock(&env->lock);
     g_array_append_val(env->events, ev);
     g_cond_broadcast(&env->cond);
@@ -133,6 +134,7 @@ TvQemuDriver *dt_open(DtEnv *env, bool autostart)
                                .cache_dir = env->cache_dir,
                                .autostart = autostart,
                                .prefork = !env->no_prefork,
+                               .host_root = env->host_root,
                                .job_wait_ms = env->job_wait_ms };
     env->drv = tv_qemu_driver_open(&cfg);
     if (!env->drv)
@@ -191,6 +193,7 @@ void dt_env_clear(DtEnv *env)
     g_free(env->cache_dir);
     g_free(env->demo);
     g_free(env->demo_loop);
+    g_free(env->host_root);
     g_array_free(env->events, TRUE);
     g_cond_clear(&env->cond);
     g_mutex_clear(&env->lock);
@@ -249,7 +252,8 @@ bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned
     for (;;) {
         for (guint i = 0; i < env->events->len && !found; i++) {
             DtEvent *ev = &g_array_index(env->events, DtEvent, i);
-            found = strcmp(ev->name, name) == 0 && ev->event == event && ev->detail == detail;
+            found = strcmp(ev->name, name) == 0 && ev->kind == TV_DOMAIN_EVENT_ID_LIFECYCLE &&
+                    ev->event == event && ev->detail == detail;
         }
         if (found || !g_cond_wait_until(&env->cond, &env->lock, deadline))
             break;
@@ -257,6 +261,27 @@ bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned
     g_mutex_unlock(&env->lock);
     if (!found)
         g_test_message("no event %d/%d for '%s' within %u ms", event, detail, name, timeout_ms);
+    return found;
+}
+
+bool dt_wait_event_kind(DtEnv *env, const char *name, int kind, DtEvent *out, unsigned timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    bool found = false;
+    g_mutex_lock(&env->lock);
+    for (;;) {
+        for (guint i = 0; i < env->events->len && !found; i++) {
+            DtEvent *ev = &g_array_index(env->events, DtEvent, i);
+            found = strcmp(ev->name, name) == 0 && ev->kind == kind;
+            if (found && out)
+                *out = *ev;
+        }
+        if (found || !g_cond_wait_until(&env->cond, &env->lock, deadline))
+            break;
+    }
+    g_mutex_unlock(&env->lock);
+    if (!found)
+        g_test_message("no event of id %d for '%s' within %u ms", kind, name, timeout_ms);
     return found;
 }
 

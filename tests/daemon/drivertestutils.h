@@ -17,6 +17,7 @@ typedef struct {
     TvQemuDriver *drv;
     bool no_prefork;      /* dt_open: execute QEMU for every start (default: fork server) */
     unsigned job_wait_ms; /* dt_open: TvQemuDriverConfig.job_wait_ms (0: 30 s) */
+    char *host_root;      /* dt_open: host facts from this fixture root (NULL: the real host) */
 
     GMutex lock; /* the events below */
     GCond cond;
@@ -25,9 +26,11 @@ typedef struct {
 
 typedef struct {
     char name[64];
-    int id;
+    int id;   /* the domain's run id */
+    int kind; /* TvDomainEventId */
     int event;
     int detail;
+    char str[128];
 } DtEvent;
 
 /* Runs the tests in a child; afterwards (pass, fail or crash) every QEMU
@@ -52,6 +55,9 @@ void dt_start_ok(DtEnv *env, TvDomainRef *ref);
 
 /* Wait (bounded) for an event of the domain; true when it came. */
 bool dt_wait_event(DtEnv *env, const char *name, int event, int detail, unsigned timeout_ms);
+/* Wait (bounded) for an event of id kind (TvDomainEventId) of the domain;
+ * true when it came, with a copy in *out (optional). */
+bool dt_wait_event_kind(DtEnv *env, const char *name, int kind, DtEvent *out, unsigned timeout_ms);
 void dt_events_reset(DtEnv *env);
 
 /* The QEMU pid from the domain's status file; 0 when there is none. */

@@ -6,7 +6,10 @@ domainEventRegisterAny, the loop in a thread), create, live XML, info,
 state, suspend/resume, listAllDomains filters, jobs (jobStats, jobInfo,
 abortJob), managed save and snapshot counts, the read-only socket, the
 serial console (openConsole streams, and virsh console under a pty),
-destroy, undefine.  TAP.
+the host calls of Nova's resource tracker and virt-manager (CPU map and
+statistics, memory, capabilities' NUMA cells, CPU models, compare,
+baseline, node devices, secrets, every event registration), vCPU info,
+metadata, reset and its reboot event, destroy, undefine.  TAP.
 
 Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR [DEMO_FLOOD_ELF]]
 Run with Debian's /usr/bin/python3.  Bounded waits; every QEMU and the
@@ -173,22 +176,20 @@ def run():
     check("getDomainCapabilities: <mte> with level 3",
           "<mte supported='yes'>" in caps and "<value>3</value>" in caps, caps)
     check("getVersion is QEMU's", conn.getVersion() >= 7000000, conn.getVersion())
-    # tagvirt has no node device or interface driver: the calls are
-    # NO_SUPPORT (as libvirt without those drivers), not empty lists.
-    # virt-manager's support checks (listDevices) turn exactly that into
-    # "does not support ... management" (storage and networks: their tests);
-    # its domain stats fall back to per-domain calls when getAllDomainStats is.
+    # tagvirt has no interface driver: the calls are NO_SUPPORT (as libvirt
+    # without that driver), not empty lists; its domain stats fall back to
+    # per-domain calls when getAllDomainStats is (storage, networks: their
+    # tests; node devices: check_host).
     missing = {
-        "listAllDevices": lambda: conn.listAllDevices(0),
-        "listDevices": lambda: conn.listDevices(None, 0),
         "listAllInterfaces": lambda: conn.listAllInterfaces(0),
         "getAllDomainStats": lambda: conn.getAllDomainStats(0, 0),
     }
     answers = {name: error_of(call) for name, call in missing.items()}
-    check("no nodedev/interface driver, no bulk stats: NO_SUPPORT for " +
+    check("no interface driver, no bulk stats: NO_SUPPORT for " +
           ", ".join(missing),
           all(a is not None and a[0] == libvirt.VIR_ERR_NO_SUPPORT for a in answers.values()),
           answers)
+    check_host(conn)
 
     try:
         conn.defineXML(domain_xml("bad", "<mte version='2'/>"))
@@ -259,6 +260,7 @@ def run():
           r)
     ro.close()
     check_console(conn, dom)
+    check_running_host_calls(conn, dom, events)
 
     dom.destroy()
     check("destroy: STOPPED event (destroyed)", events.wait("py", EV_STOPPED, 1))
@@ -274,6 +276,120 @@ def run():
           all(refused(x, libvirt.VIR_ERR_NO_DOMAIN, "domain not found") for x in r), r)
     conn.domainEventDeregisterAny(cb_id)
     conn.close()
+
+
+def check_host(conn):
+    """The host calls Nova's resource tracker and virt-manager make (issue 9)."""
+    ncpus, cpumap, online = conn.getCPUMap()
+    check("getCPUMap: this host's CPUs, all online",
+          ncpus == os.cpu_count() and online == ncpus and all(cpumap), (ncpus, cpumap, online))
+    stats = conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
+    check("getCPUStats(all): kernel, user, idle, iowait in ns",
+          sorted(stats) == ["idle", "iowait", "kernel", "user"] and stats["idle"] > 0, stats)
+    r = error_of(conn.getCPUStats, 4096)
+    check("getCPUStats of a CPU that is not there: INVALID_ARG",
+          refused(r, libvirt.VIR_ERR_INVALID_ARG, "cpuNum 4096"), r)
+    mem = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
+    info = conn.getInfo()
+    check("getMemoryStats(all): total as getInfo's memory",
+          sorted(mem) == ["buffers", "cached", "free", "total"] and mem["total"] // 1024 == info[1],
+          (mem, info))
+    caps = conn.getCapabilities()
+    check("capabilities: <host><topology><cells> with this host's CPUs",
+          re.search(r"<cells num='\d+'>", caps) and caps.count("<cpu id='") == ncpus and
+          "siblings='" in caps, caps[:3000])
+    models = conn.getCPUModelNames("aarch64")
+    check("getCPUModelNames(aarch64): the emulator's models", "max" in models and
+          "cortex-a57" in models, models)
+    r = error_of(conn.getCPUModelNames, "pdp11")
+    check("getCPUModelNames of an unknown architecture: INVALID_ARG",
+          refused(r, libvirt.VIR_ERR_INVALID_ARG, "cannot find architecture pdp11"), r)
+    check("compareCPU: a guest CPU model the emulator has is identical",
+          conn.compareCPU("<cpu mode='custom'><model>cortex-a57</model></cpu>", 0) ==
+          libvirt.VIR_CPU_COMPARE_IDENTICAL)
+    base = conn.baselineCPU(["<cpu><arch>aarch64</arch><model>cortex-a72</model></cpu>"], 0)
+    check("baselineCPU: the first CPU's model", "<model fallback='allow'>cortex-a72</model>" in base,
+          base)
+    devs = conn.listAllDevices(0)
+    names = [d.name() for d in devs]
+    pci = conn.listDevices("pci", 0)
+    check("node devices: the computer, this host's PCI devices and interfaces",
+          "computer" in names and set(pci) <= set(names) and
+          any(n.startswith("net_lo_") for n in names), names)
+    computer = conn.nodeDeviceLookupByName("computer")
+    check("node device 'computer': capability system, no parent",
+          "<capability type='system'>" in computer.XMLDesc(0) and computer.parent() is None and
+          computer.listCaps() == ["system"])
+    if pci:
+        x = conn.nodeDeviceLookupByName(pci[0]).XMLDesc(0)
+        check("node device %s: its PCI address and ids" % pci[0],
+              "<capability type='pci'>" in x and "<vendor id='0x" in x, x)
+    r = error_of(conn.nodeDeviceLookupByName, "pci_ffff_ff_1f_7")
+    check("a node device that is not there: NO_NODE_DEVICE",
+          refused(r, libvirt.VIR_ERR_NO_NODE_DEVICE, "no node device with matching name"), r)
+    check("secrets: none listed", conn.listAllSecrets(0) == [] and conn.numOfSecrets() == 0)
+    r = error_of(conn.secretLookupByUsage, libvirt.VIR_SECRET_USAGE_TYPE_VOLUME, "/images/x")
+    check("secretLookupByUsage: NO_SECRET (a host with none)",
+          refused(r, libvirt.VIR_ERR_NO_SECRET, "no secret with matching usage"), r)
+    ids = {}
+    for name in ("DEVICE_REMOVED", "DEVICE_REMOVAL_FAILED", "TRAY_CHANGE", "BALLOON_CHANGE",
+                 "AGENT_LIFECYCLE", "DEVICE_ADDED", "METADATA_CHANGE", "REBOOT"):
+        ids[name] = conn.domainEventRegisterAny(
+            None, getattr(libvirt, "VIR_DOMAIN_EVENT_ID_" + name), lambda *a: None, None)
+    others = [conn.networkEventRegisterAny(None, 0, lambda *a: None, None),
+              conn.storagePoolEventRegisterAny(None, 0, lambda *a: None, None),
+              conn.storagePoolEventRegisterAny(None, 1, lambda *a: None, None),
+              conn.nodeDeviceEventRegisterAny(None, 0, lambda *a: None, None),
+              conn.nodeDeviceEventRegisterAny(None, 1, lambda *a: None, None)]
+    check("event registrations of Nova (15, 22) and virt-manager (10, 13, 18, 19, 23, network, "
+          "pool, node device) are taken", len(set(ids.values())) == len(ids) and
+          all(x >= 0 for x in others), (ids, others))
+    for i in ids.values():
+        conn.domainEventDeregisterAny(i)
+    conn.networkEventDeregisterAny(others[0])
+    conn.storagePoolEventDeregisterAny(others[1])
+    conn.storagePoolEventDeregisterAny(others[2])
+    conn.nodeDeviceEventDeregisterAny(others[3])
+    conn.nodeDeviceEventDeregisterAny(others[4])
+
+
+def check_running_host_calls(conn, dom, events):
+    """vCPU info, metadata, reset and its reboot event on a running guest."""
+    vcpus = dom.vcpus()
+    check("vcpus(): one running vCPU with its host CPU and map",
+          len(vcpus[0]) == 1 and vcpus[0][0][1] == libvirt.VIR_VCPU_RUNNING and
+          len(vcpus[1][0]) == os.cpu_count(), vcpus)
+    check("vcpuPinInfo(): every host CPU", dom.vcpuPinInfo(0) == [tuple([True] * os.cpu_count())])
+    check("vcpusFlags: 1 live, 1 config",
+          dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 1 and
+          dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == 1)
+    r = error_of(dom.setVcpusFlags, 2, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    check("setVcpusFlags(2, LIVE): OPERATION_UNSUPPORTED (no CPU hot-plug on virt)",
+          refused(r, libvirt.VIR_ERR_OPERATION_UNSUPPORTED, "cpu hotplug is not supported"), r)
+    got = []
+    mcb = conn.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                      lambda c, d, t, ns, o: got.append(("metadata", t, ns)), None)
+    rcb = conn.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT,
+                                      lambda c, d, o: got.append(("reboot",)), None)
+    ns = "http://openstack.org/xmlns/libvirt/nova/1.1"
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, "<instance><name>x</name></instance>",
+                    "nova", ns, libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    check("setMetadata(LIVE|CONFIG): in both definitions, without the namespace when read",
+          dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, ns, libvirt.VIR_DOMAIN_AFFECT_LIVE) ==
+          dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, ns, libvirt.VIR_DOMAIN_AFFECT_CONFIG) ==
+          "<instance>\n  <name>x</name>\n</instance>")
+    r = error_of(dom.metadata, libvirt.VIR_DOMAIN_METADATA_ELEMENT, "urn:none", 0)
+    check("metadata of an unknown namespace: NO_DOMAIN_METADATA",
+          refused(r, libvirt.VIR_ERR_NO_DOMAIN_METADATA, "urn:none"), r)
+    dom.reset(0)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and ("reboot",) not in got:
+        time.sleep(0.05)
+    check("METADATA_CHANGE (element, its URI) and REBOOT (after reset) events",
+          ("metadata", libvirt.VIR_DOMAIN_METADATA_ELEMENT, ns) in got and ("reboot",) in got, got)
+    check("reset: still running", dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+    conn.domainEventDeregisterAny(mcb)
+    conn.domainEventDeregisterAny(rcb)
 
 
 def recv_until(stream, needle, timeout=10):
@@ -320,6 +436,9 @@ def check_console(conn, plain):
     dom.create()
     st = conn.newStream(0)
     dom.openConsole(None, st, 0)
+    live = dom.XMLDesc(0)
+    check("live XML: the pty's <source path> (what virt-manager shows)",
+          re.search(r"<serial type='pty'>\s*<source path='/dev/pts/\d+'/>", live), live)
     got = recv_until(st, b"tagvirt-demo:")
     check("openConsole: the guest's serial output arrives", b"tagvirt-demo:" in got, got[-200:])
     check("stream send (console input) is taken", st.send(b"\r") == 1)
@@ -397,7 +516,7 @@ DAEMON = None
 
 def main():
     global DAEMON
-    print("1..48")
+    print("1..73")
     daemon = None
     try:
         daemon = DAEMON = start_daemon()

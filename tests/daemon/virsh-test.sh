@@ -3,10 +3,13 @@
 # MTE XML, domcapabilities, capabilities, list, start (the demo guest runs
 # and prints its MTE level), live and inactive XML, a daemon restart with the
 # guest running (same QEMU, still listed), domjobinfo / domjobabort shut off
-# and running and on the read-only socket, a call stuck on a stopped QEMU
+# and running and on the read-only socket, the host and tuning commands
+# (nodecpumap, nodecpustats, nodememstats, cpu-models, cpu-baseline,
+# nodedev-*, secret-list, vcpuinfo, vcpupin, vcpucount, setvcpus, setmem,
+# setmaxmem, desc, metadata, reset), a call stuck on a stopped QEMU
 # holding the domain's job (dominfo answers, resume fails with "cannot
-# acquire state change lock"), destroy, undefine (its managed
-# save and snapshot queries answered, not "unknown procedure").  TAP output.
+# acquire state change lock"), destroy, undefine (its managed save and
+# snapshot queries answered, not "unknown procedure").  TAP output.
 #
 # Usage: virsh-test.sh TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
 # Every wait is bounded; the EXIT trap kills the daemon and any QEMU whose
@@ -40,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() { N=$((N + 1)); FAILED=1; echo "not ok $N - $1"; shift; local l; for l in "$@"; do echo "# $l"; done; }
+not_ok() { N=$((N + 1)); FAILED=1; echo "not ok $N - $1"; shift; local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 check() { # check "description" command...: ok when it succeeds
     local d=$1; shift
     local out; if out=$("$@" 2>&1); then ok "$d"; else not_ok "$d" "$out"; fi
@@ -102,7 +105,7 @@ wait_for_text() { # wait_for_text FILE TEXT SECONDS
 
 qemu_pid() { pgrep -f "qemu-system-aarch64 -name guest=$1,.*$T" | head -1; }
 
-echo "1..32"
+echo "1..44"
 mkdir -p "$T/cache"
 # a short job wait, so a call that waits for another's job fails quickly
 echo "job_wait_ms = 500" >"$T/tagvirtd.conf"
@@ -186,6 +189,55 @@ out=$(timeout 60 virsh -q -c "$URI_RO" domjobinfo demo 2>&1)
 out=$(timeout 60 virsh -q -c "$URI_RO" domjobabort demo 2>&1)
 [[ $? -ne 0 && $out == *"read only access prevents DOMAIN_ABORT_JOB"* ]] &&
     ok "read-only socket: domjobabort refused" || not_ok "read-only socket: domjobabort" "$out"
+
+# the host and tuning commands (issue 9) on the running guest
+out=$("${V[@]}" nodecpumap 2>&1)
+[[ $out =~ CPUs\ present:\ +$(nproc) && $out =~ CPUs\ online:\ +$(nproc) ]] &&
+    ok "nodecpumap: this host's CPUs" || not_ok "nodecpumap" "$out"
+out=$("${V[@]}" nodecpustats 2>&1; "${V[@]}" nodememstats 2>&1)
+[[ $out == *"user:"* && $out == *"idle:"* && $out == *"total  :"* && $out == *"free   :"* ]] &&
+    ok "nodecpustats, nodememstats" || not_ok "nodecpustats, nodememstats" "$out"
+out=$("${V[@]}" cpu-models aarch64 2>&1)
+[[ $out == *cortex-a57* && $out == *max* ]] && ok "cpu-models aarch64: the emulator's models" ||
+    not_ok "cpu-models aarch64" "$out"
+printf "<cpu><arch>aarch64</arch><model>cortex-a72</model></cpu>\n" >"$T/cpu.xml"
+out=$("${V[@]}" cpu-baseline "$T/cpu.xml" 2>&1)
+[[ $out == *"<model fallback='allow'>cortex-a72</model>"* ]] && ok "cpu-baseline" ||
+    not_ok "cpu-baseline" "$out"
+out=$("${V[@]}" nodedev-list 2>&1; "${V[@]}" nodedev-dumpxml computer 2>&1)
+secrets=$("${V[@]}" secret-list 2>&1)
+[[ $? -eq 0 && -z $secrets && $out == *computer* && $out == *"<capability type='system'>"* ]] &&
+    ok "nodedev-list, nodedev-dumpxml computer, secret-list (empty)" ||
+    not_ok "nodedev-list, nodedev-dumpxml, secret-list" "$out"
+out=$("${V[@]}" vcpuinfo demo 2>&1; "${V[@]}" vcpupin demo 2>&1; "${V[@]}" vcpucount demo 2>&1)
+[[ $out =~ VCPU:\ +0 && $out =~ State:\ +running && $out =~ CPU\ Affinity:\ +y+ &&
+   $out =~ 0\ +0-$(($(nproc) - 1)) && $out =~ current\ +live\ +1 ]] &&
+    ok "vcpuinfo, vcpupin (query), vcpucount" || not_ok "vcpuinfo, vcpupin, vcpucount" "$out"
+out=$("${V[@]}" setvcpus demo 2 --live 2>&1)
+[[ $? -ne 0 && $out == *"cpu hotplug is not supported"* ]] &&
+    ok "setvcpus --live: refused (no CPU hot-plug on virt)" || not_ok "setvcpus --live" "$out"
+out=$("${V[@]}" setvcpus demo 2 --config --maximum 2>&1; "${V[@]}" setvcpus demo 2 --config 2>&1;
+      "${V[@]}" setmaxmem demo 256M --config 2>&1; "${V[@]}" setmem demo 192M --config 2>&1;
+      "${V[@]}" dumpxml --inactive demo 2>&1)
+[[ $out == *"<vcpu>2</vcpu>"* && $out == *"<memory unit='KiB'>262144</memory>"* &&
+   $out == *"<currentMemory unit='KiB'>196608</currentMemory>"* ]] &&
+    ok "setvcpus/setmaxmem/setmem --config change the next start's definition" ||
+    not_ok "setvcpus/setmaxmem/setmem --config" "$out"
+out=$("${V[@]}" setvcpus demo 3 --config 2>&1; "${V[@]}" setmem demo 1G --config 2>&1)
+[[ $out == *"greater than max allowable vcpus"* && $out == *"cannot set memory higher than max memory"* ]] &&
+    ok "setvcpus above the maximum, setmem above the maximum: refused" ||
+    not_ok "setvcpus/setmem above the maximum" "$out"
+out=$("${V[@]}" desc demo --title --live --config "A title" 2>&1;
+      "${V[@]}" metadata demo http://example.org/tv/1 --key tv --set "<note>hi</note>" --live --config 2>&1;
+      "${V[@]}" metadata demo http://example.org/tv/1 2>&1; "${V[@]}" desc demo --title 2>&1)
+[[ $out == *"<note>hi</note>"* && $out == *"A title"* ]] &&
+    ok "desc --title, metadata --set / read back" || not_ok "desc, metadata" "$out"
+out=$("${V[@]}" metadata demo http://example.org/none 2>&1)
+[[ $? -ne 0 && $out == *"metadata not found"* ]] && ok "metadata of an unknown namespace: not found" ||
+    not_ok "metadata unknown namespace" "$out"
+out=$("${V[@]}" reset demo 2>&1 && "${V[@]}" domstate demo 2>&1)
+[[ $? -eq 0 && $out == *running* && $(qemu_pid demo) == "$PID" ]] &&
+    ok "reset: the same QEMU, running" || not_ok "reset" "$out"
 
 # A call stuck on QEMU holds the domain's job: with QEMU stopped, suspend's
 # 'stop' has no reply (for up to the 5 s command timeout).  Meanwhile

@@ -93,13 +93,15 @@ def owner(path):
     return (st.st_uid, st.st_gid)
 
 
-def xml(name, kernel, disk=None, initrd=None, cmdline=None, serial_file=None, memory=128):
+def xml(name, kernel, disk=None, initrd=None, cmdline=None, serial_file=None, memory=128,
+        serial_log=None):
     devices = ""
     if disk:
         devices += ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                     "<source file='%s'/><target dev='vda' bus='virtio'/></disk>" % disk)
+    log = "<log file='%s' append='off'/>" % serial_log if serial_log else ""
     devices += ("<serial type='file'><source path='%s'/><target port='0'/></serial>" % serial_file
-                if serial_file else "<serial type='pty'><target port='0'/></serial>")
+                if serial_file else "<serial type='pty'>%s<target port='0'/></serial>" % log)
     boot = "<kernel>%s</kernel>" % kernel
     if initrd:
         boot += "<initrd>%s</initrd><cmdline>%s</cmdline>" % (initrd, cmdline)
@@ -189,6 +191,26 @@ try:
     dom2.destroy()
     check("after the last destroy: the kernel is given back to %d:%d" % OWNER,
           owner(kernel) == OWNER, owner(kernel))
+
+    # --- Nova's serial <log file>: in a folder QEMU's user cannot write
+    # (FILES is root's, 0711), so tagvirtd creates it and gives it for the run
+    console_log = os.path.join(FILES, "console.log")
+    logged = conn.defineXML(xml("logged", kernel, serial_log=console_log))
+    err = None
+    try:
+        logged.create()
+    except libvirt.libvirtError as e:
+        err = e.get_error_message()
+    check("a pty serial's <log file> in a folder QEMU cannot write: started, the log is "
+          "tagvirt-qemu's while it runs",
+          err is None and owner(console_log) == (QEMU_USER.pw_uid, QEMU_USER.pw_gid),
+          err or owner(console_log))
+    if logged.isActive():
+        logged.destroy()
+    check("after destroy: the serial's log file is given back to root",
+          os.path.exists(console_log) and owner(console_log) == (0, 0),
+          os.path.exists(console_log) and owner(console_log))
+    logged.undefine()
 
     # --- a file QEMU's user cannot reach
     hidden = os.path.join(PRIVATE, "kernel.elf")

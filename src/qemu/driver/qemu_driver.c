@@ -79,6 +79,8 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     g_mutex_init(&drv->event_lock);
     g_cond_init(&drv->event_cond);
     g_mutex_init(&drv->host_lock);
+    g_mutex_init(&drv->topo_lock);
+    g_mutex_init(&drv->nodedev_lock);
     drv->by_uuid = g_hash_table_new_full(tv_driver_uuid_hash, tv_driver_uuid_equal, NULL,
                                          (GDestroyNotify)tv_driver_domain_unref);
     drv->by_name = g_hash_table_new(g_str_hash, g_str_equal);
@@ -143,6 +145,8 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     tv_driver_reaper_free_orphans(drv);
     tv_driver_events_shutdown(drv);
     tv_driver_host_clear(drv);
+    tv_driver_topology_clear(drv);
+    g_clear_pointer(&drv->nodedevs, tv_driver_nodedevs_free);
     tv_driver_prefork_clear(drv);
     g_hash_table_destroy(drv->by_id);
     g_hash_table_destroy(drv->by_name);
@@ -150,6 +154,8 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     tv_qemu_caps_cache_free(drv->caps_cache);
     tv_host_facts_free(drv->host);
     g_mutex_clear(&drv->host_lock);
+    g_mutex_clear(&drv->topo_lock);
+    g_mutex_clear(&drv->nodedev_lock);
     g_cond_clear(&drv->event_cond);
     g_mutex_clear(&drv->event_lock);
     g_mutex_clear(&drv->lock);

@@ -58,12 +58,88 @@ typedef struct {
     int cpus, mhz, nodes, sockets, cores, threads;
 } TvNodeInfo;
 
-typedef void (*TvDomainEventFunc)(const TvDomainRef *dom, int event, int detail, void *opaque);
+/* libvirt's VIR_DOMAIN_EVENT_ID_* numbers: a client may register for any of
+ * them; tagvirt sends those it has a source for (docs/clients.rst). */
+typedef enum {
+    TV_DOMAIN_EVENT_ID_LIFECYCLE = 0,
+    TV_DOMAIN_EVENT_ID_REBOOT = 1,
+    TV_DOMAIN_EVENT_ID_RTC_CHANGE = 2,
+    TV_DOMAIN_EVENT_ID_WATCHDOG = 3,
+    TV_DOMAIN_EVENT_ID_IO_ERROR = 4,
+    TV_DOMAIN_EVENT_ID_GRAPHICS = 5,
+    TV_DOMAIN_EVENT_ID_IO_ERROR_REASON = 6,
+    TV_DOMAIN_EVENT_ID_CONTROL_ERROR = 7,
+    TV_DOMAIN_EVENT_ID_BLOCK_JOB = 8,
+    TV_DOMAIN_EVENT_ID_DISK_CHANGE = 9,
+    TV_DOMAIN_EVENT_ID_TRAY_CHANGE = 10,
+    TV_DOMAIN_EVENT_ID_PMWAKEUP = 11,
+    TV_DOMAIN_EVENT_ID_PMSUSPEND = 12,
+    TV_DOMAIN_EVENT_ID_BALLOON_CHANGE = 13,
+    TV_DOMAIN_EVENT_ID_PMSUSPEND_DISK = 14,
+    TV_DOMAIN_EVENT_ID_DEVICE_REMOVED = 15,
+    TV_DOMAIN_EVENT_ID_BLOCK_JOB_2 = 16,
+    TV_DOMAIN_EVENT_ID_TUNABLE = 17,
+    TV_DOMAIN_EVENT_ID_AGENT_LIFECYCLE = 18,
+    TV_DOMAIN_EVENT_ID_DEVICE_ADDED = 19,
+    TV_DOMAIN_EVENT_ID_MIGRATION_ITERATION = 20,
+    TV_DOMAIN_EVENT_ID_JOB_COMPLETED = 21,
+    TV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED = 22,
+    TV_DOMAIN_EVENT_ID_METADATA_CHANGE = 23,
+    TV_DOMAIN_EVENT_ID_BLOCK_THRESHOLD = 24,
+    TV_DOMAIN_EVENT_ID_MEMORY_FAILURE = 25,
+    TV_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE = 26,
+    TV_DOMAIN_EVENT_ID_LAST /* libvirt 9.0's count: a registration at or past it is refused */
+} TvDomainEventId;
+
+/* libvirt's typed parameter types (tunable and job-completed events). */
+typedef enum {
+    TV_TYPED_PARAM_INT = 1,
+    TV_TYPED_PARAM_UINT = 2,
+    TV_TYPED_PARAM_LLONG = 3,
+    TV_TYPED_PARAM_ULLONG = 4,
+    TV_TYPED_PARAM_DOUBLE = 5,
+    TV_TYPED_PARAM_BOOLEAN = 6,
+    TV_TYPED_PARAM_STRING = 7,
+} TvTypedParamType;
+
+typedef struct {
+    char *field;
+    TvTypedParamType type;
+    long long i;          /* INT, LLONG, BOOLEAN */
+    unsigned long long u; /* UINT, ULLONG */
+    double d;
+    char *s;
+} TvTypedParam;
+
+/* One domain event.  Which fields mean something depends on id:
+ *   LIFECYCLE        event, detail (TvDomainEventType and libvirt's detail)
+ *   REBOOT           -
+ *   DEVICE_ADDED, DEVICE_REMOVED, DEVICE_REMOVAL_FAILED   str: device alias
+ *   TRAY_CHANGE      str: device alias; detail: 0 opened, 1 closed
+ *   BALLOON_CHANGE   value: the balloon's size now, KiB
+ *   AGENT_LIFECYCLE  event: state (1 connected, 2 disconnected); detail: reason
+ *   METADATA_CHANGE  event: type (0 description, 1 title, 2 element); str: namespace URI
+ *   TUNABLE, JOB_COMPLETED   params */
+typedef struct {
+    TvDomainRef dom;
+    TvDomainEventId id;
+    int event;
+    int detail;
+    char *str;
+    unsigned long long value;
+    TvTypedParam *params;
+    size_t nparams;
+} TvDomainEvent;
+
+void tv_domain_event_free(TvDomainEvent *ev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainEvent, tv_domain_event_free)
+
+typedef void (*TvDomainEventFunc)(const TvDomainEvent *ev, void *opaque);
 
 TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg);
 /* Leaves running guests running (the next open reconnects to them). */
 void tv_qemu_driver_close(TvQemuDriver *drv);
-/* One callback for all lifecycle events; called from any thread. */
+/* One callback for all domain events, in order, from the driver's event thread. */
 void tv_qemu_driver_set_event_callback(TvQemuDriver *drv, TvDomainEventFunc cb, void *opaque);
 
 unsigned long long
@@ -180,6 +256,112 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
  * the flags check and the lookup); -1 on error. */
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+
+/* ---- host and tuning (issue 9): node facts, CPU models, node devices,
+ * vCPUs, memory, metadata, reset ---- */
+
+/* One named value of the node's CPU or memory statistics. */
+typedef struct {
+    const char *field; /* static: "kernel", "user", "total", ... */
+    unsigned long long value;
+} TvNodeStat;
+
+#define TV_NODE_STATS_MAX 16
+
+/* libvirt's node statistics selectors */
+enum {
+    TV_NODE_CPU_STATS_ALL = -1,
+    TV_NODE_MEMORY_STATS_ALL = -1,
+};
+
+/* The host's CPUs: returns how many exist (the map's bit count); *map (when
+ * map is not NULL) gets a new bitmap of the online ones, *online (optional)
+ * their count. */
+int tv_qemu_driver_node_cpu_map(TvQemuDriver *drv, guint8 **map, unsigned *online, unsigned flags);
+/* Linux's kernel/user/idle/iowait times (ns) of one CPU or all (-1): the
+ * number of stats written to out[TV_NODE_STATS_MAX]. */
+int tv_qemu_driver_node_cpu_stats(TvQemuDriver *drv, int cpu, unsigned flags, TvNodeStat *out);
+/* total/free/buffers/cached (KiB) of all cells (-1), total/free of one. */
+int tv_qemu_driver_node_memory_stats(TvQemuDriver *drv, int cell, unsigned flags, TvNodeStat *out);
+/* Free bytes of cells start.. (at most max): the count written to out. */
+int tv_qemu_driver_node_cells_free_memory(TvQemuDriver *drv, int start, int max,
+                                          unsigned long long *out);
+int tv_qemu_driver_node_free_memory(TvQemuDriver *drv, unsigned long long *bytes);
+
+/* CPU models the default emulator offers for arch; NULL with an error. */
+GStrv tv_qemu_driver_cpu_model_names(TvQemuDriver *drv, const char *arch, unsigned flags);
+/* libvirt's virCPUCompareResult (0 incompatible, 1 identical, 2 superset),
+ * or -1 with an error. */
+int tv_qemu_driver_compare_cpu(TvQemuDriver *drv, const char *xml, unsigned flags);
+char *tv_qemu_driver_baseline_cpu(TvQemuDriver *drv, char *const *xmls, size_t n, unsigned flags);
+
+/* The root host facts are read under ("/" on a real host). */
+const char *tv_qemu_driver_host_root(TvQemuDriver *drv);
+
+int tv_qemu_driver_get_max_memory(TvQemuDriver *drv, const unsigned char *uuid,
+                                  unsigned long long *kib);
+char *tv_qemu_driver_get_os_type(TvQemuDriver *drv, const unsigned char *uuid);
+
+/* libvirt's VIR_DOMAIN_AFFECT_* and the vCPU/memory modifiers */
+enum {
+    TV_AFFECT_CURRENT = 0,
+    TV_AFFECT_LIVE = 1,
+    TV_AFFECT_CONFIG = 2,
+    TV_VCPU_MAXIMUM = 4, /* setVcpusFlags/getVcpusFlags */
+    TV_VCPU_GUEST = 8,
+    TV_VCPU_HOTPLUGGABLE = 16,
+    TV_MEM_MAXIMUM = 4, /* setMemoryFlags */
+};
+
+typedef struct {
+    unsigned number;
+    int state; /* 0 offline, 1 running, 2 blocked */
+    unsigned long long cpu_time_ns;
+    int cpu; /* host CPU it last ran on */
+} TvVcpuInfo;
+
+/* A running domain's vCPUs: info[maxinfo] and, when maps is not NULL,
+ * maxinfo maps of maplen bytes (each vCPU thread's host CPU affinity).
+ * Returns how many vCPUs were written. */
+int tv_qemu_driver_get_vcpus(TvQemuDriver *drv, const unsigned char *uuid, int maxinfo,
+                             TvVcpuInfo *info, guint8 *maps, int maplen);
+/* The vCPUs' pinning (live or config): ncpumaps maps of maplen bytes;
+ * returns the number of vCPUs of the definition. */
+int tv_qemu_driver_get_vcpu_pin_info(TvQemuDriver *drv, const unsigned char *uuid, int ncpumaps,
+                                     guint8 *maps, int maplen, unsigned flags);
+int tv_qemu_driver_get_vcpus_flags(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_set_vcpus(TvQemuDriver *drv, const unsigned char *uuid, unsigned nvcpus,
+                             unsigned flags);
+int tv_qemu_driver_set_memory(TvQemuDriver *drv, const unsigned char *uuid, unsigned long long kib,
+                              unsigned flags);
+/* Hard reset of a running guest (QMP system_reset). */
+int tv_qemu_driver_reset(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+
+/* libvirt's virDomainMetadataType */
+enum {
+    TV_METADATA_DESCRIPTION = 0,
+    TV_METADATA_TITLE = 1,
+    TV_METADATA_ELEMENT = 2,
+};
+
+int tv_qemu_driver_set_metadata(TvQemuDriver *drv, const unsigned char *uuid, int type,
+                                const char *metadata, const char *key, const char *uri,
+                                unsigned flags);
+char *tv_qemu_driver_get_metadata(TvQemuDriver *drv, const unsigned char *uuid, int type,
+                                  const char *uri, unsigned flags);
+
+/* Node devices as libvirt's node device API lists them, read from sysfs
+ * under the host root: the machine ("computer"), PCI devices, network
+ * interfaces.  cap: a capability name ("pci", "net", "system") or NULL for
+ * all; list_flags: libvirt's VIR_CONNECT_LIST_NODE_DEVICES_CAP_* bits (0:
+ * all).  Names are sorted. */
+GStrv tv_qemu_driver_node_device_names(TvQemuDriver *drv, const char *cap, unsigned list_flags);
+/* 0 when the device exists, else -1 with NO_NODE_DEVICE. */
+int tv_qemu_driver_node_device_lookup(TvQemuDriver *drv, const char *name);
+char *tv_qemu_driver_node_device_xml(TvQemuDriver *drv, const char *name, unsigned flags);
+/* The parent's name (NULL for the root, with no error); -1 when unknown. */
+int tv_qemu_driver_node_device_parent(TvQemuDriver *drv, const char *name, char **parent);
+GStrv tv_qemu_driver_node_device_caps(TvQemuDriver *drv, const char *name);
 
 /* ---- migration v3 with parameters (qemu_driver_migrate.c, docs/migration.rst) ----
  * flags are libvirt's VIR_MIGRATE_* (TV_MIGRATE_*, domain_vocab.h).  The

@@ -273,14 +273,13 @@ int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDoma
         return -1;
     pid_t pid = 0;
     g_mutex_lock(&dom->lock);
-    const TvDomainDef *def = tv_driver_domain_current_def(dom);
     info->state = dom->run ? dom->run->state : TV_DOMAIN_STATE_SHUTOFF;
-    info->max_mem_kib = def ? def->memory_kib : 0;
-    info->mem_kib = def && def->current_memory_kib ? def->current_memory_kib : info->max_mem_kib;
-    info->vcpus = def ? def->vcpus : 0;
     if (dom->run && dom->run->proc && !dom->run->exited)
         pid = tv_qemu_process_pid(dom->run->proc);
     g_mutex_unlock(&dom->lock);
+    /* what runs (the live definition: a config change does not show until
+     * the next start), else the persistent definition; vCPUs present */
+    tv_driver_domain_facts(dom, &info->max_mem_kib, &info->mem_kib, &info->vcpus);
     info->cpu_time_ns = pid > 0 ? process_cpu_ns(pid) : 0;
     return 0;
 }

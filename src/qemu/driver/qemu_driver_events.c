@@ -1,20 +1,31 @@
-/* Lifecycle events: queued where a state changes (any lock may be held
+/* Domain events: queued where something changes (any lock may be held
  * there) and delivered in order, with no lock held, by one thread. */
 #include "qemu_driver_priv.h"
 
 #include <string.h>
 
 typedef struct {
-    TvDomainRef ref;
-    int event;
-    int detail;
+    TvDomainEvent ev;
     bool quit;
 } DriverEvent;
 
+void tv_domain_event_free(TvDomainEvent *ev)
+{
+    if (!ev)
+        return;
+    tv_domain_ref_clear(&ev->dom);
+    g_free(ev->str);
+    for (size_t i = 0; i < ev->nparams; i++) {
+        g_free(ev->params[i].field);
+        g_free(ev->params[i].s);
+    }
+    g_free(ev->params);
+    g_free(ev);
+}
+
 static void driver_event_free(DriverEvent *ev)
 {
-    tv_domain_ref_clear(&ev->ref);
-    g_free(ev);
+    tv_domain_event_free(&ev->ev); /* the first member: same allocation */
 }
 
 int tv_driver_event_stopped_detail(int shutoff_reason)
@@ -57,7 +68,7 @@ static gpointer event_thread(gpointer data)
         drv->event_busy = cb != NULL;
         g_mutex_unlock(&drv->event_lock);
         if (cb)
-            cb(&ev->ref, ev->event, ev->detail, opaque);
+            cb(&ev->ev, opaque);
         g_mutex_lock(&drv->event_lock);
         drv->event_busy = false;
         g_cond_broadcast(&drv->event_cond);
@@ -86,19 +97,66 @@ void tv_driver_events_shutdown(TvQemuDriver *drv)
     g_clear_pointer(&drv->events, g_async_queue_unref);
 }
 
-void tv_driver_event_queue(TvQemuDriver *drv, TvDriverDomain *dom, int id, int event, int detail)
+static bool events_wanted(TvQemuDriver *drv)
 {
     g_mutex_lock(&drv->event_lock);
     bool wanted = drv->event_cb != NULL;
     g_mutex_unlock(&drv->event_lock);
-    if (!wanted || !drv->events)
-        return;
+    return wanted && drv->events;
+}
+
+/* A new event of the domain (run id: -1 when not running); NULL when no one listens. */
+static DriverEvent *event_new(TvQemuDriver *drv, TvDriverDomain *dom, int run_id,
+                              TvDomainEventId id)
+{
+    if (!events_wanted(drv))
+        return NULL;
     DriverEvent *ev = g_new0(DriverEvent, 1);
-    ev->ref.name = g_strdup(dom->name);
-    memcpy(ev->ref.uuid, dom->uuid, TV_UUID_LEN);
-    ev->ref.id = id;
-    ev->event = event;
-    ev->detail = detail;
+    ev->ev.dom.name = g_strdup(dom->name);
+    memcpy(ev->ev.dom.uuid, dom->uuid, TV_UUID_LEN);
+    ev->ev.dom.id = run_id;
+    ev->ev.id = id;
+    return ev;
+}
+
+void tv_driver_event_queue(TvQemuDriver *drv, TvDriverDomain *dom, int id, int event, int detail)
+{
+    DriverEvent *ev = event_new(drv, dom, id, TV_DOMAIN_EVENT_ID_LIFECYCLE);
+    if (!ev)
+        return;
+    ev->ev.event = event;
+    ev->ev.detail = detail;
+    g_async_queue_push(drv->events, ev);
+}
+
+void tv_driver_event_queue_other(TvQemuDriver *drv, TvDriverDomain *dom, int run_id,
+                                 TvDomainEventId id, int event, int detail, const char *str,
+                                 unsigned long long value)
+{
+    DriverEvent *ev = event_new(drv, dom, run_id, id);
+    if (!ev)
+        return;
+    ev->ev.event = event;
+    ev->ev.detail = detail;
+    ev->ev.str = g_strdup(str);
+    ev->ev.value = value;
+    g_async_queue_push(drv->events, ev);
+}
+
+void tv_driver_event_queue_params(TvQemuDriver *drv, TvDriverDomain *dom, int run_id,
+                                  TvDomainEventId id, TvTypedParam *params, size_t nparams)
+{
+    DriverEvent *ev = event_new(drv, dom, run_id, id);
+    if (!ev) {
+        for (size_t i = 0; i < nparams; i++) {
+            g_free(params[i].field);
+            g_free(params[i].s);
+        }
+        g_free(params);
+        return;
+    }
+    ev->ev.params = params;
+    ev->ev.nparams = nparams;
     g_async_queue_push(drv->events, ev);
 }
 

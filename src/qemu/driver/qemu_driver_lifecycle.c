@@ -5,6 +5,7 @@
 #include "qemu_status.h"
 #include "tv_error.h"
 
+#include <json-c/json.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -29,6 +30,8 @@ void tv_driver_run_unref(TvDriverRun *run)
         return;
     tv_qemu_process_free(run->proc); /* QEMU itself keeps running if it still does */
     tv_domain_def_free(run->def);
+    if (run->vcpu_tids)
+        g_array_unref(run->vcpu_tids);
     tv_driver_domain_unref(run->dom);
     g_free(run);
 }
@@ -41,19 +44,6 @@ static TvDriverRun *run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef 
     run->dom = tv_driver_domain_ref(dom);
     run->def = def;
     run->id = -1;
-    return run;
-}
-
-static TvDriverRun *run_get(TvDriverDomain *dom)
-{
-    g_mutex_lock(&dom->lock);
-    TvDriverRun *run = dom->run;
-    if (run)
-        g_atomic_int_inc(&run->refs);
-    g_mutex_unlock(&dom->lock);
-    if (!run)
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
-                        dom->name);
     return run;
 }
 
@@ -145,6 +135,28 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     g_mutex_unlock(&drv->lock);
 }
 
+/* QMP events of the run's QEMU that become domain events (no lock held). */
+static void on_process_event(TvQemuProcess *proc, const TvQemuEvent *event, void *opaque)
+{
+    TvDriverRun *run = opaque;
+    TvQemuDriver *drv = run->drv;
+    TvDriverDomain *dom = run->dom;
+    g_mutex_lock(&dom->lock);
+    bool attached = run->attached;
+    g_mutex_unlock(&dom->lock);
+    if (!attached)
+        return;
+    if (event->type == TV_QEMU_EVENT_RESET) {
+        /* a guest reboot or a reset: QEMU stays, the guest starts over */
+        tv_driver_event_queue_other(drv, dom, run->id, TV_DOMAIN_EVENT_ID_REBOOT, 0, 0, NULL, 0);
+    } else if (event->type == TV_QEMU_EVENT_BALLOON_CHANGE && event->balloon_actual > 0) {
+        unsigned long long kib = event->balloon_actual / 1024;
+        tv_driver_balloon_changed(run, kib);
+        tv_driver_event_queue_other(drv, dom, run->id, TV_DOMAIN_EVENT_ID_BALLOON_CHANGE, 0, 0,
+                                    NULL, kib);
+    }
+}
+
 /* The runtime's view of one run of a domain under this driver. */
 static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *caps,
                                           TvDriverRun *run)
@@ -157,6 +169,8 @@ static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *c
         .id = run->id,
         .state_cb = on_process_state,
         .state_opaque = run,
+        .event_cb = on_process_event,
+        .event_opaque = run,
         .security = drv->security,
     };
 }
@@ -380,7 +394,7 @@ static int running_op(TvQemuDriver *drv, const unsigned char *uuid, ProcessOp op
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom || tv_driver_job_begin(dom, job, owner) < 0)
         return -1;
-    TvDriverRun *run = run_get(dom);
+    TvDriverRun *run = tv_driver_run_get(dom);
     int rc = -1;
     if (run) {
         if (reboot) {

@@ -13,6 +13,8 @@
 #include "qemu_driver_job.h"
 #include "qemu_domain.h"
 #include "qemu_driver.h"
+#include "qemu_host_topology.h"
+#include "tv_xml.h"
 #include "qemu_process.h"
 
 #include <glib.h>
@@ -34,6 +36,7 @@ typedef struct {
     bool exited;
     int state, reason; /* last state seen */
     bool reboot_pending;
+    GArray *vcpu_tids; /* vCPU thread ids by index, once asked (qemu_driver_vcpu.c) */
 } TvDriverRun;
 
 struct _TvDriverDomain {
@@ -89,10 +92,20 @@ struct TvQemuDriver {
     GThreadPool *reaper; /* frees runs whose QEMU went away, restarts reboots */
     GList *orphans;      /* reaper tasks that arrived while closing (under lock) */
 
+    /* the host's topology, until its online CPUs change (qemu_driver_node.c) */
+    GMutex topo_lock;
+    struct _TvDriverTopology *topo;
+    guint topo_generation;
+
+    /* node devices until sysfs lists others (qemu_driver_nodedev.c) */
+    GMutex nodedev_lock;
+    struct _TvDriverNodeDevs *nodedevs;
+
     /* host answers kept in memory (their inputs do not change while open) */
     GMutex host_lock;
     char *caps_xml;
     TvQemuCaps *caps_xml_from; /* a reference */
+    guint caps_xml_topo;       /* the generation of the topology it was written from */
     GHashTable *domcaps;       /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
 
     const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
@@ -170,10 +183,66 @@ void tv_driver_reaper_free_orphans(TvQemuDriver *drv);
 /* qemu_driver_events.c */
 int tv_driver_events_init(TvQemuDriver *drv);
 void tv_driver_events_shutdown(TvQemuDriver *drv);
-/* Queue an event (any lock may be held: delivery happens on another thread). */
+/* Queue an event (any lock may be held: delivery happens on another thread).
+ * id is the domain's run id (-1 when not running).  A lifecycle event: */
 void tv_driver_event_queue(TvQemuDriver *drv, TvDriverDomain *dom, int id, int event, int detail);
+/* Any other event without parameters (TvDomainEvent says which fields count). */
+void tv_driver_event_queue_other(TvQemuDriver *drv, TvDriverDomain *dom, int run_id,
+                                 TvDomainEventId id, int event, int detail, const char *str,
+                                 unsigned long long value);
+/* A tunable or job-completed event; params (g_new'd, each field and string
+ * g_malloc'd) are taken. */
+void tv_driver_event_queue_params(TvQemuDriver *drv, TvDriverDomain *dom, int run_id,
+                                  TvDomainEventId id, TvTypedParam *params, size_t nparams);
 /* libvirt's STOPPED detail for a shut-off reason. */
 int tv_driver_event_stopped_detail(int shutoff_reason);
+
+/* qemu_driver_node.c: a reference to the host's topology (current online CPUs) */
+typedef struct _TvDriverTopology TvDriverTopology;
+TvDriverTopology *tv_driver_topology_get(TvQemuDriver *drv);
+const TvHostTopology *tv_driver_topology_of(TvDriverTopology *t);
+guint tv_driver_topology_generation(TvDriverTopology *t); /* 1, 2, ...: a re-read is newer */
+void tv_driver_topology_put(TvDriverTopology *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDriverTopology, tv_driver_topology_put)
+void tv_driver_topology_clear(TvQemuDriver *drv);
+
+/* qemu_driver_tune.c: libvirt's live/config semantics.  Which definitions
+ * flags (TV_AFFECT_*) select for the domain: a setter may take both, a
+ * getter one; LIVE needs it running, CONFIG persistent.  0 or -1 with
+ * libvirt's error. */
+int tv_driver_affect(TvDriverDomain *dom, unsigned flags, bool setter, bool *live, bool *config);
+/* A reference to the domain's run, or NULL with "not running". */
+TvDriverRun *tv_driver_run_get(TvDriverDomain *dom);
+/* Changes a definition: 0, or -1 with an error and nothing changed. */
+typedef int (*TvDriverDefEdit)(TvDomainDef *def, void *opaque);
+/* In the domain's job: edit a copy of the persistent definition, write it,
+ * swap it in (a running domain keeps what it runs). */
+int tv_driver_config_update(TvQemuDriver *drv, TvDriverDomain *dom, TvDriverDefEdit edit,
+                            void *opaque);
+/* In the domain's job: edit the running QEMU's definition. */
+int tv_driver_live_update(TvDriverDomain *dom, TvDriverDefEdit edit, void *opaque);
+/* fn reads the live (running QEMU's) or persistent definition; -1 when
+ * live and not running. */
+int tv_driver_read_def(TvDriverDomain *dom, bool live, void (*fn)(const TvDomainDef *, void *),
+                       void *opaque);
+/* In the domain's job: edit the live and/or persistent definition, both or
+ * neither (the live edit is tried on a copy first when both are asked). */
+int tv_driver_update(TvQemuDriver *drv, TvDriverDomain *dom, bool live, bool config,
+                     TvDriverDefEdit edit, void *opaque);
+/* Memory and present vCPUs of the definition that describes the domain now
+ * (the running QEMU's, else the persistent one): what info reports. */
+int tv_driver_domain_facts(TvDriverDomain *dom, unsigned long long *max_kib,
+                           unsigned long long *cur_kib, unsigned *vcpus);
+
+/* The balloon now holds kib: the live currentMemory (QEMU's BALLOON_CHANGE). */
+void tv_driver_balloon_changed(TvDriverRun *run, unsigned long long kib);
+
+/* qemu_driver_nodedev.c */
+typedef struct _TvDriverNodeDevs TvDriverNodeDevs;
+void tv_driver_nodedevs_free(TvDriverNodeDevs *nd);
+
+/* qemu_driver_hostcaps.c: <host> of the capabilities */
+void tv_driver_format_host(TvQemuDriver *drv, const TvHostTopology *topo, TvXmlWriter *w);
 
 /* qemu_driver_host.c */
 void tv_driver_host_init(TvQemuDriver *drv);

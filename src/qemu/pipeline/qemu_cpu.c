@@ -50,8 +50,11 @@ char *tv_qemu_cpu_arg(const TvDomainDef *def)
 char *tv_qemu_smp_arg(const TvDomainDef *def)
 {
     unsigned vcpus = def->vcpus ? def->vcpus : 1;
+    /* <vcpu current='N'>: N present at start, the rest hot-pluggable */
+    unsigned present = tv_domain_def_vcpus_current(def);
+    g_autofree char *max = present < vcpus ? g_strdup_printf(",maxcpus=%u", vcpus) : g_strdup("");
     if (def->cpu.sockets)
-        return g_strdup_printf("%u,sockets=%u,dies=1,cores=%u,threads=%u", vcpus, def->cpu.sockets,
-                               def->cpu.cores, def->cpu.threads);
-    return g_strdup_printf("%u,sockets=%u,dies=1,cores=1,threads=1", vcpus, vcpus);
+        return g_strdup_printf("%u%s,sockets=%u,dies=1,cores=%u,threads=%u", present, max,
+                               def->cpu.sockets, def->cpu.cores, def->cpu.threads);
+    return g_strdup_printf("%u%s,sockets=%u,dies=1,cores=1,threads=1", present, max, vcpus);
 }

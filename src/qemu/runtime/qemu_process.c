@@ -26,6 +26,11 @@
 
 #define LOG_TAIL_BYTES 2048
 
+static void event_unref(gpointer ev)
+{
+    tv_qemu_event_free(ev);
+}
+
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg)
 {
     TvQemuProcess *proc = g_new0(TvQemuProcess, 1);
@@ -43,6 +48,9 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;
+    proc->event_cb = cfg->event_cb;
+    proc->event_opaque = cfg->event_opaque;
+    proc->pending_events = g_ptr_array_new_with_free_func(event_unref);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
     return proc;
 }
@@ -71,6 +79,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
     g_array_free(proc->pending, TRUE);
+    g_ptr_array_free(proc->pending_events, TRUE);
     g_rec_mutex_clear(&proc->cb_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
@@ -86,19 +95,34 @@ static void close_fds(GArray *fds)
 
 /* A <serial type='file'> is made here, so that it can be given to QEMU's
  * user like the other files (QEMU may not create files in its folder). */
+static int create_chardev_file(const char *path, const char *what)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the %s '%s'", what, path);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Files a chardev writes (a serial's type='file', any <log file>) are made
+ * here, as this daemon's user, so that QEMU's own user (given them by the
+ * DAC labelling) can open them in folders it cannot write, as Nova's
+ * instance folder with its console.log. */
 static int prepare_chardev_files(const TvDomainDef *def)
 {
     for (size_t i = 0; i < def->devices.nserials; i++) {
         const TvDomainChr *c = def->devices.serials[i];
-        if (c->type != TV_CHR_TYPE_FILE || !c->path)
-            continue;
-        int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the serial log file '%s'",
-                                  c->path);
+        if ((c->type == TV_CHR_TYPE_FILE && c->path &&
+             create_chardev_file(c->path, "serial log file") < 0) ||
+            (c->log_file && create_chardev_file(c->log_file, "serial's <log> file") < 0))
             return -1;
-        }
-        close(fd);
+    }
+    for (size_t i = 0; i < def->devices.nchannels; i++) {
+        const TvDomainChr *c = def->devices.channels[i];
+        if (c->log_file && create_chardev_file(c->log_file, "channel's <log> file") < 0)
+            return -1;
     }
     return 0;
 }
@@ -196,6 +220,24 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
+/* Serial 0's pty in the live definition, as <source path> (and its console's). */
+static void set_pty_paths(TvDomainDef *def, const char *path)
+{
+    if (!path)
+        return;
+    TvDomainDevices *devs = &def->devices;
+    if (devs->nserials > 0 && devs->serials[0]->type == TV_CHR_TYPE_PTY) {
+        g_free(devs->serials[0]->path);
+        devs->serials[0]->path = g_strdup(path);
+    }
+    for (size_t i = 0; i < devs->nconsoles; i++) {
+        if (devs->consoles[i]->type == TV_CHR_TYPE_PTY && devs->consoles[i]->port == 0) {
+            g_free(devs->consoles[i]->path);
+            devs->consoles[i]->path = g_strdup(path);
+        }
+    }
+}
+
 /* START_CONSOLE: a second reference to QEMU's own pty master (pidfd_getfd),
  * which keeps the pty from hanging up when QEMU exits: QEMU's exit closed the
  * master, the pty hung up and what the guest wrote last was dropped before
@@ -263,6 +305,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
                 return -1;
             proc->console_master_fd = console_master_ref(proc, proc->console_path);
         }
+        set_pty_paths(proc->def, proc->console_path);
     }
     unsigned long long start = 0;
     if (tv_qemu_proc_stat(proc->pid, &start, NULL, NULL) < 0) {
@@ -561,6 +604,7 @@ int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeo
     if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
         proc->console_path = find_console_pty(proc->mon);
         tv_error_reset();
+        set_pty_paths(proc->def, proc->console_path);
     }
     if (running) {
         proc->state = TV_DOMAIN_STATE_RUNNING;

@@ -20,15 +20,21 @@
 #include "qemu_capabilities.h"
 #include "domain_vocab.h"
 #include "qemu_host.h"
+#include "qemu_monitor_events.h"
 
 #include <glib.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
 typedef struct _TvQemuProcess TvQemuProcess;
+typedef struct _TvQemuMonitor TvQemuMonitor;
 
 /* Called on every state change.  Must not call tv_qemu_process_free(). */
 typedef void (*TvQemuProcessStateFunc)(TvQemuProcess *proc, int state, int reason, void *opaque);
+/* Called for every QMP event (RESET, BALLOON_CHANGE, DEVICE_DELETED, ...),
+ * in order, after the state changes it caused, with no lock held.  Must not
+ * call tv_qemu_process_free(). */
+typedef void (*TvQemuProcessEventFunc)(TvQemuProcess *proc, const TvQemuEvent *event, void *opaque);
 
 typedef struct {
     const char *state_dir;       /* status file and monitor socket (created 0700) */
@@ -39,6 +45,8 @@ typedef struct {
     int id;                      /* the live id; 0: 1 */
     TvQemuProcessStateFunc state_cb;
     void *state_opaque;
+    TvQemuProcessEventFunc event_cb; /* optional */
+    void *event_opaque;
     /* optional: a fork server for the emulator (qemu_zygote.h), used when
      * ready and when this process is a child subreaper; else QEMU is spawned */
     struct _TvQemuZygote *zygote;
@@ -117,6 +125,20 @@ int tv_qemu_process_steal_console(TvQemuProcess *proc);
  * (virsh console), or -1 with a tv_error when the domain has no pty serial
  * or QEMU has gone. */
 int tv_qemu_process_open_console(TvQemuProcess *proc);
+/* fn with the running QEMU's monitor (a reference held for the call; the
+ * typed commands of qemu_monitor_commands.h): fn's result, or -1 with
+ * OPERATION_INVALID when QEMU is not running.  What fn reports gets the
+ * domain's name in front. */
+int tv_qemu_process_with_monitor(TvQemuProcess *proc, int (*fn)(TvQemuMonitor *mon, void *opaque),
+                                 void *opaque);
+/* fn reads the live definition under the process's lock (quick, no calls back). */
+void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef *def, void *opaque),
+                              void *opaque);
+/* fn changes the live definition under the process's lock: 0 keeps the
+ * change and rewrites the status file (a failed write is reported and the
+ * change stays in memory), -1 means fn changed nothing and reported why. */
+int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, void *opaque),
+                               void *opaque);
 /* A new socket already connected to the server of graphics device idx (VNC)
  * as one more client (socketpair, QMP getfd + add_client), for
  * virDomainOpenGraphicsFD; skipauth: no VNC password asked.  -1 with a

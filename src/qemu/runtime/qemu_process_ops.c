@@ -61,6 +61,46 @@ static int run_command(TvQemuProcess *proc, int (*command)(TvQemuMonitor *mon))
     return rc;
 }
 
+int tv_qemu_process_with_monitor(TvQemuProcess *proc, int (*fn)(TvQemuMonitor *mon, void *opaque),
+                                 void *opaque)
+{
+    g_mutex_lock(&proc->lock);
+    TvQemuMonitor *mon = !proc->exited && proc->mon ? tv_qemu_monitor_ref(proc->mon) : NULL;
+    g_mutex_unlock(&proc->lock);
+    if (!mon || tv_qemu_monitor_is_closed(mon)) {
+        tv_qemu_monitor_free(mon);
+        return not_running(proc);
+    }
+    int rc = fn(mon, opaque);
+    tv_qemu_monitor_free(mon);
+    if (rc < 0)
+        tv_error_prefix("domain '%s'", proc->name);
+    return rc;
+}
+
+void tv_qemu_process_read_def(TvQemuProcess *proc, void (*fn)(const TvDomainDef *def, void *opaque),
+                              void *opaque)
+{
+    g_mutex_lock(&proc->lock);
+    fn(proc->def, opaque);
+    g_mutex_unlock(&proc->lock);
+}
+
+int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, void *opaque),
+                               void *opaque)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = proc->exited ? not_running(proc) : fn(proc->def, opaque);
+    if (rc == 0 && tv_qemu_process_write_status(proc) < 0) {
+        /* the guest has the change already: keep it, say the file is behind */
+        g_warning("%s: the status file keeps the old definition: %s", proc->name,
+                  tv_error_message());
+        tv_error_reset();
+    }
+    g_mutex_unlock(&proc->lock);
+    return rc;
+}
+
 int tv_qemu_process_shutdown(TvQemuProcess *proc)
 {
     int rc = run_command(proc, tv_qemu_monitor_system_powerdown);

@@ -36,6 +36,8 @@ struct _TvQemuProcess {
     TvQemuCapsFingerprint fingerprint;
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
+    TvQemuProcessEventFunc event_cb;
+    void *event_opaque;
 
     /* set before the watcher starts; taken (under lock) and closed by the
      * watcher at its end; users take a reference under lock */
@@ -59,6 +61,7 @@ struct _TvQemuProcess {
     int lifecycle_reason; /* shut-off reason of a lifecycle action's quit; 0: none */
     bool quit;            /* the watcher should end (free) */
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
+    GPtrArray *pending_events; /* QMP events (TvQemuEvent) not yet given to event_cb */
     GThread *watcher;
 };
 

@@ -48,6 +48,8 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
 {
     if (proc->exited)
         return;
+    if (proc->event_cb)
+        g_ptr_array_add(proc->pending_events, tv_qemu_event_copy(ev)); /* after the state below */
     switch (ev->type) {
     case TV_QEMU_EVENT_STOP: {
         if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
@@ -184,6 +186,15 @@ void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
         g_mutex_unlock(&proc->lock);
         if (proc->cb)
             proc->cb(proc, state, reason, proc->cb_opaque);
+    }
+    for (;;) {
+        g_mutex_lock(&proc->lock);
+        g_autoptr(TvQemuEvent) ev =
+            proc->pending_events->len ? g_ptr_array_steal_index(proc->pending_events, 0) : NULL;
+        g_mutex_unlock(&proc->lock);
+        if (!ev)
+            break;
+        proc->event_cb(proc, ev, proc->event_opaque);
     }
     g_rec_mutex_unlock(&proc->cb_lock);
 }

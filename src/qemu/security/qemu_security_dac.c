@@ -44,7 +44,10 @@ GArray *tv_qemu_security_domain_files(const TvDomainDef *def)
         const TvDomainChr *c = def->devices.serials[i];
         if (c->type == TV_CHR_TYPE_FILE)
             add_file(files, c->path, true);
+        add_file(files, c->log_file, true);
     }
+    for (size_t i = 0; i < def->devices.nchannels; i++)
+        add_file(files, def->devices.channels[i]->log_file, true);
     for (size_t i = 0; i < def->devices.nrngs; i++)
         add_file(files, def->devices.rngs[i]->backend_path, false);
     return files;

@@ -1,0 +1,267 @@
+#!/usr/bin/python3
+"""OpenStack Nova's resource tracker call, LibvirtDriver.get_available_resource
+(Debian's python3-nova, run by nova-compute every minute and at start-up),
+through tagvirtd and through Debian's libvirtd, interleaved in one process so
+load changes hit both alike.  Run with Debian's /usr/bin/python3.
+
+  nova-resource-bench.py [--rounds N] [--guests G ...] TAGVIRTD KERNEL LIBVIRTD_URI
+
+TAGVIRTD is started here with a private root (a copy of CACHE's probed
+capabilities if --cache is given); LIBVIRTD_URI is a running libvirtd, e.g.
+the anchor (../shared/bench/libvirt-anchor/daemon.sh start):
+qemu+unix:///system?socket=$ANCHOR_DIR/sock/libvirt-sock.
+
+One Nova driver per daemon, each brought up with init_host as nova-compute
+does (its capabilities and domain capabilities are then cached by Nova, as in
+a running nova-compute).  For each guest count G (default 0 and 50), G
+guests are defined on both daemons (the same XML: an aarch64 kernel guest
+with a raw disk, as Nova's are); then N rounds (default 30) each time one
+get_available_resource per daemon, alternating which goes first.  Medians
+and 10th percentiles of the wall time (on a loaded machine the median holds
+the waits for a CPU, the 10th percentile much less), their ratios tagvirtd /
+libvirtd; "Nova's own": the same call with every libvirt call answered from
+memory (class Memo), the part no daemon changes, and "floor", that over
+libvirtd's 10th percentile: the ratio a daemon that took no time at all
+would get.  With --libvirtd-pid, also each daemon's own CPU time per call
+(/proc/PID/stat, all threads).  With G guests defined, Nova reads each
+guest's XML (its disk over-commit accounting), so the call grows with G.
+
+What needs Nova's database is mocked as in tests/daemon/nova-test.py
+(InstanceList, BlockDeviceMappingList, Service): empty answers, so Nova
+counts every defined guest as not its own instance, which changes nothing in
+the calls it makes to the daemon.  The guests are named nbench-*; all are
+undefined at the end."""
+import argparse
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import nova.monkey_patch  # noqa: F401  eventlet, as nova-compute does
+import libvirt
+from unittest import mock
+import nova.conf
+from oslo_log import log as logging
+
+GUEST = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='aarch64' machine='virt'>hvm</type>
+    <kernel>{kernel}</kernel>
+  </os>
+  <cpu mode='maximum'/>
+  <clock offset='utc'/>
+  <devices>
+    <emulator>/usr/bin/qemu-system-aarch64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{disk}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
+
+def start_tagvirtd(binary, root, cache):
+    os.makedirs(root + "/cache", exist_ok=True)
+    for f in glob.glob((cache or "/nonexistent") + "/*.xml"):
+        shutil.copy(f, root + "/cache/")
+    log = open(root + "/daemon.log", "ab")
+    proc = subprocess.Popen([binary, "--root", root], stdout=log, stderr=log)
+    uri = "qemu+unix:///system?socket=%s/tagvirtd-sock" % root
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if os.path.exists(root + "/tagvirtd-sock"):
+            try:
+                libvirt.open(uri).close()
+                return proc, uri
+            except libvirt.libvirtError:
+                pass
+        time.sleep(0.1)
+    sys.exit("tagvirtd did not come up: " + open(root + "/daemon.log").read()[-2000:])
+
+
+class Memo:
+    """Nova's own share of the call: every libvirt call of one real
+    get_available_resource recorded, then answered from memory (no daemon,
+    no socket); what is left is Nova's Python, eventlet's thread pool and
+    the binding.  No daemon can take the call below this."""
+
+    def __init__(self):
+        self.answers, self.replay, self.saved = {}, False, []
+        for cls in (libvirt.virConnect, libvirt.virDomain, libvirt.virNodeDevice):
+            for name in dir(cls):
+                fn = getattr(cls, name)
+                if name.startswith("_") or not callable(fn):
+                    continue
+                self.saved.append((cls, name, fn))
+                setattr(cls, name, self.wrap(cls, name, fn))
+
+    def wrap(self, cls, name, fn):
+        memo = self
+
+        def call(obj, *args, **kwargs):
+            if name in ("name", "UUIDString"):
+                return fn(obj, *args, **kwargs)
+            ident = obj.name() if cls is not libvirt.virConnect else ""
+            key = (cls.__name__, name, ident, repr(args), repr(kwargs))
+            if memo.replay and key in memo.answers:
+                return memo.answers[key]
+            out = fn(obj, *args, **kwargs)
+            memo.answers[key] = out
+            return out
+        return call
+
+    def restore(self):
+        for cls, name, fn in self.saved:
+            setattr(cls, name, fn)
+
+
+def nova_share(drv, rounds):
+    memo = Memo()
+    try:
+        drv.get_available_resource("nbench")  # record
+        memo.replay = True
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            drv.get_available_resource("nbench")
+            times.append((time.perf_counter() - t) * 1000)
+        return p10(times)
+    finally:
+        memo.restore()
+
+
+def cpu_ms(pid):
+    """User + system CPU time of a process (all its threads), in ms."""
+    if not pid:
+        return 0.0
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def p10(values):
+    return sorted(values)[len(values) // 10]
+
+
+def nova_driver(uri, host):
+    from nova.virt import fake as fakevirt
+    from nova.virt.libvirt import driver as libvirt_driver
+    nova.conf.CONF.set_override("connection_uri", uri, group="libvirt")
+    drv = libvirt_driver.LibvirtDriver(fakevirt.FakeVirtAPI(), False)
+    drv.init_host(host)
+    return drv
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--guests", type=int, nargs="+", default=[0, 50])
+    ap.add_argument("--cache")
+    ap.add_argument("--libvirtd-pid", type=int, help="for its CPU time per call")
+    ap.add_argument("tagvirtd")
+    ap.add_argument("kernel", type=os.path.abspath)
+    ap.add_argument("libvirtd_uri")
+    args = ap.parse_args()
+
+    root = tempfile.mkdtemp(prefix="nbench-")
+    os.chmod(root, 0o755)
+    CONF = nova.conf.CONF
+    logging.register_options(CONF)
+    CONF([], project="nova", default_config_files=[])
+    nova.conf.neutron.register_dynamic_opts(CONF)
+    CONF.set_override("virt_type", "qemu", group="libvirt")
+    CONF.set_override("cpu_mode", "none", group="libvirt")
+    CONF.set_override("images_type", "raw", group="libvirt")
+    CONF.set_override("instances_path", root + "/instances")
+    os.makedirs(root + "/instances")
+    CONF.set_override("state_path", root + "/nova")
+    CONF.set_override("default_log_levels", ["nova=ERROR", "oslo_concurrency=WARNING"])
+    logging.setup(CONF, "nova")
+    from nova import objects
+    objects.register_all()
+    service = objects.Service(host="nbench", binary="nova-compute", topic="compute",
+                              disabled=False, disabled_reason=None, forced_down=False)
+    for m in (mock.patch("nova.objects.Service.get_by_compute_host", return_value=service),
+              mock.patch("nova.objects.Service.save"),
+              mock.patch("nova.objects.InstanceList.get_by_host", return_value=[]),
+              mock.patch("nova.objects.InstanceList.get_by_filters", return_value=[]),
+              mock.patch("nova.objects.BlockDeviceMappingList.bdms_by_instance_uuid",
+                         return_value={})):
+        m.start()
+
+    tv, tv_uri = start_tagvirtd(os.path.abspath(args.tagvirtd), root + "/tv", args.cache)
+    conns = {"tagvirtd": libvirt.open(tv_uri), "libvirtd": libvirt.open(args.libvirtd_uri)}
+    defined = {name: [] for name in conns}
+    try:
+        drivers = {"tagvirtd": nova_driver(tv_uri, "nbench"),
+                   "libvirtd": nova_driver(args.libvirtd_uri, "nbench")}
+        for drv in drivers.values():
+            drv.get_available_resource("nbench")  # what init_host left uncached
+        os.makedirs(root + "/disks")
+        print("# load average %.1f %.1f %.1f, %d rounds" % (os.getloadavg() + (args.rounds,)))
+        print("%-6s %-8s %9s %9s %6s %9s %9s %6s %9s %6s" % (
+            "guests", "", "tagvirtd", "libvirtd", "ratio", "tagvirtd", "libvirtd", "ratio",
+            "Nova's", "floor"))
+        print("%-6s %-8s %9s %9s %6s %9s %9s %6s %9s %6s" % (
+            "", "", "median", "median", "", "p10", "p10", "", "own p10", ""))
+        for count in args.guests:
+            for name, conn in conns.items():
+                while len(defined[name]) < count:
+                    guest = "nbench-%d" % len(defined[name])
+                    disk = "%s/disks/%s.img" % (root, guest)
+                    if not os.path.exists(disk):
+                        with open(disk, "wb") as f:
+                            f.truncate(64 << 20)
+                    conn.defineXML(GUEST.format(name=guest, kernel=args.kernel, disk=disk))
+                    defined[name].append(guest)
+            times = {name: [] for name in drivers}
+            cpu = {name: 0.0 for name in drivers}
+            pids = {"tagvirtd": tv.pid, "libvirtd": args.libvirtd_pid}
+            order = list(drivers)
+            for r in range(args.rounds):
+                for name in (order if r % 2 == 0 else order[::-1]):
+                    c = cpu_ms(pids[name])
+                    t = time.perf_counter()
+                    drivers[name].get_available_resource("nbench")
+                    times[name].append((time.perf_counter() - t) * 1000)
+                    cpu[name] += cpu_ms(pids[name]) - c
+            if os.environ.get("NBENCH_DIST"):
+                for name in times:
+                    print("# %s: %s" % (name, " ".join("%.0f" % x for x in sorted(times[name]))))
+            tv_ms = statistics.median(times["tagvirtd"])
+            lv_ms = statistics.median(times["libvirtd"])
+            tv_p, lv_p = p10(times["tagvirtd"]), p10(times["libvirtd"])
+            own = nova_share(drivers["tagvirtd"], args.rounds)
+            print("%-6d %-8s %9.2f %9.2f %6.2f %9.2f %9.2f %6.2f %9.2f %6.2f" % (
+                count, "wall ms", tv_ms, lv_ms, tv_ms / lv_ms, tv_p, lv_p, tv_p / lv_p, own,
+                own / lv_p))
+            if args.libvirtd_pid:
+                tv_c, lv_c = cpu["tagvirtd"] / args.rounds, cpu["libvirtd"] / args.rounds
+                print("%-6s %-8s %9.2f %9.2f %6.2f   (daemon CPU time per call, mean)" % (
+                    "", "cpu ms", tv_c, lv_c, tv_c / lv_c if lv_c else float("nan")))
+            sys.stdout.flush()
+    finally:
+        for name, conn in conns.items():
+            for guest in defined[name]:
+                try:
+                    conn.lookupByName(guest).undefine()
+                except libvirt.libvirtError as e:
+                    print("# %s: %s: %s" % (name, guest, e))
+            conn.close()
+        tv.terminate()
+        tv.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
