@@ -43,6 +43,7 @@ GENERATED = {
     'remote_storage_protocol.h': 'remote',
     'remote_host_protocol.h': 'remote',
     'remote_network_protocol.h': 'remote',
+    'remote_device_protocol.h': 'remote',
 }
 
 

@@ -15,7 +15,7 @@ TV_ENUM_IMPL(tv_clock_offset, TV_CLOCK_OFFSET_LAST, "", "utc", "localtime")
 TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "preserve",
              "rename-restart", "coredump-destroy", "coredump-restart")
 TV_ENUM_IMPL(tv_disk_format, TV_DISK_FORMAT_LAST, "", "raw", "qcow2")
-TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet", "bridge")
+TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet", "bridge", "network")
 TV_ENUM_IMPL(tv_chr_type, TV_CHR_TYPE_LAST, "", "pty", "file", "unix")
 TV_ENUM_IMPL(tv_chr_unix_mode, TV_CHR_UNIX_MODE_LAST, "", "bind", "connect")
 TV_ENUM_IMPL(tv_balloon_model, TV_BALLOON_MODEL_LAST, "", "virtio", "none")
@@ -29,6 +29,8 @@ static void net_free(TvDomainNet *net)
     g_free(net->mac);
     g_free(net->ifname);
     g_free(net->bridge);
+    g_free(net->network);
+    g_free(net->portgroup);
     g_free(net->model);
     g_free(net);
 }

@@ -89,6 +89,7 @@ typedef enum {
     TV_NET_TYPE_USER,
     TV_NET_TYPE_ETHERNET,
     TV_NET_TYPE_BRIDGE,
+    TV_NET_TYPE_NETWORK, /* a tap on the bridge of a virtual network (the network driver's) */
     TV_NET_TYPE_LAST
 } TvNetType;
 TV_ENUM_DECL(tv_net_type)
@@ -185,7 +186,9 @@ typedef struct {
     char *ifname;          /* ethernet, bridge: <target dev=...> (tap device) */
     bool ifname_generated; /* live: the kernel named the tap (vnetN) */
     bool unmanaged;        /* ethernet: <target managed='no'>: the tap exists already */
-    char *bridge;          /* bridge: <source bridge='br0'/> */
+    char *bridge;          /* bridge: <source bridge='br0'/>; network: live, the network's */
+    char *network;         /* network: <source network='default'/> */
+    char *portgroup;       /* network: <source portgroup='...'/>, or NULL */
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */

@@ -11,7 +11,15 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
         g_autofree char *mac = tv_xml_esc(net->mac);
         tv_xml_line(w, "<mac address='%s'/>", mac);
     }
-    if (net->bridge) {
+    if (net->type == TV_NET_TYPE_NETWORK) {
+        /* live: the bridge the tap joined, as libvirt shows it */
+        g_autofree char *network = tv_xml_esc(net->network);
+        g_autofree char *group = net->portgroup ? tv_xml_esc(net->portgroup) : NULL;
+        g_autofree char *bridge = live && net->bridge ? tv_xml_esc(net->bridge) : NULL;
+        tv_xml_line(w, "<source network='%s'%s%s%s%s%s%s/>", network, group ? " portgroup='" : "",
+                    group ? group : "", group ? "'" : "", bridge ? " bridge='" : "",
+                    bridge ? bridge : "", bridge ? "'" : "");
+    } else if (net->bridge) {
         g_autofree char *bridge = tv_xml_esc(net->bridge);
         tv_xml_line(w, "<source bridge='%s'/>", bridge);
     }

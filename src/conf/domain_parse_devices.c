@@ -2,6 +2,7 @@
  * rng, memballoon); controllers, input, graphics, video and audio have files
  * of their own (domain_controller.c, domain_input.c, domain_graphics.c). */
 #include "domain_parse_priv.h"
+#include "storage_conf.h"
 #include "tv_error.h"
 
 #include <string.h>
@@ -64,14 +65,49 @@ static int parse_target(xmlNodePtr node, TvDomainNet *net, unsigned flags)
     return 0;
 }
 
-static int parse_source(xmlNodePtr node, TvDomainNet *net)
+/* A network or portgroup name as the network driver takes it. */
+static int check_name_attr(xmlNodePtr node, const char *attr, const char *value)
+{
+    if (tv_storage_name_check(attr, value) == 0)
+        return 0;
+    g_autofree char *path = tv_xml_node_path(node);
+    tv_error_prefix("attribute '%s' of %s", attr, path);
+    return -1;
+}
+
+/* type='network': <source network='NAME' portgroup='GROUP'/>; live XML adds
+ * bridge='...' (the network's bridge when the guest started), kept only in a
+ * status file: a definition made from live XML takes the bridge from the
+ * network again. */
+static int parse_source_network(xmlNodePtr node, TvDomainNet *net, unsigned flags)
+{
+    static const char *const attrs[] = { "network", "portgroup", "bridge", NULL };
+    g_autofree char *bridge = NULL;
+    if (check_leaf(node, attrs) < 0 || tv_conf_attr_required(node, "network", &net->network) < 0 ||
+        check_name_attr(node, "network", net->network) < 0)
+        return -1;
+    net->portgroup = tv_xml_prop(node, "portgroup");
+    if (net->portgroup && check_name_attr(node, "portgroup", net->portgroup) < 0)
+        return -1;
+    bridge = tv_xml_prop(node, "bridge");
+    if (bridge && check_ifname(node, bridge) < 0)
+        return -1;
+    if (flags & TV_DOMAIN_PARSE_STATUS)
+        net->bridge = g_steal_pointer(&bridge);
+    return 0;
+}
+
+static int parse_source(xmlNodePtr node, TvDomainNet *net, unsigned flags)
 {
     static const char *const attrs[] = { "bridge", NULL };
     g_autofree char *path = tv_xml_node_path(node);
+    if (net->type == TV_NET_TYPE_NETWORK)
+        return parse_source_network(node, net, flags);
     if (net->type != TV_NET_TYPE_BRIDGE) {
         tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "%s is only valid for interface type 'bridge' (type is '%s')", path,
-                        tv_net_type_to_string(net->type));
+                        "%s is only valid for interface types 'bridge' and 'network' (type is "
+                        "'%s')",
+                        path, tv_net_type_to_string(net->type));
         return -1;
     }
     if (check_leaf(node, attrs) < 0 || tv_conf_attr_required(node, "bridge", &net->bridge) < 0 ||
@@ -114,13 +150,21 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net, unsigned 
     }
     if ((child = tv_xml_child(node, "target")) && parse_target(child, net, flags) < 0)
         return -1;
-    if ((child = tv_xml_child(node, "source")) && parse_source(child, net) < 0)
+    if ((child = tv_xml_child(node, "source")) && parse_source(child, net, flags) < 0)
         return -1;
     if (!child && net->type == TV_NET_TYPE_BRIDGE) {
         g_autofree char *path = tv_xml_node_path(node);
         tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
                         "missing element <source bridge='...'/> in %s: a bridge interface names "
                         "the host bridge it joins",
+                        path);
+        return -1;
+    }
+    if (!child && net->type == TV_NET_TYPE_NETWORK) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "missing element <source network='...'/> in %s: a network interface "
+                        "names the virtual network it joins",
                         path);
         return -1;
     }
@@ -145,17 +189,18 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net, unsigned 
     return 0;
 }
 
-/* type='network' is the network driver's (not there yet): say what works. */
-static int refuse_network(xmlNodePtr node)
+/* type='direct' (macvtap) is not offered: say what works. */
+static int refuse_direct(xmlNodePtr node)
 {
     g_autofree char *type = tv_xml_prop(node, "type");
-    if (!type || (strcmp(type, "network") != 0 && strcmp(type, "direct") != 0))
+    if (!type || strcmp(type, "direct") != 0)
         return 0;
     g_autofree char *path = tv_xml_node_path(node);
     tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
-                    "unsupported interface type '%s' in %s: tagvirt has no virtual networks yet; "
-                    "use type 'bridge' (<source bridge='br0'/>, a tap on an existing host "
-                    "bridge), 'ethernet' (a tap device) or 'user' (QEMU's user-mode network)",
+                    "unsupported interface type '%s' in %s: tagvirt has no macvtap interfaces; "
+                    "use type 'network' (<source network='default'/>, a virtual network), "
+                    "'bridge' (<source bridge='br0'/>, a tap on an existing host bridge), "
+                    "'ethernet' (a tap device) or 'user' (QEMU's user-mode network)",
                     type, path);
     return -1;
 }
@@ -169,7 +214,7 @@ static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flag
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     TV_APPEND(devs->nets, devs->nnets, net);
 
-    if (tv_xml_check_attrs(node, attrs) < 0 || refuse_network(node) < 0 ||
+    if (tv_xml_check_attrs(node, attrs) < 0 || refuse_direct(node) < 0 ||
         tv_conf_attr_enum(node, "type", true, tv_net_type_from_string, tv_net_type_list, &type) <
             0 ||
         tv_xml_check_children(node, children, false) < 0 || tv_conf_check_once(node, children) < 0)

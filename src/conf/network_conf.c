@@ -30,6 +30,9 @@ void tv_network_def_free(TvNetworkDef *def)
         g_strfreev(def->dns_hosts[i].hostnames);
     g_free(def->dns_hosts);
     g_free(def->forwarders);
+    for (size_t i = 0; i < def->nportgroups; i++)
+        g_free(def->portgroups[i].name);
+    g_free(def->portgroups);
     g_free(def);
 }
 
@@ -292,6 +295,42 @@ static int parse_dns(xmlNodePtr node, TvNetworkDef *def)
     return 0;
 }
 
+/* <portgroup>: a unique name, at most one default; no settings (none of
+ * libvirt's is implemented, and a setting silently dropped would be a lie). */
+static int parse_portgroup(xmlNodePtr node, TvNetworkDef *def)
+{
+    static const char *const attrs[] = { "name", "default", NULL };
+    if (tv_xml_check_attrs(node, attrs) < 0)
+        return -1;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE)
+            return bad(c,
+                       "<%s> in a <portgroup> is not supported: tagvirt's portgroups carry no "
+                       "VLAN, bandwidth or virtual port settings (only name and default)",
+                       (const char *)c->name);
+    }
+    g_autofree char *name = NULL;
+    TvFeatureState dflt = TV_FEATURE_STATE_ABSENT;
+    if (tv_conf_attr_required(node, "name", &name) < 0 ||
+        tv_storage_name_check("portgroup", name) < 0 ||
+        tv_conf_attr_yesno(node, "default", &dflt) < 0)
+        return -1;
+    for (size_t i = 0; i < def->nportgroups; i++) {
+        const TvNetPortgroup *pg = &def->portgroups[i];
+        if (strcmp(pg->name, name) == 0)
+            return bad(node, "portgroup '%s' is defined twice; portgroup names must be unique",
+                       name);
+        if (pg->is_default && dflt == TV_FEATURE_STATE_ON)
+            return bad(node, "portgroups '%s' and '%s' both have default='yes'; at most one may",
+                       pg->name, name);
+    }
+    def->portgroups = g_renew(TvNetPortgroup, def->portgroups, def->nportgroups + 1);
+    def->portgroups[def->nportgroups++] =
+        (TvNetPortgroup){ .name = g_steal_pointer(&name),
+                          .is_default = dflt == TV_FEATURE_STATE_ON };
+    return 0;
+}
+
 static int check_consistent(xmlNodePtr root, TvNetworkDef *def)
 {
     if (def->forward == TV_NET_FORWARD_BRIDGE) {
@@ -327,8 +366,8 @@ TvNetworkDef *tv_network_def_parse(const char *xml, size_t len)
         return NULL;
     }
     static const char *const attrs[] = { "connections", NULL }; /* output of libvirt: ignored */
-    static const char *const children[] = { "name", "uuid",   "forward", "bridge", "mac",
-                                            "mtu",  "domain", "dns",     "ip",     NULL };
+    static const char *const children[] = { "name",   "uuid", "forward", "bridge",    "mac", "mtu",
+                                            "domain", "dns",  "ip",      "portgroup", NULL };
     static const char *const once[] = { "name", "uuid",   "forward", "bridge", "mac",
                                         "mtu",  "domain", "dns",     NULL };
     if (tv_xml_check_attrs(root, attrs) < 0 || tv_xml_check_children(root, children, false) < 0 ||
@@ -387,6 +426,11 @@ TvNetworkDef *tv_network_def_parse(const char *xml, size_t len)
         return NULL;
     if ((n = tv_xml_child(root, "dns")) && parse_dns(n, def) < 0)
         return NULL;
+    for (n = root->children; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "portgroup") == 0 &&
+            parse_portgroup(n, def) < 0)
+            return NULL;
+    }
     if (check_consistent(root, def) < 0)
         return NULL;
     return g_steal_pointer(&def);
@@ -478,6 +522,11 @@ char *tv_network_def_format(const TvNetworkDef *def)
             w.indent--;
             tv_xml_line(&w, "</ip>");
         }
+    }
+    for (size_t i = 0; i < def->nportgroups; i++) {
+        g_autofree char *pg = tv_xml_esc(def->portgroups[i].name);
+        tv_xml_line(&w, "<portgroup name='%s'%s/>", pg,
+                    def->portgroups[i].is_default ? " default='yes'" : "");
     }
     w.indent--;
     tv_xml_line(&w, "</network>");

@@ -31,6 +31,14 @@ typedef struct {
     char **hostnames; /* NULL-terminated */
 } TvNetDnsHost;
 
+/* <portgroup name='x' default='yes'/>: a name a guest's <source portgroup>
+ * may give.  It carries no settings here (libvirt's <vlan>, <bandwidth>,
+ * <virtualport> are refused), so every port of the network is alike. */
+typedef struct {
+    char *name;
+    bool is_default;
+} TvNetPortgroup;
+
 typedef struct {
     char *name;
     unsigned char uuid[TV_UUID_LEN];
@@ -55,6 +63,8 @@ typedef struct {
     size_t ndns_hosts;
     TvIPv4 *forwarders;
     size_t nforwarders;
+    TvNetPortgroup *portgroups;
+    size_t nportgroups;
 } TvNetworkDef;
 
 TvNetworkDef *tv_network_def_parse(const char *xml, size_t len);

@@ -89,6 +89,13 @@ static TvStorageDriver *storage_open(const TvDaemonConfig *cfg, const char *root
     return tv_storage_driver_open(&scfg);
 }
 
+/* <interface type='network'> of a domain: the QEMU driver asks the network
+ * driver through the daemon (the QEMU driver does not know networks). */
+static char *network_bridge(const char *name, unsigned *mtu, void *opaque)
+{
+    return tv_network_port_bridge(opaque, name, mtu);
+}
+
 TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
 {
     security = security_from_config(cfg);
@@ -101,6 +108,12 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
         if (!tv_qemu_apparmor_available(&why))
             g_info("no AppArmor profile for QEMU: %s", why);
     }
+    /* networks first: autostarted domains join autostarted networks */
+    network = network_open(cfg, root);
+    if (!network) {
+        g_clear_pointer(&security, tv_qemu_security_free);
+        return NULL;
+    }
     TvQemuDriverConfig dcfg = { 0 };
     dcfg.security = security;
     dcfg.root = root;
@@ -109,15 +122,15 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.autostart = cfg->autostart;
     dcfg.prefork = cfg->prefork_qemu;
     dcfg.allow_broken_tag_storage = cfg->allow_broken_tag_storage;
+    dcfg.network_bridge = network_bridge;
+    dcfg.network_opaque = network;
     dcfg.job_wait_ms = cfg->job_wait_ms;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
-    if (!drv)
-        return NULL;
-    storage = storage_open(cfg, root, drv);
-    network = storage ? network_open(cfg, root) : NULL;
-    if (!network) {
-        tv_storage_driver_close(g_steal_pointer(&storage));
-        tv_qemu_driver_close(drv);
+    storage = drv ? storage_open(cfg, root, drv) : NULL;
+    if (!storage) {
+        if (drv)
+            tv_qemu_driver_close(drv);
+        tv_network_driver_close(g_steal_pointer(&network));
         g_clear_pointer(&security, tv_qemu_security_free);
         return NULL;
     }
@@ -140,7 +153,8 @@ void tv_daemon_driver_close(TvQemuDriver *drv)
     tv_storage_driver_set_event_callback(storage, NULL, NULL);
     tv_storage_driver_close(g_steal_pointer(&storage));
     tv_network_driver_set_event_callback(network, NULL, NULL);
-    tv_network_driver_close(g_steal_pointer(&network));
+    /* the QEMU driver asks the network driver until it is closed */
     tv_qemu_driver_close(drv);
+    tv_network_driver_close(g_steal_pointer(&network));
     g_clear_pointer(&security, tv_qemu_security_free);
 }

@@ -8,6 +8,9 @@
 void tv_remote_register_driver_handlers(TvRemote *remote);
 /* DOMAIN_OPEN_CONSOLE (remote_console.c); part of the driver handlers. */
 void tv_remote_register_console_handlers(TvRemote *remote);
+/* Guest addresses of interfaces
+ * (remote_device.c); part of the driver handlers. */
+void tv_remote_register_device_handlers(TvRemote *remote);
 /* Node facts, CPU models, node devices (remote_host.c); part of the driver handlers. */
 void tv_remote_register_host_handlers(TvRemote *remote);
 /* vCPUs, memory, reset, metadata (remote_domain_tune.c); part of the driver handlers. */

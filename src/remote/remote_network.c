@@ -315,6 +315,11 @@ static int h_event_deregister(TvRemoteConn *conn, const void *a, void *r)
         ((const tvr_connect_network_event_deregister_any_args *)a)->callback_id);
 }
 
+TvNetworkDriver *tv_remote_network_driver(TvRemote *remote)
+{
+    return remote->network ? remote->network->drv : NULL;
+}
+
 void tv_remote_network_drop_conn(TvRemoteConn *conn)
 {
     if (conn->remote->network)

@@ -35,6 +35,7 @@ typedef enum {
     TV_ERR_CPU_INCOMPATIBLE = 91,
     TV_ERR_STORAGE_VOL_EXIST = 90,
     TV_ERR_XML_INVALID_SCHEMA = 92,
+    TV_ERR_DEVICE_MISSING = 99,
 } TvErrorCode;
 
 typedef enum {

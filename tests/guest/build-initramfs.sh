@@ -50,8 +50,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
         die "apt-get install ${missing[*]} failed"
 fi
 
-busybox=$("$here/fetch.sh" --print-paths | sed -n 's/^BUSYBOX=//p')
+paths=$("$here/fetch.sh" --print-paths)
+busybox=$(sed -n 's/^BUSYBOX=//p' <<<"$paths")
 [ -x "$busybox" ] || die "fetch.sh gave no busybox"
+# The guest kernel's virtio, network and SCSI modules, in load order, for the
+# "tagvirt.guest=stay" mode of /init (networks, hot-plugged disks).
+kernel=$(readlink -f "$(sed -n 's/^KERNEL=//p' <<<"$paths")")
+kver=${kernel##*/vmlinuz-}
+moddir=$cache/kernel/lib/modules/$kver/kernel
+modules=(virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev
+    virtio/virtio_pci ../net/core/failover net/net_failover net/virtio_net block/virtio_blk
+    scsi/scsi_common scsi/scsi_mod cdrom/cdrom scsi/sd_mod scsi/sr_mod scsi/virtio_scsi)
+for m in "${modules[@]}"; do
+    [ -f "$moddir/drivers/$m.ko" ] || die "module $m.ko of kernel $kver is not in $moddir"
+done
 
 mkdir -p "$cache"
 exec 9>"$cache/.initramfs.lock"
@@ -69,7 +81,9 @@ fi
 st_cflags=(-static -O2 -s -std=gnu99 -pthread -march=armv8.5-a+memtag -D__EXPORTED_HEADERS__
     -isystem "$st_src/arch/arm64/include/uapi" -isystem "$st_src/include/uapi")
 hash=$({
-    sha256sum "$here/mtetest.c" "$here/init" "$0" "$busybox" "$st_versions" | cut -d' ' -f1
+    sha256sum "$here/mtetest.c" "$here/init" "$here/udhcpc.script" "$0" "$busybox" "$st_versions" |
+        cut -d' ' -f1
+    echo "$kver"
     "$cc" --version | head -n1
     echo "${cflags[*]} $selftests ${st_cflags[*]}"
 } | sha256sum | cut -c1-16)
@@ -102,7 +116,13 @@ if [ ! -f "$out" ]; then
     fi
     cp "$busybox" "$root/bin/busybox"
     cp "$here/init" "$root/init"
-    chmod 0755 "$root/init" "$root/bin/busybox" "$root/bin/mtetest"
+    cp "$here/udhcpc.script" "$root/bin/udhcpc.script"
+    mkdir -p "$root/lib/modules"
+    for m in "${modules[@]}"; do
+        cp "$moddir/drivers/$m.ko" "$root/lib/modules/"
+        echo "${m##*/}" >>"$root/lib/modules/order"
+    done
+    chmod 0755 "$root/init" "$root/bin/busybox" "$root/bin/mtetest" "$root/bin/udhcpc.script"
     [ "$selftests" = 1 ] && chmod 0755 "$root"/selftests/check_*
     # Fixed owner, order and times make the archive depend on its inputs only.
     find "$root" -exec touch -h -d @0 {} +

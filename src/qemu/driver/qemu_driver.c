@@ -109,6 +109,8 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     drv->pipe.nvram_dir = drv->nvram_dir;
     tv_driver_host_init(drv);
     drv->security = cfg->security;
+    drv->network_bridge = cfg->network_bridge;
+    drv->network_opaque = cfg->network_opaque;
     tv_driver_prefork_init(drv, cfg->prefork);
     tv_qemu_mte_set_allow_broken_tag_storage(cfg->allow_broken_tag_storage);
 

@@ -31,6 +31,12 @@ typedef struct {
     /* how QEMU is confined (qemu_security.h; borrowed, outlives the driver);
      * NULL: as the driver's own user, no sandbox */
     const struct _TvQemuSecurity *security;
+    /* <interface type='network'>: the bridge of an active virtual network
+     * and its MTU (newly allocated; NULL with a tv_error naming what is
+     * wrong).  The network driver answers it through the daemon, which
+     * sets this; NULL: such interfaces are refused at start. */
+    char *(*network_bridge)(const char *network, unsigned *mtu, void *opaque);
+    void *network_opaque;
     /* how long a call waits for another one's job on the same domain before
      * it fails with "cannot acquire state change lock"; 0: libvirt's 30 s */
     unsigned job_wait_ms;
@@ -257,6 +263,28 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
+/* attachDevice(Flags), detachDevice(Flags): flags are libvirt's
+ * AFFECT_LIVE (1) and AFFECT_CONFIG (2), 0 for the current state.  Only
+ * the persistent definition is changed (redefined with the device added or
+ * removed); live changes are OPERATION_UNSUPPORTED (qemu_driver_hotplug.c). */
+int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags);
+int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags);
+
+/* A running domain's network interfaces, for the guest addresses of
+ * domifaddr (the remote layer asks the network driver for leases). */
+typedef struct {
+    int type;      /* TvNetType */
+    char *network; /* type 'network': the network's name; else NULL */
+    char *mac;
+    char *ifname; /* the host's tap, NULL for 'user' */
+} TvDomainIface;
+void tv_domain_iface_clear(TvDomainIface *iface);
+/* *out: *n interfaces (clear each, g_free); a shut-off domain is
+ * OPERATION_INVALID. */
+int tv_qemu_driver_interfaces(TvQemuDriver *drv, const unsigned char *uuid, TvDomainIface **out,
+                              size_t *n);
 /* ---- host and tuning (issue 9): node facts, CPU models, node devices,
  * vCPUs, memory, metadata, reset ---- */
 

@@ -1,6 +1,7 @@
-/* Running domains: start (create, create_xml, autostart), the runtime's
- * state changes, destroy, shutdown, reboot, suspend, resume, and taking
- * over running QEMUs at open. */
+/* Running domains: start (create, create_xml), the runtime's state
+ * changes, destroy, shutdown, reboot, suspend, resume.  The reaper is in
+ * qemu_driver_reaper.c, taking over QEMUs at open and autostart in
+ * qemu_driver_reconnect.c. */
 #include "qemu_driver_priv.h"
 #include "qemu_status.h"
 #include "tv_error.h"
@@ -18,12 +19,6 @@ enum {
     START_VALIDATE = 16,
 };
 
-/* A reaper task: a run whose QEMU went away (restart it for a reboot). */
-typedef struct {
-    TvDriverRun *run;
-    bool restart;
-} ReapTask;
-
 void tv_driver_run_unref(TvDriverRun *run)
 {
     if (!run || !g_atomic_int_dec_and_test(&run->refs))
@@ -36,7 +31,7 @@ void tv_driver_run_unref(TvDriverRun *run)
     g_free(run);
 }
 
-static TvDriverRun *run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def)
+TvDriverRun *tv_driver_run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def)
 {
     TvDriverRun *run = g_new0(TvDriverRun, 1);
     run->refs = 1;
@@ -50,8 +45,8 @@ static TvDriverRun *run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef 
 /* The run's QEMU is gone: the domain shuts off (a transient one leaves the
  * list).  Under drv->lock and dom->lock; the domain's reference to the run
  * goes to *reap. */
-static void run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, bool *remove,
-                              ReapTask **reap)
+void tv_driver_run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, bool *remove,
+                                 TvDriverReapTask **reap)
 {
     TvDriverDomain *dom = run->dom;
     run->exited = true;
@@ -66,7 +61,7 @@ static void run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, b
     *remove = !dom->def && !restart;
     tv_driver_event_queue(drv, dom, -1, TV_DOMAIN_EVENT_STOPPED,
                           tv_driver_event_stopped_detail(reason));
-    *reap = g_new0(ReapTask, 1);
+    *reap = g_new0(TvDriverReapTask, 1);
     (*reap)->run = run;
     (*reap)->restart = restart;
 }
@@ -75,7 +70,7 @@ static void run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, b
  * the lock is dropped, close() may free the driver at any time, and only a
  * task already queued or orphaned is one it knows of (a watcher thread that
  * came back for the lock touched a freed driver, seen under ASan). */
-static void reap_locked(TvQemuDriver *drv, ReapTask *task)
+void tv_driver_reap_locked(TvQemuDriver *drv, TvDriverReapTask *task)
 {
     if (!task)
         return;
@@ -118,20 +113,20 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     TvQemuDriver *drv = run->drv;
     TvDriverDomain *dom = run->dom;
     bool remove = false;
-    ReapTask *task = NULL;
+    TvDriverReapTask *task = NULL;
     g_mutex_lock(&drv->lock);
     g_mutex_lock(&dom->lock);
     int old = run->state;
     run->state = state;
     run->reason = reason;
     if (state == TV_DOMAIN_STATE_SHUTOFF)
-        run_detach_locked(drv, run, reason, &remove, &task);
+        tv_driver_run_detach_locked(drv, run, reason, &remove, &task);
     else if (run->attached)
         queue_change_event(drv, run, old, state);
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);
-    reap_locked(drv, task);
+    tv_driver_reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
 }
 
@@ -158,8 +153,8 @@ static void on_process_event(TvQemuProcess *proc, const TvQemuEvent *event, void
 }
 
 /* The runtime's view of one run of a domain under this driver. */
-static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *caps,
-                                          TvDriverRun *run)
+TvQemuProcessConfig tv_driver_process_config(TvQemuDriver *drv, const TvQemuCaps *caps,
+                                             TvDriverRun *run)
 {
     return (TvQemuProcessConfig){
         .state_dir = drv->state_dir,
@@ -172,6 +167,8 @@ static TvQemuProcessConfig process_config(TvQemuDriver *drv, const TvQemuCaps *c
         .event_cb = on_process_event,
         .event_opaque = run,
         .security = drv->security,
+        .network_bridge = drv->network_bridge,
+        .network_opaque = drv->network_opaque,
     };
 }
 
@@ -193,9 +190,9 @@ static void starting_done(TvDriverDomain *dom)
 
 /* In the domain's job, while it is shut off.  def: what to run (owned; NULL:
  * the persistent definition). */
-static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
+int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
 {
-    TvDriverRun *run = run_new(drv, dom, def);
+    TvDriverRun *run = tv_driver_run_new(drv, dom, def);
     const TvDomainDef *what = def ? def : dom->def; /* define waits for our job */
     g_mutex_lock(&dom->lock);
     dom->starting = run; /* a new transient domain: dumpxml shows what starts */
@@ -209,7 +206,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     g_mutex_lock(&drv->lock);
     run->id = drv->next_id++;
     g_mutex_unlock(&drv->lock);
-    TvQemuProcessConfig cfg = process_config(drv, caps, run);
+    TvQemuProcessConfig cfg = tv_driver_process_config(drv, caps, run);
     g_autoptr(TvDriverPrefork) prefork = tv_driver_prefork_get(drv, caps);
     cfg.zygote = tv_driver_prefork_zygote(prefork);
     off_t log_before = log_size(drv, dom->name);
@@ -231,7 +228,7 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
         tv_qemu_process_get_state(run->proc, &run->state, &run->reason);
 
     bool remove = false;
-    ReapTask *task = NULL;
+    TvDriverReapTask *task = NULL;
     g_mutex_lock(&drv->lock);
     g_mutex_lock(&dom->lock);
     dom->run = run; /* the domain takes our reference */
@@ -242,11 +239,11 @@ static int start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def
     if (run->state == TV_DOMAIN_STATE_PAUSED)
         tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
     if (run->exited) /* it went away before we took it */
-        run_detach_locked(drv, run, run->reason, &remove, &task);
+        tv_driver_run_detach_locked(drv, run, run->reason, &remove, &task);
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);
-    reap_locked(drv, task);
+    tv_driver_reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
     return 0;
 }
@@ -268,7 +265,7 @@ static int start_flags_check(unsigned flags, unsigned extra)
 }
 
 /* A start's job, on a domain that must be shut off. */
-static int begin_inactive_job(TvDriverDomain *dom, const char *owner)
+int tv_driver_begin_inactive_job(TvDriverDomain *dom, const char *owner)
 {
     if (tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, owner) < 0)
         return -1;
@@ -300,9 +297,9 @@ int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned
     if (start_flags_check(flags, 0) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || begin_inactive_job(dom, "start") < 0)
+    if (!dom || tv_driver_begin_inactive_job(dom, "start") < 0)
         return -1;
-    int rc = start_in_job(drv, dom, NULL, flags);
+    int rc = tv_driver_start_in_job(drv, dom, NULL, flags);
     if (rc == 0)
         fill_ref(dom, out);
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
@@ -314,11 +311,11 @@ int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned
 static int create_existing(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags,
                            TvDomainRef *out)
 {
-    if (begin_inactive_job(dom, "create") < 0) {
+    if (tv_driver_begin_inactive_job(dom, "create") < 0) {
         tv_domain_def_free(def);
         return -1;
     }
-    int rc = start_in_job(drv, dom, def, flags);
+    int rc = tv_driver_start_in_job(drv, dom, def, flags);
     if (rc == 0)
         fill_ref(dom, out);
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
@@ -372,7 +369,7 @@ int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags
     tv_driver_list_add_locked(drv, dom);
     g_mutex_unlock(&drv->lock);
     g_mutex_unlock(&drv->define_lock);
-    int rc = start_in_job(drv, dom, def, flags);
+    int rc = tv_driver_start_in_job(drv, dom, def, flags);
     if (rc == 0) {
         fill_ref(dom, out);
     } else {
@@ -460,206 +457,4 @@ int tv_qemu_driver_suspend(TvQemuDriver *drv, const unsigned char *uuid)
 int tv_qemu_driver_resume(TvQemuDriver *drv, const unsigned char *uuid)
 {
     return running_op(drv, uuid, tv_qemu_process_resume, false, TV_JOB_SYNC_MODIFY, "resume");
-}
-
-/* Reboot: start again what just powered off. */
-static void restart(TvQemuDriver *drv, TvDriverRun *old)
-{
-    TvDriverDomain *dom = old->dom;
-    if (begin_inactive_job(dom, "reboot (start again)") < 0) {
-        tv_error_reset();
-        return;
-    }
-    TvDomainDef *def = g_steal_pointer(&old->def); /* transient: what it ran */
-    if (start_in_job(drv, dom, def, 0) < 0) {
-        g_warning("QEMU driver: reboot of '%s': %s", dom->name, tv_error_message());
-        tv_error_reset();
-        g_mutex_lock(&drv->lock);
-        g_mutex_lock(&dom->lock);
-        bool transient = !dom->def;
-        g_mutex_unlock(&dom->lock);
-        if (transient)
-            tv_driver_list_remove_locked(drv, dom);
-        g_mutex_unlock(&drv->lock);
-    }
-    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-}
-
-static void reaper_task(gpointer data, gpointer user)
-{
-    ReapTask *task = data;
-    TvQemuDriver *drv = user;
-    g_mutex_lock(&drv->lock);
-    bool closing = drv->closing;
-    g_mutex_unlock(&drv->lock);
-    if (task->restart && !closing)
-        restart(drv, task->run);
-    tv_driver_run_unref(task->run); /* joins the run's watcher */
-    g_free(task);
-}
-
-int tv_driver_reaper_init(TvQemuDriver *drv)
-{
-    g_autoptr(GError) err = NULL;
-    drv->reaper = g_thread_pool_new(reaper_task, drv, 1, FALSE, &err);
-    if (!drv->reaper) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR, "cannot start a thread: %s",
-                        err->message);
-        return -1;
-    }
-    return 0;
-}
-
-void tv_driver_reaper_shutdown(TvQemuDriver *drv)
-{
-    g_mutex_lock(&drv->lock);
-    drv->closing = true;
-    GThreadPool *pool = g_steal_pointer(&drv->reaper);
-    g_mutex_unlock(&drv->lock);
-    if (pool)
-        g_thread_pool_free(pool, FALSE, TRUE); /* runs what is queued */
-}
-
-void tv_driver_reaper_free_orphans(TvQemuDriver *drv)
-{
-    g_mutex_lock(&drv->lock);
-    GList *orphans = g_steal_pointer(&drv->orphans);
-    g_mutex_unlock(&drv->lock);
-    for (GList *it = orphans; it; it = it->next) {
-        ReapTask *task = it->data;
-        tv_driver_run_unref(task->run);
-        g_free(task);
-    }
-    g_list_free(orphans);
-}
-
-/* One status file: take its QEMU over and list it (as the persistent domain
- * of that name and uuid, or as a transient one).  The runtime leaves nothing
- * running unmanaged: what it cannot take over it kills, and says so. */
-static void reconnect_one(TvQemuDriver *drv, const char *name)
-{
-    g_autofree char *status_path = tv_qemu_process_status_path(drv->state_dir, name);
-    g_autoptr(TvQemuStatus) st = tv_qemu_status_read(status_path);
-    tv_error_reset(); /* reconnect says what is wrong with it */
-    g_mutex_lock(&drv->lock);
-    TvDriverDomain *dom = g_hash_table_lookup(drv->by_name, name);
-    if (dom)
-        tv_driver_domain_ref(dom);
-    g_mutex_unlock(&drv->lock);
-    /* open() is single-threaded: the persistent definition cannot change now */
-    const TvDomainDef *persistent = dom ? dom->def : NULL;
-    const TvDomainDef *which = st ? st->def : persistent;
-    g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, which));
-    if (!caps && !(caps = tv_driver_caps(drv, NULL))) {
-        g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
-        tv_error_reset();
-        tv_driver_domain_unref(dom);
-        return;
-    }
-    if (dom && st && memcmp(dom->uuid, st->def->uuid, TV_UUID_LEN) != 0) {
-        /* not ours to judge: the status file is the record of that QEMU, the
-         * definition of a domain that happens to have its name */
-        g_warning("QEMU driver: QEMU pid %d runs a domain '%s' with another uuid than the "
-                  "definition of that name: left running, not managed",
-                  (int)st->pid, name);
-        tv_driver_domain_unref(dom);
-        return;
-    }
-    if (!dom && st) {
-        dom = tv_driver_domain_new(drv, name, st->def->uuid);
-        g_mutex_lock(&drv->lock);
-        tv_driver_list_add_locked(drv, dom); /* transient until it stops */
-        g_mutex_unlock(&drv->lock);
-    }
-    if (!dom) /* an unreadable file of a transient domain: its QEMU is killed */
-        dom = tv_driver_domain_new(drv, name, (const unsigned char[TV_UUID_LEN]){ 0 });
-    TvDriverRun *run = run_new(drv, dom, st ? g_steal_pointer(&st->def) : NULL);
-    g_mutex_lock(&drv->lock);
-    /* a recorded id that is free, else a new one (the runtime rewrites it) */
-    int recorded = run->def && run->def->id > 0 ? run->def->id : 0;
-    bool taken = recorded && g_hash_table_contains(drv->by_id, GINT_TO_POINTER(recorded));
-    run->id = recorded && !taken ? recorded : drv->next_id++;
-    drv->next_id = MAX(drv->next_id, run->id + 1);
-    g_mutex_unlock(&drv->lock);
-    TvQemuProcessConfig cfg = process_config(drv, caps, run);
-    cfg.definition = persistent;
-    bool stale = false;
-    run->proc = tv_qemu_process_reconnect(name, &cfg, &stale);
-    if (run->proc && taken && tv_qemu_process_set_id(run->proc, run->id) < 0) {
-        g_warning("QEMU driver: '%s': %s", name, tv_error_message());
-        tv_error_reset();
-    }
-    bool remove = false;
-    ReapTask *task = NULL;
-    g_mutex_lock(&drv->lock);
-    g_mutex_lock(&dom->lock);
-    if (run->proc) {
-        tv_qemu_process_get_state(run->proc, &run->state, &run->reason);
-        dom->run = g_steal_pointer(&run);
-        dom->run->attached = true;
-        g_hash_table_insert(drv->by_id, GINT_TO_POINTER(dom->run->id), dom);
-        if (dom->run->exited || dom->run->state == TV_DOMAIN_STATE_SHUTOFF)
-            run_detach_locked(drv, dom->run, dom->run->reason, &remove, &task);
-    } else {
-        remove = !dom->def;
-    }
-    g_mutex_unlock(&dom->lock);
-    if (remove)
-        tv_driver_list_remove_locked(drv, dom);
-    reap_locked(drv, task);
-    g_mutex_unlock(&drv->lock);
-    if (run) {
-        /* stale: nothing of it runs (any more); else a QEMU could not be ended */
-        if (stale)
-            g_message("QEMU driver: %s", tv_error_message());
-        else
-            g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
-        tv_error_reset();
-        tv_driver_run_unref(run);
-    }
-    tv_driver_domain_unref(dom);
-}
-
-void tv_driver_reconnect_all(TvQemuDriver *drv)
-{
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GDir) dir = g_dir_open(drv->state_dir, 0, &err);
-    if (!dir) {
-        g_warning("QEMU driver: cannot read %s: %s", drv->state_dir, err->message);
-        return;
-    }
-    const char *entry;
-    while ((entry = g_dir_read_name(dir))) {
-        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
-            continue;
-        g_autofree char *name = g_strndup(entry, strlen(entry) - 4);
-        if (tv_domain_name_check(name) < 0) {
-            tv_error_reset();
-            continue;
-        }
-        reconnect_one(drv, name);
-    }
-}
-
-void tv_driver_autostart_all(TvQemuDriver *drv)
-{
-    g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
-    for (guint i = 0; i < doms->len; i++) {
-        TvDriverDomain *dom = g_ptr_array_index(doms, i);
-        g_mutex_lock(&dom->lock);
-        bool wanted = dom->autostart && dom->def && !dom->run;
-        g_mutex_unlock(&dom->lock);
-        if (!wanted)
-            continue;
-        int rc = begin_inactive_job(dom, "autostart");
-        if (rc == 0) {
-            rc = start_in_job(drv, dom, NULL, 0);
-            tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-        }
-        if (rc == 0)
-            g_message("QEMU driver: autostarted '%s'", dom->name);
-        else
-            g_warning("QEMU driver: autostart of '%s' failed: %s", dom->name, tv_error_message());
-        tv_error_reset();
-    }
 }

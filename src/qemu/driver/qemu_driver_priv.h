@@ -109,12 +109,33 @@ struct TvQemuDriver {
     GHashTable *domcaps;       /* "emulator\narch\nmachine\nvirttype" -> DomCapsEntry */
 
     const struct _TvQemuSecurity *security; /* TvQemuDriverConfig.security */
+    TvQemuNetworkBridgeFunc network_bridge; /* TvQemuDriverConfig.network_bridge */
+    void *network_opaque;
 
     /* preforked QEMUs (qemu_driver_prefork.c) */
     bool prefork_enabled;
     GMutex prefork_lock;
     GHashTable *preforks; /* binary path -> its fork server */
 };
+
+/* qemu_driver_lifecycle.c: shared with the reaper and reconnect */
+typedef struct {
+    TvDriverRun *run;
+    bool restart;
+} TvDriverReapTask; /* a run whose QEMU went away (restart it for a reboot) */
+TvDriverRun *tv_driver_run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def);
+/* Under drv->lock and dom->lock: the run's QEMU is gone. */
+void tv_driver_run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, bool *remove,
+                                 TvDriverReapTask **reap);
+/* Under drv->lock: hand a task to the reaper (NULL: nothing). */
+void tv_driver_reap_locked(TvQemuDriver *drv, TvDriverReapTask *task);
+TvQemuProcessConfig tv_driver_process_config(TvQemuDriver *drv, const TvQemuCaps *caps,
+                                             TvDriverRun *run);
+/* The sync modify job of a domain that must not be running. */
+int tv_driver_begin_inactive_job(TvDriverDomain *dom, const char *owner);
+/* Start dom (def: a transient definition, NULL: the persistent one) inside its job. */
+int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
+                           unsigned flags);
 
 /* qemu_driver.c */
 /* A reference to emulator's caps (NULL: the default emulator's) from the
@@ -173,6 +194,9 @@ void tv_driver_prefork_clear(TvQemuDriver *drv);
 
 /* qemu_driver_lifecycle.c */
 void tv_driver_run_unref(TvDriverRun *run);
+/* qemu_driver_devices.c: the running QEMU of dom (a reference), or NULL
+ * with OPERATION_INVALID "not running" */
+TvDriverRun *tv_driver_running(TvDriverDomain *dom);
 /* Take over QEMUs that were running when the driver was last closed. */
 void tv_driver_reconnect_all(TvQemuDriver *drv);
 void tv_driver_autostart_all(TvQemuDriver *drv);

@@ -99,7 +99,7 @@ static void build_boot(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-/* A tap the runtime opened (bridge, ethernet) is passed as a descriptor
+/* A tap the runtime opened (bridge, network, ethernet) is passed as a descriptor
  * (opts->net_fds); without one (domxml-to-native) the tap is named. */
 static void build_nets(GPtrArray *argv, const TvDomainDef *def, const TvQemuCommandOptions *opts)
 {
@@ -109,7 +109,8 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def, const TvQemuComm
         add(argv, "-netdev");
         switch (n->type) {
         case TV_NET_TYPE_ETHERNET:
-        case TV_NET_TYPE_BRIDGE: {
+        case TV_NET_TYPE_BRIDGE:
+        case TV_NET_TYPE_NETWORK: {
             g_autofree char *ifname = n->ifname ? tv_qemu_escape_opt(n->ifname) : NULL;
             if (fd > 0)
                 addf(argv, "tap,id=hostnet%zu,fd=%d", i, fd);

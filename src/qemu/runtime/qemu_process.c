@@ -454,7 +454,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     g_autoptr(GArray) channel_fds = g_array_new(FALSE, FALSE, sizeof(int));
     g_autofree int *net_fds = NULL;
     if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0 ||
-        tv_qemu_process_prepare_nets(live, channel_fds, &net_fds) < 0) {
+        tv_qemu_process_prepare_nets(live, cfg, channel_fds, &net_fds) < 0) {
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
         return NULL;

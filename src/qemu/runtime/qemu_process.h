@@ -29,6 +29,9 @@
 typedef struct _TvQemuProcess TvQemuProcess;
 typedef struct _TvQemuMonitor TvQemuMonitor;
 
+/* For <interface type='network'>: the network's bridge (see TvQemuProcessConfig). */
+typedef char *(*TvQemuNetworkBridgeFunc)(const char *network, unsigned *mtu, void *opaque);
+
 /* Called on every state change.  Must not call tv_qemu_process_free(). */
 typedef void (*TvQemuProcessStateFunc)(TvQemuProcess *proc, int state, int reason, void *opaque);
 /* Called for every QMP event (RESET, BALLOON_CHANGE, DEVICE_DELETED, ...),
@@ -59,6 +62,12 @@ typedef struct {
      * definition (resolved with caps and host, with id) gives exactly that
      * command line, and killed otherwise */
     const TvDomainDef *definition;
+    /* optional: the bridge of the virtual network named for an <interface
+     * type='network'> (newly allocated; NULL with a tv_error when it is
+     * missing or not active) and its MTU (0: the default); without it such
+     * an interface is refused at start */
+    TvQemuNetworkBridgeFunc network_bridge;
+    void *network_opaque;
 } TvQemuProcessConfig;
 
 enum {
@@ -118,6 +127,8 @@ const char *tv_qemu_process_name(TvQemuProcess *proc);
 char *tv_qemu_process_exit_description(TvQemuProcess *proc);
 /* The live definition (resolved MTE level) in the given format flags. */
 char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags);
+/* A copy of the live definition (taps, resolved values), or NULL with a tv_error. */
+TvDomainDef *tv_qemu_process_copy_def(TvQemuProcess *proc);
 /* With TV_QEMU_PROCESS_START_CONSOLE: serial 0 as a raw, non-blocking fd
  * (ownership passes to the caller; -1 when there is none). */
 int tv_qemu_process_steal_console(TvQemuProcess *proc);

@@ -37,29 +37,72 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
     return 0;
 }
 
-int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds)
+/* <interface type='network'>: the bridge of its network, now, into the live
+ * definition (and the network's MTU when the interface names none). */
+int tv_qemu_process_net_bridge(TvDomainNet *n, const TvQemuProcessConfig *cfg)
+{
+    if (n->type != TV_NET_TYPE_NETWORK)
+        return 0;
+    if (!cfg->network_bridge) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "<interface type='network'> with MAC %s: this daemon has no network "
+                        "driver to ask for network '%s'",
+                        n->mac, n->network);
+        return -1;
+    }
+    unsigned mtu = 0;
+    char *bridge = cfg->network_bridge(n->network, &mtu, cfg->network_opaque);
+    if (!bridge) {
+        tv_error_prefix("<interface type='network'> with MAC %s", n->mac);
+        return -1;
+    }
+    g_free(n->bridge);
+    n->bridge = bridge;
+    if (!n->mtu && mtu)
+        n->mtu = mtu;
+    return 0;
+}
+
+int tv_qemu_process_net_tap(TvDomainNet *n)
+{
+    g_autofree char *what = g_strdup_printf("<interface type='%s'> with MAC %s",
+                                            tv_net_type_to_string(n->type), n->mac);
+    TvNetdevTapSpec spec = { .what = what,
+                             .name = n->ifname,
+                             .bridge = n->bridge,
+                             .guest_mac = n->mac,
+                             .mtu = n->mtu,
+                             .existing = n->unmanaged };
+    g_autofree char *name = NULL;
+    int fd = tv_netdev_guest_tap(&spec, &name);
+    if (fd < 0)
+        return -1;
+    if (!n->ifname) {
+        n->ifname = g_steal_pointer(&name);
+        n->ifname_generated = true;
+    }
+    return fd;
+}
+
+bool tv_qemu_process_net_has_tap(const TvDomainNet *n)
+{
+    return n->type == TV_NET_TYPE_BRIDGE || n->type == TV_NET_TYPE_ETHERNET ||
+           n->type == TV_NET_TYPE_NETWORK;
+}
+
+int tv_qemu_process_prepare_nets(TvDomainDef *live, const TvQemuProcessConfig *cfg, GArray *fds,
+                                 int **net_fds)
 {
     *net_fds = g_new0(int, live->devices.nnets + 1);
     for (size_t i = 0; i < live->devices.nnets; i++) {
         TvDomainNet *n = live->devices.nets[i];
-        if (n->type != TV_NET_TYPE_BRIDGE && n->type != TV_NET_TYPE_ETHERNET)
+        if (!tv_qemu_process_net_has_tap(n))
             continue;
-        g_autofree char *what = g_strdup_printf("<interface type='%s'> with MAC %s",
-                                                tv_net_type_to_string(n->type), n->mac);
-        TvNetdevTapSpec spec = { .what = what,
-                                 .name = n->ifname,
-                                 .bridge = n->bridge,
-                                 .guest_mac = n->mac,
-                                 .mtu = n->mtu,
-                                 .existing = n->unmanaged };
-        g_autofree char *name = NULL;
-        int fd = tv_netdev_guest_tap(&spec, &name);
+        if (tv_qemu_process_net_bridge(n, cfg) < 0)
+            return -1;
+        int fd = tv_qemu_process_net_tap(n);
         if (fd < 0)
             return -1;
-        if (!n->ifname) {
-            n->ifname = g_steal_pointer(&name);
-            n->ifname_generated = true;
-        }
         g_array_append_val(fds, fd);
         (*net_fds)[i] = TV_QEMU_PASSED_FD_FIRST + (int)fds->len - 1;
     }

@@ -264,6 +264,14 @@ char *tv_qemu_process_format_xml(TvQemuProcess *proc, unsigned format_flags)
     return xml;
 }
 
+TvDomainDef *tv_qemu_process_copy_def(TvQemuProcess *proc)
+{
+    g_mutex_lock(&proc->lock);
+    TvDomainDef *copy = tv_domain_def_copy(proc->def);
+    g_mutex_unlock(&proc->lock);
+    return copy;
+}
+
 int tv_qemu_process_steal_console(TvQemuProcess *proc)
 {
     g_mutex_lock(&proc->lock);

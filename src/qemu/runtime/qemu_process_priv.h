@@ -123,12 +123,19 @@ void tv_qemu_process_release_security(TvQemuProcess *proc);
  * learns what QEMU chose (the VNC port), balloon statistics are switched on.
  * At stop: the channel sockets made here are removed. */
 int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, GArray *fds);
-/* Taps of bridge and ethernet interfaces (tv_netdev_guest_tap): their
+/* Taps of bridge, network and ethernet interfaces (tv_netdev_guest_tap; a
+ * network's bridge from cfg->network_bridge, named in the live definition): their
  * descriptors are appended to fds (passed to QEMU from fd 4 on, after the
  * channels'); *net_fds gets, per interface, the number QEMU sees (0: none).
  * A tap made here is gone when QEMU exits; the live definition names it. */
 #define TV_QEMU_PASSED_FD_FIRST 4
-int tv_qemu_process_prepare_nets(TvDomainDef *live, GArray *fds, int **net_fds);
+int tv_qemu_process_prepare_nets(TvDomainDef *live, const TvQemuProcessConfig *cfg, GArray *fds,
+                                 int **net_fds);
+/* One interface's part of that, also for hot-plug: its network's bridge
+ * (nothing for other types), its tap (the descriptor, or -1). */
+int tv_qemu_process_net_bridge(TvDomainNet *n, const TvQemuProcessConfig *cfg);
+int tv_qemu_process_net_tap(TvDomainNet *n);
+bool tv_qemu_process_net_has_tap(const TvDomainNet *n);
 int tv_qemu_process_devices_started(TvQemuProcess *proc);
 /* A reference to the running QEMU's monitor, or NULL with "not running". */
 TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
