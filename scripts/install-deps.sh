@@ -15,6 +15,7 @@ PACKAGES="
   qemu-system-arm qemu-efi-aarch64
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip xz-utils ca-certificates
+  grub-common mtools dosfstools fdisk
   libvirt-clients python3-libvirt python3 virtinst
   python3-nova
   hyperfine jq procps iproute2 strace systemd

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Fetch Debian's arm64 cloud kernel and static busybox for the Linux guest test.
+# Fetch Debian's arm64 cloud kernel, static busybox and GRUB's arm64-efi modules
+# (grub-efi-arm64-bin, for the UEFI boot of build-efi-disk.sh) for the Linux guest test.
 #
 # Usage: tests/guest/fetch.sh [--print-paths] [--refresh]
-#   --print-paths  print KERNEL=<path> and BUSYBOX=<path> on stdout (the value is the
-#                  rest of the line)
+#   --print-paths  print KERNEL=<path>, BUSYBOX=<path> and GRUB=<arm64-efi module
+#                  folder> on stdout (the value is the rest of the line)
 #   --refresh      ignore the cache and fetch again
 #
 # The packages come through apt with the machine's own sources, but with a private
@@ -20,7 +21,7 @@ for arg in "$@"; do
     --print-paths) print_paths=1 ;;
     --refresh) refresh=1 ;;
     -h | --help)
-        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -47,11 +48,13 @@ print_result() {
     if [ "$print_paths" = 1 ]; then
         echo "KERNEL=$cache/vmlinuz"
         echo "BUSYBOX=$cache/busybox"
+        echo "GRUB=$cache/grub-arm64-efi"
     fi
 }
 
 cache_complete() {
-    [ -f "$stamp" ] && [ -f "$cache/vmlinuz" ] && [ -x "$cache/busybox" ]
+    [ -f "$stamp" ] && [ -f "$cache/vmlinuz" ] && [ -x "$cache/busybox" ] &&
+        [ -f "$cache/grub-arm64-efi/linux.mod" ]
 }
 
 if [ "$refresh" = 0 ] && cache_complete; then
@@ -107,7 +110,7 @@ log "kernel package: $kernel_pkg"
 debs="$cache/debs"
 rm -rf "$debs.new"
 mkdir -p "$debs.new"
-(cd "$debs.new" && apt-get -q "${apt_opts[@]}" download "$kernel_pkg" busybox-static) \
+(cd "$debs.new" && apt-get -q "${apt_opts[@]}" download "$kernel_pkg" busybox-static grub-efi-arm64-bin) \
     >"$priv/download.log" 2>&1 || {
     cat "$priv/download.log" >&2
     die "apt-get download failed"
@@ -117,21 +120,27 @@ mv "$debs.new" "$debs"
 
 kernel_deb=$(ls "$debs"/"${kernel_pkg}"_*_arm64.deb)
 busybox_deb=$(ls "$debs"/busybox-static_*_arm64.deb)
+grub_deb=$(ls "$debs"/grub-efi-arm64-bin_*_arm64.deb)
 
-rm -rf "$cache/kernel" "$cache/busybox-root"
+rm -rf "$cache/kernel" "$cache/busybox-root" "$cache/grub-root"
 dpkg -x "$kernel_deb" "$cache/kernel"
 dpkg -x "$busybox_deb" "$cache/busybox-root"
+dpkg -x "$grub_deb" "$cache/grub-root"
 
 vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-* | head -n1)
 [ -f "$vmlinuz" ] || die "no /boot/vmlinuz-* in $kernel_deb"
 [ -x "$cache/busybox-root/bin/busybox" ] || die "no /bin/busybox in $busybox_deb"
+[ -f "$cache/grub-root/usr/lib/grub/arm64-efi/linux.mod" ] ||
+    die "no /usr/lib/grub/arm64-efi/linux.mod in $grub_deb"
+ln -sfn grub-root/usr/lib/grub/arm64-efi "$cache/grub-arm64-efi"
 ln -sfn "${vmlinuz#"$cache"/}" "$cache/vmlinuz"
 ln -sfn busybox-root/bin/busybox "$cache/busybox"
 
 {
     echo "kernel=$(basename "$kernel_deb")"
     echo "busybox=$(basename "$busybox_deb")"
+    echo "grub=$(basename "$grub_deb")"
 } >"$stamp.tmp"
 mv "$stamp.tmp" "$stamp"
-log "fetched $(basename "$kernel_deb") $(basename "$busybox_deb") in $((($(date +%s%N) - t0) / 1000000)) ms"
+log "fetched $(basename "$kernel_deb") $(basename "$busybox_deb") $(basename "$grub_deb") in $((($(date +%s%N) - t0) / 1000000)) ms"
 print_result
