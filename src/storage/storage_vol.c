@@ -185,7 +185,7 @@ static int make_qcow2(TvStorageDriver *drv, const char *path, const TvStorageVol
 {
     g_autofree char *opts = qcow2_options(def, prealloc_metadata && !def->backing_path);
     g_autofree char *size = g_strdup_printf("%llu", def->capacity);
-    const char *argv[12];
+    const char *argv[14]; /* 6 + backing 4 + path, size, NULL */
     int n = 0;
     argv[n++] = "create";
     argv[n++] = "-q";
@@ -202,6 +202,7 @@ static int make_qcow2(TvStorageDriver *drv, const char *path, const TvStorageVol
     argv[n++] = path;
     if (def->capacity || !def->backing_path)
         argv[n++] = size;
+    g_assert((size_t)n < G_N_ELEMENTS(argv));
     argv[n] = NULL;
     return tv_storage_qemu_img(drv, argv);
 }

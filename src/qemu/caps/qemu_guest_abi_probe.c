@@ -428,9 +428,10 @@ static int check_repeats(GPtrArray *boots)
         }
         if (b->refused || g_strcmp0(b->text, first->text) != 0) {
             g_autofree char *what = boot_describe(first);
-            g_autofree char *one = g_strjoinv(" / ", g_strsplit(first->text, "\n", -1));
-            g_autofree char *two =
-                b->text ? g_strjoinv(" / ", g_strsplit(b->text, "\n", -1)) : g_strdup("");
+            g_auto(GStrv) first_lines = g_strsplit(first->text, "\n", -1);
+            g_auto(GStrv) lines = g_strsplit(b->text ? b->text : "", "\n", -1);
+            g_autofree char *one = g_strjoinv(" / ", first_lines);
+            g_autofree char *two = g_strjoinv(" / ", lines);
             tv_error_report(TV_FROM_CAPABILITIES, TV_ERR_OPERATION_FAILED,
                             "the QEMU binary contradicts itself: two boots of %s printed '%s' "
                             "and then '%s'; its capabilities are not used or cached",
