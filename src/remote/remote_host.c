@@ -66,17 +66,25 @@ static int stats_reply(int n, int nparams, TvNodeStat *stats, tvr_node_stat **ou
     return 0;
 }
 
+/* The nparams of a node statistics call: 0 asks for the count. */
+static int stats_nparams_check(int nparams)
+{
+    if (nparams > TVR_NODE_STATS_MAX)
+        return too_many("nparams", nparams, TVR_NODE_STATS_MAX);
+    if (nparams < 0) {
+        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG, "nparams %d must not be negative",
+                        nparams);
+        return -1;
+    }
+    return 0;
+}
+
 static int h_node_get_cpu_stats(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_node_get_cpu_stats_args *args = a;
     tvr_node_get_cpu_stats_ret *ret = r;
-    if (args->nparams > TVR_NODE_STATS_MAX)
-        return too_many("nparams", args->nparams, TVR_NODE_STATS_MAX);
-    if (args->nparams < 0) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG, "nparams %d must not be negative",
-                        args->nparams);
+    if (stats_nparams_check(args->nparams) < 0)
         return -1;
-    }
     TvNodeStat stats[TV_NODE_STATS_MAX];
     int n = tv_qemu_driver_node_cpu_stats(DRV(conn), args->cpu_num, args->flags, stats);
     return stats_reply(n, args->nparams, stats, &ret->params.params_val, &ret->params.params_len,
@@ -87,13 +95,8 @@ static int h_node_get_memory_stats(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_node_get_memory_stats_args *args = a;
     tvr_node_get_memory_stats_ret *ret = r;
-    if (args->nparams > TVR_NODE_STATS_MAX)
-        return too_many("nparams", args->nparams, TVR_NODE_STATS_MAX);
-    if (args->nparams < 0) {
-        tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG, "nparams %d must not be negative",
-                        args->nparams);
+    if (stats_nparams_check(args->nparams) < 0)
         return -1;
-    }
     TvNodeStat stats[TV_NODE_STATS_MAX];
     int n = tv_qemu_driver_node_memory_stats(DRV(conn), args->cell_num, args->flags, stats);
     return stats_reply(n, args->nparams, stats, &ret->params.params_val, &ret->params.params_len,
