@@ -68,7 +68,16 @@ class Daemon:
         self.uri = "qemu+unix:///system?socket=%s/tagvirtd-sock" % self.root
         self.proc = None
         cleanup.append(self.stop)
+        # networks outlive their daemon (as libvirt's): end what a check left running
+        cleanup.append(self.kill_dnsmasq)
         cleanup.append(lambda: shutil.rmtree(self.root, ignore_errors=True))
+
+    def kill_dnsmasq(self):
+        for pid in dnsmasq_pids(os.path.join(self.root, "state", "network")):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def start(self):
         log = open(os.path.join(self.root, "daemon.out"), "ab")
@@ -286,6 +295,7 @@ def main():
     xml = conn2.networkLookupByName("default").XMLDesc(0)
     check("192.168.122.0/24 in use: the default network is 192.168.123.0/24",
           "address='192.168.123.1'" in xml, xml)
+    conn2.networkLookupByName("default").destroy()
     conn2.close()
     d2.stop()
 
