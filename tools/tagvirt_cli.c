@@ -90,8 +90,6 @@ void tv_cli_context_clear(TvCliContext *cli)
 {
     if (cli->held)
         g_ptr_array_unref(cli->held);
-    if (cli->owned)
-        tv_qemu_caps_unref(cli->owned);
     if (cli->cache)
         tv_qemu_caps_cache_free(cli->cache);
     tv_host_facts_free(cli->host);
@@ -104,11 +102,13 @@ const TvQemuCaps *tv_cli_caps(TvCliContext *cli, const char *emulator)
     if (!cli->cache) {
         if (cli->owned && g_strcmp0(cli->owned->binary, emulator) == 0)
             return cli->owned;
-        if (cli->owned)
-            g_ptr_array_add(cli->held, cli->owned);
         TvQemuCapsProbeOptions opts = { .probe_firmware = cli->common->firmware };
-        cli->owned = tv_qemu_caps_probe(emulator, cli->host, &opts);
-        return cli->owned;
+        TvQemuCaps *caps = tv_qemu_caps_probe(emulator, cli->host, &opts);
+        if (caps) {
+            g_ptr_array_add(cli->held, caps);
+            cli->owned = caps;
+        }
+        return caps;
     }
     TvQemuCaps *caps = tv_qemu_caps_cache_lookup(cli->cache, emulator);
     if (caps)

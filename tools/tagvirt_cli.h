@@ -37,7 +37,7 @@ typedef struct {
     TvCliCommon *common;
     TvHostFacts *host;
     TvQemuCapsCache *cache; /* NULL with --no-cache */
-    TvQemuCaps *owned;      /* --no-cache: the one probed */
+    TvQemuCaps *owned;      /* --no-cache: the last one probed (its reference is in held) */
     GPtrArray *held;        /* references handed out as borrowed pointers until clear */
     TvQemuPipeline pipe;
 } TvCliContext;
