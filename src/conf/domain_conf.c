@@ -32,6 +32,7 @@ static void net_free(TvDomainNet *net)
     g_free(net->network);
     g_free(net->portgroup);
     g_free(net->model);
+    g_free(net->alias);
     g_free(net);
 }
 

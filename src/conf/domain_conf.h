@@ -176,6 +176,7 @@ typedef struct {
     bool shareable;
     char *serial;
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    char *alias;         /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainDisk;
 
@@ -192,6 +193,7 @@ typedef struct {
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    char *alias;           /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainNet;
 

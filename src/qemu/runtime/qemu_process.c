@@ -439,6 +439,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     if (tv_qemu_domain_resolve(live, cfg->caps, cfg->host, &plan) < 0)
         return NULL;
     live->id = cfg->id > 0 ? cfg->id : 1;
+    tv_qemu_assign_aliases(live); /* QEMU's device ids, kept for hot-plug */
 
     g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
     if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0 ||
