@@ -83,7 +83,6 @@ int tv_domain_parse_audio(xmlNodePtr node, TvDomainDevices *devs);
 /* domain_disk.c */
 int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk, bool live);
-void tv_domain_disk_free(TvDomainDisk *disk);
 /* domain_chr.c */
 int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr, bool live,

@@ -80,6 +80,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->console_path);
     g_array_free(proc->pending, TRUE);
     g_ptr_array_free(proc->pending_events, TRUE);
+    tv_qemu_process_hotplug_free(proc);
     g_rec_mutex_clear(&proc->cb_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
@@ -142,6 +143,7 @@ static int load_apparmor(TvQemuProcess *proc, const TvQemuSecurity *sec, const T
 void tv_qemu_process_release_security(TvQemuProcess *proc)
 {
     tv_qemu_security_dac_restore(proc->dac_path);
+    tv_qemu_process_hotplug_release(proc);
     tv_qemu_apparmor_unload(proc->apparmor_path);
 }
 
