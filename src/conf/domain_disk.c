@@ -188,8 +188,8 @@ static int parse_children(xmlNodePtr node, TvDomainDisk *disk, unsigned flags)
 int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", "device", NULL };
-    static const char *const children[] = { "driver", "source", "target", "readonly", "shareable",
-                                            "serial", "address", "boot",  "alias",    NULL };
+    static const char *const children[] = { "driver", "source",  "target", "readonly", "shareable",
+                                            "serial", "address", "boot",   "alias",    NULL };
     int type = TV_DISK_TYPE_FILE, device = TV_DISK_DEVICE_DISK;
     TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
     TV_APPEND(devs->disks, devs->ndisks, disk);

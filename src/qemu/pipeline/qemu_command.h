@@ -47,8 +47,7 @@ void tv_qemu_object_bool(TvQemuObject *o, const char *name, bool value);
 const char *tv_qemu_object_get(const TvQemuObject *o, const char *name);
 /* The properties but those named in skip (NULL-terminated), borrowed from
  * o, in a new array (g_free it) of *n. */
-TvQmpProp *tv_qemu_object_props_except(const TvQemuObject *o, const char *const *skip,
-                                       size_t *n);
+TvQmpProp *tv_qemu_object_props_except(const TvQemuObject *o, const char *const *skip, size_t *n);
 /* QEMU's option syntax: "head,name=value,..." */
 char *tv_qemu_object_format(const TvQemuObject *o);
 /* The bus/addr properties of a device's address. */

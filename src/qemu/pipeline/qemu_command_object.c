@@ -69,8 +69,7 @@ const char *tv_qemu_object_get(const TvQemuObject *o, const char *name)
     return NULL;
 }
 
-TvQmpProp *tv_qemu_object_props_except(const TvQemuObject *o, const char *const *skip,
-                                       size_t *n)
+TvQmpProp *tv_qemu_object_props_except(const TvQemuObject *o, const char *const *skip, size_t *n)
 {
     TvQmpProp *out = g_new0(TvQmpProp, o->props->len + 1);
     *n = 0;
