@@ -219,6 +219,11 @@ int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out);
 
 /* getfd: fd (the caller keeps its copy) becomes QEMU's descriptor fdname */
 int tv_qemu_monitor_getfd(TvQemuMonitor *mon, const char *fdname, int fd);
+/* add-fd: fd (the caller keeps its copy) joins a new file descriptor set;
+ * *fdset_id gets its number (QEMU opens it as "/dev/fdset/N") */
+int tv_qemu_monitor_add_fd(TvQemuMonitor *mon, int fd, const char *opaque, int *fdset_id);
+/* remove-fd: the whole set fdset_id */
+int tv_qemu_monitor_remove_fdset(TvQemuMonitor *mon, int fdset_id);
 /* closefd: drop QEMU's descriptor fdname */
 int tv_qemu_monitor_closefd(TvQemuMonitor *mon, const char *fdname);
 /* add_client: the connected socket fdname (from getfd; QEMU takes it over)
@@ -320,6 +325,35 @@ int tv_qemu_monitor_qom_set(TvQemuMonitor *mon, const char *path, const char *pr
                             const TvQmpValue *value);
 int tv_qemu_monitor_qom_get(TvQemuMonitor *mon, const char *path, const char *property,
                             TvQmpValue *out);
+
+/* query-block: the block devices QEMU's guest devices use */
+typedef struct {
+    char *device;   /* the legacy drive name; "" with -blockdev */
+    char *qdev;     /* the guest device: its id, or a QOM path under it */
+    bool removable; /* a cdrom */
+    bool tray_open;
+    char *node_name; /* the medium's top node; NULL: no medium */
+    char *file;      /* the medium's file name; NULL: no medium */
+} TvQmpBlock;
+typedef struct {
+    TvQmpBlock *items;
+    size_t n;
+} TvQmpBlockList;
+void tv_qmp_block_list_clear(TvQmpBlockList *l);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpBlockList, tv_qmp_block_list_clear)
+int tv_qemu_monitor_query_block(TvQemuMonitor *mon, TvQmpBlockList *out);
+/* The entry of the guest device of that id (virtio-blk-pci names its inner
+ * device "/machine/peripheral/ID/virtio-backend"), or NULL. */
+const TvQmpBlock *tv_qmp_block_list_find(const TvQmpBlockList *l, const char *id);
+/* Removable media of the guest device id (a cdrom): blockdev-open-tray,
+ * blockdev-remove-medium, blockdev-insert-medium NODE, blockdev-close-tray. */
+int tv_qemu_monitor_blockdev_open_tray(TvQemuMonitor *mon, const char *id, bool force);
+int tv_qemu_monitor_blockdev_close_tray(TvQemuMonitor *mon, const char *id);
+int tv_qemu_monitor_blockdev_remove_medium(TvQemuMonitor *mon, const char *id);
+int tv_qemu_monitor_blockdev_insert_medium(TvQemuMonitor *mon, const char *id,
+                                           const char *node_name);
+/* set_link: the link of NIC name (its device id) up or down */
+int tv_qemu_monitor_set_link(TvQemuMonitor *mon, const char *name, bool up);
 
 /* ---- migration (qemu_monitor_migration.c) ---- */
 

@@ -32,7 +32,8 @@ struct _TvQemuProcess {
     int pidfd;     /* closed by the watcher when it ends */
     int wake_fd;   /* eventfd: wakes the watcher */
     off_t log_offset;
-    gint64 qmp_ready_at; /* start: monotonic time of the QMP handshake (for the log) */
+    unsigned qemu_version; /* of cfg->caps (0: unknown) */
+    gint64 qmp_ready_at;   /* start: monotonic time of the QMP handshake (for the log) */
     TvQemuCapsFingerprint fingerprint;
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
@@ -53,6 +54,8 @@ struct _TvQemuProcess {
     int exit_status;
     bool destroy_requested;
     bool pausing;        /* a 'stop' of ours is in flight */
+    int resume_reason;   /* the running reason of the next RESUME (0: UNPAUSED) */
+    int outgoing_reason; /* an outgoing migration or save: the reason of its pause */
     bool shutdown_event; /* QMP SHUTDOWN seen */
     TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
@@ -62,12 +65,17 @@ struct _TvQemuProcess {
     bool quit;            /* the watcher should end (free) */
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GPtrArray *pending_events; /* QMP events (TvQemuEvent) not yet given to event_cb */
+    GHashTable *unplugs;       /* hot-plug: alias -> an unplug asked of QEMU, not finished */
+    GHashTable *plugged_files; /* hot-plug: alias -> a disk file given to QEMU's user */
     GThread *watcher;
 };
 
 #define DEFAULT_MONITOR_TIMEOUT_MS 10000
 
 /* qemu_process.c */
+/* tv_qemu_process_start, or with in an incoming QEMU. */
+TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                          unsigned flags, const TvQemuIncoming *in);
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg);
 int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg);
 /* Take over the live QEMU st describes (its pid checked again with a pidfd
@@ -140,6 +148,17 @@ int tv_qemu_process_devices_started(TvQemuProcess *proc);
 /* A reference to the running QEMU's monitor, or NULL with "not running". */
 TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
+
+/* qemu_process_hotplug.c: DEVICE_DELETED (under lock) marks an unplug
+ * done; _release gives back hot-plugged files when QEMU is gone; _free at
+ * the end. */
+void tv_qemu_process_hotplug_event(TvQemuProcess *proc, const TvQemuEvent *ev);
+void tv_qemu_process_hotplug_release(TvQemuProcess *proc);
+void tv_qemu_process_hotplug_free(TvQemuProcess *proc);
+
+/* qemu_process_migrate.c: after the handshake of an incoming start,
+ * under the start-up deadline: getfd (for an fd) and migrate-incoming. */
+int tv_qemu_process_incoming_begin(TvQemuProcess *proc, const TvQemuIncoming *in);
 
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);
