@@ -95,16 +95,15 @@ def qemu_pids(uuid):
     return found
 
 
-def domain_xml(name, mte, emulator=None, uuid=None, console=None, initrd=None):
+def domain_xml(name, mte, emulator=None, uuid=None, console=None, kernel=None):
     emu = "<emulator>%s</emulator>" % emulator if emulator else ""
     serial = ("<serial type='file'><source path='%s'/></serial>" % console) if console else ""
-    ird = "<initrd>%s</initrd>" % initrd if initrd else ""
     return f"""<domain type='qemu'>
   <name>{name}</name>
   {"<uuid>%s</uuid>" % uuid if uuid else ""}
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
-  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{KERNEL}</kernel>{ird}</os>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel or KERNEL}</kernel></os>
   <features>{mte}</features>
   <cpu mode='custom'><model>max</model></cpu>
   <devices>{emu}<controller type='usb' model='none'/><memballoon model='none'/>{serial}</devices>
@@ -115,9 +114,9 @@ def domain_xml(name, mte, emulator=None, uuid=None, console=None, initrd=None):
 class Source:
     """A running guest on the source and what must not change about it."""
 
-    def __init__(self, conn, daemon, name, mte, console=None, initrd=None):
+    def __init__(self, conn, daemon, name, mte, console=None, kernel=None):
         self.conn, self.daemon, self.name = conn, daemon, name
-        self.dom = conn.defineXML(domain_xml(name, mte, console=console, initrd=initrd))
+        self.dom = conn.defineXML(domain_xml(name, mte, console=console, kernel=kernel))
         self.dom.create()
         self.id = self.dom.ID()
         self.uuid = self.dom.UUIDString()
@@ -397,13 +396,10 @@ def migrations(src_d, dst_d, sconn, dconn):
 
 
 def slow_guest(src_d, sconn, name):
-    """a guest with 64 MiB of random data in its RAM (an initrd), whose
-    copy at 8 MiB/s takes seconds"""
-    initrd = os.path.join(src_d.root, "random.img")
-    if not os.path.exists(initrd):
-        with open(initrd, "wb") as f:
-            f.write(os.urandom(64 << 20))
-    return Source(sconn, src_d, name, "<mte version='3'/>", initrd=initrd)
+    """the looping guest with 64 MiB of random data in its RAM (loaded with
+    its kernel), whose copy at 8 MiB/s takes seconds"""
+    kernel = tvdaemon.elf_with_data(KERNEL, os.path.join(src_d.root, "loop-64m.elf"), 64 << 20)
+    return Source(sconn, src_d, name, "<mte version='3'/>", kernel=kernel)
 
 
 def in_thread(fn, *args):
@@ -444,8 +440,7 @@ def failures(src_d, dst_d, sconn, dconn):
         ok, info = g.untouched()
         T.check(desc + ": the source guest runs on in the same QEMU, one definition", ok, info)
         ok, info = nothing_on(dconn, g)
-        T.check(desc + ": nothing on the destination", ok and not dst_d.qemus(),
-                (info, dst_d.qemus()))
+        T.check(desc + ": nothing on the destination", ok, info)
 
     # abort while memory is copied
     t, box = in_thread(g.dom.migrateToURI3, D, params, MIGRATE_LIVE | MIGRATE_PEER2PEER)
@@ -458,11 +453,10 @@ def failures(src_d, dst_d, sconn, dconn):
     rc, out = virsh(S, "migrate", "--live", "slow", D)
     T.check("a second migration of the same guest meanwhile: refused, naming the running job",
             rc != 0 and "migration out job running" in out, out)
-    rc, out = virsh(S, "migrate-setspeed", "slow", "64")
+    rc, out = virsh(S, "migrate-setspeed", "slow", "4")
     T.check("migrate-setspeed during the copy", rc == 0, out)
     rc, out = virsh(S, "migrate-getspeed", "slow")
-    T.check("migrate-getspeed: 64", rc == 0 and out.strip() == "64", out)
-    rc, out = virsh(S, "migrate-setspeed", "slow", "8")
+    T.check("migrate-getspeed: 4", rc == 0 and out.strip() == "4", out)
     t0 = time.monotonic()
     g.dom.abortJob()
     t.join(60)
@@ -477,7 +471,7 @@ def failures(src_d, dst_d, sconn, dconn):
     # the destination's QEMU killed mid-copy
     t, box = in_thread(g.dom.migrateToURI3, D, params, MIGRATE_LIVE | MIGRATE_PEER2PEER)
     wait_copying(g.dom)
-    victims = dst_d.qemus()
+    victims = [p for p in qemu_pids(g.uuid) if p not in g.pids]
     T.check("the destination's incoming QEMU exists mid-copy", len(victims) == 1, victims)
     for pid in victims:
         os.kill(pid, 9)

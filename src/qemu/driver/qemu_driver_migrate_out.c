@@ -308,9 +308,10 @@ int tv_qemu_driver_migrate_get_max_downtime(TvQemuDriver *drv, const unsigned ch
         return -1;
     ParamsCall c = { .set = false };
     int rc = running_params(drv, uuid, &c);
-    *ms = c.p.has_downtime_limit ? c.p.downtime_limit : 0;
+    bool has = c.p.has_downtime_limit;
+    *ms = has ? c.p.downtime_limit : 0;
     tv_qmp_migration_params_clear(&c.p);
-    if (rc == 0 && !c.p.has_downtime_limit) {
+    if (rc == 0 && !has) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
                         "QEMU's migration parameters have no downtime-limit");
         return -1;
