@@ -3,8 +3,9 @@
 (docs/performance.md, "Migration").
 
 A running 512 MiB TCG guest with MTE 3 (the looping demo guest, with
-RANDOM_MIB of random data loaded into its RAM as an initrd, so that the copy
-is not only zero pages) migrates between two tagvirtd on this machine, each
+RANDOM_MIB (default 256) of random data loaded into its RAM with its kernel,
+tests/daemon/tvdaemon.py elf_with_data, so that the copy is not only zero
+pages) migrates between two tagvirtd on this machine, each
 under its own root and unix socket:
 
   tagvirt   virsh migrate --live (client-managed) and migrateToURI3 with
@@ -61,13 +62,12 @@ def quiet(*a):
 libvirt.registerErrorHandler(quiet, None)
 
 
-def guest_xml(initrd):
+def guest_xml(kernel):
     return f"""<domain type='qemu'>
   <name>mbench</name>
   <memory unit='MiB'>512</memory>
   <vcpu>1</vcpu>
-  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{KERNEL}</kernel>
-      <initrd>{initrd}</initrd></os>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel}</kernel></os>
   <features><mte version='3'/></features>
   <cpu mode='custom'><model>max</model></cpu>
   <devices><controller type='usb' model='none'/><memballoon model='none'/></devices>
@@ -174,23 +174,20 @@ def med(xs):
 def main():
     tmp = tempfile.mkdtemp(prefix="tvmigbench-")
     os.chmod(tmp, 0o711)
-    initrd = os.path.join(tmp, "random.img")
-    with open(initrd, "wb") as f:
-        f.write(os.urandom(RANDOM_MIB << 20))
-    os.chmod(initrd, 0o644)
+    kernel = tvdaemon.elf_with_data(KERNEL, os.path.join(tmp, "loop-data.elf"), RANDOM_MIB << 20)
     a = tvdaemon.Daemon(TAGVIRTD, prefix="tvmigb-a-").start()
     b = tvdaemon.Daemon(TAGVIRTD, prefix="tvmigb-b-").start()
     try:
-        run(tmp, initrd, a, b)
+        run(tmp, kernel, a, b)
     finally:
         a.cleanup()
         b.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(tmp, initrd, a, b):
+def run(tmp, kernel, a, b):
     ca, cb = libvirt.open(a.uri), libvirt.open(b.uri)
-    dom = ca.defineXML(guest_xml(initrd))
+    dom = ca.defineXML(guest_xml(kernel))
     dom.create()
     time.sleep(3)
     pid = a.qemus()[0]
