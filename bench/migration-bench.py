@@ -199,6 +199,13 @@ def main():
     finally:
         a.cleanup()
         b.cleanup()
+        # the guest's QEMUs name the kernel in tmp, not a daemon's root
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and tmp.encode() in open("/proc/%s/cmdline" % pid, "rb").read():
+                    os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 
