@@ -16,7 +16,7 @@ PACKAGES="
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip xz-utils ca-certificates
   grub-common mtools dosfstools fdisk
-  libvirt-clients python3-libvirt python3 virtinst
+  libvirt-clients python3-libvirt python3 python3-docutils virtinst
   python3-nova
   hyperfine jq procps iproute2 strace systemd
 "
