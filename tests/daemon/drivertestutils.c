@@ -311,12 +311,31 @@ bool dt_pid_alive(pid_t pid)
     return pid > 0 && tv_qemu_proc_stat(pid, NULL, &state, NULL) == 0 && state != 'Z';
 }
 
-/* A live process with an argument starting with want ("guest=NAME,"). */
+/* Is pid a descendant of this run's guard (dt_run_guarded: the test
+ * process is its child, and it is the subreaper of orphaned QEMUs)? */
+static bool of_this_run(pid_t pid)
+{
+    const char *guard = g_getenv("TVDRV_GUARD");
+    pid_t want = guard ? (pid_t)atoi(guard) : 0;
+    for (int depth = 0; want > 1 && pid > 1 && depth < 64; depth++) {
+        pid_t parent = 0;
+        if (tv_qemu_proc_stat(pid, NULL, NULL, &parent) < 0)
+            return false;
+        if (parent == want)
+            return true;
+        pid = parent;
+    }
+    return false;
+}
+
+/* A live process of this run with an argument starting with want
+ * ("guest=NAME,"): another run of the same tests at the same time has
+ * QEMUs of the same names, which must not be counted. */
 static bool is_guest(pid_t pid, const char *cmdline, gsize len, const char *want)
 {
     for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1) {
-        if (g_str_has_prefix(cmdline + off, want) && dt_pid_alive(pid))
-            return true;
+        if (g_str_has_prefix(cmdline + off, want))
+            return dt_pid_alive(pid) && of_this_run(pid);
     }
     return false;
 }

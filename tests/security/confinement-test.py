@@ -114,8 +114,17 @@ def xml(name, kernel, disk=None, initrd=None, cmdline=None, serial_file=None, me
 
 
 def qemu_pid(name):
+    """The one QEMU of this test (ROOT in its command line) named name;
+    another run at the same time has its own 'demo' under its own root."""
     out = subprocess.run(["pgrep", "-f", "guest=%s," % name], capture_output=True, text=True)
-    pids = [int(p) for p in out.stdout.split()]
+    pids = []
+    for p in out.stdout.split():
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                if ROOT.encode() + b"/" in f.read():
+                    pids.append(int(p))
+        except OSError:
+            pass
     return pids[0] if len(pids) == 1 else None
 
 
