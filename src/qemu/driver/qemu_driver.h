@@ -276,6 +276,11 @@ int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, c
                                  unsigned flags);
 int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
                                        const char *alias, unsigned flags);
+/* updateDeviceFlags: a cdrom's media (live: tray and medium swapped over
+ * QMP; config: the definition's disk replaced); flags also take 4 (force;
+ * the tray is always forced open). */
+int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags);
 
 /* A running domain's network interfaces, for the guest addresses of
  * domifaddr (the remote layer asks the network driver for leases). */
