@@ -82,7 +82,7 @@ void tv_driver_reap_locked(TvQemuDriver *drv, TvDriverReapTask *task)
 }
 
 /* Events for a change of a running domain (not start, not stop). */
-static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int state)
+static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int state, int reason)
 {
     if (state == old)
         return;
@@ -93,10 +93,13 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
         if (old == TV_DOMAIN_STATE_PAUSED || old == TV_DOMAIN_STATE_SHUTDOWN ||
             old == TV_DOMAIN_STATE_CRASHED)
             tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_RESUMED,
-                                  0 /* UNPAUSED */);
+                                  reason == TV_DOMAIN_RUNNING_MIGRATED ? 1 /* MIGRATED */
+                                                                       : 0 /* UNPAUSED */);
         break;
     case TV_DOMAIN_STATE_PAUSED:
-        tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
+        tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED,
+                              reason == TV_DOMAIN_PAUSED_MIGRATION ? 1 /* MIGRATED */
+                                                                   : 0 /* PAUSED */);
         break;
     case TV_DOMAIN_STATE_SHUTDOWN:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SHUTDOWN, 0 /* FINISHED */);
@@ -127,7 +130,7 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     if (state == TV_DOMAIN_STATE_SHUTOFF)
         tv_driver_run_detach_locked(drv, run, reason, &remove, &task);
     else if (run->attached)
-        queue_change_event(drv, run, old, state);
+        queue_change_event(drv, run, old, state, reason);
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);
@@ -196,8 +199,9 @@ static void starting_done(TvDriverDomain *dom)
 }
 
 /* In the domain's job, while it is shut off.  def: what to run (owned; NULL:
- * the persistent definition). */
-int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
+ * the persistent definition); in: a QEMU that receives the guest's state. */
+static int start_run(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags,
+                     const TvQemuIncoming *in, int started_detail)
 {
     TvDriverRun *run = tv_driver_run_new(drv, dom, def);
     const TvDomainDef *what = def ? def : dom->def; /* define waits for our job */
@@ -217,8 +221,9 @@ int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *
     g_autoptr(TvDriverPrefork) prefork = tv_driver_prefork_get(drv, caps);
     cfg.zygote = tv_driver_prefork_zygote(prefork);
     off_t log_before = log_size(drv, dom->name);
-    run->proc = tv_qemu_process_start(what, &cfg,
-                                      (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);
+    run->proc = in ? tv_qemu_process_start_incoming(what, &cfg, in)
+                   : tv_qemu_process_start(
+                         what, &cfg, (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);
     if (!run->proc) {
         if (log_size(drv, dom->name) != log_before) { /* QEMU ran and failed */
             g_mutex_lock(&dom->lock);
@@ -242,7 +247,7 @@ int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *
     dom->starting = NULL;
     run->attached = true;
     g_hash_table_insert(drv->by_id, GINT_TO_POINTER(run->id), dom);
-    tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, 0 /* BOOTED */);
+    tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, started_detail);
     if (run->state == TV_DOMAIN_STATE_PAUSED)
         tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
     if (run->exited) /* it went away before we took it */
@@ -253,6 +258,17 @@ int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *
     tv_driver_reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
     return 0;
+}
+
+int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
+{
+    return start_run(drv, dom, def, flags, NULL, 0 /* BOOTED */);
+}
+
+int tv_driver_start_incoming_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
+                                    const TvQemuIncoming *in, int started_detail)
+{
+    return start_run(drv, dom, def, 0, in, started_detail);
 }
 
 static int start_flags_check(unsigned flags, unsigned extra)
