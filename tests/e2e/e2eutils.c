@@ -55,7 +55,9 @@ int e2e_setup(void)
     if (!e2e.host)
         return -1;
     g_autoptr(TvQemuCapsCache) cache = tv_qemu_caps_cache_new(e2e.cache_dir, e2e.host, NULL);
-    e2e.caps = tv_qemu_caps_cache_lookup(cache, TV_QEMU_DEFAULT_EMULATOR);
+    /* TAGVIRT_E2E_QEMU: another QEMU build for the tests that allow it */
+    const char *emulator = g_getenv("TAGVIRT_E2E_QEMU");
+    e2e.caps = tv_qemu_caps_cache_lookup(cache, emulator ? emulator : TV_QEMU_DEFAULT_EMULATOR);
     return e2e.caps ? 0 : -1;
 }
 

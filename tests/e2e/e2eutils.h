@@ -19,7 +19,7 @@ typedef struct {
     char *firmware; /* build/firmware/demo.elf, else probe.elf: prints the MTE level, powers off */
     char *loop_image; /* "wfi; b ." forever: a guest that stays up */
     TvHostFacts *host;
-    TvQemuCaps *caps; /* of /usr/bin/qemu-system-aarch64 (a reference) */
+    TvQemuCaps *caps; /* of /usr/bin/qemu-system-aarch64 or $TAGVIRT_E2E_QEMU (a reference) */
 } E2eEnv;
 
 extern E2eEnv e2e;

@@ -219,6 +219,11 @@ int tv_qemu_monitor_query_vnc(TvQemuMonitor *mon, TvQmpVnc *out);
 
 /* getfd: fd (the caller keeps its copy) becomes QEMU's descriptor fdname */
 int tv_qemu_monitor_getfd(TvQemuMonitor *mon, const char *fdname, int fd);
+/* add-fd: fd (the caller keeps its copy) joins a new file descriptor set;
+ * *fdset_id gets its number (QEMU opens it as "/dev/fdset/N") */
+int tv_qemu_monitor_add_fd(TvQemuMonitor *mon, int fd, const char *opaque, int *fdset_id);
+/* remove-fd: the whole set fdset_id */
+int tv_qemu_monitor_remove_fdset(TvQemuMonitor *mon, int fdset_id);
 /* closefd: drop QEMU's descriptor fdname */
 int tv_qemu_monitor_closefd(TvQemuMonitor *mon, const char *fdname);
 /* add_client: the connected socket fdname (from getfd; QEMU takes it over)

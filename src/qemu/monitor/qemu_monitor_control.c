@@ -171,6 +171,32 @@ int tv_qemu_monitor_getfd(TvQemuMonitor *mon, const char *fdname, int fd)
     return r ? 0 : -1;
 }
 
+int tv_qemu_monitor_add_fd(TvQemuMonitor *mon, int fd, const char *opaque, int *fdset_id)
+{
+    json_object *args = json_object_new_object();
+    if (opaque)
+        json_object_object_add(args, "opaque", json_object_new_string(opaque));
+    json_object *r = tv_qemu_monitor_command_fd(mon, "add-fd", args, fd);
+    if (!r)
+        return -1;
+    gint64 id = -1;
+    int rc = json_object_is_type(r, json_type_object)
+                 ? tv_qmp_need_int(r, "fdset-id", "add-fd", &id)
+                 : tv_qmp_expect(r, json_type_object, "add-fd", "the reply");
+    json_object_put(r);
+    if (rc < 0)
+        return -1;
+    *fdset_id = (int)id;
+    return 0;
+}
+
+int tv_qemu_monitor_remove_fdset(TvQemuMonitor *mon, int fdset_id)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "fdset-id", json_object_new_int(fdset_id));
+    return tv_qemu_monitor_command_void(mon, "remove-fd", args);
+}
+
 int tv_qemu_monitor_closefd(TvQemuMonitor *mon, const char *fdname)
 {
     json_object *args = json_object_new_object();

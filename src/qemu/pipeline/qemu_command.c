@@ -163,6 +163,10 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     addf(argv, "guest=%s,debug-threads=on", name);
     if (opts && opts->paused)
         add(argv, "-S");
+    if (opts && opts->incoming) {
+        add(argv, "-incoming");
+        add(argv, "defer");
+    }
     build_machine(argv, def, caps, mte);
     build_cpu(argv, def);
     add(argv, "-m");

@@ -11,6 +11,7 @@ typedef struct {
     int channel_fd_first; /* > 0: bind-mode unix channels listen on fds from this one, in order */
     const int *net_fds;   /* per <interface>: the descriptor of its tap in QEMU, 0: none */
     bool paused;          /* -S: start with vCPUs stopped (the runtime resumes) */
+    bool incoming;        /* -incoming defer: receive the guest's state (migrate-incoming) */
     bool sandbox;         /* -sandbox with every deny (qemu_security.h) */
 } TvQemuCommandOptions;
 

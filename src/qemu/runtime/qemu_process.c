@@ -52,6 +52,7 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->event_opaque = cfg->event_opaque;
     proc->pending_events = g_ptr_array_new_with_free_func(event_unref);
     proc->state = TV_DOMAIN_STATE_SHUTOFF;
+    proc->qemu_version = cfg->caps ? cfg->caps->version : 0;
     return proc;
 }
 
@@ -280,7 +281,8 @@ static bool has_pty(const TvDomainDef *def)
 }
 
 /* After spawn: monitor, console, status file, cont. */
-static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags)
+static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *cfg, unsigned flags,
+                               const TvQemuIncoming *in)
 {
     unsigned timeout =
         cfg->monitor_timeout_ms ? cfg->monitor_timeout_ms : DEFAULT_MONITOR_TIMEOUT_MS;
@@ -314,10 +316,14 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
         return -1;
     }
     proc->start_time = start;
-    if (tv_qemu_process_apply_balloon(proc) < 0)
+    /* an incoming guest brings its balloon with it */
+    if (!in && tv_qemu_process_apply_balloon(proc) < 0)
         return -1;
-    bool paused = (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
-    if (paused) {
+    bool paused = in || (flags & TV_QEMU_PROCESS_START_PAUSED) != 0;
+    if (in) {
+        proc->state = TV_DOMAIN_STATE_PAUSED;
+        proc->reason = in->paused_reason ? in->paused_reason : TV_DOMAIN_PAUSED_MIGRATION;
+    } else if (paused) {
         proc->state = TV_DOMAIN_STATE_PAUSED;
         proc->reason = TV_DOMAIN_PAUSED_USER;
     } else {
@@ -327,6 +333,11 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
     /* written before the guest runs: a manager that dies now can reconnect */
     if (tv_qemu_process_write_status(proc) < 0)
         return -1;
+    if (in) {
+        tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
+        if (tv_qemu_process_incoming_begin(proc, in) < 0)
+            return -1;
+    }
     if (!paused) {
         tv_qemu_monitor_set_timeout(proc->mon, (unsigned)remaining_ms(deadline));
         if (tv_qemu_monitor_cont(proc->mon) < 0)
@@ -429,6 +440,12 @@ static void remove_start_record(TvQemuProcess *proc)
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags)
 {
+    return tv_qemu_process_start_with(def, cfg, flags, NULL);
+}
+
+TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                          unsigned flags, const TvQemuIncoming *in)
+{
     if (tv_domain_name_check(def->name) < 0 || tv_qemu_process_prepare_dirs(cfg) < 0)
         return NULL;
     /* resolution first: a refused configuration never spawns anything */
@@ -475,6 +492,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
                                   .channel_fd_first = TV_QEMU_PASSED_FD_FIRST,
                                   .net_fds = net_fds,
                                   .paused = true,
+                                  .incoming = in != NULL,
                                   .sandbox = tv_qemu_security_sandbox(sec) };
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(live, cfg->caps, &plan, &opts);
     g_autoptr(GArray) files = tv_qemu_security_domain_files(live);
@@ -531,7 +549,7 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     proc->is_child = true;
     proc->def = g_steal_pointer(&live);
     proc->pidfd = tv_qemu_process_pidfd_open(proc->pid);
-    if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags) < 0 ||
+    if (proc->pidfd < 0 || start_monitor_phase(proc, cfg, flags, in) < 0 ||
         tv_qemu_process_watch_start(proc) < 0) {
         start_cleanup(proc);
         proc->pid = 0;
@@ -544,7 +562,9 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
         (int)proc->pid, tv_domain_state_to_string(proc->state),
         forked ? "forked from the fork server" : "executed", (t_spawned - t_spawn) / 1000.0,
         (proc->qmp_ready_at - t_spawned) / 1000.0,
-        (flags & TV_QEMU_PROCESS_START_PAUSED) ? "left paused" : "resumed",
+        in                                       ? "receiving"
+        : (flags & TV_QEMU_PROCESS_START_PAUSED) ? "left paused"
+                                                 : "resumed",
         (t_done - proc->qmp_ready_at) / 1000.0);
     int pair[2] = { proc->state, proc->reason };
     g_mutex_lock(&proc->lock);

@@ -20,6 +20,7 @@
 #include "qemu_capabilities.h"
 #include "domain_vocab.h"
 #include "qemu_host.h"
+#include "qemu_monitor_commands.h"
 #include "qemu_monitor_events.h"
 
 #include <glib.h>
@@ -83,6 +84,60 @@ enum {
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags);
 
+/* An incoming QEMU (live migration, restore): where it reads the guest's
+ * state from.  Exactly one of uri and fd. */
+typedef struct {
+    /* "tcp:HOST:PORT": QEMU listens there itself (migration) */
+    const char *uri;
+    /* used when uri is NULL: a readable stream (a saved image, read from
+     * its position; a pipe; a connected socket), handed to QEMU; the caller
+     * keeps (and closes) its own copy */
+    int fd;
+    /* the domain's paused reason while it receives (0: PAUSED_MIGRATION;
+     * a restore gives e.g. TV_DOMAIN_PAUSED_STARTING_UP) */
+    int paused_reason;
+} TvQemuIncoming;
+
+/* Like tv_qemu_process_start, but QEMU starts with "-incoming defer" and
+ * stays paused: once the monitor is up and the status file written (state
+ * paused, in->paused_reason), "migrate-incoming" is given in's URI (or
+ * the descriptor's: "fd:NAME" after getfd, "file:/dev/fdset/N" after
+ * add-fd for a regular file on QEMU 8.2 and later) and the call returns
+ * while QEMU receives.  Then tv_qemu_process_incoming_wait(), and
+ * tv_qemu_process_resume_as() to run the guest (or leave it paused), or
+ * tv_qemu_process_destroy() to give up.  Resolution, start-up failures and
+ * their clean-up are those of a start; a refused migrate-incoming kills
+ * QEMU and fails the same way. */
+TvQemuProcess *tv_qemu_process_start_incoming(const TvDomainDef *def,
+                                              const TvQemuProcessConfig *cfg,
+                                              const TvQemuIncoming *in);
+/* Wait until the incoming QEMU has loaded the whole guest state (QEMU's
+ * incoming migration status "completed"; the guest stays paused): 0.  -1
+ * with an error when QEMU reports the load failed (QEMU's error-desc and
+ * the tail of its log), when it exited, or after timeout_ms (0: no limit);
+ * QEMU is not killed here. */
+int tv_qemu_process_incoming_wait(TvQemuProcess *proc, unsigned timeout_ms);
+
+/* An outgoing migration (or save): where QEMU sends the guest's state.
+ * Exactly one of uri and fd. */
+typedef struct {
+    const char *uri;   /* "tcp:HOST:PORT" */
+    int fd;            /* used when uri is NULL: a writable stream (a file, from its
+                        * position; a pipe; a socket), handed to QEMU; the caller keeps
+                        * its copy */
+    int paused_reason; /* QEMU's pause at the end (0: PAUSED_MIGRATION; _SAVE) */
+} TvQemuOutgoing;
+
+/* Start sending (migration parameters and capabilities are the caller's,
+ * through tv_qemu_process_with_monitor): returns once QEMU has begun.
+ * Follow it with tv_qemu_process_migrate_query() until "completed" (the
+ * guest is then paused with out->paused_reason) or "failed"/"cancelled"
+ * (QEMU runs the guest again if it was running).  End with
+ * tv_qemu_process_set_outgoing(proc, 0). */
+int tv_qemu_process_migrate_start(TvQemuProcess *proc, const TvQemuOutgoing *out);
+int tv_qemu_process_migrate_query(TvQemuProcess *proc, TvQmpMigrationInfo *info);
+int tv_qemu_process_migrate_cancel(TvQemuProcess *proc);
+
 /* Take over a QEMU started by an earlier manager, from STATE_DIR/<name>.xml.
  * Nothing is left running unmanaged: the QEMU of an interrupted start (the
  * file says "starting up") is killed, one that cannot be taken over is
@@ -114,6 +169,16 @@ int tv_qemu_process_stop(TvQemuProcess *proc, unsigned timeout_ms);
 int tv_qemu_process_destroy(TvQemuProcess *proc);
 int tv_qemu_process_suspend(TvQemuProcess *proc);
 int tv_qemu_process_resume(TvQemuProcess *proc);
+/* Resume with this running reason (TV_DOMAIN_RUNNING_MIGRATED after an
+ * incoming migration, _RESTORED after a restore); resume() is UNPAUSED. */
+int tv_qemu_process_resume_as(TvQemuProcess *proc, int reason);
+/* Destroy, with this shut-off reason (TV_DOMAIN_SHUTOFF_MIGRATED for a
+ * source whose guest now runs elsewhere, _SAVED). */
+int tv_qemu_process_destroy_as(TvQemuProcess *proc, int reason);
+/* An outgoing migration (or save) runs: while it does, QEMU's own pause at
+ * its end is recorded as paused with this reason (TV_DOMAIN_PAUSED_MIGRATION,
+ * _SAVE); 0 ends it. */
+void tv_qemu_process_set_outgoing(TvQemuProcess *proc, int paused_reason);
 
 /* Wait until the domain is shut off; 0, or -1 after timeout_ms (0: forever). */
 int tv_qemu_process_wait(TvQemuProcess *proc, unsigned timeout_ms);

@@ -182,15 +182,40 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
     return rc;
 }
 
-int tv_qemu_process_resume(TvQemuProcess *proc)
+int tv_qemu_process_resume_as(TvQemuProcess *proc, int reason)
 {
+    g_mutex_lock(&proc->lock);
+    proc->resume_reason = reason; /* for the RESUME event, which may come first */
+    g_mutex_unlock(&proc->lock);
     int rc = run_command(proc, tv_qemu_monitor_cont);
     g_mutex_lock(&proc->lock);
     if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_RUNNING)
-        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, reason);
+    proc->resume_reason = 0;
     g_mutex_unlock(&proc->lock);
     tv_qemu_process_flush_callbacks(proc);
     return rc;
+}
+
+int tv_qemu_process_resume(TvQemuProcess *proc)
+{
+    return tv_qemu_process_resume_as(proc, TV_DOMAIN_RUNNING_UNPAUSED);
+}
+
+void tv_qemu_process_set_outgoing(TvQemuProcess *proc, int paused_reason)
+{
+    g_mutex_lock(&proc->lock);
+    proc->outgoing_reason = paused_reason;
+    g_mutex_unlock(&proc->lock);
+}
+
+int tv_qemu_process_destroy_as(TvQemuProcess *proc, int reason)
+{
+    g_mutex_lock(&proc->lock);
+    if (!proc->exited)
+        proc->lifecycle_reason = reason; /* the shut-off reason of this exit */
+    g_mutex_unlock(&proc->lock);
+    return tv_qemu_process_destroy(proc);
 }
 
 int tv_qemu_process_wait(TvQemuProcess *proc, unsigned timeout_ms)

@@ -32,7 +32,8 @@ struct _TvQemuProcess {
     int pidfd;     /* closed by the watcher when it ends */
     int wake_fd;   /* eventfd: wakes the watcher */
     off_t log_offset;
-    gint64 qmp_ready_at; /* start: monotonic time of the QMP handshake (for the log) */
+    unsigned qemu_version; /* of cfg->caps (0: unknown) */
+    gint64 qmp_ready_at;   /* start: monotonic time of the QMP handshake (for the log) */
     TvQemuCapsFingerprint fingerprint;
     TvQemuProcessStateFunc cb;
     void *cb_opaque;
@@ -53,6 +54,8 @@ struct _TvQemuProcess {
     int exit_status;
     bool destroy_requested;
     bool pausing;        /* a 'stop' of ours is in flight */
+    int resume_reason;   /* the running reason of the next RESUME (0: UNPAUSED) */
+    int outgoing_reason; /* an outgoing migration or save: the reason of its pause */
     bool shutdown_event; /* QMP SHUTDOWN seen */
     TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
@@ -68,6 +71,9 @@ struct _TvQemuProcess {
 #define DEFAULT_MONITOR_TIMEOUT_MS 10000
 
 /* qemu_process.c */
+/* tv_qemu_process_start, or with in an incoming QEMU. */
+TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                          unsigned flags, const TvQemuIncoming *in);
 TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *cfg);
 int tv_qemu_process_prepare_dirs(const TvQemuProcessConfig *cfg);
 /* Take over the live QEMU st describes (its pid checked again with a pidfd
@@ -140,6 +146,10 @@ int tv_qemu_process_devices_started(TvQemuProcess *proc);
 /* A reference to the running QEMU's monitor, or NULL with "not running". */
 TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
+
+/* qemu_process_migrate.c: after the handshake of an incoming start,
+ * under the start-up deadline: getfd (for an fd) and migrate-incoming. */
+int tv_qemu_process_incoming_begin(TvQemuProcess *proc, const TvQemuIncoming *in);
 
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);

@@ -54,9 +54,10 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
     case TV_QEMU_EVENT_STOP: {
         if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
             return;
-        int reason = proc->pausing          ? TV_DOMAIN_PAUSED_USER
-                     : proc->shutdown_event ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
-                                            : TV_DOMAIN_PAUSED_UNKNOWN;
+        int reason = proc->pausing           ? TV_DOMAIN_PAUSED_USER
+                     : proc->outgoing_reason ? proc->outgoing_reason
+                     : proc->shutdown_event  ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
+                                             : TV_DOMAIN_PAUSED_UNKNOWN;
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, reason);
         break;
     }
@@ -71,7 +72,9 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
             return;
         }
         if (proc->state == TV_DOMAIN_STATE_PAUSED)
-            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_UNPAUSED);
+            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING,
+                                      proc->resume_reason ? proc->resume_reason
+                                                          : TV_DOMAIN_RUNNING_UNPAUSED);
         break;
     case TV_QEMU_EVENT_SHUTDOWN:
         proc->shutdown_event = true;
