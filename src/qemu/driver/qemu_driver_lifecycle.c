@@ -5,6 +5,7 @@
 #include "qemu_driver_priv.h"
 #include "qemu_status.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #include <json-c/json.h>
 #include <string.h>
@@ -189,8 +190,9 @@ static void starting_done(TvDriverDomain *dom)
 }
 
 /* In the domain's job, while it is shut off.  def: what to run (owned; NULL:
- * the persistent definition). */
-int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
+ * the persistent definition); in: a QEMU that receives the guest's state. */
+static int start_run(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags,
+                     const TvQemuIncoming *in, int started_detail)
 {
     TvDriverRun *run = tv_driver_run_new(drv, dom, def);
     const TvDomainDef *what = def ? def : dom->def; /* define waits for our job */
@@ -210,8 +212,9 @@ int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *
     g_autoptr(TvDriverPrefork) prefork = tv_driver_prefork_get(drv, caps);
     cfg.zygote = tv_driver_prefork_zygote(prefork);
     off_t log_before = log_size(drv, dom->name);
-    run->proc = tv_qemu_process_start(what, &cfg,
-                                      (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);
+    run->proc = in ? tv_qemu_process_start_incoming(what, &cfg, in)
+                   : tv_qemu_process_start(
+                         what, &cfg, (flags & START_PAUSED) ? TV_QEMU_PROCESS_START_PAUSED : 0);
     if (!run->proc) {
         if (log_size(drv, dom->name) != log_before) { /* QEMU ran and failed */
             g_mutex_lock(&dom->lock);
@@ -235,7 +238,7 @@ int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *
     dom->starting = NULL;
     run->attached = true;
     g_hash_table_insert(drv->by_id, GINT_TO_POINTER(run->id), dom);
-    tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, 0 /* BOOTED */);
+    tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, started_detail);
     if (run->state == TV_DOMAIN_STATE_PAUSED)
         tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
     if (run->exited) /* it went away before we took it */
@@ -246,6 +249,17 @@ int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *
     tv_driver_reap_locked(drv, task);
     g_mutex_unlock(&drv->lock);
     return 0;
+}
+
+int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags)
+{
+    return start_run(drv, dom, def, flags, NULL, 0 /* BOOTED */);
+}
+
+int tv_driver_start_incoming_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
+                                    const TvQemuIncoming *in, int started_detail)
+{
+    return start_run(drv, dom, def, 0, in, started_detail);
 }
 
 static int start_flags_check(unsigned flags, unsigned extra)
@@ -293,13 +307,24 @@ static void fill_ref(TvDriverDomain *dom, TvDomainRef *out)
 int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
                           TvDomainRef *out)
 {
-    /* BYPASS_CACHE and FORCE_BOOT concern saved state, which tagvirt has none of */
+    /* BYPASS_CACHE: reading the managed save image through the page cache
+     * is accepted (docs/migration.rst, "Save and restore") */
     if (start_flags_check(flags, 0) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom || tv_driver_begin_inactive_job(dom, "start") < 0)
         return -1;
-    int rc = tv_driver_start_in_job(drv, dom, NULL, flags);
+    /* as libvirt: a managed save image is restored, or with FORCE_BOOT
+     * discarded before a fresh boot */
+    int rc = 1;
+    if (flags & START_FORCE_BOOT) {
+        g_autofree char *image = tv_driver_managed_save_path(drv, dom->name);
+        rc = tv_file_remove(image) < 0 ? -1 : 1;
+    } else {
+        rc = tv_driver_start_managed_save(drv, dom, flags & START_PAUSED);
+    }
+    if (rc > 0)
+        rc = tv_driver_start_in_job(drv, dom, NULL, flags);
     if (rc == 0)
         fill_ref(dom, out);
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
