@@ -270,8 +270,7 @@ int tv_qemu_driver_managed_save(TvQemuDriver *drv, const unsigned char *uuid, un
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_managed_save_remove(TvQemuDriver *drv, const unsigned char *uuid,
                                        unsigned flags);
-char *tv_qemu_driver_managed_save_xml(TvQemuDriver *drv, const unsigned char *uuid,
-                                      unsigned flags);
+char *tv_qemu_driver_managed_save_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 int tv_qemu_driver_managed_save_define_xml(TvQemuDriver *drv, const unsigned char *uuid,
                                            const char *dxml, unsigned flags);
 char *tv_qemu_driver_save_image_xml(TvQemuDriver *drv, const char *path, unsigned flags);

@@ -102,7 +102,7 @@ typedef struct {
     char *tmp;        /* the temporary file while it is written */
     int fd;
     bool was_running;
-    bool paused;   /* we paused the guest */
+    bool paused; /* we paused the guest */
     bool migrating;
     bool has_bandwidth; /* QEMU's limit before, to give back on failure */
     guint64 bandwidth;
@@ -243,7 +243,9 @@ static int image_of(SaveCtx *c, const char *dxml, unsigned flags, TvSaveImage *i
 static int create_temp(SaveCtx *c)
 {
     c->tmp = g_strconcat(c->path, TV_FILE_TEMP_SUFFIX, NULL);
-    c->fd = g_mkstemp_full(c->tmp, O_RDWR | O_CLOEXEC, 0600);
+    /* write-only: QEMU (8.2 and later) takes a file from a descriptor set
+     * only when its access mode is the one QEMU would open it with */
+    c->fd = g_mkstemp_full(c->tmp, O_WRONLY | O_CLOEXEC, 0600);
     if (c->fd < 0) {
         g_autofree char *dir = g_path_get_dirname(c->path);
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create the save image in '%s'", dir);
@@ -584,8 +586,7 @@ int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid
     return dom ? tv_driver_has_managed_save(drv, dom->name) : -1;
 }
 
-int tv_qemu_driver_managed_save_remove(TvQemuDriver *drv, const unsigned char *uuid,
-                                       unsigned flags)
+int tv_qemu_driver_managed_save_remove(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
     if (flags) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
@@ -640,8 +641,7 @@ static int need_managed_image(TvQemuDriver *drv, TvDriverDomain *dom, char **pat
     return -1;
 }
 
-char *tv_qemu_driver_managed_save_xml(TvQemuDriver *drv, const unsigned char *uuid,
-                                      unsigned flags)
+char *tv_qemu_driver_managed_save_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     g_autofree char *path = NULL;
@@ -712,7 +712,7 @@ static int redefine_image(const char *path, const char *dxml, unsigned flags)
     if (flags & SAVE_PAUSED)
         img.flags &= ~(unsigned)TV_SAVE_IMAGE_RUNNING;
     g_autofree char *tmp = g_strconcat(path, TV_FILE_TEMP_SUFFIX, NULL);
-    int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0) {
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot create a file next to '%s'", path);
         return -1;
