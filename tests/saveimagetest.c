@@ -151,14 +151,14 @@ static void test_short(void)
 {
     g_autofree char *path = path_of("short.img");
     g_assert_true(g_file_set_contents(path, "TagvirtSaveImage", -1, NULL));
-    expect_refused(path, "16 bytes, shorter than the 64-byte header");
+    expect_refused(path, "16 bytes, shorter than the 96-byte header");
 }
 
 static void test_empty(void)
 {
     g_autofree char *path = path_of("empty.img");
     g_assert_true(g_file_set_contents(path, "", 0, NULL));
-    expect_refused(path, "0 bytes, shorter than the 64-byte header");
+    expect_refused(path, "0 bytes, shorter than the 96-byte header");
 }
 
 static void test_version(void)
@@ -206,7 +206,7 @@ static void test_reserved(void)
 static void test_nul_in_xml(void)
 {
     g_autofree char *path = make_image("nul.img", 100, true);
-    patch(path, 64 + 3, "", 1);
+    patch(path, TV_SAVE_IMAGE_HEADER_LEN + 3, "", 1);
     expect_refused(path, "a NUL byte inside the domain XML");
 }
 
@@ -214,7 +214,7 @@ static void test_bad_record(void)
 {
     g_autofree char *path = make_image("record.img", 100, true);
     /* <guestabi ... becomes <guestxbi ... */
-    patch(path, 64 + (off_t)strlen(XML) + 6, "x", 1);
+    patch(path, TV_SAVE_IMAGE_HEADER_LEN + (off_t)strlen(XML) + 6, "x", 1);
     expect_refused(path, "the guest ABI record is not a <guestabi> element");
 }
 
@@ -222,7 +222,7 @@ static void test_record_attr(void)
 {
     g_autofree char *path = make_image("attr.img", 100, true);
     /* accel='tcg' becomes accel='tcx' */
-    patch(path, 64 + (off_t)strlen(XML) + 19, "x", 1);
+    patch(path, TV_SAVE_IMAGE_HEADER_LEN + (off_t)strlen(XML) + 19, "x", 1);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     TvSaveImage img;
     tv_error_reset();
@@ -249,6 +249,31 @@ static void test_empty_stream(void)
         g_strdup_printf("save image '%s': QEMU wrote no migration stream", path);
     g_assert_cmpstr(tv_error_message(), ==, want);
     expect_refused(path, "the save that wrote it did not finish (no stream length)");
+}
+
+/* The stream is what was written: a flipped byte inside it is found. */
+static void test_corrupt_stream(void)
+{
+    g_autofree char *path = make_image("corrupt.img", 100000, true);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    g_auto(TvSaveImage) img;
+    tv_error_reset();
+    g_assert_cmpint(tv_save_image_read(fd, path, &img), ==, 0);
+    g_assert_cmpint(tv_save_image_verify(fd, path, &img), ==, 0);
+    /* the reader's offset is still the stream's */
+    g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, TV_SAVE_IMAGE_ALIGN);
+    close(fd);
+    patch(path, TV_SAVE_IMAGE_ALIGN + 54321, "\xff", 1);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    g_auto(TvSaveImage) img2;
+    g_assert_cmpint(tv_save_image_read(fd, path, &img2), ==, 0);
+    tv_error_reset();
+    g_assert_cmpint(tv_save_image_verify(fd, path, &img2), ==, -1);
+    close(fd);
+    g_autofree char *want = g_strdup_printf(
+        "save image '%s': the migration stream does not match its SHA-256 (the file is corrupt)",
+        path);
+    g_assert_cmpstr(tv_error_message(), ==, want);
 }
 
 static void test_not_regular(void)
@@ -286,6 +311,7 @@ int main(int argc, char **argv)
     g_test_add_func("/save-image/record-attribute", test_record_attr);
     g_test_add_func("/save-image/empty-stream", test_empty_stream);
     g_test_add_func("/save-image/not-regular", test_not_regular);
+    g_test_add_func("/save-image/corrupt-stream", test_corrupt_stream);
     int rc = g_test_run();
     g_autoptr(GDir) dir = g_dir_open(tmpdir, 0, NULL);
     for (const char *n; dir && (n = g_dir_read_name(dir));) {

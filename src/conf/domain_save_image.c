@@ -5,6 +5,7 @@
 #include "tv_xml.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,6 +72,7 @@ static void encode_header(guint8 *h, uint32_t xml_len, uint32_t abi_len, const T
     put32(h + 32, img->flags);
     put64(h + 40, img->stream_offset);
     put64(h + 48, img->stream_len);
+    memcpy(h + 64, img->digest, TV_SAVE_IMAGE_DIGEST_LEN);
 }
 
 static int write_at(int fd, const char *path, const void *buf, size_t len, off_t off)
@@ -98,6 +100,30 @@ static char *format_abi(const TvDomainGuestAbi *abi)
     tv_xml_writer_init(&w);
     tv_domain_guest_abi_format(&w, abi);
     return tv_xml_writer_finish(&w);
+}
+
+/* SHA-256 of len bytes of fd from off. */
+static int stream_digest(int fd, const char *path, uint64_t off, uint64_t len,
+                         guint8 out[TV_SAVE_IMAGE_DIGEST_LEN])
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree guint8 *buf = g_malloc(1 << 20);
+    while (len > 0) {
+        ssize_t n = pread(fd, buf, MIN(len, (uint64_t)1 << 20), (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            tv_error_report_errno(TV_FROM_DOMAIN, n < 0 ? errno : EIO,
+                                  "cannot read save image '%s'", path);
+            return -1;
+        }
+        g_checksum_update(sum, buf, (gssize)n);
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    gsize dlen = TV_SAVE_IMAGE_DIGEST_LEN;
+    g_checksum_get_digest(sum, out, &dlen);
+    return 0;
 }
 
 int tv_save_image_write_head(int fd, const char *path, TvSaveImage *img)
@@ -144,6 +170,16 @@ int tv_save_image_finish(int fd, const char *path, TvSaveImage *img)
         return -1;
     }
     img->stream_len = (uint64_t)st.st_size - img->stream_offset;
+    /* fd may be write-only (QEMU was given it): read back through path */
+    int rfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (rfd < 0) {
+        tv_error_report_errno(TV_FROM_DOMAIN, errno, "cannot read save image '%s'", path);
+        return -1;
+    }
+    int rc = stream_digest(rfd, path, img->stream_offset, img->stream_len, img->digest);
+    close(rfd);
+    if (rc < 0)
+        return -1;
     /* the stream is on disk before the header says it is complete */
     if (fdatasync(fd) < 0) {
         tv_error_report_errno(TV_FROM_DOMAIN, errno, "cannot flush save image '%s'", path);
@@ -223,6 +259,7 @@ static int check_header(const char *path, const guint8 *h, uint64_t size, uint32
     img->flags = get32(h + 32);
     img->stream_offset = get64(h + 40);
     img->stream_len = get64(h + 48);
+    memcpy(img->digest, h + 64, TV_SAVE_IMAGE_DIGEST_LEN);
     if (*xml_len == 0 || *xml_len > TV_SAVE_IMAGE_XML_MAX)
         return bad_image(path, "domain XML length %u; accepted: 1 to %u bytes", *xml_len,
                          TV_SAVE_IMAGE_XML_MAX);
@@ -310,5 +347,16 @@ int tv_save_image_read(int fd, const char *path, TvSaveImage *img)
     }
     tmp.xml = g_steal_pointer(&xml);
     *img = tmp;
+    return 0;
+}
+
+int tv_save_image_verify(int fd, const char *path, const TvSaveImage *img)
+{
+    guint8 digest[TV_SAVE_IMAGE_DIGEST_LEN];
+    if (stream_digest(fd, path, img->stream_offset, img->stream_len, digest) < 0)
+        return -1;
+    if (memcmp(digest, img->digest, sizeof(digest)) != 0)
+        return bad_image(path, "the migration stream does not match its SHA-256 (the file is "
+                               "corrupt)");
     return 0;
 }

@@ -416,6 +416,13 @@ static int open_image(const char *path, OpenImage *o)
     return tv_save_image_read(o->fd, path, &o->img);
 }
 
+/* An image to restore from: read, and its stream checked against its
+ * digest before any QEMU sees it. */
+static int open_image_verified(const char *path, OpenImage *o)
+{
+    return open_image(path, o) < 0 || tv_save_image_verify(o->fd, path, &o->img) < 0 ? -1 : 0;
+}
+
 /* The definition to restore: the image's, or dxml if its ABI is the same. */
 static TvDomainDef *restore_def(TvQemuDriver *drv, const TvSaveImage *img, const char *dxml,
                                 TvQemuCaps **caps)
@@ -494,7 +501,15 @@ int tv_driver_start_managed_save(TvQemuDriver *drv, TvDriverDomain *dom, bool pa
         return 1;
     g_auto(OpenImage) o = { .fd = -1 };
     TvDomainDef *def = NULL;
-    if (open_image(path, &o) < 0 || restore_checks(drv, &o, NULL, &def) < 0) {
+    int rc = open_image_verified(path, &o) < 0 || restore_checks(drv, &o, NULL, &def) < 0 ? -1 : 0;
+    if (rc == 0 &&
+        (strcmp(def->name, dom->name) != 0 || memcmp(def->uuid, dom->uuid, TV_UUID_LEN))) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                        "save image '%s' holds another guest ('%s')", path, def->name);
+        tv_domain_def_free(def);
+        rc = -1;
+    }
+    if (rc < 0) {
         tv_error_prefix("domain '%s' has a managed save image that cannot be restored (start "
                         "--force-boot discards it)",
                         dom->name);
@@ -517,7 +532,7 @@ int tv_qemu_driver_restore(TvQemuDriver *drv, const char *path, const char *dxml
         return -1;
     g_auto(OpenImage) o = { .fd = -1 };
     TvDomainDef *def = NULL;
-    if (open_image(path, &o) < 0 || restore_checks(drv, &o, dxml, &def) < 0)
+    if (open_image_verified(path, &o) < 0 || restore_checks(drv, &o, dxml, &def) < 0)
         return -1;
 
     /* the domain: the one of that name and uuid, else a new transient one */
