@@ -10,120 +10,41 @@ subnets, a bridge name that is not ours, a DHCP range outside the subnet,
 dnsmasq missing) leaving nothing behind.  TAP; needs root.
 
 Usage: network-test.py TAGVIRTD [CAPS_CACHE_DIR]"""
-import glob
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 import libvirt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tvtest import (Daemon as TvDaemon, check, need_tools, netns, pids_with,  # noqa: E402
+                    read_text, refused, run, sh)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 CACHE = sys.argv[2] if len(sys.argv) > 2 else None
 TAG = "tvn%d" % os.getpid()
-results = []
-cleanup = []
 
 ERR_XML_ERROR, ERR_NO_NETWORK, ERR_OPERATION_INVALID, ERR_OPERATION_FAILED = 27, 43, 55, 9
 NET_EV_DEFINED, NET_EV_UNDEFINED, NET_EV_STARTED, NET_EV_STOPPED = 0, 1, 2, 3
 
 
-def check(name, cond, detail=""):
-    results.append(bool(cond))
-    print("%s %d - %s%s" % ("ok" if cond else "not ok", len(results), name,
-                            "" if cond or not detail else " # " + str(detail).replace("\n", " ")))
-    sys.stdout.flush()
+class Daemon(TvDaemon):
+    """A daemon that makes the default network on its first start (its
+    dnsmasq and any QEMU are killed with the test: networks outlive their
+    daemon, as libvirt's)."""
 
-
-def sh(*args, ns=None, check_rc=True, timeout=60, both=False):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r.stdout + r.stderr if both else r.stdout
-
-
-def netns(name):
-    sh("ip", "netns", "add", name)
-    cleanup.append(lambda: subprocess.run(["ip", "netns", "del", name], capture_output=True))
-    sh("ip", "link", "set", "lo", "up", ns=name)
-    return name
-
-
-class Daemon:
     def __init__(self, ns, conf="default_network = 1\n", wrap=()):
-        self.ns, self.wrap = ns, list(wrap)
-        self.root = tempfile.mkdtemp(prefix="tvnet-")
-        os.chmod(self.root, 0o711)
-        with open(os.path.join(self.root, "tagvirtd.conf"), "w") as f:
-            f.write(conf)
-        os.makedirs(self.root + "/cache")
-        for f in glob.glob((CACHE or "/nonexistent") + "/*.xml"):
-            shutil.copy(f, self.root + "/cache/")
-        self.uri = "qemu+unix:///system?socket=%s/tagvirtd-sock" % self.root
-        self.proc = None
-        cleanup.append(self.stop)
-        # networks outlive their daemon (as libvirt's): end what a check left running
-        cleanup.append(self.kill_dnsmasq)
-        cleanup.append(lambda: shutil.rmtree(self.root, ignore_errors=True))
-
-    def kill_dnsmasq(self):
-        for pid in dnsmasq_pids(os.path.join(self.root, "state", "network")):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        super().__init__(cache=CACHE, ns=ns, conf=conf, wrap=wrap)
 
     def start(self):
-        log = open(os.path.join(self.root, "daemon.out"), "ab")
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns] + self.wrap +
-                                     [TAGVIRTD, "--root", self.root], stdout=log, stderr=log)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                libvirt.open(self.uri).close()
-                return libvirt.open(self.uri)
-            except libvirt.libvirtError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("tagvirtd exited: " + self.log())
-                time.sleep(0.1)
-        raise RuntimeError("tagvirtd did not answer within 60 s")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log(self):
-        with open(os.path.join(self.root, "daemon.out"), errors="replace") as f:
-            return f.read()[-2000:]
-
-    def virsh(self, *args):
-        r = subprocess.run(["virsh", "-c", self.uri] + list(args), capture_output=True,
-                           text=True, timeout=60)
-        return r.returncode, r.stdout, r.stderr
+        return super().start(TAGVIRTD, timeout=60)
 
 
 def dnsmasq_pids(conf_dir):
-    pids = []
-    for d in glob.glob("/proc/[0-9]*"):
-        try:
-            with open(d + "/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
-        except OSError:
-            continue
-        if args and args[0].endswith(b"dnsmasq") and any(conf_dir.encode() in a for a in args):
-            pids.append(int(d[6:]))
-    return pids
+    """The dnsmasq processes whose configuration lives under conf_dir."""
+    return [p for p in pids_with(conf_dir) if read_text("/proc/%d/comm" % p).strip() == "dnsmasq"]
 
 
 def ping(ns, addr):
@@ -136,15 +57,6 @@ def ping(ns, addr):
         if r.returncode == 0:
             return True
     return False
-
-
-def refused(name, fn, code, words=()):
-    try:
-        fn()
-        check(name, False, "accepted")
-    except libvirt.libvirtError as e:
-        check(name, e.get_error_code() == code and all(w in e.get_error_message() for w in words),
-              "%d: %s" % (e.get_error_code(), e.get_error_message()))
 
 
 class NetEvents:
@@ -163,10 +75,8 @@ class NetEvents:
 
 
 def main():
-    for tool in ("ip", "nft", "dnsmasq", "busybox", "virsh", "unshare"):
-        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
-            check("%s is installed (scripts/install-deps.sh)" % tool, False)
-            return
+    if not need_tools("ip", "nft", "dnsmasq", "busybox", "virsh", "unshare"):
+        return
     if os.geteuid() != 0:
         check("runs as root (network namespaces, bridges)", False)
         return
@@ -315,15 +225,4 @@ def main():
     d3.stop()
 
 
-try:
-    main()
-except Exception:
-    check("the test ran to its end", False, traceback.format_exc())
-finally:
-    for fn in reversed(cleanup):
-        try:
-            fn()
-        except Exception:
-            pass
-print("1..%d" % len(results))
-sys.exit(0 if results and all(results) else 1)
+run(main)

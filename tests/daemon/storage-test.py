@@ -8,26 +8,23 @@ overflow, a volume in use by a running domain).  TAP.
 
 Usage: storage-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
 Run with Debian's /usr/bin/python3; everything it starts is stopped at the end."""
-import glob
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
-import time
-import traceback
 
 import libvirt
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tvtest import Daemon, check, refused, run  # noqa: E402
+
 TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
-ROOT = tempfile.mkdtemp(prefix="tvstorage-")
-os.chmod(ROOT, 0o711)  # QEMU runs as tagvirt-qemu: it must reach files made here
+DAEMON = Daemon(cache=CACHE)  # QEMU runs as tagvirt-qemu: its root is 0711
+ROOT = DAEMON.root
 IMAGES = os.path.join(ROOT, "images")
-URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
+URI = DAEMON.uri
 URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
 
 # libvirt's numbers
@@ -37,46 +34,12 @@ ERR_STORAGE_VOL_EXIST = 90
 POOL_EV_DEFINED, POOL_EV_UNDEFINED, POOL_EV_STARTED, POOL_EV_STOPPED = 0, 1, 2, 3
 POOL_EV_CREATED, POOL_EV_DELETED = 4, 5
 
-results = []
-daemon = None
-log = None
-
-
-def check(name, cond, detail=""):
-    results.append((bool(cond), name, detail))
-    print("%s %d - %s%s" % ("ok" if cond else "not ok", len(results), name,
-                            "" if cond or not detail else " # " + str(detail).replace("\n", " ")))
-    sys.stdout.flush()
-
-
 def start_daemon():
-    global daemon, log
-    env = dict(os.environ)
-    os.makedirs(ROOT + "/cache", exist_ok=True)  # a probed QEMU's caps: no probe at start
-    for f in glob.glob((CACHE or "/nonexistent") + "/*.xml"):
-        shutil.copy(f, ROOT + "/cache/")
-    log = open(os.path.join(ROOT, "daemon.out"), "ab")
-    daemon = subprocess.Popen([TAGVIRTD, "--root", ROOT], stdout=log, stderr=log, env=env)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            libvirt.open(URI).close()
-            return
-        except libvirt.libvirtError:
-            time.sleep(0.1)
-    raise RuntimeError("tagvirtd did not answer within 60 s")
+    DAEMON.start(TAGVIRTD, timeout=60).close()
 
 
 def stop_daemon():
-    global daemon
-    if daemon:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(20)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        daemon = None
+    DAEMON.stop()
 
 
 def virsh(*args, ro=False):
@@ -89,20 +52,6 @@ def qemu_img_info(path):
     out = subprocess.run(["qemu-img", "info", "--output=json", "-U", path],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)
-
-
-def error_of(fn):
-    try:
-        fn()
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    return None, None
-
-
-def refused(name, fn, code, words=()):
-    got, msg = error_of(fn)
-    check("%s: refused with code %d" % (name, code),
-          got == code and all(w in (msg or "") for w in words), "got %s: %s" % (got, msg))
 
 
 class PoolEvents:
@@ -353,13 +302,4 @@ def main():
     conn.close()
 
 
-try:
-    main()
-except Exception:
-    check("the test ran to its end", False, traceback.format_exc())
-finally:
-    stop_daemon()
-    subprocess.run(["pkill", "-f", "-KILL", ROOT], capture_output=True)
-    shutil.rmtree(ROOT, ignore_errors=True)
-print("1..%d" % len(results))
-sys.exit(0 if all(ok for ok, _, _ in results) else 1)
+run(main)

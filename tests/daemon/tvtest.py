@@ -104,10 +104,11 @@ def private_tmpdir(prefix):
 
 class Daemon:
     """tagvirtd --root in a folder of its own, inside network namespace ns
-    (None: the host's)."""
+    (None: the host's); wrap is a command that runs tagvirtd (e.g. unshare
+    with a bind mount that hides a tool)."""
 
-    def __init__(self, cache=None, ns=None, conf=""):
-        self.ns = ns
+    def __init__(self, cache=None, ns=None, conf="", wrap=()):
+        self.ns, self.wrap = ns, list(wrap)
         self.root = private_tmpdir("tvd-")
         with open(os.path.join(self.root, "tagvirtd.conf"), "w") as f:
             f.write(conf)
@@ -122,8 +123,8 @@ class Daemon:
     def start(self, tagvirtd, timeout=120):
         log = open(os.path.join(self.root, "daemon.out"), "ab")
         self.proc = subprocess.Popen((["ip", "netns", "exec", self.ns] if self.ns else []) +
-                                     [tagvirtd, "--root", self.root, "-v"], stdout=log,
-                                     stderr=log)
+                                     self.wrap + [tagvirtd, "--root", self.root, "-v"],
+                                     stdout=log, stderr=log)
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
