@@ -137,6 +137,16 @@ int tv_driver_begin_inactive_job(TvDriverDomain *dom, const char *owner);
 /* Start dom (def: a transient definition, NULL: the persistent one) inside its job. */
 int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
                            unsigned flags);
+/* The domain def names (the same name and uuid; it must be shut off), or a
+ * new transient one listed now: either way in a MODIFY job named owner
+ * (*created says which).  NULL with DOM_EXIST ("domain 'x' already exists
+ * with uuid ...") or the job's error. */
+TvDriverDomain *tv_driver_domain_for_start(TvQemuDriver *drv, const TvDomainDef *def,
+                                           const char *owner, bool *created);
+/* Its end: a created domain that did not start leaves the list; the job
+ * ends and the reference goes. */
+void tv_driver_domain_for_start_end(TvQemuDriver *drv, TvDriverDomain *dom, bool created,
+                                    bool started);
 /* The same for a QEMU that receives the guest's state (restore, incoming
  * migration): started paused with in (tv_qemu_process_start_incoming), the
  * STARTED event's detail is started_detail (libvirt's RESTORED 2, MIGRATED

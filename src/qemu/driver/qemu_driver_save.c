@@ -536,36 +536,11 @@ int tv_qemu_driver_restore(TvQemuDriver *drv, const char *path, const char *dxml
         return -1;
 
     /* the domain: the one of that name and uuid, else a new transient one */
-    g_mutex_lock(&drv->define_lock);
-    g_mutex_lock(&drv->lock);
-    TvDriverDomain *by_name = g_hash_table_lookup(drv->by_name, def->name);
-    TvDriverDomain *by_uuid = g_hash_table_lookup(drv->by_uuid, def->uuid);
-    TvDriverDomain *dom = NULL;
     bool created = false;
-    if (by_name || by_uuid) {
-        if (by_name != by_uuid) {
-            g_mutex_unlock(&drv->lock);
-            g_mutex_unlock(&drv->define_lock);
-            char uuid[TV_UUID_STRLEN + 1];
-            tv_uuid_format(by_name ? by_name->uuid : by_uuid->uuid, uuid);
-            tv_error_report(TV_FROM_QEMU, TV_ERR_DOM_EXIST,
-                            "restore refused: domain '%s' already exists with uuid %s",
-                            by_name ? by_name->name : by_uuid->name, uuid);
-            tv_domain_def_free(def);
-            return -1;
-        }
-        dom = tv_driver_domain_ref(by_name);
-    } else {
-        dom = tv_driver_domain_new(drv, def->name, def->uuid);
-        tv_driver_job_begin_new(dom, "restore");
-        tv_driver_list_add_locked(drv, dom);
-        created = true;
-    }
-    g_mutex_unlock(&drv->lock);
-    g_mutex_unlock(&drv->define_lock);
-    if (!created && tv_driver_begin_inactive_job(dom, "restore") < 0) {
+    TvDriverDomain *dom = tv_driver_domain_for_start(drv, def, "restore", &created);
+    if (!dom) {
+        tv_error_prefix("restore refused");
         tv_domain_def_free(def);
-        tv_driver_domain_unref(dom);
         return -1;
     }
     int rc = restore_in_job(drv, dom, def, &o, flags);
@@ -574,40 +549,33 @@ int tv_qemu_driver_restore(TvQemuDriver *drv, const char *path, const char *dxml
         tv_driver_domain_ref_fill(dom, out);
         g_mutex_unlock(&dom->lock);
     }
-    if (rc < 0 && created) {
-        g_mutex_lock(&drv->lock);
-        g_mutex_lock(&dom->lock);
-        bool gone = dom->removed || dom->run;
-        g_mutex_unlock(&dom->lock);
-        if (!gone)
-            tv_driver_list_remove_locked(drv, dom);
-        g_mutex_unlock(&drv->lock);
-    }
-    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-    tv_driver_domain_unref(dom);
+    tv_driver_domain_for_start_end(drv, dom, created, rc == 0);
     return rc;
 }
 
 /* ---- managed save bookkeeping, the images' XML ---- */
 
+static int no_flags(const char *what, unsigned flags)
+{
+    if (!flags)
+        return 0;
+    tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
+                    "%s flags 0x%x are not supported; accepted: 0", what, flags);
+    return -1;
+}
+
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    if (flags) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
-                        "managed save image flags 0x%x are not supported; accepted: 0", flags);
+    if (no_flags("managed save image", flags) < 0)
         return -1;
-    }
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     return dom ? tv_driver_has_managed_save(drv, dom->name) : -1;
 }
 
 int tv_qemu_driver_managed_save_remove(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    if (flags) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
-                        "managed save remove flags 0x%x are not supported; accepted: 0", flags);
+    if (no_flags("managed save remove", flags) < 0)
         return -1;
-    }
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "managed save remove") < 0)
         return -1;
