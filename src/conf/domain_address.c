@@ -186,3 +186,48 @@ char *tv_domain_address_string(const TvDeviceAddress *a)
     }
     return g_strdup("no address");
 }
+
+/* QEMU takes ids of letters, digits, '-', '.' and '_' (starting with a
+ * letter); libvirt's aliases fit that. */
+static bool alias_ok(const char *alias)
+{
+    if (!g_ascii_isalpha(alias[0]) || strlen(alias) > 64)
+        return false;
+    for (const char *p = alias; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("-._", *p))
+            return false;
+    }
+    return true;
+}
+
+int tv_domain_alias_parse_child(xmlNodePtr device, unsigned flags, char **alias)
+{
+    static const char *const attrs[] = { "name", NULL };
+    static const char *const none[] = { NULL };
+    xmlNodePtr node = tv_xml_child(device, "alias");
+    if (!node)
+        return 0;
+    g_autofree char *name = NULL;
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, none, false) < 0 ||
+        tv_conf_attr_required(node, "name", &name) < 0)
+        return -1;
+    if (!alias_ok(name)) {
+        g_autofree char *path = tv_xml_node_path(node);
+        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
+                        "invalid value '%s' for attribute 'name' of %s: expected a letter, then "
+                        "up to 63 letters, digits, '-', '.' or '_'",
+                        name, path);
+        return -1;
+    }
+    if (flags & TV_DOMAIN_PARSE_STATUS)
+        *alias = g_steal_pointer(&name);
+    return 0;
+}
+
+void tv_domain_alias_format(TvXmlWriter *w, const char *alias, bool live)
+{
+    if (!live || !alias)
+        return;
+    g_autofree char *name = tv_xml_esc(alias);
+    tv_xml_line(w, "<alias name='%s'/>", name);
+}

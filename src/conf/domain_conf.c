@@ -22,7 +22,7 @@ TV_ENUM_IMPL(tv_balloon_model, TV_BALLOON_MODEL_LAST, "", "virtio", "none")
 
 #define TV_DOMAIN_NAME_MAX 200
 
-static void net_free(TvDomainNet *net)
+void tv_domain_net_free(TvDomainNet *net)
 {
     if (!net)
         return;
@@ -32,6 +32,7 @@ static void net_free(TvDomainNet *net)
     g_free(net->network);
     g_free(net->portgroup);
     g_free(net->model);
+    g_free(net->alias);
     g_free(net);
 }
 
@@ -50,7 +51,7 @@ static void devices_clear(TvDomainDevices *devs)
         tv_domain_disk_free(devs->disks[i]);
     g_free(devs->disks);
     for (size_t i = 0; i < devs->nnets; i++)
-        net_free(devs->nets[i]);
+        tv_domain_net_free(devs->nets[i]);
     g_free(devs->nets);
     for (size_t i = 0; i < devs->nserials; i++)
         tv_domain_chr_free(devs->serials[i]);
@@ -230,4 +231,22 @@ void tv_uuid_generate(unsigned char uuid[TV_UUID_LEN])
 unsigned tv_domain_def_vcpus_current(const TvDomainDef *def)
 {
     return def->vcpus_current && def->vcpus_current < def->vcpus ? def->vcpus_current : def->vcpus;
+}
+
+TvDomainDisk *tv_domain_def_take_disk(TvDomainDef *def, size_t i)
+{
+    TvDomainDevices *d = &def->devices;
+    TvDomainDisk *disk = d->disks[i];
+    memmove(d->disks + i, d->disks + i + 1, (d->ndisks - i - 1) * sizeof(*d->disks));
+    d->ndisks--;
+    return disk;
+}
+
+TvDomainNet *tv_domain_def_take_net(TvDomainDef *def, size_t i)
+{
+    TvDomainDevices *d = &def->devices;
+    TvDomainNet *net = d->nets[i];
+    memmove(d->nets + i, d->nets + i + 1, (d->nnets - i - 1) * sizeof(*d->nets));
+    d->nnets--;
+    return net;
 }

@@ -176,6 +176,7 @@ typedef struct {
     bool shareable;
     char *serial;
     unsigned boot_order; /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    char *alias;         /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainDisk;
 
@@ -192,6 +193,7 @@ typedef struct {
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    char *alias;           /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainNet;
 
@@ -300,6 +302,11 @@ struct TvXmlWriter;
 void tv_domain_def_format_into(struct TvXmlWriter *w, const TvDomainDef *def, unsigned flags);
 TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STATUS */
 void tv_domain_def_free(TvDomainDef *def);
+void tv_domain_disk_free(TvDomainDisk *disk);
+void tv_domain_net_free(TvDomainNet *net);
+/* Disk or interface i out of def (the caller owns it). */
+TvDomainDisk *tv_domain_def_take_disk(TvDomainDef *def, size_t i);
+TvDomainNet *tv_domain_def_take_net(TvDomainDef *def, size_t i);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
 
 /* The vCPUs present at start (current='N', else all of them). */

@@ -28,6 +28,7 @@ void tv_domain_disk_free(TvDomainDisk *disk)
     g_free(disk->path);
     g_free(disk->target_dev);
     g_free(disk->serial);
+    g_free(disk->alias);
     g_free(disk);
 }
 
@@ -145,7 +146,7 @@ static int parse_flag(xmlNodePtr node, bool *out)
     return 0;
 }
 
-static int parse_children(xmlNodePtr node, TvDomainDisk *disk)
+static int parse_children(xmlNodePtr node, TvDomainDisk *disk, unsigned flags)
 {
     xmlNodePtr child;
     if ((child = tv_xml_child(node, "driver")) && parse_driver(child, disk) < 0)
@@ -176,17 +177,19 @@ static int parse_children(xmlNodePtr node, TvDomainDisk *disk)
     if ((child = tv_xml_child(node, "boot")) &&
         tv_domain_device_boot_parse(child, &disk->boot_order) < 0)
         return -1;
+    if (tv_domain_alias_parse_child(node, flags, &disk->alias) < 0)
+        return -1;
     unsigned types = disk->bus == TV_DISK_BUS_VIRTIO ? TV_ADDR_MASK(TV_ADDRESS_PCI)
                      : disk->bus == TV_DISK_BUS_SCSI ? TV_ADDR_MASK(TV_ADDRESS_DRIVE)
                                                      : TV_ADDR_MASK(TV_ADDRESS_USB);
     return tv_domain_address_parse_child(node, types, &disk->address);
 }
 
-int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs)
+int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", "device", NULL };
     static const char *const children[] = { "driver", "source",  "target", "readonly", "shareable",
-                                            "serial", "address", "boot",   NULL };
+                                            "serial", "address", "boot",   "alias",    NULL };
     int type = TV_DISK_TYPE_FILE, device = TV_DISK_DEVICE_DISK;
     TvDomainDisk *disk = g_new0(TvDomainDisk, 1);
     TV_APPEND(devs->disks, devs->ndisks, disk);
@@ -199,7 +202,7 @@ int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs)
         return -1;
     disk->type = type;
     disk->device = device;
-    if (parse_children(node, disk) < 0)
+    if (parse_children(node, disk, flags) < 0)
         return -1;
     /* a cdrom is read-only, as libvirt writes it */
     if (disk->device == TV_DISK_DEVICE_CDROM)
@@ -233,7 +236,7 @@ static void format_driver(TvXmlWriter *w, const TvDomainDisk *disk)
     g_string_free(a, TRUE);
 }
 
-void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
+void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk, bool live)
 {
     g_autofree char *dev = tv_xml_esc(disk->target_dev);
     tv_xml_line(w, "<disk type='%s' device='%s'>", tv_disk_type_to_string(disk->type),
@@ -255,6 +258,7 @@ void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk)
         g_autofree char *serial = tv_xml_esc(disk->serial);
         tv_xml_line(w, "<serial>%s</serial>", serial);
     }
+    tv_domain_alias_format(w, disk->alias, live);
     tv_domain_address_format(w, &disk->address);
     w->indent--;
     tv_xml_line(w, "</disk>");

@@ -36,6 +36,7 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
     if (net->mtu)
         tv_xml_line(w, "<mtu size='%u'/>", net->mtu);
     tv_domain_device_boot_format(w, net->boot_order);
+    tv_domain_alias_format(w, net->alias, live);
     tv_domain_address_format(w, &net->address);
     w->indent--;
     tv_xml_line(w, "</interface>");
@@ -74,7 +75,7 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_xml_line(w, "<emulator>%s</emulator>", emulator);
     }
     for (size_t i = 0; i < devs->ndisks; i++)
-        tv_domain_format_disk(w, devs->disks[i]);
+        tv_domain_format_disk(w, devs->disks[i], live);
     for (size_t i = 0; i < devs->ncontrollers; i++)
         tv_domain_format_controller(w, devs->controllers[i]);
     for (size_t i = 0; i < devs->nnets; i++)

@@ -208,8 +208,8 @@ static int refuse_direct(xmlNodePtr node)
 static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac", "model",   "target", "source",
-                                            "mtu", "address", "boot",   NULL };
+    static const char *const children[] = { "mac",     "model", "target", "source", "mtu",
+                                            "address", "boot",  "alias",  NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     TV_APPEND(devs->nets, devs->nnets, net);
@@ -221,6 +221,7 @@ static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flag
         return -1;
     net->type = type;
     if (parse_interface_children(node, net, flags) < 0 ||
+        tv_domain_alias_parse_child(node, flags, &net->alias) < 0 ||
         tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &net->address) < 0)
         return -1;
     for (size_t i = 0; i + 1 < devs->nnets; i++) {
@@ -281,7 +282,7 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return 0;
     }
     if (strcmp(name, "disk") == 0)
-        return tv_domain_parse_disk(node, devs);
+        return tv_domain_parse_disk(node, devs, flags);
     if (strcmp(name, "interface") == 0)
         return parse_interface(node, devs, flags);
     if (strcmp(name, "serial") == 0)

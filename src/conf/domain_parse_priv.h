@@ -59,6 +59,12 @@ void tv_domain_format_cpu(TvXmlWriter *w, const TvDomainCpu *cpu);
 int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *addr);
 int tv_domain_address_parse_child(xmlNodePtr device, unsigned types, TvDeviceAddress *addr);
 void tv_domain_address_format(TvXmlWriter *w, const TvDeviceAddress *addr);
+/* <alias name='...'/> of a disk or an interface: the id QEMU knows the
+ * device by.  It is the running domain's: kept from a status file
+ * (TV_DOMAIN_PARSE_STATUS), accepted and dropped elsewhere (a live XML
+ * given back to define or detach), as libvirt drops aliases it made. */
+int tv_domain_alias_parse_child(xmlNodePtr device, unsigned flags, char **alias);
+void tv_domain_alias_format(TvXmlWriter *w, const char *alias, bool live);
 #define TV_ADDR_MASK(t) (1u << (t))
 
 /* Per device class (domain_controller.c, domain_input.c, domain_graphics.c). */
@@ -75,9 +81,8 @@ int tv_domain_parse_video(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_video(TvXmlWriter *w, const TvDomainVideo *video);
 int tv_domain_parse_audio(xmlNodePtr node, TvDomainDevices *devs);
 /* domain_disk.c */
-int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs);
-void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk);
-void tv_domain_disk_free(TvDomainDisk *disk);
+int tv_domain_parse_disk(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk, bool live);
 /* domain_chr.c */
 int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr, bool live,

@@ -280,14 +280,19 @@ int tv_qemu_driver_save_image_define_xml(TvQemuDriver *drv, const char *path, co
  * the lookup); -1 on error. */
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
-/* attachDevice(Flags), detachDevice(Flags): flags are libvirt's
- * AFFECT_LIVE (1) and AFFECT_CONFIG (2), 0 for the current state.  Only
- * the persistent definition is changed (redefined with the device added or
- * removed); live changes are OPERATION_UNSUPPORTED (qemu_driver_hotplug.c). */
+/* attachDevice(Flags), detachDevice(Flags), detachDeviceAlias: flags are
+ * libvirt's AFFECT_LIVE (1) and AFFECT_CONFIG (2), 0 for the current state
+ * (live when running).  The persistent definition is redefined with the
+ * device added or removed; a running guest gets or loses disks and
+ * interfaces by hot-plug; a detach returns once QEMU deleted the device or
+ * after 5 s (the removal then ends when the guest lets it go)
+ * (qemu_driver_hotplug.c). */
 int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
                                  unsigned flags);
 int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
                                  unsigned flags);
+int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *alias, unsigned flags);
 
 /* A running domain's network interfaces, for the guest addresses of
  * domifaddr (the remote layer asks the network driver for leases). */

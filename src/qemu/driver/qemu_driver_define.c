@@ -64,7 +64,8 @@ static int define_new(TvQemuDriver *drv, TvDomainDef *def, TvDomainRef *out)
 
 /* The same name and uuid: the new definition replaces the persistent one; a
  * running instance keeps what it runs until it stops. */
-static int define_update(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, TvDomainRef *out)
+int tv_driver_define_update(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
+                            TvDomainRef *out)
 {
     if (tv_driver_persist_save(drv, def) < 0) {
         tv_domain_def_free(def);
@@ -114,7 +115,7 @@ static int define_def(TvQemuDriver *drv, TvDomainDef *def, TvDomainRef *out)
             tv_domain_def_free(def);
             return -1;
         }
-        rc = define_update(drv, dom, def, out);
+        rc = tv_driver_define_update(drv, dom, def, out);
         tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         tv_driver_domain_unref(dom);
         return rc;

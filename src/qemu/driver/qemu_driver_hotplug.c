@@ -1,9 +1,17 @@
-/* attachDevice(Flags) and detachDevice(Flags) (docs/formatdomain.rst,
- * "Attaching and detaching devices").  The persistent definition
- * (AFFECT_CONFIG) is changed by editing its XML and defining it again, so
- * every check of define applies to the result and it is written atomically
- * as a define writes it.  A running QEMU is not changed: AFFECT_LIVE is
- * refused with OPERATION_UNSUPPORTED. */
+/* attachDevice(Flags), detachDevice(Flags), detachDeviceAlias and
+ * updateDeviceFlags with libvirt's live/config semantics (docs/formatdomain.rst,
+ * "Attaching and detaching devices").
+ *
+ * The persistent definition (AFFECT_CONFIG) is its XML with the device
+ * added or removed, loaded as a define loads it (every check of define
+ * applies) and written atomically.  The running guest (AFFECT_LIVE) gets
+ * the device through the runtime (runtime/qemu_process_hotplug.c): the
+ * live definition with the device added is parsed and given defaults and
+ * an address as at define, without new controllers, then QEMU gets the
+ * objects the command line would have had.  With both flags both are
+ * checked before either changes.  A detach waits up to 5 s for the guest to
+ * let the device go (QEMU's DEVICE_DELETED), as libvirt does; after that it
+ * returns and the removal ends when the event comes (DEVICE_REMOVED). */
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
 #include "tv_xml.h"
@@ -13,56 +21,27 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
-/* libvirt's virDomainDeviceModifyFlags */
-enum {
-    AFFECT_LIVE = 1 << 0,
-    AFFECT_CONFIG = 1 << 1,
-};
+#define UNPLUG_WAIT_MS 5000 /* libvirt's wait for the guest to release a device */
 
-/* AFFECT_CURRENT (0) resolved as libvirt does: live when running, else
- * config; then what each part needs. */
-static int resolve_flags(TvQemuDriver *drv, const unsigned char *uuid, const char *what,
-                         unsigned *flags)
+static int check_flags(unsigned flags, const char *what)
 {
-    if (*flags & ~(unsigned)(AFFECT_LIVE | AFFECT_CONFIG)) {
+    if (flags & ~(unsigned)(TV_AFFECT_LIVE | TV_AFFECT_CONFIG)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "%s flags 0x%x are not supported; accepted: 0x1 (live), 0x2 (config)", what,
-                        *flags);
-        return -1;
-    }
-    int active = tv_qemu_driver_is_active(drv, uuid);
-    int persistent = active < 0 ? -1 : tv_qemu_driver_is_persistent(drv, uuid);
-    if (persistent < 0)
-        return -1;
-    if (*flags == 0)
-        *flags = active ? AFFECT_LIVE : AFFECT_CONFIG;
-    if ((*flags & AFFECT_LIVE) && !active) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
-                        "domain is not running: %s with the live flag needs a running domain "
-                        "(use --config to change its definition)",
-                        what);
-        return -1;
-    }
-    if ((*flags & AFFECT_CONFIG) && !persistent) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
-                        "cannot modify device on transient domain: it has no persistent "
-                        "definition for --config");
-        return -1;
-    }
-    if (*flags & AFFECT_LIVE) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                        "%s on a running guest (live) is not supported by tagvirt yet: only the "
-                        "persistent definition can be changed (--config, used from the next "
-                        "start); nothing was changed",
-                        what);
+                        flags);
         return -1;
     }
     return 0;
 }
 
-/* The device element of xml (its root) in a document of its own. */
+/* The device element of xml (its root) in a document of its own, without
+ * the <alias> a live XML carries (the running guest's, never the user's). */
 static xmlDocPtr parse_device(const char *xml, xmlNodePtr *dev)
 {
+    if (!xml) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG, "no device XML given");
+        return NULL;
+    }
     xmlDocPtr doc = tv_xml_parse(xml, strlen(xml), "device XML");
     if (!doc)
         return NULL;
@@ -72,15 +51,17 @@ static xmlDocPtr parse_device(const char *xml, xmlNodePtr *dev)
         xmlFreeDoc(doc);
         return NULL;
     }
+    xmlNodePtr alias;
+    while ((alias = tv_xml_child(*dev, "alias"))) {
+        xmlUnlinkNode(alias);
+        xmlFreeNode(alias);
+    }
     return doc;
 }
 
-/* The persistent definition (secure, inactive) and its <devices>. */
-static xmlDocPtr load_definition(TvQemuDriver *drv, const unsigned char *uuid, xmlNodePtr *devices)
+/* xml (a domain) parsed, and its <devices> (made when missing). */
+static xmlDocPtr parse_domain(const char *xml, xmlNodePtr *devices)
 {
-    g_autofree char *xml = tv_qemu_driver_get_xml(drv, uuid, TV_XML_INACTIVE | TV_XML_SECURE);
-    if (!xml)
-        return NULL;
     xmlDocPtr doc = tv_xml_parse(xml, strlen(xml), "domain XML");
     if (!doc)
         return NULL;
@@ -90,42 +71,16 @@ static xmlDocPtr load_definition(TvQemuDriver *drv, const unsigned char *uuid, x
     return doc;
 }
 
-static int define_doc(TvQemuDriver *drv, xmlDocPtr doc)
+static char *dump(xmlDocPtr doc)
 {
     xmlChar *buf = NULL;
     int len = 0;
     xmlDocDumpMemory(doc, &buf, &len);
-    if (!buf) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR, "cannot format the new definition");
-        return -1;
-    }
-    TvDomainRef ref = { 0 };
-    int rc = tv_qemu_driver_define(drv, (const char *)buf, 0, &ref);
+    char *out = buf ? g_strndup((const char *)buf, (gsize)len) : NULL;
     xmlFree(buf);
-    tv_domain_ref_clear(&ref);
-    return rc;
-}
-
-int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
-                                 unsigned flags)
-{
-    xmlNodePtr dev = NULL, devices = NULL;
-    if (resolve_flags(drv, uuid, "attaching a device", &flags) < 0)
-        return -1;
-    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
-    if (!devdoc)
-        return -1;
-    g_autoptr(xmlDoc) doc = load_definition(drv, uuid, &devices);
-    if (!doc)
-        return -1;
-    /* the definition's own checks decide (duplicate targets or MACs,
-     * addresses, unknown elements), naming the new device's element */
-    xmlAddChild(devices, xmlDocCopyNode(dev, doc, 1));
-    if (define_doc(drv, doc) < 0) {
-        tv_error_prefix("cannot attach <%s>", (const char *)dev->name);
-        return -1;
-    }
-    return 0;
+    if (!out)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR, "cannot format the new definition");
+    return out;
 }
 
 static char *target_dev(xmlNodePtr disk)
@@ -138,15 +93,33 @@ static char *mac_of(xmlNodePtr iface)
 {
     xmlNodePtr mac = tv_xml_child(iface, "mac");
     char *addr = mac ? tv_xml_prop(mac, "address") : NULL;
-    return addr ? g_ascii_strdown(addr, -1) : NULL;
+    char *low = addr ? g_ascii_strdown(addr, -1) : NULL;
+    g_free(addr);
+    return low;
+}
+
+static char *alias_of(xmlNodePtr dev)
+{
+    xmlNodePtr alias = tv_xml_child(dev, "alias");
+    return alias ? tv_xml_prop(alias, "name") : NULL;
 }
 
 /* As libvirt: a disk by its target; an interface by its MAC, or the only
- * interface when no MAC is given. */
-static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev)
+ * interface when no MAC is given; with alias, the device of that alias. */
+static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *alias)
 {
-    const char *kind = (const char *)dev->name;
+    const char *kind = dev ? (const char *)dev->name : NULL;
     g_autofree char *want = NULL;
+    if (alias) {
+        for (xmlNodePtr n = devices->children; n; n = n->next) {
+            g_autofree char *have = n->type == XML_ELEMENT_NODE ? alias_of(n) : NULL;
+            if (have && strcmp(have, alias) == 0)
+                return n;
+        }
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "no device found with alias %s",
+                        alias);
+        return NULL;
+    }
     if (strcmp(kind, "disk") == 0) {
         want = target_dev(dev);
         if (!want) {
@@ -193,22 +166,272 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev)
     return NULL;
 }
 
-int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+/* The persistent definition with dev added (add) or the device it names
+ * removed, loaded as define loads it; NULL with an error. */
+static TvDomainDef *config_edit(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev,
+                                const char *alias, bool add)
+{
+    g_autofree char *xml = tv_qemu_driver_get_xml(drv, dom->uuid, TV_XML_INACTIVE | TV_XML_SECURE);
+    xmlNodePtr devices = NULL;
+    g_autoptr(xmlDoc) doc = xml ? parse_domain(xml, &devices) : NULL;
+    if (!doc)
+        return NULL;
+    if (add) {
+        xmlAddChild(devices, xmlDocCopyNode(dev, doc, 1));
+    } else {
+        xmlNodePtr old = find_device(devices, dev, alias);
+        if (!old)
+            return NULL;
+        xmlUnlinkNode(old);
+        xmlFreeNode(old);
+    }
+    g_autofree char *text = dump(doc);
+    TvDomainDef *def =
+        text ? tv_qemu_domain_load(&drv->pipe, text, strlen(text), TV_DOMAIN_PARSE_DEFAULT, NULL)
+             : NULL;
+    if (!def && add)
+        tv_error_prefix("cannot attach <%s>", (const char *)dev->name);
+    return def;
+}
+
+/* The running guest's definition (status XML) with dev added, given
+ * defaults and an address for hot-plug. */
+static TvDomainDef *live_with(TvQemuDriver *drv, TvDriverRun *run, xmlNodePtr dev,
+                              TvQemuCaps **caps)
+{
+    g_autoptr(TvDomainDef) live = tv_qemu_process_copy_def(run->proc);
+    g_autofree char *xml = live ? tv_domain_def_format(live, TV_DOMAIN_FORMAT_STATUS) : NULL;
+    xmlNodePtr devices = NULL;
+    g_autoptr(xmlDoc) doc = xml ? parse_domain(xml, &devices) : NULL;
+    if (!doc)
+        return NULL;
+    xmlAddChild(devices, xmlDocCopyNode(dev, doc, 1));
+    g_autofree char *text = dump(doc);
+    g_autoptr(TvDomainDef) next =
+        text ? tv_domain_def_parse(text, strlen(text), TV_DOMAIN_PARSE_STATUS) : NULL;
+    if (!next)
+        return NULL;
+    g_autofree char *target = strcmp((const char *)dev->name, "disk") == 0 ? target_dev(dev) : NULL;
+    g_autofree char *what = target ? g_strdup_printf("<disk> '%s'", target)
+                                   : g_strdup_printf("<%s>", (const char *)dev->name);
+    *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, next));
+    if (!*caps || tv_qemu_domain_post_parse_hotplug(next, what) < 0 ||
+        tv_qemu_validate_devices(next, *caps) < 0 || tv_domain_boot_check(next) < 0)
+        return NULL;
+    if (next->devices.ndisks + next->devices.nnets !=
+        live->devices.ndisks + live->devices.nnets + 1) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
+                        "%s: the running guest's definition did not take exactly one device", what);
+        return NULL;
+    }
+    return g_steal_pointer(&next);
+}
+
+static int attach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, char **alias)
+{
+    const char *kind = (const char *)dev->name;
+    if (strcmp(kind, "disk") != 0 && strcmp(kind, "interface") != 0) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "hot-plugging <%s> into a running guest is not supported; accepted: <disk> "
+                        "(bus virtio or scsi, a file or a block device) and <interface> (type "
+                        "user, network, bridge or ethernet); use --config for the next start",
+                        kind);
+        return -1;
+    }
+    TvDriverRun *run = tv_driver_run_get(dom);
+    if (!run)
+        return -1;
+    int rc = -1;
+    TvQemuCaps *caps = NULL;
+    TvDomainDef *next = NULL;
+    if (!run->proc) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                        dom->name);
+    } else if ((next = live_with(drv, run, dev, &caps))) {
+        TvQemuProcessConfig cfg = tv_driver_process_config(drv, caps, run);
+        if (strcmp(kind, "disk") == 0) {
+            TvDomainDisk *disk = tv_domain_def_take_disk(next, next->devices.ndisks - 1);
+            rc = tv_qemu_process_attach_disk(run->proc, disk, &cfg);
+            *alias = rc == 0 ? g_strdup(disk->alias) : NULL;
+            if (rc < 0)
+                tv_domain_disk_free(disk);
+        } else {
+            TvDomainNet *net = tv_domain_def_take_net(next, next->devices.nnets - 1);
+            rc = tv_qemu_process_attach_net(run->proc, net, &cfg);
+            *alias = rc == 0 ? g_strdup(net->alias) : NULL;
+            if (rc < 0)
+                tv_domain_net_free(net);
+        }
+    }
+    tv_domain_def_free(next);
+    if (caps)
+        tv_qemu_caps_unref(caps);
+    tv_driver_run_unref(run);
+    return rc;
+}
+
+/* The persistent definition becomes def (in the domain's job). */
+static int config_save(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def)
+{
+    TvDomainRef ref = { 0 };
+    int rc = tv_driver_define_update(drv, dom, def, &ref);
+    tv_domain_ref_clear(&ref);
+    return rc;
+}
+
+int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
                                  unsigned flags)
 {
-    xmlNodePtr dev = NULL, devices = NULL;
-    if (resolve_flags(drv, uuid, "detaching a device", &flags) < 0)
+    xmlNodePtr dev = NULL;
+    if (check_flags(flags, "attaching a device") < 0)
         return -1;
     g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
     if (!devdoc)
         return -1;
-    g_autoptr(xmlDoc) doc = load_definition(drv, uuid, &devices);
-    if (!doc)
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "attach device") < 0)
         return -1;
-    xmlNodePtr old = find_device(devices, dev);
-    if (!old)
+    bool live = false, config = false;
+    TvDomainDef *cfgdef = NULL;
+    g_autofree char *alias = NULL;
+    int rc = tv_driver_affect(dom, flags, true, &live, &config);
+    if (rc == 0 && config && !(cfgdef = config_edit(drv, dom, dev, NULL, true)))
+        rc = -1;
+    if (rc == 0 && live)
+        rc = attach_live(drv, dom, dev, &alias);
+    if (rc == 0 && config)
+        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
+    tv_domain_def_free(cfgdef);
+    if (alias) {
+        g_mutex_lock(&dom->lock);
+        int id = dom->run ? dom->run->id : -1;
+        g_mutex_unlock(&dom->lock);
+        tv_driver_event_queue_other(drv, dom, id, TV_DOMAIN_EVENT_ID_DEVICE_ADDED, 0, 0, alias, 0);
+    }
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
+    return rc;
+}
+
+static void device_removed(TvQemuDriver *drv, TvDriverDomain *dom, const char *alias)
+{
+    g_mutex_lock(&dom->lock);
+    int id = dom->run ? dom->run->id : -1;
+    g_mutex_unlock(&dom->lock);
+    tv_driver_event_queue_other(drv, dom, id, TV_DOMAIN_EVENT_ID_DEVICE_REMOVED, 0, 0, alias, 0);
+}
+
+/* The running guest's device that dev (or alias) names: its alias. */
+static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias)
+{
+    g_autofree char *xml = tv_qemu_process_format_xml(run->proc, TV_DOMAIN_FORMAT_STATUS);
+    xmlNodePtr devices = NULL;
+    g_autoptr(xmlDoc) doc = xml ? parse_domain(xml, &devices) : NULL;
+    xmlNodePtr found = doc ? find_device(devices, dev, alias) : NULL;
+    if (!found)
+        return NULL;
+    char *name = alias_of(found);
+    if (!name)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "<%s> of the running guest cannot be detached: only disks and interfaces "
+                        "can",
+                        (const char *)found->name);
+    return name;
+}
+
+static int detach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, const char *alias)
+{
+    TvDriverRun *run = tv_driver_run_get(dom);
+    if (!run)
         return -1;
-    xmlUnlinkNode(old);
-    xmlFreeNode(old);
-    return define_doc(drv, doc);
+    int rc = -1;
+    g_autofree char *name = run->proc ? live_alias(run, dev, alias) : NULL;
+    if (!run->proc)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                        dom->name);
+    else if (name)
+        rc = tv_qemu_process_detach_device(run->proc, name, UNPLUG_WAIT_MS);
+    if (rc == 1)
+        device_removed(drv, dom, name);
+    tv_driver_run_unref(run);
+    return rc < 0 ? -1 : 0;
+}
+
+static int detach(TvQemuDriver *drv, const unsigned char *uuid, xmlNodePtr dev, const char *alias,
+                  unsigned flags)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "detach device") < 0)
+        return -1;
+    bool live = false, config = false;
+    TvDomainDef *cfgdef = NULL;
+    int rc = tv_driver_affect(dom, flags, true, &live, &config);
+    if (rc == 0 && config && !(cfgdef = config_edit(drv, dom, dev, alias, false)))
+        rc = -1;
+    if (rc == 0 && live)
+        rc = detach_live(drv, dom, dev, alias);
+    if (rc == 0 && config)
+        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
+    tv_domain_def_free(cfgdef);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
+    return rc;
+}
+
+int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags)
+{
+    xmlNodePtr dev = NULL;
+    if (check_flags(flags, "detaching a device") < 0)
+        return -1;
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    if (!devdoc)
+        return -1;
+    return detach(drv, uuid, dev, NULL, flags);
+}
+
+int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *alias, unsigned flags)
+{
+    if (check_flags(flags, "detaching a device by alias") < 0)
+        return -1;
+    if (!alias || !*alias) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG, "no device alias given");
+        return -1;
+    }
+    return detach(drv, uuid, NULL, alias, flags);
+}
+
+typedef struct {
+    TvDriverRun *run;
+    char *alias;
+} Removal;
+
+/* The end of an unplug the guest finished after detach returned. */
+static gpointer removal_thread(gpointer data)
+{
+    Removal *r = data;
+    TvDriverDomain *dom = r->run->dom;
+    if (tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "device removal") == 0) {
+        if (r->run->proc && tv_qemu_process_unplug_finish(r->run->proc, r->alias) == 1)
+            device_removed(r->run->drv, dom, r->alias);
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
+    } else {
+        g_warning("%s: device '%s' left the guest but its removal waits: %s", dom->name, r->alias,
+                  tv_error_message());
+        tv_error_reset();
+    }
+    tv_driver_run_unref(r->run);
+    g_free(r->alias);
+    g_free(r);
+    return NULL;
+}
+
+void tv_driver_device_deleted(TvDriverRun *run, const char *alias)
+{
+    if (!alias || !run->proc || !tv_qemu_process_unplug_pending(run->proc, alias))
+        return;
+    Removal *r = g_new0(Removal, 1);
+    g_atomic_int_inc(&run->refs);
+    r->run = run;
+    r->alias = g_strdup(alias);
+    g_thread_unref(g_thread_new("tv-device-removal", removal_thread, r));
 }

@@ -150,6 +150,8 @@ static void on_process_event(TvQemuProcess *proc, const TvQemuEvent *event, void
         tv_driver_balloon_changed(run, kib);
         tv_driver_event_queue_other(drv, dom, run->id, TV_DOMAIN_EVENT_ID_BALLOON_CHANGE, 0, 0,
                                     NULL, kib);
+    } else if (event->type == TV_QEMU_EVENT_DEVICE_DELETED) {
+        tv_driver_device_deleted(run, event->device_deleted.device);
     }
 }
 

@@ -205,6 +205,15 @@ bool tv_driver_domain_active_locked(TvDriverDomain *dom);
 void tv_driver_domain_ref_fill(TvDriverDomain *dom, TvDomainRef *out); /* under dom->lock */
 void tv_driver_domains_free_all(TvQemuDriver *drv);
 
+/* qemu_driver_define.c: in dom's job, def (taken) becomes its persistent
+ * definition, written first (the DEFINED event queued). */
+int tv_driver_define_update(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
+                            TvDomainRef *out);
+/* qemu_driver_hotplug.c: QEMU's DEVICE_DELETED of alias (no lock held):
+ * an unplug that detach stopped waiting for is finished in the domain's
+ * job (DEVICE_REMOVED). */
+void tv_driver_device_deleted(TvDriverRun *run, const char *alias);
+
 /* qemu_driver_persist.c */
 int tv_driver_persist_save(TvQemuDriver *drv, const TvDomainDef *def);
 int tv_driver_persist_remove(TvQemuDriver *drv, const char *name);

@@ -326,6 +326,35 @@ int tv_qemu_monitor_qom_set(TvQemuMonitor *mon, const char *path, const char *pr
 int tv_qemu_monitor_qom_get(TvQemuMonitor *mon, const char *path, const char *property,
                             TvQmpValue *out);
 
+/* query-block: the block devices QEMU's guest devices use */
+typedef struct {
+    char *device;   /* the legacy drive name; "" with -blockdev */
+    char *qdev;     /* the guest device: its id, or a QOM path under it */
+    bool removable; /* a cdrom */
+    bool tray_open;
+    char *node_name; /* the medium's top node; NULL: no medium */
+    char *file;      /* the medium's file name; NULL: no medium */
+} TvQmpBlock;
+typedef struct {
+    TvQmpBlock *items;
+    size_t n;
+} TvQmpBlockList;
+void tv_qmp_block_list_clear(TvQmpBlockList *l);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpBlockList, tv_qmp_block_list_clear)
+int tv_qemu_monitor_query_block(TvQemuMonitor *mon, TvQmpBlockList *out);
+/* The entry of the guest device of that id (virtio-blk-pci names its inner
+ * device "/machine/peripheral/ID/virtio-backend"), or NULL. */
+const TvQmpBlock *tv_qmp_block_list_find(const TvQmpBlockList *l, const char *id);
+/* Removable media of the guest device id (a cdrom): blockdev-open-tray,
+ * blockdev-remove-medium, blockdev-insert-medium NODE, blockdev-close-tray. */
+int tv_qemu_monitor_blockdev_open_tray(TvQemuMonitor *mon, const char *id, bool force);
+int tv_qemu_monitor_blockdev_close_tray(TvQemuMonitor *mon, const char *id);
+int tv_qemu_monitor_blockdev_remove_medium(TvQemuMonitor *mon, const char *id);
+int tv_qemu_monitor_blockdev_insert_medium(TvQemuMonitor *mon, const char *id,
+                                           const char *node_name);
+/* set_link: the link of NIC name (its device id) up or down */
+int tv_qemu_monitor_set_link(TvQemuMonitor *mon, const char *name, bool up);
+
 /* ---- migration (qemu_monitor_migration.c) ---- */
 
 /* migrate to uri ("tcp:HOST:PORT", "unix:PATH", "exec:CMD"); returns once

@@ -185,3 +185,89 @@ int tv_qemu_monitor_qom_get(TvQemuMonitor *mon, const char *path, const char *pr
     json_object_put(v);
     return 0;
 }
+
+void tv_qmp_block_list_clear(TvQmpBlockList *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        g_free(l->items[i].device);
+        g_free(l->items[i].qdev);
+        g_free(l->items[i].node_name);
+        g_free(l->items[i].file);
+    }
+    g_clear_pointer(&l->items, g_free);
+    l->n = 0;
+}
+
+static int parse_block(json_object *b, const char *cmd, void *item)
+{
+    (void)cmd;
+    TvQmpBlock *blk = item;
+    blk->device = g_strdup(tv_qmp_str(b, "device"));
+    blk->qdev = g_strdup(tv_qmp_str(b, "qdev"));
+    blk->removable = tv_qmp_bool(b, "removable");
+    blk->tray_open = tv_qmp_bool(b, "tray_open");
+    json_object *inserted = NULL;
+    if (json_object_object_get_ex(b, "inserted", &inserted) &&
+        json_object_is_type(inserted, json_type_object)) {
+        blk->node_name = g_strdup(tv_qmp_str(inserted, "node-name"));
+        blk->file = g_strdup(tv_qmp_str(inserted, "file"));
+    }
+    return 0;
+}
+
+int tv_qemu_monitor_query_block(TvQemuMonitor *mon, TvQmpBlockList *out)
+{
+    if (tv_qmp_command_items(mon, "query-block", NULL, sizeof(*out->items), parse_block,
+                             (void **)&out->items, &out->n) == 0)
+        return 0;
+    tv_qmp_block_list_clear(out);
+    return -1;
+}
+
+const TvQmpBlock *tv_qmp_block_list_find(const TvQmpBlockList *l, const char *id)
+{
+    g_autofree char *inner = g_strdup_printf("/machine/peripheral/%s/", id);
+    for (size_t i = 0; i < l->n; i++) {
+        const char *qdev = l->items[i].qdev;
+        if (qdev && (strcmp(qdev, id) == 0 || g_str_has_prefix(qdev, inner)))
+            return &l->items[i];
+    }
+    return NULL;
+}
+
+static json_object *id_args(const char *id)
+{
+    return tv_qmp_args_str("id", id);
+}
+
+int tv_qemu_monitor_blockdev_open_tray(TvQemuMonitor *mon, const char *id, bool force)
+{
+    json_object *args = id_args(id);
+    json_object_object_add(args, "force", json_object_new_boolean(force));
+    return tv_qemu_monitor_command_void(mon, "blockdev-open-tray", args);
+}
+
+int tv_qemu_monitor_blockdev_close_tray(TvQemuMonitor *mon, const char *id)
+{
+    return tv_qemu_monitor_command_void(mon, "blockdev-close-tray", id_args(id));
+}
+
+int tv_qemu_monitor_blockdev_remove_medium(TvQemuMonitor *mon, const char *id)
+{
+    return tv_qemu_monitor_command_void(mon, "blockdev-remove-medium", id_args(id));
+}
+
+int tv_qemu_monitor_blockdev_insert_medium(TvQemuMonitor *mon, const char *id,
+                                           const char *node_name)
+{
+    json_object *args = id_args(id);
+    json_object_object_add(args, "node-name", json_object_new_string(node_name));
+    return tv_qemu_monitor_command_void(mon, "blockdev-insert-medium", args);
+}
+
+int tv_qemu_monitor_set_link(TvQemuMonitor *mon, const char *name, bool up)
+{
+    json_object *args = tv_qmp_args_str("name", name);
+    json_object_object_add(args, "up", json_object_new_boolean(up));
+    return tv_qemu_monitor_command_void(mon, "set_link", args);
+}

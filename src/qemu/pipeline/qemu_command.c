@@ -99,38 +99,59 @@ static void build_boot(GPtrArray *argv, const TvDomainDef *def)
     }
 }
 
-/* A tap the runtime opened (bridge, network, ethernet) is passed as a descriptor
- * (opts->net_fds); without one (domxml-to-native) the tap is named. */
+char *tv_qemu_net_alias(const TvDomainNet *n, size_t i)
+{
+    return n->alias ? g_strdup(n->alias) : g_strdup_printf("net%zu", i);
+}
+
+/* A tap the runtime opened (bridge, network, ethernet) is passed as a
+ * descriptor (fd: its number on the command line, its getfd name at
+ * hot-plug); without one (domxml-to-native) the tap is named. */
+TvQemuObject *tv_qemu_net_netdev(const TvDomainNet *n, const char *alias, const char *fd)
+{
+    bool tap = n->type == TV_NET_TYPE_ETHERNET || n->type == TV_NET_TYPE_BRIDGE ||
+               n->type == TV_NET_TYPE_NETWORK;
+    TvQemuObject *o = tv_qemu_object_new(tap ? "tap" : "user");
+    tv_qemu_object_strf(o, "id", "host%s", alias);
+    if (!tap)
+        return o;
+    if (fd) {
+        tv_qemu_object_str(o, "fd", fd);
+        return o;
+    }
+    if (n->ifname)
+        tv_qemu_object_str(o, "ifname", n->ifname);
+    tv_qemu_object_str(o, "script", "no");
+    tv_qemu_object_str(o, "downscript", "no");
+    return o;
+}
+
+TvQemuObject *tv_qemu_net_device(const TvDomainNet *n, const char *alias, unsigned bootindex)
+{
+    TvQemuObject *o = tv_qemu_object_new("virtio-net-pci");
+    tv_qemu_object_strf(o, "netdev", "host%s", alias);
+    tv_qemu_object_str(o, "id", alias);
+    tv_qemu_object_str(o, "mac", n->mac);
+    if (n->mtu)
+        tv_qemu_object_int(o, "host_mtu", n->mtu);
+    if (bootindex)
+        tv_qemu_object_int(o, "bootindex", bootindex);
+    tv_qemu_object_add_address(o, &n->address);
+    return o;
+}
+
 static void build_nets(GPtrArray *argv, const TvDomainDef *def, const TvQemuCommandOptions *opts)
 {
     for (size_t i = 0; i < def->devices.nnets; i++) {
         const TvDomainNet *n = def->devices.nets[i];
         int fd = opts && opts->net_fds ? opts->net_fds[i] : 0;
-        add(argv, "-netdev");
-        switch (n->type) {
-        case TV_NET_TYPE_ETHERNET:
-        case TV_NET_TYPE_BRIDGE:
-        case TV_NET_TYPE_NETWORK: {
-            g_autofree char *ifname = n->ifname ? tv_qemu_escape_opt(n->ifname) : NULL;
-            if (fd > 0)
-                addf(argv, "tap,id=hostnet%zu,fd=%d", i, fd);
-            else if (ifname)
-                addf(argv, "tap,id=hostnet%zu,ifname=%s,script=no,downscript=no", i, ifname);
-            else
-                addf(argv, "tap,id=hostnet%zu,script=no,downscript=no", i);
-            break;
-        }
-        case TV_NET_TYPE_USER:
-        case TV_NET_TYPE_NONE:
-        case TV_NET_TYPE_LAST:
-            addf(argv, "user,id=hostnet%zu", i);
-            break;
-        }
+        g_autofree char *fdnum = fd > 0 ? g_strdup_printf("%d", fd) : NULL;
+        g_autofree char *alias = tv_qemu_net_alias(n, i);
+        g_autoptr(TvQemuObject) netdev = tv_qemu_net_netdev(n, alias, fdnum);
+        tv_qemu_argv_add_object(argv, "-netdev", netdev);
         unsigned bootindex = tv_qemu_boot_index(def, TV_BOOT_DEV_NETWORK, i == 0, n->boot_order);
-        g_autofree char *mtu = n->mtu ? g_strdup_printf(",host_mtu=%u", n->mtu) : g_strdup("");
-        g_autofree char *dev = g_strdup_printf(
-            "virtio-net-pci,netdev=hostnet%zu,id=net%zu,mac=%s%s", i, i, n->mac, mtu);
-        tv_qemu_argv_add_device_boot(argv, &n->address, dev, bootindex);
+        g_autoptr(TvQemuObject) dev = tv_qemu_net_device(n, alias, bootindex);
+        tv_qemu_argv_add_object(argv, "-device", dev);
     }
 }
 
@@ -241,4 +262,18 @@ char *tv_qemu_command_format(GPtrArray *argv)
                         (i + 1 < argv->len && g_ptr_array_index(argv, i + 1)) ? " \\\n" : "\n");
     }
     return g_string_free(out, FALSE);
+}
+
+void tv_qemu_assign_aliases(TvDomainDef *def)
+{
+    for (size_t i = 0; i < def->devices.ndisks; i++) {
+        TvDomainDisk *d = def->devices.disks[i];
+        if (!d->alias)
+            d->alias = tv_qemu_disk_alias(d, i);
+    }
+    for (size_t i = 0; i < def->devices.nnets; i++) {
+        TvDomainNet *n = def->devices.nets[i];
+        if (!n->alias)
+            n->alias = tv_qemu_net_alias(n, i);
+    }
 }

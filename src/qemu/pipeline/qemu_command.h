@@ -3,6 +3,7 @@
 
 #include "domain_conf.h"
 #include "qemu_capabilities.h"
+#include "qemu_monitor.h"
 #include "qemu_mte.h"
 
 typedef struct {
@@ -26,3 +27,48 @@ const char *tv_qemu_input_device(const TvDomainInput *input);
 const char *tv_qemu_usb_id(unsigned index);
 /* QEMU option syntax: ',' becomes ",,". */
 char *tv_qemu_escape_opt(const char *value);
+
+/* One QEMU object (-device, -blockdev, -netdev; QMP device_add,
+ * blockdev-add, netdev_add at hot-plug) as typed properties
+ * (qemu_command_object.c).  head: written bare first on the command line
+ * (a -device's driver, a -netdev's type); NULL for -blockdev. */
+typedef struct {
+    char *head;
+    GArray *props; /* TvQmpProp; names and strings owned */
+} TvQemuObject;
+TvQemuObject *tv_qemu_object_new(const char *head);
+void tv_qemu_object_free(TvQemuObject *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvQemuObject, tv_qemu_object_free)
+void tv_qemu_object_str(TvQemuObject *o, const char *name, const char *value);
+void tv_qemu_object_strf(TvQemuObject *o, const char *name, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+void tv_qemu_object_int(TvQemuObject *o, const char *name, gint64 value);
+void tv_qemu_object_bool(TvQemuObject *o, const char *name, bool value);
+/* The string property name, or NULL. */
+const char *tv_qemu_object_get(const TvQemuObject *o, const char *name);
+/* The properties but those named in skip (NULL-terminated), borrowed from
+ * o, in a new array (g_free it) of *n. */
+TvQmpProp *tv_qemu_object_props_except(const TvQemuObject *o, const char *const *skip, size_t *n);
+/* QEMU's option syntax: "head,name=value,..." */
+char *tv_qemu_object_format(const TvQemuObject *o);
+/* The bus/addr properties of a device's address. */
+void tv_qemu_object_add_address(TvQemuObject *o, const TvDeviceAddress *addr);
+
+/* <disk> (qemu_command_disk.c).  The id QEMU knows disk i by: its alias,
+ * else the one a start gives it ("virtio-disk0", "scsi0-0-0-1",
+ * "usb-disk2"). */
+char *tv_qemu_disk_alias(const TvDomainDisk *d, size_t i);
+/* Its block nodes PREFIX-storage and PREFIX-format (a disk with media). */
+void tv_qemu_disk_nodes(const TvDomainDisk *d, const char *prefix, TvQemuObject **storage,
+                        TvQemuObject **format);
+/* Its device, id alias, on node PREFIX-format; bootindex 0: none. */
+TvQemuObject *tv_qemu_disk_device(const TvDomainDisk *d, const char *alias, const char *prefix,
+                                  unsigned bootindex);
+/* <interface> (qemu_command.c): id alias ("net0" for interface 0 at start),
+ * its netdev is "host" + alias.  fd: the tap's descriptor (a number on the
+ * command line, a getfd name over QMP), or NULL. */
+char *tv_qemu_net_alias(const TvDomainNet *n, size_t i);
+TvQemuObject *tv_qemu_net_netdev(const TvDomainNet *n, const char *alias, const char *fd);
+TvQemuObject *tv_qemu_net_device(const TvDomainNet *n, const char *alias, unsigned bootindex);
+/* The aliases a start gives (disks and interfaces without one). */
+void tv_qemu_assign_aliases(TvDomainDef *def);

@@ -21,41 +21,14 @@ void tv_qemu_argv_addf(GPtrArray *argv, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The bus a device on PCI controller `index` plugs into. */
-static void append_pci_bus(GString *out, unsigned index)
-{
-    if (index == 0)
-        g_string_append(out, ",bus=pcie.0");
-    else
-        g_string_append_printf(out, ",bus=pci.%u", index);
-}
-
 void tv_qemu_append_address(GString *out, const TvDeviceAddress *a)
 {
-    switch (a->type) {
-    case TV_ADDRESS_PCI:
-        append_pci_bus(out, a->bus);
-        if (a->multifunction == TV_MULTIFUNCTION_ON)
-            g_string_append(out, ",multifunction=on");
-        if (a->function)
-            g_string_append_printf(out, ",addr=0x%x.0x%x", a->slot, a->function);
-        else
-            g_string_append_printf(out, ",addr=0x%x", a->slot);
-        break;
-    case TV_ADDRESS_USB:
-        g_string_append_printf(out, ",bus=%s.0,port=%u", tv_qemu_usb_id(a->controller), a->port);
-        break;
-    case TV_ADDRESS_DRIVE:
-        g_string_append_printf(out, ",bus=scsi%u.0,channel=%u,scsi-id=%u,lun=%u", a->controller,
-                               a->bus, a->target, a->unit);
-        break;
-    case TV_ADDRESS_VIRTIO_SERIAL:
-        g_string_append_printf(out, ",bus=virtio-serial%u.0,nr=%u", a->controller, a->port);
-        break;
-    case TV_ADDRESS_NONE:
-    case TV_ADDRESS_LAST:
-        break;
-    }
+    g_autoptr(TvQemuObject) o = tv_qemu_object_new(NULL);
+    tv_qemu_object_add_address(o, a);
+    if (!o->props->len)
+        return;
+    g_autofree char *text = tv_qemu_object_format(o);
+    g_string_append_printf(out, ",%s", text);
 }
 
 /* "-device DRIVER,REST" plus the address. */

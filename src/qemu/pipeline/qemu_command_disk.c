@@ -1,8 +1,9 @@
-/* Command line of <disk>: a protocol node (file or host_device) and a format
- * node (raw, qcow2) per medium, then the device: virtio-blk-pci, scsi-hd or
- * scsi-cd on the virtio-scsi bus, usb-storage.  <driver cache> becomes
- * libvirt's three settings: cache.direct and cache.no-flush on both nodes,
- * write-cache on the device. */
+/* QEMU objects of <disk>, for the command line and for hot-plug: a protocol
+ * node (file or host_device) and a format node (raw, qcow2) per medium, then
+ * the device: virtio-blk-pci, scsi-hd or scsi-cd on the virtio-scsi bus,
+ * usb-storage.  <driver cache> becomes libvirt's three settings:
+ * cache.direct and cache.no-flush on both nodes, write-cache on the
+ * device. */
 #include "qemu_boot.h"
 #include "qemu_command_priv.h"
 
@@ -31,73 +32,81 @@ static CacheMode cache_mode(TvDiskCache cache)
     return (CacheMode){ false, false, false, false };
 }
 
-static const char *onoff(bool v)
+char *tv_qemu_disk_alias(const TvDomainDisk *d, size_t i)
 {
-    return v ? "on" : "off";
-}
-
-static void append_node_options(GString *node, const TvDomainDisk *d, CacheMode cm)
-{
-    g_string_append_printf(node, ",read-only=%s", onoff(d->readonly));
-    if (cm.set)
-        g_string_append_printf(node, ",cache.direct=%s,cache.no-flush=%s", onoff(cm.direct),
-                               onoff(cm.no_flush));
-    if (d->discard)
-        g_string_append_printf(node, ",discard=%s", tv_disk_discard_to_string(d->discard));
-}
-
-static void build_nodes(GPtrArray *argv, const TvDomainDisk *d, size_t i, CacheMode cm)
-{
-    g_autofree char *path = tv_qemu_escape_opt(d->path);
-    GString *storage = g_string_new(NULL);
-    g_string_append_printf(storage, "driver=%s,filename=%s,node-name=tv-disk%zu-storage",
-                           d->type == TV_DISK_TYPE_BLOCK ? "host_device" : "file", path, i);
-    append_node_options(storage, d, cm);
-    if (d->io)
-        g_string_append_printf(storage, ",aio=%s", tv_disk_io_to_string(d->io));
-    tv_qemu_argv_add(argv, "-blockdev");
-    g_ptr_array_add(argv, g_string_free(storage, FALSE));
-    GString *format = g_string_new(NULL);
-    g_string_append_printf(format, "driver=%s,file=tv-disk%zu-storage,node-name=tv-disk%zu-format",
-                           d->format == TV_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", i, i);
-    append_node_options(format, d, cm);
-    tv_qemu_argv_add(argv, "-blockdev");
-    g_ptr_array_add(argv, g_string_free(format, FALSE));
-}
-
-static void build_device(GPtrArray *argv, const TvDomainDef *def, const TvDomainDisk *d, size_t i,
-                         bool first_of_kind, CacheMode cm)
-{
-    GString *dev = g_string_new(NULL);
-    bool cdrom = d->device == TV_DISK_DEVICE_CDROM;
+    if (d->alias)
+        return g_strdup(d->alias);
     switch (d->bus) {
     case TV_DISK_BUS_SCSI:
-        g_string_append_printf(dev, "%s,id=scsi%u-0-%u-%u", cdrom ? "scsi-cd" : "scsi-hd",
-                               d->address.controller, d->address.target, d->address.unit);
-        break;
+        return g_strdup_printf("scsi%u-0-%u-%u", d->address.controller, d->address.target,
+                               d->address.unit);
     case TV_DISK_BUS_USB:
-        g_string_append_printf(dev, "usb-storage,id=usb-disk%zu", i);
-        if (cdrom)
-            g_string_append(dev, ",removable=on");
-        break;
+        return g_strdup_printf("usb-disk%zu", i);
     case TV_DISK_BUS_VIRTIO:
     case TV_DISK_BUS_NONE:
     case TV_DISK_BUS_LAST:
-        g_string_append_printf(dev, "virtio-blk-pci,id=virtio-disk%zu", i);
         break;
     }
+    return g_strdup_printf("virtio-disk%zu", i);
+}
+
+static void node_options(TvQemuObject *node, const TvDomainDisk *d, CacheMode cm)
+{
+    tv_qemu_object_bool(node, "read-only", d->readonly);
+    if (cm.set) {
+        tv_qemu_object_bool(node, "cache.direct", cm.direct);
+        tv_qemu_object_bool(node, "cache.no-flush", cm.no_flush);
+    }
+    if (d->discard)
+        tv_qemu_object_str(node, "discard", tv_disk_discard_to_string(d->discard));
+}
+
+void tv_qemu_disk_nodes(const TvDomainDisk *d, const char *prefix, TvQemuObject **storage,
+                        TvQemuObject **format)
+{
+    CacheMode cm = cache_mode(d->cache);
+    TvQemuObject *s = tv_qemu_object_new(NULL);
+    tv_qemu_object_str(s, "driver", d->type == TV_DISK_TYPE_BLOCK ? "host_device" : "file");
+    tv_qemu_object_str(s, "filename", d->path);
+    tv_qemu_object_strf(s, "node-name", "%s-storage", prefix);
+    node_options(s, d, cm);
+    if (d->io)
+        tv_qemu_object_str(s, "aio", tv_disk_io_to_string(d->io));
+    TvQemuObject *f = tv_qemu_object_new(NULL);
+    tv_qemu_object_str(f, "driver", d->format == TV_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+    tv_qemu_object_strf(f, "file", "%s-storage", prefix);
+    tv_qemu_object_strf(f, "node-name", "%s-format", prefix);
+    node_options(f, d, cm);
+    *storage = s;
+    *format = f;
+}
+
+TvQemuObject *tv_qemu_disk_device(const TvDomainDisk *d, const char *alias, const char *prefix,
+                                  unsigned bootindex)
+{
+    CacheMode cm = cache_mode(d->cache);
+    bool cdrom = d->device == TV_DISK_DEVICE_CDROM;
+    const char *driver = "virtio-blk-pci";
+    if (d->bus == TV_DISK_BUS_SCSI)
+        driver = cdrom ? "scsi-cd" : "scsi-hd";
+    else if (d->bus == TV_DISK_BUS_USB)
+        driver = "usb-storage";
+    TvQemuObject *dev = tv_qemu_object_new(driver);
+    tv_qemu_object_str(dev, "id", alias);
+    if (d->bus == TV_DISK_BUS_USB && cdrom)
+        tv_qemu_object_bool(dev, "removable", true);
     if (d->path)
-        g_string_append_printf(dev, ",drive=tv-disk%zu-format", i);
+        tv_qemu_object_strf(dev, "drive", "%s-format", prefix);
     if (d->serial)
-        g_string_append_printf(dev, ",serial=%s", d->serial);
+        tv_qemu_object_str(dev, "serial", d->serial);
     if (d->shareable)
-        g_string_append(dev, ",share-rw=on");
+        tv_qemu_object_bool(dev, "share-rw", true);
     if (cm.set)
-        g_string_append_printf(dev, ",write-cache=%s", onoff(cm.write_cache));
-    TvBootDev kind = cdrom ? TV_BOOT_DEV_CDROM : TV_BOOT_DEV_HD;
-    unsigned bootindex = tv_qemu_boot_index(def, kind, first_of_kind, d->boot_order);
-    tv_qemu_argv_add_device_boot(argv, &d->address, dev->str, bootindex);
-    g_string_free(dev, TRUE);
+        tv_qemu_object_bool(dev, "write-cache", cm.write_cache);
+    if (bootindex)
+        tv_qemu_object_int(dev, "bootindex", bootindex);
+    tv_qemu_object_add_address(dev, &d->address);
+    return dev;
 }
 
 void tv_qemu_build_disks(GPtrArray *argv, const TvDomainDef *def)
@@ -105,12 +114,22 @@ void tv_qemu_build_disks(GPtrArray *argv, const TvDomainDef *def)
     bool seen_disk = false, seen_cdrom = false;
     for (size_t i = 0; i < def->devices.ndisks; i++) {
         const TvDomainDisk *d = def->devices.disks[i];
-        CacheMode cm = cache_mode(d->cache);
-        if (d->path)
-            build_nodes(argv, d, i, cm);
+        g_autofree char *prefix = g_strdup_printf("tv-disk%zu", i);
+        if (d->path) {
+            TvQemuObject *storage = NULL, *format = NULL;
+            tv_qemu_disk_nodes(d, prefix, &storage, &format);
+            tv_qemu_argv_add_object(argv, "-blockdev", storage);
+            tv_qemu_argv_add_object(argv, "-blockdev", format);
+            tv_qemu_object_free(storage);
+            tv_qemu_object_free(format);
+        }
         bool cdrom = d->device == TV_DISK_DEVICE_CDROM;
         bool *seen = cdrom ? &seen_cdrom : &seen_disk;
-        build_device(argv, def, d, i, !*seen, cm);
+        TvBootDev kind = cdrom ? TV_BOOT_DEV_CDROM : TV_BOOT_DEV_HD;
+        unsigned bootindex = tv_qemu_boot_index(def, kind, !*seen, d->boot_order);
         *seen = true;
+        g_autofree char *alias = tv_qemu_disk_alias(d, i);
+        g_autoptr(TvQemuObject) dev = tv_qemu_disk_device(d, alias, prefix, bootindex);
+        tv_qemu_argv_add_object(argv, "-device", dev);
     }
 }

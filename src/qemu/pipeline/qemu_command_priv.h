@@ -9,6 +9,8 @@ void tv_qemu_argv_addf(GPtrArray *argv, const char *fmt, ...) G_GNUC_PRINTF(2, 3
 /* ",bus=pci.3,addr=0x0" and the like for a device's address (nothing for
  * TV_ADDRESS_NONE). */
 void tv_qemu_append_address(GString *out, const TvDeviceAddress *addr);
+/* "OPTION OBJECT" (qemu_command_object.c) */
+void tv_qemu_argv_add_object(GPtrArray *argv, const char *option, const TvQemuObject *o);
 /* "-device DEVICE" with the address appended. */
 void tv_qemu_argv_add_device(GPtrArray *argv, const TvDeviceAddress *addr, const char *device);
 /* The same with ",bootindex=N" when bootindex is not 0 (qemu_boot.h). */

@@ -30,6 +30,11 @@ int tv_qemu_domain_post_parse(TvDomainDef *def, const TvQemuCaps *caps, const Tv
 /* Device defaults and addresses (qemu_postparse_devices.c), called by
  * tv_qemu_domain_post_parse. */
 int tv_qemu_domain_post_parse_devices(TvDomainDef *def);
+/* The same for a running guest's definition with a device to hot-plug
+ * (what: "<disk> 'vdb'" for messages): no controller may be added, so a
+ * PCI device takes a free pcie-root-port, a SCSI disk needs the
+ * virtio-scsi controller the guest has. */
+int tv_qemu_domain_post_parse_hotplug(TvDomainDef *def, const char *what);
 /* Devices against the emulator's device types (qemu_validate_devices.c),
  * called by tv_qemu_domain_validate. */
 int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps);

@@ -60,3 +60,26 @@ int tv_qemu_domain_post_parse_devices(TvDomainDef *def)
         return -1;
     return 0;
 }
+
+int tv_qemu_domain_post_parse_hotplug(TvDomainDef *def, const char *what)
+{
+    size_t controllers = def->devices.ncontrollers;
+    controller_defaults(&def->devices);
+    serial_defaults(&def->devices);
+    tv_domain_virtio_serial_prepare(def);
+    tv_domain_scsi_prepare(def);
+    if (def->devices.ncontrollers != controllers) {
+        const TvDomainController *c = def->devices.controllers[def->devices.ncontrollers - 1];
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "%s needs a <controller type='%s'> that the running guest does not have: "
+                        "controllers cannot be hot-plugged (add one with --config and restart "
+                        "the guest)",
+                        what, tv_controller_type_to_string(c->type));
+        return -1;
+    }
+    if (tv_domain_pci_assign(def, TV_PCI_ASSIGN_NO_NEW_CONTROLLERS) < 0 ||
+        tv_domain_usb_assign(def) < 0 || tv_domain_virtio_serial_assign(def) < 0 ||
+        tv_domain_drive_assign(def) < 0)
+        return -1;
+    return 0;
+}

@@ -81,6 +81,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->console_path);
     g_array_free(proc->pending, TRUE);
     g_ptr_array_free(proc->pending_events, TRUE);
+    tv_qemu_process_hotplug_free(proc);
     g_rec_mutex_clear(&proc->cb_lock);
     g_cond_clear(&proc->cond);
     g_mutex_clear(&proc->lock);
@@ -143,6 +144,7 @@ static int load_apparmor(TvQemuProcess *proc, const TvQemuSecurity *sec, const T
 void tv_qemu_process_release_security(TvQemuProcess *proc)
 {
     tv_qemu_security_dac_restore(proc->dac_path);
+    tv_qemu_process_hotplug_release(proc);
     tv_qemu_apparmor_unload(proc->apparmor_path);
 }
 
@@ -456,6 +458,7 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
     if (tv_qemu_domain_resolve(live, cfg->caps, cfg->host, &plan) < 0)
         return NULL;
     live->id = cfg->id > 0 ? cfg->id : 1;
+    tv_qemu_assign_aliases(live); /* QEMU's device ids, kept for hot-plug */
 
     g_autoptr(TvQemuProcess) proc = tv_qemu_process_new(def->name, cfg);
     if (check_monitor_path(proc->monitor_path) < 0 || tv_qemu_process_check_previous(proc) < 0 ||

@@ -220,6 +220,28 @@ int tv_qemu_process_update_def(TvQemuProcess *proc, int (*fn)(TvDomainDef *def, 
  * virDomainOpenGraphicsFD; skipauth: no VNC password asked.  -1 with a
  * tv_error. */
 int tv_qemu_process_open_graphics(TvQemuProcess *proc, unsigned idx, bool skipauth);
+/* Hot-plug (qemu_process_hotplug.c; cfg: the process's configuration, for
+ * its confinement and a network's bridge).  The device (its defaults and
+ * address given by tv_qemu_domain_post_parse_hotplug) gets an alias, is
+ * added to QEMU (blockdev-add and device_add; a tap opened and passed with
+ * getfd, netdev_add and device_add), then to the live definition and the
+ * status file; the device passes to the process.  On failure every step is
+ * undone and the caller keeps the device. */
+int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
+                                const TvQemuProcessConfig *cfg);
+int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
+                               const TvQemuProcessConfig *cfg);
+/* device_del of the disk or interface of that alias, then up to timeout_ms
+ * for QEMU's DEVICE_DELETED: 1 when it came (the backends deleted, the
+ * device out of the live definition and status file), 0 when the guest has
+ * not let it go yet (it is finished by tv_qemu_process_unplug_finish once
+ * the event comes), -1 with an error (DEVICE_MISSING for an unknown
+ * alias).  A second call for a pending unplug asks QEMU again. */
+int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsigned timeout_ms);
+/* After DEVICE_DELETED of alias: finish its unplug.  1: done now, 0:
+ * nothing was pending (or done already). */
+int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias);
+bool tv_qemu_process_unplug_pending(TvQemuProcess *proc, const char *alias);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 

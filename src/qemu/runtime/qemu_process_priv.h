@@ -65,6 +65,8 @@ struct _TvQemuProcess {
     bool quit;            /* the watcher should end (free) */
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GPtrArray *pending_events; /* QMP events (TvQemuEvent) not yet given to event_cb */
+    GHashTable *unplugs;       /* hot-plug: alias -> an unplug asked of QEMU, not finished */
+    GHashTable *plugged_files; /* hot-plug: alias -> a disk file given to QEMU's user */
     GThread *watcher;
 };
 
@@ -146,6 +148,13 @@ int tv_qemu_process_devices_started(TvQemuProcess *proc);
 /* A reference to the running QEMU's monitor, or NULL with "not running". */
 TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
+
+/* qemu_process_hotplug.c: DEVICE_DELETED (under lock) marks an unplug
+ * done; _release gives back hot-plugged files when QEMU is gone; _free at
+ * the end. */
+void tv_qemu_process_hotplug_event(TvQemuProcess *proc, const TvQemuEvent *ev);
+void tv_qemu_process_hotplug_release(TvQemuProcess *proc);
+void tv_qemu_process_hotplug_free(TvQemuProcess *proc);
 
 /* qemu_process_migrate.c: after the handshake of an incoming start,
  * under the start-up deadline: getfd (for an fd) and migrate-incoming. */

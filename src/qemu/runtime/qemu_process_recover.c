@@ -153,6 +153,7 @@ static bool runs_definition(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
         return false;
     }
     live->id = cfg->id > 0 ? cfg->id : 1;
+    tv_qemu_assign_aliases(live); /* the ids a start gives, as its command line has them */
     g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
     g_autofree char *have = NULL;
     gsize len = 0;

@@ -95,12 +95,14 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
         if (ev->balloon_actual > 0 && proc->def)
             proc->def->current_memory_kib = ev->balloon_actual / 1024;
         break;
+    case TV_QEMU_EVENT_DEVICE_DELETED:
+        tv_qemu_process_hotplug_event(proc, ev);
+        break;
     case TV_QEMU_EVENT_OTHER:
     case TV_QEMU_EVENT_POWERDOWN:
     case TV_QEMU_EVENT_RESET:
     case TV_QEMU_EVENT_SUSPEND:
     case TV_QEMU_EVENT_WAKEUP:
-    case TV_QEMU_EVENT_DEVICE_DELETED:
     case TV_QEMU_EVENT_MIGRATION:
     case TV_QEMU_EVENT_MIGRATION_PASS:
     case TV_QEMU_EVENT_LAST:

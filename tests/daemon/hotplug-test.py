@@ -1,0 +1,450 @@
+#!/usr/bin/python3
+"""Live device hot-plug (issue 9 item 2, issue 14 item 3) through tagvirtd,
+with Debian's virsh and python3-libvirt, on a running guest (the bundled
+firmware guest), in a network namespace the test makes: disks (virtio-blk,
+SCSI disk and cdrom on the guest's virtio-scsi controller) and interfaces
+(user, bridge, ethernet, network) attached and detached with --live,
+--live --config and the current state; what QEMU really holds is read from
+its /proc (the files it has open) and the namespace (its taps and their
+bridge), the live XML (aliases, PCI addresses on free root ports), the
+status file and the definition; the DEVICE_ADDED and DEVICE_REMOVED
+events; a device the guest does not release (detach returns after libvirt's
+5 s, the device stays until the guest lets it go).  Refused with nothing
+changed: a duplicate target, an unknown target, a device kind that cannot be
+hot-plugged, a tap name that is taken, a disk whose file is missing (then the
+same target attaches: nothing was left in QEMU), no free PCIe root port.
+TAP; needs root.
+
+With --linux, the Linux guest kit (Debian's arm64 kernel, busybox; its
+/init prints the disks and NICs it sees) instead: the guest sees a
+hot-plugged disk and NIC appear, and releases them on detach (its PCIe
+hot-plug driver powers the slot off about 5 s after QEMU presses the
+slot's button), so the removal ends: DEVICE_REMOVED, QEMU's file and
+backends gone, and the guest no longer sees them.
+
+Usage: hotplug-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR] [--linux]"""
+import os
+import re
+import sys
+import threading
+import time
+
+import libvirt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tvtest import (GUEST_ARGS, Daemon, check, guest_kit, need_tools, netns, pids_with,
+                    private_tmpdir, read_text, refused, run, sh, wait_for)
+
+TAGVIRTD = os.path.abspath(sys.argv[1])
+KERNEL = os.path.abspath(sys.argv[2])
+LINUX = "--linux" in sys.argv
+ARGS = [a for a in sys.argv if a != "--linux"]
+CACHE = ARGS[3] if len(ARGS) > 3 else None
+LIVE, CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE, libvirt.VIR_DOMAIN_AFFECT_CONFIG
+ERR_DEVICE_MISSING = 99
+TAG = "tvhp%d" % os.getpid()
+
+
+def domain_xml(name, cold_disk, ports=8, extra="<serial type='pty'/>", os_extra=""):
+    """Root ports for hot-plug as virt-install adds them."""
+    ports = "\n".join("    <controller type='pci' index='%d' model='pcie-root-port'/>" % (i + 1)
+                       for i in range(ports))
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>128</memory>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{KERNEL}</kernel>{os_extra}</os>
+  <cpu mode='maximum'/>
+  <devices>
+    <disk type='file' device='disk'><source file='{cold_disk}'/><target dev='vdc'/></disk>
+    <controller type='scsi' model='virtio-scsi'/>
+{ports}
+{extra}
+  </devices>
+</domain>"""
+
+
+class Events:
+    """DEVICE_ADDED and DEVICE_REMOVED of one connection: (kind, alias)."""
+
+    def __init__(self, conn):
+        self.seen = []
+        self.lock = threading.Lock()
+        for ev, kind in ((libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, "added"),
+                         (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, "removed")):
+            conn.domainEventRegisterAny(None, ev, self.callback(kind), None)
+
+    def callback(self, kind):
+        def cb(conn, dom, alias, opaque):
+            with self.lock:
+                self.seen.append((kind, alias))
+        return cb
+
+    def has(self, kind, alias, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if (kind, alias) in self.seen:
+                    return True
+            time.sleep(0.1)
+        return False
+
+
+def ppid_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def qemu_pid(daemon_pid, name):
+    """The QEMU of domain name that this test's daemon started (its child, or
+    its fork server's)."""
+    for pid in pids_with("guest=%s," % name):
+        p = pid
+        while p > 1:
+            p = ppid_of(p)
+            if p == daemon_pid:
+                return pid
+    return None
+
+
+def open_files(pid):
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except OSError:
+            pass
+    return out
+
+
+def taps(ns):
+    """Taps in the namespace: name -> master bridge (or None)."""
+    out = {}
+    for line in sh("ip", "-o", "link", "show", ns=ns).splitlines():
+        m = re.match(r"\d+: ([^:@]+)[:@]", line)
+        if m and (m.group(1).startswith("vnet") or m.group(1).startswith("tvtap")):
+            master = re.search(r" master (\S+)", line)
+            out[m.group(1)] = master.group(1) if master else None
+    return out
+
+
+def alias_of(xml, pattern):
+    """The alias of the device whose XML matches pattern."""
+    for dev in re.findall(r"<(?:disk|interface) .*?</(?:disk|interface)>", xml, re.S):
+        if re.search(pattern, dev):
+            m = re.search(r"<alias name='([^']+)'/>", dev)
+            return m.group(1) if m else None
+    return None
+
+
+def disk_file(folder, name, size=1 << 20):
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def linux_main():
+    """The Linux guest kit: what the guest sees, and removals it completes."""
+    if not need_tools("virsh", "busybox"):
+        return
+    libvirt.registerErrorHandler(lambda ctx, err: None, None)
+    libvirt.virEventRegisterDefaultImpl()
+    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                     daemon=True).start()
+    work = private_tmpdir("tvhpl-")
+    kernel, initrd = guest_kit(work)
+    cold, vdb = disk_file(work, "cold.img"), disk_file(work, "vdb.img")
+    console = os.path.join(work, "lg.console")
+    d = Daemon(CACHE)
+    conn = d.start(TAGVIRTD)
+    events = Events(conn)
+    os_extra = f"<initrd>{initrd}</initrd><cmdline>{GUEST_ARGS}</cmdline>"
+    xml = domain_xml("lg", cold, ports=4, extra=f"<serial type='file'><source path='{console}'/>"
+                     "</serial>", os_extra=os_extra).replace(KERNEL, kernel)
+    xml = xml.replace("<memory unit='MiB'>128</memory>", "<memory unit='MiB'>512</memory>")
+    dom = conn.defineXML(xml)
+    dom.create()
+    pid = qemu_pid(d.proc.pid, "lg")
+    status_path = os.path.join(d.root, "state", "lg.xml")
+
+    def disks_line(after, want):
+        lines = read_text(console).splitlines()[after:]
+        return [l for l in lines if l.startswith("GUESTDISK") and want(l)]
+
+    def ifaces_line(after, want):
+        lines = read_text(console).splitlines()[after:]
+        return [l for l in lines if l.startswith("GUESTNET ifaces=") and want(l)]
+
+    up = wait_for(lambda: disks_line(0, lambda l: True), 300)
+    check("the Linux guest is up and lists its disks", up, read_text(console)[-1500:])
+    if not up:
+        return
+    seen = len(read_text(console).splitlines())
+    t0 = time.time()
+    rc, out, err = d.virsh("attach-disk", "lg", vdb, "vdb", "--live")
+    guest = wait_for(lambda: disks_line(seen, lambda l: l.count("vd") == 2), 120)
+    print("# the guest saw the hot-plugged disk %.1f s after attach-disk" % (time.time() - t0))
+    check("attach-disk --live: the guest sees a second virtio disk", rc == 0 and guest,
+          out + err + read_text(console)[-800:])
+    seen = len(read_text(console).splitlines())
+    nic = os.path.join(work, "nic.xml")
+    with open(nic, "w") as f:
+        f.write("<interface type='user'><model type='virtio'/></interface>")
+    rc, out, err = d.virsh("attach-device", "lg", nic, "--live")
+    guest = wait_for(lambda: ifaces_line(seen, lambda l: "eth0" in l), 120)
+    check("attach-device --live of a user NIC: the guest sees eth0", rc == 0 and guest,
+          out + err + read_text(console)[-800:])
+
+    seen = len(read_text(console).splitlines())
+    t0 = time.time()
+    rc, out, err = d.virsh("detach-disk", "lg", "vdb", "--live")
+    took = time.time() - t0
+    removed = events.has("removed", "virtio-disk1", 60)
+    print("# detach-disk returned after %.1f s; DEVICE_REMOVED after %.1f s" %
+          (took, time.time() - t0))
+    check("detach-disk --live: the guest releases it, DEVICE_REMOVED virtio-disk1",
+          rc == 0 and removed, out + err + str(events.seen) + read_text(console)[-800:])
+    check("... gone from the live XML and the status file, QEMU closed the file",
+          "dev='vdb'" not in dom.XMLDesc(0) and vdb not in open(status_path).read() and
+          wait_for_true(lambda: vdb not in open_files(pid)))
+    check("... the guest no longer lists it",
+          wait_for(lambda: disks_line(seen, lambda l: l.count("vd") == 1), 60),
+          read_text(console)[-800:])
+    seen = len(read_text(console).splitlines())
+    rc, out, err = d.virsh("detach-device", "lg", nic, "--live")
+    check("detach-device --live of the NIC: DEVICE_REMOVED net0, the guest loses eth0",
+          rc == 0 and events.has("removed", "net0", 60) and
+          wait_for(lambda: ifaces_line(seen, lambda l: "eth0" not in l), 60) and
+          "<interface" not in dom.XMLDesc(0), out + err + read_text(console)[-800:])
+    rc, out, err = d.virsh("attach-disk", "lg", vdb, "vdb", "--live")
+    check("... and the same disk attaches again (its nodes were deleted)",
+          rc == 0 and vdb in open_files(pid), out + err)
+    dom.destroy()
+    dom.undefine()
+    conn.close()
+
+
+def main():
+    if LINUX:
+        linux_main()
+        return
+    if not need_tools("ip", "virsh"):
+        return
+    if os.geteuid() != 0:
+        check("runs as root (a network namespace for the taps)", False)
+        return
+    libvirt.registerErrorHandler(lambda ctx, err: None, None)
+    libvirt.virEventRegisterDefaultImpl()
+    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                     daemon=True).start()
+    work = private_tmpdir("tvhp-")
+    cold, vdb, sda, iso, extra = (disk_file(work, n) for n in
+                                  ("cold.img", "vdb.img", "sda.img", "cd.iso", "extra.img"))
+    ns = netns(TAG)
+    sh("ip", "link", "add", "tvbr0", "type", "bridge", ns=ns)
+    sh("ip", "link", "set", "tvbr0", "up", ns=ns)
+
+    d = Daemon(CACHE, ns=ns)
+    conn = d.start(TAGVIRTD)
+    events = Events(conn)
+    dom = conn.defineXML(domain_xml("hp", cold))
+    dom.create()
+    pid = qemu_pid(d.proc.pid, "hp")
+    inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    status_path = os.path.join(d.root, "state", "hp.xml")
+
+    # --- disks ---
+    live = dom.XMLDesc(0)
+    check("the disk of the start has its alias in the live XML",
+          alias_of(live, "dev='vdc'") == "virtio-disk0", live)
+    t0 = time.time()
+    rc, out, err = d.virsh("attach-disk", "hp", vdb, "vdb", "--live")
+    took = time.time() - t0
+    live = dom.XMLDesc(0)
+    check("virsh attach-disk --live: vdb is in the live XML with an alias and a PCI address",
+          rc == 0 and alias_of(live, "dev='vdb'") == "virtio-disk1" and
+          re.search(r"<target dev='vdb'.*?<address type='pci'", live, re.S),
+          out + err + live + d.log())
+    print("# attach-disk --live took %.2f s" % took)
+    check("... QEMU has the file open (blockdev-add)", vdb in open_files(pid))
+    check("... DEVICE_ADDED with its alias", events.has("added", "virtio-disk1"), events.seen)
+    check("... the definition is unchanged (live only)",
+          dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE) == inactive)
+    check("... the status file has it (atomic write)", vdb in open(status_path).read())
+    rc, out, err = d.virsh("domblklist", "hp")
+    check("virsh domblklist lists vdb", rc == 0 and re.search(r"vdb\s+" + re.escape(vdb), out),
+          out + err)
+
+    before = dom.XMLDesc(0)
+    refused("the same target again (live): refused naming vdb, nothing changed",
+            lambda: dom.attachDeviceFlags(
+                f"<disk type='file'><source file='{extra}'/><target dev='vdb'/></disk>", LIVE),
+            libvirt.VIR_ERR_XML_ERROR, ["vdb"])
+    check("... the guest and QEMU unchanged",
+          dom.XMLDesc(0) == before and extra not in open_files(pid))
+    missing = os.path.join(work, "missing.img")
+    refused("a disk whose file is missing: refused naming the file",
+            lambda: dom.attachDeviceFlags(
+                f"<disk type='file'><source file='{missing}'/><target dev='vdd'/></disk>", LIVE),
+            libvirt.VIR_ERR_OPERATION_FAILED, ["missing.img"])
+    check("... nothing changed", dom.XMLDesc(0) == before)
+    rc, out, err = d.virsh("attach-disk", "hp", extra, "vdd", "--live")
+    check("... then the same target attaches (no node or device was left in QEMU)",
+          rc == 0 and extra in open_files(pid), out + err + d.log())
+    rc, out, err = d.virsh("detach-disk", "hp", "vdz", "--live")
+    check("virsh detach-disk of a target that is not there: refused", rc != 0 and "vdz" in err,
+          out + err)
+    refused("hot-plugging an rng: OPERATION_UNSUPPORTED naming it and what is supported",
+            lambda: dom.attachDeviceFlags(
+                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<rng>", "<disk>", "<interface>"])
+
+    rc, out, err = d.virsh("attach-disk", "hp", sda, "sda", "--targetbus", "scsi", "--live")
+    live = dom.XMLDesc(0)
+    check("a SCSI disk on the guest's virtio-scsi controller (scsi-hd)",
+          rc == 0 and alias_of(live, "dev='sda'") == "scsi0-0-0-0" and sda in open_files(pid),
+          out + err + live)
+    rc, out, err = d.virsh("attach-disk", "hp", iso, "sdb", "--targetbus", "scsi", "--type",
+                           "cdrom", "--mode", "readonly", "--live")
+    live = dom.XMLDesc(0)
+    check("a SCSI cdrom (scsi-cd)", rc == 0 and alias_of(live, "dev='sdb'") == "scsi0-0-0-1" and
+          iso in open_files(pid), out + err + live)
+
+    # detach: the firmware guest has no PCIe hot-plug driver.  A device it
+    # started with waits for the guest, which never answers: pending.  QEMU
+    # may unplug a hot-plugged one at once when its slot's power indicator
+    # is off (it depends on when the slot's power-up sequence ends): either
+    # way the state must be whole.  The Linux guest (--linux) releases them.
+    t0 = time.time()
+    rc, out, err = d.virsh("detach-disk", "hp", "vdb", "--live")
+    took = time.time() - t0
+    print("# detach-disk vdb --live took %.2f s" % took)
+    check("virsh detach-disk --live of the hot-plugged vdb: success", rc == 0, out + err)
+    check_consistent(dom, events, pid, status_path, "dev='vdb'", "virtio-disk1", vdb)
+    t0 = time.time()
+    rc, out, err = d.virsh("detach-disk", "hp", "vdc", "--live")
+    took = time.time() - t0
+    print("# detach-disk vdc --live (the guest does not release it) took %.2f s" % took)
+    check("detach of the start's vdc, which the firmware guest does not release: success after "
+          "libvirt's wait of about 5 s, the removal pending (still in the live XML, the file "
+          "open, no DEVICE_REMOVED)",
+          rc == 0 and 4.5 <= took < 20 and "dev='vdc'" in dom.XMLDesc(0) and
+          cold in open_files(pid) and not events.has("removed", "virtio-disk0", 0),
+          "rc %d, %.2f s\n" % (rc, took) + out + err)
+
+    # --- interfaces ---
+    user_xml = os.path.join(work, "user.xml")
+    with open(user_xml, "w") as f:
+        f.write("<interface type='user'><model type='virtio'/></interface>")
+    rc, out, err = d.virsh("attach-device", "hp", user_xml, "--live")
+    live = dom.XMLDesc(0)
+    mac = re.search(r"<interface type='user'>\s*<mac address='([^']+)'", live)
+    check("virsh attach-device --live of a user interface: in the live XML with alias net0",
+          rc == 0 and mac and alias_of(live, "type='user'") == "net0", out + err + live)
+    check("... DEVICE_ADDED net0", events.has("added", "net0"), events.seen)
+    rc, out, err = d.virsh("domiflist", "hp")
+    check("... virsh domiflist lists it", rc == 0 and mac and mac.group(1) in out, out + err)
+    rc, out, err = d.virsh("attach-interface", "hp", "bridge", "tvbr0", "--model", "virtio",
+                           "--live")
+    live = dom.XMLDesc(0)
+    tap = re.search(r"<source bridge='tvbr0'/>\s*<target dev='([^']+)'", live)
+    check("attach-interface bridge tvbr0 --live: a tap on the bridge, named in the live XML",
+          rc == 0 and tap and taps(ns).get(tap.group(1)) == "tvbr0",
+          out + err + live + str(taps(ns)))
+    before = dom.XMLDesc(0)
+    refused("an ethernet interface whose tap name is taken (lo): refused naming it",
+            lambda: dom.attachDeviceFlags(
+                "<interface type='ethernet'><target dev='lo'/><model type='virtio'/></interface>",
+                LIVE), libvirt.VIR_ERR_OPERATION_FAILED, ["lo"])
+    check("... nothing changed", dom.XMLDesc(0) == before)
+    eth = ("<interface type='ethernet'><mac address='52:54:00:00:07:07'/>"
+           "<target dev='tvtap7'/><model type='virtio'/></interface>")
+    dom.attachDeviceFlags(eth, LIVE | CONFIG)
+    check("attachDeviceFlags(LIVE|CONFIG) of an ethernet interface: its tap exists, the "
+          "definition has it too",
+          "tvtap7" in taps(ns) and "tvtap7" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE),
+          str(taps(ns)))
+    net_xml = "<network><name>lab</name><bridge name='tvlab0'/></network>"
+    net = conn.networkDefineXML(net_xml)
+    net.create()
+    rc, out, err = d.virsh("attach-interface", "hp", "network", "lab", "--model", "virtio",
+                           "--live")
+    live = dom.XMLDesc(0)
+    ntap = re.search(r"<source network='lab'[^>]*/>\s*<target dev='([^']+)'", live)
+    check("attach-interface network lab --live: a tap on the network's bridge",
+          rc == 0 and ntap and taps(ns).get(ntap.group(1)) == "tvlab0",
+          out + err + live + str(taps(ns)))
+
+    bmac = re.search(r"<interface type='bridge'>\s*<mac address='([^']+)'", dom.XMLDesc(0))
+    rc, out, err = d.virsh("detach-interface", "hp", "bridge", "--mac",
+                           bmac.group(1) if bmac else "none", "--live")
+    check("virsh detach-interface bridge --live: success", rc == 0, out + err)
+    check_consistent(dom, events, pid, status_path, "<source bridge='tvbr0'/>",
+                     alias_of(live, "bridge='tvbr0'"), None,
+                     lambda: tap.group(1) in taps(ns) if tap else False)
+    dom.detachDeviceFlags(eth, LIVE | CONFIG)
+    check("detachDeviceFlags(LIVE|CONFIG) of the ethernet interface: the definition loses it "
+          "at once", "tvtap7" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    check_consistent(dom, events, pid, status_path, "<target dev='tvtap7'", "net2", None,
+                     lambda: "tvtap7" in taps(ns))
+
+    # --- no free root port ---
+    n = 0
+    err_text = ""
+    before = None
+    while n < 40:
+        before = dom.XMLDesc(0)
+        path = disk_file(work, "fill%d.img" % n)
+        target = "vd" + chr(ord("e") + n)
+        try:
+            dom.attachDeviceFlags(
+                f"<disk type='file'><source file='{path}'/><target dev='{target}'/></disk>", LIVE)
+        except libvirt.libvirtError as e:
+            err_text = str(e)
+            break
+        n += 1
+    print("# %d more disks attached before the root ports ran out" % n)
+    check("with every root port taken: refused naming pcie-root-port",
+          "pcie-root-port" in err_text, err_text)
+    check("... the live XML unchanged by the refusal", dom.XMLDesc(0) == before)
+
+    dom.destroy()
+    net.destroy()
+    check("the taps are gone with the guest", wait_for_true(lambda: not taps(ns)), str(taps(ns)))
+    dom.undefine()
+    conn.close()
+
+
+def check_consistent(dom, events, pid, status_path, pattern, alias, path, backend=None):
+    """After a detach: either removed (out of the live XML and the status
+    file, DEVICE_REMOVED, QEMU's file or tap gone) or pending (all still
+    there, no event)."""
+    time.sleep(0.5)
+    live = dom.XMLDesc(0)
+    status = open(status_path).read()
+    held = (path in open_files(pid)) if path else backend()
+    gone = not re.search(pattern, live)
+    if gone:
+        check("... removed: DEVICE_REMOVED %s, out of the status file, QEMU's backend gone" % alias,
+              events.has("removed", alias) and not re.search(pattern, status) and
+              wait_for_true(lambda: not ((path in open_files(pid)) if path else backend())),
+              events.seen)
+    else:
+        check("... pending: still in the status file and QEMU, no DEVICE_REMOVED %s" % alias,
+              re.search(pattern, status) and held and not events.has("removed", alias, 0),
+              events.seen)
+
+
+def wait_for_true(fn, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if fn():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+run(main)
