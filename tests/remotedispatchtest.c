@@ -289,10 +289,12 @@ static void test_table(void)
                              258, 273, 298, 302, 303, 305, 306, 307, 316, 317, 318, 342, 350, 353 };
     for (gsize i = 0; i < G_N_ELEMENTS(expected); i++)
         g_assert_nonnull(tv_remote_procedure_find(expected[i]));
-    g_assert_null(tv_remote_procedure_find(174)); /* updateDeviceFlags: not yet */
+    g_assert_nonnull(tv_remote_procedure_find(174)); /* updateDeviceFlags */
+    g_assert_nonnull(tv_remote_procedure_find(392)); /* detachDeviceAlias */
+    g_assert_null(tv_remote_procedure_find(103));    /* blockPeek: not implemented */
     /* nothing that changes a domain is allowed read-only */
-    const int changes[] = { 8,   9,   10,  11,  12,  13,  27,  28,  29,  33,  34,  35, 160,
-                            161, 164, 196, 231, 234, 258, 302, 303, 305, 306, 307, 350 };
+    const int changes[] = { 8,   9,   10,  11,  12,  13,  27,  28,  29,  33,  34,  35,  160, 161,
+                            164, 174, 196, 231, 234, 258, 302, 303, 305, 306, 307, 350, 392 };
     for (gsize i = 0; i < G_N_ELEMENTS(changes); i++)
         g_assert_false(tv_remote_procedure_find(changes[i])->flags & TV_PROC_READONLY_OK);
     /* job, managed save and snapshot queries: read-only and on the reading thread */

@@ -323,7 +323,7 @@ def t_server_pings(d):
 def t_unknown_procedure(d):
     c = Raw(d.sock)
     c.open()
-    for proc in (4242, 174, 100000):
+    for proc in (4242, 103, 100000):
         status, body = c.call(proc)
         assert status == ERROR, proc
         code, domain, message, level = parse_error(body)

@@ -68,6 +68,9 @@ static const ConfigKey keys[] = {
     { "tls_priority", KEY_STRING, OFF(tls_priority), 0, 0 },
     { "allow_broken_tag_storage", KEY_BOOL, OFF(allow_broken_tag_storage), 0, 1 },
     { "job_wait_ms", KEY_UINT, OFF(job_wait_ms), 100, 3600000 },
+    { "migration_port_min", KEY_UINT, OFF(migration_port_min), 1, 65535 },
+    { "migration_port_max", KEY_UINT, OFF(migration_port_max), 1, 65535 },
+    { "migration_address", KEY_STRING, OFF(migration_address), 0, 0 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -82,9 +85,11 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->prefork_qemu = FALSE;
     cfg->seccomp_sandbox = TRUE;
     cfg->dynamic_ownership = TRUE;
-    cfg->default_network = -1; /* on for the system daemon, off under --root */
-    cfg->listen_tls = TRUE;    /* as libvirtd: only with --listen */
-    cfg->job_wait_ms = 30000;  /* libvirt's */
+    cfg->default_network = -1;       /* on for the system daemon, off under --root */
+    cfg->listen_tls = TRUE;          /* as libvirtd: only with --listen */
+    cfg->job_wait_ms = 30000;        /* libvirt's */
+    cfg->migration_port_min = 49152; /* libvirt's */
+    cfg->migration_port_max = 49215;
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)
@@ -97,6 +102,7 @@ void tv_daemon_config_clear(TvDaemonConfig *cfg)
     g_clear_pointer(&cfg->security_driver, g_free);
     g_clear_pointer(&cfg->storage_pool_roots, g_free);
     g_clear_pointer(&cfg->listen_addr, g_free);
+    g_clear_pointer(&cfg->migration_address, g_free);
     g_clear_pointer(&cfg->tls_port, g_free);
     g_clear_pointer(&cfg->auth_tls, g_free);
     g_clear_pointer(&cfg->ca_file, g_free);
@@ -278,6 +284,12 @@ static int check_keys(const TvDaemonConfig *cfg, const char *name)
                         "%s: auth_tls \"%s\" is not supported; accepted: \"none\" (the client "
                         "certificate is the authentication)",
                         name, cfg->auth_tls);
+        return -1;
+    }
+    if (cfg->migration_port_min > cfg->migration_port_max) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_CONFIG_UNSUPPORTED,
+                        "%s: migration_port_min (%u) must not be above migration_port_max (%u)",
+                        name, cfg->migration_port_min, cfg->migration_port_max);
         return -1;
     }
     if (cfg->tls_allowed_dn_list && !cfg->tls_allowed_dn_list[0]) {

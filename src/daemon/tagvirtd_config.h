@@ -37,6 +37,9 @@ typedef struct {
     char *tls_priority;                /* NULL: "NORMAL" */
     gboolean allow_broken_tag_storage; /* MTE on QEMU 7.2's broken tag storage */
     guint job_wait_ms; /* how long a domain's job waits for another (libvirt: 30 s) */
+    /* incoming migrations: QEMU's TCP ports and default listen address */
+    guint migration_port_min, migration_port_max;
+    char *migration_address;
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

@@ -125,6 +125,9 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.network_bridge = network_bridge;
     dcfg.network_opaque = network;
     dcfg.job_wait_ms = cfg->job_wait_ms;
+    dcfg.migration_port_min = cfg->migration_port_min;
+    dcfg.migration_port_max = cfg->migration_port_max;
+    dcfg.migration_address = cfg->migration_address;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     storage = drv ? storage_open(cfg, root, drv) : NULL;
     if (!storage) {

@@ -176,12 +176,27 @@ static int h_detach_flags(TvRemoteConn *conn, const void *a, void *r)
     return tv_qemu_driver_detach_device(DRV(conn), uuid_of(&args->dom), args->xml, args->flags);
 }
 
+static int h_update_flags(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_device_xml_flags_args *args = a;
+    return tv_qemu_driver_update_device(DRV(conn), uuid_of(&args->dom), args->xml, args->flags);
+}
+
+static int h_detach_alias(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_detach_device_alias_args *args = a;
+    return tv_qemu_driver_detach_device_alias(DRV(conn), uuid_of(&args->dom), args->alias,
+                                              args->flags);
+}
+
 static const TvRemoteHandlerEntry device_handlers[] = {
     { TVR_PROC_DOMAIN_ATTACH_DEVICE, h_attach },
     { TVR_PROC_DOMAIN_DETACH_DEVICE, h_detach },
     { TVR_PROC_DOMAIN_ATTACH_DEVICE_FLAGS, h_attach_flags },
     { TVR_PROC_DOMAIN_DETACH_DEVICE_FLAGS, h_detach_flags },
+    { TVR_PROC_DOMAIN_UPDATE_DEVICE_FLAGS, h_update_flags },
     { TVR_PROC_DOMAIN_INTERFACE_ADDRESSES, h_interface_addresses },
+    { TVR_PROC_DOMAIN_DETACH_DEVICE_ALIAS, h_detach_alias },
 };
 
 void tv_remote_register_device_handlers(TvRemote *remote)

@@ -86,8 +86,21 @@ void tv_remote_conn_free(TvRemoteConn *conn)
     tv_remote_network_drop_conn(conn);
     tv_remote_streams_drop_conn(conn);
     g_array_unref(conn->callbacks);
+    g_free(conn->local_addr);
     g_mutex_clear(&conn->lock);
     g_free(conn);
+}
+
+const char *tv_remote_conn_local_address(TvRemoteConn *conn)
+{
+    g_mutex_lock(&conn->lock);
+    if (!conn->local_addr_known) {
+        conn->local_addr = conn->client ? tv_rpc_conn_local_address(conn->client) : NULL;
+        conn->local_addr_known = TRUE;
+    }
+    const char *addr = conn->local_addr; /* fixed from now on: lives as long as conn */
+    g_mutex_unlock(&conn->lock);
+    return addr;
 }
 
 gboolean tv_remote_conn_is_readonly(TvRemoteConn *conn)

@@ -1,9 +1,9 @@
 /* Migration v3 with parameters on the wire (302, 303, 305, 306, 307;
  * docs/migration.rst): typed parameters to TvMigrateParams, the driver's
- * checks (qemu_driver_migrate.c), and for peer-to-peer (Perform3 with a
- * destination URI) this daemon as the destination's client: Begin here,
- * Prepare there.  Perform without peer-to-peer, and everything after a
- * successful Prepare, waits for the incoming QEMU, which is not built. */
+ * steps (qemu_driver_migrate*.c), and for peer-to-peer (Perform3 with
+ * PEER2PEER and a destination URI) this daemon as the destination's
+ * client: Begin here, Prepare there, Perform here, Finish there, Confirm
+ * here. */
 #include "remote_domain.h"
 #include "remote_client.h"
 #include "remote_priv.h"
@@ -18,9 +18,12 @@
 /* the destination's Prepare must answer well before a client gives up */
 #define P2P_TIMEOUT_MS (60 * 1000)
 
-/* The parameters tagvirt reads, each a string; the other names libvirt
- * defines are accepted with their type and have no effect yet. */
-static int params_read(const tvr_params *in, TvMigrateParams *out)
+/* TYPED_PARAM_ULLONG */
+#define PARAM_ULLONG 4
+
+/* The parameters tagvirt reads; the other names libvirt defines are
+ * accepted with their type and have no effect. */
+static int params_read(TvRemoteConn *conn, const tvr_params *in, TvMigrateParams *out)
 {
     static const struct {
         const char *name;
@@ -30,10 +33,23 @@ static int params_read(const tvr_params *in, TvMigrateParams *out)
         { "destination_name", offsetof(TvMigrateParams, dest_name) },
         { "persistent_xml", offsetof(TvMigrateParams, persist_xml) },
         { "migrate_uri", offsetof(TvMigrateParams, uri) },
+        { "listen_address", offsetof(TvMigrateParams, listen_address) },
     };
     memset(out, 0, sizeof(*out));
     for (u_int i = 0; i < in->tvr_params_len; i++) {
         const tvr_typed_param *p = &in->tvr_params_val[i];
+        if (strcmp(p->field, "bandwidth") == 0) {
+            if (p->value.type != PARAM_ULLONG) {
+                tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
+                                "migration parameter 'bandwidth' must be an unsigned long long "
+                                "(type %d), got type %d",
+                                PARAM_ULLONG, p->value.type);
+                return -1;
+            }
+            out->has_bandwidth = true;
+            out->bandwidth = p->value.tvr_typed_param_value_u.ul;
+            continue;
+        }
         for (size_t j = 0; j < G_N_ELEMENTS(strings); j++) {
             if (strcmp(p->field, strings[j].name) != 0)
                 continue;
@@ -53,6 +69,7 @@ static int params_read(const tvr_params *in, TvMigrateParams *out)
             *slot = p->value.tvr_typed_param_value_u.s;
         }
     }
+    out->local_addr = conn ? tv_remote_conn_local_address(conn) : NULL;
     return 0;
 }
 
@@ -67,7 +84,7 @@ static int h_begin(TvRemoteConn *conn, const void *a, void *r)
     const tvr_domain_migrate_begin3_params_args *args = a;
     tvr_domain_migrate_begin3_params_ret *ret = r;
     TvMigrateParams params;
-    if (params_read(&args->params, &params) < 0)
+    if (params_read(conn, &args->params, &params) < 0)
         return -1;
     char *xml = NULL, *cookie = NULL;
     if (tv_qemu_driver_migrate_begin(DRV(conn), (const unsigned char *)args->dom.uuid, &params,
@@ -83,7 +100,7 @@ static int h_prepare(TvRemoteConn *conn, const void *a, void *r)
     const tvr_domain_migrate_prepare3_params_args *args = a;
     tvr_domain_migrate_prepare3_params_ret *ret = r;
     TvMigrateParams params;
-    if (params_read(&args->params, &params) < 0)
+    if (params_read(conn, &args->params, &params) < 0)
         return -1;
     char *cookie = NULL, *uri = NULL;
     if (tv_qemu_driver_migrate_prepare(DRV(conn), &params, args->cookie_in.tvr_cookie_val,
@@ -98,27 +115,80 @@ static int h_prepare(TvRemoteConn *conn, const void *a, void *r)
     return 0;
 }
 
-/* The destination's Prepare for a peer-to-peer migration: the source's
- * parameters with destination_xml replaced by what Begin gave. */
-static int p2p_prepare(const char *dconnuri, const tvr_params *src_params, const char *xml,
-                       const char *cookie, unsigned flags)
+/* The source's parameters for the destination: destination_xml replaced by
+ * what Begin gave, destination_name added for Finish (libvirt's client does
+ * the same), migrate_uri kept for Prepare only (Perform sends to the answer). */
+static tvr_typed_param *p2p_params(const tvr_params *src, const char *xml, const char *name,
+                                   bool finish, u_int *n)
 {
+    tvr_typed_param *params = g_new0(tvr_typed_param, src->tvr_params_len + 2);
+    bool has_name = false;
+    *n = 0;
+    for (u_int i = 0; i < src->tvr_params_len; i++) {
+        const char *f = src->tvr_params_val[i].field;
+        if (strcmp(f, "destination_xml") == 0)
+            continue;
+        has_name = has_name || strcmp(f, "destination_name") == 0;
+        params[(*n)++] = src->tvr_params_val[i];
+    }
+    params[*n].field = (char *)"destination_xml";
+    params[*n].value.type = PARAM_STRING;
+    params[*n].value.tvr_typed_param_value_u.s = (char *)xml;
+    (*n)++;
+    if (finish && !has_name) {
+        params[*n].field = (char *)"destination_name";
+        params[*n].value.type = PARAM_STRING;
+        params[*n].value.tvr_typed_param_value_u.s = (char *)name;
+        (*n)++;
+    }
+    return params;
+}
+
+/* Finish on the destination: 0 when it runs the guest now. */
+static int p2p_finish(TvRemoteClient *rc, const tvr_params *src_params, const char *xml,
+                      const char *name, unsigned flags, bool cancelled)
+{
+    u_int n = 0;
+    g_autofree tvr_typed_param *params = p2p_params(src_params, xml, name, true, &n);
+    tvr_domain_migrate_finish3_params_args fin = {
+        .params = { .tvr_params_len = n, .tvr_params_val = params },
+        .flags = flags & ~TV_MIGRATE_PEER2PEER,
+        .cancelled = cancelled,
+    };
+    tvr_domain_migrate_finish3_params_ret fret = { 0 };
+    if (tv_remote_client_call(rc, TVR_PROC_DOMAIN_MIGRATE_FINISH3_PARAMS,
+                              TV_XDR(xdr_tvr_domain_migrate_finish3_params_args), &fin,
+                              TV_XDR(xdr_tvr_domain_migrate_finish3_params_ret), &fret,
+                              P2P_TIMEOUT_MS) < 0)
+        return -1;
+    xdr_free(TV_XDR(xdr_tvr_domain_migrate_finish3_params_ret), (char *)&fret);
+    return 0;
+}
+
+/* Peer-to-peer: Begin here, Prepare there, Perform here, Finish there,
+ * Confirm here; every failure leaves the guest running here and nothing
+ * there. */
+static int p2p_migrate(TvRemoteConn *conn, const unsigned char *uuid, const char *dconnuri,
+                       const tvr_params *src_params, const TvMigrateParams *params, unsigned flags)
+{
+    TvQemuDriver *drv = DRV(conn);
+    g_autofree char *xml = NULL, *cookie = NULL;
+    if (tv_qemu_driver_migrate_begin(drv, uuid, params, flags, &xml, &cookie) < 0)
+        return -1;
     g_autoptr(TvRemoteClient) rc = tv_remote_client_open(dconnuri, P2P_TIMEOUT_MS);
     if (!rc) {
         tv_error_prefix("migration: cannot connect to the destination '%s'", dconnuri);
         return -1;
     }
+    TvDomainRef self = { 0 };
+    if (tv_qemu_driver_lookup_by_uuid(drv, uuid, &self) < 0)
+        return -1;
+    g_autofree char *name = g_strdup(params->dest_name ? params->dest_name : self.name);
+    tv_domain_ref_clear(&self);
     u_int n = 0;
-    g_autofree tvr_typed_param *params = g_new0(tvr_typed_param, src_params->tvr_params_len + 1);
-    for (u_int i = 0; i < src_params->tvr_params_len; i++)
-        if (strcmp(src_params->tvr_params_val[i].field, "destination_xml") != 0)
-            params[n++] = src_params->tvr_params_val[i];
-    params[n].field = (char *)"destination_xml";
-    params[n].value.type = PARAM_STRING;
-    params[n].value.tvr_typed_param_value_u.s = (char *)xml;
-    n++;
+    g_autofree tvr_typed_param *pparams = p2p_params(src_params, xml, name, false, &n);
     tvr_domain_migrate_prepare3_params_args args = {
-        .params = { .tvr_params_len = n, .tvr_params_val = params },
+        .params = { .tvr_params_len = n, .tvr_params_val = pparams },
         .cookie_in = { .tvr_cookie_len = (u_int)strlen(cookie) + 1,
                        .tvr_cookie_val = (char *)cookie },
         .flags = flags & ~TV_MIGRATE_PEER2PEER,
@@ -129,56 +199,47 @@ static int p2p_prepare(const char *dconnuri, const tvr_params *src_params, const
                               TV_XDR(xdr_tvr_domain_migrate_prepare3_params_ret), &ret,
                               P2P_TIMEOUT_MS) < 0)
         return -1;
+    g_autofree char *uri = ret.uri_out && *ret.uri_out ? g_strdup(*ret.uri_out) : NULL;
     xdr_free(TV_XDR(xdr_tvr_domain_migrate_prepare3_params_ret), (char *)&ret);
-    /* a destination that accepted (not tagvirt today): tell it to cancel */
-    tvr_domain_migrate_finish3_params_args fin = {
-        .params = args.params,
-        .flags = args.flags,
-        .cancelled = 1,
-    };
-    tvr_domain_migrate_finish3_params_ret fret = { 0 };
-    if (tv_remote_client_call(rc, TVR_PROC_DOMAIN_MIGRATE_FINISH3_PARAMS,
-                              TV_XDR(xdr_tvr_domain_migrate_finish3_params_args), &fin,
-                              TV_XDR(xdr_tvr_domain_migrate_finish3_params_ret), &fret,
-                              P2P_TIMEOUT_MS) == 0)
-        xdr_free(TV_XDR(xdr_tvr_domain_migrate_finish3_params_ret), (char *)&fret);
-    tv_error_report(TV_FROM_RPC, TV_ERR_OPERATION_UNSUPPORTED,
-                    "migration: the destination accepted, but this tagvirtd cannot send a "
-                    "running guest yet (docs/migration.rst); the migration was cancelled and "
-                    "the guest runs on here");
-    return -1;
+    TvMigrateParams local = *params;
+    local.uri = uri;
+    if (tv_qemu_driver_migrate_perform(drv, uuid, &local, flags) < 0) {
+        TvError *err = tv_error_steal();
+        (void)p2p_finish(rc, src_params, xml, name, flags, true);
+        tv_error_restore(err);
+        return -1;
+    }
+    if (p2p_finish(rc, src_params, xml, name, flags, false) < 0) {
+        TvError *err = tv_error_steal();
+        (void)tv_qemu_driver_migrate_confirm(drv, uuid, flags, true);
+        tv_error_restore(err);
+        return -1;
+    }
+    return tv_qemu_driver_migrate_confirm(drv, uuid, flags, false);
 }
 
 static int h_perform(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_domain_migrate_perform3_params_args *args = a;
     TvMigrateParams params;
-    if (params_read(&args->params, &params) < 0)
+    if (params_read(conn, &args->params, &params) < 0)
         return -1;
     const unsigned char *uuid = (const unsigned char *)args->dom.uuid;
-    if (!(args->flags & TV_MIGRATE_PEER2PEER)) {
-        /* reached only after a destination's Prepare succeeded */
-        tv_error_report(TV_FROM_RPC, TV_ERR_OPERATION_UNSUPPORTED,
-                        "migration: this tagvirtd cannot send a running guest yet "
-                        "(docs/migration.rst); the guest runs on here");
-        return -1;
-    }
+    if (!(args->flags & TV_MIGRATE_PEER2PEER))
+        return tv_qemu_driver_migrate_perform(DRV(conn), uuid, &params, args->flags);
     if (!args->dconnuri || !*args->dconnuri || !**args->dconnuri) {
         tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
                         "peer-to-peer migration needs the destination's URI (dconnuri)");
         return -1;
     }
-    g_autofree char *xml = NULL, *cookie = NULL;
-    if (tv_qemu_driver_migrate_begin(DRV(conn), uuid, &params, args->flags, &xml, &cookie) < 0)
-        return -1;
-    return p2p_prepare(*args->dconnuri, &args->params, xml, cookie, args->flags);
+    return p2p_migrate(conn, uuid, *args->dconnuri, &args->params, &params, args->flags);
 }
 
 static int h_finish(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_domain_migrate_finish3_params_args *args = a;
     TvMigrateParams params;
-    if (params_read(&args->params, &params) < 0)
+    if (params_read(conn, &args->params, &params) < 0)
         return -1;
     tvr_domain_migrate_finish3_params_ret *ret = r;
     TvDomainRef ref = { 0 };
@@ -197,10 +258,48 @@ static int h_confirm(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_domain_migrate_confirm3_params_args *args = a;
     TvMigrateParams params;
-    if (params_read(&args->params, &params) < 0)
+    if (params_read(conn, &args->params, &params) < 0)
         return -1;
     return tv_qemu_driver_migrate_confirm(DRV(conn), (const unsigned char *)args->dom.uuid,
                                           args->flags, args->cancelled != 0);
+}
+
+static int h_set_max_downtime(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_migrate_set_max_downtime_args *args = a;
+    return tv_qemu_driver_migrate_set_max_downtime(DRV(conn), (const unsigned char *)args->dom.uuid,
+                                                   args->downtime, args->flags);
+}
+
+static int h_get_max_downtime(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_flags_args *args = a;
+    tvr_domain_migrate_get_max_downtime_ret *ret = r;
+    unsigned long long ms = 0;
+    if (tv_qemu_driver_migrate_get_max_downtime(DRV(conn), (const unsigned char *)args->dom.uuid,
+                                                args->flags, &ms) < 0)
+        return -1;
+    ret->downtime = ms;
+    return 0;
+}
+
+static int h_set_max_speed(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_migrate_set_max_speed_args *args = a;
+    return tv_qemu_driver_migrate_set_max_speed(DRV(conn), (const unsigned char *)args->dom.uuid,
+                                                args->bandwidth, args->flags);
+}
+
+static int h_get_max_speed(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_domain_flags_args *args = a;
+    tvr_domain_migrate_get_max_speed_ret *ret = r;
+    unsigned long long mib = 0;
+    if (tv_qemu_driver_migrate_get_max_speed(DRV(conn), (const unsigned char *)args->dom.uuid,
+                                             args->flags, &mib) < 0)
+        return -1;
+    ret->bandwidth = mib;
+    return 0;
 }
 
 static const TvRemoteHandlerEntry migrate_handlers[] = {
@@ -209,6 +308,10 @@ static const TvRemoteHandlerEntry migrate_handlers[] = {
     { TVR_PROC_DOMAIN_MIGRATE_PERFORM3_PARAMS, h_perform },
     { TVR_PROC_DOMAIN_MIGRATE_FINISH3_PARAMS, h_finish },
     { TVR_PROC_DOMAIN_MIGRATE_CONFIRM3_PARAMS, h_confirm },
+    { TVR_PROC_DOMAIN_MIGRATE_SET_MAX_DOWNTIME, h_set_max_downtime },
+    { TVR_PROC_DOMAIN_MIGRATE_GET_MAX_DOWNTIME, h_get_max_downtime },
+    { TVR_PROC_DOMAIN_MIGRATE_SET_MAX_SPEED, h_set_max_speed },
+    { TVR_PROC_DOMAIN_MIGRATE_GET_MAX_SPEED, h_get_max_speed },
 };
 
 void tv_remote_register_migrate_handlers(TvRemote *remote)

@@ -69,6 +69,8 @@ struct TvRemoteConn {
     GArray *callbacks; /* TvRemoteEventCallback, under remote->events_lock */
     GList *streams;    /* TvRemoteStream, under remote->streams_lock */
     gboolean closed;
+    char *local_addr; /* tv_remote_conn_local_address(), once asked */
+    gboolean local_addr_known;
 };
 
 /* Later entries replace earlier ones for the same procedure. */
@@ -77,6 +79,8 @@ void tv_remote_add_handlers(TvRemote *remote, const TvRemoteHandlerEntry *entrie
 void tv_remote_add_quick_checks(TvRemote *remote, const TvRemoteQuickEntry *entries, gsize n);
 
 gboolean tv_remote_conn_is_readonly(TvRemoteConn *conn);
+/* The local address a TCP client reached this daemon at, NULL over unix. */
+const char *tv_remote_conn_local_address(TvRemoteConn *conn);
 
 /* The header of the call being dispatched on this thread (NULL outside). */
 const tvr_header *tv_remote_current_call(void);

@@ -39,15 +39,19 @@ static const TvRemoteProcedure procedures[] = {
     PROC(CONNECT_GET_LIB_VERSION, tv_void, tvr_connect_get_lib_version_ret, RO | NB),
     PROC(DOMAIN_GET_JOB_INFO, tvr_domain_args, tvr_domain_get_job_info_ret, RO | NB),
     PROC(DOMAIN_ABORT_JOB, tvr_domain_args, tv_void, 0),
+    PROC(DOMAIN_MIGRATE_SET_MAX_DOWNTIME, tvr_domain_migrate_set_max_downtime_args, tv_void, 0),
     PROC(DOMAIN_HAS_MANAGED_SAVE_IMAGE, tvr_domain_flags_args,
          tvr_domain_has_managed_save_image_ret, RO | NB),
     PROC(DOMAIN_SNAPSHOT_NUM, tvr_domain_flags_args, tvr_domain_snapshot_num_ret, RO | NB),
     PROC(DOMAIN_CREATE_WITH_FLAGS, tvr_domain_flags_args, tvr_domain_ret, 0),
     /* inline: the stream's first data may only follow the reply, sent on this thread */
     PROC(DOMAIN_OPEN_CONSOLE, tvr_domain_open_console_args, tv_void, NB),
+    PROC(DOMAIN_MIGRATE_SET_MAX_SPEED, tvr_domain_migrate_set_max_speed_args, tv_void, 0),
     PROC(DOMAIN_GET_STATE, tvr_domain_flags_args, tvr_domain_get_state_ret, RO | NB),
     PROC(DOMAIN_UNDEFINE_FLAGS, tvr_domain_flags_args, tv_void, 0),
     PROC(DOMAIN_DESTROY_FLAGS, tvr_domain_flags_args, tv_void, 0),
+    PROC(DOMAIN_MIGRATE_GET_MAX_SPEED, tvr_domain_flags_args, tvr_domain_migrate_get_max_speed_ret,
+         RO),
     PROC(DOMAIN_SHUTDOWN_FLAGS, tvr_domain_flags_args, tv_void, 0),
     PROC(CONNECT_LIST_ALL_DOMAINS, tvr_connect_list_all_domains_args,
          tvr_connect_list_all_domains_ret, RO | NB),
@@ -75,6 +79,8 @@ static const TvRemoteProcedure procedures[] = {
     PROC(DOMAIN_DEFINE_XML_FLAGS, tvr_domain_define_xml_flags_args, tvr_domain_ret, 0),
     PROC(CONNECT_REGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO | NB),
     PROC(CONNECT_UNREGISTER_CLOSE_CALLBACK, tv_void, tv_void, RO | NB),
+    PROC(DOMAIN_MIGRATE_GET_MAX_DOWNTIME, tvr_domain_flags_args,
+         tvr_domain_migrate_get_max_downtime_ret, RO),
 };
 
 static const gsize procedures_count = G_N_ELEMENTS(procedures);

@@ -1,5 +1,6 @@
 #include "rpc_conn_priv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,6 +55,20 @@ gboolean tv_rpc_conn_is_readonly(TvRpcConn *conn)
 gboolean tv_rpc_conn_is_tls(TvRpcConn *conn)
 {
     return conn->tls != NULL;
+}
+
+char *tv_rpc_conn_local_address(TvRpcConn *conn)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    if (conn->fd < 0 || getsockname(conn->fd, (struct sockaddr *)&sa, &len) < 0)
+        return NULL;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (sa.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host, sizeof(host));
+    else if (sa.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, host, sizeof(host));
+    return host[0] ? g_strdup(host) : NULL;
 }
 
 gpointer tv_rpc_conn_get_private(TvRpcConn *conn)

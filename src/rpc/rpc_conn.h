@@ -17,6 +17,9 @@ gboolean tv_rpc_conn_is_readonly(TvRpcConn *conn);
  * before any call is read). */
 gboolean tv_rpc_conn_is_tls(TvRpcConn *conn);
 /* The state the program attached when the client connected. */
+/* The local IP address of a TCP connection (newly allocated), NULL over a
+ * unix socket. */
+char *tv_rpc_conn_local_address(TvRpcConn *conn);
 gpointer tv_rpc_conn_get_private(TvRpcConn *conn);
 /* A short name for logs: "client 12 (pid 345, uid 0)". */
 const char *tv_rpc_conn_describe(TvRpcConn *conn);

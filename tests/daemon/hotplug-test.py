@@ -313,6 +313,49 @@ def main():
     check("a SCSI cdrom (scsi-cd)", rc == 0 and alias_of(live, "dev='sdb'") == "scsi0-0-0-1" and
           iso in open_files(pid), out + err + live)
 
+    # cdrom media (updateDeviceFlags): swapped, ejected, inserted
+    iso2 = disk_file(work, "cd2.iso")
+    rc, out, err = d.virsh("change-media", "hp", "sdb", iso2, "--update", "--live")
+    live = dom.XMLDesc(0)
+    check("virsh change-media --update --live: the new medium in the live XML and in QEMU, the "
+          "old one closed",
+          rc == 0 and iso2 in live and iso not in live and
+          wait_for_true(lambda: iso2 in open_files(pid) and iso not in open_files(pid)),
+          out + err + live)
+    rc, out, err = d.virsh("change-media", "hp", "sdb", "--eject", "--live")
+    live = dom.XMLDesc(0)
+    check("virsh change-media --eject --live: no medium (live XML, QEMU)",
+          rc == 0 and iso2 not in live and "dev='sdb'" in live and
+          wait_for_true(lambda: iso2 not in open_files(pid)), out + err + live)
+    rc, out, err = d.virsh("change-media", "hp", "sdb", iso, "--insert", "--live", "--config")
+    check("virsh change-media --insert --live --config: nothing to replace in the definition "
+          "(sdb is not there): refused, nothing changed",
+          rc != 0 and "sdb" in err and iso not in dom.XMLDesc(0), out + err)
+    rc, out, err = d.virsh("change-media", "hp", "sdb", iso, "--insert", "--live")
+    check("virsh change-media --insert --live: the medium is back",
+          rc == 0 and iso in dom.XMLDesc(0) and wait_for_true(lambda: iso in open_files(pid)),
+          out + err)
+    check("... the status file follows", iso in open(status_path).read())
+    refused("updateDeviceFlags of a disk that is not a cdrom: OPERATION_UNSUPPORTED",
+            lambda: dom.updateDeviceFlags(
+                f"<disk type='file' device='disk'><source file='{extra}'/><target dev='vdc'/>"
+                "</disk>", LIVE), libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["cdrom"])
+    before = dom.XMLDesc(0)
+    refused("updateDeviceFlags of a cdrom to a missing file: refused, the old medium stays",
+            lambda: dom.updateDeviceFlags(
+                f"<disk type='file' device='cdrom'><source file='{missing}'/>"
+                "<target dev='sdb' bus='scsi'/><readonly/></disk>", LIVE),
+            libvirt.VIR_ERR_OPERATION_FAILED, ["missing.img"])
+    check("... live XML and QEMU unchanged", dom.XMLDesc(0) == before and iso in open_files(pid))
+
+    # by alias; the firmware guest does not answer a SCSI unplug either
+    rc, out, err = d.virsh("detach-device-alias", "hp", "scsi0-0-0-0", "--live")
+    check("virsh detach-device-alias scsi0-0-0-0 --live: success", rc == 0, out + err)
+    check_consistent(dom, events, pid, status_path, "dev='sda'", "scsi0-0-0-0", sda)
+    rc, out, err = d.virsh("detach-device-alias", "hp", "nosuch0", "--live")
+    check("virsh detach-device-alias of an unknown alias: refused naming it",
+          rc != 0 and "nosuch0" in err, out + err)
+
     # detach: the firmware guest has no PCIe hot-plug driver.  A device it
     # started with waits for the guest, which never answers: pending.  QEMU
     # may unplug a hot-plugged one at once when its slot's power indicator

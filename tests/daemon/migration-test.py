@@ -5,25 +5,32 @@ driven by Debian's virsh and python3-libvirt: client-managed
 parameters) and peer-to-peer (`--p2p`, and migrateToURI3 with Nova's flags and
 a destination_xml), each daemon under its own root and unix socket.
 
-What is checked today is the refusal half: every refusal is decided before
-the source guest is touched, and afterwards the source guest runs on in the
-same QEMU, with exactly one definition, and the destination has no domain and
-no QEMU.  The refusals: an MTE level the destination's QEMU cannot give
-(QEMU 11.1, whose `max` is level 4, for a level-3 guest started on the
-system QEMU), a guest without MTE whose ID registers would change (the same
-move, fields MTEX...), a destination_xml with another MTE level, a destination
-that already runs the guest, a guest that is not running, and flags tagvirt
-does not support.  A migration whose checks all pass ends with the error
-that says the incoming QEMU is not built yet; the test checks that too, so
-it fails (and must be changed) the day migration completes.  TAP.
+Migrations that complete: the looping demo guest (MTE 3, checking the tags
+of a buffer every 500 ms) goes to the destination and back and on again with
+Nova's flags; its console there carries on counting with its tags intact and
+never shows a boot.  Job info while memory is copied (virsh --verbose
+percentages, domjobinfo), the completed job's downtime, migrate-setspeed /
+-getspeed / -setmaxdowntime / -getmaxdowntime.
+
+Nothing lost: every refusal is decided before the source guest is touched
+(an MTE level the destination's QEMU cannot give: QEMU 11.1, whose `max` is
+level 4, for a level-3 guest started on the system QEMU; a guest without MTE
+whose ID registers would change; a destination_xml with another MTE level;
+a destination that already runs the guest; a guest that is not running;
+unsupported flags), and a migration that is aborted, whose destination QEMU
+is killed mid-copy, or that is started twice, leaves the source guest
+running in the same QEMU with one definition and nothing on the
+destination.  TAP.
 
 Usage: migration-test.py TAGVIRTD KERNEL [CAPS_CACHE_DIR]"""
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -49,7 +56,7 @@ ERR_ARGUMENT_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED = 74, 84
 MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_PERSIST_DEST = 1, 2, 8
 MIGRATE_UNDEFINE_SOURCE, MIGRATE_TUNNELLED = 16, 4
 NOVA_FLAGS = MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
-NOT_BUILT = "cannot start an incoming QEMU yet"
+ERR_OPERATION_ABORTED = 78
 
 
 def quiet(*a):
@@ -88,17 +95,18 @@ def qemu_pids(uuid):
     return found
 
 
-def domain_xml(name, mte, emulator=None, uuid=None):
+def domain_xml(name, mte, emulator=None, uuid=None, console=None, kernel=None):
     emu = "<emulator>%s</emulator>" % emulator if emulator else ""
+    serial = ("<serial type='file'><source path='%s'/></serial>" % console) if console else ""
     return f"""<domain type='qemu'>
   <name>{name}</name>
   {"<uuid>%s</uuid>" % uuid if uuid else ""}
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
-  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{KERNEL}</kernel></os>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel or KERNEL}</kernel></os>
   <features>{mte}</features>
   <cpu mode='custom'><model>max</model></cpu>
-  <devices>{emu}<controller type='usb' model='none'/><memballoon model='none'/></devices>
+  <devices>{emu}<controller type='usb' model='none'/><memballoon model='none'/>{serial}</devices>
 </domain>
 """
 
@@ -106,9 +114,9 @@ def domain_xml(name, mte, emulator=None, uuid=None):
 class Source:
     """A running guest on the source and what must not change about it."""
 
-    def __init__(self, conn, daemon, name, mte):
+    def __init__(self, conn, daemon, name, mte, console=None, kernel=None):
         self.conn, self.daemon, self.name = conn, daemon, name
-        self.dom = conn.defineXML(domain_xml(name, mte))
+        self.dom = conn.defineXML(domain_xml(name, mte, console=console, kernel=kernel))
         self.dom.create()
         self.id = self.dom.ID()
         self.uuid = self.dom.UUIDString()
@@ -184,12 +192,6 @@ def run(src_d, dst_d):
 
     g = Source(sconn, src_d, "mig3", "<mte version='3'/>")
     T.check("the level-3 guest runs on the source (system QEMU, max)", len(g.pids) == 1, g.pids)
-
-    # every check passes: the incoming QEMU is what is missing
-    refused("client-managed: Begin3/Prepare3 checks pass, then the not-built incoming QEMU "
-            "is named", g, dconn, dst_d, virsh(S, "migrate", "--live", "mig3", D), NOT_BUILT)
-    refused("peer-to-peer (--p2p): the source's Prepare3 on the destination, same answer",
-            g, dconn, dst_d, virsh(S, "migrate", "--live", "--p2p", "mig3", D), NOT_BUILT)
 
     # a destination_xml with another MTE level: the ABI check at Begin
     xml = g.migratable_xml().replace("<mte version='3'/>", "<mte version='2'/>")
@@ -272,6 +274,233 @@ def run(src_d, dst_d):
     T.check("after all of that the source guest runs on in the same QEMU", ok, info)
     g.dom.destroy()
     T.check("... and stops when asked", not qemu_pids(g.uuid), qemu_pids(g.uuid))
+    g.dom.undefine()
+
+    migrations(src_d, dst_d, sconn, dconn)
+    failures(src_d, dst_d, sconn, dconn)
+
+
+CHECK = re.compile(r"tags intact \(check (\d+)\)")
+
+
+def console_checks(path):
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return "", []
+    return text, [int(n) for n in CHECK.findall(text)]
+
+
+def wait_checks(path, above, timeout=60):
+    """the console's tag checks once one numbered above `above` shows"""
+    deadline = time.monotonic() + timeout
+    while True:
+        text, checks = console_checks(path)
+        if (checks and checks[-1] > above) or time.monotonic() > deadline:
+            return text, checks
+        time.sleep(0.2)
+
+
+def xml_with_console(dom, path):
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    return re.sub(r"<source path='[^']*'/>", "<source path='%s'/>" % path, xml, count=1)
+
+
+def carried_on(desc, before, path):
+    """the guest's console on its new host continues the count, tags intact, no boot"""
+    text, checks = wait_checks(path, before)
+    ok = (checks and checks[0] > before and "FAIL" not in text and "MTE level" not in text
+          and "result=" not in text)
+    T.check(desc, ok, "last check before %d; after: %s" % (before, text[-400:]))
+    return checks[-1] if checks else before
+
+
+def one_def(conns, name):
+    """(persistent definitions of name over every host, QEMUs running it)"""
+    n = 0
+    for c in conns:
+        for d in c.listAllDomains():
+            if d.name() == name and d.isPersistent():
+                n += 1
+    return n
+
+
+def migrations(src_d, dst_d, sconn, dconn):
+    S, D = src_d.uri, dst_d.uri
+    con_s = os.path.join(src_d.root, "loop.console")
+    con_d = os.path.join(dst_d.root, "loop.console")
+    g = Source(sconn, src_d, "loop", "<mte version='3'/>", console=con_s)
+    text, checks = wait_checks(con_s, 1)
+    T.check("the looping MTE 3 guest runs and checks its tags on the source",
+            checks and "done level=3 result=PASS" in text, text[-300:])
+    last = checks[-1] if checks else 0
+
+    # client-managed, with --verbose: percentages
+    path = os.path.join(src_d.root, "to-dst.xml")
+    with open(path, "w") as f:
+        f.write(xml_with_console(g.dom, con_d))
+    t0 = time.monotonic()
+    rc, out = virsh(S, "migrate", "--live", "--verbose", "--xml", path, "loop", D)
+    T.check("virsh migrate --live --verbose (client-managed): done", rc == 0 and
+            "Migration: [100 %]" in out, out)
+    T.note("client-managed migration of the 128 MiB guest: %.2f s" % (time.monotonic() - t0))
+    dd = dconn.lookupByName("loop")
+    T.check("... the guest runs on the destination, transient",
+            dd.state()[0] == libvirt.VIR_DOMAIN_RUNNING and not dd.isPersistent(), dd.state())
+    pids_d = dst_d.qemus()
+    T.check("... one QEMU there, and the source's QEMU is gone",
+            len(pids_d) == 1 and qemu_pids(g.uuid) == pids_d, (pids_d, qemu_pids(g.uuid)))
+    sd = sconn.lookupByName("loop")
+    T.check("... the source keeps its definition, shut off (reason migrated)",
+            sd.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_MIGRATED] and
+            sd.isPersistent(), sd.state())
+    last = carried_on("... its console there carries on counting, tags intact, no boot",
+                      last, con_d)
+    rc, out = virsh(S, "domjobinfo", "--completed", "loop")
+    T.check("domjobinfo --completed on the source: a completed outgoing migration with its "
+            "downtime", rc == 0 and "Completed" in out and "Total downtime" in out, out)
+    T.note(out)
+
+    # back with --p2p (the source daemon drives it)
+    path = os.path.join(dst_d.root, "to-src.xml")
+    with open(path, "w") as f:
+        f.write(xml_with_console(dd, con_s))
+    rc, out = virsh(D, "migrate", "--live", "--p2p", "--xml", path, "loop", S)
+    T.check("back with virsh migrate --live --p2p: done", rc == 0, out)
+    sd = sconn.lookupByName("loop")
+    T.check("... it runs on the first host again, with its definition there",
+            sd.state()[0] == libvirt.VIR_DOMAIN_RUNNING and sd.isPersistent(), sd.state())
+    T.check("... nothing left on the destination",
+            "loop" not in [d.name() for d in dconn.listAllDomains()] and not dst_d.qemus(),
+            ([d.name() for d in dconn.listAllDomains()], dst_d.qemus()))
+    last = carried_on("... its console carries on counting", last, con_s)
+
+    # Nova's flags with destination_xml and persistent_xml
+    g.dom = sd
+    xml = xml_with_console(sd, con_d)
+    t0 = time.monotonic()
+    err = error_of(sd.migrateToURI3, D, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml,
+                                         libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: xml}, NOVA_FLAGS)
+    T.check("migrateToURI3 with Nova's flags (live|peer2peer|persist-dest|undefine-source), "
+            "destination_xml and persistent_xml: done", err is None, err)
+    T.note("peer-to-peer migration: %.2f s" % (time.monotonic() - t0))
+    dd = dconn.lookupByName("loop")
+    T.check("... it runs there, persistent; the source has no definition left",
+            dd.state()[0] == libvirt.VIR_DOMAIN_RUNNING and dd.isPersistent() and
+            "loop" not in [d.name() for d in sconn.listAllDomains()] and
+            one_def([sconn, dconn], "loop") == 1, dd.state())
+    last = carried_on("... its console carries on counting", last, con_d)
+    dd.destroy()
+    dd.undefine()
+    T.check("... and it stops when asked", not dst_d.qemus(), dst_d.qemus())
+
+
+def slow_guest(src_d, sconn, name):
+    """the looping guest with 64 MiB of random data in its RAM (loaded with
+    its kernel), whose copy at 8 MiB/s takes seconds"""
+    kernel = tvdaemon.elf_with_data(KERNEL, os.path.join(src_d.root, "loop-64m.elf"), 64 << 20)
+    return Source(sconn, src_d, name, "<mte version='3'/>", kernel=kernel)
+
+
+def in_thread(fn, *args):
+    box = {}
+
+    def body():
+        box["err"] = error_of(fn, *args)
+    t = threading.Thread(target=body)
+    t.start()
+    return t, box
+
+
+def wait_copying(dom, timeout=30):
+    """job info of the source while memory is copied: two samples, the
+    second further on"""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            info = dom.jobInfo()
+        except libvirt.libvirtError:
+            info = None
+        if info and info[0] != libvirt.VIR_DOMAIN_JOB_NONE and info[4] > 0:
+            seen.append(info)
+            if len(seen) >= 2 and seen[-1][4] > seen[0][4]:
+                return seen
+        time.sleep(0.1)
+    return seen
+
+
+def failures(src_d, dst_d, sconn, dconn):
+    S, D = src_d.uri, dst_d.uri
+    g = slow_guest(src_d, sconn, "slow")
+    params = {libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 8}
+
+    def nothing_lost(desc):
+        time.sleep(0.5)  # the destination's reaper
+        ok, info = g.untouched()
+        T.check(desc + ": the source guest runs on in the same QEMU, one definition", ok, info)
+        ok, info = nothing_on(dconn, g)
+        T.check(desc + ": nothing on the destination", ok, info)
+
+    # abort while memory is copied
+    t, box = in_thread(g.dom.migrateToURI3, D, params, MIGRATE_LIVE | MIGRATE_PEER2PEER)
+    seen = wait_copying(g.dom)
+    T.check("job info while memory is copied: data processed grows, total and remaining given",
+            len(seen) >= 2 and seen[-1][3] > 0, seen)
+    rc, out = virsh(S, "domjobinfo", "slow")
+    T.check("virsh domjobinfo meanwhile: an unbounded job with data processed",
+            rc == 0 and "Unbounded" in out and "Data processed" in out, out)
+    rc, out = virsh(S, "migrate", "--live", "slow", D)
+    T.check("a second migration of the same guest meanwhile: refused, naming the running job",
+            rc != 0 and "migration out job running" in out, out)
+    rc, out = virsh(S, "migrate-setspeed", "slow", "4")
+    T.check("migrate-setspeed during the copy", rc == 0, out)
+    rc, out = virsh(S, "migrate-getspeed", "slow")
+    T.check("migrate-getspeed: 4", rc == 0 and out.strip() == "4", out)
+    t0 = time.monotonic()
+    g.dom.abortJob()
+    t.join(60)
+    T.note("abort -> migration returned: %.2f s" % (time.monotonic() - t0))
+    err = box.get("err")
+    T.check("abort (virsh domjobabort): the migration fails with OPERATION_ABORTED",
+            err and err[0] == ERR_OPERATION_ABORTED, err)
+    nothing_lost("after the abort")
+    rc, out = virsh(S, "domjobinfo", "--completed", "slow")
+    T.check("... domjobinfo --completed: cancelled", rc == 0 and "Cancelled" in out, out)
+
+    # the destination's QEMU killed mid-copy
+    t, box = in_thread(g.dom.migrateToURI3, D, params, MIGRATE_LIVE | MIGRATE_PEER2PEER)
+    wait_copying(g.dom)
+    victims = [p for p in qemu_pids(g.uuid) if p not in g.pids]
+    T.check("the destination's incoming QEMU exists mid-copy", len(victims) == 1, victims)
+    for pid in victims:
+        os.kill(pid, 9)
+    t.join(60)
+    err = box.get("err")
+    T.check("destination QEMU killed mid-copy: the migration fails", err is not None, err)
+    T.note(err)
+    nothing_lost("after the destination's QEMU was killed")
+
+    # migration settings
+    rc, out = virsh(S, "migrate-setmaxdowntime", "slow", "300")
+    T.check("migrate-setmaxdowntime 300", rc == 0, out)
+    rc, out = virsh(S, "migrate-getmaxdowntime", "slow")
+    T.check("migrate-getmaxdowntime: 300", rc == 0 and out.strip() == "300", out)
+    rc, out = virsh(S, "migrate-setspeed", "slow", "0")
+    rc2, out2 = virsh(S, "migrate-getspeed", "slow")
+    T.check("migrate-setspeed 0: unlimited again (libvirt's maximum)",
+            rc == 0 and rc2 == 0 and out2.strip() == "8796093022207", (out, out2))
+
+    # the moving percentage of virsh --verbose
+    rc, out = virsh(S, "migrate", "--live", "--verbose", "--bandwidth", "16", "slow", D)
+    pct = sorted(set(int(p) for p in re.findall(r"Migration: \[\s*(\d+) %\]", out)))
+    T.check("virsh migrate --verbose of the slow guest: the percentage moves, then 100",
+            rc == 0 and len(pct) >= 3 and pct[-1] == 100, out[-600:])
+    dd = dconn.lookupByName("slow")
+    T.check("... it runs on the destination", dd.state()[0] == libvirt.VIR_DOMAIN_RUNNING,
+            dd.state())
+    dd.destroy()
+    sconn.lookupByName("slow").undefine()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,47 @@ import tempfile
 import time
 
 
+def elf_with_data(src, out, nbytes, addr=0x42000000, seed=None):
+    """A copy of the ELF kernel src with one more loadable segment: nbytes of
+    random data at guest physical address addr (QEMU's loader puts it in the
+    guest's RAM), so that a migration of the guest copies real data, not only
+    zero pages.  The guest itself never looks at it."""
+    import random
+    import struct
+    data = open(src, "rb").read()
+    assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1, "an ELF64 LE kernel"
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    phdrs = [list(struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize))
+             for i in range(phnum)]
+    rnd = random.Random(seed).randbytes(nbytes) if seed is not None else os.urandom(nbytes)
+    phdrs.append([1, 6, 0, addr, addr, nbytes, nbytes, 0x1000])  # PT_LOAD, RW
+    align = 0x10000
+    pos = (64 + len(phdrs) * 56 + align - 1) // align * align
+    body = []
+    for ph, chunk in zip(phdrs, [None] * (len(phdrs) - 1) + [rnd]):
+        if ph[0] != 1:
+            continue
+        if chunk is None:
+            chunk = data[ph[2]:ph[2] + ph[5]]
+        ph[2] = pos
+        body.append((pos, chunk))
+        pos = (pos + len(chunk) + align - 1) // align * align
+    ehdr = bytearray(data[:64])
+    struct.pack_into("<Q", ehdr, 0x20, 64)       # e_phoff
+    struct.pack_into("<Q", ehdr, 0x28, 0)        # e_shoff: no sections
+    struct.pack_into("<HHHHH", ehdr, 0x36, 56, len(phdrs), 64, 0, 0)
+    with open(out, "wb") as f:
+        f.write(ehdr)
+        for ph in phdrs:
+            f.write(struct.pack("<IIQQQQQQ", *ph))
+        for off, chunk in body:
+            f.seek(off)
+            f.write(chunk)
+    os.chmod(out, 0o644)
+    return out
+
+
 class Tap:
     """TAP lines as checks happen; the plan is printed at the end."""
 

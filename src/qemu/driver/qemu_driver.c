@@ -76,6 +76,10 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->save_dir = choose_dir(NULL, cfg->root, "save", SYSTEM_SAVE_DIR);
     drv->emulator = g_strdup(cfg->emulator ? cfg->emulator : TV_QEMU_DEFAULT_EMULATOR);
     drv->job_wait_ms = cfg->job_wait_ms;
+    drv->migration_port_min = cfg->migration_port_min ? cfg->migration_port_min : 49152;
+    drv->migration_port_max = cfg->migration_port_max ? cfg->migration_port_max : 49215;
+    drv->migration_address = g_strdup(cfg->migration_address);
+    drv->incoming = g_hash_table_new(g_str_hash, g_str_equal);
     g_mutex_init(&drv->define_lock);
     g_mutex_init(&drv->lock);
     g_mutex_init(&drv->event_lock);
@@ -169,6 +173,8 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_clear_pointer(&drv->nodedevs, tv_driver_nodedevs_free);
     tv_driver_prefork_clear(drv);
     g_hash_table_destroy(drv->by_id);
+    tv_driver_migrations_free_all(drv);
+    g_hash_table_destroy(drv->incoming);
     g_hash_table_destroy(drv->by_name);
     g_hash_table_destroy(drv->by_uuid);
     tv_qemu_caps_cache_free(drv->caps_cache);
@@ -188,6 +194,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_free(drv->cache_dir);
     g_free(drv->log_dir);
     g_free(drv->emulator);
+    g_free(drv->migration_address);
     g_free(drv);
 }
 

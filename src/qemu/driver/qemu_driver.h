@@ -40,6 +40,13 @@ typedef struct {
     /* how long a call waits for another one's job on the same domain before
      * it fails with "cannot acquire state change lock"; 0: libvirt's 30 s */
     unsigned job_wait_ms;
+    /* incoming migrations: the TCP ports an incoming QEMU listens on (0:
+     * libvirt's 49152..49215) and the address it binds when neither the
+     * caller (listen_address, migrate_uri) nor the connection tells one
+     * (NULL: the address the Prepare call came in on, 127.0.0.1 over a
+     * unix socket) */
+    unsigned migration_port_min, migration_port_max;
+    const char *migration_address;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -293,6 +300,11 @@ int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, c
                                  unsigned flags);
 int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
                                        const char *alias, unsigned flags);
+/* updateDeviceFlags: a cdrom's media (live: tray and medium swapped over
+ * QMP; config: the definition's disk replaced); flags also take 4 (force;
+ * the tray is always forced open). */
+int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags);
 
 /* A running domain's network interfaces, for the guest addresses of
  * domifaddr (the remote layer asks the network driver for leases). */
@@ -417,11 +429,15 @@ GStrv tv_qemu_driver_node_device_caps(TvQemuDriver *drv, const char *name);
  * flags are libvirt's VIR_MIGRATE_* (TV_MIGRATE_*, domain_vocab.h).  The
  * strings are borrowed from the caller's typed parameters. */
 typedef struct {
-    const char *dest_xml;    /* "destination_xml" */
-    const char *dest_name;   /* "destination_name" */
-    const char *persist_xml; /* "persistent_xml" */
-    const char *uri;         /* "migrate_uri" */
-    const char *dom_name;    /* Finish: the domain's name as the caller knows it */
+    const char *dest_xml;       /* "destination_xml" */
+    const char *dest_name;      /* "destination_name" */
+    const char *persist_xml;    /* "persistent_xml" */
+    const char *uri;            /* "migrate_uri" */
+    const char *listen_address; /* "listen_address": where the incoming QEMU listens */
+    const char *dom_name;       /* Finish: the domain's name as the caller knows it */
+    bool has_bandwidth;
+    unsigned long long bandwidth; /* "bandwidth", MiB/s */
+    const char *local_addr;       /* the address the call came in on (TCP), NULL over unix */
 } TvMigrateParams;
 
 /* Source: the definition the destination gets (the running one in
@@ -434,18 +450,43 @@ int tv_qemu_driver_migrate_begin(TvQemuDriver *drv, const unsigned char *uuid,
                                  char **cookie_out);
 /* Destination: the cookie and params->dest_xml against this host (its
  * capabilities, the MTE level, the recorded guest ABI against its own probe,
- * names in use).  Today every Prepare ends in an error: a refusal naming what
- * differs, or, when all checks pass, OPERATION_UNSUPPORTED because the
- * incoming QEMU is not built yet.  Starts nothing. */
+ * names in use); a refusal names what differs and starts nothing.  When
+ * every check passes: the incoming QEMU (paused, listening on a port of the
+ * migration range) in the domain's MIGRATION_IN job, and *uri_out
+ * ("tcp:HOST:PORT") for the source. */
 int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *params,
                                    const char *cookie_in, size_t cookie_len, unsigned flags,
                                    char **cookie_out, char **uri_out);
-/* Destination, after Perform: NO_DOMAIN (no Prepare leaves a guest behind). */
+/* Source, between Prepare and Finish: QEMU's migrate to params->uri in the
+ * MIGRATION_OUT job (job info, abort), with AUTO_CONVERGE and the bandwidth
+ * (params, else migrate-setspeed's, else unlimited).  0 once QEMU copied
+ * the guest (paused here; the job stays for Confirm); -1 with the guest
+ * running on here as before. */
+int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
+                                   const TvMigrateParams *params, unsigned flags);
+/* Destination, after Perform: wait for the guest, run it (unless PAUSED),
+ * define it (PERSIST_DEST); cancelled, or on any failure: the incoming QEMU
+ * is stopped and nothing of the migration stays (an error is returned). */
 int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params, unsigned flags,
                                   bool cancelled, TvDomainRef *out);
-/* Source, at the end: 0 for a cancelled migration (the guest runs on). */
+/* Source, at the end: the guest runs elsewhere, stop it here (shut off,
+ * reason migrated; undefined with UNDEFINE_SOURCE); cancelled: it runs on
+ * here (0). */
 int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
                                    bool cancelled);
+
+/* migrate-setmaxdowntime / -getmaxdowntime (ms; QEMU's downtime-limit of
+ * the running domain), migrate-setspeed / -getspeed (MiB/s for this
+ * domain's migrations, applied at once to one that runs; 0 or libvirt's
+ * maximum, 8796093022207: unlimited).  flags must be 0. */
+int tv_qemu_driver_migrate_set_max_downtime(TvQemuDriver *drv, const unsigned char *uuid,
+                                            unsigned long long ms, unsigned flags);
+int tv_qemu_driver_migrate_get_max_downtime(TvQemuDriver *drv, const unsigned char *uuid,
+                                            unsigned flags, unsigned long long *ms);
+int tv_qemu_driver_migrate_set_max_speed(TvQemuDriver *drv, const unsigned char *uuid,
+                                         unsigned long long mib, unsigned flags);
+int tv_qemu_driver_migrate_get_max_speed(TvQemuDriver *drv, const unsigned char *uuid,
+                                         unsigned flags, unsigned long long *mib);
 
 /* The name of a running domain that has path as a disk (newly allocated), or
  * NULL: the storage driver asks before it deletes, wipes or resizes a file. */

@@ -435,3 +435,109 @@ void tv_driver_device_deleted(TvDriverRun *run, const char *alias)
     r->alias = g_strdup(alias);
     g_thread_unref(g_thread_new("tv-device-removal", removal_thread, r));
 }
+
+/* The one <disk> of a definition made around dev, parsed by the domain
+ * parser (so its checks apply), or NULL with an error. */
+static TvDomainDef *disk_alone(xmlNodePtr dev)
+{
+    g_autoptr(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr dom = xmlNewNode(NULL, BAD_CAST "domain");
+    xmlDocSetRootElement(doc, dom);
+    xmlNewProp(dom, BAD_CAST "type", BAD_CAST "qemu");
+    xmlNewChild(dom, NULL, BAD_CAST "name", BAD_CAST "media");
+    xmlNewChild(dom, NULL, BAD_CAST "memory", BAD_CAST "1024");
+    xmlNodePtr os = xmlNewChild(dom, NULL, BAD_CAST "os", NULL);
+    xmlNodePtr type = xmlNewChild(os, NULL, BAD_CAST "type", BAD_CAST "hvm");
+    xmlNewProp(type, BAD_CAST "arch", BAD_CAST "aarch64");
+    xmlNewProp(type, BAD_CAST "machine", BAD_CAST "virt");
+    xmlNodePtr devices = xmlNewChild(dom, NULL, BAD_CAST "devices", NULL);
+    xmlAddChild(devices, xmlDocCopyNode(dev, doc, 1));
+    g_autofree char *text = dump(doc);
+    return text ? tv_domain_def_parse(text, strlen(text), TV_DOMAIN_PARSE_DEFAULT) : NULL;
+}
+
+static int update_live(TvQemuDriver *drv, TvDriverDomain *dom, const TvDomainDef *media)
+{
+    TvDriverRun *run = tv_driver_run_get(dom);
+    if (!run)
+        return -1;
+    int rc = -1;
+    if (!run->proc) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                        dom->name);
+    } else {
+        g_autoptr(TvQemuCaps) caps = tv_driver_caps(drv, NULL);
+        TvQemuProcessConfig cfg = tv_driver_process_config(drv, caps, run);
+        const TvDomainDisk *disk = media->devices.disks[0];
+        rc = tv_qemu_process_change_media(run->proc, disk->target_dev, disk, &cfg);
+    }
+    tv_driver_run_unref(run);
+    return rc;
+}
+
+/* The persistent definition with the disk of dev's target replaced by dev. */
+static TvDomainDef *config_replace(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev)
+{
+    g_autofree char *xml = tv_qemu_driver_get_xml(drv, dom->uuid, TV_XML_INACTIVE | TV_XML_SECURE);
+    xmlNodePtr devices = NULL;
+    g_autoptr(xmlDoc) doc = xml ? parse_domain(xml, &devices) : NULL;
+    xmlNodePtr old = doc ? find_device(devices, dev, NULL) : NULL;
+    if (!old)
+        return NULL;
+    xmlNodePtr address = tv_xml_child(old, "address");
+    xmlNodePtr copy = xmlDocCopyNode(dev, doc, 1);
+    if (address && !tv_xml_child(copy, "address")) /* the disk keeps its place */
+        xmlAddChild(copy, xmlDocCopyNode(address, doc, 1));
+    xmlFreeNode(xmlReplaceNode(old, copy));
+    g_autofree char *text = dump(doc);
+    return text ? tv_qemu_domain_load(&drv->pipe, text, strlen(text), TV_DOMAIN_PARSE_DEFAULT, NULL)
+                : NULL;
+}
+
+#define UPDATE_FORCE 4 /* VIR_DOMAIN_DEVICE_MODIFY_FORCE: the tray is always forced open */
+
+int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags)
+{
+    xmlNodePtr dev = NULL;
+    if (check_flags(flags & ~(unsigned)UPDATE_FORCE, "updating a device") < 0)
+        return -1;
+    flags &= ~(unsigned)UPDATE_FORCE;
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    if (!devdoc)
+        return -1;
+    const char *kind = (const char *)dev->name;
+    g_autoptr(TvDomainDef) media = NULL;
+    if (strcmp(kind, "disk") == 0) {
+        if (!(media = disk_alone(dev)))
+            return -1;
+        if (media->devices.disks[0]->device != TV_DISK_DEVICE_CDROM) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                            "updating <disk> '%s': only a cdrom's media can be changed (give "
+                            "device='cdrom' and the new <source>, or none to eject)",
+                            media->devices.disks[0]->target_dev);
+            return -1;
+        }
+    } else {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "updating <%s> is not supported; accepted: a cdrom <disk> (media change: "
+                        "a new <source>, or none to eject)",
+                        kind);
+        return -1;
+    }
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "update device") < 0)
+        return -1;
+    bool live = false, config = false;
+    TvDomainDef *cfgdef = NULL;
+    int rc = tv_driver_affect(dom, flags, true, &live, &config);
+    if (rc == 0 && config && !(cfgdef = config_replace(drv, dom, dev)))
+        rc = -1;
+    if (rc == 0 && live)
+        rc = update_live(drv, dom, media);
+    if (rc == 0 && config)
+        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
+    tv_domain_def_free(cfgdef);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
+    return rc;
+}

@@ -83,7 +83,7 @@ void tv_driver_reap_locked(TvQemuDriver *drv, TvDriverReapTask *task)
 }
 
 /* Events for a change of a running domain (not start, not stop). */
-static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int state)
+static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int state, int reason)
 {
     if (state == old)
         return;
@@ -91,10 +91,13 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
     case TV_DOMAIN_STATE_RUNNING:
         if (old == TV_DOMAIN_STATE_PAUSED)
             tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_RESUMED,
-                                  0 /* UNPAUSED */);
+                                  reason == TV_DOMAIN_RUNNING_MIGRATED ? 1 /* MIGRATED */
+                                                                       : 0 /* UNPAUSED */);
         break;
     case TV_DOMAIN_STATE_PAUSED:
-        tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
+        tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED,
+                              reason == TV_DOMAIN_PAUSED_MIGRATION ? 1 /* MIGRATED */
+                                                                   : 0 /* PAUSED */);
         break;
     case TV_DOMAIN_STATE_SHUTDOWN:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SHUTDOWN, 0 /* FINISHED */);
@@ -123,7 +126,7 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     if (state == TV_DOMAIN_STATE_SHUTOFF)
         tv_driver_run_detach_locked(drv, run, reason, &remove, &task);
     else if (run->attached)
-        queue_change_event(drv, run, old, state);
+        queue_change_event(drv, run, old, state, reason);
     g_mutex_unlock(&dom->lock);
     if (remove)
         tv_driver_list_remove_locked(drv, dom);

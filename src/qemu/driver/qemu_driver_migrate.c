@@ -1,9 +1,10 @@
-/* Migration v3 with parameters, the checks half (docs/migration.rst):
- * Begin on the source (the migratable definition and the cookie with the
- * recorded guest ABI), Prepare on the destination (the definition against
- * this host's capabilities, the definition ABI, the recorded guest ABI
- * against this host's probe), Finish and Confirm for a migration that was
- * cancelled.  Nothing here changes the source guest: Begin only reads it. */
+/* Migration v3 with parameters, the checks (docs/migration.rst): Begin on
+ * the source (the migratable definition and the cookie with the recorded
+ * guest ABI), Prepare on the destination (the definition against this
+ * host's capabilities, the definition ABI, the recorded guest ABI against
+ * this host's probe) up to the incoming QEMU (qemu_driver_migrate_in.c).
+ * Nothing here changes the source guest: Begin only reads it.  Perform and
+ * Confirm: qemu_driver_migrate_out.c. */
 #include "domain_abi_check.h"
 #include "domain_migration_cookie.h"
 #include "qemu_driver_priv.h"
@@ -52,6 +53,7 @@ static int check_flags(unsigned flags)
         { TV_MIGRATE_POSTCOPY_RESUME, "post-copy (VIR_MIGRATE_POSTCOPY_RESUME)" },
         { TV_MIGRATE_ZEROCOPY, "zero-copy (VIR_MIGRATE_ZEROCOPY)" },
         { TV_MIGRATE_COMPRESSED, "compression (VIR_MIGRATE_COMPRESSED)" },
+        { TV_MIGRATE_TLS, "TLS for QEMU's own stream (VIR_MIGRATE_TLS)" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(refused); i++)
         if (flags & refused[i].flag) {
@@ -76,7 +78,7 @@ int tv_qemu_driver_migrate_begin(TvQemuDriver *drv, const unsigned char *uuid,
     if (check_flags(flags) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom)
+    if (!dom || tv_driver_migrate_check_idle(dom) < 0)
         return -1;
     g_autoptr(TvDomainDef) live = running_def(dom);
     if (!live)
@@ -263,38 +265,6 @@ int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *par
                                        "destination") < 0)
         return -1;
 
-    /* every check passed: the incoming QEMU is what is not built yet */
-    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                    "migration of domain '%s': the guest ABI checks passed, but this tagvirtd "
-                    "cannot start an incoming QEMU yet (docs/migration.rst, \"What exists "
-                    "today\"); nothing was started here and the source is untouched",
-                    def->name);
-    return -1;
-}
-
-int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params, unsigned flags,
-                                  bool cancelled, TvDomainRef *out)
-{
-    const char *name = params->dest_name ? params->dest_name : params->dom_name;
-    /* Prepare never leaves an incoming guest behind (see above), so there
-     * is nothing to resume, and for a cancelled migration nothing to undo */
-    tv_error_report(TV_FROM_QEMU, TV_ERR_NO_DOMAIN,
-                    "migration %s: no incoming domain '%s' on this host",
-                    cancelled ? "cancelled" : "cannot finish", name ? name : "");
-    return -1;
-}
-
-int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
-                                   bool cancelled)
-{
-    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom)
-        return -1;
-    if (cancelled)
-        return 0; /* the source was never paused or stopped: it runs on */
-    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
-                    "migration of domain '%s' cannot be confirmed: no migration of it was "
-                    "performed",
-                    dom->name);
-    return -1;
+    /* every check passed: the incoming QEMU (qemu_driver_migrate_in.c) */
+    return tv_driver_migrate_incoming(drv, g_steal_pointer(&def), params, flags, uri_out);
 }

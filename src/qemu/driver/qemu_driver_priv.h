@@ -53,6 +53,12 @@ struct _TvDriverDomain {
     int shutoff_reason;    /* TvDomainShutoffReason, while shut off */
     bool autostart;
     gint xml_size; /* atomic: see tv_qemu_driver_xml_size_hint() */
+    /* under lock: an outgoing migration copied the guest (between Perform
+     * and Confirm; qemu_driver_migrate_out.c), and the bandwidth limit in
+     * MiB/s for its migrations (migrate-setspeed; 0: unlimited) */
+    bool migrated_out;
+    unsigned migrate_flags;
+    unsigned long long migrate_bandwidth;
     /* readers: get_xml formatting def without dom->lock (taken under it);
      * writer: freeing a def taken out of dom (no other lock held) */
     GRWLock def_lock;
@@ -89,6 +95,12 @@ struct TvQemuDriver {
     bool event_busy;
     GAsyncQueue *events;
     GThread *event_thread;
+
+    /* incoming migrations (qemu_driver_migrate_in.c): QEMU's ports and
+     * address (TvQemuDriverConfig), those between Prepare and Finish */
+    unsigned migration_port_min, migration_port_max;
+    char *migration_address;
+    GHashTable *incoming; /* under lock: domain name -> TvDriverIncoming */
 
     GThreadPool *reaper; /* frees runs whose QEMU went away, restarts reboots */
     GList *orphans;      /* reaper tasks that arrived while closing (under lock) */
@@ -306,6 +318,16 @@ int tv_driver_domain_facts(TvDriverDomain *dom, unsigned long long *max_kib,
 
 /* The balloon now holds kib: the live currentMemory (QEMU's BALLOON_CHANGE). */
 void tv_driver_balloon_changed(TvDriverRun *run, unsigned long long kib);
+
+/* qemu_driver_migrate_in.c: after Prepare's checks, the incoming QEMU
+ * (def taken); *uri_out is where the source's QEMU sends. */
+int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigrateParams *params,
+                               unsigned flags, char **uri_out);
+/* qemu_driver_migrate_out.c: OPERATION_INVALID when the domain has an
+ * async job (a migration, a save) running. */
+int tv_driver_migrate_check_idle(TvDriverDomain *dom);
+/* At close: forget the incoming migrations (their QEMUs stay, as every QEMU). */
+void tv_driver_migrations_free_all(TvQemuDriver *drv);
 
 /* qemu_driver_nodedev.c */
 typedef struct _TvDriverNodeDevs TvDriverNodeDevs;

@@ -242,6 +242,13 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
  * nothing was pending (or done already). */
 int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias);
 bool tv_qemu_process_unplug_pending(TvQemuProcess *proc, const char *alias);
+/* A cdrom's media (updateDevice): the new medium's nodes added, the tray
+ * opened (forced), the old medium removed, the new one inserted (media's
+ * path; NULL ejects) and the tray closed, the old nodes deleted; the live
+ * definition and status file follow.  A failure before the swap leaves the
+ * old medium. */
+int tv_qemu_process_change_media(TvQemuProcess *proc, const char *target, const TvDomainDisk *media,
+                                 const TvQemuProcessConfig *cfg);
 /* The last lines of this start's log (at most max_bytes). */
 char *tv_qemu_process_log_tail(TvQemuProcess *proc, size_t max_bytes);
 

@@ -420,3 +420,104 @@ bool tv_qemu_process_unplug_pending(TvQemuProcess *proc, const char *alias)
     g_mutex_unlock(&proc->lock);
     return pending;
 }
+
+/* Nodes of a new medium: a name no earlier medium of this QEMU had. */
+static char *media_prefix(void)
+{
+    return g_strdup_printf("tv-m%08x", g_random_int());
+}
+
+int tv_qemu_process_change_media(TvQemuProcess *proc, const char *target, const TvDomainDisk *media,
+                                 const TvQemuProcessConfig *cfg)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = running_locked(proc);
+    ssize_t i = -1;
+    for (size_t k = 0; rc == 0 && k < proc->def->devices.ndisks; k++) {
+        if (strcmp(proc->def->devices.disks[k]->target_dev, target) == 0)
+            i = (ssize_t)k;
+    }
+    g_autofree char *alias =
+        i >= 0 ? tv_qemu_disk_alias(proc->def->devices.disks[i], (size_t)i) : NULL;
+    bool cdrom = i >= 0 && proc->def->devices.disks[i]->device == TV_DISK_DEVICE_CDROM;
+    g_mutex_unlock(&proc->lock);
+    if (rc < 0)
+        return -1;
+    if (i < 0) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "no target device %s", target);
+        return -1;
+    }
+    if (!cdrom) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "<disk> '%s' is not a cdrom: only a cdrom's media can be changed on a "
+                        "running guest",
+                        target);
+        return -1;
+    }
+    if (media->path && disk_file_check(media, cfg) < 0)
+        return -1;
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    if (!mon)
+        return -1;
+    g_autofree char *old = NULL;
+    if (find_disk_node(mon, alias, &old) < 0)
+        return -1;
+    /* the new medium's nodes first: a failure leaves the old one in place */
+    g_autofree char *prefix = media_prefix();
+    g_autofree char *node = g_strdup_printf("%s-format", prefix);
+    g_autofree char *give_back = NULL;
+    bool labelled = false;
+    if (media->path && tv_qemu_security_changes_user(cfg->security)) {
+        if (tv_qemu_security_dac_label_file(cfg->security, media->path) < 0)
+            return -1;
+        labelled = true;
+    }
+    if (media->path && add_nodes(mon, media, prefix) < 0)
+        goto fail;
+    if (tv_qemu_monitor_blockdev_open_tray(mon, alias, true) < 0 ||
+        (old && tv_qemu_monitor_blockdev_remove_medium(mon, alias) < 0) ||
+        (media->path && tv_qemu_monitor_blockdev_insert_medium(mon, alias, node) < 0)) {
+        if (media->path)
+            del_nodes(mon, node);
+        UNDO(tv_qemu_monitor_blockdev_close_tray(mon, alias));
+        goto fail;
+    }
+    if (media->path)
+        UNDO(tv_qemu_monitor_blockdev_close_tray(mon, alias));
+    if (old)
+        del_nodes(mon, old);
+    tv_error_reset();
+    g_mutex_lock(&proc->lock);
+    for (size_t k = 0; proc->def && k < proc->def->devices.ndisks; k++) {
+        TvDomainDisk *d = proc->def->devices.disks[k];
+        if (strcmp(d->target_dev, target) != 0)
+            continue;
+        g_free(d->path);
+        d->path = g_strdup(media->path);
+        d->type = media->type;
+        d->format = media->format;
+    }
+    char *given = proc->plugged_files ? g_hash_table_lookup(proc->plugged_files, alias) : NULL;
+    give_back = given ? g_strdup(given) : NULL;
+    if (given)
+        g_hash_table_remove(proc->plugged_files, alias);
+    if (labelled) {
+        if (!proc->plugged_files)
+            proc->plugged_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_hash_table_replace(proc->plugged_files, g_strdup(alias), g_strdup(media->path));
+    }
+    if (tv_qemu_process_write_status(proc) < 0) {
+        g_warning("%s: the status file has the old media of '%s': %s", proc->name, target,
+                  tv_error_message());
+        tv_error_reset();
+    }
+    g_mutex_unlock(&proc->lock);
+    if (give_back)
+        tv_qemu_security_dac_restore_file(give_back);
+    return 0;
+fail:
+    if (labelled)
+        tv_qemu_security_dac_restore_file(media->path);
+    tv_error_prefix("domain '%s': cannot change the media of '%s'", proc->name, target);
+    return -1;
+}
