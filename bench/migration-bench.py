@@ -76,7 +76,11 @@ def guest_xml(kernel):
 
 
 def completed_stats(dom):
-    st = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    """the source's completed job (gone with the domain after undefine-source)"""
+    try:
+        st = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    except libvirt.libvirtError:
+        return float("nan"), -1
     return st.get("time_elapsed", 0) / 1000.0, st.get("downtime", -1)
 
 
@@ -118,7 +122,7 @@ def hand_args(pid, monitor):
         if skip:
             skip = False
             continue
-        if a in ("-chardev", "-mon", "-sandbox") and i + 1 < len(argv):
+        if a in ("-chardev", "-mon", "-sandbox", "-incoming") and i + 1 < len(argv):
             skip = True
             continue
         out.append(a)
@@ -167,6 +171,19 @@ def hand_args_list(argv, monitor):
     return out + ["-qmp", "unix:%s,server=on,wait=off" % monitor]
 
 
+def qemu_of(uuid):
+    """pid of the QEMU whose command line has this -uuid"""
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(b"qemu-system-aarch64") and uuid.encode() in cmd:
+                return int(pid)
+    raise RuntimeError("no QEMU runs the guest %s" % uuid)
+
+
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
@@ -182,6 +199,13 @@ def main():
     finally:
         a.cleanup()
         b.cleanup()
+        # the guest's QEMUs name the kernel in tmp, not a daemon's root
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and tmp.encode() in open("/proc/%s/cmdline" % pid, "rb").read():
+                    os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -190,7 +214,8 @@ def run(tmp, kernel, a, b):
     dom = ca.defineXML(guest_xml(kernel))
     dom.create()
     time.sleep(3)
-    pid = a.qemus()[0]
+    uuid = dom.UUIDString()
+    pid = qemu_of(uuid)
     argv_src = hand_args(pid, "unused")[:-2]
     print("guest: 512 MiB, MTE 3, %d MiB random in RAM; QEMU %s" % (
         RANDOM_MIB, subprocess.run([argv_src[0], "--version"], capture_output=True,
@@ -244,7 +269,7 @@ def run(tmp, kernel, a, b):
                 if i > 0:  # the first one may probe QEMU 11.1
                     refusals.append(el)
                 print("refusal (%s): %.3f s" % (e.get_error_message()[:60], el))
-    pid = here[0].qemus()[0]
+    pid = qemu_of(uuid)
     argv_src = hand_args(pid, "unused")[:-2]
     d.destroy()
 

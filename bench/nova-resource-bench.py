@@ -4,7 +4,8 @@
 through tagvirtd and through Debian's libvirtd, interleaved in one process so
 load changes hit both alike.  Run with Debian's /usr/bin/python3.
 
-  nova-resource-bench.py [--rounds N] [--guests G ...] TAGVIRTD KERNEL LIBVIRTD_URI
+  nova-resource-bench.py [--rounds N] [--guests G ...] [--libvirtd-pid PID]
+                         [--also NAME=PID:URI ...] TAGVIRTD KERNEL LIBVIRTD_URI
 
 TAGVIRTD is started here with a private root (a copy of CACHE's probed
 capabilities if --cache is given); LIBVIRTD_URI is a running libvirtd, e.g.
@@ -30,7 +31,14 @@ What needs Nova's database is mocked as in tests/daemon/nova-test.py
 (InstanceList, BlockDeviceMappingList, Service): empty answers, so Nova
 counts every defined guest as not its own instance, which changes nothing in
 the calls it makes to the daemon.  The guests are named nbench-*; all are
-undefined at the end."""
+undefined at the end.
+
+--also adds another running daemon to the same interleaved rounds (e.g. an
+older tagvirtd build started with its own --root), so a change can be
+compared with what it replaces and with libvirtd under the same load; PID
+(0: unknown) is for its CPU time.  One row per daemon: wall-time median and
+10th percentile, their ratios to libvirtd's, and the daemon's CPU time per
+call."""
 import argparse
 import glob
 import os
@@ -168,6 +176,8 @@ def main():
     ap.add_argument("--guests", type=int, nargs="+", default=[0, 50])
     ap.add_argument("--cache")
     ap.add_argument("--libvirtd-pid", type=int, help="for its CPU time per call")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=PID:URI",
+                    help="another running daemon in the same rounds")
     ap.add_argument("tagvirtd")
     ap.add_argument("kernel", type=os.path.abspath)
     ap.add_argument("libvirtd_uri")
@@ -200,20 +210,22 @@ def main():
         m.start()
 
     tv, tv_uri = start_tagvirtd(os.path.abspath(args.tagvirtd), root + "/tv", args.cache)
-    conns = {"tagvirtd": libvirt.open(tv_uri), "libvirtd": libvirt.open(args.libvirtd_uri)}
+    uris = {"tagvirtd": tv_uri, "libvirtd": args.libvirtd_uri}
+    pids = {"tagvirtd": tv.pid, "libvirtd": args.libvirtd_pid}
+    for spec in args.also:
+        name, rest = spec.split("=", 1)
+        pid, uri = rest.split(":", 1)
+        uris[name], pids[name] = uri, int(pid)
+    conns = {name: libvirt.open(uri) for name, uri in uris.items()}
     defined = {name: [] for name in conns}
     try:
-        drivers = {"tagvirtd": nova_driver(tv_uri, "nbench"),
-                   "libvirtd": nova_driver(args.libvirtd_uri, "nbench")}
+        drivers = {name: nova_driver(uri, "nbench") for name, uri in uris.items()}
         for drv in drivers.values():
             drv.get_available_resource("nbench")  # what init_host left uncached
         os.makedirs(root + "/disks")
         print("# load average %.1f %.1f %.1f, %d rounds" % (os.getloadavg() + (args.rounds,)))
-        print("%-6s %-8s %9s %9s %6s %9s %9s %6s %9s %6s" % (
-            "guests", "", "tagvirtd", "libvirtd", "ratio", "tagvirtd", "libvirtd", "ratio",
-            "Nova's", "floor"))
-        print("%-6s %-8s %9s %9s %6s %9s %9s %6s %9s %6s" % (
-            "", "", "median", "median", "", "p10", "p10", "", "own p10", ""))
+        print("%-6s %-14s %9s %9s %6s %6s %8s" % (
+            "guests", "daemon", "median", "p10", "ratio", "p10", "CPU ms"))
         for count in args.guests:
             for name, conn in conns.items():
                 while len(defined[name]) < count:
@@ -226,7 +238,6 @@ def main():
                     defined[name].append(guest)
             times = {name: [] for name in drivers}
             cpu = {name: 0.0 for name in drivers}
-            pids = {"tagvirtd": tv.pid, "libvirtd": args.libvirtd_pid}
             order = list(drivers)
             for r in range(args.rounds):
                 for name in (order if r % 2 == 0 else order[::-1]):
@@ -238,17 +249,16 @@ def main():
             if os.environ.get("NBENCH_DIST"):
                 for name in times:
                     print("# %s: %s" % (name, " ".join("%.0f" % x for x in sorted(times[name]))))
-            tv_ms = statistics.median(times["tagvirtd"])
-            lv_ms = statistics.median(times["libvirtd"])
-            tv_p, lv_p = p10(times["tagvirtd"]), p10(times["libvirtd"])
+            lv_ms, lv_p = statistics.median(times["libvirtd"]), p10(times["libvirtd"])
+            for name in drivers:
+                ms, p = statistics.median(times[name]), p10(times[name])
+                print("%-6d %-14s %9.2f %9.2f %6.2f %6.2f %8s" % (
+                    count, name, ms, p, ms / lv_ms, p / lv_p,
+                    "%.2f" % (cpu[name] / args.rounds) if pids[name] else "-"))
             own = nova_share(drivers["tagvirtd"], args.rounds)
-            print("%-6d %-8s %9.2f %9.2f %6.2f %9.2f %9.2f %6.2f %9.2f %6.2f" % (
-                count, "wall ms", tv_ms, lv_ms, tv_ms / lv_ms, tv_p, lv_p, tv_p / lv_p, own,
-                own / lv_p))
-            if args.libvirtd_pid:
-                tv_c, lv_c = cpu["tagvirtd"] / args.rounds, cpu["libvirtd"] / args.rounds
-                print("%-6s %-8s %9.2f %9.2f %6.2f   (daemon CPU time per call, mean)" % (
-                    "", "cpu ms", tv_c, lv_c, tv_c / lv_c if lv_c else float("nan")))
+            print("%-6d %-14s %9s %9.2f %6s %6.2f   (every libvirt call answered from memory)" % (
+                count, "Nova's own", "", own, "", own / lv_p))
+            print("# load average %.1f %.1f %.1f" % os.getloadavg())
             sys.stdout.flush()
     finally:
         for name, conn in conns.items():

@@ -12,7 +12,7 @@ PACKAGES="
   libnl-3-dev libnl-route-3-dev dnsmasq-base nftables busybox
   libgnutls28-dev gnutls-bin
   clang-format clang libclang-rt-14-dev
-  qemu-system-arm qemu-efi-aarch64
+  qemu-system-arm qemu-efi-aarch64 qemu-utils
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip xz-utils ca-certificates
   grub-common mtools dosfstools fdisk

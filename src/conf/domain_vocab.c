@@ -9,7 +9,9 @@ static const char *const state_names[] = {
     "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed",
 };
 static const char *const running_reasons[] = {
-    "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
+    "unknown",       "booted",   "migrated",           "restored",
+    "from snapshot", "unpaused", "migration canceled", "save canceled",
+    "wakeup",        "crashed",
 };
 static const char *const paused_reasons[] = {
     "unknown",  "user",          "migration", "save",     "dump",    "ioerror",
@@ -110,9 +112,11 @@ void tv_domain_state_event(int state, int reason, int *event, int *detail)
                       ? reason - 1
                       : 0;
         break;
+    case TV_DOMAIN_STATE_CRASHED:
+        *event = TV_DOMAIN_EVENT_CRASHED; /* CRASHED_PANICKED = 0 */
+        break;
     case TV_DOMAIN_STATE_NOSTATE:
     case TV_DOMAIN_STATE_BLOCKED:
-    case TV_DOMAIN_STATE_CRASHED:
         break;
     }
 }

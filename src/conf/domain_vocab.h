@@ -22,6 +22,7 @@ typedef enum {
     TV_DOMAIN_RUNNING_RESTORED = 3,
     TV_DOMAIN_RUNNING_FROM_SNAPSHOT = 4,
     TV_DOMAIN_RUNNING_UNPAUSED = 5,
+    TV_DOMAIN_RUNNING_CRASHED = 9, /* restarted in the same QEMU after a panic */
 } TvDomainRunningReason;
 
 typedef enum {
@@ -65,6 +66,7 @@ typedef enum {
     TV_DOMAIN_EVENT_RESUMED = 4,
     TV_DOMAIN_EVENT_STOPPED = 5,
     TV_DOMAIN_EVENT_SHUTDOWN = 6,
+    TV_DOMAIN_EVENT_CRASHED = 8, /* detail PANICKED = 0 */
 } TvDomainEventType;
 
 /* list_all flags: libvirt's CONNECT_LIST_DOMAINS_* numbers */

@@ -331,7 +331,48 @@ static const TvRemoteHandlerEntry host_handlers[] = {
     { TVR_PROC_CONNECT_LIST_ALL_NODE_DEVICES, h_list_all_node_devices },
 };
 
+/* Calls about a device of the last listing read a few sysfs attributes at
+ * most: the reading thread answers them (Nova's resource tracker makes about
+ * eighty of them a minute).  A name the listing lacks means a scan of sysfs
+ * (and pci.ids): a worker's job. */
+static gboolean quick_node_device(TvRemote *remote, const void *a)
+{
+    return tv_qemu_driver_node_device_listed(remote->drv,
+                                             ((const tvr_node_device_name_args *)a)->name);
+}
+
+static gboolean quick_node_device_xml(TvRemote *remote, const void *a)
+{
+    return tv_qemu_driver_node_device_listed(remote->drv,
+                                             ((const tvr_node_device_get_xml_desc_args *)a)->name);
+}
+
+static gboolean quick_node_device_caps(TvRemote *remote, const void *a)
+{
+    return tv_qemu_driver_node_device_listed(remote->drv,
+                                             ((const tvr_node_device_list_caps_args *)a)->name);
+}
+
+/* The first read of the host topology walks sysfs: a worker's job.  Node
+ * info (remote_domain.c's handler) and the CPU map after it read two small
+ * files, and the topology again only when the online CPUs changed. */
+static gboolean quick_node_topology(TvRemote *remote, const void *a)
+{
+    return tv_qemu_driver_node_topology_known(remote->drv);
+}
+
+static const TvRemoteQuickEntry host_quick_checks[] = {
+    { TVR_PROC_NODE_GET_INFO, quick_node_topology },
+    { TVR_PROC_NODE_GET_CPU_MAP, quick_node_topology },
+    { TVR_PROC_NODE_DEVICE_LOOKUP_BY_NAME, quick_node_device },
+    { TVR_PROC_NODE_DEVICE_GET_XML_DESC, quick_node_device_xml },
+    { TVR_PROC_NODE_DEVICE_GET_PARENT, quick_node_device },
+    { TVR_PROC_NODE_DEVICE_NUM_OF_CAPS, quick_node_device },
+    { TVR_PROC_NODE_DEVICE_LIST_CAPS, quick_node_device_caps },
+};
+
 void tv_remote_register_host_handlers(TvRemote *remote)
 {
     tv_remote_add_handlers(remote, host_handlers, G_N_ELEMENTS(host_handlers));
+    tv_remote_add_quick_checks(remote, host_quick_checks, G_N_ELEMENTS(host_quick_checks));
 }

@@ -11,7 +11,7 @@ static const TvRemoteProcedure procedures[] = {
     PROC(CONNECT_GET_TYPE, tv_void, tvr_connect_get_type_ret, RO | NB),
     PROC(CONNECT_GET_VERSION, tv_void, tvr_connect_get_version_ret, RO | NB),
     PROC(CONNECT_GET_MAX_VCPUS, tvr_connect_get_max_vcpus_args, tvr_connect_get_max_vcpus_ret, RO),
-    PROC(NODE_GET_INFO, tv_void, tvr_node_get_info_ret, RO),
+    PROC(NODE_GET_INFO, tv_void, tvr_node_get_info_ret, RO | NB),
     PROC(CONNECT_GET_CAPABILITIES, tv_void, tvr_connect_get_capabilities_ret, RO),
     PROC(DOMAIN_CREATE, tvr_domain_args, tv_void, 0),
     PROC(DOMAIN_CREATE_XML, tvr_domain_create_xml_args, tvr_domain_ret, 0),

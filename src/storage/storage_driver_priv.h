@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 typedef struct {
     TvStorageVolDef *def; /* path, key, format, sizes as probed */
@@ -87,3 +88,11 @@ TvStorageVolDef *tv_storage_probe_file(const char *dir, const char *name);
 /* storage_qemu_img.c: run qemu-img with argv (NULL-terminated, without the
  * program); its error output goes into the report. */
 int tv_storage_qemu_img(TvStorageDriver *drv, const char *const *argv);
+
+/* storage_qcow2.c: an empty qcow2 image written without qemu-img.  native:
+ * whether these options are the plain case it writes (else use qemu-img);
+ * compat NULL means "1.1".  create: path must not exist (made with mode). */
+bool tv_storage_qcow2_native(unsigned long long capacity, const char *compat, bool lazy_refcounts,
+                             bool prealloc_metadata, bool backing);
+int tv_storage_qcow2_create(const char *path, unsigned long long capacity, const char *compat,
+                            bool lazy_refcounts, mode_t mode);

@@ -1,5 +1,6 @@
-/* qemu-img, for the formats tagvirt does not write itself (qcow2) and for
- * copies between formats.  Its error output becomes the error message. */
+/* qemu-img, for the qcow2 images tagvirt does not write itself (with a
+ * backing file or preallocation; storage_qcow2.c writes the plain ones), for
+ * resizing them and for copies between formats.  Its error output becomes the error message. */
 #include "storage_driver_priv.h"
 #include "tv_error.h"
 

@@ -183,6 +183,10 @@ static char *qcow2_options(const TvStorageVolDef *def, bool prealloc_metadata)
 static int make_qcow2(TvStorageDriver *drv, const char *path, const TvStorageVolDef *def,
                       bool prealloc_metadata)
 {
+    if (tv_storage_qcow2_native(def->capacity, def->compat, def->lazy_refcounts, prealloc_metadata,
+                                def->backing_path != NULL))
+        return tv_storage_qcow2_create(path, def->capacity, def->compat, def->lazy_refcounts,
+                                       DEFAULT_VOL_MODE);
     g_autofree char *opts = qcow2_options(def, prealloc_metadata && !def->backing_path);
     g_autofree char *size = g_strdup_printf("%llu", def->capacity);
     const char *argv[14]; /* 6 + backing 4 + path, size, NULL */

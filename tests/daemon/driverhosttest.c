@@ -5,6 +5,7 @@
  * tests/hostcapsdata/<host>.txt; TAGVIRT_REGENERATE=1 rewrites them.  Bad
  * arguments get libvirt's error classes. */
 #include "drivertestutils.h"
+#include "qemu_driver_priv.h"
 #include "testutils.h"
 #include "tv_error.h"
 
@@ -55,6 +56,7 @@ static void report_node(GString *r, TvQemuDriver *drv)
 {
     TvNodeInfo ni;
     g_assert_cmpint(tv_qemu_driver_node_info(drv, &ni), ==, 0);
+    g_assert_true(tv_qemu_driver_node_topology_known(drv));
     g_string_append_printf(r,
                            "== node info\nmodel=%s memory=%llu cpus=%d mhz=%d nodes=%d "
                            "sockets=%d cores=%d threads=%d\n",
@@ -156,6 +158,8 @@ static void test_host_report(gconstpointer data)
     if (!open_host(&env, host))
         return;
     GString *r = g_string_new(NULL);
+    /* until the topology is read once, node info is a worker's call */
+    g_assert_false(tv_qemu_driver_node_topology_known(env.drv));
     g_autofree char *caps = tv_qemu_driver_capabilities(env.drv);
     g_assert_nonnull(caps);
     g_autofree char *section = host_section(caps);
@@ -188,7 +192,9 @@ static void add_pci(const char *root, const char *addr, const char *product)
 
 /* Node devices come from the last listing while a client walks it (no
  * rescan per call); a name the listing had not is looked for afresh, and a
- * device gone is gone at the next listing. */
+ * device gone is gone at the next listing.  "Listed" (what lets the daemon
+ * answer on its reading thread) follows the listing held, and is FALSE
+ * while another thread holds it. */
 static void test_nodedev_rescan(void)
 {
     DtEnv env;
@@ -201,10 +207,21 @@ static void test_nodedev_rescan(void)
     g_assert_true(g_file_set_contents(release, "6.1.0-test\n", -1, NULL));
     add_pci(env.host_root, "0000:00:01.0", "0x1000\n");
     TvQemuDriver *drv = dt_open(&env, false);
+    g_assert_false(tv_qemu_driver_node_device_listed(drv, "pci_0000_00_01_0")); /* none yet */
     g_auto(GStrv) first = tv_qemu_driver_node_device_names(drv, NULL, 0);
     g_assert_true(g_strv_contains((const char *const *)first, "pci_0000_00_01_0"));
+    for (char **n = first; *n; n++)
+        g_assert_true(tv_qemu_driver_node_device_listed(drv, *n));
+    g_assert_false(tv_qemu_driver_node_device_listed(drv, "pci_0000_00_02_0"));
+    g_assert_false(tv_qemu_driver_node_device_listed(drv, "pci_0000_00_00_9"));
+    g_assert_false(tv_qemu_driver_node_device_listed(drv, "zzz"));
     add_pci(env.host_root, "0000:00:02.0", "0x1041\n");
+    g_assert_false(tv_qemu_driver_node_device_listed(drv, "pci_0000_00_02_0"));
     g_assert_cmpint(tv_qemu_driver_node_device_lookup(drv, "pci_0000_00_02_0"), ==, 0);
+    g_assert_true(tv_qemu_driver_node_device_listed(drv, "pci_0000_00_02_0")); /* rescanned */
+    g_mutex_lock(&drv->nodedev_lock); /* another thread scanning */
+    g_assert_false(tv_qemu_driver_node_device_listed(drv, "pci_0000_00_02_0"));
+    g_mutex_unlock(&drv->nodedev_lock);
     g_autofree char *gone =
         g_build_filename(env.host_root, "sys/bus/pci/devices/0000:00:01.0", NULL);
     g_assert_cmpint(unlink(gone), ==, 0);

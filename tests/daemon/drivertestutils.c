@@ -40,13 +40,32 @@ static pid_t scan_cmdlines(bool (*visit)(pid_t pid, const char *cmdline, gsize l
     return 0;
 }
 
-/* A QEMU whose command line names a root of this run (prefix): killed. */
+/* Is pid a descendant of this run's guard (dt_run_guarded: the test
+ * process is its child, and it is the subreaper of orphaned QEMUs)? */
+static bool of_this_run(pid_t pid)
+{
+    const char *guard = g_getenv("TVDRV_GUARD");
+    pid_t want = guard ? (pid_t)atoi(guard) : 0;
+    for (int depth = 0; want > 1 && pid > 1 && depth < 64; depth++) {
+        pid_t parent = 0;
+        if (tv_qemu_proc_stat(pid, NULL, NULL, &parent) < 0)
+            return false;
+        if (parent == want)
+            return true;
+        pid = parent;
+    }
+    return false;
+}
+
+/* A QEMU of this run: its command line names one of the run's roots
+ * (prefix), or it descends from the guard (a QEMU given its monitor socket
+ * as a descriptor names no root): killed. */
 static bool kill_if_ours(pid_t pid, const char *cmdline, gsize len, const char *prefix)
 {
     bool ours = false;
     for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1)
         ours = ours || strstr(cmdline + off, prefix) != NULL;
-    if (g_str_has_suffix(cmdline, "qemu-system-aarch64") && ours) {
+    if (g_str_has_suffix(cmdline, "qemu-system-aarch64") && (ours || of_this_run(pid))) {
         fprintf(stderr, "# guard: killing QEMU pid %d left by the tests\n", (int)pid);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0); /* ours when we are its subreaper */
@@ -311,12 +330,14 @@ bool dt_pid_alive(pid_t pid)
     return pid > 0 && tv_qemu_proc_stat(pid, NULL, &state, NULL) == 0 && state != 'Z';
 }
 
-/* A live process with an argument starting with want ("guest=NAME,"). */
+/* A live process of this run with an argument starting with want
+ * ("guest=NAME,"): another run of the same tests at the same time has
+ * QEMUs of the same names, which must not be counted. */
 static bool is_guest(pid_t pid, const char *cmdline, gsize len, const char *want)
 {
     for (gsize off = 0; off < len; off += strlen(cmdline + off) + 1) {
-        if (g_str_has_prefix(cmdline + off, want) && dt_pid_alive(pid))
-            return true;
+        if (g_str_has_prefix(cmdline + off, want))
+            return dt_pid_alive(pid) && of_this_run(pid);
     }
     return false;
 }

@@ -62,9 +62,10 @@ void dt_events_reset(DtEnv *env);
 
 /* The QEMU pid from the domain's status file; 0 when there is none. */
 pid_t dt_qemu_pid(const DtEnv *env, const char *name);
-/* Is a QEMU with "-name guest=NAME," running (any pid)? */
+/* Is a QEMU of this run (under one of its roots) with "-name guest=NAME,"
+ * running (any pid)? */
 bool dt_qemu_running(const char *name);
-/* How many live QEMUs have "-name guest=NAME," (whoever started them). */
+/* How many live QEMUs of this run have "-name guest=NAME,". */
 int dt_qemu_count(const char *name);
 bool dt_pid_alive(pid_t pid);
 

@@ -222,6 +222,20 @@ def linux_main():
     rc, out, err = d.virsh("attach-disk", "lg", vdb, "vdb", "--live")
     check("... and the same disk attaches again (its nodes were deleted)",
           rc == 0 and vdb in open_files(pid), out + err)
+    sda = disk_file(work, "sda.img")
+    seen = len(read_text(console).splitlines())
+    rc, out, err = d.virsh("attach-disk", "lg", sda, "sda", "--targetbus", "scsi", "--live")
+    check("attach-disk --targetbus scsi --live: the guest sees sda",
+          rc == 0 and wait_for(lambda: disks_line(seen, lambda l: "sda" in l), 120),
+          out + err + read_text(console)[-800:])
+    seen = len(read_text(console).splitlines())
+    rc, out, err = d.virsh("detach-device-alias", "lg", "scsi0-0-0-0", "--live")
+    check("detach-device-alias scsi0-0-0-0 --live: DEVICE_REMOVED, QEMU closed the file, the "
+          "guest lost sda",
+          rc == 0 and events.has("removed", "scsi0-0-0-0", 60) and
+          wait_for_true(lambda: sda not in open_files(pid)) and
+          wait_for(lambda: disks_line(seen, lambda l: "sda" not in l), 60),
+          out + err + str(events.seen) + read_text(console)[-800:])
     dom.destroy()
     dom.undefine()
     conn.close()

@@ -113,9 +113,26 @@ def xml(name, kernel, disk=None, initrd=None, cmdline=None, serial_file=None, me
 </domain>"""
 
 
+def descends_from(pid, ancestor):
+    for _ in range(64):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
 def qemu_pid(name):
+    """The one QEMU named name of this test's tagvirtd (its descendant:
+    tagvirtd is the subreaper of its QEMUs); another run at the same time
+    has its own 'demo'."""
     out = subprocess.run(["pgrep", "-f", "guest=%s," % name], capture_output=True, text=True)
-    pids = [int(p) for p in out.stdout.split()]
+    pids = [int(p) for p in out.stdout.split() if daemon and descends_from(int(p), daemon.pid)]
     return pids[0] if len(pids) == 1 else None
 
 

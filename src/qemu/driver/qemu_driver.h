@@ -161,6 +161,10 @@ char *tv_qemu_driver_capabilities(TvQemuDriver *drv);
 char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator, const char *arch,
                                          const char *machine, const char *virttype);
 int tv_qemu_driver_node_info(TvQemuDriver *drv, TvNodeInfo *info);
+/* TRUE when the host topology has been read once: node info and the CPU map
+ * then read two small proc/sysfs files (and read the topology again only
+ * when the online CPUs changed).  Never blocks. */
+gboolean tv_qemu_driver_node_topology_known(TvQemuDriver *drv);
 int tv_qemu_driver_max_vcpus(TvQemuDriver *drv, const char *type);
 
 int tv_qemu_driver_define(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out);
@@ -424,6 +428,11 @@ char *tv_qemu_driver_node_device_xml(TvQemuDriver *drv, const char *name, unsign
 /* The parent's name (NULL for the root, with no error); -1 when unknown. */
 int tv_qemu_driver_node_device_parent(TvQemuDriver *drv, const char *name, char **parent);
 GStrv tv_qemu_driver_node_device_caps(TvQemuDriver *drv, const char *name);
+/* TRUE when the last listing holds that name: then lookup, parent, caps and
+ * XML of it scan nothing (they read at most a few sysfs attributes), so the
+ * daemon may answer them on its reading thread.  Never blocks (FALSE while
+ * another thread holds the listing). */
+gboolean tv_qemu_driver_node_device_listed(TvQemuDriver *drv, const char *name);
 
 /* ---- migration v3 with parameters (qemu_driver_migrate.c, docs/migration.rst) ----
  * flags are libvirt's VIR_MIGRATE_* (TV_MIGRATE_*, domain_vocab.h).  The

@@ -89,7 +89,10 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
         return;
     switch ((TvDomainState)state) {
     case TV_DOMAIN_STATE_RUNNING:
-        if (old == TV_DOMAIN_STATE_PAUSED)
+        /* from paused, and (as libvirt) after a restart in the same QEMU
+         * following a power-off or a panic */
+        if (old == TV_DOMAIN_STATE_PAUSED || old == TV_DOMAIN_STATE_SHUTDOWN ||
+            old == TV_DOMAIN_STATE_CRASHED)
             tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_RESUMED,
                                   reason == TV_DOMAIN_RUNNING_MIGRATED ? 1 /* MIGRATED */
                                                                        : 0 /* UNPAUSED */);
@@ -102,10 +105,12 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
     case TV_DOMAIN_STATE_SHUTDOWN:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SHUTDOWN, 0 /* FINISHED */);
         break;
+    case TV_DOMAIN_STATE_CRASHED:
+        tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_CRASHED, 0 /* PANICKED */);
+        break;
     case TV_DOMAIN_STATE_NOSTATE:
     case TV_DOMAIN_STATE_BLOCKED:
     case TV_DOMAIN_STATE_SHUTOFF:
-    case TV_DOMAIN_STATE_CRASHED:
         break;
     }
 }

@@ -60,10 +60,14 @@ TvDriverTopology *tv_driver_topology_get(TvQemuDriver *drv)
     g_mutex_lock(&drv->topo_lock);
     TvDriverTopology *t = drv->topo;
     if (!t || strcmp(t->online, online) != 0) {
+        /* read without the lock (a walk of sysfs): the daemon's reading
+         * thread may take the lock for node info meanwhile, and never waits */
+        g_mutex_unlock(&drv->topo_lock);
         TvDriverTopology *fresh = g_new0(TvDriverTopology, 1);
         fresh->refs = 1;
         fresh->topo = tv_host_topology_read(drv->host->root);
         fresh->online = g_steal_pointer(&online);
+        g_mutex_lock(&drv->topo_lock);
         fresh->generation = ++drv->topo_generation;
         topology_unref(drv->topo);
         drv->topo = t = fresh;
@@ -71,6 +75,15 @@ TvDriverTopology *tv_driver_topology_get(TvQemuDriver *drv)
     g_atomic_int_inc(&t->refs);
     g_mutex_unlock(&drv->topo_lock);
     return t;
+}
+
+gboolean tv_qemu_driver_node_topology_known(TvQemuDriver *drv)
+{
+    if (!g_mutex_trylock(&drv->topo_lock))
+        return FALSE;
+    gboolean known = drv->topo != NULL;
+    g_mutex_unlock(&drv->topo_lock);
+    return known;
 }
 
 void tv_driver_topology_clear(TvQemuDriver *drv)

@@ -277,13 +277,18 @@ static TvDriverNodeDevs *current(TvQemuDriver *drv)
     g_ptr_array_remove_index(pci, pci->len - 1);
     g_ptr_array_remove_index(net, net->len - 1);
     g_mutex_lock(&drv->nodedev_lock);
-    if (!drv->nodedevs || strcmp(drv->nodedevs->signature, signature) != 0) {
-        tv_driver_nodedevs_free(drv->nodedevs);
-        drv->nodedevs = scan(root, pci, net, signature);
-    } else {
+    if (drv->nodedevs && strcmp(drv->nodedevs->signature, signature) == 0) {
         g_free(signature);
+        return drv->nodedevs; /* under nodedev_lock: the caller unlocks */
     }
-    return drv->nodedevs; /* under nodedev_lock: the caller unlocks */
+    /* scanned without the lock (pci.ids is megabytes): the daemon's reading
+     * thread answers from the old listing meanwhile, and never waits */
+    g_mutex_unlock(&drv->nodedev_lock);
+    TvDriverNodeDevs *fresh = scan(root, pci, net, signature);
+    g_mutex_lock(&drv->nodedev_lock);
+    tv_driver_nodedevs_free(drv->nodedevs);
+    drv->nodedevs = fresh;
+    return fresh;
 }
 
 static void release(TvQemuDriver *drv)
@@ -337,14 +342,31 @@ GStrv tv_qemu_driver_node_device_names(TvQemuDriver *drv, const char *cap, unsig
     return (GStrv)g_ptr_array_free(out, FALSE);
 }
 
+/* The listing is sorted by name (scan): a binary search. */
 static NodeDev *find_in(TvDriverNodeDevs *nd, const char *name)
 {
-    for (guint i = 0; nd && name && i < nd->devs->len; i++) {
-        NodeDev *d = g_ptr_array_index(nd->devs, i);
-        if (strcmp(d->name, name) == 0)
+    guint lo = 0, hi = nd && name ? nd->devs->len : 0;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        NodeDev *d = g_ptr_array_index(nd->devs, mid);
+        int c = strcmp(name, d->name);
+        if (c == 0)
             return d;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return NULL;
+}
+
+gboolean tv_qemu_driver_node_device_listed(TvQemuDriver *drv, const char *name)
+{
+    if (!g_mutex_trylock(&drv->nodedev_lock))
+        return FALSE; /* another thread is scanning or formatting */
+    gboolean listed = find_in(drv->nodedevs, name) != NULL;
+    g_mutex_unlock(&drv->nodedev_lock);
+    return listed;
 }
 
 /* The device of that name (under nodedev_lock), or NULL with NO_NODE_DEVICE.

@@ -234,7 +234,7 @@ int tv_qemu_monitor_add_client(TvQemuMonitor *mon, const char *protocol, const c
 /* balloon: the guest's target size in bytes */
 int tv_qemu_monitor_balloon(TvQemuMonitor *mon, guint64 bytes);
 
-/* dump-guest-memory without paging to protocol ("file:PATH"), waiting up to
+/* dump-guest-memory without paging to protocol ("file:PATH", "fd:NAME"), waiting up to
  * timeout_ms (a dump takes longer than the monitor's timeout). */
 int tv_qemu_monitor_dump_guest_memory(TvQemuMonitor *mon, const char *protocol,
                                       unsigned timeout_ms);

@@ -14,6 +14,8 @@
 #include "qemu_process_priv.h"
 #include "tv_error.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,21 +114,47 @@ void tv_qemu_process_lifecycle_shutdown(TvQemuProcess *proc, TvQmpShutdownCause 
     }
 }
 
-/* LOG_DIR/NAME-YYYYmmdd-HHMMSS.core (libvirt writes to its auto dump path). */
+/* LOG_DIR/NAME-YYYYmmdd-HHMMSS.core (libvirt writes to its auto dump path).
+ * The daemon makes the file (root's, 0600: it holds the guest's memory) and
+ * hands QEMU the descriptor: QEMU's own user may not create files in the
+ * log folder, and its sandbox opens nothing new. */
 static void coredump(TvQemuProcess *proc, TvQemuMonitor *mon)
 {
     g_autofree char *dir = g_path_get_dirname(proc->log_path);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
     g_autofree char *path = g_strdup_printf("%s/%s-%s.core", dir, proc->name, stamp);
-    g_autofree char *protocol = g_strdup_printf("file:%s", path);
-    if (run(proc, mon, "dump-guest-memory",
-            tv_qemu_monitor_dump_guest_memory(mon, protocol, COREDUMP_TIMEOUT_MS)) == 0)
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        tv_qemu_process_log_line(proc->log_path, "lifecycle action: cannot create %s: %s", path,
+                                 g_strerror(errno));
+        return;
+    }
+    int rc = run(proc, mon, "getfd", tv_qemu_monitor_getfd(mon, "tv-coredump", fd));
+    if (rc == 0) {
+        /* QEMU takes the named descriptor over when the dump starts */
+        rc = run(proc, mon, "dump-guest-memory",
+                 tv_qemu_monitor_dump_guest_memory(mon, "fd:tv-coredump", COREDUMP_TIMEOUT_MS));
+        if (rc < 0) {
+            tv_qemu_monitor_closefd(mon, "tv-coredump");
+            tv_error_reset();
+        }
+    }
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -1;
+    close(fd);
+    if (rc == 0)
         tv_qemu_process_log_line(proc->log_path, "guest panicked: memory dumped to %s", path);
+    else
+        unlink(path);
 }
 
 void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action)
 {
+    /* As libvirt: whatever on_crash says, the domain is crashed (panicked)
+     * first, with its CRASHED event; the action follows. */
+    if (proc->state != TV_DOMAIN_STATE_CRASHED)
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_CRASHED, TV_DOMAIN_CRASHED_PANICKED);
     /* "pause": QEMU waits for us (-action panic=pause or -no-shutdown);
      * "poweroff": it is exiting by itself and the shut-off says crashed */
     if (g_strcmp0(action, "pause") != 0)
@@ -136,7 +164,8 @@ void tv_qemu_process_lifecycle_panic(TvQemuProcess *proc, const char *action)
         proc->lifecycle_action = ACTION_RESTART_CRASH;
         break;
     case TV_LIFECYCLE_PRESERVE:
-        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_CRASHED, TV_DOMAIN_CRASHED_PANICKED);
+        tv_qemu_process_log_line(proc->log_path,
+                                 "guest panicked, on_crash preserve: QEMU kept, vCPUs stopped");
         break;
     case TV_LIFECYCLE_COREDUMP_RESTART:
         proc->lifecycle_action = ACTION_DUMP_RESTART;

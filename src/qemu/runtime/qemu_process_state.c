@@ -68,7 +68,10 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
             proc->shutdown_event = false;
             proc->shutdown_cause = TV_QMP_SHUTDOWN_CAUSE_UNKNOWN;
             proc->guest_panicked = false;
-            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, TV_DOMAIN_RUNNING_BOOTED);
+            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING,
+                                      proc->state == TV_DOMAIN_STATE_CRASHED
+                                          ? TV_DOMAIN_RUNNING_CRASHED
+                                          : TV_DOMAIN_RUNNING_BOOTED);
             return;
         }
         if (proc->state == TV_DOMAIN_STATE_PAUSED)
@@ -79,8 +82,8 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
     case TV_QEMU_EVENT_SHUTDOWN:
         proc->shutdown_event = true;
         proc->shutdown_cause = ev->shutdown.reason;
-        if (proc->destroy_requested)
-            return; /* our own SIGTERM: the next state is shut off */
+        if (proc->destroy_requested || proc->state == TV_DOMAIN_STATE_CRASHED)
+            return; /* our own SIGTERM, or QEMU ending after a panic: shut off next */
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_SHUTDOWN,
                                   ev->shutdown.guest ? TV_DOMAIN_SHUTDOWN_USER
                                                      : TV_DOMAIN_SHUTDOWN_UNKNOWN);
