@@ -44,6 +44,7 @@ GENERATED = {
     'remote_host_protocol.h': 'remote',
     'remote_network_protocol.h': 'remote',
     'remote_device_protocol.h': 'remote',
+    'remote_save_protocol.h': 'remote',
 }
 
 

@@ -17,3 +17,5 @@ void tv_remote_register_host_handlers(TvRemote *remote);
 void tv_remote_register_tune_handlers(TvRemote *remote);
 /* Migration v3 with parameters (remote_migrate.c); part of the driver handlers. */
 void tv_remote_register_migrate_handlers(TvRemote *remote);
+/* Save, restore, managed save (remote_save.c); part of the driver handlers. */
+void tv_remote_register_save_handlers(TvRemote *remote);

@@ -4,8 +4,9 @@ against tagvirtd, as nova-compute drives it: init_host, the resource
 tracker's get_available_resource, update_provider_tree, spawning guests from
 the XML Nova's _get_guest_config writes (an aarch64 image booting with UEFI,
 and a kernel image), vCPU info, the metadata update Nova makes for an
-interface change, pause and resume, power off, delete; and an MTE guest
-added to Nova's XML.  TAP.
+interface change, pause and resume, suspend and resume (Nova's managed
+save and its restore at the next start), power off, delete; and an MTE
+guest added to Nova's XML.  TAP.
 
 Nothing of Nova is reimplemented.  What needs Nova's database or message
 bus is replaced, and only that (MOCKED below):
@@ -24,6 +25,9 @@ bus is replaced, and only that (MOCKED below):
   * Host.supports_uefi, on a host that is not aarch64 only: see
     uefi_host_arch() (Nova asks the host architecture's domain capabilities;
     the test puts in the answer an aarch64 host gets from tagvirtd).
+The instance's info cache, PCI devices and PCI requests (which suspend and
+resume read) are set to empty objects, as the database would give for a
+guest without ports or PCI devices.
 Images are not fetched from Glance: the test writes the instance's disk (and
 kernel) where Nova's image backend would, then calls Nova's _get_guest_xml
 and _create_guest_with_network as spawn() does after fetching.
@@ -413,6 +417,25 @@ def spawn_and_drive(drv, ctx, conn, blockinfo, name, props, kernel, events, spaw
     check("%s: pause: paused" % name, dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED)
     drv.unpause(inst)
     check("%s: unpause: running" % name, dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+    # suspend is Nova's managed save; resume starts the domain again, which
+    # restores the image (docs/migration.rst, "Save and restore")
+    try:
+        from nova import objects
+        from nova.network import model as network_model
+        # what Nova's database would give: no ports, no PCI devices
+        inst.info_cache = objects.InstanceInfoCache(network_info=network_model.NetworkInfo([]))
+        inst.pci_devices = objects.PciDeviceList(objects=[])
+        inst.pci_requests = objects.InstancePCIRequests(requests=[])
+        drv.suspend(ctx, inst)
+        check("%s: suspend: managed save, shut off (saved)" % name,
+              dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SAVED] and dom.hasManagedSaveImage(0) == 1,
+              dom.state())
+        drv.resume(ctx, inst, [], None)
+        check("%s: resume: running (restored), the image gone" % name,
+              dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_RESTORED] and dom.hasManagedSaveImage(0) == 0,
+              dom.state())
+    except Exception:
+        check("%s: suspend and resume" % name, False, traceback.format_exc())
     drv.power_off(inst, timeout=0)
     check("%s: power_off: shut off, still defined" % name,
           dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF and dom.isPersistent() == 1)

@@ -13,6 +13,7 @@
 #define SYSTEM_CACHE_DIR  "/var/cache/tagvirt"
 #define SYSTEM_LOG_DIR    "/var/log/tagvirt/qemu"
 #define SYSTEM_NVRAM_DIR  TV_QEMU_NVRAM_DIR_DEFAULT
+#define SYSTEM_SAVE_DIR   "/var/lib/tagvirt/qemu/save"
 
 void tv_domain_ref_clear(TvDomainRef *ref)
 {
@@ -56,7 +57,7 @@ static int make_dirs(TvQemuDriver *drv)
 {
     if (tv_dir_ensure(drv->config_dir, 0700) < 0 || tv_dir_ensure(drv->autostart_dir, 0700) < 0 ||
         tv_dir_ensure(drv->state_dir, 0700) < 0 || tv_dir_ensure(drv->cache_dir, 0755) < 0 ||
-        tv_dir_ensure(drv->log_dir, 0700) < 0) {
+        tv_dir_ensure(drv->log_dir, 0700) < 0 || tv_dir_ensure(drv->save_dir, 0700) < 0) {
         tv_error_prefix("cannot prepare the QEMU driver's directories");
         return -1;
     }
@@ -72,6 +73,7 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->cache_dir = choose_dir(cfg->cache_dir, cfg->root, "cache", SYSTEM_CACHE_DIR);
     drv->log_dir = choose_dir(cfg->log_dir, cfg->root, "log", SYSTEM_LOG_DIR);
     drv->nvram_dir = choose_dir(NULL, cfg->root, "nvram", SYSTEM_NVRAM_DIR);
+    drv->save_dir = choose_dir(NULL, cfg->root, "save", SYSTEM_SAVE_DIR);
     drv->emulator = g_strdup(cfg->emulator ? cfg->emulator : TV_QEMU_DEFAULT_EMULATOR);
     drv->job_wait_ms = cfg->job_wait_ms;
     drv->migration_port_min = cfg->migration_port_min ? cfg->migration_port_min : 49152;
@@ -91,6 +93,21 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
     drv->next_id = 1;
     return drv;
+}
+
+/* A shut-off domain with a managed save image was saved (libvirt's reason
+ * after a restart too). */
+static void mark_saved(TvQemuDriver *drv)
+{
+    g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
+    for (guint i = 0; i < doms->len; i++) {
+        TvDriverDomain *dom = g_ptr_array_index(doms, i);
+        bool saved = tv_driver_has_managed_save(drv, dom->name);
+        g_mutex_lock(&dom->lock);
+        if (saved && !dom->run)
+            dom->shutoff_reason = TV_DOMAIN_SHUTOFF_SAVED;
+        g_mutex_unlock(&dom->lock);
+    }
 }
 
 TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
@@ -135,6 +152,7 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
     tv_driver_persist_init(drv);
     tv_driver_persist_load_all(drv);
     tv_driver_reconnect_all(drv);
+    mark_saved(drv);
     if (cfg->autostart)
         tv_driver_autostart_all(drv);
     g_info("QEMU driver: %u domains, config %s, state %s", g_hash_table_size(drv->by_uuid),
@@ -172,6 +190,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_free(drv->autostart_dir);
     g_free(drv->state_dir);
     g_free(drv->nvram_dir);
+    g_free(drv->save_dir);
     g_free(drv->cache_dir);
     g_free(drv->log_dir);
     g_free(drv->emulator);

@@ -269,9 +269,26 @@ int tv_qemu_driver_job_info(TvQemuDriver *drv, const unsigned char *uuid, unsign
  * "no job is active on domain 'x'" when there is none or it cannot be
  * aborted, "not running" for a shut-off domain. */
 int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid);
-/* tagvirt has no managed save and no snapshots: 0 for every domain (after
- * the flags check and the lookup); -1 on error. */
+/* Save and restore (qemu_driver_save.c, docs/migration.rst "Save and
+ * restore"); flags are libvirt's VIR_DOMAIN_SAVE_* (bypass cache 1,
+ * running 2, paused 4).  Paths must be absolute. */
+int tv_qemu_driver_save(TvQemuDriver *drv, const unsigned char *uuid, const char *path,
+                        const char *dxml, unsigned flags);
+int tv_qemu_driver_restore(TvQemuDriver *drv, const char *path, const char *dxml, unsigned flags,
+                           TvDomainRef *out);
+int tv_qemu_driver_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+/* 1 when the domain has a managed save image, 0 when not, -1 on error. */
 int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_managed_save_remove(TvQemuDriver *drv, const unsigned char *uuid,
+                                       unsigned flags);
+char *tv_qemu_driver_managed_save_xml(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_managed_save_define_xml(TvQemuDriver *drv, const unsigned char *uuid,
+                                           const char *dxml, unsigned flags);
+char *tv_qemu_driver_save_image_xml(TvQemuDriver *drv, const char *path, unsigned flags);
+int tv_qemu_driver_save_image_define_xml(TvQemuDriver *drv, const char *path, const char *dxml,
+                                         unsigned flags);
+/* tagvirt has no snapshots: 0 for every domain (after the flags check and
+ * the lookup); -1 on error. */
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
 /* attachDevice(Flags), detachDevice(Flags), detachDeviceAlias: flags are

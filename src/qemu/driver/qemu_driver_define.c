@@ -165,8 +165,8 @@ static int undefine_flags_check(unsigned flags)
 
 int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    /* managed save, snapshots, checkpoints and TPM state do not exist here:
-     * asking to remove or keep them is satisfied as it is */
+    /* snapshots, checkpoints and TPM state do not exist here: asking to
+     * remove or keep them is satisfied as it is */
     if (undefine_flags_check(flags) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
@@ -190,6 +190,21 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
                         "cannot undefine domain '%s' with nvram: its UEFI variable store '%s' "
                         "exists; use --nvram to remove it or --keep-nvram to keep it",
                         dom->name, nvram);
+        return -1;
+    }
+    /* libvirt's rule: a managed save image is removed on request only */
+    g_autofree char *image = tv_driver_managed_save_path(drv, dom->name);
+    bool has_image = g_file_test(image, G_FILE_TEST_EXISTS);
+    if (has_image && !(flags & UNDEFINE_MANAGED_SAVE)) {
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
+                        "refusing to undefine domain '%s' while its managed save image exists "
+                        "(use --managed-save to remove it with the definition)",
+                        dom->name);
+        return -1;
+    }
+    if (has_image && tv_file_remove(image) < 0) {
+        tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         return -1;
     }
     if (!(flags & UNDEFINE_NVRAM))

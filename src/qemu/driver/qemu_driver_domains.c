@@ -47,7 +47,7 @@ int tv_qemu_driver_lookup_by_id(TvQemuDriver *drv, int id, TvDomainRef *out)
 }
 
 /* libvirt's filter groups beyond the header's: a group with no bit set does
- * not filter; tagvirt domains have no managed save, snapshot or checkpoint. */
+ * not filter; tagvirt domains have no snapshot or checkpoint. */
 enum {
     LIST_OTHER = 128,
     LIST_MANAGEDSAVE = 256,
@@ -67,12 +67,14 @@ static bool group_match(unsigned flags, unsigned yes, unsigned no, bool answer)
 }
 
 /* Does the domain pass libvirt's list filters?  Under dom->lock. */
-static bool list_match(TvDriverDomain *dom, unsigned flags)
+static bool list_match(TvQemuDriver *drv, TvDriverDomain *dom, unsigned flags)
 {
     bool active = dom->run != NULL;
     if (!group_match(flags, TV_LIST_ACTIVE, TV_LIST_INACTIVE, active) ||
         !group_match(flags, TV_LIST_PERSISTENT, TV_LIST_TRANSIENT, dom->def != NULL) ||
-        !group_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE, false) ||
+        !group_match(flags, LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE,
+                     (flags & (LIST_MANAGEDSAVE | LIST_NO_MANAGEDSAVE)) &&
+                         tv_driver_has_managed_save(drv, dom->name)) ||
         !group_match(flags, LIST_AUTOSTART, LIST_NO_AUTOSTART, dom->autostart) ||
         !group_match(flags, LIST_SNAPSHOT, LIST_NO_SNAPSHOT, false) ||
         !group_match(flags, LIST_CHECKPOINT, LIST_NO_CHECKPOINT, false))
@@ -105,7 +107,7 @@ int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         TvDriverDomain *dom = value;
         g_mutex_lock(&dom->lock);
-        if (list_match(dom, flags)) {
+        if (list_match(drv, dom, flags)) {
             TvDomainRef ref = { 0 };
             tv_driver_domain_ref_fill(dom, &ref);
             g_array_append_val(refs, ref);
@@ -334,17 +336,6 @@ int tv_qemu_driver_abort_job(TvQemuDriver *drv, const unsigned char *uuid)
         return -1;
     }
     return tv_driver_job_abort(dom);
-}
-
-int tv_qemu_driver_has_managed_save(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
-{
-    if (flags) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
-                        "managed save image flags 0x%x are not supported; accepted: 0", flags);
-        return -1;
-    }
-    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    return dom ? 0 : -1;
 }
 
 /* libvirt's DOMAIN_SNAPSHOT_LIST_* filters, 0x1 (roots) to 0x400

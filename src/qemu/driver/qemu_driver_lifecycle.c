@@ -5,6 +5,7 @@
 #include "qemu_driver_priv.h"
 #include "qemu_status.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #include <json-c/json.h>
 #include <string.h>
@@ -316,33 +317,74 @@ static void fill_ref(TvDriverDomain *dom, TvDomainRef *out)
 int tv_qemu_driver_create(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
                           TvDomainRef *out)
 {
-    /* BYPASS_CACHE and FORCE_BOOT concern saved state, which tagvirt has none of */
+    /* BYPASS_CACHE: reading the managed save image through the page cache
+     * is accepted (docs/migration.rst, "Save and restore") */
     if (start_flags_check(flags, 0) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     if (!dom || tv_driver_begin_inactive_job(dom, "start") < 0)
         return -1;
-    int rc = tv_driver_start_in_job(drv, dom, NULL, flags);
+    /* as libvirt: a managed save image is restored, or with FORCE_BOOT
+     * discarded before a fresh boot */
+    int rc = 1;
+    if (flags & START_FORCE_BOOT) {
+        g_autofree char *image = tv_driver_managed_save_path(drv, dom->name);
+        rc = tv_file_remove(image) < 0 ? -1 : 1;
+    } else {
+        rc = tv_driver_start_managed_save(drv, dom, flags & START_PAUSED);
+    }
+    if (rc > 0)
+        rc = tv_driver_start_in_job(drv, dom, NULL, flags);
     if (rc == 0)
         fill_ref(dom, out);
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 
-/* create_xml on a name and uuid that exist: run the given definition in
- * place of the persistent one (libvirt's behaviour). */
-static int create_existing(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, unsigned flags,
-                           TvDomainRef *out)
+TvDriverDomain *tv_driver_domain_for_start(TvQemuDriver *drv, const TvDomainDef *def,
+                                           const char *owner, bool *created)
 {
-    if (tv_driver_begin_inactive_job(dom, "create") < 0) {
-        tv_domain_def_free(def);
-        return -1;
+    g_mutex_lock(&drv->define_lock);
+    g_mutex_lock(&drv->lock);
+    TvDriverDomain *by_name = g_hash_table_lookup(drv->by_name, def->name);
+    TvDriverDomain *by_uuid = g_hash_table_lookup(drv->by_uuid, def->uuid);
+    TvDriverDomain *dom = NULL;
+    *created = false;
+    if (by_name || by_uuid) {
+        /* the same name and uuid: the given definition runs in place of the
+         * persistent one (libvirt's behaviour) */
+        dom = by_name == by_uuid ? tv_driver_domain_ref(by_name) : NULL;
+        if (!dom) {
+            char uuid[TV_UUID_STRLEN + 1];
+            tv_uuid_format(by_name ? by_name->uuid : def->uuid, uuid);
+            tv_error_report(TV_FROM_QEMU, TV_ERR_DOM_EXIST,
+                            "domain '%s' already exists with uuid %s",
+                            by_name ? by_name->name : by_uuid->name, uuid);
+        }
+    } else {
+        /* a new transient domain, listed (in its job) while it starts */
+        dom = tv_driver_domain_new(drv, def->name, def->uuid);
+        tv_driver_job_begin_new(dom, owner);
+        tv_driver_list_add_locked(drv, dom);
+        *created = true;
     }
-    int rc = tv_driver_start_in_job(drv, dom, def, flags);
-    if (rc == 0)
-        fill_ref(dom, out);
+    g_mutex_unlock(&drv->lock);
+    g_mutex_unlock(&drv->define_lock);
+    if (dom && !*created && tv_driver_begin_inactive_job(dom, owner) < 0)
+        g_clear_pointer(&dom, tv_driver_domain_unref);
+    return dom;
+}
+
+void tv_driver_domain_for_start_end(TvQemuDriver *drv, TvDriverDomain *dom, bool created,
+                                    bool started)
+{
+    if (!started && created) {
+        g_mutex_lock(&drv->lock);
+        tv_driver_list_remove_locked(drv, dom);
+        g_mutex_unlock(&drv->lock);
+    }
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-    return rc;
+    tv_driver_domain_unref(dom);
 }
 
 int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags, TvDomainRef *out)
@@ -365,43 +407,16 @@ int tv_qemu_driver_create_xml(TvQemuDriver *drv, const char *xml, unsigned flags
         return -1;
     }
 
-    g_mutex_lock(&drv->define_lock);
-    g_mutex_lock(&drv->lock);
-    TvDriverDomain *by_name = g_hash_table_lookup(drv->by_name, def->name);
-    TvDriverDomain *by_uuid = g_hash_table_lookup(drv->by_uuid, def->uuid);
-    if (by_name || by_uuid) {
-        TvDriverDomain *dom = by_name == by_uuid ? tv_driver_domain_ref(by_name) : NULL;
-        g_mutex_unlock(&drv->lock);
-        g_mutex_unlock(&drv->define_lock);
-        if (!dom) {
-            char uuid[TV_UUID_STRLEN + 1];
-            tv_uuid_format(by_name ? by_name->uuid : def->uuid, uuid);
-            tv_error_report(TV_FROM_QEMU, TV_ERR_DOM_EXIST,
-                            "domain '%s' already exists with uuid %s",
-                            by_name ? by_name->name : by_uuid->name, uuid);
-            tv_domain_def_free(def);
-            return -1;
-        }
-        int rc = create_existing(drv, dom, def, flags, out);
-        tv_driver_domain_unref(dom);
-        return rc;
+    bool created = false;
+    TvDriverDomain *dom = tv_driver_domain_for_start(drv, def, "create", &created);
+    if (!dom) {
+        tv_domain_def_free(def);
+        return -1;
     }
-    /* a new transient domain, listed (in its job) while it starts */
-    TvDriverDomain *dom = tv_driver_domain_new(drv, def->name, def->uuid);
-    tv_driver_job_begin_new(dom, "create");
-    tv_driver_list_add_locked(drv, dom);
-    g_mutex_unlock(&drv->lock);
-    g_mutex_unlock(&drv->define_lock);
     int rc = tv_driver_start_in_job(drv, dom, def, flags);
-    if (rc == 0) {
+    if (rc == 0)
         fill_ref(dom, out);
-    } else {
-        g_mutex_lock(&drv->lock);
-        tv_driver_list_remove_locked(drv, dom);
-        g_mutex_unlock(&drv->lock);
-    }
-    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-    tv_driver_domain_unref(dom);
+    tv_driver_domain_for_start_end(drv, dom, created, rc == 0);
     return rc;
 }
 

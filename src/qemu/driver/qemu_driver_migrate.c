@@ -195,6 +195,36 @@ static int check_destination_free(TvQemuDriver *drv, const TvDomainDef *def)
     return rc;
 }
 
+int tv_driver_check_guest_abi_here(TvQemuDriver *drv, const TvDomainDef *def, TvQemuCaps *caps,
+                                   const TvDomainGuestAbi *record, const char *refused,
+                                   const char *src_label, const char *dst_label)
+{
+    g_autoptr(TvDomainDef) resolved = tv_domain_def_copy(def);
+    TvQemuMtePlan plan = { 0 };
+    if (!resolved || tv_qemu_domain_resolve(resolved, caps, drv->host, &plan) < 0) {
+        tv_error_prefix("%s", refused);
+        return -1;
+    }
+    if (!tv_domain_mte_check_abi_stability(&def->features.mte, &resolved->features.mte))
+        return -1;
+    if (!resolved->guest_abi.valid) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
+                        "guest ABI: the %s's probe of %s has nothing for CPU model "
+                        "'%s' with accelerator '%s'",
+                        dst_label, caps->binary, record->cpu_model, record->accel);
+        return -1;
+    }
+    if (!tv_domain_guest_abi_check(record, &resolved->guest_abi, src_label, dst_label)) {
+        const TvError *e = tv_error_last();
+        g_autofree char *msg = g_strdup(e ? e->message : "guest ABI differs");
+        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED, "%s (%s %s; %s %s with %s)", msg,
+                        src_label, record->emulator ? record->emulator : "emulator unknown",
+                        dst_label, resolved->guest_abi.emulator, caps->binary);
+        return -1;
+    }
+    return 0;
+}
+
 int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *params,
                                    const char *cookie_in, size_t cookie_len, unsigned flags,
                                    char **cookie_out, char **uri_out)
@@ -230,30 +260,10 @@ int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *par
         return -1;
 
     /* what the guest would see here, against what it sees on the source */
-    g_autoptr(TvDomainDef) resolved = tv_domain_def_copy(def);
-    TvQemuMtePlan plan = { 0 };
-    if (!resolved || tv_qemu_domain_resolve(resolved, caps, drv->host, &plan) < 0) {
-        tv_error_prefix("migration refused by the destination");
+    if (tv_driver_check_guest_abi_here(drv, def, caps, &cookie.abi,
+                                       "migration refused by the destination", "source",
+                                       "destination") < 0)
         return -1;
-    }
-    if (!tv_domain_mte_check_abi_stability(&def->features.mte, &resolved->features.mte))
-        return -1;
-    if (!resolved->guest_abi.valid) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "guest ABI: the destination's probe of %s has nothing for CPU model "
-                        "'%s' with accelerator '%s'",
-                        caps->binary, cookie.abi.cpu_model, cookie.abi.accel);
-        return -1;
-    }
-    if (!tv_domain_guest_abi_check(&cookie.abi, &resolved->guest_abi, "source", "destination")) {
-        const TvError *e = tv_error_last();
-        g_autofree char *msg = g_strdup(e ? e->message : "guest ABI differs");
-        tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
-                        "%s (source %s; destination %s with %s)", msg,
-                        cookie.abi.emulator ? cookie.abi.emulator : "emulator unknown",
-                        resolved->guest_abi.emulator, caps->binary);
-        return -1;
-    }
 
     /* every check passed: the incoming QEMU (qemu_driver_migrate_in.c) */
     return tv_driver_migrate_incoming(drv, g_steal_pointer(&def), params, flags, uri_out);

@@ -71,6 +71,7 @@ struct TvQemuDriver {
     char *cache_dir;
     char *log_dir;
     char *nvram_dir; /* UEFI variable stores (qemu_boot.h) */
+    char *save_dir;  /* managed save images, NAME.save (qemu_driver_save.c) */
     char *emulator;
     unsigned job_wait_ms; /* TvQemuDriverConfig.job_wait_ms */
     TvHostFacts *host;
@@ -148,12 +149,42 @@ int tv_driver_begin_inactive_job(TvDriverDomain *dom, const char *owner);
 /* Start dom (def: a transient definition, NULL: the persistent one) inside its job. */
 int tv_driver_start_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
                            unsigned flags);
+/* The domain def names (the same name and uuid; it must be shut off), or a
+ * new transient one listed now: either way in a MODIFY job named owner
+ * (*created says which).  NULL with DOM_EXIST ("domain 'x' already exists
+ * with uuid ...") or the job's error. */
+TvDriverDomain *tv_driver_domain_for_start(TvQemuDriver *drv, const TvDomainDef *def,
+                                           const char *owner, bool *created);
+/* Its end: a created domain that did not start leaves the list; the job
+ * ends and the reference goes. */
+void tv_driver_domain_for_start_end(TvQemuDriver *drv, TvDriverDomain *dom, bool created,
+                                    bool started);
 /* The same for a QEMU that receives the guest's state (restore, incoming
  * migration): started paused with in (tv_qemu_process_start_incoming), the
  * STARTED event's detail is started_detail (libvirt's RESTORED 2, MIGRATED
  * 1).  The caller waits for the load and resumes or destroys. */
 int tv_driver_start_incoming_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def,
                                     const TvQemuIncoming *in, int started_detail);
+
+/* qemu_driver_migrate.c: what def would give the guest on this host (its
+ * caps, resolved as a start would) against a recorded guest ABI (a
+ * migration cookie's, a save image's): the MTE level and every recorded
+ * field.  -1 with CONFIG_UNSUPPORTED naming the field and both values
+ * ("guest ABI: <field> differs: <src_label> V, <dst_label> W (...)");
+ * a refused resolution gets "<refused>: " in front. */
+int tv_driver_check_guest_abi_here(TvQemuDriver *drv, const TvDomainDef *def, TvQemuCaps *caps,
+                                   const TvDomainGuestAbi *record, const char *refused,
+                                   const char *src_label, const char *dst_label);
+
+/* qemu_driver_save.c */
+/* SAVE_DIR/NAME.save */
+char *tv_driver_managed_save_path(TvQemuDriver *drv, const char *name);
+bool tv_driver_has_managed_save(TvQemuDriver *drv, const char *name);
+/* Start dom from its managed save image, inside its job (start, autostart):
+ * 1 when there is none (nothing done), 0 once restored (the image is then
+ * removed), -1 with an error (nothing runs, the image is kept).  paused:
+ * leave the guest paused. */
+int tv_driver_start_managed_save(TvQemuDriver *drv, TvDriverDomain *dom, bool paused);
 
 /* qemu_driver.c */
 /* A reference to emulator's caps (NULL: the default emulator's) from the

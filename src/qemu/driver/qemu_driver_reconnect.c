@@ -126,7 +126,10 @@ void tv_driver_autostart_all(TvQemuDriver *drv)
             continue;
         int rc = tv_driver_begin_inactive_job(dom, "autostart");
         if (rc == 0) {
-            rc = tv_driver_start_in_job(drv, dom, NULL, 0);
+            /* as libvirt: from the managed save image when there is one */
+            rc = tv_driver_start_managed_save(drv, dom, false);
+            if (rc > 0)
+                rc = tv_driver_start_in_job(drv, dom, NULL, 0);
             tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
         }
         if (rc == 0)
