@@ -269,6 +269,25 @@ void tv_driver_async_set_abort(TvDriverDomain *dom, TvJobAbortFunc cb, void *opa
     g_mutex_unlock(&dom->lock);
 }
 
+void tv_driver_job_stats_from_migration(const TvQmpMigrationInfo *info, int operation,
+                                        TvDomainJobStats *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->type = TV_JOB_UNBOUNDED;
+    st->operation = operation;
+    if (!info->has_ram)
+        return;
+    st->data_total = st->mem_total = info->ram.total;
+    st->data_processed = st->mem_processed = info->ram.transferred;
+    st->data_remaining = st->mem_remaining = info->ram.remaining;
+    st->mem_bps = (unsigned long long)(info->ram.mbps * 1000000.0 / 8.0);
+    st->mem_iteration = info->ram.dirty_sync_count;
+    st->mem_page_size = info->ram.page_size;
+    st->mem_constant = info->ram.duplicate;
+    st->mem_normal = info->ram.normal;
+    st->mem_normal_bytes = info->ram.normal_bytes;
+}
+
 void tv_driver_async_set_progress(TvDriverDomain *dom, const TvDomainJobStats *stats)
 {
     g_mutex_lock(&dom->lock);

@@ -25,28 +25,18 @@ int tv_driver_migrate_check_idle(TvDriverDomain *dom)
     return -1;
 }
 
+/* A migration also reports its setup time, its dirty rate and, once
+ * completed, its downtime. */
 static void stats_from(const TvQmpMigrationInfo *i, TvDomainJobStats *st)
 {
-    memset(st, 0, sizeof(*st));
-    st->type = TV_JOB_UNBOUNDED;
-    st->operation = TV_JOB_OPERATION_MIGRATION_OUT;
+    tv_driver_job_stats_from_migration(i, TV_JOB_OPERATION_MIGRATION_OUT, st);
     st->setup_time_ms = (unsigned long long)MAX(i->setup_time_ms, 0);
     if (i->status == TV_QMP_MIGRATION_STATUS_COMPLETED) {
         st->has_downtime = true;
         st->downtime_ms = (unsigned long long)MAX(i->downtime_ms, 0);
     }
-    if (!i->has_ram)
-        return;
-    st->data_total = st->mem_total = i->ram.total;
-    st->data_processed = st->mem_processed = i->ram.transferred;
-    st->data_remaining = st->mem_remaining = i->ram.remaining;
-    st->mem_bps = (unsigned long long)(i->ram.mbps * 1000000.0 / 8.0);
-    st->mem_dirty_rate = i->ram.dirty_pages_rate;
-    st->mem_iteration = i->ram.dirty_sync_count;
-    st->mem_page_size = i->ram.page_size;
-    st->mem_constant = i->ram.duplicate;
-    st->mem_normal = i->ram.normal;
-    st->mem_normal_bytes = i->ram.normal_bytes;
+    if (i->has_ram)
+        st->mem_dirty_rate = i->ram.dirty_pages_rate;
 }
 
 typedef struct {

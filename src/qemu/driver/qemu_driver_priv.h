@@ -326,6 +326,11 @@ int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigr
 /* qemu_driver_migrate_out.c: OPERATION_INVALID when the domain has an
  * async job (a migration, a save) running. */
 int tv_driver_migrate_check_idle(TvDriverDomain *dom);
+/* The job statistics of a QEMU migration stream (a migration or a save, as
+ * operation says) from query-migrate's answer: type, operation and the RAM
+ * figures; the caller adds what only its operation reports. */
+void tv_driver_job_stats_from_migration(const TvQmpMigrationInfo *info, int operation,
+                                        TvDomainJobStats *st);
 /* At close: forget the incoming migrations (their QEMUs stay, as every QEMU). */
 void tv_driver_migrations_free_all(TvQemuDriver *drv);
 

@@ -140,24 +140,6 @@ static int mon_bandwidth_back(TvQemuMonitor *mon, void *opaque)
     return tv_qemu_monitor_migrate_set_parameters(mon, &p);
 }
 
-static void progress_from(const TvQmpMigrationInfo *info, TvDomainJobStats *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->type = TV_JOB_UNBOUNDED;
-    st->operation = TV_JOB_OPERATION_SAVE;
-    if (!info->has_ram)
-        return;
-    st->data_total = st->mem_total = info->ram.total;
-    st->data_processed = st->mem_processed = info->ram.transferred;
-    st->data_remaining = st->mem_remaining = info->ram.remaining;
-    st->mem_bps = (unsigned long long)(info->ram.mbps * 1e6 / 8);
-    st->mem_constant = info->ram.duplicate;
-    st->mem_normal = info->ram.normal;
-    st->mem_normal_bytes = info->ram.normal_bytes;
-    st->mem_page_size = info->ram.page_size;
-    st->mem_iteration = info->ram.dirty_sync_count;
-}
-
 /* Follow QEMU's migration into the file until it ends: 0 once completed. */
 static int follow(SaveCtx *c, int *result)
 {
@@ -168,7 +150,7 @@ static int follow(SaveCtx *c, int *result)
             return -1;
         }
         TvDomainJobStats st;
-        progress_from(&info, &st);
+        tv_driver_job_stats_from_migration(&info, TV_JOB_OPERATION_SAVE, &st);
         tv_driver_async_set_progress(c->dom, &st);
         switch (info.status) {
         case TV_QMP_MIGRATION_STATUS_COMPLETED:
