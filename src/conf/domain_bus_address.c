@@ -53,6 +53,32 @@ const TvDomainController *tv_domain_controller_find(const TvDomainDef *def, TvCo
     return NULL;
 }
 
+char *tv_domain_controller_user(const TvDomainDef *def, const TvDomainController *c)
+{
+    const TvDomainDevices *d = &def->devices;
+    unsigned index = (unsigned)c->index;
+    if (c->type == TV_CONTROLLER_SCSI) {
+        for (size_t i = 0; i < d->ndisks; i++) {
+            const TvDomainDisk *disk = d->disks[i];
+            if (disk->bus == TV_DISK_BUS_SCSI && disk->address.type == TV_ADDRESS_DRIVE &&
+                disk->address.controller == index)
+                return g_strdup_printf("<disk> '%s'", disk->target_dev);
+        }
+    } else if (c->type == TV_CONTROLLER_VIRTIO_SERIAL) {
+        for (size_t i = 0; i < d->nchannels; i++) {
+            const TvDomainChr *ch = d->channels[i];
+            if (ch->address.type == TV_ADDRESS_VIRTIO_SERIAL && ch->address.controller == index)
+                return g_strdup_printf("<channel> '%s'",
+                                       ch->target_name ? ch->target_name : "(unnamed)");
+        }
+        for (size_t i = 0; i < d->nconsoles && index == 0; i++) {
+            if (d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO)
+                return g_strdup_printf("<console> (virtio, port %u)", d->consoles[i]->port);
+        }
+    }
+    return NULL;
+}
+
 unsigned tv_domain_usb_ports(const TvDomainController *ctrl)
 {
     return ctrl->ports ? ctrl->ports : USB_PORTS_DEFAULT;

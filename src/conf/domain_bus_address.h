@@ -23,5 +23,9 @@ int tv_domain_drive_assign(TvDomainDef *def);
 /* The controller of that type and index, or NULL. */
 const TvDomainController *tv_domain_controller_find(const TvDomainDef *def, TvControllerType type,
                                                     unsigned index);
+/* What uses SCSI or virtio-serial controller c (its first SCSI disk, or
+ * channel or virtio console), as "<disk> 'sda'", or NULL when nothing
+ * does. */
+char *tv_domain_controller_user(const TvDomainDef *def, const TvDomainController *c);
 /* The ports a USB controller has (its ports='N', else qemu-xhci's 4). */
 unsigned tv_domain_usb_ports(const TvDomainController *ctrl);

@@ -16,6 +16,7 @@ TV_ENUM_IMPL(tv_lifecycle_action, TV_LIFECYCLE_LAST, "", "destroy", "restart", "
              "rename-restart", "coredump-destroy", "coredump-restart")
 TV_ENUM_IMPL(tv_disk_format, TV_DISK_FORMAT_LAST, "", "raw", "qcow2")
 TV_ENUM_IMPL(tv_net_type, TV_NET_TYPE_LAST, "", "user", "ethernet", "bridge", "network")
+TV_ENUM_IMPL(tv_net_link_state, TV_NET_LINK_LAST, "", "up", "down")
 TV_ENUM_IMPL(tv_chr_type, TV_CHR_TYPE_LAST, "", "pty", "file", "unix")
 TV_ENUM_IMPL(tv_chr_unix_mode, TV_CHR_UNIX_MODE_LAST, "", "bind", "connect")
 TV_ENUM_IMPL(tv_balloon_model, TV_BALLOON_MODEL_LAST, "", "virtio", "none")
@@ -249,4 +250,14 @@ TvDomainNet *tv_domain_def_take_net(TvDomainDef *def, size_t i)
     memmove(d->nets + i, d->nets + i + 1, (d->nnets - i - 1) * sizeof(*d->nets));
     d->nnets--;
     return net;
+}
+
+TvDomainController *tv_domain_def_take_controller(TvDomainDef *def, size_t i)
+{
+    TvDomainDevices *d = &def->devices;
+    TvDomainController *c = d->controllers[i];
+    memmove(d->controllers + i, d->controllers + i + 1,
+            (d->ncontrollers - i - 1) * sizeof(*d->controllers));
+    d->ncontrollers--;
+    return c;
 }

@@ -94,6 +94,15 @@ typedef enum {
 } TvNetType;
 TV_ENUM_DECL(tv_net_type)
 
+/* <link state='up|down'/> of an interface; DEFAULT (not written) is up */
+typedef enum {
+    TV_NET_LINK_DEFAULT = 0,
+    TV_NET_LINK_UP,
+    TV_NET_LINK_DOWN,
+    TV_NET_LINK_LAST
+} TvNetLinkState;
+TV_ENUM_DECL(tv_net_link_state)
+
 typedef enum {
     TV_CHR_TYPE_NONE = 0,
     TV_CHR_TYPE_PTY,
@@ -193,6 +202,7 @@ typedef struct {
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
+    TvNetLinkState link;   /* <link state=.../>: the guest sees its carrier (set_link) */
     char *alias;           /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainNet;
@@ -304,9 +314,11 @@ TvDomainDef *tv_domain_def_copy(const TvDomainDef *def); /* via format+parse STA
 void tv_domain_def_free(TvDomainDef *def);
 void tv_domain_disk_free(TvDomainDisk *disk);
 void tv_domain_net_free(TvDomainNet *net);
-/* Disk or interface i out of def (the caller owns it). */
+/* Disk, interface or controller i out of def (the caller owns it). */
 TvDomainDisk *tv_domain_def_take_disk(TvDomainDef *def, size_t i);
 TvDomainNet *tv_domain_def_take_net(TvDomainDef *def, size_t i);
+TvDomainController *tv_domain_def_take_controller(TvDomainDef *def, size_t i);
+void tv_domain_controller_free(TvDomainController *ctrl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
 
 /* The vCPUs present at start (current='N', else all of them). */

@@ -17,6 +17,9 @@ TV_ENUM_IMPL(tv_controller_model, TV_CONTROLLER_MODEL_LAST, "", "pcie-root", "pc
 
 void tv_domain_controller_free(TvDomainController *ctrl)
 {
+    if (!ctrl)
+        return;
+    g_free(ctrl->alias);
     g_free(ctrl);
 }
 
@@ -188,20 +191,22 @@ static unsigned address_types(const TvDomainController *ctrl)
     return TV_ADDR_MASK(TV_ADDRESS_PCI);
 }
 
-static int parse_children(xmlNodePtr node, TvDomainController *ctrl)
+static int parse_children(xmlNodePtr node, TvDomainController *ctrl, unsigned flags)
 {
     xmlNodePtr child;
     if ((child = tv_xml_child(node, "model")) && parse_model_name(child, ctrl) < 0)
         return -1;
     if ((child = tv_xml_child(node, "target")) && parse_target(child, ctrl) < 0)
         return -1;
+    if (tv_domain_alias_parse_child(node, flags, &ctrl->alias) < 0)
+        return -1;
     return tv_domain_address_parse_child(node, address_types(ctrl), &ctrl->address);
 }
 
-int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs)
+int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", "index", "model", "ports", NULL };
-    static const char *const children[] = { "model", "target", "address", NULL };
+    static const char *const children[] = { "model", "target", "alias", "address", NULL };
     int type = 0;
     TvDomainController *ctrl = g_new0(TvDomainController, 1);
     ctrl->index = ctrl->chassis = ctrl->port = -1;
@@ -222,7 +227,7 @@ int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs)
                         ctrl->index);
         return -1;
     }
-    return parse_children(node, ctrl);
+    return parse_children(node, ctrl, flags);
 }
 
 static bool index_used(const TvDomainDevices *devs, TvControllerType type, int index)
@@ -287,7 +292,7 @@ int tv_domain_controllers_finish(TvDomainDevices *devs)
     return 0;
 }
 
-void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *c)
+void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *c, bool live)
 {
     GString *attrs = g_string_new(NULL);
     g_string_append_printf(attrs, " type='%s' index='%d'", tv_controller_type_to_string(c->type),
@@ -297,7 +302,8 @@ void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *c)
     if (c->ports)
         g_string_append_printf(attrs, " ports='%u'", c->ports);
     bool target = c->chassis >= 0 || c->port >= 0;
-    if (!c->model_name && !target && c->address.type == TV_ADDRESS_NONE) {
+    bool alias = live && c->alias;
+    if (!c->model_name && !target && !alias && c->address.type == TV_ADDRESS_NONE) {
         tv_xml_line(w, "<controller%s/>", attrs->str);
         g_string_free(attrs, TRUE);
         return;
@@ -316,6 +322,7 @@ void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *c)
         tv_xml_line(w, "<target%s/>", t->str);
         g_string_free(t, TRUE);
     }
+    tv_domain_alias_format(w, c->alias, live);
     tv_domain_address_format(w, &c->address);
     w->indent--;
     tv_xml_line(w, "</controller>");

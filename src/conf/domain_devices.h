@@ -76,6 +76,7 @@ typedef struct {
     unsigned ports;  /* usb: USB 2 and USB 3 ports each; virtio-serial: ports; 0: default */
     int chassis;     /* pcie-root-port <target chassis port>: -1 until post-parse assigns */
     int port;
+    char *alias; /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainController;
 

@@ -33,6 +33,8 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
         g_autofree char *model = tv_xml_esc(net->model);
         tv_xml_line(w, "<model type='%s'/>", model);
     }
+    if (net->link != TV_NET_LINK_DEFAULT)
+        tv_xml_line(w, "<link state='%s'/>", tv_net_link_state_to_string(net->link));
     if (net->mtu)
         tv_xml_line(w, "<mtu size='%u'/>", net->mtu);
     tv_domain_device_boot_format(w, net->boot_order);
@@ -77,7 +79,7 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
     for (size_t i = 0; i < devs->ndisks; i++)
         tv_domain_format_disk(w, devs->disks[i], live);
     for (size_t i = 0; i < devs->ncontrollers; i++)
-        tv_domain_format_controller(w, devs->controllers[i]);
+        tv_domain_format_controller(w, devs->controllers[i], live);
     for (size_t i = 0; i < devs->nnets; i++)
         format_net(w, devs->nets[i], live, status);
     for (size_t i = 0; i < devs->nserials; i++)

@@ -127,6 +127,18 @@ static int parse_mtu(xmlNodePtr node, TvDomainNet *net)
     return 0;
 }
 
+static int parse_link(xmlNodePtr node, TvDomainNet *net)
+{
+    static const char *const attrs[] = { "state", NULL };
+    int state = 0;
+    if (check_leaf(node, attrs) < 0 ||
+        tv_conf_attr_enum(node, "state", true, tv_net_link_state_from_string,
+                          tv_net_link_state_list, &state) < 0)
+        return -1;
+    net->link = state;
+    return 0;
+}
+
 static int parse_interface_children(xmlNodePtr node, TvDomainNet *net, unsigned flags)
 {
     static const char *const mac_attrs[] = { "address", NULL };
@@ -177,6 +189,8 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net, unsigned 
     }
     if ((child = tv_xml_child(node, "mtu")) && parse_mtu(child, net) < 0)
         return -1;
+    if ((child = tv_xml_child(node, "link")) && parse_link(child, net) < 0)
+        return -1;
     if (net->mtu && net->type == TV_NET_TYPE_USER) {
         g_autofree char *path = tv_xml_node_path(node);
         tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
@@ -208,8 +222,8 @@ static int refuse_direct(xmlNodePtr node)
 static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac",     "model", "target", "source", "mtu",
-                                            "address", "boot",  "alias",  NULL };
+    static const char *const children[] = { "mac",  "model",   "target", "source", "mtu",
+                                            "link", "address", "boot",   "alias",  NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     TV_APPEND(devs->nets, devs->nnets, net);
@@ -296,7 +310,7 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
     if (strcmp(name, "memballoon") == 0)
         return tv_domain_parse_memballoon(node, devs);
     if (strcmp(name, "controller") == 0)
-        return tv_domain_parse_controller(node, devs);
+        return tv_domain_parse_controller(node, devs, flags);
     if (strcmp(name, "input") == 0)
         return tv_domain_parse_input(node, devs);
     if (strcmp(name, "graphics") == 0)

@@ -68,9 +68,8 @@ void tv_domain_alias_format(TvXmlWriter *w, const char *alias, bool live);
 #define TV_ADDR_MASK(t) (1u << (t))
 
 /* Per device class (domain_controller.c, domain_input.c, domain_graphics.c). */
-int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs);
-void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *ctrl);
-void tv_domain_controller_free(TvDomainController *ctrl);
+int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *ctrl, bool live);
 int tv_domain_controllers_finish(TvDomainDevices *devs);
 int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_input(TvXmlWriter *w, const TvDomainInput *input);

@@ -3,7 +3,9 @@
 with Debian's virsh and python3-libvirt, on a running guest (the bundled
 firmware guest), in a network namespace the test makes: disks (virtio-blk,
 SCSI disk and cdrom on the guest's virtio-scsi controller) and interfaces
-(user, bridge, ethernet, network) attached and detached with --live,
+(user, bridge, ethernet, network) and controllers (virtio-scsi, as
+virt-manager's Add Hardware sends it before a disk, and virtio-serial)
+attached and detached with --live,
 --live --config and the current state; what QEMU really holds is read from
 its /proc (the files it has open) and the namespace (its taps and their
 bridge), the live XML (aliases, PCI addresses on free root ports), the
@@ -12,7 +14,10 @@ events; a device the guest does not release (detach returns after libvirt's
 5 s, the device stays until the guest lets it go).  Refused with nothing
 changed: a duplicate target, an unknown target, a device kind that cannot be
 hot-plugged, a tap name that is taken, a disk whose file is missing (then the
-same target attaches: nothing was left in QEMU), no free PCIe root port.
+same target attaches: nothing was left in QEMU), no free PCIe root port, a
+controller with a disk on it detached, controllers that cannot be
+hot-plugged (usb, pci, ide).  A NIC's link state (updateDeviceFlags, virsh
+domif-setlink) live and in the definition, and at the next start.
 TAP; needs root.
 
 With --linux, the Linux guest kit (Debian's arm64 kernel, busybox; its
@@ -20,7 +25,9 @@ With --linux, the Linux guest kit (Debian's arm64 kernel, busybox; its
 hot-plugged disk and NIC appear, and releases them on detach (its PCIe
 hot-plug driver powers the slot off about 5 s after QEMU presses the
 slot's button), so the removal ends: DEVICE_REMOVED, QEMU's file and
-backends gone, and the guest no longer sees them.
+backends gone, and the guest no longer sees them.  The SCSI disk sits on a
+virtio-scsi controller hot-plugged first, which is then unplugged too; the
+NIC's carrier goes down and up in the guest with virsh domif-setlink.
 
 Usage: hotplug-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR] [--linux]"""
 import os
@@ -45,8 +52,9 @@ ERR_DEVICE_MISSING = 99
 TAG = "tvhp%d" % os.getpid()
 
 
-def domain_xml(name, cold_disk, ports=8, extra="<serial type='pty'/>", os_extra=""):
+def domain_xml(name, cold_disk, ports=8, extra="<serial type='pty'/>", os_extra="", scsi=True):
     """Root ports for hot-plug as virt-install adds them."""
+    scsi = "<controller type='scsi' model='virtio-scsi'/>" if scsi else ""
     ports = "\n".join("    <controller type='pci' index='%d' model='pcie-root-port'/>" % (i + 1)
                        for i in range(ports))
     return f"""<domain type='qemu'>
@@ -56,7 +64,7 @@ def domain_xml(name, cold_disk, ports=8, extra="<serial type='pty'/>", os_extra=
   <cpu mode='maximum'/>
   <devices>
     <disk type='file' device='disk'><source file='{cold_disk}'/><target dev='vdc'/></disk>
-    <controller type='scsi' model='virtio-scsi'/>
+    {scsi}
 {ports}
 {extra}
   </devices>
@@ -132,7 +140,8 @@ def taps(ns):
 
 def alias_of(xml, pattern):
     """The alias of the device whose XML matches pattern."""
-    for dev in re.findall(r"<(?:disk|interface) .*?</(?:disk|interface)>", xml, re.S):
+    for m in re.finditer(r"<(disk|interface|controller) .*?</\1>", xml, re.S):
+        dev = m.group(0)
         if re.search(pattern, dev):
             m = re.search(r"<alias name='([^']+)'/>", dev)
             return m.group(1) if m else None
@@ -163,7 +172,7 @@ def linux_main():
     events = Events(conn)
     os_extra = f"<initrd>{initrd}</initrd><cmdline>{GUEST_ARGS}</cmdline>"
     xml = domain_xml("lg", cold, ports=4, extra=f"<serial type='file'><source path='{console}'/>"
-                     "</serial>", os_extra=os_extra).replace(KERNEL, kernel)
+                     "</serial>", os_extra=os_extra, scsi=False).replace(KERNEL, kernel)
     xml = xml.replace("<memory unit='MiB'>128</memory>", "<memory unit='MiB'>512</memory>")
     dom = conn.defineXML(xml)
     dom.create()
@@ -198,6 +207,28 @@ def linux_main():
     check("attach-device --live of a user NIC: the guest sees eth0", rc == 0 and guest,
           out + err + read_text(console)[-800:])
 
+    def carrier_line(after, state):
+        lines = read_text(console).splitlines()[after:]
+        return [l for l in lines if l.startswith("GUESTNET carrier") and "eth0:%s " % state in l]
+
+    check("... with its carrier up", wait_for(lambda: carrier_line(0, "1"), 120),
+          read_text(console)[-800:])
+    mac = re.search(r"<interface type='user'>\s*<mac address='([^']+)'", dom.XMLDesc(0))
+    mac = mac.group(1) if mac else "none"
+    seen = len(read_text(console).splitlines())
+    t0 = time.time()
+    rc, out, err = d.virsh("domif-setlink", "lg", mac, "down")
+    down = wait_for(lambda: carrier_line(seen, "0"), 60)
+    print("# the guest saw its carrier go down %.1f s after domif-setlink" % (time.time() - t0))
+    check("virsh domif-setlink MAC down: the guest's eth0 loses its carrier, the live XML says "
+          "down", rc == 0 and down and "<link state='down'/>" in dom.XMLDesc(0),
+          out + err + read_text(console)[-800:])
+    seen = len(read_text(console).splitlines())
+    rc, out, err = d.virsh("domif-setlink", "lg", mac, "up")
+    check("virsh domif-setlink MAC up: the carrier is back",
+          rc == 0 and wait_for(lambda: carrier_line(seen, "1"), 60) and
+          "<link state='up'/>" in dom.XMLDesc(0), out + err + read_text(console)[-800:])
+
     seen = len(read_text(console).splitlines())
     t0 = time.time()
     rc, out, err = d.virsh("detach-disk", "lg", "vdb", "--live")
@@ -223,9 +254,15 @@ def linux_main():
     check("... and the same disk attaches again (its nodes were deleted)",
           rc == 0 and vdb in open_files(pid), out + err)
     sda = disk_file(work, "sda.img")
+    ctrl = os.path.join(work, "ctrl.xml")
+    with open(ctrl, "w") as f:
+        f.write(SCSI_CTRL)
+    rc, out, err = d.virsh("attach-device", "lg", ctrl, "--live")
+    check("attach-device --live of virt-manager's virtio-scsi controller: DEVICE_ADDED scsi0",
+          rc == 0 and events.has("added", "scsi0"), out + err + str(events.seen))
     seen = len(read_text(console).splitlines())
     rc, out, err = d.virsh("attach-disk", "lg", sda, "sda", "--targetbus", "scsi", "--live")
-    check("attach-disk --targetbus scsi --live: the guest sees sda",
+    check("attach-disk --targetbus scsi --live on the hot-plugged controller: the guest sees sda",
           rc == 0 and wait_for(lambda: disks_line(seen, lambda l: "sda" in l), 120),
           out + err + read_text(console)[-800:])
     seen = len(read_text(console).splitlines())
@@ -236,9 +273,171 @@ def linux_main():
           wait_for_true(lambda: sda not in open_files(pid)) and
           wait_for(lambda: disks_line(seen, lambda l: "sda" not in l), 60),
           out + err + str(events.seen) + read_text(console)[-800:])
+    rc, out, err = d.virsh("detach-device", "lg", ctrl, "--live")
+    check("detach-device --live of the controller, now empty: the guest releases it, "
+          "DEVICE_REMOVED scsi0, out of the live XML",
+          rc == 0 and events.has("removed", "scsi0", 60) and
+          wait_for_true(lambda: "type='scsi'" not in dom.XMLDesc(0)),
+          out + err + str(events.seen))
+    rc, out, err = d.virsh("attach-device", "lg", ctrl, "--live")
+    check("... and it attaches again (QEMU's id scsi0 is free)",
+          rc == 0 and "<alias name='scsi0'/>" in dom.XMLDesc(0), out + err)
     dom.destroy()
     dom.undefine()
     conn.close()
+
+SCSI_CTRL = "<controller type='scsi' index='0' model='virtio-scsi'/>"  # virt-manager's
+
+
+def controllers_and_link(d, conn, events, work):
+    """virt-manager's Add Hardware on a guest without a SCSI controller: the
+    controller first, then the SCSI disk on it; the link state of a NIC."""
+    cold, sda = disk_file(work, "hc-cold.img"), disk_file(work, "hc-sda.img")
+    mac = "52:54:00:00:0c:01"
+    nic = f"<interface type='user'><mac address='{mac}'/><model type='virtio'/></interface>"
+    dom = conn.defineXML(domain_xml("hc", cold, ports=4, scsi=False, extra=nic))
+    dom.create()
+    pid = qemu_pid(d.proc.pid, "hc")
+    status_path = os.path.join(d.root, "state", "hc.xml")
+    inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    live = dom.XMLDesc(0)
+    check("the guest starts without a SCSI controller; its other controllers have aliases in "
+          "the live XML (pcie.0, pci.1)",
+          "type='scsi'" not in live and alias_of(live, "model='pcie-root'") == "pcie.0" and
+          alias_of(live, "type='pci' index='1'") == "pci.1", live)
+
+    refused("a SCSI disk before the controller: refused, asking for the controller first",
+            lambda: dom.attachDeviceFlags(
+                f"<disk type='file'><source file='{sda}'/><target dev='sda' bus='scsi'/></disk>",
+                LIVE), libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<controller type='scsi'>", "first"])
+    dom.attachDeviceFlags(SCSI_CTRL, LIVE)
+    live = dom.XMLDesc(0)
+    check("attachDeviceFlags(LIVE) of virt-manager's <controller type='scsi' index='0' "
+          "model='virtio-scsi'/>: in the live XML with alias scsi0 and a PCI address on a root "
+          "port",
+          alias_of(live, "type='scsi'") == "scsi0" and
+          re.search(r"<controller type='scsi' index='0' model='virtio-scsi'>\s*"
+                    r"<alias name='scsi0'/>\s*<address type='pci' domain='0x0000' "
+                    r"bus='0x0[1-4]'", live), live)
+    check("... DEVICE_ADDED scsi0", events.has("added", "scsi0"), events.seen)
+    check("... the status file has it, the definition does not (live only)",
+          "<alias name='scsi0'/>" in open(status_path).read() and
+          dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE) == inactive)
+    refused("the same controller again: refused naming scsi0, nothing changed",
+            lambda: dom.attachDeviceFlags(SCSI_CTRL, LIVE), libvirt.VIR_ERR_XML_ERROR, ["scsi"])
+    check("... live XML unchanged", dom.XMLDesc(0) == live)
+    rc, out, err = d.virsh("attach-disk", "hc", sda, "sda", "--targetbus", "scsi", "--live")
+    live = dom.XMLDesc(0)
+    check("then virsh attach-disk sda --targetbus scsi --live: QEMU's scsi-hd on bus scsi0.0 "
+          "took it (QEMU has the controller) and opened the file",
+          rc == 0 and alias_of(live, "dev='sda'") == "scsi0-0-0-0" and sda in open_files(pid),
+          out + err + live + d.log())
+    refused("detachDeviceFlags(LIVE) of the controller while sda is on it: OPERATION_FAILED "
+            "'device is busy' naming sda",
+            lambda: dom.detachDeviceFlags(SCSI_CTRL, LIVE), libvirt.VIR_ERR_OPERATION_FAILED,
+            ["busy", "sda"])
+    check("... the controller and the disk stay (live XML, QEMU's file)",
+          dom.XMLDesc(0) == live and sda in open_files(pid))
+    rc, out, err = d.virsh("detach-device-alias", "hc", "scsi0", "--live")
+    check("virsh detach-device-alias scsi0 --live: refused the same way",
+          rc != 0 and "busy" in err, out + err)
+
+    for xml, name in (("<controller type='usb' index='1' model='qemu-xhci'/>", "usb"),
+                      ("<controller type='pci' index='9' model='pcie-root-port'/>", "pci")):
+        refused("hot-plugging a '%s' controller: OPERATION_UNSUPPORTED naming it" % name,
+                lambda: dom.attachDeviceFlags(xml, LIVE),
+                libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["'%s' controller" % name])
+    refused("hot-plugging an 'ide' controller: OPERATION_UNSUPPORTED naming it",
+            lambda: dom.attachDeviceFlags("<controller type='ide' index='0'/>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["'ide' controller"])
+    refused("hot-unplugging the guest's pcie-root-port pci.4: OPERATION_UNSUPPORTED",
+            lambda: dom.detachDeviceFlags("<controller type='pci' index='4'/>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["'pci' controller"])
+    check("... nothing changed", dom.XMLDesc(0) == live)
+
+    # virtio-serial, live and config at once
+    vs = "<controller type='virtio-serial' index='0'/>"
+    dom.attachDeviceFlags(vs, LIVE | CONFIG)
+    live = dom.XMLDesc(0)
+    check("attachDeviceFlags(LIVE|CONFIG) of a virtio-serial controller: alias virtio-serial0 "
+          "in the live XML, in the definition with a PCI address",
+          alias_of(live, "type='virtio-serial'") == "virtio-serial0" and
+          re.search(r"<controller type='virtio-serial' index='0'>\s*<address type='pci'",
+                    dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)), live)
+    check("... DEVICE_ADDED virtio-serial0", events.has("added", "virtio-serial0"), events.seen)
+    dom.detachDeviceFlags(vs, LIVE | CONFIG)
+    check("detachDeviceFlags(LIVE|CONFIG) of it: out of the definition at once",
+          "virtio-serial" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    controller_consistent(dom, events, status_path, "virtio-serial0")
+    dom.attachDeviceFlags("<controller type='scsi' index='0' model='virtio-scsi'/>", CONFIG)
+    dom.attachDeviceFlags(f"<disk type='file'><source file='{cold}'/><target dev='sdc' "
+                          "bus='scsi'/></disk>", CONFIG)
+    refused("detachDeviceFlags(CONFIG) of the definition's SCSI controller with sdc on it: "
+            "OPERATION_FAILED naming sdc",
+            lambda: dom.detachDeviceFlags(SCSI_CTRL, CONFIG), libvirt.VIR_ERR_OPERATION_FAILED,
+            ["busy", "sdc"])
+
+    # link state (virt-manager's "Link state" checkbox, virsh domif-setlink, Nova)
+    rc, out, err = d.virsh("domif-setlink", "hc", mac, "down")
+    live = dom.XMLDesc(0)
+    check("virsh domif-setlink MAC down: <link state='down'/> in the live XML and status file",
+          rc == 0 and re.search(r"<mac address='%s'/>.*?<link state='down'/>" % mac, live, re.S)
+          and "<link state='down'/>" in open(status_path).read(), out + err + live)
+    rc, out, err = d.virsh("domif-getlink", "hc", mac)
+    check("... virsh domif-getlink says down", rc == 0 and "down" in out, out + err)
+    check("... the definition keeps its link (live only)",
+          "<link" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    iface = re.search(r"<interface type='user'>.*?</interface>", live, re.S).group(0)
+    dom.updateDeviceFlags(iface.replace("state='down'", "state='up'"), LIVE | CONFIG)
+    check("updateDeviceFlags(LIVE|CONFIG) of the live XML's interface with state='up': up in "
+          "the live XML and in the definition",
+          "<link state='up'/>" in dom.XMLDesc(0) and
+          "<link state='up'/>" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    before = dom.XMLDesc(0)
+    refused("an update that changes the interface's type: OPERATION_UNSUPPORTED naming it",
+            lambda: dom.updateDeviceFlags(
+                f"<interface type='network'><mac address='{mac}'/><source network='default'/>"
+                "<link state='down'/></interface>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["type", mac, "link state"])
+    refused("an update of an interface that is not there: DEVICE_MISSING",
+            lambda: dom.updateDeviceFlags(
+                "<interface type='user'><mac address='52:54:00:99:99:99'/>"
+                "<link state='down'/></interface>", LIVE), ERR_DEVICE_MISSING,
+            ["52:54:00:99:99:99"])
+    check("... nothing changed", dom.XMLDesc(0) == before)
+    refused("updating an <rng>: OPERATION_UNSUPPORTED",
+            lambda: dom.updateDeviceFlags(
+                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<rng>"])
+    rc, out, err = d.virsh("domif-setlink", "hc", mac, "down", "--config")
+    check("virsh domif-setlink --config down: the definition has it, the next start too",
+          rc == 0 and "<link state='down'/>" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE),
+          out + err)
+    dom.destroy()
+    dom.detachDeviceFlags(f"<disk type='file'><source file='{cold}'/><target dev='sdc' "
+                          "bus='scsi'/></disk>", CONFIG)
+    dom.create()
+    pid = qemu_pid(d.proc.pid, "hc")
+    rc, out, err = d.virsh("domif-getlink", "hc", mac)
+    check("... started again: the live XML says down (set with set_link at start)",
+          rc == 0 and "down" in out and "<link state='down'/>" in dom.XMLDesc(0), out + err)
+    dom.destroy()
+    dom.undefine()
+
+
+def controller_consistent(dom, events, status_path, alias):
+    """After a controller's detach: removed (live XML, status file,
+    DEVICE_REMOVED) or pending (in both, no event)."""
+    time.sleep(0.5)
+    pattern = "<alias name='%s'/>" % alias
+    if pattern not in dom.XMLDesc(0):
+        check("... removed: DEVICE_REMOVED %s, out of the status file" % alias,
+              events.has("removed", alias) and pattern not in open(status_path).read(),
+              events.seen)
+    else:
+        check("... pending: still in the status file, no DEVICE_REMOVED %s" % alias,
+              pattern in open(status_path).read() and not events.has("removed", alias, 0),
+              events.seen)
 
 
 def main():
@@ -469,6 +668,7 @@ def main():
     check("... the live XML unchanged by the refusal", dom.XMLDesc(0) == before)
 
     dom.destroy()
+    controllers_and_link(d, conn, events, work)
     net.destroy()
     check("the taps are gone with the guest", wait_for_true(lambda: not taps(ns)), str(taps(ns)))
     dom.undefine()

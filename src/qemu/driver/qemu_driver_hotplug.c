@@ -12,6 +12,7 @@
  * checked before either changes.  A detach waits up to 5 s for the guest to
  * let the device go (QEMU's DEVICE_DELETED), as libvirt does; after that it
  * returns and the removal ends when the event comes (DEVICE_REMOVED). */
+#include "domain_bus_address.h"
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
 #include "tv_xml.h"
@@ -104,6 +105,31 @@ static char *alias_of(xmlNodePtr dev)
     return alias ? tv_xml_prop(alias, "name") : NULL;
 }
 
+/* The <controller> of dev's type and index (0 when not written), as
+ * libvirt finds one. */
+static xmlNodePtr find_controller(xmlNodePtr devices, xmlNodePtr dev)
+{
+    g_autofree char *type = tv_xml_prop(dev, "type");
+    g_autofree char *index = tv_xml_prop(dev, "index");
+    if (!type) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_XML_ERROR,
+                        "missing attribute 'type' of <controller>: a controller is found by its "
+                        "type and index");
+        return NULL;
+    }
+    const char *want = index ? index : "0";
+    for (xmlNodePtr n = devices->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "controller") != 0)
+            continue;
+        g_autofree char *t = tv_xml_prop(n, "type");
+        g_autofree char *i = tv_xml_prop(n, "index");
+        if (t && strcmp(t, type) == 0 && strcmp(i ? i : "0", want) == 0)
+            return n;
+    }
+    tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "controller %s:%s not found", type, want);
+    return NULL;
+}
+
 /* As libvirt: a disk by its target; an interface by its MAC, or the only
  * interface when no MAC is given; with alias, the device of that alias. */
 static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *alias)
@@ -130,10 +156,12 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
         }
     } else if (strcmp(kind, "interface") == 0) {
         want = mac_of(dev);
+    } else if (strcmp(kind, "controller") == 0) {
+        return find_controller(devices, dev);
     } else {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "detaching <%s> is not supported; accepted: <disk> (by its target), "
-                        "<interface> (by its MAC)",
+                        "<interface> (by its MAC), <controller> (by its type and index)",
                         kind);
         return NULL;
     }
@@ -166,6 +194,40 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
     return NULL;
 }
 
+/* -1 with an error when controller ctrl of definition xml cannot go: it
+ * is not a SCSI or virtio-serial controller, or something is on it. */
+static int controller_busy(TvQemuDriver *drv, const char *xml, xmlNodePtr ctrl)
+{
+    g_autofree char *type = tv_xml_prop(ctrl, "type");
+    g_autofree char *index = tv_xml_prop(ctrl, "index");
+    if (!type || (strcmp(type, "scsi") != 0 && strcmp(type, "virtio-serial") != 0)) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "'%s' controller cannot be detached: only 'scsi' and 'virtio-serial' "
+                        "controllers can (edit the definition to change the others)",
+                        type ? type : "");
+        return -1;
+    }
+    g_autoptr(TvDomainDef) def =
+        tv_qemu_domain_load(&drv->pipe, xml, strlen(xml), TV_DOMAIN_PARSE_DEFAULT, NULL);
+    if (!def)
+        return -1;
+    for (size_t i = 0; i < def->devices.ncontrollers; i++) {
+        const TvDomainController *c = def->devices.controllers[i];
+        if (strcmp(tv_controller_type_to_string(c->type), type) != 0 ||
+            c->index != (int)g_ascii_strtoll(index ? index : "0", NULL, 10))
+            continue;
+        g_autofree char *user = tv_domain_controller_user(def, c);
+        if (user) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                            "device cannot be detached: device is busy: <controller type='%s' "
+                            "index='%d'> still has %s on it (detach that first)",
+                            type, c->index, user);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The persistent definition with dev added (add) or the device it names
  * removed, loaded as define loads it; NULL with an error. */
 static TvDomainDef *config_edit(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev,
@@ -180,7 +242,8 @@ static TvDomainDef *config_edit(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodeP
         xmlAddChild(devices, xmlDocCopyNode(dev, doc, 1));
     } else {
         xmlNodePtr old = find_device(devices, dev, alias);
-        if (!old)
+        if (!old || (strcmp((const char *)old->name, "controller") == 0 &&
+                     controller_busy(drv, xml, old) < 0))
             return NULL;
         xmlUnlinkNode(old);
         xmlFreeNode(old);
@@ -212,14 +275,17 @@ static TvDomainDef *live_with(TvQemuDriver *drv, TvDriverRun *run, xmlNodePtr de
     if (!next)
         return NULL;
     g_autofree char *target = strcmp((const char *)dev->name, "disk") == 0 ? target_dev(dev) : NULL;
+    g_autofree char *ctype = tv_xml_prop(dev, "type");
     g_autofree char *what = target ? g_strdup_printf("<disk> '%s'", target)
-                                   : g_strdup_printf("<%s>", (const char *)dev->name);
+                            : strcmp((const char *)dev->name, "controller") == 0
+                                ? g_strdup_printf("<controller type='%s'>", ctype ? ctype : "")
+                                : g_strdup_printf("<%s>", (const char *)dev->name);
     *caps = tv_driver_caps(drv, tv_driver_emulator_of(drv, next));
     if (!*caps || tv_qemu_domain_post_parse_hotplug(next, what) < 0 ||
         tv_qemu_validate_devices(next, *caps) < 0 || tv_domain_boot_check(next) < 0)
         return NULL;
-    if (next->devices.ndisks + next->devices.nnets !=
-        live->devices.ndisks + live->devices.nnets + 1) {
+    if (next->devices.ndisks + next->devices.nnets + next->devices.ncontrollers !=
+        live->devices.ndisks + live->devices.nnets + live->devices.ncontrollers + 1) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
                         "%s: the running guest's definition did not take exactly one device", what);
         return NULL;
@@ -227,17 +293,45 @@ static TvDomainDef *live_with(TvQemuDriver *drv, TvDriverRun *run, xmlNodePtr de
     return g_steal_pointer(&next);
 }
 
+/* libvirt's refusal of a controller QEMU cannot take into a PCIe root port. */
+static int controller_pluggable(xmlNodePtr dev)
+{
+    g_autofree char *type = tv_xml_prop(dev, "type");
+    if (type && (strcmp(type, "scsi") == 0 || strcmp(type, "virtio-serial") == 0))
+        return 0;
+    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                    "'%s' controller cannot be hot plugged: only 'scsi' (virtio-scsi) and "
+                    "'virtio-serial' controllers can (use --config for the next start)",
+                    type ? type : "");
+    return -1;
+}
+
+/* The controller of next that live lacks (the one being attached). */
+static ssize_t new_controller(const TvDomainDef *live, const TvDomainDef *next)
+{
+    for (size_t i = 0; i < next->devices.ncontrollers; i++) {
+        const TvDomainController *c = next->devices.controllers[i];
+        if (!tv_domain_controller_find(live, c->type, (unsigned)c->index))
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
 static int attach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, char **alias)
 {
     const char *kind = (const char *)dev->name;
-    if (strcmp(kind, "disk") != 0 && strcmp(kind, "interface") != 0) {
+    if (strcmp(kind, "disk") != 0 && strcmp(kind, "interface") != 0 &&
+        strcmp(kind, "controller") != 0) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
                         "hot-plugging <%s> into a running guest is not supported; accepted: <disk> "
-                        "(bus virtio or scsi, a file or a block device) and <interface> (type "
-                        "user, network, bridge or ethernet); use --config for the next start",
+                        "(bus virtio or scsi, a file or a block device), <interface> (type "
+                        "user, network, bridge or ethernet) and <controller> (type scsi or "
+                        "virtio-serial); use --config for the next start",
                         kind);
         return -1;
     }
+    if (strcmp(kind, "controller") == 0 && controller_pluggable(dev) < 0)
+        return -1;
     TvDriverRun *run = tv_driver_run_get(dom);
     if (!run)
         return -1;
@@ -255,12 +349,23 @@ static int attach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, c
             *alias = rc == 0 ? g_strdup(disk->alias) : NULL;
             if (rc < 0)
                 tv_domain_disk_free(disk);
-        } else {
+        } else if (strcmp(kind, "interface") == 0) {
             TvDomainNet *net = tv_domain_def_take_net(next, next->devices.nnets - 1);
             rc = tv_qemu_process_attach_net(run->proc, net, &cfg);
             *alias = rc == 0 ? g_strdup(net->alias) : NULL;
             if (rc < 0)
                 tv_domain_net_free(net);
+        } else {
+            g_autoptr(TvDomainDef) live = tv_qemu_process_copy_def(run->proc);
+            ssize_t i = live ? new_controller(live, next) : -1;
+            TvDomainController *c = i >= 0 ? tv_domain_def_take_controller(next, (size_t)i) : NULL;
+            if (!c && live)
+                tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
+                                "the running guest's definition did not take the controller");
+            rc = c ? tv_qemu_process_attach_controller(run->proc, c) : -1;
+            *alias = rc == 0 ? g_strdup(c->alias) : NULL;
+            if (rc < 0)
+                tv_domain_controller_free(c);
         }
     }
     tv_domain_def_free(next);
@@ -332,8 +437,8 @@ static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias)
     char *name = alias_of(found);
     if (!name)
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                        "<%s> of the running guest cannot be detached: only disks and interfaces "
-                        "can",
+                        "<%s> of the running guest cannot be detached: only disks, interfaces "
+                        "and controllers (scsi, virtio-serial) can",
                         (const char *)found->name);
     return name;
 }
@@ -436,9 +541,9 @@ void tv_driver_device_deleted(TvDriverRun *run, const char *alias)
     g_thread_unref(g_thread_new("tv-device-removal", removal_thread, r));
 }
 
-/* The one <disk> of a definition made around dev, parsed by the domain
- * parser (so its checks apply), or NULL with an error. */
-static TvDomainDef *disk_alone(xmlNodePtr dev)
+/* A definition made around dev (one <disk> or <interface>), parsed by the
+ * domain parser (so its checks apply), or NULL with an error. */
+static TvDomainDef *device_alone(xmlNodePtr dev)
 {
     g_autoptr(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
     xmlNodePtr dom = xmlNewNode(NULL, BAD_CAST "domain");
@@ -494,6 +599,139 @@ static TvDomainDef *config_replace(TvQemuDriver *drv, TvDriverDomain *dom, xmlNo
                 : NULL;
 }
 
+/* -1 with an error when want (an update of interface have) changes more
+ * than its link state: tagvirt changes a NIC's link only. */
+static int link_only(const TvDomainNet *have, const TvDomainNet *want)
+{
+    const char *what = NULL;
+    if (have->type != want->type)
+        what = "type";
+    else if (have->type == TV_NET_TYPE_NETWORK && g_strcmp0(have->network, want->network) != 0)
+        what = "<source network>";
+    else if (have->type == TV_NET_TYPE_BRIDGE && g_strcmp0(have->bridge, want->bridge) != 0)
+        what = "<source bridge>";
+    else if (have->type == TV_NET_TYPE_NETWORK && want->portgroup &&
+             g_strcmp0(have->portgroup, want->portgroup) != 0)
+        what = "<source portgroup>";
+    else if (want->model && g_strcmp0(have->model, want->model) != 0)
+        what = "<model>";
+    else if (want->mtu && have->mtu != want->mtu)
+        what = "<mtu>";
+    if (!what)
+        return 0;
+    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                    "cannot change the %s of interface %s: an update of an <interface> can only "
+                    "change its <link state='up|down'/>",
+                    what, have->mac);
+    return -1;
+}
+
+/* The interface of def that dev names (its MAC, or the only one). */
+static TvDomainNet *net_of(const TvDomainDef *def, xmlNodePtr dev)
+{
+    g_autofree char *mac = mac_of(dev);
+    TvDomainNet *found = NULL;
+    for (size_t i = 0; i < def->devices.nnets; i++) {
+        TvDomainNet *n = def->devices.nets[i];
+        if (!mac && found) {
+            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                            "multiple matching <interface> devices found: give the <mac "
+                            "address> of the one to update");
+            return NULL;
+        }
+        if (!mac || g_ascii_strcasecmp(n->mac, mac) == 0)
+            found = n;
+    }
+    if (!found && mac)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING,
+                        "no device matching MAC address %s found", mac);
+    else if (!found)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "no <interface> found to update");
+    return found;
+}
+
+/* The persistent definition with the <link> of the interface dev names set
+ * to want's. */
+static TvDomainDef *config_link(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev,
+                                const TvDomainNet *want)
+{
+    g_autofree char *xml = tv_qemu_driver_get_xml(drv, dom->uuid, TV_XML_INACTIVE | TV_XML_SECURE);
+    g_autoptr(TvDomainDef) old = xml ? tv_domain_def_parse(xml, strlen(xml), 0) : NULL;
+    const TvDomainNet *have = old ? net_of(old, dev) : NULL;
+    if (!have || link_only(have, want) < 0)
+        return NULL;
+    xmlNodePtr devices = NULL;
+    g_autoptr(xmlDoc) doc = parse_domain(xml, &devices);
+    xmlNodePtr node = NULL;
+    for (xmlNodePtr n = doc ? devices->children : NULL; n && !node; n = n->next) {
+        g_autofree char *mac =
+            n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "interface") == 0
+                ? mac_of(n)
+                : NULL;
+        if (mac && g_ascii_strcasecmp(mac, have->mac) == 0)
+            node = n;
+    }
+    if (!node) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
+                        "interface %s is not in the definition's XML", have->mac);
+        return NULL;
+    }
+    xmlNodePtr link;
+    while ((link = tv_xml_child(node, "link"))) {
+        xmlUnlinkNode(link);
+        xmlFreeNode(link);
+    }
+    if (want->link != TV_NET_LINK_DEFAULT) {
+        link = xmlNewChild(node, NULL, BAD_CAST "link", NULL);
+        xmlNewProp(link, BAD_CAST "state", BAD_CAST tv_net_link_state_to_string(want->link));
+    }
+    g_autofree char *text = dump(doc);
+    return text ? tv_qemu_domain_load(&drv->pipe, text, strlen(text), TV_DOMAIN_PARSE_DEFAULT, NULL)
+                : NULL;
+}
+
+static int link_live(TvDriverDomain *dom, xmlNodePtr dev, const TvDomainNet *want)
+{
+    TvDriverRun *run = tv_driver_run_get(dom);
+    if (!run)
+        return -1;
+    int rc = -1;
+    g_autoptr(TvDomainDef) live = run->proc ? tv_qemu_process_copy_def(run->proc) : NULL;
+    const TvDomainNet *have = live ? net_of(live, dev) : NULL;
+    if (!run->proc)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
+                        dom->name);
+    else if (have && link_only(have, want) == 0)
+        rc = tv_qemu_process_set_link(run->proc, have->mac, want->link);
+    tv_driver_run_unref(run);
+    return rc;
+}
+
+/* updateDeviceFlags of an <interface>: its link state (QMP set_link). */
+static int update_interface(TvQemuDriver *drv, const unsigned char *uuid, xmlNodePtr dev,
+                            unsigned flags)
+{
+    g_autoptr(TvDomainDef) alone = device_alone(dev);
+    if (!alone)
+        return -1;
+    const TvDomainNet *want = alone->devices.nets[0];
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "update device") < 0)
+        return -1;
+    bool live = false, config = false;
+    TvDomainDef *cfgdef = NULL;
+    int rc = tv_driver_affect(dom, flags, true, &live, &config);
+    if (rc == 0 && config && !(cfgdef = config_link(drv, dom, dev, want)))
+        rc = -1;
+    if (rc == 0 && live)
+        rc = link_live(dom, dev, want);
+    if (rc == 0 && config)
+        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
+    tv_domain_def_free(cfgdef);
+    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
+    return rc;
+}
+
 #define UPDATE_FORCE 4 /* VIR_DOMAIN_DEVICE_MODIFY_FORCE: the tray is always forced open */
 
 int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
@@ -509,7 +747,7 @@ int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, c
     const char *kind = (const char *)dev->name;
     g_autoptr(TvDomainDef) media = NULL;
     if (strcmp(kind, "disk") == 0) {
-        if (!(media = disk_alone(dev)))
+        if (!(media = device_alone(dev)))
             return -1;
         if (media->devices.disks[0]->device != TV_DISK_DEVICE_CDROM) {
             tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
@@ -518,10 +756,12 @@ int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, c
                             media->devices.disks[0]->target_dev);
             return -1;
         }
+    } else if (strcmp(kind, "interface") == 0) {
+        return update_interface(drv, uuid, dev, flags);
     } else {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
                         "updating <%s> is not supported; accepted: a cdrom <disk> (media change: "
-                        "a new <source>, or none to eject)",
+                        "a new <source>, or none to eject) and an <interface>'s <link state>",
                         kind);
         return -1;
     }

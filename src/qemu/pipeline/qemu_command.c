@@ -276,4 +276,9 @@ void tv_qemu_assign_aliases(TvDomainDef *def)
         if (!n->alias)
             n->alias = tv_qemu_net_alias(n, i);
     }
+    for (size_t i = 0; i < def->devices.ncontrollers; i++) {
+        TvDomainController *c = def->devices.controllers[i];
+        if (!c->alias)
+            c->alias = tv_qemu_controller_alias(c);
+    }
 }

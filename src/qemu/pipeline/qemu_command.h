@@ -70,5 +70,11 @@ TvQemuObject *tv_qemu_disk_device(const TvDomainDisk *d, const char *alias, cons
 char *tv_qemu_net_alias(const TvDomainNet *n, size_t i);
 TvQemuObject *tv_qemu_net_netdev(const TvDomainNet *n, const char *alias, const char *fd);
 TvQemuObject *tv_qemu_net_device(const TvDomainNet *n, const char *alias, unsigned bootindex);
-/* The aliases a start gives (disks and interfaces without one). */
+/* <controller>: the id QEMU knows it by (its alias, else libvirt's:
+ * "pcie.0", "pci.N", "usb", "scsiN", "virtio-serialN"; NULL for a USB
+ * controller of model none), and the device of a SCSI (virtio-scsi) or
+ * virtio-serial controller, id alias (qemu_command_devices.c). */
+char *tv_qemu_controller_alias(const TvDomainController *c);
+TvQemuObject *tv_qemu_controller_device(const TvDomainController *c, const char *alias);
+/* The aliases a start gives (disks, interfaces and controllers without one). */
 void tv_qemu_assign_aliases(TvDomainDef *def);

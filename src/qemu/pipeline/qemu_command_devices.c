@@ -67,6 +67,40 @@ const char *tv_qemu_usb_id(unsigned index)
     return index < G_N_ELEMENTS(ids) ? ids[index] : "usb";
 }
 
+char *tv_qemu_controller_alias(const TvDomainController *c)
+{
+    if (c->alias)
+        return g_strdup(c->alias);
+    switch (c->type) {
+    case TV_CONTROLLER_PCI:
+        if (c->model == TV_CONTROLLER_MODEL_PCIE_ROOT)
+            return g_strdup("pcie.0");
+        return g_strdup_printf("pci.%d", c->index);
+    case TV_CONTROLLER_USB:
+        return c->model == TV_CONTROLLER_MODEL_NONE ? NULL
+                                                    : g_strdup(tv_qemu_usb_id((unsigned)c->index));
+    case TV_CONTROLLER_SCSI:
+        return g_strdup_printf("scsi%d", c->index);
+    case TV_CONTROLLER_VIRTIO_SERIAL:
+        return g_strdup_printf("virtio-serial%d", c->index);
+    case TV_CONTROLLER_NONE:
+    case TV_CONTROLLER_LAST:
+        break;
+    }
+    return NULL;
+}
+
+TvQemuObject *tv_qemu_controller_device(const TvDomainController *c, const char *alias)
+{
+    bool scsi = c->type == TV_CONTROLLER_SCSI;
+    TvQemuObject *o = tv_qemu_object_new(scsi ? "virtio-scsi-pci" : "virtio-serial-pci");
+    tv_qemu_object_str(o, "id", alias);
+    if (!scsi && c->ports)
+        tv_qemu_object_int(o, "max_ports", c->ports);
+    tv_qemu_object_add_address(o, &c->address);
+    return o;
+}
+
 static int cmp_index(gconstpointer a, gconstpointer b)
 {
     const TvDomainController *x = *(const TvDomainController *const *)a;
@@ -116,15 +150,12 @@ static void build_controllers(GPtrArray *argv, const TvDomainDevices *d)
                            tv_qemu_usb_id((unsigned)c->index));
             break;
         case TV_CONTROLLER_SCSI:
-            add_device(argv, &c->address, "virtio-scsi-pci,id=scsi%d", c->index);
+        case TV_CONTROLLER_VIRTIO_SERIAL: {
+            g_autofree char *alias = tv_qemu_controller_alias(c);
+            g_autoptr(TvQemuObject) o = tv_qemu_controller_device(c, alias);
+            tv_qemu_argv_add_object(argv, "-device", o);
             break;
-        case TV_CONTROLLER_VIRTIO_SERIAL:
-            if (c->ports)
-                add_device(argv, &c->address, "virtio-serial-pci,id=virtio-serial%d,max_ports=%u",
-                           c->index, c->ports);
-            else
-                add_device(argv, &c->address, "virtio-serial-pci,id=virtio-serial%d", c->index);
-            break;
+        }
         case TV_CONTROLLER_PCI:
         case TV_CONTROLLER_NONE:
         case TV_CONTROLLER_LAST:

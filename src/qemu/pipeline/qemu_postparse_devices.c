@@ -72,8 +72,8 @@ int tv_qemu_domain_post_parse_hotplug(TvDomainDef *def, const char *what)
         const TvDomainController *c = def->devices.controllers[def->devices.ncontrollers - 1];
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
                         "%s needs a <controller type='%s'> that the running guest does not have: "
-                        "controllers cannot be hot-plugged (add one with --config and restart "
-                        "the guest)",
+                        "attach the controller first (a 'scsi' or 'virtio-serial' controller "
+                        "can be hot-plugged)",
                         what, tv_controller_type_to_string(c->type));
         return -1;
     }

@@ -231,8 +231,18 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
                                 const TvQemuProcessConfig *cfg);
 int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
                                const TvQemuProcessConfig *cfg);
-/* device_del of the disk or interface of that alias, then up to timeout_ms
- * for QEMU's DEVICE_DELETED: 1 when it came (the backends deleted, the
+/* A SCSI (virtio-scsi) or virtio-serial controller (index and PCI address
+ * given by tv_qemu_domain_post_parse_hotplug): device_add, then the live
+ * definition and status file; it passes to the process.  Other types:
+ * OPERATION_UNSUPPORTED.  On failure the caller keeps it. */
+int tv_qemu_process_attach_controller(TvQemuProcess *proc, TvDomainController *ctrl);
+/* set_link of the interface of that MAC (up for UP and DEFAULT); the live
+ * definition and status file follow. */
+int tv_qemu_process_set_link(TvQemuProcess *proc, const char *mac, TvNetLinkState link);
+/* device_del of the disk, interface or controller of that alias (a
+ * controller only when it is a SCSI or virtio-serial one nothing uses:
+ * OPERATION_FAILED "device is busy" naming what is on it), then up to
+ * timeout_ms for QEMU's DEVICE_DELETED: 1 when it came (the backends deleted, the
  * device out of the live definition and status file), 0 when the guest has
  * not let it go yet (it is finished by tv_qemu_process_unplug_finish once
  * the event comes), -1 with an error (DEVICE_MISSING for an unknown

@@ -157,6 +157,14 @@ int tv_qemu_process_devices_started(TvQemuProcess *proc)
         if (read_vnc_port(proc, d->graphics[i]) < 0)
             return -1;
     }
+    /* <link state='down'/>: QEMU has no device property for it */
+    for (size_t i = 0; i < d->nnets; i++) {
+        if (d->nets[i]->link == TV_NET_LINK_DOWN &&
+            tv_qemu_monitor_set_link(proc->mon, d->nets[i]->alias, false) < 0) {
+            tv_error_prefix("cannot set the link of interface %s down", d->nets[i]->mac);
+            return -1;
+        }
+    }
     return set_balloon_period(proc);
 }
 

@@ -3,6 +3,7 @@
  * objects come from the command line's builders (qemu_command.h), so a
  * hot-plugged device is the device a start would have made.  Each step that
  * fails undoes the ones before it: nothing is left half attached. */
+#include "domain_bus_address.h"
 #include "qemu_command.h"
 #include "qemu_process_priv.h"
 #include "qemu_security_dac.h"
@@ -17,6 +18,7 @@ typedef struct {
     char *node;     /* a disk's format node, when it has a medium */
     char *dac_path; /* a hot-plugged disk's file given to QEMU's user, to give back */
     bool is_net;
+    bool is_controller;
 } Unplug;
 
 static void unplug_free(gpointer p)
@@ -83,9 +85,20 @@ static ssize_t net_index(const TvDomainDef *def, const char *alias)
     return -1;
 }
 
+static ssize_t controller_index(const TvDomainDef *def, const char *alias)
+{
+    for (size_t i = 0; i < def->devices.ncontrollers; i++) {
+        g_autofree char *a = tv_qemu_controller_alias(def->devices.controllers[i]);
+        if (a && strcmp(a, alias) == 0)
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
 static bool alias_used(const TvDomainDef *def, const char *alias)
 {
-    return disk_index(def, alias) >= 0 || net_index(def, alias) >= 0;
+    return disk_index(def, alias) >= 0 || net_index(def, alias) >= 0 ||
+           controller_index(def, alias) >= 0;
 }
 
 /* The first "PREFIXN" no device of def has. */
@@ -295,6 +308,13 @@ int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
         UNDO(tv_qemu_monitor_netdev_del(mon, tv_qemu_object_get(netdev, "id")));
         goto fail;
     }
+    /* <link state='down'/>: the guest sees the NIC without carrier; QEMU
+     * removes a device it refused this for, with its backend, on unplug */
+    if (net->link == TV_NET_LINK_DOWN && tv_qemu_monitor_set_link(mon, net->alias, false) < 0) {
+        tv_error_prefix("cannot set the link of '%s' down", net->alias);
+        UNDO(tv_qemu_monitor_device_del(mon, net->alias));
+        goto fail;
+    }
     g_mutex_lock(&proc->lock);
     TvDomainDevices *d = &proc->def->devices;
     d->nets = g_renew(TvDomainNet *, d->nets, d->nnets + 1);
@@ -311,6 +331,98 @@ fail:
     return -1;
 }
 
+int tv_qemu_process_attach_controller(TvQemuProcess *proc, TvDomainController *ctrl)
+{
+    const char *type = tv_controller_type_to_string(ctrl->type);
+    if (ctrl->type != TV_CONTROLLER_SCSI && ctrl->type != TV_CONTROLLER_VIRTIO_SERIAL) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "'%s' controller cannot be hot plugged: only 'scsi' (virtio-scsi) and "
+                        "'virtio-serial' controllers can",
+                        type);
+        return -1;
+    }
+    g_mutex_lock(&proc->lock);
+    int rc = running_locked(proc);
+    if (rc == 0 && !ctrl->alias)
+        ctrl->alias = tv_qemu_controller_alias(ctrl);
+    if (rc == 0 && alias_used(proc->def, ctrl->alias)) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                        "<controller type='%s' index='%d'>: device id '%s' is in use in the "
+                        "running guest",
+                        type, ctrl->index, ctrl->alias);
+        rc = -1;
+    }
+    g_mutex_unlock(&proc->lock);
+    if (rc < 0)
+        return -1;
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    if (!mon)
+        return -1;
+    g_autoptr(TvQemuObject) dev = tv_qemu_controller_device(ctrl, ctrl->alias);
+    if (add_object(mon, "device_add", dev) < 0) {
+        tv_error_prefix("domain '%s': cannot attach <controller type='%s' index='%d'>", proc->name,
+                        type, ctrl->index);
+        return -1;
+    }
+    g_mutex_lock(&proc->lock);
+    TvDomainDevices *d = &proc->def->devices;
+    d->controllers = g_renew(TvDomainController *, d->controllers, d->ncontrollers + 1);
+    d->controllers[d->ncontrollers++] = ctrl;
+    if (tv_qemu_process_write_status(proc) < 0) {
+        g_warning("%s: the status file lacks the new controller: %s", proc->name,
+                  tv_error_message());
+        tv_error_reset();
+    }
+    g_mutex_unlock(&proc->lock);
+    return 0;
+}
+
+static ssize_t net_by_mac(const TvDomainDef *def, const char *mac)
+{
+    for (size_t i = 0; i < def->devices.nnets; i++) {
+        if (g_ascii_strcasecmp(def->devices.nets[i]->mac, mac) == 0)
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+int tv_qemu_process_set_link(TvQemuProcess *proc, const char *mac, TvNetLinkState link)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = running_locked(proc);
+    ssize_t i = rc < 0 ? -1 : net_by_mac(proc->def, mac);
+    g_autofree char *alias =
+        i >= 0 ? tv_qemu_net_alias(proc->def->devices.nets[i], (size_t)i) : NULL;
+    g_mutex_unlock(&proc->lock);
+    if (rc < 0)
+        return -1;
+    if (i < 0) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING,
+                        "no device matching MAC address %s found in the running guest", mac);
+        return -1;
+    }
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    if (!mon)
+        return -1;
+    if (tv_qemu_monitor_set_link(mon, alias, link != TV_NET_LINK_DOWN) < 0) {
+        tv_error_prefix("domain '%s': cannot set the link of interface %s (%s) %s", proc->name, mac,
+                        alias, link == TV_NET_LINK_DOWN ? "down" : "up");
+        return -1;
+    }
+    g_mutex_lock(&proc->lock);
+    i = proc->def ? net_by_mac(proc->def, mac) : -1;
+    if (i >= 0) {
+        proc->def->devices.nets[i]->link = link;
+        if (tv_qemu_process_write_status(proc) < 0) {
+            g_warning("%s: the status file has the old link state of %s: %s", proc->name, mac,
+                      tv_error_message());
+            tv_error_reset();
+        }
+    }
+    g_mutex_unlock(&proc->lock);
+    return 0;
+}
+
 /* Remove alias's device from the live definition and QEMU's backends of it,
  * once QEMU deleted the device.  1: done now, 0: nothing to do. */
 int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
@@ -322,9 +434,13 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
         return 0;
     }
     g_hash_table_steal(proc->unplugs, alias);
-    ssize_t i = u->is_net ? net_index(proc->def, alias) : disk_index(proc->def, alias);
+    ssize_t i = u->is_net          ? net_index(proc->def, alias)
+                : u->is_controller ? controller_index(proc->def, alias)
+                                   : disk_index(proc->def, alias);
     if (i >= 0 && u->is_net)
         tv_domain_net_free(tv_domain_def_take_net(proc->def, (size_t)i));
+    else if (i >= 0 && u->is_controller)
+        tv_domain_controller_free(tv_domain_def_take_controller(proc->def, (size_t)i));
     else if (i >= 0)
         tv_domain_disk_free(tv_domain_def_take_disk(proc->def, (size_t)i));
     char *given = proc->plugged_files ? g_hash_table_lookup(proc->plugged_files, alias) : NULL;
@@ -352,6 +468,30 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
     return 1;
 }
 
+/* Under lock: controller ci can be unplugged (a SCSI or virtio-serial
+ * controller nothing of the guest's uses). */
+static int controller_check_unplug(TvQemuProcess *proc, ssize_t ci)
+{
+    const TvDomainController *c = proc->def->devices.controllers[ci];
+    const char *type = tv_controller_type_to_string(c->type);
+    if (c->type != TV_CONTROLLER_SCSI && c->type != TV_CONTROLLER_VIRTIO_SERIAL) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "'%s' controller cannot be hot unplugged: only 'scsi' (virtio-scsi) and "
+                        "'virtio-serial' controllers can",
+                        type);
+        return -1;
+    }
+    g_autofree char *user = tv_domain_controller_user(proc->def, c);
+    if (user) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                        "device cannot be detached: device is busy: <controller type='%s' "
+                        "index='%d'> still has %s on it (detach that first)",
+                        type, c->index, user);
+        return -1;
+    }
+    return 0;
+}
+
 static int find_disk_node(TvQemuMonitor *mon, const char *alias, char **node)
 {
     g_auto(TvQmpBlockList) blocks = { 0 };
@@ -368,13 +508,17 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
     int rc = running_locked(proc);
     ssize_t di = rc < 0 ? -1 : disk_index(proc->def, alias);
     ssize_t ni = rc < 0 ? -1 : net_index(proc->def, alias);
+    ssize_t ci = rc < 0 ? -1 : controller_index(proc->def, alias);
     bool known = proc->unplugs && g_hash_table_contains(proc->unplugs, alias);
+    if (di < 0 && ni < 0 && ci >= 0 && controller_check_unplug(proc, ci) < 0)
+        rc = -1;
     g_mutex_unlock(&proc->lock);
     if (rc < 0)
         return -1;
-    if (di < 0 && ni < 0) {
+    if (di < 0 && ni < 0 && ci < 0) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING,
-                        "domain '%s' has no disk or interface with alias '%s'", proc->name, alias);
+                        "domain '%s' has no disk, interface or controller with alias '%s'",
+                        proc->name, alias);
         return -1;
     }
     g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
@@ -383,6 +527,7 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
     if (!known) {
         Unplug *u = g_new0(Unplug, 1);
         u->is_net = ni >= 0;
+        u->is_controller = di < 0 && ni < 0;
         if (di >= 0 && find_disk_node(mon, alias, &u->node) < 0) {
             unplug_free(u);
             return -1;
