@@ -79,6 +79,27 @@ char *tv_domain_controller_user(const TvDomainDef *def, const TvDomainController
     return NULL;
 }
 
+int tv_domain_controller_check_removal(const TvDomainDef *def, const TvDomainController *c)
+{
+    const char *type = tv_controller_type_to_string(c->type);
+    if (c->type != TV_CONTROLLER_SCSI && c->type != TV_CONTROLLER_VIRTIO_SERIAL) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_OPERATION_UNSUPPORTED,
+                        "'%s' controller cannot be hot unplugged or detached: only 'scsi' "
+                        "(virtio-scsi) and 'virtio-serial' controllers can",
+                        type);
+        return -1;
+    }
+    g_autofree char *user = tv_domain_controller_user(def, c);
+    if (user) {
+        tv_error_report(TV_FROM_CONF, TV_ERR_OPERATION_FAILED,
+                        "device cannot be detached: device is busy: <controller type='%s' "
+                        "index='%d'> still has %s on it (detach that first)",
+                        type, c->index, user);
+        return -1;
+    }
+    return 0;
+}
+
 unsigned tv_domain_usb_ports(const TvDomainController *ctrl)
 {
     return ctrl->ports ? ctrl->ports : USB_PORTS_DEFAULT;

@@ -27,5 +27,10 @@ const TvDomainController *tv_domain_controller_find(const TvDomainDef *def, TvCo
  * channel or virtio console), as "<disk> 'sda'", or NULL when nothing
  * does. */
 char *tv_domain_controller_user(const TvDomainDef *def, const TvDomainController *c);
+/* 0 when controller c can leave def (hot-unplug, detach): a SCSI or
+ * virtio-serial controller nothing uses.  Else -1 with libvirt's errors:
+ * OPERATION_UNSUPPORTED for other types, OPERATION_FAILED "device is busy"
+ * naming what is on it. */
+int tv_domain_controller_check_removal(const TvDomainDef *def, const TvDomainController *c);
 /* The ports a USB controller has (its ports='N', else qemu-xhci's 4). */
 unsigned tv_domain_usb_ports(const TvDomainController *ctrl);

@@ -200,32 +200,21 @@ static int controller_busy(TvQemuDriver *drv, const char *xml, xmlNodePtr ctrl)
 {
     g_autofree char *type = tv_xml_prop(ctrl, "type");
     g_autofree char *index = tv_xml_prop(ctrl, "index");
-    if (!type || (strcmp(type, "scsi") != 0 && strcmp(type, "virtio-serial") != 0)) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                        "'%s' controller cannot be detached: only 'scsi' and 'virtio-serial' "
-                        "controllers can (edit the definition to change the others)",
-                        type ? type : "");
-        return -1;
-    }
     g_autoptr(TvDomainDef) def =
         tv_qemu_domain_load(&drv->pipe, xml, strlen(xml), TV_DOMAIN_PARSE_DEFAULT, NULL);
     if (!def)
         return -1;
-    for (size_t i = 0; i < def->devices.ncontrollers; i++) {
-        const TvDomainController *c = def->devices.controllers[i];
-        if (strcmp(tv_controller_type_to_string(c->type), type) != 0 ||
-            c->index != (int)g_ascii_strtoll(index ? index : "0", NULL, 10))
-            continue;
-        g_autofree char *user = tv_domain_controller_user(def, c);
-        if (user) {
-            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
-                            "device cannot be detached: device is busy: <controller type='%s' "
-                            "index='%d'> still has %s on it (detach that first)",
-                            type, c->index, user);
-            return -1;
-        }
+    int t = type ? tv_controller_type_from_string(type) : -1;
+    const TvDomainController *c =
+        t > 0 ? tv_domain_controller_find(def, (TvControllerType)t,
+                                          (unsigned)g_ascii_strtoull(index ? index : "0", NULL, 10))
+              : NULL;
+    if (!c) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "controller %s:%s not found",
+                        type ? type : "", index ? index : "0");
+        return -1;
     }
-    return 0;
+    return tv_domain_controller_check_removal(def, c);
 }
 
 /* The persistent definition with dev added (add) or the device it names
@@ -384,39 +373,6 @@ static int config_save(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def)
     return rc;
 }
 
-int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
-                                 unsigned flags)
-{
-    xmlNodePtr dev = NULL;
-    if (check_flags(flags, "attaching a device") < 0)
-        return -1;
-    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
-    if (!devdoc)
-        return -1;
-    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "attach device") < 0)
-        return -1;
-    bool live = false, config = false;
-    TvDomainDef *cfgdef = NULL;
-    g_autofree char *alias = NULL;
-    int rc = tv_driver_affect(dom, flags, true, &live, &config);
-    if (rc == 0 && config && !(cfgdef = config_edit(drv, dom, dev, NULL, true)))
-        rc = -1;
-    if (rc == 0 && live)
-        rc = attach_live(drv, dom, dev, &alias);
-    if (rc == 0 && config)
-        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
-    tv_domain_def_free(cfgdef);
-    if (alias) {
-        g_mutex_lock(&dom->lock);
-        int id = dom->run ? dom->run->id : -1;
-        g_mutex_unlock(&dom->lock);
-        tv_driver_event_queue_other(drv, dom, id, TV_DOMAIN_EVENT_ID_DEVICE_ADDED, 0, 0, alias, 0);
-    }
-    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-    return rc;
-}
-
 static void device_removed(TvQemuDriver *drv, TvDriverDomain *dom, const char *alias)
 {
     g_mutex_lock(&dom->lock);
@@ -459,50 +415,6 @@ static int detach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, c
         device_removed(drv, dom, name);
     tv_driver_run_unref(run);
     return rc < 0 ? -1 : 0;
-}
-
-static int detach(TvQemuDriver *drv, const unsigned char *uuid, xmlNodePtr dev, const char *alias,
-                  unsigned flags)
-{
-    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "detach device") < 0)
-        return -1;
-    bool live = false, config = false;
-    TvDomainDef *cfgdef = NULL;
-    int rc = tv_driver_affect(dom, flags, true, &live, &config);
-    if (rc == 0 && config && !(cfgdef = config_edit(drv, dom, dev, alias, false)))
-        rc = -1;
-    if (rc == 0 && live)
-        rc = detach_live(drv, dom, dev, alias);
-    if (rc == 0 && config)
-        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
-    tv_domain_def_free(cfgdef);
-    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-    return rc;
-}
-
-int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
-                                 unsigned flags)
-{
-    xmlNodePtr dev = NULL;
-    if (check_flags(flags, "detaching a device") < 0)
-        return -1;
-    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
-    if (!devdoc)
-        return -1;
-    return detach(drv, uuid, dev, NULL, flags);
-}
-
-int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
-                                       const char *alias, unsigned flags)
-{
-    if (check_flags(flags, "detaching a device by alias") < 0)
-        return -1;
-    if (!alias || !*alias) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG, "no device alias given");
-        return -1;
-    }
-    return detach(drv, uuid, NULL, alias, flags);
 }
 
 typedef struct {
@@ -707,32 +619,121 @@ static int link_live(TvDriverDomain *dom, xmlNodePtr dev, const TvDomainNet *wan
     return rc;
 }
 
-/* updateDeviceFlags of an <interface>: its link state (QMP set_link). */
-static int update_interface(TvQemuDriver *drv, const unsigned char *uuid, xmlNodePtr dev,
-                            unsigned flags)
+#define UPDATE_FORCE 4 /* VIR_DOMAIN_DEVICE_MODIFY_FORCE: the tray is always forced open */
+
+typedef enum {
+    CHANGE_ATTACH,
+    CHANGE_DETACH,
+    CHANGE_MEDIA,
+    CHANGE_LINK
+} ChangeKind;
+
+/* One change of a domain's devices, in its definition and/or its running
+ * guest. */
+typedef struct {
+    ChangeKind kind;
+    xmlNodePtr dev;           /* the device element given */
+    const char *alias;        /* detach by alias (dev NULL) */
+    const TvDomainDef *media; /* CHANGE_MEDIA: the new cdrom disk */
+    const TvDomainNet *link;  /* CHANGE_LINK: the interface with its new link */
+} Change;
+
+static TvDomainDef *change_config(TvQemuDriver *drv, TvDriverDomain *dom, const Change *c)
 {
-    g_autoptr(TvDomainDef) alone = device_alone(dev);
-    if (!alone)
-        return -1;
-    const TvDomainNet *want = alone->devices.nets[0];
+    switch (c->kind) {
+    case CHANGE_ATTACH:
+        return config_edit(drv, dom, c->dev, NULL, true);
+    case CHANGE_DETACH:
+        return config_edit(drv, dom, c->dev, c->alias, false);
+    case CHANGE_MEDIA:
+        return config_replace(drv, dom, c->dev);
+    case CHANGE_LINK:
+        return config_link(drv, dom, c->dev, c->link);
+    }
+    return NULL;
+}
+
+static int change_live(TvQemuDriver *drv, TvDriverDomain *dom, const Change *c, char **added)
+{
+    switch (c->kind) {
+    case CHANGE_ATTACH:
+        return attach_live(drv, dom, c->dev, added);
+    case CHANGE_DETACH:
+        return detach_live(drv, dom, c->dev, c->alias);
+    case CHANGE_MEDIA:
+        return update_live(drv, dom, c->media);
+    case CHANGE_LINK:
+        return link_live(dom, c->dev, c->link);
+    }
+    return -1;
+}
+
+/* libvirt's live/config semantics: the definition's change is checked
+ * (made, not saved) first, then the running guest changes, then the
+ * definition is saved; all in one job of the domain. */
+static int change(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags, const Change *c)
+{
+    static const char *const jobs[] = { "attach device", "detach device", "update device",
+                                        "update device" };
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "update device") < 0)
+    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, jobs[c->kind]) < 0)
         return -1;
     bool live = false, config = false;
     TvDomainDef *cfgdef = NULL;
+    g_autofree char *added = NULL;
     int rc = tv_driver_affect(dom, flags, true, &live, &config);
-    if (rc == 0 && config && !(cfgdef = config_link(drv, dom, dev, want)))
+    if (rc == 0 && config && !(cfgdef = change_config(drv, dom, c)))
         rc = -1;
     if (rc == 0 && live)
-        rc = link_live(dom, dev, want);
+        rc = change_live(drv, dom, c, &added);
     if (rc == 0 && config)
         rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
     tv_domain_def_free(cfgdef);
+    if (added) {
+        g_mutex_lock(&dom->lock);
+        int id = dom->run ? dom->run->id : -1;
+        g_mutex_unlock(&dom->lock);
+        tv_driver_event_queue_other(drv, dom, id, TV_DOMAIN_EVENT_ID_DEVICE_ADDED, 0, 0, added, 0);
+    }
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return rc;
 }
 
-#define UPDATE_FORCE 4 /* VIR_DOMAIN_DEVICE_MODIFY_FORCE: the tray is always forced open */
+int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags)
+{
+    xmlNodePtr dev = NULL;
+    if (check_flags(flags, "attaching a device") < 0)
+        return -1;
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    if (!devdoc)
+        return -1;
+    return change(drv, uuid, flags, &(Change){ .kind = CHANGE_ATTACH, .dev = dev });
+}
+
+int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                 unsigned flags)
+{
+    xmlNodePtr dev = NULL;
+    if (check_flags(flags, "detaching a device") < 0)
+        return -1;
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    if (!devdoc)
+        return -1;
+    return change(drv, uuid, flags, &(Change){ .kind = CHANGE_DETACH, .dev = dev });
+}
+
+int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *alias, unsigned flags)
+{
+    if (check_flags(flags, "detaching a device by alias") < 0)
+        return -1;
+    if (!alias || !*alias) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG, "no device alias given");
+        return -1;
+    }
+    return change(drv, uuid, flags, &(Change){ .kind = CHANGE_DETACH, .alias = alias });
+}
 
 int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
                                  unsigned flags)
@@ -745,39 +746,25 @@ int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, c
     if (!devdoc)
         return -1;
     const char *kind = (const char *)dev->name;
-    g_autoptr(TvDomainDef) media = NULL;
-    if (strcmp(kind, "disk") == 0) {
-        if (!(media = device_alone(dev)))
-            return -1;
-        if (media->devices.disks[0]->device != TV_DISK_DEVICE_CDROM) {
-            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                            "updating <disk> '%s': only a cdrom's media can be changed (give "
-                            "device='cdrom' and the new <source>, or none to eject)",
-                            media->devices.disks[0]->target_dev);
-            return -1;
-        }
-    } else if (strcmp(kind, "interface") == 0) {
-        return update_interface(drv, uuid, dev, flags);
-    } else {
+    if (strcmp(kind, "disk") != 0 && strcmp(kind, "interface") != 0) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
                         "updating <%s> is not supported; accepted: a cdrom <disk> (media change: "
                         "a new <source>, or none to eject) and an <interface>'s <link state>",
                         kind);
         return -1;
     }
-    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_job_begin(dom, TV_JOB_SYNC_MODIFY, "update device") < 0)
+    g_autoptr(TvDomainDef) alone = device_alone(dev);
+    if (!alone)
         return -1;
-    bool live = false, config = false;
-    TvDomainDef *cfgdef = NULL;
-    int rc = tv_driver_affect(dom, flags, true, &live, &config);
-    if (rc == 0 && config && !(cfgdef = config_replace(drv, dom, dev)))
-        rc = -1;
-    if (rc == 0 && live)
-        rc = update_live(drv, dom, media);
-    if (rc == 0 && config)
-        rc = config_save(drv, dom, g_steal_pointer(&cfgdef));
-    tv_domain_def_free(cfgdef);
-    tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
-    return rc;
+    if (strcmp(kind, "interface") == 0)
+        return change(drv, uuid, flags,
+                      &(Change){ .kind = CHANGE_LINK, .dev = dev, .link = alone->devices.nets[0] });
+    if (alone->devices.disks[0]->device != TV_DISK_DEVICE_CDROM) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "updating <disk> '%s': only a cdrom's media can be changed (give "
+                        "device='cdrom' and the new <source>, or none to eject)",
+                        alone->devices.disks[0]->target_dev);
+        return -1;
+    }
+    return change(drv, uuid, flags, &(Change){ .kind = CHANGE_MEDIA, .dev = dev, .media = alone });
 }

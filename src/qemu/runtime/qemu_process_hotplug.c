@@ -112,6 +112,16 @@ static char *free_alias(const TvDomainDef *def, const char *prefix)
     }
 }
 
+/* Under lock: the status file after a device was added to the live
+ * definition (a failure to write it is logged: QEMU has the device). */
+static void status_after_plug(TvQemuProcess *proc, const char *what)
+{
+    if (tv_qemu_process_write_status(proc) < 0) {
+        g_warning("%s: the status file lacks the new %s: %s", proc->name, what, tv_error_message());
+        tv_error_reset();
+    }
+}
+
 static int running_locked(TvQemuProcess *proc)
 {
     if (proc->exited || !proc->def) {
@@ -258,10 +268,7 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
             proc->plugged_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_hash_table_replace(proc->plugged_files, g_strdup(disk->alias), g_strdup(disk->path));
     }
-    if (tv_qemu_process_write_status(proc) < 0) {
-        g_warning("%s: the status file lacks the new disk: %s", proc->name, tv_error_message());
-        tv_error_reset();
-    }
+    status_after_plug(proc, "disk");
     g_mutex_unlock(&proc->lock);
     return 0;
 fail:
@@ -319,11 +326,7 @@ int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
     TvDomainDevices *d = &proc->def->devices;
     d->nets = g_renew(TvDomainNet *, d->nets, d->nnets + 1);
     d->nets[d->nnets++] = net;
-    if (tv_qemu_process_write_status(proc) < 0) {
-        g_warning("%s: the status file lacks the new interface: %s", proc->name,
-                  tv_error_message());
-        tv_error_reset();
-    }
+    status_after_plug(proc, "interface");
     g_mutex_unlock(&proc->lock);
     return 0;
 fail:
@@ -368,11 +371,7 @@ int tv_qemu_process_attach_controller(TvQemuProcess *proc, TvDomainController *c
     TvDomainDevices *d = &proc->def->devices;
     d->controllers = g_renew(TvDomainController *, d->controllers, d->ncontrollers + 1);
     d->controllers[d->ncontrollers++] = ctrl;
-    if (tv_qemu_process_write_status(proc) < 0) {
-        g_warning("%s: the status file lacks the new controller: %s", proc->name,
-                  tv_error_message());
-        tv_error_reset();
-    }
+    status_after_plug(proc, "controller");
     g_mutex_unlock(&proc->lock);
     return 0;
 }
@@ -468,30 +467,6 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
     return 1;
 }
 
-/* Under lock: controller ci can be unplugged (a SCSI or virtio-serial
- * controller nothing of the guest's uses). */
-static int controller_check_unplug(TvQemuProcess *proc, ssize_t ci)
-{
-    const TvDomainController *c = proc->def->devices.controllers[ci];
-    const char *type = tv_controller_type_to_string(c->type);
-    if (c->type != TV_CONTROLLER_SCSI && c->type != TV_CONTROLLER_VIRTIO_SERIAL) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                        "'%s' controller cannot be hot unplugged: only 'scsi' (virtio-scsi) and "
-                        "'virtio-serial' controllers can",
-                        type);
-        return -1;
-    }
-    g_autofree char *user = tv_domain_controller_user(proc->def, c);
-    if (user) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
-                        "device cannot be detached: device is busy: <controller type='%s' "
-                        "index='%d'> still has %s on it (detach that first)",
-                        type, c->index, user);
-        return -1;
-    }
-    return 0;
-}
-
 static int find_disk_node(TvQemuMonitor *mon, const char *alias, char **node)
 {
     g_auto(TvQmpBlockList) blocks = { 0 };
@@ -510,7 +485,8 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
     ssize_t ni = rc < 0 ? -1 : net_index(proc->def, alias);
     ssize_t ci = rc < 0 ? -1 : controller_index(proc->def, alias);
     bool known = proc->unplugs && g_hash_table_contains(proc->unplugs, alias);
-    if (di < 0 && ni < 0 && ci >= 0 && controller_check_unplug(proc, ci) < 0)
+    if (di < 0 && ni < 0 && ci >= 0 &&
+        tv_domain_controller_check_removal(proc->def, proc->def->devices.controllers[ci]) < 0)
         rc = -1;
     g_mutex_unlock(&proc->lock);
     if (rc < 0)
