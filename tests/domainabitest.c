@@ -246,10 +246,10 @@ static void test_cookie(void)
         "<tagvirt-migration version='1'><name>a</name>%s%s<statistics downtime='-1'/>"
         "</tagvirt-migration>",
         uuid, guestabi);
-    g_autofree char *odd_stat = g_strdup_printf(
-        "<tagvirt-migration version='1'><name>a</name>%s%s<statistics speed='1'/>"
-        "</tagvirt-migration>",
-        uuid, guestabi);
+    g_autofree char *odd_stat =
+        g_strdup_printf("<tagvirt-migration version='1'><name>a</name>%s%s<statistics speed='1'/>"
+                        "</tagvirt-migration>",
+                        uuid, guestabi);
     g_autofree char *two_stats = g_strdup_printf(
         "<tagvirt-migration version='1'><name>a</name>%s%s<statistics/><statistics/>"
         "</tagvirt-migration>",

@@ -14,7 +14,10 @@ void tv_migration_cookie_clear(TvMigrationCookie *c)
 }
 
 /* <statistics>'s attributes, in order, and where each lives */
-#define STAT(name, field) { name, G_STRUCT_OFFSET(TvMigrationStats, field) }
+#define STAT(name, field)                                                                          \
+    {                                                                                              \
+        name, G_STRUCT_OFFSET(TvMigrationStats, field)                                             \
+    }
 static const struct {
     const char *name;
     gsize offset;

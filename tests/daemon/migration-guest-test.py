@@ -37,14 +37,13 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import Daemon, check, guest_kit, pids_with, private_tmpdir, read_text, run, wait_for
+from tvtest import (QEMU_111, QEMU_CACHE, Daemon, check, guest_kit, note, pids_with,
+                    private_tmpdir, read_text, run, virsh_at, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 DEMO = os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
-QEMU_CACHE = os.environ.get("TAGVIRT_QEMU_CACHE", os.path.expanduser("~/.cache/tagvirt"))
 QEMU_72 = os.environ.get("TAGVIRT_QEMU_72", QEMU_CACHE + "/qemu-bookworm/bin/qemu-system-aarch64")
-QEMU_111 = os.environ.get("TAGVIRT_QEMU_111", QEMU_CACHE + "/qemu-sid/bin/qemu-system-aarch64")
 QEMU_100 = "/usr/bin/qemu-system-aarch64"
 ARGS = "console=ttyAMA0 panic=-1 quiet tagvirt.guest=mteloop"
 BOOT_TIMEOUT = 420  # a Linux boot under TCG on a shared, loaded machine
@@ -53,23 +52,12 @@ NOVA_FLAGS = MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_PERSIST_DEST | MIGRATE_U
 JOB_STATS_COMPLETED, JOB_STATS_KEEP_COMPLETED = 1, 2
 JOB_OPERATION_MIGRATION_IN, JOB_OPERATION_MIGRATION_OUT = 4, 5
 
-libvirt.registerErrorHandler(lambda *a: None, None)
-
-
-def virsh(uri, *args):
-    p = subprocess.run(["timeout", "300", "virsh", "-q", "-c", uri] + list(args),
-                       capture_output=True, text=True)
-    return p.returncode, (p.stdout + p.stderr).strip()
-
-
-def note(text):
-    for line in str(text).splitlines():
-        print("# " + line)
-    sys.stdout.flush()
+virsh = virsh_at
 
 
 def start_daemon(conf=""):
-    d = Daemon(cache=CACHE, conf=conf)
+    d = Daemon(cache=CACHE, conf=conf, prefix="tvmg-")
+    os.makedirs(d.root + "/cache", exist_ok=True)
     for f in glob.glob(QEMU_CACHE + "/capabilities/*.xml"):
         shutil.copy(f, d.root + "/cache/")
     return d, d.start(TAGVIRTD, timeout=300)

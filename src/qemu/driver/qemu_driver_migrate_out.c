@@ -164,8 +164,7 @@ static char *perform_cookie(TvDriverDomain *dom, TvQemuProcess *proc)
 }
 
 int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
-                                   const TvMigrateParams *params, unsigned flags,
-                                   char **cookie_out)
+                                   const TvMigrateParams *params, unsigned flags, char **cookie_out)
 {
     *cookie_out = NULL;
     g_autofree char *uri = qemu_uri(params->uri);

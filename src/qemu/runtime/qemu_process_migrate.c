@@ -57,9 +57,9 @@ static char *fd_uri(TvQemuMonitor *mon, unsigned qemu_version, int fd, const cha
 
 int tv_qemu_process_incoming_begin(TvQemuProcess *proc, const TvQemuIncoming *in)
 {
-    g_autofree char *uri = in->uri ? g_strdup(in->uri)
-                                   : fd_uri(proc->mon, proc->qemu_version, in->fd,
-                                            INCOMING_FD_NAME, &proc->fdset_in);
+    g_autofree char *uri =
+        in->uri ? g_strdup(in->uri)
+                : fd_uri(proc->mon, proc->qemu_version, in->fd, INCOMING_FD_NAME, &proc->fdset_in);
     if (!uri || tv_qemu_monitor_migrate_incoming(proc->mon, uri) < 0) {
         tv_error_prefix("QEMU refused to receive the guest from %s",
                         in->uri ? in->uri : "a descriptor");
@@ -172,9 +172,9 @@ typedef struct {
 static int migrate_start(TvQemuMonitor *mon, void *opaque)
 {
     MigrateStart *m = opaque;
-    g_autofree char *uri = m->out->uri ? g_strdup(m->out->uri)
-                                       : fd_uri(mon, m->qemu_version, m->out->fd,
-                                                OUTGOING_FD_NAME, &m->set);
+    g_autofree char *uri =
+        m->out->uri ? g_strdup(m->out->uri)
+                    : fd_uri(mon, m->qemu_version, m->out->fd, OUTGOING_FD_NAME, &m->set);
     if (!uri)
         return -1;
     return tv_qemu_monitor_migrate(mon, uri);
