@@ -37,7 +37,7 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (QEMU_111, QEMU_CACHE, Daemon, check, guest_kit, note, pids_with,
+from tvtest import (QEMU_111, QEMU_CACHE, Daemon, check, error_of, guest_kit, note, pids_with,
                     private_tmpdir, read_text, run, virsh_at, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
@@ -280,9 +280,17 @@ def qemu_builds(d100, c100):
     g = Guest(d72, c72, "on72", "<mte version='3'/>")
     check("an MTE 3 guest runs on QEMU 7.2 (max, allow_broken_tag_storage = 1)", len(g.pids) == 1 and
           "virt-7.2" in g.dom.XMLDesc(0), g.dom.XMLDesc(0)[:600])
+    want = "MTE version 3 is not available with CPU model 'max' (it provides level 4)"
     refused_here("MTE 3 from QEMU 7.2 to 11.1 (whose max gives level 4): refused at Prepare",
-                 g, d100, c100, QEMU_111,
-                 ["MTE version 3 is not available with CPU model 'max' (it provides level 4)"])
+                 g, d100, c100, QEMU_111, [want])
+    xml = moved_xml(g.dom, os.path.join(d100.root, "on72.console"), QEMU_111)
+    t0 = time.time()
+    err = error_of(g.dom.migrateToURI3, d100.uri, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml},
+                   NOVA_FLAGS)
+    note("the same refused again, peer-to-peer with Nova's flags: %.2f s" % (time.time() - t0))
+    ok, info = g.untouched()
+    check("... and through migrateToURI3 with Nova's flags: the same refusal, the source "
+          "untouched", err and want in err[1] and ok, (err, info))
     refused_here("MTE 3 from QEMU 7.2 to 10.0: refused by the recorded guest ABI, naming the "
                  "field and both values (10.0's max adds FEAT_NMI)", g, d100, c100, QEMU_100,
                  ["guest ABI: %s.NMI differs: source 0, destination 1" % pfr])
