@@ -206,8 +206,8 @@ static int loop_mode(void)
         printf("MTELOOP pid=%d error=prctl errno=%d\n", (int)pid, errno);
         return 1;
     }
-    mem = mmap(NULL, LOOP_BYTES, PROT_READ | PROT_WRITE | MT_PROT_MTE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mem = mmap(NULL, LOOP_BYTES, PROT_READ | PROT_WRITE | MT_PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS,
+               -1, 0);
     if (mem == MAP_FAILED) {
         printf("MTELOOP pid=%d error=mmap-prot-mte errno=%d\n", (int)pid, errno);
         return 1;
@@ -217,8 +217,8 @@ static int loop_mode(void)
         __asm__ volatile("stg %0, [%0]" : : "r"(p) : "memory");
         memset(p, (int)(g & 0xff), MT_GRANULE);
     }
-    printf("MTELOOP pid=%d start granules=%zu tags=%u,%u,%u,%u\n", (int)pid, granules,
-           loop_tag(0), loop_tag(1), loop_tag(2), loop_tag(3));
+    printf("MTELOOP pid=%d start granules=%zu tags=%u,%u,%u,%u\n", (int)pid, granules, loop_tag(0),
+           loop_tag(1), loop_tag(2), loop_tag(3));
     for (;;) {
         unsigned stored = 0, wrong_tag;
         int tags_ok = 1, data_ok = 1;
@@ -250,8 +250,8 @@ static int loop_mode(void)
         if (tags_ok)
             printf("MTELOOP pid=%d check=%lu tags=ok", (int)pid, check);
         else
-            printf("MTELOOP pid=%d check=%lu tags=BAD(%zu:%u!=%u)", (int)pid, check, bad_g,
-                   stored, loop_tag(bad_g));
+            printf("MTELOOP pid=%d check=%lu tags=BAD(%zu:%u!=%u)", (int)pid, check, bad_g, stored,
+                   loop_tag(bad_g));
         printf(" data=%s wrong_tag=%u fault=%s\n", data_ok ? "ok" : "BAD", wrong_tag, fault);
         sleep(1);
     }
