@@ -166,7 +166,9 @@ class Daemon:
             os.makedirs(root, exist_ok=True)
         else:
             self.root = private_tmpdir(prefix)
-        self.uri = "qemu+unix:///system?socket=%s/tagvirtd-sock" % self.root
+        self.sock, self.sock_ro = self.root + "/tagvirtd-sock", self.root + "/tagvirtd-sock-ro"
+        self.uri = "qemu+unix:///system?socket=" + self.sock
+        self.uri_ro = "qemu+unix:///system?socket=" + self.sock_ro
         self.proc = None
         cleanup(self.log_if_failed)
         cleanup(self.kill_leftovers)
@@ -249,7 +251,9 @@ class Daemon:
             note("the end of %s/daemon.log:\n%s" % (self.root, self.log()))
 
     def log(self, tail=3000):
-        return read_text(os.path.join(self.root, "daemon.log"))[-tail:]
+        """The end of daemon.log (all of it with tail=None)."""
+        text = read_text(os.path.join(self.root, "daemon.log"))
+        return text if tail is None else text[-tail:]
 
     def virsh(self, *args, timeout=120):
         r = subprocess.run(["virsh", "-c", self.uri] + list(args), capture_output=True,
