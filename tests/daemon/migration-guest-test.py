@@ -63,6 +63,21 @@ def start_daemon(conf=""):
     return d, d.start(TAGVIRTD, timeout=300)
 
 
+def warm_caps(conn, emulator):
+    """Have the daemon probe emulator now (domcapabilities), so that the
+    refusals below are decided from its capabilities, not by a first probe
+    that may run out of time on a loaded machine (a probe that failed is
+    tried again)."""
+    for attempt in range(3):
+        try:
+            conn.getDomainCapabilities(emulator, "aarch64", None, "qemu", 0)
+            return True
+        except libvirt.libvirtError as e:
+            note("domcapabilities of %s, attempt %d: %s" % (emulator, attempt + 1,
+                                                           e.get_error_message()))
+    return False
+
+
 def domain_xml(name, mte, console, kernel, initrd=None, emulator=None, machine="virt"):
     emu = "<emulator>%s</emulator>" % emulator if emulator else ""
     linux = ("<initrd>%s</initrd><cmdline>%s</cmdline>" % (initrd, ARGS)) if initrd else ""
@@ -276,6 +291,10 @@ def qemu_builds(d100, c100):
     plain72, cplain72 = start_daemon(conf72)
     d72, c72 = start_daemon(conf72 + "allow_broken_tag_storage = 1\n")
     pfr = "ID_AA64PFR1_EL1"
+    for conn, emulator in ((c100, QEMU_111), (c100, QEMU_100), (c72, QEMU_72),
+                           (cplain72, QEMU_72)):
+        check("the daemon knows %s's capabilities (domcapabilities)" % emulator,
+              warm_caps(conn, emulator))
 
     g = Guest(d72, c72, "on72", "<mte version='3'/>")
     check("an MTE 3 guest runs on QEMU 7.2 (max, allow_broken_tag_storage = 1)", len(g.pids) == 1 and
