@@ -37,8 +37,8 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (QEMU_111, QEMU_CACHE, Daemon, check, error_of, guest_kit, note, pids_with,
-                    private_tmpdir, read_text, run, virsh_at, wait_for)
+from tvtest import (NOVA_FLAGS, QEMU_111, QEMU_CACHE, Daemon, check, error_of, guest_kit, note,
+                    pids_with, private_tmpdir, read_text, run, virsh_at, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 DEMO = os.path.abspath(sys.argv[2])
@@ -47,8 +47,6 @@ QEMU_72 = os.environ.get("TAGVIRT_QEMU_72", QEMU_CACHE + "/qemu-bookworm/bin/qem
 QEMU_100 = "/usr/bin/qemu-system-aarch64"
 ARGS = "console=ttyAMA0 panic=-1 quiet tagvirt.guest=mteloop"
 BOOT_TIMEOUT = 420  # a Linux boot under TCG on a shared, loaded machine
-MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_PERSIST_DEST, MIGRATE_UNDEFINE_SOURCE = 1, 2, 8, 16
-NOVA_FLAGS = MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
 JOB_STATS_COMPLETED, JOB_STATS_KEEP_COMPLETED = 1, 2
 JOB_OPERATION_MIGRATION_IN, JOB_OPERATION_MIGRATION_OUT = 4, 5
 
