@@ -15,8 +15,10 @@ managedSaveRemove, listAllDomains' managed-save filter; refusals that leave
 no QEMU and the image as it was: a corrupt, a truncated and a foreign file,
 a definition for QEMU 11.1 (which cannot give MTE 3), and a daemon whose
 emulator is QEMU 11.1 restoring a level-3 image and an MTE-off image saved
-on the system QEMU (10.0); a failed save leaves the guest running in the same
-QEMU and no file.  TAP.
+on the system QEMU (10.0); a failed save (a missing folder; a full tmpfs
+that QEMU's write fails on) leaves the guest running in the same QEMU, no
+file, and no descriptor of the removed file in QEMU; a restored QEMU keeps
+no descriptor of its image.  TAP.
 
 Usage: save-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]"""
 import glob
@@ -30,44 +32,22 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tvdaemon  # noqa: E402
+import tvtest  # noqa: E402
 
-try:
-    import libvirt
-except ImportError:
-    print("1..1\nnot ok 1 - python3-libvirt is not installed (scripts/install-deps.sh)")
-    sys.exit(1)
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
-QEMU_CACHE = os.environ.get("TAGVIRT_QEMU_CACHE", os.path.expanduser("~/.cache/tagvirt"))
-QEMU_111 = os.environ.get("TAGVIRT_QEMU_111", QEMU_CACHE + "/qemu-sid/bin/qemu-system-aarch64")
-T = tvdaemon.Tap()
+QEMU_CACHE, QEMU_111 = tvtest.QEMU_CACHE, tvtest.QEMU_111
+T = tvtest.Tap()
 
 SAVE_RUNNING, SAVE_PAUSED = 2, 4
 LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE = 256, 512
 
 
-def quiet(*a):
-    pass
-
-
-libvirt.registerErrorHandler(quiet, None)
-
-
-def virsh(uri, *args):
-    p = subprocess.run(["timeout", "240", "virsh", "-q", "-c", uri] + list(args),
-                       capture_output=True, text=True)
-    return p.returncode, (p.stdout + p.stderr).strip()
-
-
-def error_of(call, *args):
-    try:
-        call(*args)
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    return None
+virsh = tvtest.virsh_at
+error_of = tvtest.error_of
 
 
 def domain_xml(name, mte, serial, emulator=True):
@@ -118,6 +98,47 @@ def state(uri, name):
 
 def leftovers(folder):
     return [f for f in os.listdir(folder) if re.search(r"\.(img|save)\.[A-Za-z0-9]{6}$", f)]
+
+
+def open_files_of(pids, dev, ino=None):
+    """the descriptors of the processes pids open on a file of device dev
+    (and inode ino when given): "PID/fd/N -> TARGET" """
+    found = []
+    for pid in pids:
+        for fd in glob.glob("/proc/%d/fd/*" % pid):
+            try:
+                st = os.stat(fd)
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if st.st_dev == dev and (ino is None or st.st_ino == ino):
+                found.append("%s -> %s" % (fd[6:], target))
+    return found
+
+
+def failed_save_into_full_folder(d, uri, root, pid):
+    """QEMU (10.0: file:/dev/fdset/N) fails to write a save into a full
+    tmpfs: the guest runs on, no file, and QEMU holds no descriptor of the
+    deleted temporary file (its add-fd set is removed)."""
+    full = root + "/full"
+    os.makedirs(full)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", full],
+                   check=True)
+    try:
+        dev = os.stat(full).st_dev
+        rc, out = virsh(uri, "save", "saved", full + "/x.img")
+        T.check("virsh save into a full folder fails with QEMU's error",
+                rc != 0 and "save of domain 'saved' failed" in out, out)
+        T.note(out)
+        # (paused for the save, then resumed: "running (unpaused)")
+        T.check("... the guest runs on in the same QEMU, no file left",
+                state(uri, "saved").startswith("running") and d.qemus() == pid and
+                os.listdir(full) == [], (state(uri, "saved"), pid, d.qemus(), os.listdir(full)))
+        held = open_files_of(pid, dev)
+        T.check("... QEMU holds no descriptor of the removed temporary file (its fd set is gone)",
+                not held, held)
+    finally:
+        subprocess.run(["umount", "-l", full])
 
 
 def seed_caps(daemon):
@@ -233,6 +254,7 @@ def save_restore(d, conn, d111):
     T.check("... the guest runs on in the same QEMU, no file",
             state(uri, "saved") == "running (booted)" and d.qemus() == pid and
             not os.path.exists(root + "/no-such-folder"), (state(uri, "saved"), pid, d.qemus()))
+    failed_save_into_full_folder(d, uri, root, pid)
     other = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE).replace("<mte version='3'/>",
                                                                    "<mte version='2'/>")
     err = error_of(dom.saveFlags, root + "/x.img", other, 0)
@@ -295,6 +317,10 @@ def save_restore(d, conn, d111):
             (out, state(uri, "saved")))
     T.check("... into the persistent domain (one definition)", dom.isPersistent() == 1 and
             [x.name() for x in conn.listAllDomains()].count("saved") == 1)
+    st = os.stat(image)
+    held = open_files_of(d.qemus(), st.st_dev, st.st_ino)
+    T.check("... the restored QEMU holds no descriptor of the image (its fd set is removed)",
+            not held, held)
     virsh(uri, "resume", "saved")
     after, banner = wait_checks(serial)
     T.check("... resumed, the guest goes on counting where it stopped, tags intact",
@@ -360,10 +386,10 @@ def main():
                    subprocess.run([QEMU_111, "--version"], capture_output=True).returncode == 0,
                    QEMU_111):
         return
-    d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvsave-")
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvsave-")
     seed_caps(d)
     d.start(timeout=240)
-    d111 = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvsave111-",
+    d111 = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvsave111-",
                            conf='emulator = "%s"\n' % QEMU_111)
     seed_caps(d111)
     daemons = [d]
