@@ -81,9 +81,13 @@ def main():
             lambda: dom.detachDeviceFlags(nic_xml.replace(
                 "<model", "<mac address='52:54:00:00:00:99'/><model"), CONFIG),
             ERR_DEVICE_MISSING, ["52:54:00:00:00:99"])
-    refused("detach of a <controller>: not supported, naming what is",
+    refused("detach of a pci <controller> (only scsi and virtio-serial ones can go): "
+            "OPERATION_UNSUPPORTED naming its type",
             lambda: dom.detachDeviceFlags(open(files["ctl"]).read(), CONFIG),
-            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, ["<controller>", "<disk>", "<interface>"])
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["'pci' controller", "'scsi'"])
+    refused("detach of a <watchdog>: CONFIG_UNSUPPORTED naming what can be detached",
+            lambda: dom.detachDeviceFlags("<watchdog model='i6300esb'/>", CONFIG),
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, ["<watchdog>", "<disk>", "<controller>"])
     refused("the live flag on a shut-off domain: OPERATION_INVALID",
             lambda: dom.attachDeviceFlags(disk_xml.replace("vdb", "vdc"), LIVE),
             libvirt.VIR_ERR_OPERATION_INVALID, ["not running"])
