@@ -31,6 +31,7 @@ NIC's carrier goes down and up in the guest with virsh domif-setlink.
 
 Usage: hotplug-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR] [--linux]"""
 import os
+import pwd
 import re
 import sys
 import threading
@@ -45,6 +46,7 @@ from tvtest import (GUEST_ARGS, Daemon, check, guest_kit, need_tools, netns, pid
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
 LINUX = "--linux" in sys.argv
+QEMU_UID = pwd.getpwnam("tagvirt-qemu").pw_uid  # the daemon's default QEMU user
 ARGS = [a for a in sys.argv if a != "--linux"]
 CACHE = ARGS[3] if len(ARGS) > 3 else None
 LIVE, CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE, libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -146,6 +148,10 @@ def alias_of(xml, pattern):
             m = re.search(r"<alias name='([^']+)'/>", dev)
             return m.group(1) if m else None
     return None
+
+
+def owner(path):
+    return os.stat(path).st_uid
 
 
 def disk_file(folder, name, size=1 << 20):
@@ -253,6 +259,27 @@ def linux_main():
     rc, out, err = d.virsh("attach-disk", "lg", vdb, "vdb", "--live")
     check("... and the same disk attaches again (its nodes were deleted)",
           rc == 0 and vdb in open_files(pid), out + err)
+    check("... given to QEMU's user again", owner(vdb) == QEMU_UID, owner(vdb))
+
+    # tagvirtd restarts while the guest runs with a hot-plugged disk: the
+    # detach after it still gives the file back (docs/security.rst)
+    conn.close()
+    d.stop()
+    conn = d.start(TAGVIRTD)
+    events = Events(conn)
+    dom = conn.lookupByName("lg")
+    check("tagvirtd restarted; the guest runs in the same QEMU",
+          dom.isActive() and pid in d.qemus(), "%s %s\n%s" % (pid, d.qemus(), d.log()))
+    rc, out, err = d.virsh("detach-disk", "lg", "vdb", "--live")
+    check("detach-disk --live after the restart: DEVICE_REMOVED, QEMU closed the file",
+          rc == 0 and events.has("removed", "virtio-disk1", 60) and
+          wait_for_true(lambda: vdb not in open_files(pid)), out + err + str(events.seen))
+    check("... the file is root's again (the restart did not forget it)",
+          wait_for_true(lambda: owner(vdb) == 0), owner(vdb))
+    late = disk_file(work, "late.img")
+    rc, out, err = d.virsh("attach-disk", "lg", late, "vdb", "--live")
+    check("attach-disk --live after the restart: given to QEMU's user",
+          rc == 0 and owner(late) == QEMU_UID, out + err + str(owner(late)))
     sda = disk_file(work, "sda.img")
     ctrl = os.path.join(work, "ctrl.xml")
     with open(ctrl, "w") as f:
@@ -283,6 +310,9 @@ def linux_main():
     check("... and it attaches again (QEMU's id scsi0 is free)",
           rc == 0 and "<alias name='scsi0'/>" in dom.XMLDesc(0), out + err)
     dom.destroy()
+    check("destroy gives back the disk hot-plugged after the restart, and the others",
+          wait_for_true(lambda: owner(late) == 0 and owner(sda) == 0 and owner(cold) == 0),
+          [owner(p) for p in (late, sda, cold)])
     dom.undefine()
     conn.close()
 
