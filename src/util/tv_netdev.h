@@ -46,7 +46,8 @@ typedef struct {
     bool existing;         /* managed='no': the tap exists and is used as it is */
 } TvNetdevTapSpec;
 
-/* Make the tap (refused when the name is taken or the bridge is missing),
+/* Make the tap, or open the existing tap of that name (refused when the
+ * name is taken by a device that is not a tap, or the bridge is missing),
  * set its MAC and MTU, join the bridge, bring it up; or open the existing
  * tap of an unmanaged NIC.  Returns the open descriptor for QEMU (a tap
  * made here goes away when QEMU, its last holder, exits); *ifname gets the

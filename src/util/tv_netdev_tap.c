@@ -16,6 +16,13 @@ static unsigned bridge_mtu(const char *bridge)
     return (unsigned)strtoul(text, NULL, 10);
 }
 
+/* A tap or tun device (the tun driver gives it tun_flags)? */
+static bool is_tap(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/tun_flags", name);
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
 int tv_netdev_guest_tap(const TvNetdevTapSpec *spec, char **ifname)
 {
     *ifname = NULL;
@@ -34,11 +41,12 @@ int tv_netdev_guest_tap(const TvNetdevTapSpec *spec, char **ifname)
                             spec->what, spec->name ? spec->name : "");
             return -1;
         }
-    } else if (spec->name && tv_netdev_exists(spec->name)) {
+    } else if (spec->name && tv_netdev_exists(spec->name) && !is_tap(spec->name)) {
+        /* an existing tap of that name is opened and set up as one made
+         * here, as libvirt does (Nova's 'tap' VIFs make it beforehand) */
         tv_error_report(TV_FROM_NETWORK, TV_ERR_OPERATION_FAILED,
-                        "%s: the tap name '%s' is taken by an existing network device (leave "
-                        "<target dev> out to get a free vnetN, or use managed='no' to use that "
-                        "tap as it is)",
+                        "%s: the tap name '%s' is taken by an existing network device that is "
+                        "not a tap (leave <target dev> out to get a free vnetN)",
                         spec->what, spec->name);
         return -1;
     }
