@@ -217,8 +217,8 @@ static int refuse_direct(xmlNodePtr node)
 static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac",  "model", "driver", "target", "source",
-                                            "mtu",  "address", "boot", "alias",  NULL };
+    static const char *const children[] = { "mac", "model",   "driver", "target", "source",
+                                            "mtu", "address", "boot",   "alias",  NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     TV_APPEND(devs->nets, devs->nnets, net);

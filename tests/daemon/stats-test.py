@@ -20,16 +20,14 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (Daemon, check, need_tools, netns, private_tmpdir, refused, run, sh,
-                    wait_for)
+from tvtest import (ERR_ARGUMENT_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED, Daemon, check,
+                    need_tools, netns, private_tmpdir, refused, run, sh, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
 TAP = "tvst0"
 ERR_NO_DOMAIN_SNAPSHOT = 72
-ERR_ARGUMENT_UNSUPPORTED = 74
-ERR_OPERATION_UNSUPPORTED = 84
 
 
 def domain_xml(name, disk, nics=""):
@@ -87,7 +85,6 @@ def main():
     if os.geteuid() != 0:
         check("runs as root (a network namespace for the tap)", False)
         return
-    libvirt.registerErrorHandler(lambda ctx, err: None, None)
     work = private_tmpdir("tvst-")
     run_disk = disk_file(work, "run.img", 4 << 20)
     off_disk = disk_file(work, "off.img", 2 << 20)
