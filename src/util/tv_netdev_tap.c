@@ -41,13 +41,16 @@ int tv_netdev_guest_tap(const TvNetdevTapSpec *spec, char **ifname)
                             spec->what, spec->name ? spec->name : "");
             return -1;
         }
-    } else if (spec->name && tv_netdev_exists(spec->name) && !is_tap(spec->name)) {
-        /* an existing tap of that name is opened and set up as one made
-         * here, as libvirt does (Nova's 'tap' VIFs make it beforehand) */
+    } else if (spec->name && tv_netdev_exists(spec->name) &&
+               !(spec->allow_existing && is_tap(spec->name))) {
+        /* with allow_existing an existing tap of that name is opened and
+         * set up as one made here, as libvirt does for ethernet interfaces
+         * (Nova's 'tap' VIFs make it beforehand) */
         tv_error_report(TV_FROM_NETWORK, TV_ERR_OPERATION_FAILED,
-                        "%s: the tap name '%s' is taken by an existing network device that is "
-                        "not a tap (leave <target dev> out to get a free vnetN)",
-                        spec->what, spec->name);
+                        "%s: the tap name '%s' is taken by an existing network device%s (leave "
+                        "<target dev> out to get a free vnetN, or use managed='no' to use that "
+                        "tap as it is)",
+                        spec->what, spec->name, spec->allow_existing ? " that is not a tap" : "");
         return -1;
     }
     int fd = tv_netdev_tap_open(spec->name ? spec->name : "vnet%d", true, ifname);
