@@ -201,6 +201,7 @@ typedef struct {
     char *portgroup;       /* network: <source portgroup='...'/>, or NULL */
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
+    bool driver_qemu;      /* <driver name='qemu'/>: QEMU's own virtio-net, as always here */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
     TvNetLinkState link;   /* <link state=.../>: the guest sees its carrier (set_link) */
     char *alias;           /* live: QEMU's id of the device (<alias name=.../>) */

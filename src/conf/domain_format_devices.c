@@ -33,6 +33,8 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
         g_autofree char *model = tv_xml_esc(net->model);
         tv_xml_line(w, "<model type='%s'/>", model);
     }
+    if (net->driver_qemu)
+        tv_xml_line(w, "<driver name='qemu'/>");
     if (net->link != TV_NET_LINK_DEFAULT)
         tv_xml_line(w, "<link state='%s'/>", tv_net_link_state_to_string(net->link));
     if (net->mtu)
