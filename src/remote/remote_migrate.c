@@ -70,6 +70,7 @@ static int params_read(TvRemoteConn *conn, const tvr_params *in, TvMigrateParams
         }
     }
     out->local_addr = conn ? tv_remote_conn_local_address(conn) : NULL;
+    out->caller = conn ? conn->serial : 0;
     return 0;
 }
 
@@ -165,6 +166,25 @@ static int p2p_finish(TvRemoteClient *rc, const tvr_params *src_params, const ch
     return 0;
 }
 
+/* While QEMU copies (peer_check): is the destination's daemon still there?
+ * One cheap call a second; its connection closing (the daemon died) fails at
+ * once, a cut network after PING_TIMEOUT_MS. */
+#define PING_TIMEOUT_MS 5000
+
+static int p2p_ping(void *opaque)
+{
+    TvRemoteClient *rc = opaque;
+    tvr_connect_get_lib_version_ret ret = { 0 };
+    char dummy = 0;
+    if (tv_remote_client_call(rc, TVR_PROC_CONNECT_GET_LIB_VERSION, TV_XDR(xdr_void), &dummy,
+                              TV_XDR(xdr_tvr_connect_get_lib_version_ret), &ret,
+                              PING_TIMEOUT_MS) < 0) {
+        tv_error_prefix("the connection to the destination's daemon was lost");
+        return -1;
+    }
+    return 0;
+}
+
 /* Peer-to-peer: Begin here, Prepare there, Perform here, Finish there,
  * Confirm here; every failure leaves the guest running here and nothing
  * there. */
@@ -203,6 +223,9 @@ static int p2p_migrate(TvRemoteConn *conn, const unsigned char *uuid, const char
     xdr_free(TV_XDR(xdr_tvr_domain_migrate_prepare3_params_ret), (char *)&ret);
     TvMigrateParams local = *params;
     local.uri = uri;
+    local.caller = 0; /* the copy goes on when the client that asked for it leaves */
+    local.peer_check = p2p_ping;
+    local.peer_opaque = rc;
     if (tv_qemu_driver_migrate_perform(drv, uuid, &local, flags) < 0) {
         TvError *err = tv_error_steal();
         (void)p2p_finish(rc, src_params, xml, name, flags, true);

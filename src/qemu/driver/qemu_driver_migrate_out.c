@@ -76,11 +76,42 @@ static char *qemu_uri(const char *uri)
     return NULL;
 }
 
-/* Until QEMU says completed (0) or failed or cancelled, or goes away (-1). */
-static int follow(TvDriverDomain *dom, TvQemuProcess *proc)
+/* Why the copy must stop now though nobody aborted it: the client that
+ * performs it left (client-managed), or the destination's daemon is gone
+ * (peer-to-peer: asked every PEER_CHECK_MS).  NULL: go on. */
+#define PEER_CHECK_MS 1000
+
+static char *lost_reason(TvDriverDomain *dom, const TvMigrateParams *params, gint64 *next_check)
 {
+    g_mutex_lock(&dom->lock);
+    bool caller_lost = dom->migrate_caller_lost;
+    g_mutex_unlock(&dom->lock);
+    if (caller_lost)
+        return g_strdup("the client that started it disconnected");
+    gint64 now = g_get_monotonic_time();
+    if (!params->peer_check || now < *next_check)
+        return NULL;
+    *next_check = now + PEER_CHECK_MS * 1000;
+    if (params->peer_check(params->peer_opaque) == 0)
+        return NULL;
+    char *why = g_strdup(tv_error_message());
+    tv_error_reset();
+    return why;
+}
+
+/* Until QEMU says completed (0) or failed or cancelled, or goes away (-1).
+ * A lost caller or destination cancels the copy here. */
+static int follow(TvDriverDomain *dom, TvQemuProcess *proc, const TvMigrateParams *params)
+{
+    g_autofree char *lost = NULL;
+    gint64 next_check = 0;
     for (;;) {
         g_usleep(POLL_MS * 1000);
+        if (!lost && (lost = lost_reason(dom, params, &next_check))) {
+            g_message("migration of domain '%s' out: %s: cancelling the copy", dom->name, lost);
+            if (tv_qemu_process_migrate_cancel(proc) < 0)
+                tv_error_reset(); /* the query below says how it ends */
+        }
         TvQmpMigrationInfo info;
         if (tv_qemu_process_migrate_query(proc, &info) < 0) {
             tv_error_prefix("migration of domain '%s' failed", dom->name);
@@ -92,11 +123,20 @@ static int follow(TvDriverDomain *dom, TvQemuProcess *proc)
         TvQmpMigrationStatus status = info.status;
         g_autofree char *why = g_steal_pointer(&info.error_desc);
         tv_qmp_migration_info_clear(&info);
-        if (status == TV_QMP_MIGRATION_STATUS_COMPLETED)
+        bool ended =
+            status == TV_QMP_MIGRATION_STATUS_CANCELLED || status == TV_QMP_MIGRATION_STATUS_FAILED;
+        if (status == TV_QMP_MIGRATION_STATUS_COMPLETED && !lost)
             return 0;
+        if (lost && (ended || status == TV_QMP_MIGRATION_STATUS_COMPLETED)) {
+            /* completed all the same: nobody will finish it on the destination,
+             * which stops its QEMU when its caller leaves */
+            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                            "migration of domain '%s' was cancelled: %s; the guest runs on here",
+                            dom->name, lost);
+            return -1;
+        }
         if (status == TV_QMP_MIGRATION_STATUS_CANCELLED || tv_driver_async_abort_requested(dom)) {
-            if (status != TV_QMP_MIGRATION_STATUS_CANCELLED &&
-                status != TV_QMP_MIGRATION_STATUS_FAILED)
+            if (!ended)
                 continue; /* migrate_cancel was sent: wait for QEMU to say so */
             tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_ABORTED,
                             "migration of domain '%s' was aborted; the guest runs on here",
@@ -150,6 +190,8 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     bool was_running = state == TV_DOMAIN_STATE_RUNNING;
     g_mutex_lock(&dom->lock);
     unsigned long long set_speed = dom->migrate_bandwidth;
+    dom->migrate_caller = params->caller;
+    dom->migrate_caller_lost = false;
     g_mutex_unlock(&dom->lock);
     Settings s = { .auto_converge = (flags & TV_MIGRATE_AUTO_CONVERGE) != 0,
                    .bandwidth_mib = params->has_bandwidth ? params->bandwidth
@@ -164,12 +206,15 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
         tv_driver_async_set_abort(dom, abort_migration, proc);
         rc = tv_qemu_process_migrate_start(proc, &out);
         if (rc == 0)
-            rc = follow(dom, proc);
+            rc = follow(dom, proc, params);
         tv_driver_async_set_abort(dom, NULL, NULL);
     }
     if (rc < 0) {
         run_on(proc, was_running);
         bool aborted = tv_driver_async_abort_requested(dom);
+        g_mutex_lock(&dom->lock);
+        dom->migrate_caller = 0;
+        g_mutex_unlock(&dom->lock);
         tv_driver_run_unref(run);
         tv_driver_async_end(dom, aborted ? TV_JOB_CANCELLED : TV_JOB_FAILED);
         return -1;
@@ -193,6 +238,7 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
     g_mutex_lock(&dom->lock);
     bool performed = dom->migrated_out && dom->job.async == TV_JOB_ASYNC_MIGRATION_OUT;
     dom->migrated_out = false;
+    dom->migrate_caller = 0;
     g_mutex_unlock(&dom->lock);
     if (!performed) {
         if (cancelled)
@@ -234,6 +280,33 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
         return -1;
     }
     return 0;
+}
+
+void tv_driver_outgoing_caller_gone(TvQemuDriver *drv, guint64 caller)
+{
+    g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
+    for (guint i = 0; i < doms->len; i++) {
+        TvDriverDomain *dom = g_ptr_array_index(doms, i);
+        g_mutex_lock(&dom->lock);
+        bool ours = dom->migrate_caller == caller;
+        bool copied = ours && dom->migrated_out && dom->job.async == TV_JOB_ASYNC_MIGRATION_OUT;
+        if (ours) {
+            dom->migrate_caller = 0;
+            dom->migrate_caller_lost = !copied; /* Perform's follow() cancels the copy */
+            dom->migrated_out = false;
+        }
+        g_mutex_unlock(&dom->lock);
+        if (!copied)
+            continue;
+        /* Perform answered: the client may have called Finish, and the guest
+         * may run on the destination now.  Running it here too could give
+         * two; it stays paused and the job ends (libvirt does the same). */
+        tv_driver_async_end(dom, TV_JOB_FAILED);
+        g_warning("migration of domain '%s' out: the client that performed it disconnected "
+                  "before Confirm: the guest stays paused here (the destination may run it; "
+                  "resume it here only if it does not)",
+                  dom->name);
+    }
 }
 
 /* ---- migration settings: migrate-setmaxdowntime, -getmaxdowntime,
