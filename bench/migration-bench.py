@@ -4,7 +4,7 @@
 
 A running 512 MiB TCG guest with MTE 3 (the looping demo guest, with
 RANDOM_MIB (default 256) of random data loaded into its RAM with its kernel,
-tests/daemon/tvdaemon.py elf_with_data, so that the copy is not only zero
+tests/daemon/tvtest.py elf_with_data, so that the copy is not only zero
 pages) migrates between two tagvirtd on this machine, each
 under its own root and unix socket:
 
@@ -42,7 +42,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "daemon"))
-import tvdaemon  # noqa: E402
+import tvtest  # noqa: E402
 import libvirt  # noqa: E402
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
@@ -53,13 +53,6 @@ QEMU_111 = os.environ.get("TAGVIRT_QEMU_111", os.path.expanduser(
     "~/.cache/tagvirt/qemu-sid/bin/qemu-system-aarch64"))
 NOVA = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER |
         libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
-
-
-def quiet(*a):
-    pass
-
-
-libvirt.registerErrorHandler(quiet, None)
 
 
 def guest_xml(kernel):
@@ -191,9 +184,11 @@ def med(xs):
 def main():
     tmp = tempfile.mkdtemp(prefix="tvmigbench-")
     os.chmod(tmp, 0o711)
-    kernel = tvdaemon.elf_with_data(KERNEL, os.path.join(tmp, "loop-data.elf"), RANDOM_MIB << 20)
-    a = tvdaemon.Daemon(TAGVIRTD, prefix="tvmigb-a-").start()
-    b = tvdaemon.Daemon(TAGVIRTD, prefix="tvmigb-b-").start()
+    kernel = tvtest.elf_with_data(KERNEL, os.path.join(tmp, "loop-data.elf"), RANDOM_MIB << 20)
+    a = tvtest.Daemon(tagvirtd=TAGVIRTD, prefix="tvmigb-a-")
+    b = tvtest.Daemon(tagvirtd=TAGVIRTD, prefix="tvmigb-b-")
+    a.start()
+    b.start()
     try:
         run(tmp, kernel, a, b)
     finally:
@@ -274,7 +269,7 @@ def run(tmp, kernel, a, b):
     d.destroy()
 
     for r in range(ROUNDS):
-        wall, copy, down = by_hand(tmp, argv_src, tvdaemon.free_port())
+        wall, copy, down = by_hand(tmp, argv_src, tvtest.free_port())
         print("QEMU by hand: %.3f s from the destination's start to its cont (copy %.3f s, "
               "downtime %d ms)" % (wall, copy, down))
         results["hand"].append((wall, copy, down))

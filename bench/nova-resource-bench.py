@@ -134,6 +134,53 @@ class Memo:
             setattr(cls, name, fn)
 
 
+class InCall:
+    """--breakdown: the time spent inside each libvirt call (binding, client
+    library, socket, daemon) as Nova's thread pool runs it, summed per
+    daemon and method; the rest of a get_available_resource is Nova's own
+    Python and eventlet's hand-over to and from its thread pool."""
+
+    def __init__(self):
+        self.current, self.total, self.saved = None, {}, []
+        for cls in (libvirt.virConnect, libvirt.virDomain, libvirt.virNodeDevice):
+            for name in dir(cls):
+                fn = getattr(cls, name)
+                if name.startswith("_") or not callable(fn):
+                    continue
+                self.saved.append((cls, name, fn))
+                setattr(cls, name, self.wrap(name, fn))
+
+    def wrap(self, name, fn):
+        me = self
+
+        def call(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if me.current:
+                    key = (me.current, name)
+                    n, ms = me.total.get(key, (0, 0.0))
+                    me.total[key] = (n + 1, ms + (time.perf_counter() - t) * 1000)
+        return call
+
+    def report(self, rounds):
+        for daemon in sorted({d for d, _ in self.total}):
+            rows = sorted(((ms, n, name) for (d, name), (n, ms) in self.total.items()
+                           if d == daemon), reverse=True)
+            calls = sum(n for _, n, _ in rows) / rounds
+            ms = sum(ms for ms, _, _ in rows) / rounds
+            print("# %s: %.0f libvirt calls, %.2f ms inside them per call (%.0f us each); most:"
+                  % (daemon, calls, ms, 1000 * ms / max(calls, 1)))
+            for t, n, name in rows[:5]:
+                print("#   %-28s %5.1f calls %7.2f ms" % (name, n / rounds, t / rounds))
+        self.total = {}
+
+    def restore(self):
+        for cls, name, fn in self.saved:
+            setattr(cls, name, fn)
+
+
 def nova_share(drv, rounds):
     memo = Memo()
     try:
@@ -176,6 +223,8 @@ def main():
     ap.add_argument("--guests", type=int, nargs="+", default=[0, 50])
     ap.add_argument("--cache")
     ap.add_argument("--libvirtd-pid", type=int, help="for its CPU time per call")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also the time spent inside the libvirt calls, per daemon")
     ap.add_argument("--also", action="append", default=[], metavar="NAME=PID:URI",
                     help="another running daemon in the same rounds")
     ap.add_argument("tagvirtd")
@@ -239,13 +288,19 @@ def main():
             times = {name: [] for name in drivers}
             cpu = {name: 0.0 for name in drivers}
             order = list(drivers)
+            incall = InCall() if args.breakdown else None
             for r in range(args.rounds):
                 for name in (order if r % 2 == 0 else order[::-1]):
                     c = cpu_ms(pids[name])
+                    if incall:
+                        incall.current = name
                     t = time.perf_counter()
                     drivers[name].get_available_resource("nbench")
                     times[name].append((time.perf_counter() - t) * 1000)
                     cpu[name] += cpu_ms(pids[name]) - c
+            if incall:
+                incall.restore()
+                incall.report(args.rounds)
             if os.environ.get("NBENCH_DIST"):
                 for name in times:
                     print("# %s: %s" % (name, " ".join("%.0f" % x for x in sorted(times[name]))))

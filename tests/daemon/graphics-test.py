@@ -9,38 +9,23 @@ socket) and that the daemon keeps no descriptor per open.  TAP; it fails,
 never skips, when something it needs is missing.
 
 Usage: graphics-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]"""
-import glob
 import os
-import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tvtest  # noqa: E402
+from tvtest import check, error_of  # noqa: E402
+
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
-ROOT = tempfile.mkdtemp(prefix="tvgfx-")
-os.chmod(ROOT, 0o711)  # QEMU runs unprivileged: it must reach the kernel made here
-URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
-URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
-
-count = 0
-failed = 0
-
-
-def check(desc, cond, info=""):
-    global count, failed
-    count += 1
-    failed += 0 if cond else 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", count, desc))
-    if not cond and info:
-        for line in str(info).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
+DAEMON = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvgfx-")
+URI = DAEMON.uri
+URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % DAEMON.root
 
 
 def guest_xml(name):
@@ -61,16 +46,6 @@ def guest_xml(name):
   </devices>
 </domain>
 """
-
-
-def refusal(libvirt, call, *args):
-    """(code, message) of the libvirtError call raises; None if it returns."""
-    try:
-        fd = call(*args)
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    os.close(fd)
-    return None
 
 
 def recv_exact(sock, n):
@@ -112,30 +87,12 @@ def daemon_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
-def start_daemon(libvirt):
-    os.makedirs(ROOT + "/cache", exist_ok=True)
-    for f in glob.glob((CACHE or "/nonexistent") + "/*.xml"):
-        shutil.copy(f, ROOT + "/cache/")
-    log = open(ROOT + "/daemon.log", "ab")
-    proc = subprocess.Popen([TAGVIRTD, "--root", ROOT], stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if os.path.exists(ROOT + "/tagvirtd-sock"):
-            try:
-                libvirt.open(URI).close()
-                return proc
-            except libvirt.libvirtError:
-                pass
-        time.sleep(0.2)
-    raise RuntimeError("tagvirtd did not come up: " + open(ROOT + "/daemon.log").read()[-2000:])
-
-
-def run(libvirt, daemon):
+def run():
     conn = libvirt.open(URI)
     dom = conn.defineXML(guest_xml("gfx"))
     check("define a guest with <graphics type='vnc'> and a virtio video", dom is not None)
 
-    r = refusal(libvirt, dom.openGraphicsFD, 0, 0)
+    r = error_of(dom.openGraphicsFD, 0, 0)
     check("openGraphicsFD of a shut-off domain: OPERATION_INVALID 'not running'",
           r is not None and r[0] == libvirt.VIR_ERR_OPERATION_INVALID and "not running" in r[1], r)
 
@@ -155,15 +112,15 @@ def run(libvirt, daemon):
     version = rfb_handshake(fd)[0]
     check("openGraphicsFD(0, SKIPAUTH) speaks RFB too", version == b"RFB 003.008\n", version)
 
-    r = refusal(libvirt, dom.openGraphicsFD, 1, 0)
+    r = error_of(dom.openGraphicsFD, 1, 0)
     check("graphics index 1 of a domain with one: INVALID_ARG naming the index",
           r is not None and r[0] == libvirt.VIR_ERR_INVALID_ARG and "graphics device 1" in r[1], r)
-    r = refusal(libvirt, dom.openGraphicsFD, 0, 2)
+    r = error_of(dom.openGraphicsFD, 0, 2)
     check("unknown flags 0x2: INVALID_ARG naming the accepted ones",
           r is not None and r[0] == libvirt.VIR_ERR_INVALID_ARG and "0x1 (skipauth)" in r[1], r)
 
     ro = libvirt.openReadOnly(URI_RO)
-    r = refusal(libvirt, ro.lookupByName("gfx").openGraphicsFD, 0, 0)
+    r = error_of(ro.lookupByName("gfx").openGraphicsFD, 0, 0)
     check("read-only connection: OPERATION_DENIED",
           r is not None and r[0] == libvirt.VIR_ERR_OPERATION_DENIED, r)
     ro.close()
@@ -171,10 +128,10 @@ def run(libvirt, daemon):
     # every open leaves QEMU a client and the daemon nothing: settle (the
     # read-only connection just closed may still hold its socket: seen under
     # ASan), then compare
-    before = daemon_fds(daemon.pid)
+    before = daemon_fds(DAEMON.proc.pid)
     for _ in range(50):
         time.sleep(0.2)
-        now = daemon_fds(daemon.pid)
+        now = daemon_fds(DAEMON.proc.pid)
         if now == before:
             break
         before = now
@@ -182,7 +139,7 @@ def run(libvirt, daemon):
         fd = dom.openGraphicsFD(0, 0)
         os.close(fd)
     time.sleep(0.5)
-    after = daemon_fds(daemon.pid)
+    after = daemon_fds(DAEMON.proc.pid)
     check("20 opens leave the daemon's descriptors as they were (%d -> %d)" % (before, after),
           after == before)
 
@@ -191,64 +148,8 @@ def run(libvirt, daemon):
     conn.close()
 
 
-def kill_qemus():
-    """QEMUs of this test: the daemon leaves them running when it stops (it
-    takes them over at its next start).  Their command line does not name
-    ROOT (the monitor and the log are passed as descriptors): the log is."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
-            fds = [os.readlink("/proc/%s/fd/%s" % (pid, fd))
-                   for fd in os.listdir("/proc/%s/fd" % pid)]
-        except OSError:
-            continue
-        if b"qemu-system-aarch64" in cmd and any(f.startswith(ROOT + "/") for f in fds):
-            print("# killing QEMU %s left by the test" % pid)
-            os.kill(int(pid), signal.SIGKILL)
-
-
-def main():
-    try:
-        import libvirt
-    except ImportError:
-        print("1..1\nnot ok 1 - python3-libvirt is not installed (scripts/install-deps.sh)")
-        return 1
-    libvirt.registerErrorHandler(lambda ctx, err: None, None)
-    daemon = None
-    try:
-        daemon = start_daemon(libvirt)
-        run(libvirt, daemon)
-    except Exception:
-        check("no exception", False, traceback.format_exc())
-    finally:
-        if daemon:
-            try:  # a check that raised midway left the guest running
-                conn = libvirt.open(URI)
-                for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
-                    dom.destroy()
-                conn.close()
-            except libvirt.libvirtError:
-                pass
-            daemon.terminate()
-            try:
-                daemon.wait(30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        kill_qemus()
-        if failed:
-            try:
-                print("# daemon log tail:")
-                for line in open(ROOT + "/daemon.log").read()[-3000:].splitlines():
-                    print("# " + line)
-            except OSError:
-                pass
-        shutil.rmtree(ROOT, ignore_errors=True)
-    print("1..%d" % count)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    def main():
+        DAEMON.start()
+        run()
+    tvtest.run(main)

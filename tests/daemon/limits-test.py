@@ -15,17 +15,12 @@ Usage: limits-test.py [--rss-factor F] TAGVIRTD KERNEL [CAPS_CACHE_DIR]
 --rss-factor: the RSS bound is F x 1000 x max_client_output (default 1.5;
 a sanitizer build keeps freed memory resident, so meson passes more there).
 Run with Debian's /usr/bin/python3 (python3-libvirt).  TAP."""
-import glob
 import os
 import resource
 import select
-import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -33,11 +28,11 @@ import traceback
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tagvirtd_wire_test as wire  # noqa: E402  (the raw client and XDR helpers)
 
-try:
-    import libvirt
-except ImportError:
-    print("Bail out! python3-libvirt is not installed (Debian package python3-libvirt)")
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tvtest  # noqa: E402
+from tvtest import check, results  # noqa: E402
+
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 ARGS = sys.argv[1:]
 RSS_FACTOR = 1.5
@@ -54,18 +49,6 @@ ROUNDS = 8
 
 PROC_OPEN, PROC_GET_XML_DESC, PROC_GET_STATE, PROC_LIST_ALL = 1, 14, 212, 273
 PROC_REGISTER_ANY = 316
-
-results = []
-
-
-def check(desc, cond, info=""):
-    results.append(bool(cond))
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (len(results), desc))
-    if not cond and info:
-        for line in str(info).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
 
 def domain_xml(name, description=""):
     desc = f"<description>{description}</description>" if description else ""
@@ -142,12 +125,12 @@ def subscribers_drop(d, conn):
         if cycles % 50 == 0:
             rw_ok = rw_ok and conn.getHostname() == socket.gethostname()
             delivered()
-            dropped = d.log().count("dropped: it does not read its events")
+            dropped = d.log(None).count("dropped: it does not read its events")
             if dropped >= SUBSCRIBERS:
                 break
     delivered()
     took = time.monotonic() - start
-    dropped = d.log().count("dropped: it does not read its events")
+    dropped = d.log(None).count("dropped: it does not read its events")
     # and some more events once they are gone: nothing piles up any more
     for _ in range(100):
         conn.defineXML(domain_xml("ev")).undefine()
@@ -158,8 +141,8 @@ def subscribers_drop(d, conn):
 
     check(f"all {SUBSCRIBERS} clients that never read were dropped ({dropped} after "
           f"{cycles - 100} define/undefine pairs, {took:.1f} s)", dropped == SUBSCRIBERS,
-          d.log()[-2000:])
-    named = [line for line in d.log().splitlines()
+          d.log(None)[-2000:])
+    named = [line for line in d.log(None).splitlines()
              if "dropped: it does not read its events" in line]
     check("each drop is a warning naming the client, its pid and uid",
           all(" warning: " in line and " (pid " in line and ", uid " in line for line in named),
@@ -232,51 +215,12 @@ def big_definition(d, conn):
     big.undefine()
 
 
-class Daemon:
-    def __init__(self):
-        self.root = tempfile.mkdtemp(prefix="tvlimits-")
-        os.chmod(self.root, 0o711)
-        self.sock = self.root + "/tagvirtd-sock"
-        self.sock_ro = self.root + "/tagvirtd-sock-ro"
-        self.uri = "qemu+unix:///system?socket=" + self.sock
-        self.uri_ro = "qemu+unix:///system?socket=" + self.sock_ro
-        self.log_path = self.root + "/daemon.log"
-        os.makedirs(self.root + "/cache")
-        for f in glob.glob((CACHE or "/nonexistent") + "/*.xml"):
-            shutil.copy(f, self.root + "/cache/")
-        with open(self.root + "/tagvirtd.conf", "w") as f:
-            f.write(f"max_client_output = {MAX_CLIENT_OUTPUT}\nlog_level = 3\n")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([TAGVIRTD, "--root", self.root], stdout=log, stderr=log)
-        log.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if wire.listening(self.sock_ro):
-                return
-            time.sleep(0.1)
-        raise RuntimeError("tagvirtd did not come up: " + self.log()[-2000:])
-
-    def log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 def main():
-    libvirt.registerErrorHandler(lambda *a: None, None)
     print("1..8")
-    d = Daemon()
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvlimits-", verbose=False,
+                      conf=f"max_client_output = {MAX_CLIENT_OUTPUT}\nlog_level = 3\n")
     try:
-        conn = libvirt.open(d.uri)
+        conn = d.start(timeout=60)
         for part in (subscribers_drop, big_definition):
             try:
                 part(d, conn)
@@ -284,7 +228,7 @@ def main():
                 check(part.__name__ + " ran to the end", False, traceback.format_exc())
         conn.close()
     finally:
-        d.stop()
+        d.cleanup()
     return 0 if all(results) and len(results) == 8 else 1
 
 

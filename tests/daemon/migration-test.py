@@ -29,70 +29,27 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tvdaemon  # noqa: E402
+import tvtest  # noqa: E402
 
-try:
-    import libvirt
-except ImportError:
-    print("1..1\nnot ok 1 - python3-libvirt is not installed (scripts/install-deps.sh)")
-    sys.exit(1)
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
-QEMU_CACHE = os.environ.get("TAGVIRT_QEMU_CACHE", os.path.expanduser("~/.cache/tagvirt"))
-QEMU_111 = os.environ.get("TAGVIRT_QEMU_111", QEMU_CACHE + "/qemu-sid/bin/qemu-system-aarch64")
-T = tvdaemon.Tap()
+QEMU_CACHE, QEMU_111 = tvtest.QEMU_CACHE, tvtest.QEMU_111
+T = tvtest.Tap()
 
-# libvirt's numbers
-ERR_INVALID_ARG, ERR_OPERATION_INVALID, ERR_CONFIG_UNSUPPORTED = 8, 55, 67
-ERR_ARGUMENT_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED = 74, 84
-MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_PERSIST_DEST = 1, 2, 8
-MIGRATE_UNDEFINE_SOURCE, MIGRATE_TUNNELLED = 16, 4
-NOVA_FLAGS = MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
-ERR_OPERATION_ABORTED = 78
+from tvtest import (ERR_ARGUMENT_UNSUPPORTED, ERR_CONFIG_UNSUPPORTED,  # noqa: E402
+                    ERR_OPERATION_ABORTED, MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_TUNNELLED,
+                    NOVA_FLAGS, error_of)
 
-
-def quiet(*a):
-    pass
-
-
-libvirt.registerErrorHandler(quiet, None)
-
-
-def virsh(uri, *args):
-    p = subprocess.run(["timeout", "240", "virsh", "-q", "-c", uri] + list(args),
-                       capture_output=True, text=True)
-    return p.returncode, (p.stdout + p.stderr).strip()
-
-
-def error_of(call, *args):
-    try:
-        call(*args)
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    return None
-
-
-def qemu_pids(uuid):
-    """pids of the QEMUs started for this uuid (their command line has -uuid)"""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"qemu-system-aarch64") and uuid.encode() in cmd:
-            found.append(int(pid))
-    return found
+virsh = tvtest.virsh_at
+qemu_pids = tvtest.qemu_pids_of
 
 
 def domain_xml(name, mte, emulator=None, uuid=None, console=None, kernel=None):
@@ -166,8 +123,9 @@ def main():
                    subprocess.run([QEMU_111, "--version"], capture_output=True).returncode == 0,
                    QEMU_111):
         return
-    src_d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvmig-src-").start()
-    dst_d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvmig-dst-")
+    src_d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvmig-src-")
+    src_d.start()
+    dst_d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvmig-dst-")
     seed_caps(dst_d)
     dst_d.start()
     daemons = [src_d, dst_d]
@@ -398,7 +356,7 @@ def migrations(src_d, dst_d, sconn, dconn):
 def slow_guest(src_d, sconn, name):
     """the looping guest with 64 MiB of random data in its RAM (loaded with
     its kernel), whose copy at 8 MiB/s takes seconds"""
-    kernel = tvdaemon.elf_with_data(KERNEL, os.path.join(src_d.root, "loop-64m.elf"), 64 << 20)
+    kernel = tvtest.elf_with_data(KERNEL, os.path.join(src_d.root, "loop-64m.elf"), 64 << 20)
     return Source(sconn, src_d, name, "<mte version='3'/>", kernel=kernel)
 
 

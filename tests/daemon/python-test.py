@@ -15,32 +15,28 @@ Usage: python-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR [DEMO_FLOOD_ELF]]
 Run with Debian's /usr/bin/python3.  Bounded waits; every QEMU and the
 daemon are killed at the end whatever happens."""
 import faulthandler
-import glob
 import os
 import pty
 import select
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
-try:
-    import libvirt
-except ImportError:
-    print("Bail out! python3-libvirt is not installed (Debian package python3-libvirt)")
-    sys.exit(1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tvtest  # noqa: E402
+from tvtest import check, error_of, results  # noqa: E402
+
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
 FLOOD = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
-ROOT = tempfile.mkdtemp(prefix="tvpy-")
-os.chmod(ROOT, 0o711)  # QEMU runs as tagvirt-qemu: it must reach files made here
-URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
+D = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvpy-", verbose=False)
+ROOT = D.root  # QEMU runs as tagvirt-qemu: it reaches files made here (0711)
+URI = D.uri
 URI_RO = "qemu+unix:///system?socket=%s/tagvirtd-sock-ro" % ROOT
 
 # libvirt's numbers
@@ -97,28 +93,6 @@ def event_loop():
         libvirt.virEventRunDefaultImpl()
 
 
-results = []
-
-
-def check(desc, cond, info=""):
-    results.append((bool(cond), desc, info))
-    n = len(results)
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, desc))
-    if not cond and info:
-        for line in str(info).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def error_of(call, *args):
-    """(code, message) of the libvirtError call raises, None if it returns."""
-    try:
-        call(*args)
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    return None
-
-
 def refused(result, code, text):
     return result is not None and result[0] == code and text in result[1]
 
@@ -131,40 +105,6 @@ def check_no_job(dom, when):
           dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED) ==
           {"type": libvirt.VIR_DOMAIN_JOB_NONE})
     check("jobInfo (%s): type NONE, all zero" % when, dom.jobInfo() == [0] * 12, dom.jobInfo())
-
-
-def start_daemon():
-    os.makedirs(ROOT + "/cache", exist_ok=True)
-    for f in glob.glob((CACHE or "/nonexistent") + "/*.xml"):
-        shutil.copy(f, ROOT + "/cache/")
-    log = open(ROOT + "/daemon.log", "ab")
-    proc = subprocess.Popen([TAGVIRTD, "--root", ROOT], stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        if os.path.exists(ROOT + "/tagvirtd-sock"):
-            try:
-                libvirt.open(URI).close()
-                return proc
-            except libvirt.libvirtError:
-                pass
-        time.sleep(0.1)
-    raise RuntimeError("tagvirtd did not come up: " + open(ROOT + "/daemon.log").read()[-2000:])
-
-
-def kill_qemus():
-    """QEMUs this test's daemon started: their output goes to a log under ROOT
-    (their command line names nothing of ROOT: the daemon passes fds)."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
-            out = os.readlink("/proc/%s/fd/1" % pid)
-        except OSError:
-            continue
-        if b"qemu-system-aarch64" in cmd and out.startswith(ROOT + "/"):
-            print("# killing QEMU %s left by the test" % pid)
-            os.kill(int(pid), signal.SIGKILL)
 
 
 def run():
@@ -525,10 +465,7 @@ def watchdog():
     print("not ok - the test did not finish within %d s (where each thread was: stderr)"
           % WATCHDOG_S, flush=True)
     faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
-    if DAEMON:
-        DAEMON.kill()
-    kill_qemus()
-    shutil.rmtree(ROOT, ignore_errors=True)
+    D.cleanup()
     os._exit(1)
 
 
@@ -538,7 +475,8 @@ def main():
     threading.Thread(target=watchdog, daemon=True).start()
     daemon = None
     try:
-        daemon = DAEMON = start_daemon()
+        D.start(timeout=30)
+        daemon = DAEMON = D.proc
         run()
     except Exception:
         check("no exception", False, traceback.format_exc())
@@ -554,9 +492,8 @@ def main():
             check("tagvirtd exits with status 0 on SIGTERM", rc == 0,
                   "status %s; the end of its log:\n%s" %
                   (rc, open(ROOT + "/daemon.log", errors="replace").read()[-3000:]))
-        kill_qemus()
-        shutil.rmtree(ROOT, ignore_errors=True)
-    return 0 if results and all(r[0] for r in results) else 1
+        D.cleanup()
+    return 0 if results and all(results) else 1
 
 
 sys.exit(main())

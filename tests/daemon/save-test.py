@@ -30,44 +30,22 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tvdaemon  # noqa: E402
+import tvtest  # noqa: E402
 
-try:
-    import libvirt
-except ImportError:
-    print("1..1\nnot ok 1 - python3-libvirt is not installed (scripts/install-deps.sh)")
-    sys.exit(1)
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
 CACHE = sys.argv[3] if len(sys.argv) > 3 else None
-QEMU_CACHE = os.environ.get("TAGVIRT_QEMU_CACHE", os.path.expanduser("~/.cache/tagvirt"))
-QEMU_111 = os.environ.get("TAGVIRT_QEMU_111", QEMU_CACHE + "/qemu-sid/bin/qemu-system-aarch64")
-T = tvdaemon.Tap()
+QEMU_CACHE, QEMU_111 = tvtest.QEMU_CACHE, tvtest.QEMU_111
+T = tvtest.Tap()
 
 SAVE_RUNNING, SAVE_PAUSED = 2, 4
 LIST_MANAGEDSAVE, LIST_NO_MANAGEDSAVE = 256, 512
 
 
-def quiet(*a):
-    pass
-
-
-libvirt.registerErrorHandler(quiet, None)
-
-
-def virsh(uri, *args):
-    p = subprocess.run(["timeout", "240", "virsh", "-q", "-c", uri] + list(args),
-                       capture_output=True, text=True)
-    return p.returncode, (p.stdout + p.stderr).strip()
-
-
-def error_of(call, *args):
-    try:
-        call(*args)
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    return None
+virsh = tvtest.virsh_at
+error_of = tvtest.error_of
 
 
 def domain_xml(name, mte, serial, emulator=True):
@@ -360,10 +338,10 @@ def main():
                    subprocess.run([QEMU_111, "--version"], capture_output=True).returncode == 0,
                    QEMU_111):
         return
-    d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvsave-")
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvsave-")
     seed_caps(d)
     d.start(timeout=240)
-    d111 = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvsave111-",
+    d111 = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvsave111-",
                            conf='emulator = "%s"\n' % QEMU_111)
     seed_caps(d111)
     daemons = [d]

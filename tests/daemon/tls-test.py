@@ -13,46 +13,26 @@ Usage: tls-test.py TAGVIRTD [CAPS_CACHE_DIR]"""
 import os
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tvdaemon  # noqa: E402
+import tvtest  # noqa: E402
 
-try:
-    import libvirt
-except ImportError:
-    print("1..1\nnot ok 1 - python3-libvirt is not installed (scripts/install-deps.sh)")
-    sys.exit(1)
+import libvirt  # noqa: E402  (tvtest fails the test when it is missing)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 CACHE = sys.argv[2] if len(sys.argv) > 2 else None
-T = tvdaemon.Tap()
+T = tvtest.Tap()
 TOP = tempfile.mkdtemp(prefix="tvtls-")
 
 
-def quiet(*a):
-    pass
-
-
-libvirt.registerErrorHandler(quiet, None)
-
-
 def virsh(uri, *args):
-    p = subprocess.run(["timeout", "60", "virsh", "-q", "-c", uri] + list(args),
-                       capture_output=True, text=True)
-    return p.returncode, p.stdout + p.stderr
+    return tvtest.virsh_at(uri, *args, timeout=60)
 
 
-def error_of(call, *args):
-    try:
-        call(*args)
-    except libvirt.libvirtError as e:
-        return e.get_error_code(), e.get_error_message()
-    return None
+error_of = tvtest.error_of
 
 
 def domain_xml(name, description=""):
@@ -78,9 +58,9 @@ def config_errors(pki):
         ('cert_file = "/nonexistent/cert.pem"\n', "/nonexistent/cert.pem"),
     ]
     for conf, text in cases:
-        d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, listen=True, prefix="tvtls-bad-",
+        d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, listen=True, prefix="tvtls-bad-",
                             conf='listen_addr = "127.0.0.1"\ntls_port = "%d"\n%s' %
-                            (tvdaemon.free_port(), conf))
+                            (tvtest.free_port(), conf))
         pki.server_dir("server", d.root + "/pki")
         try:
             rc = d.start(expect_fail=True, timeout=120)
@@ -89,8 +69,8 @@ def config_errors(pki):
         finally:
             d.cleanup()
     # without --listen no TCP socket is opened, whatever listen_tls says
-    port = tvdaemon.free_port()
-    d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, prefix="tvtls-nolisten-",
+    port = tvtest.free_port()
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvtls-nolisten-",
                         conf='listen_addr = "127.0.0.1"\ntls_port = "%d"\nlog_level = 2\n' % port)
     try:
         d.start()
@@ -119,12 +99,12 @@ def raw_tls(port, cafile, cert):
 
 
 def run():
-    pki = tvdaemon.Pki(TOP)
+    pki = tvtest.Pki(TOP)
     pki.server("server", ["localhost", "127.0.0.1"])
     pki.client("client1", "client1")
     pki.client("client2", "client2")
     pki.client("old", "client1", expired=True)
-    rogue = tvdaemon.Pki(TOP, "rogue", "another CA")
+    rogue = tvtest.Pki(TOP, "rogue", "another CA")
     rogue.client("stranger", "client1")
     good = pki.client_dir("client1", TOP + "/cli-good")
     other = pki.client_dir("client2", TOP + "/cli-other")
@@ -135,8 +115,8 @@ def run():
 
     config_errors(pki)
 
-    port = tvdaemon.free_port()
-    d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, listen=True, prefix="tvtls-",
+    port = tvtest.free_port()
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, listen=True, prefix="tvtls-",
                         conf='listen_addr = "127.0.0.1"\ntls_port = "%d"\nlog_level = 2\n' % port)
     pki.server_dir("server", d.root + "/pki")
     try:
@@ -195,8 +175,8 @@ def run():
         d.cleanup()
 
     # tls_allowed_dn_list, as libvirtd's: exact DNs or glob patterns
-    port = tvdaemon.free_port()
-    d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, listen=True, prefix="tvtls-dn-",
+    port = tvtest.free_port()
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, listen=True, prefix="tvtls-dn-",
                         conf='listen_addr = "127.0.0.1"\ntls_port = "%d"\n'
                              'tls_allowed_dn_list = [\n  "O=tagvirt,CN=client1",\n'
                              '  "O=nobody,CN=*",\n]\n' % port)
@@ -213,8 +193,8 @@ def run():
         d.cleanup()
 
     # tls_no_verify_certificate = 1: the opt-out libvirtd has, with a warning
-    port = tvdaemon.free_port()
-    d = tvdaemon.Daemon(TAGVIRTD, cache=CACHE, listen=True, prefix="tvtls-nv-",
+    port = tvtest.free_port()
+    d = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, listen=True, prefix="tvtls-nv-",
                         conf='listen_addr = "127.0.0.1"\ntls_port = "%d"\n'
                              'tls_no_verify_certificate = 1\n' % port)
     pki.server_dir("server", d.root + "/pki")
