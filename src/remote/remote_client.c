@@ -117,6 +117,11 @@ TvRemoteClient *tv_remote_client_open(const char *uri_str, guint timeout_ms)
     return rc;
 }
 
+bool tv_remote_client_is_broken(TvRemoteClient *rc)
+{
+    return tv_rpc_client_is_broken(rc->rpc);
+}
+
 void tv_remote_client_close(TvRemoteClient *rc)
 {
     if (!rc)

@@ -7,8 +7,9 @@ python3-libvirt.  The looping guest with 64 MiB of random data copies at
 - the virsh process of a client-managed migration is killed (-9): the
   destination's incoming QEMU goes when its Prepare connection closes, the
   source cancels the copy when its Perform connection closes;
-- the destination daemon of a --p2p migration is killed (-9): the source
-  cancels, and the restarted destination stops the incoming QEMU it finds;
+- the destination daemon of a --p2p migration is killed (-9) or stopped
+  (SIGSTOP): the source cancels; the destination daemon of a client-managed
+  one is killed and restarted mid-copy: it stops the incoming QEMU it finds;
 - the source daemon of a --p2p migration is killed (-9) and restarted: it
   finds its QEMU migrating (or the copy failed), cancels, runs the guest on;
 - an incoming migration whose stream never comes expires
@@ -235,6 +236,26 @@ def run(src_d, dst_d):
     T.note(out.strip())
     after("destination daemon of a client-managed migration killed mid-copy, restarted", g,
           dst_d)
+
+    # 2c. the destination daemon of a p2p migration stops answering mid-copy
+    # (SIGSTOP: its connection stays open, nothing comes back)
+    p = start_virsh(S, "migrate", "--live", "--p2p", "--bandwidth", "4", "--xml", xml, "fault",
+                    D)
+    info = wait_progress(S, "fault")
+    T.check("p2p: the copy progresses", info is not None, info)
+    dst_d.proc.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    try:
+        out, _ = p.communicate(timeout=90)
+        elapsed = time.monotonic() - t0
+    finally:
+        dst_d.proc.send_signal(signal.SIGCONT)
+    T.note("destination daemon stopped -> virsh migrate returned: %.1f s" % elapsed)
+    T.check("... a destination daemon that stops answering: the source cancels the copy",
+            p.returncode != 0 and "connection to the destination's daemon was lost" in out,
+            out)
+    T.note(out.strip())
+    after("destination daemon silent mid-copy of a p2p migration", g, dst_d)
 
     # 3. the source daemon of a p2p migration dies mid-copy, and restarts
     p = start_virsh(S, "migrate", "--live", "--p2p", "--bandwidth", "8", "--xml", xml, "fault",

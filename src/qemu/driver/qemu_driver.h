@@ -495,6 +495,12 @@ int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *para
  * here (0). */
 int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
                                    bool cancelled);
+/* Source, after Perform, when Finish's answer never came and the
+ * destination cannot be asked: the guest stays paused here and the job
+ * ends (docs/migration.rst, "A copy that completed but was never
+ * confirmed"); why says who left. */
+int tv_qemu_driver_migrate_unconfirmed(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *why);
 /* The connection caller closed (qemu_driver_migrate_gone.c): the incoming
  * migrations it prepared and did not finish are stopped and leave nothing
  * here; a client-managed Perform it started is cancelled (the guest runs

@@ -282,6 +282,33 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
     return 0;
 }
 
+/* The copy completed and nobody can tell whether the destination runs the
+ * guest now: running it here too could give two, so it stays paused (reason
+ * migration) and the job ends (libvirt does the same).  why: who left. */
+static void leave_paused(TvDriverDomain *dom, const char *why)
+{
+    tv_driver_async_end(dom, TV_JOB_FAILED);
+    g_warning("migration of domain '%s' out: %s before Confirm: the guest stays paused here "
+              "(the destination may run it; resume it here only if it does not)",
+              dom->name, why);
+}
+
+int tv_qemu_driver_migrate_unconfirmed(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *why)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    g_mutex_lock(&dom->lock);
+    bool copied = dom->migrated_out && dom->job.async == TV_JOB_ASYNC_MIGRATION_OUT;
+    dom->migrated_out = false;
+    dom->migrate_caller = 0;
+    g_mutex_unlock(&dom->lock);
+    if (copied)
+        leave_paused(dom, why);
+    return 0;
+}
+
 void tv_driver_outgoing_caller_gone(TvQemuDriver *drv, guint64 caller)
 {
     g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
@@ -296,16 +323,9 @@ void tv_driver_outgoing_caller_gone(TvQemuDriver *drv, guint64 caller)
             dom->migrated_out = false;
         }
         g_mutex_unlock(&dom->lock);
-        if (!copied)
-            continue;
-        /* Perform answered: the client may have called Finish, and the guest
-         * may run on the destination now.  Running it here too could give
-         * two; it stays paused and the job ends (libvirt does the same). */
-        tv_driver_async_end(dom, TV_JOB_FAILED);
-        g_warning("migration of domain '%s' out: the client that performed it disconnected "
-                  "before Confirm: the guest stays paused here (the destination may run it; "
-                  "resume it here only if it does not)",
-                  dom->name);
+        /* Perform answered: the client may have called Finish */
+        if (copied)
+            leave_paused(dom, "the client that performed it disconnected");
     }
 }
 
