@@ -12,6 +12,8 @@ python3-libvirt.  The looping guest with 64 MiB of random data copies at
   one is killed and restarted mid-copy: it stops the incoming QEMU it finds;
 - the source daemon of a --p2p migration is killed (-9) and restarted: it
   finds its QEMU migrating (or the copy failed), cancels, runs the guest on;
+  one killed after QEMU completed the copy but before Perform answered runs
+  the guest on too (no Finish can have run it elsewhere);
 - an incoming migration whose stream never comes expires
   (migration_incoming_timeout).
 
@@ -288,6 +290,24 @@ def run(src_d, dst_d):
             "its outgoing migration was interrupted by a restart of tagvirtd: cancelled" in log,
             log[-1500:])
     after("source daemon restarted while the copy ran", g, dst_d)
+
+    # 3c. the copy completes while the source daemon is held (SIGSTOP), which
+    # is then killed: Perform never answered, so no Finish ran the guest on
+    # the destination; the restarted source runs it on
+    p = start_virsh(S, "migrate", "--live", "--bandwidth", "8", "--xml", xml, "fault", D)
+    info = wait_progress(S, "fault")
+    T.check("client-managed: the copy progresses", info is not None, info)
+    src_d.proc.send_signal(signal.SIGSTOP)
+    time.sleep(25)  # about 70 MB at 8 MiB/s: QEMU completes the copy and pauses the guest
+    src_d.stop(signal.SIGKILL)
+    out, _ = p.communicate(timeout=60)
+    T.check("... source daemon held while QEMU completed the copy, then killed: virsh fails",
+            p.returncode != 0, out)
+    src_d.start().close()
+    log = src_d.log(None)
+    T.check("... the restarted source finds the copy completed but never answered and runs "
+            "the guest on", "completed but Perform never answered" in log, log[-1500:])
+    after("source daemon killed after the copy completed, before Perform answered", g, dst_d)
 
     # 4. a source daemon killed mid-copy of a client-managed migration
     p = start_virsh(S, "migrate", "--live", "--bandwidth", "8", "--xml", xml, "fault", D)

@@ -4,6 +4,7 @@
  * runs the guest, or runs the guest on here when the migration failed. */
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #include <string.h>
 
@@ -23,6 +24,25 @@ int tv_driver_migrate_check_idle(TvDriverDomain *dom)
                     "end it with virsh domjobabort)",
                     dom->name, tv_job_async_to_string(job));
     return -1;
+}
+
+char *tv_driver_migrated_out_path(TvQemuDriver *drv, const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.migrated-out", name);
+    return g_build_filename(drv->state_dir, file, NULL);
+}
+
+/* Written before Perform answers that QEMU copied the guest (from then on a
+ * Finish may run it on the destination), removed at the next Perform and
+ * by Confirm. */
+static void mark_performed(TvQemuDriver *drv, TvDriverDomain *dom, bool performed)
+{
+    g_autofree char *path = tv_driver_migrated_out_path(drv, dom->name);
+    int rc = performed ? tv_file_write_atomic(path, "performed\n", 10, 0600) : tv_file_remove(path);
+    if (rc < 0) {
+        g_warning("migration of domain '%s' out: %s", dom->name, tv_error_message());
+        tv_error_reset();
+    }
 }
 
 /* A migration also reports its setup time, its dirty rate and, once
@@ -200,6 +220,7 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     if (s.bandwidth_mib > BANDWIDTH_UNLIMITED_MIB)
         s.bandwidth_mib = BANDWIDTH_UNLIMITED_MIB;
     TvQemuOutgoing out = { .uri = uri, .fd = -1 };
+    mark_performed(drv, dom, false);
     gint64 t0 = g_get_monotonic_time();
     int rc = tv_qemu_process_with_monitor(proc, apply_settings, &s);
     if (rc == 0) {
@@ -221,6 +242,7 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     }
     g_message("migration of domain '%s' out to %s: copied in %.3f s", dom->name, uri,
               (g_get_monotonic_time() - t0) / 1e6);
+    mark_performed(drv, dom, true);
     tv_driver_run_unref(run);
     g_mutex_lock(&dom->lock);
     dom->migrated_out = true; /* the job stays for Confirm */
@@ -250,6 +272,7 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
         return -1;
     }
     tv_driver_async_continue(dom, "migration out (confirm)");
+    mark_performed(drv, dom, false);
     TvDriverRun *run = tv_driver_run_get(dom);
     tv_error_reset();
     if (cancelled) { /* the destination did not take the guest: it runs on here */

@@ -6,10 +6,13 @@
  *    domain leaves the list;
  *  - an outgoing copy still running is cancelled and the guest runs on;
  *  - a failed or cancelled copy that left the guest paused runs it on;
- *  - a completed copy ("postmigrate") stays paused: the destination may run
- *    the guest already (libvirt leaves it so too). */
+ *  - a completed copy ("postmigrate") whose Perform had answered
+ *    (STATE_DIR/NAME.migrated-out) stays paused: the destination may run
+ *    the guest already (libvirt leaves it so too); one whose Perform never
+ *    answered cannot have been finished there: the guest runs on. */
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #define CANCEL_WAIT_MS 10000
 #define CANCEL_POLL_MS 50
@@ -53,7 +56,6 @@ static void cancel_copy(TvQemuProcess *proc, Seen *seen)
 
 void tv_driver_migration_recover(TvQemuDriver *drv, TvDriverDomain *dom)
 {
-    (void)drv;
     TvDriverRun *run = tv_driver_run_get(dom);
     TvQemuProcess *proc = run ? run->proc : NULL;
     Seen seen = { 0 };
@@ -96,10 +98,26 @@ void tv_driver_migration_recover(TvQemuDriver *drv, TvDriverDomain *dom)
                       dom->name, was_copying ? "cancelled" : "it had failed");
     } else if (seen.mi.status == TV_QMP_MIGRATION_STATUS_COMPLETED &&
                rs == TV_QMP_RUN_STATE_POSTMIGRATE) {
-        g_warning("QEMU driver: domain '%s': its outgoing migration completed but was not "
-                  "confirmed before tagvirtd restarted: the guest stays paused here (the "
-                  "destination may run it; resume it here only if it does not)",
-                  dom->name);
+        g_autofree char *mark = tv_driver_migrated_out_path(drv, dom->name);
+        if (g_file_test(mark, G_FILE_TEST_EXISTS)) {
+            g_warning("QEMU driver: domain '%s': its outgoing migration completed but was not "
+                      "confirmed before tagvirtd restarted: the guest stays paused here (the "
+                      "destination may run it; resume it here only if it does not)",
+                      dom->name);
+        } else if (tv_qemu_process_resume(proc) < 0) {
+            g_warning("QEMU driver: domain '%s': %s", dom->name, tv_error_message());
+            tv_error_reset();
+        } else {
+            g_message("QEMU driver: domain '%s': its outgoing migration completed but Perform "
+                      "never answered before tagvirtd restarted (so no destination runs it): "
+                      "the guest runs on here",
+                      dom->name);
+        }
+    } else {
+        /* no migration of it is pending: an old mark means nothing */
+        g_autofree char *mark = tv_driver_migrated_out_path(drv, dom->name);
+        (void)tv_file_remove(mark);
+        tv_error_reset();
     }
     tv_qmp_migration_info_clear(&seen.mi);
     tv_driver_run_unref(run);

@@ -360,6 +360,10 @@ void tv_driver_migration_work_shutdown(TvQemuDriver *drv);
 /* A task: stop the incoming migrations of caller (caller != 0), or watch
  * the expiry of the incoming migration of serial.  false when closing. */
 bool tv_driver_migration_work_push(TvQemuDriver *drv, guint64 caller, guint64 serial);
+/* qemu_driver_migrate_out.c: STATE_DIR/NAME.migrated-out, which exists
+ * from Perform's successful answer to Confirm (the destination may run the
+ * guest meanwhile). */
+char *tv_driver_migrated_out_path(TvQemuDriver *drv, const char *name);
 /* qemu_driver_migrate_recover.c: after a reconnect, a QEMU that an
  * earlier daemon left migrating (outgoing: cancelled and run on; incoming:
  * stopped and its domain removed when Prepare made it). */
