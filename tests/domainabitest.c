@@ -210,6 +210,21 @@ static void test_cookie(void)
     g_assert_cmpstr(back.name, ==, "demo");
     g_assert_cmpmem(back.uuid, TV_UUID_LEN, c.uuid, TV_UUID_LEN);
     g_assert_true(tv_domain_guest_abi_check(&c.abi, &back.abi, "source", "destination"));
+    g_assert_false(back.has_stats);
+
+    /* Perform's cookie for Finish: the same, with the figures of the copy */
+    c.has_stats = true;
+    c.stats.elapsed = 1805;
+    c.stats.downtime = 201;
+    c.stats.data_total = 272769024;
+    c.stats.mem_normal_bytes = G_MAXUINT64;
+    g_autofree char *with_stats = tv_migration_cookie_format(&c);
+    g_assert_nonnull(strstr(with_stats, "<statistics elapsed='1805' downtime='201' setup='0' "
+                                        "data-total='272769024'"));
+    g_auto(TvMigrationCookie) back2 = { 0 };
+    g_assert_cmpint(tv_migration_cookie_parse(with_stats, strlen(with_stats), &back2), ==, 0);
+    g_assert_true(back2.has_stats);
+    g_assert_cmpmem(&back2.stats, sizeof(back2.stats), &c.stats, sizeof(c.stats));
 
     const char *guestabi = "<guestabi accel='tcg' cpu='max' machine='virt' pfr1='0x21' pfr2='0'/>";
     const char *uuid = "<uuid>00112233-4455-6677-8899-aabbccddeeff</uuid>";
@@ -227,6 +242,18 @@ static void test_cookie(void)
         g_strdup_printf("<tagvirt-migration version='1'><name>a</name>%s<guestabi accel='tcg'/>"
                         "</tagvirt-migration>",
                         uuid);
+    g_autofree char *bad_stat = g_strdup_printf(
+        "<tagvirt-migration version='1'><name>a</name>%s%s<statistics downtime='-1'/>"
+        "</tagvirt-migration>",
+        uuid, guestabi);
+    g_autofree char *odd_stat =
+        g_strdup_printf("<tagvirt-migration version='1'><name>a</name>%s%s<statistics speed='1'/>"
+                        "</tagvirt-migration>",
+                        uuid, guestabi);
+    g_autofree char *two_stats = g_strdup_printf(
+        "<tagvirt-migration version='1'><name>a</name>%s%s<statistics/><statistics/>"
+        "</tagvirt-migration>",
+        uuid, guestabi);
     g_autofree char *huge = g_strnfill(TV_MIGRATION_COOKIE_MAX + 1, ' ');
     const struct {
         const char *buf;
@@ -241,6 +268,9 @@ static void test_cookie(void)
         { bad_uuid, "invalid <uuid> 'x'" },
         { bad_abi, "migration cookie: missing attribute 'cpu' of <guestabi>" },
         { huge, "more than the 65536 accepted" },
+        { bad_stat, "attribute 'downtime' of <statistics>" },
+        { odd_stat, "speed" },
+        { two_stats, "at most one <statistics> is accepted" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_auto(TvMigrationCookie) out = { 0 };

@@ -13,6 +13,68 @@ void tv_migration_cookie_clear(TvMigrationCookie *c)
     memset(c, 0, sizeof(*c));
 }
 
+/* <statistics>'s attributes, in order, and where each lives */
+#define STAT(name, field)                                                                          \
+    {                                                                                              \
+        name, G_STRUCT_OFFSET(TvMigrationStats, field)                                             \
+    }
+static const struct {
+    const char *name;
+    gsize offset;
+} stat_attrs[] = {
+    STAT("elapsed", elapsed),
+    STAT("downtime", downtime),
+    STAT("setup", setup),
+    STAT("data-total", data_total),
+    STAT("data-processed", data_processed),
+    STAT("data-remaining", data_remaining),
+    STAT("mem-bps", mem_bps),
+    STAT("mem-iteration", mem_iteration),
+    STAT("mem-page-size", mem_page_size),
+    STAT("mem-constant", mem_constant),
+    STAT("mem-normal", mem_normal),
+    STAT("mem-normal-bytes", mem_normal_bytes),
+};
+#undef STAT
+
+static unsigned long long *stat_field(TvMigrationStats *st, gsize i)
+{
+    return G_STRUCT_MEMBER_P(st, stat_attrs[i].offset);
+}
+
+static void format_stats(TvXmlWriter *w, const TvMigrationStats *st)
+{
+    GString *line = g_string_new("<statistics");
+    for (gsize i = 0; i < G_N_ELEMENTS(stat_attrs); i++)
+        g_string_append_printf(line, " %s='%llu'", stat_attrs[i].name,
+                               *stat_field((TvMigrationStats *)st, i));
+    g_string_append(line, "/>");
+    tv_xml_line(w, "%s", line->str);
+    g_string_free(line, TRUE);
+}
+
+static int parse_stats(xmlNodePtr node, TvMigrationStats *st)
+{
+    const char *allowed[G_N_ELEMENTS(stat_attrs) + 1];
+    for (gsize i = 0; i < G_N_ELEMENTS(stat_attrs); i++)
+        allowed[i] = stat_attrs[i].name;
+    allowed[G_N_ELEMENTS(stat_attrs)] = NULL;
+    static const char *const no_children[] = { NULL };
+    if (tv_xml_check_attrs(node, allowed) < 0 ||
+        tv_xml_check_children(node, no_children, false) < 0)
+        return -1;
+    for (gsize i = 0; i < G_N_ELEMENTS(stat_attrs); i++) {
+        g_autofree char *v = tv_xml_prop(node, stat_attrs[i].name);
+        if (!v)
+            continue;
+        g_autofree char *what =
+            g_strdup_printf("attribute '%s' of <statistics>", stat_attrs[i].name);
+        if (tv_parse_ull(v, 0, G_MAXUINT64, what, stat_field(st, i)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 char *tv_migration_cookie_format(const TvMigrationCookie *c)
 {
     TvXmlWriter w;
@@ -25,6 +87,8 @@ char *tv_migration_cookie_format(const TvMigrationCookie *c)
     tv_uuid_format(c->uuid, uuid);
     tv_xml_line(&w, "<uuid>%s</uuid>", uuid);
     tv_domain_guest_abi_format(&w, &c->abi);
+    if (c->has_stats)
+        format_stats(&w, &c->stats);
     w.indent--;
     tv_xml_line(&w, "</tagvirt-migration>");
     return tv_xml_writer_finish(&w);
@@ -39,7 +103,8 @@ static int cookie_error(const char *what)
 static int parse_root(xmlNodePtr root, TvMigrationCookie *c)
 {
     static const char *const attrs[] = { "version", NULL };
-    static const char *const children[] = { "name", "uuid", "guestabi", NULL };
+    static const char *const children[] = { "name", "uuid", "guestabi", "statistics", NULL };
+    static const char *const required[] = { "name", "uuid", "guestabi", NULL };
     if (!root || strcmp((const char *)root->name, "tagvirt-migration") != 0)
         return cookie_error("expected a <tagvirt-migration> element (the source is not a "
                             "tagvirt daemon, or speaks another cookie)");
@@ -51,7 +116,7 @@ static int parse_root(xmlNodePtr root, TvMigrationCookie *c)
             g_strdup_printf("version '%s' is not supported; accepted: '1'", version ? version : "");
         return cookie_error(msg);
     }
-    for (const char *const *n = children; *n; n++)
+    for (const char *const *n = required; *n; n++)
         if (tv_xml_child_count(root, *n) != 1) {
             g_autofree char *msg = g_strdup_printf("exactly one <%s> is required", *n);
             return cookie_error(msg);
@@ -67,6 +132,16 @@ static int parse_root(xmlNodePtr root, TvMigrationCookie *c)
     if (tv_domain_guest_abi_parse(tv_xml_child(root, "guestabi"), &c->abi) < 0) {
         tv_error_prefix("migration cookie");
         return -1;
+    }
+    int nstats = tv_xml_child_count(root, "statistics");
+    if (nstats > 1)
+        return cookie_error("at most one <statistics> is accepted");
+    if (nstats == 1) {
+        if (parse_stats(tv_xml_child(root, "statistics"), &c->stats) < 0) {
+            tv_error_prefix("migration cookie");
+            return -1;
+        }
+        c->has_stats = true;
     }
     return 0;
 }

@@ -147,12 +147,14 @@ static tvr_typed_param *p2p_params(const tvr_params *src, const char *xml, const
 
 /* Finish on the destination: 0 when it runs the guest now. */
 static int p2p_finish(TvRemoteClient *rc, const tvr_params *src_params, const char *xml,
-                      const char *name, unsigned flags, bool cancelled)
+                      const char *name, const char *cookie, unsigned flags, bool cancelled)
 {
     u_int n = 0;
     g_autofree tvr_typed_param *params = p2p_params(src_params, xml, name, true, &n);
     tvr_domain_migrate_finish3_params_args fin = {
         .params = { .tvr_params_len = n, .tvr_params_val = params },
+        .cookie_in = { .tvr_cookie_len = cookie ? (u_int)strlen(cookie) + 1 : 0,
+                       .tvr_cookie_val = (char *)cookie },
         .flags = flags & ~TV_MIGRATE_PEER2PEER,
         .cancelled = cancelled,
     };
@@ -304,13 +306,14 @@ static int p2p_migrate(TvRemoteConn *conn, const unsigned char *uuid, const char
     local.caller = 0; /* the copy goes on when the client that asked for it leaves */
     local.peer_check = p2p_ping;
     local.peer_opaque = rc;
-    if (tv_qemu_driver_migrate_perform(drv, uuid, &local, flags) < 0) {
+    g_autofree char *done = NULL; /* Perform's cookie, for Finish */
+    if (tv_qemu_driver_migrate_perform(drv, uuid, &local, flags, &done) < 0) {
         TvError *err = tv_error_steal();
-        (void)p2p_finish(rc, src_params, xml, name, flags, true);
+        (void)p2p_finish(rc, src_params, xml, name, NULL, flags, true);
         tv_error_restore(err);
         return -1;
     }
-    if (p2p_finish(rc, src_params, xml, name, flags, false) < 0)
+    if (p2p_finish(rc, src_params, xml, name, done, flags, false) < 0)
         return p2p_finish_failed(drv, rc, dconnuri, uuid, flags);
     return tv_qemu_driver_migrate_confirm(drv, uuid, flags, false);
 }
@@ -322,8 +325,15 @@ static int h_perform(TvRemoteConn *conn, const void *a, void *r)
     if (params_read(conn, &args->params, &params) < 0)
         return -1;
     const unsigned char *uuid = (const unsigned char *)args->dom.uuid;
-    if (!(args->flags & TV_MIGRATE_PEER2PEER))
-        return tv_qemu_driver_migrate_perform(DRV(conn), uuid, &params, args->flags);
+    if (!(args->flags & TV_MIGRATE_PEER2PEER)) {
+        /* client-managed: the client gives Perform's cookie to Finish */
+        tvr_domain_migrate_perform3_params_ret *ret = r;
+        char *cookie = NULL;
+        if (tv_qemu_driver_migrate_perform(DRV(conn), uuid, &params, args->flags, &cookie) < 0)
+            return -1;
+        cookie_set(&ret->cookie_out, cookie);
+        return 0;
+    }
     if (!args->dconnuri || !*args->dconnuri || !**args->dconnuri) {
         tv_error_report(TV_FROM_RPC, TV_ERR_INVALID_ARG,
                         "peer-to-peer migration needs the destination's URI (dconnuri)");
@@ -340,8 +350,9 @@ static int h_finish(TvRemoteConn *conn, const void *a, void *r)
         return -1;
     tvr_domain_migrate_finish3_params_ret *ret = r;
     TvDomainRef ref = { 0 };
-    if (tv_qemu_driver_migrate_finish(DRV(conn), &params, args->flags, args->cancelled != 0, &ref) <
-        0) {
+    if (tv_qemu_driver_migrate_finish(DRV(conn), &params, args->cookie_in.tvr_cookie_val,
+                                      args->cookie_in.tvr_cookie_len, args->flags,
+                                      args->cancelled != 0, &ref) < 0) {
         tv_domain_ref_clear(&ref);
         return -1;
     }

@@ -9,7 +9,8 @@ Migrations that complete: the looping demo guest (MTE 3, checking the tags
 of a buffer every 500 ms) goes to the destination and back and on again with
 Nova's flags; its console there carries on counting with its tags intact and
 never shows a boot.  Job info while memory is copied (virsh --verbose
-percentages, domjobinfo), the completed job's downtime, migrate-setspeed /
+percentages, domjobinfo), the completed job's downtime on the source and
+its figures on the destination, migrate-setspeed /
 -getspeed / -setmaxdowntime / -getmaxdowntime.
 
 Nothing lost: every refusal is decided before the source guest is touched
@@ -317,6 +318,12 @@ def migrations(src_d, dst_d, sconn, dconn):
     rc, out = virsh(S, "domjobinfo", "--completed", "loop")
     T.check("domjobinfo --completed on the source: a completed outgoing migration with its "
             "downtime", rc == 0 and "Completed" in out and "Total downtime" in out, out)
+    T.note(out)
+    rc, out = virsh(D, "domjobinfo", "--completed", "loop")
+    T.check("domjobinfo --completed on the destination: an incoming migration with the data "
+            "processed and the downtime (from Perform's cookie)",
+            rc == 0 and "Incoming migration" in out and
+            re.search(r"Data processed:\s+[1-9]", out) and "Total downtime" in out, out)
     T.note(out)
 
     # back with --p2p (the source daemon drives it)

@@ -15,8 +15,10 @@ managedSaveRemove, listAllDomains' managed-save filter; refusals that leave
 no QEMU and the image as it was: a corrupt, a truncated and a foreign file,
 a definition for QEMU 11.1 (which cannot give MTE 3), and a daemon whose
 emulator is QEMU 11.1 restoring a level-3 image and an MTE-off image saved
-on the system QEMU (10.0); a failed save leaves the guest running in the same
-QEMU and no file.  TAP.
+on the system QEMU (10.0); a failed save (a missing folder; a full tmpfs
+that QEMU's write fails on) leaves the guest running in the same QEMU, no
+file, and no descriptor of the removed file in QEMU; a restored QEMU keeps
+no descriptor of its image.  TAP.
 
 Usage: save-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]"""
 import glob
@@ -96,6 +98,47 @@ def state(uri, name):
 
 def leftovers(folder):
     return [f for f in os.listdir(folder) if re.search(r"\.(img|save)\.[A-Za-z0-9]{6}$", f)]
+
+
+def open_files_of(pids, dev, ino=None):
+    """the descriptors of the processes pids open on a file of device dev
+    (and inode ino when given): "PID/fd/N -> TARGET" """
+    found = []
+    for pid in pids:
+        for fd in glob.glob("/proc/%d/fd/*" % pid):
+            try:
+                st = os.stat(fd)
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if st.st_dev == dev and (ino is None or st.st_ino == ino):
+                found.append("%s -> %s" % (fd[6:], target))
+    return found
+
+
+def failed_save_into_full_folder(d, uri, root, pid):
+    """QEMU (10.0: file:/dev/fdset/N) fails to write a save into a full
+    tmpfs: the guest runs on, no file, and QEMU holds no descriptor of the
+    deleted temporary file (its add-fd set is removed)."""
+    full = root + "/full"
+    os.makedirs(full)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", full],
+                   check=True)
+    try:
+        dev = os.stat(full).st_dev
+        rc, out = virsh(uri, "save", "saved", full + "/x.img")
+        T.check("virsh save into a full folder fails with QEMU's error",
+                rc != 0 and "save of domain 'saved' failed" in out, out)
+        T.note(out)
+        # (paused for the save, then resumed: "running (unpaused)")
+        T.check("... the guest runs on in the same QEMU, no file left",
+                state(uri, "saved").startswith("running") and d.qemus() == pid and
+                os.listdir(full) == [], (state(uri, "saved"), pid, d.qemus(), os.listdir(full)))
+        held = open_files_of(pid, dev)
+        T.check("... QEMU holds no descriptor of the removed temporary file (its fd set is gone)",
+                not held, held)
+    finally:
+        subprocess.run(["umount", "-l", full])
 
 
 def seed_caps(daemon):
@@ -211,6 +254,7 @@ def save_restore(d, conn, d111):
     T.check("... the guest runs on in the same QEMU, no file",
             state(uri, "saved") == "running (booted)" and d.qemus() == pid and
             not os.path.exists(root + "/no-such-folder"), (state(uri, "saved"), pid, d.qemus()))
+    failed_save_into_full_folder(d, uri, root, pid)
     other = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE).replace("<mte version='3'/>",
                                                                    "<mte version='2'/>")
     err = error_of(dom.saveFlags, root + "/x.img", other, 0)
@@ -273,6 +317,10 @@ def save_restore(d, conn, d111):
             (out, state(uri, "saved")))
     T.check("... into the persistent domain (one definition)", dom.isPersistent() == 1 and
             [x.name() for x in conn.listAllDomains()].count("saved") == 1)
+    st = os.stat(image)
+    held = open_files_of(d.qemus(), st.st_dev, st.st_ino)
+    T.check("... the restored QEMU holds no descriptor of the image (its fd set is removed)",
+            not held, held)
     virsh(uri, "resume", "saved")
     after, banner = wait_checks(serial)
     T.check("... resumed, the guest goes on counting where it stopped, tags intact",

@@ -8,6 +8,16 @@
  *   MTETEST tag=<n> access=ok            (MTE only: a correctly tagged access)
  *   MTETEST fault=SEGV_MTESERR|none|skipped|<other>
  *   MTETEST result=PASS|FAIL level=3|2|0
+ *
+ * "mtetest --loop" (the guest kit's tagvirt.guest=mteloop mode) instead keeps
+ * one tagged buffer and checks it for ever, one line a second:
+ *   MTELOOP pid=<pid> start granules=<n> tags=<first tags>
+ *   MTELOOP pid=<pid> check=<n> tags=ok|BAD(<granule>:<stored>!=<set>) data=ok|BAD
+ *           wrong_tag=<t> fault=SEGV_MTESERR|none|SIGSEGV-code-N
+ * Every check reads back (ldg) the tag of each granule set once at the start
+ * and the bytes written through it, then makes one access with a wrong tag,
+ * which must fault: a guest moved to another host (a live migration) must go
+ * on with the same pid and count, its tags intact and tag checking active.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -148,7 +158,106 @@ static const char *check_tag_fault(int *ok)
     return other;
 }
 
-int main(void)
+#define LOOP_BYTES (64 * 1024)
+
+static unsigned loop_tag(size_t granule)
+{
+    return 1 + (unsigned)(granule * 7 % 15); /* 1..15, never 0 */
+}
+
+/* Read through p (whose tag is wrong): the fault's name, or "none". */
+static const char *wrong_access(unsigned char *p, char *other, size_t size)
+{
+    struct sigaction sa = { 0 };
+    const char *fault;
+
+    sa.sa_sigaction = segv_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+    fault_code = 0;
+    if (sigsetjmp(fault_jmp, 1) == 0) {
+        (void)*(volatile unsigned char *)p;
+        fault = "none";
+    } else if (fault_code == MT_SEGV_MTESERR) {
+        fault = "SEGV_MTESERR";
+    } else {
+        snprintf(other, size, "SIGSEGV-code-%d", (int)fault_code);
+        fault = other;
+    }
+    signal(SIGSEGV, SIG_DFL);
+    return fault;
+}
+
+static int loop_mode(void)
+{
+    size_t granules = LOOP_BYTES / MT_GRANULE, g, bad_g = 0;
+    unsigned char *mem;
+    unsigned long check = 0;
+    pid_t pid = getpid();
+
+    if (!(getauxval(AT_HWCAP2) & MT_HWCAP2_MTE)) {
+        printf("MTELOOP pid=%d error=no-mte\n", (int)pid);
+        return 1;
+    }
+    if (prctl(MT_PR_SET_TAGGED_ADDR,
+              MT_PR_TAGGED_ADDR_EN | MT_PR_MTE_TCF_SYNC | (0xfffeUL << MT_PR_MTE_TAG_SHIFT), 0, 0,
+              0) != 0) {
+        printf("MTELOOP pid=%d error=prctl errno=%d\n", (int)pid, errno);
+        return 1;
+    }
+    mem = mmap(NULL, LOOP_BYTES, PROT_READ | PROT_WRITE | MT_PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS,
+               -1, 0);
+    if (mem == MAP_FAILED) {
+        printf("MTELOOP pid=%d error=mmap-prot-mte errno=%d\n", (int)pid, errno);
+        return 1;
+    }
+    for (g = 0; g < granules; g++) {
+        unsigned char *p = with_tag(mem + g * MT_GRANULE, loop_tag(g));
+        __asm__ volatile("stg %0, [%0]" : : "r"(p) : "memory");
+        memset(p, (int)(g & 0xff), MT_GRANULE);
+    }
+    printf("MTELOOP pid=%d start granules=%zu tags=%u,%u,%u,%u\n", (int)pid, granules, loop_tag(0),
+           loop_tag(1), loop_tag(2), loop_tag(3));
+    for (;;) {
+        unsigned stored = 0, wrong_tag;
+        int tags_ok = 1, data_ok = 1;
+        const char *fault;
+        char other[32];
+
+        check++;
+        for (g = 0; g < granules && tags_ok && data_ok; g++) {
+            unsigned char *p = with_tag(mem + g * MT_GRANULE, 0);
+            size_t i;
+            /* ldg: the tag stored for this granule, into the pointer's top byte */
+            __asm__ volatile("ldg %0, [%0]" : "+r"(p));
+            stored = (unsigned)((uintptr_t)p >> 56) & 0xf;
+            if (stored != loop_tag(g)) {
+                tags_ok = 0;
+                bad_g = g;
+                break;
+            }
+            for (i = 0; i < MT_GRANULE; i++)
+                if (((volatile unsigned char *)p)[i] != (unsigned char)(g & 0xff))
+                    data_ok = 0;
+            if (!data_ok)
+                bad_g = g;
+        }
+        /* one access with the wrong tag must fault (tag checking is on) */
+        g = check % granules;
+        wrong_tag = loop_tag(g) == 15 ? 1 : loop_tag(g) + 1;
+        fault = wrong_access(with_tag(mem + g * MT_GRANULE, wrong_tag), other, sizeof(other));
+        if (tags_ok)
+            printf("MTELOOP pid=%d check=%lu tags=ok", (int)pid, check);
+        else
+            printf("MTELOOP pid=%d check=%lu tags=BAD(%zu:%u!=%u)", (int)pid, check, bad_g, stored,
+                   loop_tag(bad_g));
+        printf(" data=%s wrong_tag=%u fault=%s\n", data_ok ? "ok" : "BAD", wrong_tag, fault);
+        sleep(1);
+    }
+}
+
+int main(int argc, char **argv)
 {
     char features[768], commas[768];
     unsigned long hwcap2 = getauxval(AT_HWCAP2);
@@ -157,6 +266,8 @@ int main(void)
     size_t i;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "--loop") == 0)
+        return loop_mode();
     read_features(features, sizeof(features));
     for (i = 0; features[i] && i < sizeof(commas) - 1; i++)
         commas[i] = features[i] == ' ' ? ',' : features[i];

@@ -481,14 +481,20 @@ int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *par
 /* Source, between Prepare and Finish: QEMU's migrate to params->uri in the
  * MIGRATION_OUT job (job info, abort), with AUTO_CONVERGE and the bandwidth
  * (params, else migrate-setspeed's, else unlimited).  0 once QEMU copied
- * the guest (paused here; the job stays for Confirm); -1 with the guest
- * running on here as before. */
+ * the guest (paused here; the job stays for Confirm) and *cookie_out (the
+ * guest and the figures of the copy, for Finish; NULL if it could not be
+ * made); -1 with the guest running on here as before. */
 int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
-                                   const TvMigrateParams *params, unsigned flags);
+                                   const TvMigrateParams *params, unsigned flags,
+                                   char **cookie_out);
 /* Destination, after Perform: wait for the guest, run it (unless PAUSED),
  * define it (PERSIST_DEST); cancelled, or on any failure: the incoming QEMU
- * is stopped and nothing of the migration stays (an error is returned). */
-int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params, unsigned flags,
+ * is stopped and nothing of the migration stays (an error is returned).
+ * cookie_in (Perform's, may be NULL) gives the completed job here the
+ * source's figures (data, downtime); a cookie that does not parse only
+ * loses them (the guest has arrived). */
+int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params,
+                                  const char *cookie_in, size_t cookie_len, unsigned flags,
                                   bool cancelled, TvDomainRef *out);
 /* Source, at the end: the guest runs elsewhere, stop it here (shut off,
  * reason migrated; undefined with UNDEFINE_SOURCE); cancelled: it runs on

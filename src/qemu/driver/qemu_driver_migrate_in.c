@@ -3,6 +3,7 @@
  * configured range, paused, in the domain's MIGRATION_IN job; Finish waits
  * for the guest to arrive and runs it (or stops the incoming QEMU and
  * leaves nothing behind when the migration failed or was cancelled). */
+#include "domain_migration_cookie.h"
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
 
@@ -425,7 +426,49 @@ static int persist(TvQemuDriver *drv, const TvDriverIncoming *in, const TvMigrat
     return rc;
 }
 
-int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params, unsigned flags,
+/* The completed job here gets the source's figures from Perform's cookie
+ * (the incoming QEMU's query-migrate says only "completed", on 7.2, 10.0
+ * and 11.1); the time elapsed is this host's own, from Prepare. */
+static void finish_stats(TvDriverDomain *dom, const char *cookie, size_t len)
+{
+    if (!cookie || !len)
+        return;
+    g_auto(TvMigrationCookie) c = { 0 };
+    if (tv_migration_cookie_parse(cookie, len, &c) < 0) {
+        g_message("migration of domain '%s' in: no figures for the job: %s", dom->name,
+                  tv_error_message());
+        tv_error_reset();
+        return;
+    }
+    if (memcmp(c.uuid, dom->uuid, sizeof(c.uuid)) != 0 || !c.has_stats) {
+        g_message("migration of domain '%s' in: Finish's cookie has %s", dom->name,
+                  c.has_stats ? "another guest's figures" : "no figures");
+        return;
+    }
+    TvDomainJobStats st = {
+        .type = TV_JOB_UNBOUNDED,
+        .operation = TV_JOB_OPERATION_MIGRATION_IN,
+        .data_total = c.stats.data_total,
+        .data_processed = c.stats.data_processed,
+        .data_remaining = c.stats.data_remaining,
+        .mem_total = c.stats.data_total,
+        .mem_processed = c.stats.data_processed,
+        .mem_remaining = c.stats.data_remaining,
+        .has_downtime = true,
+        .downtime_ms = c.stats.downtime,
+        .setup_time_ms = c.stats.setup,
+        .mem_bps = c.stats.mem_bps,
+        .mem_iteration = c.stats.mem_iteration,
+        .mem_page_size = c.stats.mem_page_size,
+        .mem_constant = c.stats.mem_constant,
+        .mem_normal = c.stats.mem_normal,
+        .mem_normal_bytes = c.stats.mem_normal_bytes,
+    };
+    tv_driver_async_set_progress(dom, &st);
+}
+
+int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *params,
+                                  const char *cookie_in, size_t cookie_len, unsigned flags,
                                   bool cancelled, TvDomainRef *out)
 {
     const char *name = params->dest_name ? params->dest_name : params->dom_name;
@@ -464,6 +507,7 @@ int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *para
         incoming_free(in);
         return -1;
     }
+    finish_stats(dom, cookie_in, cookie_len);
     tv_driver_async_end(dom, TV_JOB_COMPLETED);
     if ((flags & TV_MIGRATE_PERSIST_DEST) && persist(drv, in, params) < 0) {
         /* the source still has the guest (Confirm resumes it there) */

@@ -2,6 +2,7 @@
  * with QEMU's migrate in the domain's MIGRATION_OUT job, following it for
  * job info and abort; Confirm stops the source QEMU once the destination
  * runs the guest, or runs the guest on here when the migration failed. */
+#include "domain_migration_cookie.h"
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -188,9 +189,44 @@ static void run_on(TvQemuProcess *proc, bool was_running)
     tv_error_restore(err);
 }
 
-int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
-                                   const TvMigrateParams *params, unsigned flags)
+/* Perform's cookie for Finish: the guest, and the figures of its copy as
+ * the job has them now (QEMU said completed: with the downtime). */
+static char *perform_cookie(TvDriverDomain *dom, TvQemuProcess *proc)
 {
+    g_autoptr(TvDomainDef) live = tv_qemu_process_copy_def(proc);
+    if (!live) {
+        g_message("migration of domain '%s': no cookie for Finish: %s", dom->name,
+                  tv_error_message());
+        tv_error_reset();
+        return NULL;
+    }
+    TvDomainJobStats st;
+    tv_driver_job_stats(dom, 0, &st);
+    TvMigrationCookie c = {
+        .name = live->name,
+        .abi = live->guest_abi,
+        .has_stats = true,
+        .stats = { .elapsed = st.time_elapsed_ms,
+                   .downtime = st.downtime_ms,
+                   .setup = st.setup_time_ms,
+                   .data_total = st.data_total,
+                   .data_processed = st.data_processed,
+                   .data_remaining = st.data_remaining,
+                   .mem_bps = st.mem_bps,
+                   .mem_iteration = st.mem_iteration,
+                   .mem_page_size = st.mem_page_size,
+                   .mem_constant = st.mem_constant,
+                   .mem_normal = st.mem_normal,
+                   .mem_normal_bytes = st.mem_normal_bytes },
+    };
+    memcpy(c.uuid, live->uuid, sizeof(c.uuid));
+    return tv_migration_cookie_format(&c);
+}
+
+int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
+                                   const TvMigrateParams *params, unsigned flags, char **cookie_out)
+{
+    *cookie_out = NULL;
     g_autofree char *uri = qemu_uri(params->uri);
     if (!uri)
         return -1;
@@ -230,6 +266,20 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
             rc = follow(dom, proc, params);
         tv_driver_async_set_abort(dom, NULL, NULL);
     }
+    g_mutex_lock(&dom->lock);
+    bool lost = rc == 0 && dom->migrate_caller_lost;
+    if (rc == 0 && !lost) {
+        dom->migrated_out = true; /* the job stays for Confirm */
+        dom->migrate_flags = flags;
+    }
+    g_mutex_unlock(&dom->lock);
+    if (lost) { /* between the end of the copy and here: nobody hears the answer */
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                        "migration of domain '%s' was cancelled: the client that started it "
+                        "disconnected; the guest runs on here",
+                        dom->name);
+        rc = -1;
+    }
     if (rc < 0) {
         run_on(proc, was_running);
         bool aborted = tv_driver_async_abort_requested(dom);
@@ -242,12 +292,9 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     }
     g_message("migration of domain '%s' out to %s: copied in %.3f s", dom->name, uri,
               (g_get_monotonic_time() - t0) / 1e6);
+    *cookie_out = perform_cookie(dom, proc);
     mark_performed(drv, dom, true);
     tv_driver_run_unref(run);
-    g_mutex_lock(&dom->lock);
-    dom->migrated_out = true; /* the job stays for Confirm */
-    dom->migrate_flags = flags;
-    g_mutex_unlock(&dom->lock);
     return 0;
 }
 

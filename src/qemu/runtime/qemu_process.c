@@ -45,6 +45,7 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
     proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
     proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_master_fd = -1;
+    proc->fdset_in = proc->fdset_out = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
     proc->cb = cfg->state_cb;
     proc->cb_opaque = cfg->state_opaque;

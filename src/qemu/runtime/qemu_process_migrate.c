@@ -36,16 +36,18 @@ TvQemuProcess *tv_qemu_process_start_incoming(const TvDomainDef *def,
 #define FILE_URI_VERSION 8002000
 
 /* The URI under which QEMU reaches fd (handed over here): "fd:NAME", or
- * "file:/dev/fdset/N,offset=POS" for a regular file (from its position). */
-static char *fd_uri(TvQemuMonitor *mon, unsigned qemu_version, int fd, const char *name)
+ * "file:/dev/fdset/N,offset=POS" for a regular file (from its position).
+ * A descriptor set stays in QEMU, holding its copy of fd open, until it is
+ * removed: *set is its id (-1 for "fd:", which QEMU closes itself). */
+static char *fd_uri(TvQemuMonitor *mon, unsigned qemu_version, int fd, const char *name, int *set)
 {
+    *set = -1;
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && qemu_version >= FILE_URI_VERSION) {
         off_t pos = lseek(fd, 0, SEEK_CUR);
-        int set = -1;
-        if (tv_qemu_monitor_add_fd(mon, fd, name, &set) < 0)
+        if (tv_qemu_monitor_add_fd(mon, fd, name, set) < 0)
             return NULL;
-        return g_strdup_printf("file:/dev/fdset/%d,offset=%lld", set,
+        return g_strdup_printf("file:/dev/fdset/%d,offset=%lld", *set,
                                (long long)(pos > 0 ? pos : 0));
     }
     if (tv_qemu_monitor_getfd(mon, name, fd) < 0)
@@ -55,9 +57,9 @@ static char *fd_uri(TvQemuMonitor *mon, unsigned qemu_version, int fd, const cha
 
 int tv_qemu_process_incoming_begin(TvQemuProcess *proc, const TvQemuIncoming *in)
 {
-    g_autofree char *uri = in->uri
-                               ? g_strdup(in->uri)
-                               : fd_uri(proc->mon, proc->qemu_version, in->fd, INCOMING_FD_NAME);
+    g_autofree char *uri =
+        in->uri ? g_strdup(in->uri)
+                : fd_uri(proc->mon, proc->qemu_version, in->fd, INCOMING_FD_NAME, &proc->fdset_in);
     if (!uri || tv_qemu_monitor_migrate_incoming(proc->mon, uri) < 0) {
         tv_error_prefix("QEMU refused to receive the guest from %s",
                         in->uri ? in->uri : "a descriptor");
@@ -75,6 +77,43 @@ static void report_failed(TvQemuProcess *proc, const char *why)
     tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
                     "domain '%s': the incoming QEMU did not receive the guest: %s%s%s", proc->name,
                     why, tail ? "; the end of its log:\n" : "", tail ? tail : "");
+}
+
+static int mon_remove_fdset(TvQemuMonitor *mon, void *opaque)
+{
+    return tv_qemu_monitor_remove_fdset(mon, *(int *)opaque);
+}
+
+/* Remove the descriptor set *slot (taken under the lock) from QEMU; a
+ * failure is only logged (a QEMU that is gone holds nothing). */
+static void release_fd_set(TvQemuProcess *proc, int *slot)
+{
+    g_mutex_lock(&proc->lock);
+    int set = *slot;
+    *slot = -1;
+    g_mutex_unlock(&proc->lock);
+    if (set < 0)
+        return;
+    g_autoptr(TvError) saved = tv_error_steal();
+    if (tv_qemu_process_with_monitor(proc, mon_remove_fdset, &set) < 0) {
+        g_message("domain '%s': cannot remove descriptor set %d from QEMU: %s", proc->name, set,
+                  tv_error_message());
+        tv_error_reset();
+    } else {
+        tv_qemu_process_log_line(proc->log_path, "descriptor set %d removed", set);
+    }
+    tv_error_restore(g_steal_pointer(&saved));
+}
+
+/* The image a restore read from is loaded: QEMU keeps no descriptor of it. */
+static void release_incoming_fd(TvQemuProcess *proc)
+{
+    release_fd_set(proc, &proc->fdset_in);
+}
+
+void tv_qemu_process_release_outgoing_fd(TvQemuProcess *proc)
+{
+    release_fd_set(proc, &proc->fdset_out);
 }
 
 int tv_qemu_process_incoming_wait(TvQemuProcess *proc, unsigned timeout_ms)
@@ -98,6 +137,7 @@ int tv_qemu_process_incoming_wait(TvQemuProcess *proc, unsigned timeout_ms)
         if (rc == 0 && info.status == TV_QMP_MIGRATION_STATUS_COMPLETED) {
             tv_qmp_migration_info_clear(&info);
             tv_qemu_process_log_line(proc->log_path, "the guest was received");
+            release_incoming_fd(proc);
             return 0;
         }
         if (rc == 0 && (info.status == TV_QMP_MIGRATION_STATUS_FAILED ||
@@ -126,13 +166,15 @@ int tv_qemu_process_incoming_wait(TvQemuProcess *proc, unsigned timeout_ms)
 typedef struct {
     const TvQemuOutgoing *out;
     unsigned qemu_version;
+    int set; /* the descriptor set QEMU was given (-1: none) */
 } MigrateStart;
 
 static int migrate_start(TvQemuMonitor *mon, void *opaque)
 {
-    const MigrateStart *m = opaque;
-    g_autofree char *uri = m->out->uri ? g_strdup(m->out->uri)
-                                       : fd_uri(mon, m->qemu_version, m->out->fd, OUTGOING_FD_NAME);
+    MigrateStart *m = opaque;
+    g_autofree char *uri =
+        m->out->uri ? g_strdup(m->out->uri)
+                    : fd_uri(mon, m->qemu_version, m->out->fd, OUTGOING_FD_NAME, &m->set);
     if (!uri)
         return -1;
     return tv_qemu_monitor_migrate(mon, uri);
@@ -147,9 +189,13 @@ int tv_qemu_process_migrate_start(TvQemuProcess *proc, const TvQemuOutgoing *out
     }
     tv_qemu_process_set_outgoing(proc, out->paused_reason ? out->paused_reason
                                                           : TV_DOMAIN_PAUSED_MIGRATION);
-    MigrateStart m = { out, proc->qemu_version };
-    if (tv_qemu_process_with_monitor(proc, migrate_start, &m) < 0) {
-        tv_qemu_process_set_outgoing(proc, 0);
+    MigrateStart m = { out, proc->qemu_version, -1 };
+    int rc = tv_qemu_process_with_monitor(proc, migrate_start, &m);
+    g_mutex_lock(&proc->lock);
+    proc->fdset_out = m.set;
+    g_mutex_unlock(&proc->lock);
+    if (rc < 0) {
+        tv_qemu_process_set_outgoing(proc, 0); /* removes the set too */
         return -1;
     }
     tv_qemu_process_log_line(proc->log_path, "sending the guest to %s",

@@ -209,6 +209,8 @@ void tv_qemu_process_set_outgoing(TvQemuProcess *proc, int paused_reason)
     g_mutex_lock(&proc->lock);
     proc->outgoing_reason = paused_reason;
     g_mutex_unlock(&proc->lock);
+    if (!paused_reason)
+        tv_qemu_process_release_outgoing_fd(proc);
 }
 
 int tv_qemu_process_destroy_as(TvQemuProcess *proc, int reason)

@@ -56,6 +56,8 @@ struct _TvQemuProcess {
     bool pausing;        /* a 'stop' of ours is in flight */
     int resume_reason;   /* the running reason of the next RESUME (0: UNPAUSED) */
     int outgoing_reason; /* an outgoing migration or save: the reason of its pause */
+    int fdset_in;        /* add-fd set of an incoming stream (-1: none), removed once loaded */
+    int fdset_out;       /* add-fd set of an outgoing stream (-1: none), removed at its end */
     bool shutdown_event; /* QMP SHUTDOWN seen */
     TvQmpShutdownCause shutdown_cause;
     bool guest_panicked;
@@ -159,6 +161,9 @@ void tv_qemu_process_hotplug_free(TvQemuProcess *proc);
 /* qemu_process_migrate.c: after the handshake of an incoming start,
  * under the start-up deadline: getfd (for an fd) and migrate-incoming. */
 int tv_qemu_process_incoming_begin(TvQemuProcess *proc, const TvQemuIncoming *in);
+/* qemu_process_migrate.c: the outgoing stream's descriptor set (if any) is
+ * removed from QEMU, so that QEMU holds no descriptor of it any more. */
+void tv_qemu_process_release_outgoing_fd(TvQemuProcess *proc);
 
 /* qemu_process_watch.c */
 int tv_qemu_process_watch_start(TvQemuProcess *proc);
