@@ -98,14 +98,13 @@ def start_tagvirtd(binary, root, cache):
     sys.exit("tagvirtd did not come up: " + open(root + "/daemon.log").read()[-2000:])
 
 
-class Memo:
-    """Nova's own share of the call: every libvirt call of one real
-    get_available_resource recorded, then answered from memory (no daemon,
-    no socket); what is left is Nova's Python, eventlet's thread pool and
-    the binding.  No daemon can take the call below this."""
+class Wrapped:
+    """Every public method of the binding's connection, domain and node
+    device classes replaced by self.wrap(cls, name, original) until
+    restore()."""
 
     def __init__(self):
-        self.answers, self.replay, self.saved = {}, False, []
+        self.saved = []
         for cls in (libvirt.virConnect, libvirt.virDomain, libvirt.virNodeDevice):
             for name in dir(cls):
                 fn = getattr(cls, name)
@@ -113,6 +112,21 @@ class Memo:
                     continue
                 self.saved.append((cls, name, fn))
                 setattr(cls, name, self.wrap(cls, name, fn))
+
+    def restore(self):
+        for cls, name, fn in self.saved:
+            setattr(cls, name, fn)
+
+
+class Memo(Wrapped):
+    """Nova's own share of the call: every libvirt call of one real
+    get_available_resource recorded, then answered from memory (no daemon,
+    no socket); what is left is Nova's Python, eventlet's thread pool and
+    the binding.  No daemon can take the call below this."""
+
+    def __init__(self):
+        self.answers, self.replay = {}, False
+        super().__init__()
 
     def wrap(self, cls, name, fn):
         memo = self
@@ -129,28 +143,18 @@ class Memo:
             return out
         return call
 
-    def restore(self):
-        for cls, name, fn in self.saved:
-            setattr(cls, name, fn)
 
-
-class InCall:
+class InCall(Wrapped):
     """--breakdown: the time spent inside each libvirt call (binding, client
     library, socket, daemon) as Nova's thread pool runs it, summed per
     daemon and method; the rest of a get_available_resource is Nova's own
     Python and eventlet's hand-over to and from its thread pool."""
 
     def __init__(self):
-        self.current, self.total, self.saved = None, {}, []
-        for cls in (libvirt.virConnect, libvirt.virDomain, libvirt.virNodeDevice):
-            for name in dir(cls):
-                fn = getattr(cls, name)
-                if name.startswith("_") or not callable(fn):
-                    continue
-                self.saved.append((cls, name, fn))
-                setattr(cls, name, self.wrap(name, fn))
+        self.current, self.total = None, {}
+        super().__init__()
 
-    def wrap(self, name, fn):
+    def wrap(self, cls, name, fn):
         me = self
 
         def call(*args, **kwargs):
@@ -175,10 +179,6 @@ class InCall:
             for t, n, name in rows[:5]:
                 print("#   %-28s %5.1f calls %7.2f ms" % (name, n / rounds, t / rounds))
         self.total = {}
-
-    def restore(self):
-        for cls, name, fn in self.saved:
-            setattr(cls, name, fn)
 
 
 def nova_share(drv, rounds):

@@ -24,6 +24,7 @@ backends gone, and the guest no longer sees them.
 
 Usage: hotplug-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR] [--linux]"""
 import os
+import pwd
 import re
 import sys
 import threading
@@ -38,6 +39,7 @@ from tvtest import (GUEST_ARGS, Daemon, check, guest_kit, need_tools, netns, pid
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
 LINUX = "--linux" in sys.argv
+QEMU_UID = pwd.getpwnam("tagvirt-qemu").pw_uid  # the daemon's default QEMU user
 ARGS = [a for a in sys.argv if a != "--linux"]
 CACHE = ARGS[3] if len(ARGS) > 3 else None
 LIVE, CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE, libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -139,6 +141,10 @@ def alias_of(xml, pattern):
     return None
 
 
+def owner(path):
+    return os.stat(path).st_uid
+
+
 def disk_file(folder, name, size=1 << 20):
     path = os.path.join(folder, name)
     with open(path, "wb") as f:
@@ -222,6 +228,27 @@ def linux_main():
     rc, out, err = d.virsh("attach-disk", "lg", vdb, "vdb", "--live")
     check("... and the same disk attaches again (its nodes were deleted)",
           rc == 0 and vdb in open_files(pid), out + err)
+    check("... given to QEMU's user again", owner(vdb) == QEMU_UID, owner(vdb))
+
+    # tagvirtd restarts while the guest runs with a hot-plugged disk: the
+    # detach after it still gives the file back (docs/security.rst)
+    conn.close()
+    d.stop()
+    conn = d.start(TAGVIRTD)
+    events = Events(conn)
+    dom = conn.lookupByName("lg")
+    check("tagvirtd restarted; the guest runs in the same QEMU",
+          dom.isActive() and pid in d.qemus(), "%s %s\n%s" % (pid, d.qemus(), d.log()))
+    rc, out, err = d.virsh("detach-disk", "lg", "vdb", "--live")
+    check("detach-disk --live after the restart: DEVICE_REMOVED, QEMU closed the file",
+          rc == 0 and events.has("removed", "virtio-disk1", 60) and
+          wait_for_true(lambda: vdb not in open_files(pid)), out + err + str(events.seen))
+    check("... the file is root's again (the restart did not forget it)",
+          wait_for_true(lambda: owner(vdb) == 0), owner(vdb))
+    late = disk_file(work, "late.img")
+    rc, out, err = d.virsh("attach-disk", "lg", late, "vdb", "--live")
+    check("attach-disk --live after the restart: given to QEMU's user",
+          rc == 0 and owner(late) == QEMU_UID, out + err + str(owner(late)))
     sda = disk_file(work, "sda.img")
     seen = len(read_text(console).splitlines())
     rc, out, err = d.virsh("attach-disk", "lg", sda, "sda", "--targetbus", "scsi", "--live")
@@ -237,6 +264,9 @@ def linux_main():
           wait_for(lambda: disks_line(seen, lambda l: "sda" not in l), 60),
           out + err + str(events.seen) + read_text(console)[-800:])
     dom.destroy()
+    check("destroy gives back the disk hot-plugged after the restart, and the others",
+          wait_for_true(lambda: owner(late) == 0 and owner(sda) == 0 and owner(cold) == 0),
+          [owner(p) for p in (late, sda, cold)])
     dom.undefine()
     conn.close()
 

@@ -130,9 +130,9 @@ def failed_save_into_full_folder(d, uri, root, pid):
         T.check("virsh save into a full folder fails with QEMU's error",
                 rc != 0 and "save of domain 'saved' failed" in out, out)
         T.note(out)
-        # (paused for the save, then resumed: "running (unpaused)")
-        T.check("... the guest runs on in the same QEMU, no file left",
-                state(uri, "saved").startswith("running") and d.qemus() == pid and
+        # paused for the save, then running again: libvirt's reason
+        T.check("... the guest runs on in the same QEMU (running (save canceled)), no file left",
+                state(uri, "saved") == "running (save canceled)" and d.qemus() == pid and
                 os.listdir(full) == [], (state(uri, "saved"), pid, d.qemus(), os.listdir(full)))
         held = open_files_of(pid, dev)
         T.check("... QEMU holds no descriptor of the removed temporary file (its fd set is gone)",

@@ -282,8 +282,8 @@ static void undo(SaveCtx *c)
     if (tv_qemu_process_is_active(proc)) {
         if (c->has_bandwidth)
             tv_qemu_process_with_monitor(proc, mon_bandwidth_back, c);
-        if (c->was_running)
-            tv_qemu_process_resume(proc);
+        if (c->was_running) /* "running (save canceled)", as libvirt says */
+            tv_qemu_process_resume_as(proc, TV_DOMAIN_RUNNING_SAVE_CANCELED);
     }
     tv_error_reset();
     tv_error_restore(g_steal_pointer(&err));

@@ -145,7 +145,6 @@ static int load_apparmor(TvQemuProcess *proc, const TvQemuSecurity *sec, const T
 void tv_qemu_process_release_security(TvQemuProcess *proc)
 {
     tv_qemu_security_dac_restore(proc->dac_path);
-    tv_qemu_process_hotplug_release(proc);
     tv_qemu_apparmor_unload(proc->apparmor_path);
 }
 

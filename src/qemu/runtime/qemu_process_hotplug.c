@@ -13,9 +13,9 @@
 
 /* An unplug asked of QEMU (device_del) and not finished yet. */
 typedef struct {
-    bool deleted;   /* QEMU said DEVICE_DELETED */
-    char *node;     /* a disk's format node, when it has a medium */
-    char *dac_path; /* a hot-plugged disk's file given to QEMU's user, to give back */
+    bool deleted; /* QEMU said DEVICE_DELETED */
+    char *node;   /* a disk's format node, when it has a medium */
+    char *path;   /* the disk's file: given back to its owner if the record lists it */
     bool is_net;
 } Unplug;
 
@@ -23,7 +23,7 @@ static void unplug_free(gpointer p)
 {
     Unplug *u = p;
     g_free(u->node);
-    g_free(u->dac_path);
+    g_free(u->path);
     g_free(u);
 }
 
@@ -48,19 +48,6 @@ void tv_qemu_process_hotplug_event(TvQemuProcess *proc, const TvQemuEvent *ev)
 void tv_qemu_process_hotplug_free(TvQemuProcess *proc)
 {
     g_clear_pointer(&proc->unplugs, g_hash_table_unref);
-    g_clear_pointer(&proc->plugged_files, g_hash_table_unref);
-}
-
-void tv_qemu_process_hotplug_release(TvQemuProcess *proc)
-{
-    if (!proc->plugged_files)
-        return;
-    GHashTableIter it;
-    gpointer path;
-    g_hash_table_iter_init(&it, proc->plugged_files);
-    while (g_hash_table_iter_next(&it, NULL, &path))
-        tv_qemu_security_dac_restore_file(path);
-    g_hash_table_remove_all(proc->plugged_files);
 }
 
 static ssize_t disk_index(const TvDomainDef *def, const char *alias)
@@ -222,7 +209,7 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
     g_autoptr(TvQemuObject) dev = NULL;
     bool labelled = false;
     if (disk->path && tv_qemu_security_changes_user(cfg->security)) {
-        if (tv_qemu_security_dac_label_file(cfg->security, disk->path) < 0)
+        if (tv_qemu_security_dac_label_add(cfg->security, proc->dac_path, disk->path) < 0)
             return -1;
         labelled = true;
     }
@@ -240,11 +227,6 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
     TvDomainDevices *d = &proc->def->devices;
     d->disks = g_renew(TvDomainDisk *, d->disks, d->ndisks + 1);
     d->disks[d->ndisks++] = disk;
-    if (labelled) {
-        if (!proc->plugged_files)
-            proc->plugged_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        g_hash_table_replace(proc->plugged_files, g_strdup(disk->alias), g_strdup(disk->path));
-    }
     if (tv_qemu_process_write_status(proc) < 0) {
         g_warning("%s: the status file lacks the new disk: %s", proc->name, tv_error_message());
         tv_error_reset();
@@ -253,7 +235,7 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
     return 0;
 fail:
     if (labelled)
-        tv_qemu_security_dac_restore_file(disk->path);
+        tv_qemu_security_dac_restore_remove(proc->dac_path, disk->path);
     tv_error_prefix("domain '%s': cannot attach <disk> '%s'", proc->name, disk->target_dev);
     return -1;
 }
@@ -323,14 +305,12 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
     }
     g_hash_table_steal(proc->unplugs, alias);
     ssize_t i = u->is_net ? net_index(proc->def, alias) : disk_index(proc->def, alias);
-    if (i >= 0 && u->is_net)
+    if (i >= 0 && u->is_net) {
         tv_domain_net_free(tv_domain_def_take_net(proc->def, (size_t)i));
-    else if (i >= 0)
-        tv_domain_disk_free(tv_domain_def_take_disk(proc->def, (size_t)i));
-    char *given = proc->plugged_files ? g_hash_table_lookup(proc->plugged_files, alias) : NULL;
-    if (given) { /* a file given to QEMU's user at hot-plug: given back now */
-        u->dac_path = g_strdup(given);
-        g_hash_table_remove(proc->plugged_files, alias);
+    } else if (i >= 0) {
+        TvDomainDisk *disk = tv_domain_def_take_disk(proc->def, (size_t)i);
+        u->path = g_strdup(disk->path);
+        tv_domain_disk_free(disk);
     }
     if (tv_qemu_process_write_status(proc) < 0) {
         g_warning("%s: the status file still has device '%s': %s", proc->name, alias,
@@ -346,8 +326,8 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
         del_nodes(mon, u->node);
     }
     tv_error_reset(); /* QEMU gone meanwhile: its backends went with it */
-    if (u->dac_path)
-        tv_qemu_security_dac_restore_file(u->dac_path);
+    if (u->path)      /* given to QEMU's user at start or hot-plug: given back now */
+        tv_qemu_security_dac_restore_remove(proc->dac_path, u->path);
     unplug_free(u);
     return 1;
 }
@@ -468,7 +448,7 @@ int tv_qemu_process_change_media(TvQemuProcess *proc, const char *target, const 
     g_autofree char *give_back = NULL;
     bool labelled = false;
     if (media->path && tv_qemu_security_changes_user(cfg->security)) {
-        if (tv_qemu_security_dac_label_file(cfg->security, media->path) < 0)
+        if (tv_qemu_security_dac_label_add(cfg->security, proc->dac_path, media->path) < 0)
             return -1;
         labelled = true;
     }
@@ -492,19 +472,11 @@ int tv_qemu_process_change_media(TvQemuProcess *proc, const char *target, const 
         TvDomainDisk *d = proc->def->devices.disks[k];
         if (strcmp(d->target_dev, target) != 0)
             continue;
-        g_free(d->path);
+        g_free(give_back);
+        give_back = d->path; /* the old medium: given back if the record lists it */
         d->path = g_strdup(media->path);
         d->type = media->type;
         d->format = media->format;
-    }
-    char *given = proc->plugged_files ? g_hash_table_lookup(proc->plugged_files, alias) : NULL;
-    give_back = given ? g_strdup(given) : NULL;
-    if (given)
-        g_hash_table_remove(proc->plugged_files, alias);
-    if (labelled) {
-        if (!proc->plugged_files)
-            proc->plugged_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        g_hash_table_replace(proc->plugged_files, g_strdup(alias), g_strdup(media->path));
     }
     if (tv_qemu_process_write_status(proc) < 0) {
         g_warning("%s: the status file has the old media of '%s': %s", proc->name, target,
@@ -513,11 +485,11 @@ int tv_qemu_process_change_media(TvQemuProcess *proc, const char *target, const 
     }
     g_mutex_unlock(&proc->lock);
     if (give_back)
-        tv_qemu_security_dac_restore_file(give_back);
+        tv_qemu_security_dac_restore_remove(proc->dac_path, give_back);
     return 0;
 fail:
     if (labelled)
-        tv_qemu_security_dac_restore_file(media->path);
+        tv_qemu_security_dac_restore_remove(proc->dac_path, media->path);
     tv_error_prefix("domain '%s': cannot change the media of '%s'", proc->name, target);
     return -1;
 }

@@ -68,7 +68,6 @@ struct _TvQemuProcess {
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GPtrArray *pending_events; /* QMP events (TvQemuEvent) not yet given to event_cb */
     GHashTable *unplugs;       /* hot-plug: alias -> an unplug asked of QEMU, not finished */
-    GHashTable *plugged_files; /* hot-plug: alias -> a disk file given to QEMU's user */
     GThread *watcher;
 };
 
@@ -152,10 +151,9 @@ TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_hotplug.c: DEVICE_DELETED (under lock) marks an unplug
- * done; _release gives back hot-plugged files when QEMU is gone; _free at
- * the end. */
+ * done; _free at the end.  Files given to QEMU's user at hot-plug are in
+ * the domain's DAC record (dac_path), given back at detach or stop. */
 void tv_qemu_process_hotplug_event(TvQemuProcess *proc, const TvQemuEvent *ev);
-void tv_qemu_process_hotplug_release(TvQemuProcess *proc);
 void tv_qemu_process_hotplug_free(TvQemuProcess *proc);
 
 /* qemu_process_migrate.c: after the handshake of an incoming start,

@@ -208,6 +208,102 @@ void tv_qemu_security_dac_restore(const char *record_path)
     tv_file_remove(record_path);
 }
 
+/* The record's lines other than the comment; missing record: none. */
+static GPtrArray *record_lines(const char *record_path)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *text = NULL;
+    size_t len = 0;
+    if (!g_file_test(record_path, G_FILE_TEST_EXISTS))
+        return lines;
+    if (tv_file_read_all(record_path, 16 * 1024 * 1024, &text, &len) < 0) {
+        g_warning("%s", tv_error_message());
+        tv_error_reset();
+        return lines;
+    }
+    g_auto(GStrv) split = g_strsplit(text, "\n", -1);
+    for (size_t i = 0; split[i]; i++) {
+        if (split[i][0] && split[i][0] != '#')
+            g_ptr_array_add(lines, g_strdup(split[i]));
+    }
+    return lines;
+}
+
+static int record_write(const char *record_path, GPtrArray *lines)
+{
+    g_autoptr(GString) s = record_text(NULL, NULL, 0);
+    for (guint i = 0; i < lines->len; i++)
+        g_string_append_printf(s, "%s\n", (const char *)g_ptr_array_index(lines, i));
+    return tv_file_write_atomic(record_path, s->str, s->len, 0600);
+}
+
+/* The index of the first line of lines that names path, or -1. */
+static gint record_find(GPtrArray *lines, const char *path, uid_t *uid, gid_t *gid)
+{
+    for (guint i = 0; i < lines->len; i++) {
+        const char *line = g_ptr_array_index(lines, i);
+        unsigned u, g;
+        int off = 0;
+        if (sscanf(line, "%u %u %n", &u, &g, &off) >= 2 && off && strcmp(line + off, path) == 0) {
+            *uid = (uid_t)u;
+            *gid = (gid_t)g;
+            return (gint)i;
+        }
+    }
+    return -1;
+}
+
+int tv_qemu_security_dac_label_add(const TvQemuSecurity *sec, const char *record_path,
+                                   const char *path)
+{
+    if (!tv_qemu_security_dynamic_ownership(sec))
+        return 0;
+    struct stat orig;
+    if (stat(path, &orig) < 0 || S_ISCHR(orig.st_mode) || S_ISBLK(orig.st_mode) ||
+        S_ISDIR(orig.st_mode))
+        return 0; /* as at start: QEMU reports a missing file; device nodes are udev's */
+    g_autoptr(GPtrArray) lines = record_lines(record_path);
+    /* in the record before the chown, so that a crash in between gives it back */
+    g_ptr_array_add(
+        lines, g_strdup_printf("%u %u %s", (unsigned)orig.st_uid, (unsigned)orig.st_gid, path));
+    if (record_write(record_path, lines) < 0)
+        return -1;
+    if (label_one(sec, path, &orig) < 0) {
+        TvError *err = tv_error_steal();
+        g_ptr_array_remove_index(lines, lines->len - 1);
+        if (record_write(record_path, lines) < 0)
+            tv_error_reset();
+        tv_error_restore(err);
+        return -1;
+    }
+    /* again with the first owner, for a file other domains use too */
+    g_ptr_array_remove_index(lines, lines->len - 1);
+    g_ptr_array_add(
+        lines, g_strdup_printf("%u %u %s", (unsigned)orig.st_uid, (unsigned)orig.st_gid, path));
+    if (record_write(record_path, lines) < 0) {
+        g_warning("%s", tv_error_message());
+        tv_error_reset();
+    }
+    return 0;
+}
+
+bool tv_qemu_security_dac_restore_remove(const char *record_path, const char *path)
+{
+    g_autoptr(GPtrArray) lines = record_lines(record_path);
+    uid_t uid;
+    gid_t gid;
+    gint i = record_find(lines, path, &uid, &gid);
+    if (i < 0)
+        return false;
+    restore_one(path, uid, gid);
+    g_ptr_array_remove_index(lines, (guint)i);
+    if (record_write(record_path, lines) < 0) {
+        g_warning("%s", tv_error_message());
+        tv_error_reset();
+    }
+    return true;
+}
+
 int tv_qemu_security_dac_label_file(const TvQemuSecurity *sec, const char *path)
 {
     if (!tv_qemu_security_dynamic_ownership(sec))

@@ -31,6 +31,16 @@ int tv_qemu_security_dac_label(const TvQemuSecurity *sec, const char *record_pat
  * Best effort: problems are logged, not reported. */
 void tv_qemu_security_dac_restore(const char *record_path);
 
+/* A file given to QEMU's user while the domain runs (a hot-plugged disk,
+ * new cdrom media): labelled as above and added to the domain's record, so
+ * that the stop gives it back also after tagvirtd restarted. */
+int tv_qemu_security_dac_label_add(const TvQemuSecurity *sec, const char *record_path,
+                                   const char *path);
+/* Give back a file that record_path lists (a detached disk, replaced media;
+ * labelled at start or at hot-plug) and drop it from the record.  False when
+ * the record does not list it (nothing done). */
+bool tv_qemu_security_dac_restore_remove(const char *record_path, const char *path);
+
 /* Give one file to QEMU's user / back, outside a domain's start (e.g. an
  * nvram file made while the domain runs): the same memory as above. */
 int tv_qemu_security_dac_label_file(const TvQemuSecurity *sec, const char *path);
