@@ -45,6 +45,7 @@ GENERATED = {
     'remote_network_protocol.h': 'remote',
     'remote_device_protocol.h': 'remote',
     'remote_save_protocol.h': 'remote',
+    'remote_stats_protocol.h': 'remote',
 }
 
 

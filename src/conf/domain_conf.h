@@ -192,6 +192,7 @@ typedef struct {
     char *portgroup;       /* network: <source portgroup='...'/>, or NULL */
     unsigned mtu;          /* <mtu size='N'/>; 0: the bridge's (or the tap's) */
     char *model;           /* "virtio" */
+    bool driver_qemu;      /* <driver name='qemu'/>: QEMU's own virtio-net, as always here */
     unsigned boot_order;   /* <boot order='N'/>; 0: none (domain_os_boot.h) */
     char *alias;           /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;

@@ -33,6 +33,8 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
         g_autofree char *model = tv_xml_esc(net->model);
         tv_xml_line(w, "<model type='%s'/>", model);
     }
+    if (net->driver_qemu)
+        tv_xml_line(w, "<driver name='qemu'/>");
     if (net->mtu)
         tv_xml_line(w, "<mtu size='%u'/>", net->mtu);
     tv_domain_device_boot_format(w, net->boot_order);

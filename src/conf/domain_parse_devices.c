@@ -148,6 +148,15 @@ static int parse_interface_children(xmlNodePtr node, TvDomainNet *net, unsigned 
             return -1;
         net->model = g_strdup("virtio");
     }
+    /* the virtio-net backend: QEMU's own is the one tagvirt runs (Nova
+     * writes name='qemu' for TCG guests); vhost-net is not used */
+    static const char *const driver_attrs[] = { "name", NULL };
+    if ((child = tv_xml_child(node, "driver"))) {
+        if (check_leaf(child, driver_attrs) < 0 ||
+            tv_conf_attr_fixed(child, "name", true, "qemu") < 0)
+            return -1;
+        net->driver_qemu = true;
+    }
     if ((child = tv_xml_child(node, "target")) && parse_target(child, net, flags) < 0)
         return -1;
     if ((child = tv_xml_child(node, "source")) && parse_source(child, net, flags) < 0)
@@ -208,8 +217,8 @@ static int refuse_direct(xmlNodePtr node)
 static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "mac",     "model", "target", "source", "mtu",
-                                            "address", "boot",  "alias",  NULL };
+    static const char *const children[] = { "mac", "model",   "driver", "target", "source",
+                                            "mtu", "address", "boot",   "alias",  NULL };
     int type = 0;
     TvDomainNet *net = g_new0(TvDomainNet, 1);
     TV_APPEND(devs->nets, devs->nnets, net);

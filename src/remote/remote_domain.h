@@ -19,3 +19,5 @@ void tv_remote_register_tune_handlers(TvRemote *remote);
 void tv_remote_register_migrate_handlers(TvRemote *remote);
 /* Save, restore, managed save (remote_save.c); part of the driver handlers. */
 void tv_remote_register_save_handlers(TvRemote *remote);
+/* Statistics and snapshot lists (remote_stats.c); part of the driver handlers. */
+void tv_remote_register_stats_handlers(TvRemote *remote);

@@ -12,14 +12,14 @@ static void wire_dom(const TvDomainRef *ref, tvr_nonnull_domain *out)
     out->id = ref->id;
 }
 
-/* Typed parameters as the wire has them; field and string borrowed. */
-static tvr_typed_param *wire_params(const TvDomainEvent *ev, u_int max, u_int *n)
+tvr_typed_param *tv_remote_wire_params(const TvTypedParam *params, size_t nparams, u_int max,
+                                       u_int *n, bool copy)
 {
-    *n = (u_int)MIN(ev->nparams, (size_t)max);
+    *n = (u_int)MIN(nparams, (size_t)max);
     tvr_typed_param *out = g_new0(tvr_typed_param, MAX(*n, 1));
     for (u_int i = 0; i < *n; i++) {
-        const TvTypedParam *p = &ev->params[i];
-        out[i].field = p->field;
+        const TvTypedParam *p = &params[i];
+        out[i].field = copy ? g_strdup(p->field) : p->field;
         out[i].value.type = (int)p->type;
         switch (p->type) {
         case TV_TYPED_PARAM_INT:
@@ -40,12 +40,20 @@ static tvr_typed_param *wire_params(const TvDomainEvent *ev, u_int max, u_int *n
         case TV_TYPED_PARAM_BOOLEAN:
             out[i].value.tvr_typed_param_value_u.b = p->i != 0;
             break;
-        case TV_TYPED_PARAM_STRING:
-            out[i].value.tvr_typed_param_value_u.s = p->s ? p->s : (char *)"";
+        case TV_TYPED_PARAM_STRING: {
+            char *str = p->s ? p->s : (char *)"";
+            out[i].value.tvr_typed_param_value_u.s = copy ? g_strdup(str) : str;
             break;
+        }
         }
     }
     return out;
+}
+
+/* An event's typed parameters; field and string borrowed. */
+static tvr_typed_param *wire_params(const TvDomainEvent *ev, u_int max, u_int *n)
+{
+    return tv_remote_wire_params(ev->params, ev->nparams, max, n, false);
 }
 
 #define SEND(proc, type, msg)                                                                      \

@@ -312,6 +312,27 @@ static int h_list_all_node_devices(TvRemoteConn *conn, const void *a, void *r)
     return 0;
 }
 
+/* Every node device tagvirtd lists is one the host has now (active), read
+ * from sysfs rather than defined by a user (not persistent), as libvirt
+ * answers for the devices its udev backend finds. */
+static int h_node_device_is_persistent(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_node_device_name_args *args = a;
+    if (tv_qemu_driver_node_device_lookup(DRV(conn), args->name) < 0)
+        return -1;
+    ((tvr_num_ret *)r)->num = 0;
+    return 0;
+}
+
+static int h_node_device_is_active(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_node_device_name_args *args = a;
+    if (tv_qemu_driver_node_device_lookup(DRV(conn), args->name) < 0)
+        return -1;
+    ((tvr_num_ret *)r)->num = 1;
+    return 0;
+}
+
 static const TvRemoteHandlerEntry host_handlers[] = {
     { TVR_PROC_NODE_GET_CPU_MAP, h_node_get_cpu_map },
     { TVR_PROC_NODE_GET_CPU_STATS, h_node_get_cpu_stats },
@@ -329,6 +350,8 @@ static const TvRemoteHandlerEntry host_handlers[] = {
     { TVR_PROC_NODE_DEVICE_NUM_OF_CAPS, h_node_device_num_of_caps },
     { TVR_PROC_NODE_DEVICE_LIST_CAPS, h_node_device_list_caps },
     { TVR_PROC_CONNECT_LIST_ALL_NODE_DEVICES, h_list_all_node_devices },
+    { TVR_PROC_NODE_DEVICE_IS_PERSISTENT, h_node_device_is_persistent },
+    { TVR_PROC_NODE_DEVICE_IS_ACTIVE, h_node_device_is_active },
 };
 
 /* Calls about a device of the last listing read a few sysfs attributes at
@@ -369,6 +392,8 @@ static const TvRemoteQuickEntry host_quick_checks[] = {
     { TVR_PROC_NODE_DEVICE_GET_PARENT, quick_node_device },
     { TVR_PROC_NODE_DEVICE_NUM_OF_CAPS, quick_node_device },
     { TVR_PROC_NODE_DEVICE_LIST_CAPS, quick_node_device_caps },
+    { TVR_PROC_NODE_DEVICE_IS_PERSISTENT, quick_node_device },
+    { TVR_PROC_NODE_DEVICE_IS_ACTIVE, quick_node_device },
 };
 
 void tv_remote_register_host_handlers(TvRemote *remote)

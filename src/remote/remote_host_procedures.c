@@ -84,5 +84,7 @@ const TvRemoteProcedure tv_remote_host_procedures[] = {
     PROC(SECRET_EVENT_LIFECYCLE, tvr_secret_event_lifecycle_msg, tv_void, TV_PROC_SERVER_MESSAGE),
     PROC(SECRET_EVENT_VALUE_CHANGED, tvr_secret_event_value_changed_msg, tv_void,
          TV_PROC_SERVER_MESSAGE),
+    PROC(NODE_DEVICE_IS_PERSISTENT, tvr_node_device_name_args, tvr_num_ret, RO | NB),
+    PROC(NODE_DEVICE_IS_ACTIVE, tvr_node_device_name_args, tvr_num_ret, RO | NB),
 };
 const gsize tv_remote_host_procedures_count = G_N_ELEMENTS(tv_remote_host_procedures);

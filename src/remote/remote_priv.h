@@ -105,6 +105,12 @@ extern const gsize tv_remote_connect_handlers_count;
 extern const TvRemoteHandlerEntry tv_remote_secret_handlers[];
 extern const gsize tv_remote_secret_handlers_count;
 
+/* remote_domain_events.c: typed parameters as the wire has them, at most
+ * max of them (*n: how many); field and string borrowed, or duplicated with
+ * copy (for a reply, which is freed after it is sent). */
+tvr_typed_param *tv_remote_wire_params(const TvTypedParam *params, size_t nparams, u_int max,
+                                       u_int *n, bool copy);
+
 /* remote_events.c */
 extern const TvRemoteHandlerEntry tv_remote_event_handlers[];
 extern const gsize tv_remote_event_handlers_count;

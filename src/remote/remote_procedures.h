@@ -40,3 +40,5 @@ extern const TvRemoteProcedure tv_remote_device_procedures[];
 extern const gsize tv_remote_device_procedures_count;
 extern const TvRemoteProcedure tv_remote_save_procedures[];
 extern const gsize tv_remote_save_procedures_count;
+extern const TvRemoteProcedure tv_remote_stats_procedures[];
+extern const gsize tv_remote_stats_procedures_count;

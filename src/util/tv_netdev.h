@@ -44,9 +44,12 @@ typedef struct {
     const char *guest_mac; /* the host side gets it with fe: as first byte */
     unsigned mtu;          /* 0: the bridge's, or left as it is */
     bool existing;         /* managed='no': the tap exists and is used as it is */
+    bool allow_existing;   /* an existing tap of that name is opened and set up (ethernet) */
 } TvNetdevTapSpec;
 
-/* Make the tap (refused when the name is taken or the bridge is missing),
+/* Make the tap, or with allow_existing open the existing tap of that name
+ * (refused when the name is taken, by a device that is not a tap with
+ * allow_existing, or the bridge is missing),
  * set its MAC and MTU, join the bridge, bring it up; or open the existing
  * tap of an unmanaged NIC.  Returns the open descriptor for QEMU (a tap
  * made here goes away when QEMU, its last holder, exits); *ifname gets the

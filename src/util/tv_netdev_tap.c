@@ -16,6 +16,13 @@ static unsigned bridge_mtu(const char *bridge)
     return (unsigned)strtoul(text, NULL, 10);
 }
 
+/* A tap or tun device (the tun driver gives it tun_flags)? */
+static bool is_tap(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/tun_flags", name);
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
 int tv_netdev_guest_tap(const TvNetdevTapSpec *spec, char **ifname)
 {
     *ifname = NULL;
@@ -34,12 +41,16 @@ int tv_netdev_guest_tap(const TvNetdevTapSpec *spec, char **ifname)
                             spec->what, spec->name ? spec->name : "");
             return -1;
         }
-    } else if (spec->name && tv_netdev_exists(spec->name)) {
+    } else if (spec->name && tv_netdev_exists(spec->name) &&
+               !(spec->allow_existing && is_tap(spec->name))) {
+        /* with allow_existing an existing tap of that name is opened and
+         * set up as one made here, as libvirt does for ethernet interfaces
+         * (Nova's 'tap' VIFs make it beforehand) */
         tv_error_report(TV_FROM_NETWORK, TV_ERR_OPERATION_FAILED,
-                        "%s: the tap name '%s' is taken by an existing network device (leave "
+                        "%s: the tap name '%s' is taken by an existing network device%s (leave "
                         "<target dev> out to get a free vnetN, or use managed='no' to use that "
                         "tap as it is)",
-                        spec->what, spec->name);
+                        spec->what, spec->name, spec->allow_existing ? " that is not a tap" : "");
         return -1;
     }
     int fd = tv_netdev_tap_open(spec->name ? spec->name : "vnet%d", true, ifname);

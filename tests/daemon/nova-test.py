@@ -37,7 +37,13 @@ Steps that depend on domain XML another part of tagvirt is still building
 when they fail, with tagvirtd's refusal quoted, so the suite stays green
 while they are visible; every other step fails the test.
 
-Usage: nova-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]
+With --attach, only init_host and Nova's attach_volume/detach_volume and
+attach_interface/detach_interface on the Linux guest kit (attach_detach()).
+
+The test (Nova's own code and its privileged helpers) and tagvirtd run in
+a network namespace of their own: the test runs itself again inside one.
+
+Usage: nova-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR] [--attach]
 Run with Debian's /usr/bin/python3."""
 import glob
 import json
@@ -63,13 +69,21 @@ except ImportError as e:
     print("1..1\nnot ok 1 - python3-nova and python3-libvirt are installed # %s" % e)
     sys.exit(1)
 
-TAGVIRTD, KERNEL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-CACHE = sys.argv[3] if len(sys.argv) > 3 else None
+ATTACH = "--attach" in sys.argv  # only attach/detach, on the Linux guest kit
+ARGS = [a for a in sys.argv if a != "--attach"]
+TAGVIRTD, KERNEL = os.path.abspath(ARGS[1]), os.path.abspath(ARGS[2])
+CACHE = ARGS[3] if len(ARGS) > 3 else None
 ROOT = tempfile.mkdtemp(prefix="tvnova-")
 os.chmod(ROOT, 0o711)  # QEMU, as its own user, reaches the instance files
 URI = "qemu+unix:///system?socket=%s/tagvirtd-sock" % ROOT
 HOST = "tvnova-compute"
 NS_NOVA = "http://openstack.org/xmlns/libvirt/nova/1.1"
+
+# the test, Nova's privileged helpers and tagvirtd run in a network namespace
+# of their own (main() re-runs the test inside it): the taps stay there
+NETNS = os.environ.get("TVNOVA_NETNS")
+WATCH = None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 results = []
 
@@ -141,6 +155,9 @@ def configure_nova():
     CONF.set_override("state_path", ROOT + "/nova")
     CONF.set_override("my_ip", "127.0.0.1")
     CONF.set_override("host", HOST)
+    # a detach waits for DEVICE_REMOVED; 2 x 60 s bound a daemon that never sends it
+    CONF.set_override("device_detach_timeout", 60, group="libvirt")
+    CONF.set_override("device_detach_attempts", 2, group="libvirt")
     CONF.set_override("default_log_levels", ["nova=WARNING", "oslo_concurrency=WARNING"])
     os.makedirs(ROOT + "/instances", exist_ok=True)
     logging.setup(CONF, "nova")
@@ -175,15 +192,19 @@ def db_mocks():
         mock.patch("nova.objects.InstanceList.get_by_host", return_value=[]),
         mock.patch("nova.objects.InstanceList.get_by_filters", return_value=[]),
         mock.patch("nova.objects.BlockDeviceMappingList.bdms_by_instance_uuid", return_value={}),
+        mock.patch("nova.objects.BlockDeviceMappingList.get_by_instance_uuid",
+                   return_value=objects.BlockDeviceMappingList(objects=[])),
+        mock.patch("nova.objects.VirtualInterfaceList.get_by_instance_uuid",
+                   return_value=objects.VirtualInterfaceList(objects=[])),
         mock.patch("nova.objects.Instance.save"),
         mock.patch("nova.objects.Service.save"),
     ]
 
 
-def make_instance(ctx, name, props, kernel=False):
+def make_instance(ctx, name, props, kernel=False, memory_mb=128):
     """A Nova instance object as the conductor would hand it over."""
     from nova import objects
-    flavor = objects.Flavor(id=1, name="m1.tv", flavorid="tv1", memory_mb=128, vcpus=1,
+    flavor = objects.Flavor(id=1, name="m1.tv", flavorid="tv1", memory_mb=memory_mb, vcpus=1,
                             root_gb=1, ephemeral_gb=0, swap=0, extra_specs={},
                             rxtx_factor=1.0, vcpu_weight=None, disabled=False, is_public=True,
                             description=None)
@@ -194,7 +215,7 @@ def make_instance(ctx, name, props, kernel=False):
     inst = objects.Instance(
         context=ctx, id=abs(hash(name)) % 100000, uuid=str(uuidlib.uuid4()),
         user_id="tv-user", project_id="tv-project", display_name=name, hostname=name,
-        host=HOST, node=HOST, flavor=flavor, instance_type_id=1, memory_mb=128, vcpus=1,
+        host=HOST, node=HOST, flavor=flavor, instance_type_id=1, memory_mb=memory_mb, vcpus=1,
         root_gb=1, ephemeral_gb=0, image_ref=image_id,
         kernel_id=str(uuidlib.uuid4()) if kernel else "",
         ramdisk_id="", system_metadata=sysmeta, numa_topology=None,
@@ -236,7 +257,8 @@ XML_TODO = ("waits for the domain XML and devices of issue 'Guests as real clien
 
 def run():
     CONF = configure_nova()
-    watch = LogWatch()
+    global WATCH
+    watch = WATCH = LogWatch()
     from nova import context as nova_context
     from nova import objects
     from nova.compute import provider_tree
@@ -257,6 +279,13 @@ def run():
     gave_up = watch.grep(r"does not support")
     check("Nova registered its domain events (lifecycle, device removed, removal failed) "
           "and the close callback without giving up", not gave_up, gave_up)
+    if ATTACH:
+        ctx = nova_context.get_admin_context()
+        conn = libvirt.open(URI)
+        uefi_host_arch(drv)
+        attach_detach(drv, ctx, conn, blockinfo)
+        conn.close()
+        return
 
     t = time.monotonic()
     res = drv.get_available_resource(HOST)
@@ -479,6 +508,199 @@ def mte_guest(drv, ctx, conn, blockinfo):
     drv.destroy(ctx, inst, [], None)
 
 
+def guest_lines(console, after, prefix):
+    """The Linux guest kit's report lines (GUESTDISK ..., GUESTNET ifaces=...)
+    on the console log Nova gives the guest, after the first `after` lines."""
+    from tvtest import read_text
+    return [line for line in read_text(console).splitlines()[after:] if line.startswith(prefix)]
+
+
+def qemu_open_files(name):
+    """The files the guest's QEMU (its command line names ROOT and the
+    domain) holds open."""
+    for pid in os.listdir("/proc"):
+        try:
+            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
+        except OSError:
+            continue
+        if b"qemu-system-aarch64" in cmd and ROOT.encode() in cmd and name.encode() in cmd:
+            out = set()
+            for fd in glob.glob("/proc/%s/fd/*" % pid):
+                try:
+                    out.add(os.readlink(fd))
+                except OSError:
+                    pass
+            return out
+    return set()
+
+
+def netns_links():
+    r = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True)
+    return r.stdout
+
+
+def attach_detach(drv, ctx, conn, blockinfo):
+    """Nova's attach_volume/detach_volume and attach_interface/
+    detach_interface on a running guest: the Linux guest kit (tests/guest)
+    booted as Nova boots a kernel image (kernel, ramdisk, the image's
+    os_command_line), whose /init reports the disks and NICs it sees on the
+    console log Nova writes.  The volume is Nova's 'gpfs' volume driver: a
+    file on a file system Nova assumes mounted (connection_info's
+    device_path), so no storage backend or Cinder is needed and the disk is
+    the <disk type='file'> Nova writes for every file-backed volume.  The
+    VIF is 'tap' (Nova's own plug_tap makes the tap with 'ip tuntap' and
+    unplug_tap deletes it; Nova writes <interface type='ethernet'> naming
+    it, and tagvirtd opens that tap), in the test's network namespace.
+    Nova's privileged helpers (oslo.privsep) run in the test's own process,
+    which is root, instead of a privsep-helper daemon started with sudo.
+    Only Neutron's and Cinder's answers are written by hand: the VIF and
+    network objects and the connection_info their APIs would return."""
+    from nova import objects
+    from nova.network import model as network_model
+    import os_vif
+    from tvtest import GUEST_ARGS, guest_kit, wait_for
+    import nova.privsep
+    os_vif.initialize()  # as nova-compute's startup does (nova/cmd/compute.py)
+    nova.privsep.sys_admin_pctxt.set_client_mode(False)  # in this (root) process
+    kit = os.path.join(ROOT, "kit")
+    os.makedirs(kit, exist_ok=True)
+    os.chmod(kit, 0o755)
+    try:
+        kernel, initrd = guest_kit(kit)
+    except Exception:
+        check("attach/detach: the Linux guest kit is built (tests/guest/boot.sh)", False,
+              traceback.format_exc())
+        return
+    inst = make_instance(ctx, "tv-attach", dict(IMAGE, os_command_line=GUEST_ARGS), kernel=True,
+                         memory_mb=512)
+    inst.ramdisk_id = str(uuidlib.uuid4())
+    d = write_disks(inst, False)
+    shutil.copy(kernel, os.path.join(d, "kernel"))
+    shutil.copy(initrd, os.path.join(d, "ramdisk"))
+    image_meta = objects.ImageMeta.from_instance(inst)
+    xml = drv._get_guest_xml(ctx, inst, [], blockinfo.get_disk_info("qemu", inst, image_meta),
+                             image_meta)
+    open(os.path.join(ROOT, "tv-attach.nova.xml"), "w").write(xml)
+    try:
+        drv._create_guest_with_network(ctx, xml, inst, [], None, power_on=True)
+    except Exception as e:
+        check("attach/detach: the Linux guest spawned from Nova's XML", False, xml,
+              todo="%s: %s" % (XML_TODO, refusal(e)))
+        return
+    dom = conn.lookupByUUIDString(inst.uuid)
+    console = os.path.join(d, "console.log")
+    up = wait_for(lambda: guest_lines(console, 0, "GUESTDISK"), 300)
+    check("attach/detach: the Linux guest booted from Nova's kernel-image XML reports its disks "
+          "on Nova's console log", up, open(os.path.join(ROOT, "daemon.log")).read()[-1500:])
+    if not up:
+        drv.destroy(ctx, inst, [], None)
+        return
+
+    # --- a volume: the connection_info Cinder would hand over for it
+    vols = os.path.join(ROOT, "volumes")
+    os.makedirs(vols, exist_ok=True)
+    os.chmod(vols, 0o755)
+    vid = str(uuidlib.uuid4())
+    volfile = os.path.join(vols, "volume-" + vid)
+    with open(volfile, "wb") as f:
+        f.truncate(16 * 1024 * 1024)
+    cinfo = {"driver_volume_type": "gpfs", "serial": vid,
+             "data": {"device_path": volfile, "name": "volume-" + vid, "volume_id": vid,
+                      "encrypted": False, "access_mode": "rw"}}
+    # what Nova's database gives a guest without ports (the attach rebuilds
+    # the device metadata from it)
+    inst.info_cache = objects.InstanceInfoCache(network_info=network_model.NetworkInfo([]))
+    seen = len(guest_lines(console, 0, ""))
+    t = time.monotonic()
+    try:
+        drv.attach_volume(ctx, cinfo, inst, "/dev/vdb", disk_bus="virtio", device_type="disk")
+        err = None
+    except Exception:
+        err = traceback.format_exc()
+    took = time.monotonic() - t
+    live, conf = dom.XMLDesc(0), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    check("attach_volume (gpfs, %.2f s): vdb with the volume's file and serial, live and "
+          "persistent" % took,
+          err is None and all(volfile in x and "dev='vdb'" in x and vid in x
+                              for x in (live, conf)), err or live)
+    check("... QEMU holds the volume's file open", volfile in qemu_open_files(inst.name))
+    check("... the guest sees a second virtio disk",
+          wait_for(lambda: [x for x in guest_lines(console, seen, "GUESTDISK")
+                            if x.count("vd") == 2], 120),
+          "\n".join(guest_lines(console, 0, "")[-8:]))
+    seen = len(guest_lines(console, 0, ""))
+    t = time.monotonic()
+    try:
+        drv.detach_volume(ctx, cinfo, inst, "/dev/vdb")
+        err = None
+    except Exception:
+        err = traceback.format_exc()
+    took = time.monotonic() - t
+    live, conf = dom.XMLDesc(0), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    check("detach_volume (%.2f s: Nova waited for DEVICE_REMOVED): vdb gone, live and "
+          "persistent" % took,
+          err is None and volfile not in live and volfile not in conf, err or live)
+    check("... QEMU closed the volume's file",
+          wait_for(lambda: volfile not in qemu_open_files(inst.name), 30))
+    check("... the guest no longer lists it",
+          wait_for(lambda: [x for x in guest_lines(console, seen, "GUESTDISK")
+                            if x.count("vd") == 1], 60),
+          "\n".join(guest_lines(console, 0, "")[-8:]))
+
+    # --- an interface: the port Neutron would describe
+    port = str(uuidlib.uuid4())
+    devname = ("tap" + port)[:14]
+    net = network_model.Network(id=str(uuidlib.uuid4()), bridge=None, label="tv-net",
+                                subnets=[], meta={"mtu": 1500})
+    vif = network_model.VIF(id=port, address="fa:16:3e:4a:00:01", network=net,
+                            type=network_model.VIF_TYPE_TAP, devname=devname,
+                            vnic_type=network_model.VNIC_TYPE_NORMAL, details={},
+                            active=True)
+    inst.info_cache = objects.InstanceInfoCache(network_info=network_model.NetworkInfo([vif]))
+    seen = len(guest_lines(console, 0, ""))
+    t = time.monotonic()
+    try:
+        drv.attach_interface(ctx, inst, image_meta, vif)
+        err = None
+    except Exception:
+        err = traceback.format_exc()
+    took = time.monotonic() - t
+    live, conf = dom.XMLDesc(0), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    check("attach_interface (tap, %.2f s): the port's MAC and tap, live and persistent" %
+          took, err is None and all("fa:16:3e:4a:00:01" in x and devname in x
+                                    for x in (live, conf)), err or live)
+    check("... QEMU has the tap %s Nova made" % devname,
+          devname in netns_links() and "/dev/net/tun" in qemu_open_files(inst.name),
+          netns_links())
+    check("... the guest sees eth0",
+          wait_for(lambda: [x for x in guest_lines(console, seen, "GUESTNET ifaces=")
+                            if "eth0" in x], 120),
+          "\n".join(guest_lines(console, 0, "")[-8:]))
+    inst.info_cache = objects.InstanceInfoCache(network_info=network_model.NetworkInfo([]))
+    seen = len(guest_lines(console, 0, ""))
+    t = time.monotonic()
+    try:
+        drv.detach_interface(ctx, inst, vif)
+        err = None
+    except Exception:
+        err = traceback.format_exc()
+    took = time.monotonic() - t
+    live, conf = dom.XMLDesc(0), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    check("detach_interface (%.2f s): gone, live and persistent" % took,
+          err is None and "fa:16:3e:4a:00:01" not in live and "fa:16:3e:4a:00:01" not in conf,
+          err or live)
+    check("... the tap is gone (Nova's unplug deleted it once tagvirtd let it go)",
+          wait_for(lambda: devname not in netns_links(), 30), netns_links())
+    check("... the guest lost eth0",
+          wait_for(lambda: [x for x in guest_lines(console, seen, "GUESTNET ifaces=")
+                            if "eth0" not in x], 60),
+          "\n".join(guest_lines(console, 0, "")[-8:]))
+    retried = WATCH.grep(r"(?i)retry|attempt|timed out")
+    check("Nova's detaches needed no retry (DEVICE_REMOVED came the first time)", not retried,
+          retried)
+    drv.destroy(ctx, inst, [], None)
+
+
 def main():
     daemon = None
     try:
@@ -504,5 +726,18 @@ def main():
     return 0 if results and all(r[0] for r in results) else 1
 
 
+def in_netns():
+    """Run this test again inside a new network namespace."""
+    ns = "tvnova%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        return subprocess.run(["ip", "netns", "exec", ns, sys.executable] + sys.argv,
+                              env=dict(os.environ, TVNOVA_NETNS=ns)).returncode
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(ROOT, ignore_errors=True)  # this process's own, unused
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main() if NETNS else in_netns())

@@ -292,6 +292,14 @@ int tv_qemu_driver_save_image_define_xml(TvQemuDriver *drv, const char *path, co
                                          unsigned flags);
 /* tagvirt has no snapshots: 0 for every domain (after the flags check and
  * the lookup); -1 on error. */
+/* Snapshots do not exist in tagvirt: lookup and current answer
+ * NO_DOMAIN_SNAPSHOT, create OPERATION_UNSUPPORTED (each -1); a domain that
+ * does not exist is NO_DOMAIN first. */
+int tv_qemu_driver_snapshot_lookup(TvQemuDriver *drv, const unsigned char *uuid, const char *name,
+                                   unsigned flags);
+int tv_qemu_driver_snapshot_current(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+int tv_qemu_driver_snapshot_create(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                   unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
 /* attachDevice(Flags), detachDevice(Flags), detachDeviceAlias: flags are
@@ -530,3 +538,56 @@ int tv_qemu_driver_migrate_get_max_speed(TvQemuDriver *drv, const unsigned char 
 /* The name of a running domain that has path as a disk (newly allocated), or
  * NULL: the storage driver asks before it deletes, wipes or resizes a file. */
 char *tv_qemu_driver_path_user(TvQemuDriver *drv, const char *path);
+
+/* ---- statistics (qemu_driver_stats.c) ---- */
+
+/* libvirt's VIR_DOMAIN_STATS_* groups; tagvirt answers these six */
+enum {
+    TV_DOMAIN_STATS_STATE = 1 << 0,
+    TV_DOMAIN_STATS_CPU_TOTAL = 1 << 1,
+    TV_DOMAIN_STATS_BALLOON = 1 << 2,
+    TV_DOMAIN_STATS_VCPU = 1 << 3,
+    TV_DOMAIN_STATS_INTERFACE = 1 << 4,
+    TV_DOMAIN_STATS_BLOCK = 1 << 5,
+    TV_DOMAIN_STATS_SUPPORTED = (1 << 6) - 1,
+};
+
+/* libvirt's VIR_CONNECT_GET_ALL_DOMAINS_STATS_* beside the list filters */
+#define TV_STATS_NOWAIT        (1u << 29)
+#define TV_STATS_BACKING       (1u << 30)
+#define TV_STATS_ENFORCE_STATS (1u << 31)
+
+typedef struct {
+    TvDomainRef dom;
+    GArray *params; /* TvTypedParam, in libvirt's order and names */
+} TvDomainStatsRecord;
+
+void tv_domain_stats_record_free(TvDomainStatsRecord *rec);
+
+/* getAllDomainStats (uuids NULL: every domain) and domainListGetStats
+ * (n uuids, each must exist): the groups asked (0: every group tagvirt
+ * has) of the domains that pass flags' list filters (listAllDomains'
+ * ACTIVE..OTHER).  A group tagvirt lacks is left out, or refused
+ * (ARGUMENT_UNSUPPORTED) with ENFORCE_STATS.  A GPtrArray of
+ * TvDomainStatsRecord (freeing it frees them), or NULL with an error. */
+GPtrArray *tv_qemu_driver_domain_stats(TvQemuDriver *drv, const unsigned char (*uuids)[16],
+                                       size_t n, unsigned groups, unsigned flags);
+
+/* virDomainBlockStats(Flags): one disk of a running domain, named by its
+ * target ("vda"), its source path or its alias.  -1: a field QEMU lacks. */
+typedef struct {
+    long long rd_req, rd_bytes, wr_req, wr_bytes, errs;
+    long long rd_total_ns, wr_total_ns, flush_req, flush_total_ns;
+} TvBlockStats;
+int tv_qemu_driver_block_stats(TvQemuDriver *drv, const unsigned char *uuid, const char *disk,
+                               TvBlockStats *out);
+
+/* virDomainInterfaceStats: one interface of a running domain, named by its
+ * host device (the tap), its MAC or its alias; counted from the guest's
+ * side (the tap's transmit is the guest's receive). */
+typedef struct {
+    long long rx_bytes, rx_packets, rx_errs, rx_drop;
+    long long tx_bytes, tx_packets, tx_errs, tx_drop;
+} TvInterfaceStats;
+int tv_qemu_driver_interface_stats(TvQemuDriver *drv, const unsigned char *uuid, const char *device,
+                                   TvInterfaceStats *out);

@@ -66,8 +66,7 @@ static bool group_match(unsigned flags, unsigned yes, unsigned no, bool answer)
     return !(flags & (yes | no)) || (flags & (answer ? yes : no));
 }
 
-/* Does the domain pass libvirt's list filters?  Under dom->lock. */
-static bool list_match(TvQemuDriver *drv, TvDriverDomain *dom, unsigned flags)
+bool tv_driver_list_match(TvQemuDriver *drv, TvDriverDomain *dom, unsigned flags)
 {
     bool active = dom->run != NULL;
     if (!group_match(flags, TV_LIST_ACTIVE, TV_LIST_INACTIVE, active) ||
@@ -107,7 +106,7 @@ int tv_qemu_driver_list_all(TvQemuDriver *drv, unsigned flags, TvDomainRef **out
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         TvDriverDomain *dom = value;
         g_mutex_lock(&dom->lock);
-        if (list_match(drv, dom, flags)) {
+        if (tv_driver_list_match(drv, dom, flags)) {
             TvDomainRef ref = { 0 };
             tv_driver_domain_ref_fill(dom, &ref);
             g_array_append_val(refs, ref);
@@ -138,14 +137,13 @@ int tv_qemu_driver_get_state(TvQemuDriver *drv, const unsigned char *uuid, int *
     return 0;
 }
 
-/* utime + stime of /proc/PID/stat (all of QEMU's threads) in ns. */
-static unsigned long long process_cpu_ns(pid_t pid)
+bool tv_driver_process_cpu(pid_t pid, unsigned long long *user_ns, unsigned long long *system_ns)
 {
     char path[64], buf[1024];
     g_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return 0;
+        return false;
     size_t len = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[len] = '\0';
@@ -153,9 +151,12 @@ static unsigned long long process_cpu_ns(pid_t pid)
     unsigned long long utime = 0, stime = 0;
     if (!p ||
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-        return 0;
+        return false;
     long hz = sysconf(_SC_CLK_TCK);
-    return (utime + stime) * (1000000000ULL / (unsigned long long)(hz > 0 ? hz : 100));
+    unsigned long long tick = 1000000000ULL / (unsigned long long)(hz > 0 ? hz : 100);
+    *user_ns = utime * tick;
+    *system_ns = stime * tick;
+    return true;
 }
 
 int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDomainInfo *info)
@@ -172,7 +173,8 @@ int tv_qemu_driver_get_info(TvQemuDriver *drv, const unsigned char *uuid, TvDoma
     /* what runs (the live definition: a config change does not show until
      * the next start), else the persistent definition; vCPUs present */
     tv_driver_domain_facts(dom, &info->max_mem_kib, &info->mem_kib, &info->vcpus);
-    info->cpu_time_ns = pid > 0 ? process_cpu_ns(pid) : 0;
+    unsigned long long user = 0, sys = 0;
+    info->cpu_time_ns = pid > 0 && tv_driver_process_cpu(pid, &user, &sys) ? user + sys : 0;
     return 0;
 }
 
@@ -352,4 +354,40 @@ int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, un
     }
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
     return dom ? 0 : -1;
+}
+
+int tv_qemu_driver_snapshot_lookup(TvQemuDriver *drv, const unsigned char *uuid, const char *name,
+                                   unsigned flags)
+{
+    if (tv_qemu_driver_snapshot_num(drv, uuid, flags) < 0)
+        return -1;
+    tv_error_report(TV_FROM_DOMAIN_SNAPSHOT, TV_ERR_NO_DOMAIN_SNAPSHOT,
+                    "Domain snapshot not found: no domain snapshot with matching name '%s' "
+                    "(tagvirtd keeps no snapshots)",
+                    name);
+    return -1;
+}
+
+int tv_qemu_driver_snapshot_current(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
+{
+    if (tv_qemu_driver_snapshot_num(drv, uuid, flags) < 0)
+        return -1;
+    tv_error_report(TV_FROM_DOMAIN_SNAPSHOT, TV_ERR_NO_DOMAIN_SNAPSHOT,
+                    "the domain does not have a current snapshot");
+    return -1;
+}
+
+int tv_qemu_driver_snapshot_create(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
+                                   unsigned flags)
+{
+    (void)xml;
+    (void)flags;
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                    "snapshots are not supported by tagvirtd: domain '%s' cannot take one "
+                    "(save, managed save and migration keep a guest's state)",
+                    dom->name);
+    return -1;
 }

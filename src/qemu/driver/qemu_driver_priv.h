@@ -223,6 +223,12 @@ TvDriverDomain *tv_driver_find_uuid(TvQemuDriver *drv, const unsigned char *uuid
 const TvDomainDef *tv_driver_domain_current_def(TvDriverDomain *dom);
 bool tv_driver_domain_active_locked(TvDriverDomain *dom);
 void tv_driver_domain_ref_fill(TvDriverDomain *dom, TvDomainRef *out); /* under dom->lock */
+/* qemu_driver_domains.c: does the domain pass libvirt's list filters
+ * (listAllDomains' flags)?  Under dom->lock. */
+bool tv_driver_list_match(TvQemuDriver *drv, TvDriverDomain *dom, unsigned flags);
+/* User and system CPU time (ns) of all of a process's threads, from
+ * /proc/PID/stat; false when it cannot be read. */
+bool tv_driver_process_cpu(pid_t pid, unsigned long long *user_ns, unsigned long long *system_ns);
 void tv_driver_domains_free_all(TvQemuDriver *drv);
 
 /* qemu_driver_define.c: in dom's job, def (taken) becomes its persistent

@@ -332,8 +332,9 @@ typedef struct {
     char *qdev;     /* the guest device: its id, or a QOM path under it */
     bool removable; /* a cdrom */
     bool tray_open;
-    char *node_name; /* the medium's top node; NULL: no medium */
-    char *file;      /* the medium's file name; NULL: no medium */
+    char *node_name;      /* the medium's top node; NULL: no medium */
+    char *file;           /* the medium's file name; NULL: no medium */
+    guint64 virtual_size; /* the medium's size as the guest sees it (bytes); 0: no medium */
 } TvQmpBlock;
 typedef struct {
     TvQmpBlock *items;
@@ -345,6 +346,23 @@ int tv_qemu_monitor_query_block(TvQemuMonitor *mon, TvQmpBlockList *out);
 /* The entry of the guest device of that id (virtio-blk-pci names its inner
  * device "/machine/peripheral/ID/virtio-backend"), or NULL. */
 const TvQmpBlock *tv_qmp_block_list_find(const TvQmpBlockList *l, const char *id);
+/* query-blockstats: the I/O counters of each guest device's block backend */
+typedef struct {
+    char *qdev; /* the guest device, as query-block names it */
+    guint64 rd_bytes, wr_bytes, rd_operations, wr_operations, flush_operations;
+    guint64 rd_total_time_ns, wr_total_time_ns, flush_total_time_ns;
+    guint64 failed_rd_operations, failed_wr_operations, failed_flush_operations;
+} TvQmpBlockStats;
+typedef struct {
+    TvQmpBlockStats *items;
+    size_t n;
+} TvQmpBlockStatsList;
+void tv_qmp_block_stats_list_clear(TvQmpBlockStatsList *l);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TvQmpBlockStatsList, tv_qmp_block_stats_list_clear)
+int tv_qemu_monitor_query_blockstats(TvQemuMonitor *mon, TvQmpBlockStatsList *out);
+/* The entry of the guest device of that id (as tv_qmp_block_list_find), or NULL. */
+const TvQmpBlockStats *tv_qmp_block_stats_find(const TvQmpBlockStatsList *l, const char *id);
+
 /* Removable media of the guest device id (a cdrom): blockdev-open-tray,
  * blockdev-remove-medium, blockdev-insert-medium NODE, blockdev-close-tray. */
 int tv_qemu_monitor_blockdev_open_tray(TvQemuMonitor *mon, const char *id, bool force);

@@ -211,6 +211,9 @@ static int parse_block(json_object *b, const char *cmd, void *item)
         json_object_is_type(inserted, json_type_object)) {
         blk->node_name = g_strdup(tv_qmp_str(inserted, "node-name"));
         blk->file = g_strdup(tv_qmp_str(inserted, "file"));
+        json_object *image = NULL;
+        if (json_object_object_get_ex(inserted, "image", &image))
+            blk->virtual_size = (guint64)tv_qmp_int(image, "virtual-size", 0);
     }
     return 0;
 }
@@ -224,14 +227,72 @@ int tv_qemu_monitor_query_block(TvQemuMonitor *mon, TvQmpBlockList *out)
     return -1;
 }
 
+/* Is qdev (query-block's or query-blockstats' name of a guest device) the
+ * device of that id, or a QOM path inside it? */
+static bool qdev_is(const char *qdev, const char *id)
+{
+    if (!qdev)
+        return false;
+    if (strcmp(qdev, id) == 0)
+        return true;
+    g_autofree char *inner = g_strdup_printf("/machine/peripheral/%s/", id);
+    return g_str_has_prefix(qdev, inner);
+}
+
 const TvQmpBlock *tv_qmp_block_list_find(const TvQmpBlockList *l, const char *id)
 {
-    g_autofree char *inner = g_strdup_printf("/machine/peripheral/%s/", id);
-    for (size_t i = 0; i < l->n; i++) {
-        const char *qdev = l->items[i].qdev;
-        if (qdev && (strcmp(qdev, id) == 0 || g_str_has_prefix(qdev, inner)))
+    for (size_t i = 0; i < l->n; i++)
+        if (qdev_is(l->items[i].qdev, id))
             return &l->items[i];
-    }
+    return NULL;
+}
+
+void tv_qmp_block_stats_list_clear(TvQmpBlockStatsList *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        g_free(l->items[i].qdev);
+    g_clear_pointer(&l->items, g_free);
+    l->n = 0;
+}
+
+static int parse_blockstats(json_object *b, const char *cmd, void *item)
+{
+    (void)cmd;
+    TvQmpBlockStats *st = item;
+    st->qdev = g_strdup(tv_qmp_str(b, "qdev"));
+    json_object *s = NULL;
+    if (!json_object_object_get_ex(b, "stats", &s) || !json_object_is_type(s, json_type_object))
+        return 0;
+#define U(field, key) st->field = (guint64)tv_qmp_int(s, key, 0)
+    U(rd_bytes, "rd_bytes");
+    U(wr_bytes, "wr_bytes");
+    U(rd_operations, "rd_operations");
+    U(wr_operations, "wr_operations");
+    U(flush_operations, "flush_operations");
+    U(rd_total_time_ns, "rd_total_time_ns");
+    U(wr_total_time_ns, "wr_total_time_ns");
+    U(flush_total_time_ns, "flush_total_time_ns");
+    U(failed_rd_operations, "failed_rd_operations");
+    U(failed_wr_operations, "failed_wr_operations");
+    U(failed_flush_operations, "failed_flush_operations");
+#undef U
+    return 0;
+}
+
+int tv_qemu_monitor_query_blockstats(TvQemuMonitor *mon, TvQmpBlockStatsList *out)
+{
+    if (tv_qmp_command_items(mon, "query-blockstats", NULL, sizeof(*out->items), parse_blockstats,
+                             (void **)&out->items, &out->n) == 0)
+        return 0;
+    tv_qmp_block_stats_list_clear(out);
+    return -1;
+}
+
+const TvQmpBlockStats *tv_qmp_block_stats_find(const TvQmpBlockStatsList *l, const char *id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (qdev_is(l->items[i].qdev, id))
+            return &l->items[i];
     return NULL;
 }
 

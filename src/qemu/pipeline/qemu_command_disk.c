@@ -101,8 +101,8 @@ TvQemuObject *tv_qemu_disk_device(const TvDomainDisk *d, const char *alias, cons
         tv_qemu_object_str(dev, "serial", d->serial);
     if (d->shareable)
         tv_qemu_object_bool(dev, "share-rw", true);
-    if (cm.set)
-        tv_qemu_object_bool(dev, "write-cache", cm.write_cache);
+    if (cm.set) /* an on/off/auto property: QMP's device_add wants the string */
+        tv_qemu_object_str(dev, "write-cache", cm.write_cache ? "on" : "off");
     if (bootindex)
         tv_qemu_object_int(dev, "bootindex", bootindex);
     tv_qemu_object_add_address(dev, &d->address);

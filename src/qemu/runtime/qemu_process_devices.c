@@ -72,7 +72,9 @@ int tv_qemu_process_net_tap(TvDomainNet *n)
                              .bridge = n->bridge,
                              .guest_mac = n->mac,
                              .mtu = n->mtu,
-                             .existing = n->unmanaged };
+                             .existing = n->unmanaged,
+                             /* as libvirt: an ethernet NIC may name a tap made beforehand */
+                             .allow_existing = n->type == TV_NET_TYPE_ETHERNET };
     g_autofree char *name = NULL;
     int fd = tv_netdev_guest_tap(&spec, &name);
     if (fd < 0)
