@@ -71,6 +71,7 @@ static const ConfigKey keys[] = {
     { "migration_port_min", KEY_UINT, OFF(migration_port_min), 1, 65535 },
     { "migration_port_max", KEY_UINT, OFF(migration_port_max), 1, 65535 },
     { "migration_address", KEY_STRING, OFF(migration_address), 0, 0 },
+    { "migration_incoming_timeout", KEY_UINT, OFF(migration_incoming_timeout), 1, 86400 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -90,6 +91,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->job_wait_ms = 30000;        /* libvirt's */
     cfg->migration_port_min = 49152; /* libvirt's */
     cfg->migration_port_max = 49215;
+    cfg->migration_incoming_timeout = 120;
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)

@@ -40,6 +40,7 @@ typedef struct {
     /* incoming migrations: QEMU's TCP ports and default listen address */
     guint migration_port_min, migration_port_max;
     char *migration_address;
+    guint migration_incoming_timeout; /* seconds */
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

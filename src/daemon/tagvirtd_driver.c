@@ -128,6 +128,7 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.migration_port_min = cfg->migration_port_min;
     dcfg.migration_port_max = cfg->migration_port_max;
     dcfg.migration_address = cfg->migration_address;
+    dcfg.migration_incoming_timeout = cfg->migration_incoming_timeout;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     storage = drv ? storage_open(cfg, root, drv) : NULL;
     if (!storage) {

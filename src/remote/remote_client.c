@@ -117,13 +117,21 @@ TvRemoteClient *tv_remote_client_open(const char *uri_str, guint timeout_ms)
     return rc;
 }
 
+bool tv_remote_client_is_broken(TvRemoteClient *rc)
+{
+    return tv_rpc_client_is_broken(rc->rpc);
+}
+
 void tv_remote_client_close(TvRemoteClient *rc)
 {
     if (!rc)
         return;
+    /* the caller's error (why it closes) outlives a failed goodbye */
+    TvError *err = tv_error_steal();
     char dummy = 0;
     if (tv_remote_client_call(rc, TVR_PROC_CONNECT_CLOSE, TV_XDR(xdr_void), &dummy,
                               TV_XDR(xdr_void), &dummy, 5000) < 0)
         tv_error_reset();
     client_free(rc);
+    tv_error_restore(err);
 }

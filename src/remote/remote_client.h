@@ -16,6 +16,8 @@ TvRemoteClient *tv_remote_client_open(const char *uri, guint timeout_ms);
 void tv_remote_client_close(TvRemoteClient *rc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvRemoteClient, tv_remote_client_close)
 
+/* Its connection broke (tv_rpc_client_is_broken). */
+bool tv_remote_client_is_broken(TvRemoteClient *rc);
 /* One call of the remote program (see tv_rpc_client_call). */
 int tv_remote_client_call(TvRemoteClient *rc, int proc, xdrproc_t args_filter, const void *args,
                           xdrproc_t ret_filter, void *ret, guint timeout_ms);

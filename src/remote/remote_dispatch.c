@@ -57,7 +57,9 @@ void tv_remote_add_quick_checks(TvRemote *remote, const TvRemoteQuickEntry *entr
 
 TvRemoteConn *tv_remote_conn_new(TvRemote *remote, TvRpcConn *client, gboolean readonly)
 {
+    static guint64 serials;
     TvRemoteConn *conn = g_new0(TvRemoteConn, 1);
+    conn->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
     conn->remote = remote;
     conn->client = client;
     conn->readonly = readonly;
@@ -75,6 +77,9 @@ void tv_remote_conn_closed(TvRemoteConn *conn)
     g_mutex_lock(&conn->lock);
     conn->closed = TRUE;
     g_mutex_unlock(&conn->lock);
+    /* a migration it prepared or performs ends (docs/migration.rst) */
+    if (conn->remote->drv)
+        tv_qemu_driver_migrate_caller_gone(conn->remote->drv, conn->serial);
 }
 
 void tv_remote_conn_free(TvRemoteConn *conn)

@@ -70,6 +70,7 @@ static int params_read(TvRemoteConn *conn, const tvr_params *in, TvMigrateParams
         }
     }
     out->local_addr = conn ? tv_remote_conn_local_address(conn) : NULL;
+    out->caller = conn ? conn->serial : 0;
     return 0;
 }
 
@@ -167,6 +168,103 @@ static int p2p_finish(TvRemoteClient *rc, const tvr_params *src_params, const ch
     return 0;
 }
 
+/* While QEMU copies (peer_check): is the destination's daemon still there?
+ * One cheap call a second; its connection closing (the daemon died) fails at
+ * once, a cut network after PING_TIMEOUT_MS. */
+#define PING_TIMEOUT_MS 5000
+
+static int p2p_ping(void *opaque)
+{
+    TvRemoteClient *rc = opaque;
+    tvr_connect_get_lib_version_ret ret = { 0 };
+    char dummy = 0;
+    if (tv_remote_client_call(rc, TVR_PROC_CONNECT_GET_LIB_VERSION, TV_XDR(xdr_void), &dummy,
+                              TV_XDR(xdr_tvr_connect_get_lib_version_ret), &ret,
+                              PING_TIMEOUT_MS) < 0) {
+        tv_error_prefix("the connection to the destination's daemon was lost");
+        return -1;
+    }
+    return 0;
+}
+
+/* After a Finish whose answer never came (its connection broke): does the
+ * destination run the guest?  Asked again over a new connection (the
+ * destination's daemon may be restarting; its restart stops an incoming QEMU
+ * that Finish had not run) until it says: 1, it runs the guest (Finish ran
+ * it; a guest paused by the user counts); 0, it has no such domain or it is
+ * shut off; -1, no answer within ASK_WINDOW_MS.  Paused by the migration
+ * is no answer yet: the incoming QEMU is being stopped, or Finish runs. */
+#define ASK_WINDOW_MS (60 * 1000)
+#define ASK_RETRY_MS  1000
+
+static int ask_once(const char *dconnuri, const unsigned char *uuid)
+{
+    g_autoptr(TvRemoteClient) rc = tv_remote_client_open(dconnuri, PING_TIMEOUT_MS);
+    if (!rc)
+        return -1;
+    tvr_domain_lookup_by_uuid_args look = { 0 };
+    memcpy(look.uuid, uuid, sizeof(look.uuid));
+    tvr_domain_ret found = { 0 };
+    if (tv_remote_client_call(rc, TVR_PROC_DOMAIN_LOOKUP_BY_UUID,
+                              TV_XDR(xdr_tvr_domain_lookup_by_uuid_args), &look,
+                              TV_XDR(xdr_tvr_domain_ret), &found, PING_TIMEOUT_MS) < 0) {
+        const TvError *e = tv_error_last();
+        return e && e->code == TV_ERR_NO_DOMAIN && !tv_remote_client_is_broken(rc) ? 0 : -1;
+    }
+    tvr_domain_flags_args args = { .dom = found.dom };
+    tvr_domain_get_state_ret st = { 0 };
+    int rc_state =
+        tv_remote_client_call(rc, TVR_PROC_DOMAIN_GET_STATE, TV_XDR(xdr_tvr_domain_flags_args),
+                              &args, TV_XDR(xdr_tvr_domain_get_state_ret), &st, PING_TIMEOUT_MS);
+    xdr_free(TV_XDR(xdr_tvr_domain_ret), (char *)&found);
+    if (rc_state < 0)
+        return -1;
+    if (st.state == TV_DOMAIN_STATE_SHUTOFF)
+        return 0;
+    if (st.state == TV_DOMAIN_STATE_PAUSED && st.reason == TV_DOMAIN_PAUSED_MIGRATION)
+        return -1;
+    return 1;
+}
+
+static int p2p_ask_destination(const char *dconnuri, const unsigned char *uuid)
+{
+    gint64 deadline = g_get_monotonic_time() + ASK_WINDOW_MS * 1000;
+    for (;;) {
+        int there = ask_once(dconnuri, uuid);
+        tv_error_reset();
+        if (there >= 0 || g_get_monotonic_time() >= deadline)
+            return there;
+        g_usleep(ASK_RETRY_MS * 1000);
+    }
+}
+
+/* Finish failed after the copy completed.  An answer from the destination
+ * means it stopped its incoming QEMU: the guest runs on here.  No answer:
+ * the destination is asked what it runs, and the source follows it. */
+static int p2p_finish_failed(TvQemuDriver *drv, TvRemoteClient *rc, const char *dconnuri,
+                             const unsigned char *uuid, unsigned flags)
+{
+    TvError *err = tv_error_steal();
+    int there = tv_remote_client_is_broken(rc) ? p2p_ask_destination(dconnuri, uuid) : 0;
+    if (there == 1) {
+        g_message("migration: Finish's answer was lost, but the destination runs the guest: "
+                  "the source's QEMU ends");
+        tv_error_free(err);
+        return tv_qemu_driver_migrate_confirm(drv, uuid, flags, false);
+    }
+    if (there == 0) {
+        (void)tv_qemu_driver_migrate_confirm(drv, uuid, flags, true);
+        tv_error_restore(err);
+        return -1;
+    }
+    (void)tv_qemu_driver_migrate_unconfirmed(drv, uuid, "the destination did not answer Finish");
+    tv_error_restore(err);
+    tv_error_prefix("migration: the destination did not answer Finish nor could it be asked "
+                    "since; the guest stays paused here (resume it only if the destination "
+                    "does not run it)");
+    return -1;
+}
+
 /* Peer-to-peer: Begin here, Prepare there, Perform here, Finish there,
  * Confirm here; every failure leaves the guest running here and nothing
  * there. */
@@ -205,6 +303,9 @@ static int p2p_migrate(TvRemoteConn *conn, const unsigned char *uuid, const char
     xdr_free(TV_XDR(xdr_tvr_domain_migrate_prepare3_params_ret), (char *)&ret);
     TvMigrateParams local = *params;
     local.uri = uri;
+    local.caller = 0; /* the copy goes on when the client that asked for it leaves */
+    local.peer_check = p2p_ping;
+    local.peer_opaque = rc;
     g_autofree char *done = NULL; /* Perform's cookie, for Finish */
     if (tv_qemu_driver_migrate_perform(drv, uuid, &local, flags, &done) < 0) {
         TvError *err = tv_error_steal();
@@ -212,12 +313,8 @@ static int p2p_migrate(TvRemoteConn *conn, const unsigned char *uuid, const char
         tv_error_restore(err);
         return -1;
     }
-    if (p2p_finish(rc, src_params, xml, name, done, flags, false) < 0) {
-        TvError *err = tv_error_steal();
-        (void)tv_qemu_driver_migrate_confirm(drv, uuid, flags, true);
-        tv_error_restore(err);
-        return -1;
-    }
+    if (p2p_finish(rc, src_params, xml, name, done, flags, false) < 0)
+        return p2p_finish_failed(drv, rc, dconnuri, uuid, flags);
     return tv_qemu_driver_migrate_confirm(drv, uuid, flags, false);
 }
 

@@ -71,6 +71,7 @@ struct TvRemoteConn {
     gboolean closed;
     char *local_addr; /* tv_remote_conn_local_address(), once asked */
     gboolean local_addr_known;
+    guint64 serial; /* never reused: what the driver knows this connection by */
 };
 
 /* Later entries replace earlier ones for the same procedure. */

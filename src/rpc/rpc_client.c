@@ -320,6 +320,14 @@ static int call_locked(TvRpcClient *c, const tvr_header *call, xdrproc_t args_fi
     }
 }
 
+bool tv_rpc_client_is_broken(TvRpcClient *c)
+{
+    g_mutex_lock(&c->lock);
+    bool broken = c->broken;
+    g_mutex_unlock(&c->lock);
+    return broken;
+}
+
 int tv_rpc_client_call(TvRpcClient *c, guint32 prog, guint32 vers, int proc, xdrproc_t args_filter,
                        const void *args, xdrproc_t ret_filter, void *ret, guint timeout_ms)
 {

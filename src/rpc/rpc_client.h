@@ -27,5 +27,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvRpcClient, tv_rpc_client_free)
  * An error reply becomes a tv_error with the server's code, domain and
  * message.  -1 also on a timeout (OPERATION_TIMEOUT) or a broken
  * connection (RPC), after which the client is unusable. */
+/* A call failed for want of a connection (sent or not, no answer came):
+ * the client is unusable from now on. */
+bool tv_rpc_client_is_broken(TvRpcClient *c);
 int tv_rpc_client_call(TvRpcClient *c, guint32 prog, guint32 vers, int proc, xdrproc_t args_filter,
                        const void *args, xdrproc_t ret_filter, void *ret, guint timeout_ms);

@@ -80,6 +80,9 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->migration_port_max = cfg->migration_port_max ? cfg->migration_port_max : 49215;
     drv->migration_address = g_strdup(cfg->migration_address);
     drv->incoming = g_hash_table_new(g_str_hash, g_str_equal);
+    g_cond_init(&drv->incoming_cond);
+    drv->incoming_timeout_s =
+        cfg->migration_incoming_timeout ? cfg->migration_incoming_timeout : 120;
     g_mutex_init(&drv->define_lock);
     g_mutex_init(&drv->lock);
     g_mutex_init(&drv->event_lock);
@@ -145,7 +148,8 @@ TvQemuDriver *tv_qemu_driver_open(const TvQemuDriverConfig *cfg)
         /* loads while the domains are read: ready for the first start */
         tv_driver_prefork_unref(tv_driver_prefork_get(drv, caps));
     }
-    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0) {
+    if (tv_driver_events_init(drv) < 0 || tv_driver_reaper_init(drv) < 0 ||
+        tv_driver_migration_work_init(drv) < 0) {
         tv_qemu_driver_close(drv);
         return NULL;
     }
@@ -165,6 +169,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     if (!drv)
         return;
     tv_driver_reaper_shutdown(drv);
+    tv_driver_migration_work_shutdown(drv);
     tv_driver_domains_free_all(drv); /* QEMUs keep running; the next open reconnects */
     tv_driver_reaper_free_orphans(drv);
     tv_driver_events_shutdown(drv);
@@ -175,6 +180,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_hash_table_destroy(drv->by_id);
     tv_driver_migrations_free_all(drv);
     g_hash_table_destroy(drv->incoming);
+    g_cond_clear(&drv->incoming_cond);
     g_hash_table_destroy(drv->by_name);
     g_hash_table_destroy(drv->by_uuid);
     tv_qemu_caps_cache_free(drv->caps_cache);

@@ -47,6 +47,9 @@ typedef struct {
      * unix socket) */
     unsigned migration_port_min, migration_port_max;
     const char *migration_address;
+    /* seconds an incoming migration may wait for the source's stream after
+     * Prepare before its QEMU is stopped (0: 120) */
+    unsigned migration_incoming_timeout;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -455,6 +458,15 @@ typedef struct {
     bool has_bandwidth;
     unsigned long long bandwidth; /* "bandwidth", MiB/s */
     const char *local_addr;       /* the address the call came in on (TCP), NULL over unix */
+    /* the connection the call came on (a number that is never reused; 0:
+     * none): a Prepare's incoming QEMU and a client-managed Perform end
+     * when it closes first (tv_qemu_driver_migrate_caller_gone) */
+    guint64 caller;
+    /* peer-to-peer Perform: asked while QEMU copies; 0 while the
+     * destination's daemon answers, -1 with an error once its connection is
+     * lost (the copy is then cancelled) */
+    int (*peer_check)(void *opaque);
+    void *peer_opaque;
 } TvMigrateParams;
 
 /* Source: the definition the destination gets (the running one in
@@ -497,6 +509,18 @@ int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *para
  * here (0). */
 int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags,
                                    bool cancelled);
+/* Source, after Perform, when Finish's answer never came and the
+ * destination cannot be asked: the guest stays paused here and the job
+ * ends (docs/migration.rst, "A copy that completed but was never
+ * confirmed"); why says who left. */
+int tv_qemu_driver_migrate_unconfirmed(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *why);
+/* The connection caller closed (qemu_driver_migrate_gone.c): the incoming
+ * migrations it prepared and did not finish are stopped and leave nothing
+ * here; a client-managed Perform it started is cancelled (the guest runs
+ * on); a copy it completed without Confirm stays paused (docs/migration.rst,
+ * "Nothing lost").  Never blocks: the work runs on a thread of the driver. */
+void tv_qemu_driver_migrate_caller_gone(TvQemuDriver *drv, guint64 caller);
 
 /* migrate-setmaxdowntime / -getmaxdowntime (ms; QEMU's downtime-limit of
  * the running domain), migrate-setspeed / -getspeed (MiB/s for this

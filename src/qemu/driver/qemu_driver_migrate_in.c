@@ -24,6 +24,9 @@ typedef struct {
     bool created;      /* the domain object was made for it */
     char *xml;         /* the definition it runs (destination_xml) */
     char *persist_xml; /* persistent_xml, or NULL */
+    guint64 caller;    /* the connection that prepared it (0: none) */
+    guint64 serial;    /* never reused: what its expiry watches */
+    gint64 expires;    /* monotonic µs: stopped then unless it receives */
 } TvDriverIncoming;
 
 static void incoming_free(TvDriverIncoming *in)
@@ -191,6 +194,8 @@ static TvDriverIncoming *incoming_register(TvQemuDriver *drv, const TvDomainDef 
         goto out;
     in = g_new0(TvDriverIncoming, 1);
     in->port = port;
+    in->serial = ++drv->incoming_serial;
+    in->expires = G_MAXINT64; /* set once its QEMU listens */
     TvDriverDomain *dom = g_hash_table_lookup(drv->by_uuid, def->uuid);
     if (dom) {
         in->dom = tv_driver_domain_ref(dom);
@@ -213,12 +218,24 @@ static void incoming_unregister(TvQemuDriver *drv, TvDriverIncoming *in)
     g_mutex_lock(&drv->lock);
     if (g_hash_table_lookup(drv->incoming, in->dom->name) == in)
         g_hash_table_remove(drv->incoming, in->dom->name);
+    g_cond_broadcast(&drv->incoming_cond); /* its expiry returns */
     g_mutex_lock(&in->dom->lock);
     bool drop = in->created && !in->dom->def && !in->dom->run && !in->dom->removed;
     g_mutex_unlock(&in->dom->lock);
     if (drop)
         tv_driver_list_remove_locked(drv, in->dom);
     g_mutex_unlock(&drv->lock);
+}
+
+static TvDriverIncoming *incoming_by_serial_locked(TvQemuDriver *drv, guint64 serial)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, drv->incoming);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        if (((TvDriverIncoming *)value)->serial == serial)
+            return value;
+    return NULL;
 }
 
 int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigrateParams *params,
@@ -235,7 +252,9 @@ int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigr
         tv_domain_def_free(def);
         return -1;
     }
+    guint64 serial = in->serial; /* in is Finish's once the answer is out */
     in->flags = flags;
+    in->caller = params->caller;
     in->xml = g_strdup(params->dest_xml);
     in->persist_xml = g_strdup(params->persist_xml);
     TvDriverDomain *dom = in->dom;
@@ -276,6 +295,13 @@ int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigr
     g_autofree char *out_where = host_port(out_host, in->port);
     *uri_out = g_strdup_printf("tcp:%s", out_where);
     g_message("migration of domain '%s' in: QEMU listens on %s", dom->name, qemu_uri);
+    g_mutex_lock(&drv->lock);
+    TvDriverIncoming *still = incoming_by_serial_locked(drv, serial);
+    if (still)
+        still->expires = g_get_monotonic_time() + (gint64)drv->incoming_timeout_s * G_USEC_PER_SEC;
+    g_mutex_unlock(&drv->lock);
+    if (!tv_driver_migration_work_push(drv, 0, serial))
+        g_warning("migration of domain '%s' in: no expiry (tagvirtd stops)", dom->name);
     return 0;
 }
 
@@ -292,6 +318,96 @@ static void incoming_abandon(TvQemuDriver *drv, TvDriverIncoming *in)
     tv_driver_async_end(in->dom, TV_JOB_FAILED);
     incoming_unregister(drv, in);
     tv_error_restore(err);
+}
+
+unsigned tv_driver_incoming_count_locked(TvQemuDriver *drv, guint64 caller)
+{
+    unsigned n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, drv->incoming);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        n += ((TvDriverIncoming *)value)->caller == caller;
+    return n;
+}
+
+/* Stop an incoming migration nobody will finish (taken out of the table);
+ * why goes to the log. */
+static void incoming_stop(TvQemuDriver *drv, TvDriverIncoming *in, const char *why)
+{
+    tv_driver_async_continue(in->dom, "migration in (stop)");
+    tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                    "migration of domain '%s' in: %s: its incoming QEMU here was stopped",
+                    in->dom->name, why);
+    g_message("%s", tv_error_message());
+    incoming_abandon(drv, in);
+    tv_error_reset();
+    incoming_free(in);
+}
+
+void tv_driver_incoming_stop_caller(TvQemuDriver *drv, guint64 caller)
+{
+    g_autoptr(GPtrArray) gone = g_ptr_array_new();
+    g_mutex_lock(&drv->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, drv->incoming);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        if (((TvDriverIncoming *)value)->caller != caller)
+            continue;
+        g_hash_table_iter_steal(&it); /* one Finish per Prepare: now none */
+        g_ptr_array_add(gone, value);
+    }
+    g_mutex_unlock(&drv->lock);
+    for (guint i = 0; i < gone->len; i++)
+        incoming_stop(drv, g_ptr_array_index(gone, i),
+                      "the connection that prepared it closed before Finish");
+}
+
+/* Has the incoming QEMU of dom begun to receive (QEMU's incoming status
+ * past "setup")?  A QEMU that cannot be asked has not. */
+static bool incoming_receiving(TvDriverDomain *dom)
+{
+    TvDriverRun *run = tv_driver_run_get(dom);
+    g_auto(TvQmpMigrationInfo) info = { 0 };
+    bool receiving = run && run->proc && tv_qemu_process_is_active(run->proc) &&
+                     tv_qemu_process_migrate_query(run->proc, &info) == 0 &&
+                     info.status != TV_QMP_MIGRATION_STATUS_UNKNOWN &&
+                     info.status != TV_QMP_MIGRATION_STATUS_NONE &&
+                     info.status != TV_QMP_MIGRATION_STATUS_SETUP;
+    tv_driver_run_unref(run);
+    tv_error_reset();
+    return receiving;
+}
+
+void tv_driver_incoming_expiry(TvQemuDriver *drv, guint64 serial)
+{
+    g_mutex_lock(&drv->lock);
+    for (;;) {
+        TvDriverIncoming *in = incoming_by_serial_locked(drv, serial);
+        if (!in || drv->closing)
+            break;
+        if (g_get_monotonic_time() < in->expires) {
+            g_cond_wait_until(&drv->incoming_cond, &drv->lock, in->expires);
+            continue;
+        }
+        TvDriverDomain *dom = tv_driver_domain_ref(in->dom);
+        g_mutex_unlock(&drv->lock);
+        bool receiving = incoming_receiving(dom);
+        tv_driver_domain_unref(dom);
+        g_mutex_lock(&drv->lock);
+        in = incoming_by_serial_locked(drv, serial);
+        if (!in || receiving) /* finished meanwhile, or the stream is there: Finish decides */
+            break;
+        g_hash_table_steal(drv->incoming, in->dom->name);
+        g_mutex_unlock(&drv->lock);
+        g_autofree char *why = g_strdup_printf("no migration stream arrived within %u s of "
+                                               "Prepare (migration_incoming_timeout)",
+                                               drv->incoming_timeout_s);
+        incoming_stop(drv, in, why);
+        return;
+    }
+    g_mutex_unlock(&drv->lock);
 }
 
 /* The persistent definition Finish asks for (PERSIST_DEST), after the job. */
@@ -382,6 +498,8 @@ int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *para
     int rc = run && run->proc ? tv_qemu_process_incoming_wait(run->proc, FINISH_WAIT_MS) : -1;
     if (rc == 0 && !(flags & TV_MIGRATE_PAUSED))
         rc = tv_qemu_process_resume_as(run->proc, TV_DOMAIN_RUNNING_MIGRATED);
+    else if (rc == 0) /* finished: paused by the user now, as libvirt says (and a restart sees) */
+        rc = tv_qemu_process_suspend(run->proc);
     tv_driver_run_unref(run);
     if (rc < 0) {
         tv_error_prefix("migration of domain '%s' failed on the destination", dom->name);

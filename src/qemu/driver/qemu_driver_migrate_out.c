@@ -5,6 +5,7 @@
 #include "domain_migration_cookie.h"
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
+#include "tv_file.h"
 
 #include <string.h>
 
@@ -24,6 +25,25 @@ int tv_driver_migrate_check_idle(TvDriverDomain *dom)
                     "end it with virsh domjobabort)",
                     dom->name, tv_job_async_to_string(job));
     return -1;
+}
+
+char *tv_driver_migrated_out_path(TvQemuDriver *drv, const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.migrated-out", name);
+    return g_build_filename(drv->state_dir, file, NULL);
+}
+
+/* Written before Perform answers that QEMU copied the guest (from then on a
+ * Finish may run it on the destination), removed at the next Perform and
+ * by Confirm. */
+static void mark_performed(TvQemuDriver *drv, TvDriverDomain *dom, bool performed)
+{
+    g_autofree char *path = tv_driver_migrated_out_path(drv, dom->name);
+    int rc = performed ? tv_file_write_atomic(path, "performed\n", 10, 0600) : tv_file_remove(path);
+    if (rc < 0) {
+        g_warning("migration of domain '%s' out: %s", dom->name, tv_error_message());
+        tv_error_reset();
+    }
 }
 
 /* A migration also reports its setup time, its dirty rate and, once
@@ -77,11 +97,42 @@ static char *qemu_uri(const char *uri)
     return NULL;
 }
 
-/* Until QEMU says completed (0) or failed or cancelled, or goes away (-1). */
-static int follow(TvDriverDomain *dom, TvQemuProcess *proc)
+/* Why the copy must stop now though nobody aborted it: the client that
+ * performs it left (client-managed), or the destination's daemon is gone
+ * (peer-to-peer: asked every PEER_CHECK_MS).  NULL: go on. */
+#define PEER_CHECK_MS 1000
+
+static char *lost_reason(TvDriverDomain *dom, const TvMigrateParams *params, gint64 *next_check)
 {
+    g_mutex_lock(&dom->lock);
+    bool caller_lost = dom->migrate_caller_lost;
+    g_mutex_unlock(&dom->lock);
+    if (caller_lost)
+        return g_strdup("the client that started it disconnected");
+    gint64 now = g_get_monotonic_time();
+    if (!params->peer_check || now < *next_check)
+        return NULL;
+    *next_check = now + PEER_CHECK_MS * 1000;
+    if (params->peer_check(params->peer_opaque) == 0)
+        return NULL;
+    char *why = g_strdup(tv_error_message());
+    tv_error_reset();
+    return why;
+}
+
+/* Until QEMU says completed (0) or failed or cancelled, or goes away (-1).
+ * A lost caller or destination cancels the copy here. */
+static int follow(TvDriverDomain *dom, TvQemuProcess *proc, const TvMigrateParams *params)
+{
+    g_autofree char *lost = NULL;
+    gint64 next_check = 0;
     for (;;) {
         g_usleep(POLL_MS * 1000);
+        if (!lost && (lost = lost_reason(dom, params, &next_check))) {
+            g_message("migration of domain '%s' out: %s: cancelling the copy", dom->name, lost);
+            if (tv_qemu_process_migrate_cancel(proc) < 0)
+                tv_error_reset(); /* the query below says how it ends */
+        }
         TvQmpMigrationInfo info;
         if (tv_qemu_process_migrate_query(proc, &info) < 0) {
             tv_error_prefix("migration of domain '%s' failed", dom->name);
@@ -93,11 +144,20 @@ static int follow(TvDriverDomain *dom, TvQemuProcess *proc)
         TvQmpMigrationStatus status = info.status;
         g_autofree char *why = g_steal_pointer(&info.error_desc);
         tv_qmp_migration_info_clear(&info);
-        if (status == TV_QMP_MIGRATION_STATUS_COMPLETED)
+        bool ended =
+            status == TV_QMP_MIGRATION_STATUS_CANCELLED || status == TV_QMP_MIGRATION_STATUS_FAILED;
+        if (status == TV_QMP_MIGRATION_STATUS_COMPLETED && !lost)
             return 0;
+        if (lost && (ended || status == TV_QMP_MIGRATION_STATUS_COMPLETED)) {
+            /* completed all the same: nobody will finish it on the destination,
+             * which stops its QEMU when its caller leaves */
+            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                            "migration of domain '%s' was cancelled: %s; the guest runs on here",
+                            dom->name, lost);
+            return -1;
+        }
         if (status == TV_QMP_MIGRATION_STATUS_CANCELLED || tv_driver_async_abort_requested(dom)) {
-            if (status != TV_QMP_MIGRATION_STATUS_CANCELLED &&
-                status != TV_QMP_MIGRATION_STATUS_FAILED)
+            if (!ended)
                 continue; /* migrate_cancel was sent: wait for QEMU to say so */
             tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_ABORTED,
                             "migration of domain '%s' was aborted; the guest runs on here",
@@ -186,6 +246,8 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     bool was_running = state == TV_DOMAIN_STATE_RUNNING;
     g_mutex_lock(&dom->lock);
     unsigned long long set_speed = dom->migrate_bandwidth;
+    dom->migrate_caller = params->caller;
+    dom->migrate_caller_lost = false;
     g_mutex_unlock(&dom->lock);
     Settings s = { .auto_converge = (flags & TV_MIGRATE_AUTO_CONVERGE) != 0,
                    .bandwidth_mib = params->has_bandwidth ? params->bandwidth
@@ -194,18 +256,36 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     if (s.bandwidth_mib > BANDWIDTH_UNLIMITED_MIB)
         s.bandwidth_mib = BANDWIDTH_UNLIMITED_MIB;
     TvQemuOutgoing out = { .uri = uri, .fd = -1 };
+    mark_performed(drv, dom, false);
     gint64 t0 = g_get_monotonic_time();
     int rc = tv_qemu_process_with_monitor(proc, apply_settings, &s);
     if (rc == 0) {
         tv_driver_async_set_abort(dom, abort_migration, proc);
         rc = tv_qemu_process_migrate_start(proc, &out);
         if (rc == 0)
-            rc = follow(dom, proc);
+            rc = follow(dom, proc, params);
         tv_driver_async_set_abort(dom, NULL, NULL);
+    }
+    g_mutex_lock(&dom->lock);
+    bool lost = rc == 0 && dom->migrate_caller_lost;
+    if (rc == 0 && !lost) {
+        dom->migrated_out = true; /* the job stays for Confirm */
+        dom->migrate_flags = flags;
+    }
+    g_mutex_unlock(&dom->lock);
+    if (lost) { /* between the end of the copy and here: nobody hears the answer */
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                        "migration of domain '%s' was cancelled: the client that started it "
+                        "disconnected; the guest runs on here",
+                        dom->name);
+        rc = -1;
     }
     if (rc < 0) {
         run_on(proc, was_running);
         bool aborted = tv_driver_async_abort_requested(dom);
+        g_mutex_lock(&dom->lock);
+        dom->migrate_caller = 0;
+        g_mutex_unlock(&dom->lock);
         tv_driver_run_unref(run);
         tv_driver_async_end(dom, aborted ? TV_JOB_CANCELLED : TV_JOB_FAILED);
         return -1;
@@ -213,11 +293,8 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     g_message("migration of domain '%s' out to %s: copied in %.3f s", dom->name, uri,
               (g_get_monotonic_time() - t0) / 1e6);
     *cookie_out = perform_cookie(dom, proc);
+    mark_performed(drv, dom, true);
     tv_driver_run_unref(run);
-    g_mutex_lock(&dom->lock);
-    dom->migrated_out = true; /* the job stays for Confirm */
-    dom->migrate_flags = flags;
-    g_mutex_unlock(&dom->lock);
     return 0;
 }
 
@@ -230,6 +307,7 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
     g_mutex_lock(&dom->lock);
     bool performed = dom->migrated_out && dom->job.async == TV_JOB_ASYNC_MIGRATION_OUT;
     dom->migrated_out = false;
+    dom->migrate_caller = 0;
     g_mutex_unlock(&dom->lock);
     if (!performed) {
         if (cancelled)
@@ -241,6 +319,7 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
         return -1;
     }
     tv_driver_async_continue(dom, "migration out (confirm)");
+    mark_performed(drv, dom, false);
     TvDriverRun *run = tv_driver_run_get(dom);
     tv_error_reset();
     if (cancelled) { /* the destination did not take the guest: it runs on here */
@@ -271,6 +350,53 @@ int tv_qemu_driver_migrate_confirm(TvQemuDriver *drv, const unsigned char *uuid,
         return -1;
     }
     return 0;
+}
+
+/* The copy completed and nobody can tell whether the destination runs the
+ * guest now: running it here too could give two, so it stays paused (reason
+ * migration) and the job ends (libvirt does the same).  why: who left. */
+static void leave_paused(TvDriverDomain *dom, const char *why)
+{
+    tv_driver_async_end(dom, TV_JOB_FAILED);
+    g_warning("migration of domain '%s' out: %s before Confirm: the guest stays paused here "
+              "(the destination may run it; resume it here only if it does not)",
+              dom->name, why);
+}
+
+int tv_qemu_driver_migrate_unconfirmed(TvQemuDriver *drv, const unsigned char *uuid,
+                                       const char *why)
+{
+    g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
+    if (!dom)
+        return -1;
+    g_mutex_lock(&dom->lock);
+    bool copied = dom->migrated_out && dom->job.async == TV_JOB_ASYNC_MIGRATION_OUT;
+    dom->migrated_out = false;
+    dom->migrate_caller = 0;
+    g_mutex_unlock(&dom->lock);
+    if (copied)
+        leave_paused(dom, why);
+    return 0;
+}
+
+void tv_driver_outgoing_caller_gone(TvQemuDriver *drv, guint64 caller)
+{
+    g_autoptr(GPtrArray) doms = tv_driver_domains_snapshot(drv);
+    for (guint i = 0; i < doms->len; i++) {
+        TvDriverDomain *dom = g_ptr_array_index(doms, i);
+        g_mutex_lock(&dom->lock);
+        bool ours = dom->migrate_caller == caller;
+        bool copied = ours && dom->migrated_out && dom->job.async == TV_JOB_ASYNC_MIGRATION_OUT;
+        if (ours) {
+            dom->migrate_caller = 0;
+            dom->migrate_caller_lost = !copied; /* Perform's follow() cancels the copy */
+            dom->migrated_out = false;
+        }
+        g_mutex_unlock(&dom->lock);
+        /* Perform answered: the client may have called Finish */
+        if (copied)
+            leave_paused(dom, "the client that performed it disconnected");
+    }
 }
 
 /* ---- migration settings: migrate-setmaxdowntime, -getmaxdowntime,

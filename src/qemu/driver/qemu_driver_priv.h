@@ -59,6 +59,10 @@ struct _TvDriverDomain {
     bool migrated_out;
     unsigned migrate_flags;
     unsigned long long migrate_bandwidth;
+    /* under lock: the connection of a client-managed Perform, from its start
+     * to Confirm (0: none), and whether it closed while QEMU copied */
+    guint64 migrate_caller;
+    bool migrate_caller_lost;
     /* readers: get_xml formatting def without dom->lock (taken under it);
      * writer: freeing a def taken out of dom (no other lock held) */
     GRWLock def_lock;
@@ -101,6 +105,10 @@ struct TvQemuDriver {
     unsigned migration_port_min, migration_port_max;
     char *migration_address;
     GHashTable *incoming; /* under lock: domain name -> TvDriverIncoming */
+    GCond incoming_cond;  /* with lock: an incoming migration ended, or closing */
+    unsigned incoming_timeout_s;
+    guint64 incoming_serial;     /* under lock: the last TvDriverIncoming's */
+    GThreadPool *migration_work; /* qemu_driver_migrate_gone.c */
 
     GThreadPool *reaper; /* frees runs whose QEMU went away, restarts reboots */
     GList *orphans;      /* reaper tasks that arrived while closing (under lock) */
@@ -339,6 +347,33 @@ void tv_driver_job_stats_from_migration(const TvQmpMigrationInfo *info, int oper
                                         TvDomainJobStats *st);
 /* At close: forget the incoming migrations (their QEMUs stay, as every QEMU). */
 void tv_driver_migrations_free_all(TvQemuDriver *drv);
+/* qemu_driver_migrate_in.c: how many incoming migrations caller prepared
+ * and did not finish (under drv->lock), and stopping them (no lock held:
+ * their QEMUs are killed, what Prepare made is removed). */
+unsigned tv_driver_incoming_count_locked(TvQemuDriver *drv, guint64 caller);
+void tv_driver_incoming_stop_caller(TvQemuDriver *drv, guint64 caller);
+/* The expiry of an incoming migration (a task of migration_work): waits
+ * until the incoming of that serial ends, or its QEMU has received nothing
+ * after incoming_timeout_s and is stopped. */
+void tv_driver_incoming_expiry(TvQemuDriver *drv, guint64 serial);
+/* qemu_driver_migrate_out.c: caller closed: a copy it performs is
+ * cancelled, a copy it completed without Confirm ends its job paused. */
+void tv_driver_outgoing_caller_gone(TvQemuDriver *drv, guint64 caller);
+/* qemu_driver_migrate_gone.c: threads for migration work no caller waits
+ * for (a closed connection's incoming migrations, expiries). */
+int tv_driver_migration_work_init(TvQemuDriver *drv);
+void tv_driver_migration_work_shutdown(TvQemuDriver *drv);
+/* A task: stop the incoming migrations of caller (caller != 0), or watch
+ * the expiry of the incoming migration of serial.  false when closing. */
+bool tv_driver_migration_work_push(TvQemuDriver *drv, guint64 caller, guint64 serial);
+/* qemu_driver_migrate_out.c: STATE_DIR/NAME.migrated-out, which exists
+ * from Perform's successful answer to Confirm (the destination may run the
+ * guest meanwhile). */
+char *tv_driver_migrated_out_path(TvQemuDriver *drv, const char *name);
+/* qemu_driver_migrate_recover.c: after a reconnect, a QEMU that an
+ * earlier daemon left migrating (outgoing: cancelled and run on; incoming:
+ * stopped and its domain removed when Prepare made it). */
+void tv_driver_migration_recover(TvQemuDriver *drv, TvDriverDomain *dom);
 
 /* qemu_driver_nodedev.c */
 typedef struct _TvDriverNodeDevs TvDriverNodeDevs;

@@ -89,6 +89,8 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
             g_warning("QEMU driver: cannot take over '%s': %s", name, tv_error_message());
         tv_error_reset();
         tv_driver_run_unref(run);
+    } else {
+        tv_driver_migration_recover(drv, dom); /* a migration nobody can finish now */
     }
     tv_driver_domain_unref(dom);
 }

@@ -175,7 +175,9 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
     int rc = run_command(proc, tv_qemu_monitor_stop);
     g_mutex_lock(&proc->lock);
     proc->pausing = false;
-    if (rc == 0 && !proc->exited && proc->state != TV_DOMAIN_STATE_PAUSED)
+    /* also a guest another cause paused (an incoming migration): the user's now */
+    if (rc == 0 && !proc->exited &&
+        (proc->state != TV_DOMAIN_STATE_PAUSED || proc->reason != TV_DOMAIN_PAUSED_USER))
         tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, TV_DOMAIN_PAUSED_USER);
     g_mutex_unlock(&proc->lock);
     tv_qemu_process_flush_callbacks(proc);
