@@ -320,7 +320,14 @@ typedef struct {
     int stops, resumes;
     char *wrong_thread; /* the first event a callback saw on another thread */
     int failures;
+    char *first_failure; /* what the first failed command said */
 } IoTest;
+
+static void io_failed(IoTest *t, const char *what)
+{
+    if (g_atomic_int_add(&t->failures, 1) == 0)
+        t->first_failure = g_strdup_printf("%s: %s", what, tv_error_message());
+}
 
 static void count_event(TvQemuMonitor *mon, const TvQemuEvent *ev, void *opaque)
 {
@@ -352,8 +359,10 @@ static gpointer cont_stop(gpointer data)
 {
     IoTest *t = data;
     for (int i = 0; i < 20; i++) {
-        if (tv_qemu_monitor_cont(t->mon) < 0 || tv_qemu_monitor_stop(t->mon) < 0)
-            g_atomic_int_inc(&t->failures);
+        if (tv_qemu_monitor_cont(t->mon) < 0)
+            io_failed(t, "cont");
+        else if (tv_qemu_monitor_stop(t->mon) < 0)
+            io_failed(t, "stop");
     }
     return NULL;
 }
@@ -363,8 +372,10 @@ static gpointer query_status(gpointer data)
     IoTest *t = data;
     for (int i = 0; i < 50; i++) {
         TvQmpStatus st;
-        if (tv_qemu_monitor_query_status(t->mon, &st) < 0 || st.status == TV_QMP_RUN_STATE_UNKNOWN)
-            g_atomic_int_inc(&t->failures);
+        if (tv_qemu_monitor_query_status(t->mon, &st) < 0)
+            io_failed(t, "query-status");
+        else if (st.status == TV_QMP_RUN_STATE_UNKNOWN)
+            io_failed(t, "query-status: an unknown state");
     }
     return NULL;
 }
@@ -386,7 +397,8 @@ static void test_monitor_io_thread(void)
     GThread *b = g_thread_new("query-status", query_status, &t);
     g_thread_join(a);
     g_thread_join(b);
-    g_assert_cmpint(t.failures, ==, 0);
+    if (t.failures)
+        g_error("%d commands failed; the first: %s", t.failures, t.first_failure);
     g_assert_cmpint(tv_qemu_monitor_quit(t.mon), ==, 0);
     g_thread_join(t.io); /* it saw EOF */
     g_assert_true(tv_qemu_monitor_is_closed(t.mon));

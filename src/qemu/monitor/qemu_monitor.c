@@ -786,17 +786,25 @@ static json_object *command_deadline_fd(TvQemuMonitor *mon, const char *command,
         json_object_object_add(cmd, "arguments", args);
     g_autofree char *what = g_strdup_printf("the reply to '%s'", command);
 
-    /* one command at a time: QMP answers in order */
-    if (wait_until(mon, slot_free, deadline, what) < 0) {
-        json_object_put(cmd);
-        return NULL;
-    }
-    g_mutex_lock(&mon->lock);
-    if (mon->closed) {
-        report_closed_locked(mon, what);
+    /* one command at a time: QMP answers in order.  The slot is taken under
+     * the same lock that saw it free: another thread may take it between
+     * wait_until's return and this lock, and two commands in flight would
+     * each get the other's reply. */
+    for (;;) {
+        if (wait_until(mon, slot_free, deadline, what) < 0) {
+            json_object_put(cmd);
+            return NULL;
+        }
+        g_mutex_lock(&mon->lock);
+        if (mon->closed) {
+            report_closed_locked(mon, what);
+            g_mutex_unlock(&mon->lock);
+            json_object_put(cmd);
+            return NULL;
+        }
+        if (!mon->busy)
+            break;
         g_mutex_unlock(&mon->lock);
-        json_object_put(cmd);
-        return NULL;
     }
     mon->busy = true;
     guint64 id = mon->next_id++;
