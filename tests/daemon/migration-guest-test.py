@@ -199,6 +199,11 @@ def linux_guest(src, sconn, dst, dconn):
           dst_st.get("data_processed") == src_st.get("data_processed") and
           dst_st.get("downtime") == src_st.get("downtime"), (src_st, dst_st))
 
+    # the program counts on over there before it goes back (one check a second)
+    deadline = time.time() + 30
+    while last_check(con_d, pid) <= last and time.time() < deadline:
+        time.sleep(0.5)
+
     # peer-to-peer back with Nova's flags
     xml = moved_xml(dd, con_back)
     t0 = time.time()
