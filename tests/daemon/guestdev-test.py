@@ -11,12 +11,15 @@ behind; virtiofs refused at define saying why.  TAP.
 
 Usage: guestdev-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]"""
 import os
+import shutil
 import sys
+import time
 
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import Daemon, check, private_tmpdir, qemu_pids_of, read_text, refused, run
+from tvtest import (SRCDIR, Daemon, check, private_tmpdir, qemu_pids_of, read_text, refused, run,
+                    sh)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
@@ -118,6 +121,51 @@ def vsock(d, conn):
     dom.undefine()
 
 
+def linux_guest_reads_share(conn, work, share):
+    """The 9p kit's Linux guest (tests/guest/build-9p-kit.sh) mounts the share
+    by its tag, reads the host's file and writes one back."""
+    out = sh(os.path.join(SRCDIR, "tests", "guest", "build-9p-kit.sh"), "--print-paths",
+             timeout=900)
+    paths = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    kernel, initrd = os.path.join(work, "vmlinuz-9p"), os.path.join(work, "initrd-9p.gz")
+    shutil.copy(paths["KERNEL"], kernel)
+    shutil.copy(paths["INITRAMFS"], initrd)
+    for f in (kernel, initrd):
+        os.chmod(f, 0o644)
+    console = os.path.join(work, "9p.console")
+    xml = f"""<domain type='qemu'>
+  <name>ninep</name>
+  <memory unit='MiB'>512</memory>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>console=ttyAMA0 panic=-1 quiet tagvirt.guest=9p tagvirt.9p=hostshare</cmdline></os>
+  <cpu mode='maximum'/>
+  <devices>
+    <serial type='file'><source path='{console}'/></serial>
+    <filesystem type='mount' accessmode='mapped'><source dir='{share}'/>
+      <target dir='hostshare'/></filesystem>
+  </devices>
+</domain>"""
+    dom = conn.defineXML(xml)
+    dom.create()
+    deadline = time.time() + 600
+    while time.time() < deadline and "GUEST9P done" not in read_text(console):
+        time.sleep(2)
+    text = read_text(console)
+    check("the Linux guest mounts the 9p tag 'hostshare'", "GUEST9P mounted hostshare" in text,
+          text[-1500:])
+    check("... and reads the file the test wrote on the host",
+          "GUEST9P hello=from the host" in text, text[-800:])
+    wrote = read_text(os.path.join(share, "from-guest"))
+    check("... and writes one back that the host reads (accessmode mapped)",
+          "GUEST9P write ok" in text and wrote == "written by the guest\n", text[-800:] + wrote)
+    while time.time() < deadline and dom.isActive():
+        time.sleep(1)
+    if dom.isActive():
+        dom.destroy()
+    dom.undefine()
+
+
 def main():
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
     work = private_tmpdir("tvgdev-")
@@ -128,6 +176,7 @@ def main():
     d = Daemon(CACHE)
     conn = d.start(TAGVIRTD)
     sound_and_share(d, conn, share)
+    linux_guest_reads_share(conn, work, share)
     vsock(d, conn)
     refused("<driver type='virtiofs'>: refused at define, saying virtiofsd is missing",
             lambda: conn.defineXML(domain_xml("vfs", "<filesystem><driver type='virtiofs'/>"
