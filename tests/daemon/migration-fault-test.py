@@ -433,10 +433,14 @@ def run(src_d, dst_d):
         left = [d.name() for d in conn.listAllDomains()]
     finally:
         conn.close()
-    # (the destination's QEMU names the source's root too: the kernel is there)
-    src_alive = [p for p in g.pids if os.path.exists("/proc/%d" % p)]
+    # (the destination's QEMU names the source's root too: the kernel is
+    # there; a QEMU the restarted source took over is reaped by PID 1, late)
+    def src_alive():
+        return [p for p in g.pids if os.path.exists("/proc/%d" % p) and
+                " Z " not in tvtest.read_text("/proc/%d/stat" % p)]
+    wait_until(lambda: not src_alive(), 15)
     T.check("... the source's QEMU is gone and no definition is left there (one persistent "
-            "definition in all)", not src_alive and "fault" not in left, (src_alive, left))
+            "definition in all)", not src_alive() and "fault" not in left, (src_alive(), left))
 
     conn = libvirt.open(D)
     dom = conn.lookupByName("fault")

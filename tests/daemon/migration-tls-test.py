@@ -174,19 +174,6 @@ def stream_start(flows):
 QEVM = b"QEVM".hex()
 
 
-def qemu_pki(pki, dest, server, client):
-    """A host's migrate_tls_x509_cert_dir under libvirt's file names, the
-    private keys 0600 root (QEMU's user is given them only while it loads)."""
-    os.makedirs(dest, exist_ok=True)
-    for src, name in (("cacert.pem", "ca-cert.pem"), (server + "cert.pem", "server-cert.pem"),
-                      (server + "key.pem", "server-key.pem"), (client + "cert.pem",
-                                                               "client-cert.pem"),
-                      (client + "key.pem", "client-key.pem")):
-        shutil.copy(os.path.join(pki.dir, src), os.path.join(dest, name))
-        os.chown(os.path.join(dest, name), 0, 0)
-        os.chmod(os.path.join(dest, name), 0o600 if "key" in name else 0o644)
-
-
 def owners(folder):
     return {f: (os.stat(os.path.join(folder, f)).st_uid, oct(os.stat(os.path.join(folder, f))
                                                              .st_mode & 0o777))
@@ -207,7 +194,7 @@ def run(top, ns, addr, daemons):
                           conf='listen_addr = "%s"\ntls_port = "%d"\n' % (addr[i], port))
         pki.server_dir("host%d" % i, d.root + "/pki")
         pki.add_client_to("migrator", d.root + "/pki")
-        qemu_pki(pki, d.root + "/pki/qemu", "host%d" % i, "migrator")
+        pki.qemu_dir("host%d" % i, "migrator", d.root + "/pki/qemu")
         daemons.append(d)
         d.start()
     a, b = daemons
@@ -368,7 +355,7 @@ def run(top, ns, addr, daemons):
                                                                   "failed", "the guest runs on "
                                                                   "here"])
     T.note("refused after %.2f s" % (time.monotonic() - t0))
-    qemu_pki(pki, qdir[0], "host0", "migrator")
+    pki.qemu_dir("host0", "migrator", qdir[0])
 
     # a source daemon with a client certificate of another CA
     rogue_dir = os.path.join(top, "rogue-client")
