@@ -222,15 +222,22 @@ class Daemon:
         its root, or they hold a file under it open (a guest whose files all
         live elsewhere: the daemon passes monitor and log as descriptors)."""
         found = []
+        mine = self.root + "/"
         for pid in pids_with("qemu-system-aarch64"):
+            if mine in read_text("/proc/%d/cmdline" % pid):
+                found.append(pid)
+                continue
             try:
-                fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd))
-                       for fd in os.listdir("/proc/%d/fd" % pid)]
+                fds = os.listdir("/proc/%d/fd" % pid)
             except OSError:
                 continue
-            if (self.root + "/" in read_text("/proc/%d/cmdline" % pid) or
-                    any(f.startswith(self.root + "/") for f in fds)):
-                found.append(pid)
+            for fd in fds:
+                try:
+                    if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(mine):
+                        found.append(pid)
+                        break
+                except OSError:
+                    pass
         return found
 
     def kill_leftovers(self):

@@ -306,6 +306,11 @@ int tv_qemu_driver_snapshot_current(TvQemuDriver *drv, const unsigned char *uuid
 int tv_qemu_driver_snapshot_create(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
                                    unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+/* setTime / getTime (qemu_driver_agent.c): they need the QEMU guest agent,
+ * which tagvirtd does not use; always -1 with libvirt's answer for it. */
+int tv_qemu_driver_set_time(TvQemuDriver *drv, const unsigned char *uuid, long long seconds,
+                            unsigned nseconds, unsigned flags);
+int tv_qemu_driver_get_time(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
 /* attachDevice(Flags), detachDevice(Flags), detachDeviceAlias: flags are
  * libvirt's AFFECT_LIVE (1) and AFFECT_CONFIG (2), 0 for the current state
