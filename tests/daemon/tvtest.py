@@ -448,6 +448,20 @@ class Pki:
         shutil.copy(os.path.join((ca or self).dir, "cacert.pem"), os.path.join(dest, "cacert.pem"))
         return dest
 
+    def qemu_dir(self, server, client, dest):
+        """A host's migrate_tls_x509_cert_dir (QEMU's own migration stream,
+        --tls) under libvirt's names, the private keys 0600 root."""
+        os.makedirs(dest, exist_ok=True)
+        for src, name in (("cacert.pem", "ca-cert.pem"), (server + "cert.pem", "server-cert.pem"),
+                          (server + "key.pem", "server-key.pem"),
+                          (client + "cert.pem", "client-cert.pem"),
+                          (client + "key.pem", "client-key.pem")):
+            path = os.path.join(dest, name)
+            shutil.copy(os.path.join(self.dir, src), path)
+            os.chown(path, 0, 0)
+            os.chmod(path, 0o600 if "key" in name else 0o644)
+        return dest
+
     def add_client_to(self, name, dest):
         """A --root's pki folder also gets a client certificate: the daemon
         uses it when it connects to another one (peer-to-peer migration)."""

@@ -50,6 +50,11 @@ typedef struct {
     /* seconds an incoming migration may wait for the source's stream after
      * Prepare before its QEMU is stopped (0: 120) */
     unsigned migration_incoming_timeout;
+    /* VIR_MIGRATE_TLS: the folder of QEMU's x509 files (NULL: /etc/pki/qemu,
+     * or ROOT/pki/qemu), and whether the destination's QEMU does not ask
+     * for the source's certificate (migrate_tls_x509_verify = 0) */
+    const char *migrate_tls_dir;
+    bool migrate_tls_no_verify;
 } TvQemuDriverConfig;
 
 typedef struct {
