@@ -123,7 +123,8 @@ def vsock(d, conn):
 
 def linux_guest_reads_share(conn, work, share):
     """The 9p kit's Linux guest (tests/guest/build-9p-kit.sh) mounts the share
-    by its tag, reads the host's file and writes one back."""
+    by its tag, reads the host's file and writes one back; it also lists its
+    PCI devices, among them the <sound model='ich9'> controller."""
     out = sh(os.path.join(SRCDIR, "tests", "guest", "build-9p-kit.sh"), "--print-paths",
              timeout=900)
     paths = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
@@ -144,6 +145,7 @@ def linux_guest_reads_share(conn, work, share):
     <serial type='file'><source path='{console}'/></serial>
     <filesystem type='mount' accessmode='mapped'><source dir='{share}'/>
       <target dir='hostshare'/></filesystem>
+    <sound model='ich9'/>
   </devices>
 </domain>"""
     dom = conn.defineXML(xml)
@@ -156,6 +158,8 @@ def linux_guest_reads_share(conn, work, share):
           text[-1500:])
     check("... and reads the file the test wrote on the host",
           "GUEST9P hello=from the host" in text, text[-800:])
+    check("... and sees the ich9 HDA controller on its PCI bus (8086:293e)",
+          "GUESTPCI 0x8086:0x293e" in text, text[-1500:])
     wrote = read_text(os.path.join(share, "from-guest"))
     check("... and writes one back that the host reads (accessmode mapped)",
           "GUEST9P write ok" in text and wrote == "written by the guest\n", text[-800:] + wrote)
