@@ -130,15 +130,23 @@ static int prepare_chardev_files(const TvDomainDef *def)
     return 0;
 }
 
-/* Where the host has AppArmor: this domain's profile, loaded. */
-static int load_apparmor(TvQemuProcess *proc, const TvQemuSecurity *sec, const TvDomainDef *def,
-                         GPtrArray *argv, GArray *files, char **label)
+/* Where the host has AppArmor: this domain's profile, loaded.  Besides the
+ * files QEMU opens at start it may read the migration TLS folder (a
+ * migration with --tls loads its x509 files long after the start). */
+static int load_apparmor(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
+                         const TvDomainDef *def, GPtrArray *argv, GArray *files, char **label)
 {
-    if (!tv_qemu_security_apparmor(sec))
+    if (!tv_qemu_security_apparmor(cfg->security))
         return 0;
     *label = tv_qemu_apparmor_label(def);
-    g_autofree char *text = tv_qemu_apparmor_profile(
-        *label, g_ptr_array_index(argv, 0), (TvQemuLaunchFile *)(void *)files->data, files->len);
+    g_autoptr(GArray) allowed = g_array_copy(files);
+    if (cfg->migrate_tls_dir && g_file_test(cfg->migrate_tls_dir, G_FILE_TEST_IS_DIR)) {
+        TvQemuLaunchFile tls = { .path = cfg->migrate_tls_dir, .write = false };
+        g_array_append_val(allowed, tls);
+    }
+    g_autofree char *text =
+        tv_qemu_apparmor_profile(*label, g_ptr_array_index(argv, 0),
+                                 (TvQemuLaunchFile *)(void *)allowed->data, allowed->len);
     return tv_qemu_apparmor_load(proc->apparmor_path, text);
 }
 
@@ -508,7 +516,7 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
         (log_fd = tv_qemu_process_log_open(proc->log_path, argv, &proc->log_offset)) < 0 ||
         tv_qemu_security_dac_label(sec, proc->dac_path, (TvQemuLaunchFile *)(void *)files->data,
                                    files->len) < 0 ||
-        load_apparmor(proc, sec, live, argv, files, &aa_label) < 0) {
+        load_apparmor(proc, cfg, live, argv, files, &aa_label) < 0) {
         tv_qemu_process_release_security(proc);
         if (log_fd >= 0)
             close(log_fd);

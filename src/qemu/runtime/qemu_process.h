@@ -69,6 +69,9 @@ typedef struct {
      * an interface is refused at start */
     TvQemuNetworkBridgeFunc network_bridge;
     void *network_opaque;
+    /* optional: migrate_tls_x509_cert_dir; under AppArmor the domain's
+     * profile lets QEMU read that folder, for a later --tls migration */
+    const char *migrate_tls_dir;
 } TvQemuProcessConfig;
 
 enum {
