@@ -84,6 +84,7 @@ static void devices_clear(TvDomainDevices *devs)
     for (size_t i = 0; i < devs->npanics; i++)
         g_free(devs->panics[i]);
     g_free(devs->panics);
+    tv_domain_tpm_free(devs->tpm);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
         g_free(devs->watchdogs[i]);
     g_free(devs->watchdogs);

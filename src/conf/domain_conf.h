@@ -13,6 +13,7 @@
 #include "domain_mte.h"
 #include "domain_os_boot.h"
 #include "domain_os_firmware.h"
+#include "domain_tpm.h"
 #include "tv_enum.h"
 
 #include <glib.h>
@@ -262,6 +263,7 @@ typedef struct {
     size_t nvideos;
     TvDomainAudio **audios;
     size_t naudios;
+    TvDomainTpm *tpm; /* <tpm>: NULL when absent (domain_tpm.h) */
 } TvDomainDevices;
 
 typedef struct {
@@ -336,6 +338,10 @@ void tv_domain_def_set_description(TvDomainDef *def, const char *description);
 /* RelaxNG check against src/conf/schemas/domain.rng (installed copy, or the
  * source tree's when run uninstalled). */
 int tv_domain_def_validate_schema(const char *xml, size_t len);
+
+/* Save and migration move QEMU's state only: with a <tpm>,
+ * OPERATION_UNSUPPORTED naming it (operation: "save", "migration"). */
+int tv_domain_tpm_refuse_transfer(const TvDomainDef *def, const char *operation);
 
 /* Names that could escape a state directory or confuse a terminal. */
 int tv_domain_name_check(const char *name);

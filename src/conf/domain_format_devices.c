@@ -62,7 +62,7 @@ static bool devices_empty(const TvDomainDevices *devs)
     return !devs->emulator && !devs->ndisks && !devs->nnets && !devs->nserials &&
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
            !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
-           !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs;
+           !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs && !devs->tpm;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
@@ -92,6 +92,8 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_domain_format_chr(w, TV_CHR_KIND_CHANNEL, devs->channels[i], live, status);
     for (size_t i = 0; i < devs->ninputs; i++)
         tv_domain_format_input(w, devs->inputs[i]);
+    if (devs->tpm)
+        tv_domain_format_tpm(w, devs->tpm, live);
     for (size_t i = 0; i < devs->ngraphics; i++)
         tv_domain_format_graphics(w, devs->graphics[i], live);
     for (size_t i = 0; i < devs->naudios; i++)

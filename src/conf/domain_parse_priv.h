@@ -95,6 +95,9 @@ void tv_domain_format_panic(TvXmlWriter *w, const TvDomainPanic *panic);
 int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *watchdog);
 void tv_domain_format_audio(TvXmlWriter *w, const TvDomainAudio *audio);
+/* domain_tpm.c */
+int tv_domain_parse_tpm(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_tpm(TvXmlWriter *w, const TvDomainTpm *tpm, bool live);
 
 #define TV_APPEND(array, count, item)                                                              \
     do {                                                                                           \

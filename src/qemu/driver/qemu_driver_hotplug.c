@@ -158,6 +158,11 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
         want = mac_of(dev);
     } else if (strcmp(kind, "controller") == 0) {
         return find_controller(devices, dev);
+    } else if (strcmp(kind, "tpm") == 0) { /* the guest's one TPM (tpmcard) */
+        xmlNodePtr tpm = tv_xml_child(devices, "tpm");
+        if (!tpm)
+            tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "no <tpm> found to detach");
+        return tpm;
     } else {
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "detaching <%s> is not supported; accepted: <disk> (by its target), "

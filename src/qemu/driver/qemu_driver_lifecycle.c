@@ -180,6 +180,7 @@ TvQemuProcessConfig tv_driver_process_config(TvQemuDriver *drv, const TvQemuCaps
         .security = drv->security,
         .network_bridge = drv->network_bridge,
         .network_opaque = drv->network_opaque,
+        .swtpm_dir = drv->swtpm_dir,
     };
 }
 

@@ -222,6 +222,10 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
     build_misc_devices(argv, def);
+    if (tv_qemu_build_tpm(argv, def, opts) < 0) {
+        g_ptr_array_free(argv, TRUE);
+        return NULL;
+    }
     add(argv, "-display");
     add(argv, "none");
     add(argv, "-msg");
@@ -281,4 +285,6 @@ void tv_qemu_assign_aliases(TvDomainDef *def)
         if (!c->alias)
             c->alias = tv_qemu_controller_alias(c);
     }
+    if (def->devices.tpm && !def->devices.tpm->alias)
+        def->devices.tpm->alias = g_strdup("tpm0");
 }

@@ -69,6 +69,9 @@ typedef struct {
      * an interface is refused at start */
     TvQemuNetworkBridgeFunc network_bridge;
     void *network_opaque;
+    /* where <tpm> state persists (SWTPM_DIR/<uuid>/tpm2, qemu_process_swtpm.c);
+     * NULL: a <tpm> is refused at start */
+    const char *swtpm_dir;
 } TvQemuProcessConfig;
 
 enum {
@@ -275,3 +278,8 @@ char *tv_qemu_process_dac_path(const char *state_dir, const char *name);
 /* Make this process a child subreaper, so QEMU processes orphaned by a
  * previous manager, or left by a wrapper script, are reaped here at once. */
 int tv_qemu_process_become_subreaper(void);
+
+/* A domain's TPM state folder (SWTPM_DIR/<uuid>), and its removal (undefine;
+ * nothing to do when there is none). */
+char *tv_qemu_process_swtpm_state_dir(const char *swtpm_dir, const unsigned char *uuid);
+int tv_qemu_process_swtpm_remove_state(const char *swtpm_dir, const unsigned char *uuid);
