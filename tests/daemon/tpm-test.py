@@ -20,8 +20,8 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_INVALID, ERR_OPERATION_UNSUPPORTED,
-                    Daemon, check, pids_with, private_tmpdir, read_text, refused, run, wait_for)
+from tvtest import (ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED, GUEST_ARGS, Daemon, check,
+                    guest_kit, pids_with, private_tmpdir, read_text, refused, run, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
@@ -169,6 +169,24 @@ def main():
             lambda: conn.defineXML(domain_xml("tpcrb", uuid="4d5e6f7a-8b9c-4d0e-1f2a-3b4c5d6e7f8a",
                                               tpm=TPM.replace("tpm-tis", "tpm-crb"))),
             ERR_CONFIG_UNSUPPORTED, ["tpm-crb", "tpm-tis"])
+
+    # the Linux guest kit sees the TPM (tpm_tis through the device tree)
+    work = private_tmpdir("tvtpm-guest-")
+    kernel, initrd = guest_kit(work)
+    console = os.path.join(work, "tg.console")
+    gxml = domain_xml("tg", kernel=kernel, uuid="5e6f7a8b-9c0d-4e1f-2a3b-4c5d6e7f8a9b").replace(
+        "<serial type='pty'/>", f"<serial type='file'><source path='{console}'/></serial>").replace(
+        "</kernel>", f"</kernel><initrd>{initrd}</initrd><cmdline>{GUEST_ARGS}</cmdline>").replace(
+        "<memory unit='MiB'>128</memory>", "<memory unit='MiB'>512</memory>")
+    guest = conn.defineXML(gxml)
+    guest.create()
+    seen = wait_for(lambda: [l for l in read_text(console).splitlines()
+                             if l.startswith("GUESTTPM tpms=tpm0")], 300, step=2)
+    check("the Linux guest (Debian arm64 kernel, tpm_tis) sees /sys/class/tpm/tpm0", seen,
+          read_text(console)[-1500:])
+    guest.destroy()
+    check("... its swtpm is gone after destroy", wait_for(lambda: not swtpms(d), 10))
+    guest.undefine()
 
     rc, out, err = d.virsh("undefine", "tp", "--tpm", "--keep-tpm")
     check("virsh undefine --tpm --keep-tpm: refused, the domain stays",
