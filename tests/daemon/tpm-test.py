@@ -121,11 +121,20 @@ def main():
     check("... the TPM state stays", os.path.exists(os.path.join(tpm2, "tpm2-00.permall")))
 
     dom.create()
-    check("start again: one swtpm", len(swtpms(d)) == 1)
+    again = swtpms(d)
+    check("start again: one swtpm", len(again) == 1)
     check("... the state was kept: swtpm_setup ran once",
           read_text(log).count("Starting vTPM manufacturing") == 1, read_text(log))
+    # a daemon restart: the guest and its swtpm go on; the new daemon ends it
+    d.stop()
+    conn = d.start(TAGVIRTD)
+    dom = conn.lookupByName("tp")
+    check("daemon restarted: the guest runs on with the same swtpm",
+          dom.isActive() and swtpms(d) == again, str(swtpms(d)))
     dom.destroy()
-    wait_for(lambda: not swtpms(d), 10)
+    check("... destroy through the new daemon: that swtpm (not its child) is gone, its record removed",
+          wait_for(lambda: not swtpms(d), 10) and
+          not os.path.exists(os.path.join(d.root, "state", "tp.swtpm")), str(swtpms(d)))
 
     # a start that fails after the swtpm started: nothing left behind
     bad = conn.defineXML(domain_xml("tpbad", kernel="/nonexistent/kernel.elf",
