@@ -355,7 +355,36 @@ def run(top, ns, addr, daemons):
                                                                   "failed", "the guest runs on "
                                                                   "here"])
     T.note("refused after %.2f s" % (time.monotonic() - t0))
+
+    # migrate_tls_x509_verify = 0 on the destination: its QEMU no longer asks
+    # for the source's certificate, so the same source gets through
+    b.stop()
+    b.conf += "migrate_tls_x509_verify = 0\n"
+    cb = b.start()
+    err = None
+    try:
+        dom.migrateToURI3(tls_b, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: with_console(dom, con[1])},
+                          libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER |
+                          libvirt.VIR_MIGRATE_TLS)
+    except libvirt.libvirtError as e:
+        err = e.get_error_message()
+    T.check("with migrate_tls_x509_verify = 0 on the destination, that source migrates "
+            "with --tls", err is None, err)
+    last = moved("... it runs in the second namespace and carries on counting", cb, con[1], last)
     pki.qemu_dir("host0", "migrator", qdir[0])
+    dd = cb.lookupByName("loop")
+    err = None
+    try:
+        dd.migrateToURI3(tls_a, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: with_console(dd, con[0])},
+                         libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER |
+                         libvirt.VIR_MIGRATE_TLS)
+    except libvirt.libvirtError as e:
+        err = e.get_error_message()
+    last = moved("... and back with --tls (the first namespace checks the second's "
+                 "certificate)", ca, con[0], last) if err is None else last
+    T.check("... back with --tls: done", err is None, err)
+    dom = ca.lookupByName("loop")
+    pid_before = a.qemus()
 
     # a source daemon with a client certificate of another CA
     rogue_dir = os.path.join(top, "rogue-client")
