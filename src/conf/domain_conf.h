@@ -271,7 +271,7 @@ typedef struct {
     TvDomainFilesystem **filesystems;
     size_t nfilesystems;
     TvDomainVsock *vsock; /* NULL: none */
-    TvDomainTpm *tpm; /* <tpm>: NULL when absent (domain_tpm.h) */
+    TvDomainTpm *tpm;     /* <tpm>: NULL when absent (domain_tpm.h) */
 } TvDomainDevices;
 
 typedef struct {
