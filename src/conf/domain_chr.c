@@ -34,6 +34,7 @@ void tv_domain_chr_free(TvDomainChr *chr)
     g_free(chr->path);
     g_free(chr->target_name);
     g_free(chr->log_file);
+    g_free(chr->alias);
     g_free(chr);
 }
 
@@ -283,7 +284,8 @@ static int parse_body(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, TvDomai
             return -1;
     }
     xmlNodePtr log = tv_xml_child(node, "log");
-    if (log && parse_log(log, chr) < 0)
+    if ((log && parse_log(log, chr) < 0) ||
+        tv_domain_alias_parse_child(node, flags, &chr->alias) < 0)
         return -1;
     unsigned types = kind == TV_CHR_KIND_CHANNEL ? TV_ADDR_MASK(TV_ADDRESS_VIRTIO_SERIAL)
                      : chr->target_type == TV_CHR_TARGET_PCI_SERIAL ? TV_ADDR_MASK(TV_ADDRESS_PCI)
@@ -296,7 +298,7 @@ static int parse_body(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, TvDomai
 int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "source", "target", "log", "address", NULL };
+    static const char *const children[] = { "source", "target", "log", "alias", "address", NULL };
     int type = 0;
     TvDomainChr *chr = g_new0(TvDomainChr, 1);
     switch (kind) {
@@ -380,6 +382,7 @@ void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr
                                                                        : "";
         tv_xml_line(w, "<log file='%s'%s/>", file, append);
     }
+    tv_domain_alias_format(w, chr->alias, live);
     tv_domain_address_format(w, &chr->address);
     w->indent--;
     tv_xml_line(w, "</%s>", element);

@@ -540,10 +540,9 @@ def main():
     rc, out, err = d.virsh("detach-disk", "hp", "vdz", "--live")
     check("virsh detach-disk of a target that is not there: refused", rc != 0 and "vdz" in err,
           out + err)
-    refused("hot-plugging an rng: OPERATION_UNSUPPORTED naming it and what is supported",
-            lambda: dom.attachDeviceFlags(
-                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", LIVE),
-            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<rng>", "<disk>", "<interface>"])
+    refused("hot-plugging a video device: OPERATION_UNSUPPORTED naming it and what is supported",
+            lambda: dom.attachDeviceFlags("<video><model type='virtio'/></video>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<video>", "<disk>", "<rng>", "<channel>"])
 
     rc, out, err = d.virsh("attach-disk", "hp", sda, "sda", "--targetbus", "scsi", "--live")
     live = dom.XMLDesc(0)
