@@ -73,7 +73,13 @@ static int parse_source(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, unsig
     const char *const *attrs = chr->type != TV_CHR_TYPE_UNIX ? attrs_path
                                : status                      ? attrs_unix_status
                                                              : attrs_unix;
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, false) < 0)
+    /* virt-manager 4.1's Add Hardware keeps its spicevmc default's
+     * <clipboard copypaste='yes'/> when the type becomes unix (the guest
+     * agent channel); libvirt reads it for qemu-vdagent only and ignores it
+     * elsewhere, and tagvirt, which has no qemu-vdagent, does the same */
+    static const char *const unix_children[] = { "clipboard", NULL };
+    const char *const *children = chr->type == TV_CHR_TYPE_UNIX ? unix_children : no_children;
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0)
         return -1;
     /* a channel's socket may be left to the runtime: it makes one in its state folder */
     bool optional = kind == TV_CHR_KIND_CHANNEL && chr->type == TV_CHR_TYPE_UNIX;

@@ -26,14 +26,13 @@ import pwd
 import re
 import socket
 import sys
-import threading
 import time
 
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (GUEST_ARGS, Daemon, check, guest_kit, need_tools, private_tmpdir, qemu_pids_of,
-                    read_text, refused, run, wait_for)
+from tvtest import (GUEST_ARGS, Daemon, DeviceEvents, check, event_loop, guest_kit, need_tools,
+                    open_files, private_tmpdir, qemu_pids_of, read_text, refused, run, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
@@ -48,8 +47,9 @@ RNG = "<rng model='virtio'><backend model='random'>%s</backend></rng>"
 KEYBOARD = "<input type='keyboard' bus='virtio'/>"  # virt-manager's virtio keyboard
 TABLET_USB = "<input type='tablet' bus='usb'/>"
 WATCHDOG = "<watchdog model='i6300esb' action='poweroff'/>"
-AGENT = ("<channel type='unix'><source mode='bind'/>"
-         "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")  # virt-manager's
+# virt-manager 4.1's, which keeps its spicevmc default's <clipboard> (libvirt ignores it)
+AGENT = ("<channel type='unix'><source mode='bind'><clipboard copypaste='yes'/></source>"
+         "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
 PTY_CHANNEL = "<channel type='pty'><target type='virtio' name='org.tagvirt.test.0'/></channel>"
 CONSOLE = "<console type='pty'><target type='virtio'/></console>"
 
@@ -74,41 +74,6 @@ def domain_xml(name, kernel, extra="", os_extra="", memory=128, gic=2):
     {extra}
   </devices>
 </domain>"""
-
-
-class Events:
-    """DEVICE_ADDED and DEVICE_REMOVED of one connection: (kind, alias)."""
-
-    def __init__(self, conn):
-        self.seen, self.lock = [], threading.Lock()
-        for ev, kind in ((libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, "added"),
-                         (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, "removed")):
-            conn.domainEventRegisterAny(None, ev, self.callback(kind), None)
-
-    def callback(self, kind):
-        def cb(conn, dom, alias, opaque):
-            with self.lock:
-                self.seen.append((kind, alias))
-        return cb
-
-    def has(self, kind, alias, timeout=15):
-        return wait_for(lambda: (kind, alias) in self.seen, timeout, 0.1)
-
-
-def event_loop():
-    libvirt.virEventRegisterDefaultImpl()
-    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                     daemon=True).start()
-
-
-def open_files(pid):
-    out = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            out.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-        except OSError:
-            pass
-    return out
 
 
 def device_of(xml, element, pattern=""):
@@ -330,7 +295,7 @@ def main():
     work = private_tmpdir("tvhpd-")
     d = Daemon(CACHE, prefix="tvhpd-")
     conn = d.start(TAGVIRTD)
-    events = Events(conn)
+    events = DeviceEvents(conn)
     dom = conn.defineXML(domain_xml("hpd", KERNEL, "<serial type='pty'/>"))
     dom.create()
     pid = qemu_pids_of(dom.UUIDString())[0]
@@ -357,7 +322,7 @@ def linux_main():
     console = os.path.join(work, "ld.console")
     d = Daemon(CACHE, prefix="tvhpdl-")
     conn = d.start(TAGVIRTD)
-    events = Events(conn)
+    events = DeviceEvents(conn)
     os_extra = f"<initrd>{initrd}</initrd><cmdline>{GUEST_ARGS}</cmdline>"
     dom = conn.defineXML(domain_xml(
         "ld", kernel, f"<serial type='file'><source path='{console}'/></serial>", os_extra, 512, 3))
@@ -373,7 +338,7 @@ def linux_main():
     for xml, alias, want, what in (
             (RNG % "/dev/urandom", "rng0", "hwrng=virtio_rng", "/dev/hwrng of virtio_rng"),
             (KEYBOARD, "input0", "QEMU Virtio Keyboard", "a virtio keyboard input device"),
-            (PTY_CHANNEL, "channel0", "vport=org.tagvirt.test.0",
+            (PTY_CHANNEL, "channel0", "vports=org.tagvirt.test.0",
              "a /dev/vport* port named org.tagvirt.test.0")):
         seen = len(read_text(console).splitlines())
         t0 = time.time()

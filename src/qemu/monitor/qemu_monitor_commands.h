@@ -323,9 +323,6 @@ int tv_qemu_monitor_object_del(TvQemuMonitor *mon, const char *id);
 int tv_qemu_monitor_chardev_add(TvQemuMonitor *mon, const char *id, const TvQmpProp *backend,
                                 size_t nprops, char **pty);
 int tv_qemu_monitor_chardev_remove(TvQemuMonitor *mon, const char *id);
-/* qom-list PATH: *has tells whether it has a child (or property) NAME
- * ("/machine/peripheral" and a device id: QEMU still has that device). */
-int tv_qemu_monitor_qom_has(TvQemuMonitor *mon, const char *path, const char *name, bool *has);
 /* set-action watchdog=ACTION (QEMU >= 6.0): what a watchdog's expiry does */
 int tv_qemu_monitor_set_watchdog_action(TvQemuMonitor *mon, const char *action);
 

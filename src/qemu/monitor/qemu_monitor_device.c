@@ -159,24 +159,6 @@ int tv_qemu_monitor_chardev_remove(TvQemuMonitor *mon, const char *id)
     return tv_qemu_monitor_command_void(mon, "chardev-remove", tv_qmp_args_str("id", id));
 }
 
-int tv_qemu_monitor_qom_has(TvQemuMonitor *mon, const char *path, const char *name, bool *has)
-{
-    *has = false;
-    json_object *reply = tv_qemu_monitor_command(mon, "qom-list", tv_qmp_args_str("path", path));
-    if (!reply)
-        return -1;
-    if (tv_qmp_expect(reply, json_type_array, "qom-list", "the reply") < 0) {
-        json_object_put(reply);
-        return -1;
-    }
-    for (size_t i = 0; i < json_object_array_length(reply) && !*has; i++) {
-        const char *n = tv_qmp_str(json_object_array_get_idx(reply, i), "name");
-        *has = n && strcmp(n, name) == 0;
-    }
-    json_object_put(reply);
-    return 0;
-}
-
 int tv_qemu_monitor_set_watchdog_action(TvQemuMonitor *mon, const char *action)
 {
     return tv_qemu_monitor_command_void(mon, "set-action", tv_qmp_args_str("watchdog", action));

@@ -587,21 +587,6 @@ int tv_qemu_plug_retry_busy(TvQemuMonitor *mon, int (*del)(TvQemuMonitor *, cons
     }
 }
 
-/* The unplug of alias is done when QEMU no longer has the device. */
-static void gone_without_event(TvQemuProcess *proc, TvQemuMonitor *mon, const char *alias)
-{
-    bool has = true;
-    if (tv_qemu_monitor_qom_has(mon, "/machine/peripheral", alias, &has) < 0) {
-        tv_error_reset(); /* the event decides then */
-        return;
-    }
-    g_mutex_lock(&proc->lock);
-    Unplug *u = proc->unplugs ? g_hash_table_lookup(proc->unplugs, alias) : NULL;
-    if (u && !has)
-        u->deleted = true;
-    g_mutex_unlock(&proc->lock);
-}
-
 int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsigned timeout_ms)
 {
     TvPlugKind kind = TV_PLUG_NONE;
@@ -645,10 +630,6 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
         tv_error_prefix("domain '%s': cannot detach '%s'", proc->name, alias);
         return -1;
     }
-    /* a device whose bus unplugs at once (a virtio-serial port, USB) may
-     * be gone without a DEVICE_DELETED (seen with QEMU 10.0 and a running
-     * firmware guest): QEMU's list of devices says so */
-    gone_without_event(proc, mon, alias);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_mutex_lock(&proc->lock);
     for (;;) {
@@ -659,7 +640,6 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
             break;
     }
     g_mutex_unlock(&proc->lock);
-    gone_without_event(proc, mon, alias);
     return tv_qemu_process_unplug_finish(proc, alias);
 }
 
