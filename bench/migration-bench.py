@@ -21,6 +21,9 @@ under its own root and unix socket:
             query-migrate until completed and cont on the destination; wall
             time from starting the destination QEMU to its cont, the copy
             time and downtime from query-migrate.
+  --tls     the same two ways with VIR_MIGRATE_TLS (QEMU's own stream under
+            TLS; each daemon's ROOT/pki/qemu from a test CA, the server
+            certificate for 127.0.0.1), in the same rounds.
   refusal   migrateToURI3 towards QEMU 11.1 (whose max is MTE level 4) of
             the level-3 guest: time to the error (decided in Prepare, before
             any memory is sent).
@@ -187,6 +190,11 @@ def main():
     kernel = tvtest.elf_with_data(KERNEL, os.path.join(tmp, "loop-data.elf"), RANDOM_MIB << 20)
     a = tvtest.Daemon(tagvirtd=TAGVIRTD, prefix="tvmigb-a-")
     b = tvtest.Daemon(tagvirtd=TAGVIRTD, prefix="tvmigb-b-")
+    pki = tvtest.Pki(tmp)
+    pki.server("local", ["127.0.0.1"])
+    pki.client("migrator", "migrator")
+    for d in (a, b):
+        pki.qemu_dir("local", "migrator", d.root + "/pki/qemu")
     a.start()
     b.start()
     try:
@@ -217,34 +225,37 @@ def run(tmp, kernel, a, b):
                                    text=True).stdout.splitlines()[0]))
     print("load: %s" % open("/proc/loadavg").read().strip())
     here, there = (a, ca), (b, cb)
-    results = {"client": [], "p2p": [], "hand": []}
+    results = {"client": [], "p2p": [], "client-tls": [], "p2p-tls": [], "hand": []}
     for r in range(ROUNDS):
-        # client-managed, as virsh does it
-        t0 = time.monotonic()
-        p = subprocess.run(["virsh", "-q", "-c", here[0].uri, "migrate", "--live", "mbench",
-                            there[0].uri], capture_output=True, text=True)
-        wall = time.monotonic() - t0
-        if p.returncode != 0:
-            raise RuntimeError(p.stdout + p.stderr)
-        copy, down = completed_stats(here[1].lookupByName("mbench"))
-        print("tagvirt client-managed %s->%s: %.3f s (copy %.3f s, downtime %d ms)" % (
-            here[0].root[-8:], there[0].root[-8:], wall, copy, down))
-        results["client"].append((wall, copy, down))
-        if here[1].lookupByName("mbench").isPersistent():
-            here[1].lookupByName("mbench").undefine()
-        here, there = there, here
-        # peer-to-peer with Nova's flags, back
-        d = here[1].lookupByName("mbench")
-        xml = d.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
-        t0 = time.monotonic()
-        d.migrateToURI3(there[0].uri, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml,
-                                       libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: xml}, NOVA)
-        wall = time.monotonic() - t0
-        copy, down = completed_stats(d)
-        print("tagvirt p2p (Nova's flags) %s->%s: %.3f s (copy %.3f s, downtime %d ms)" % (
-            here[0].root[-8:], there[0].root[-8:], wall, copy, down))
-        results["p2p"].append((wall, copy, down))
-        here, there = there, here
+        for tls in ("", "-tls"):
+            # client-managed, as virsh does it
+            t0 = time.monotonic()
+            p = subprocess.run(["virsh", "-q", "-c", here[0].uri, "migrate", "--live"] +
+                               (["--tls"] if tls else []) + ["mbench", there[0].uri],
+                               capture_output=True, text=True)
+            wall = time.monotonic() - t0
+            if p.returncode != 0:
+                raise RuntimeError(p.stdout + p.stderr)
+            copy, down = completed_stats(here[1].lookupByName("mbench"))
+            print("tagvirt client-managed%s %s->%s: %.3f s (copy %.3f s, downtime %d ms)" % (
+                tls and " --tls", here[0].root[-8:], there[0].root[-8:], wall, copy, down))
+            results["client" + tls].append((wall, copy, down))
+            if here[1].lookupByName("mbench").isPersistent():
+                here[1].lookupByName("mbench").undefine()
+            here, there = there, here
+            # peer-to-peer with Nova's flags, back
+            d = here[1].lookupByName("mbench")
+            xml = d.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+            t0 = time.monotonic()
+            d.migrateToURI3(there[0].uri, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml,
+                                           libvirt.VIR_MIGRATE_PARAM_PERSIST_XML: xml},
+                            NOVA | (libvirt.VIR_MIGRATE_TLS if tls else 0))
+            wall = time.monotonic() - t0
+            copy, down = completed_stats(d)
+            print("tagvirt p2p (Nova's flags%s) %s->%s: %.3f s (copy %.3f s, downtime %d ms)"
+                  % (tls and " + TLS", here[0].root[-8:], there[0].root[-8:], wall, copy, down))
+            results["p2p" + tls].append((wall, copy, down))
+            here, there = there, here
 
     # refusal: towards QEMU 11.1
     d = here[1].lookupByName("mbench")
@@ -275,12 +286,12 @@ def run(tmp, kernel, a, b):
         results["hand"].append((wall, copy, down))
 
     print("\nmedians of %d:" % ROUNDS)
-    for k in ("client", "p2p", "hand"):
+    for k in ("client", "p2p", "client-tls", "p2p-tls", "hand"):
         xs = results[k]
         print("  %-7s wall %.3f s  copy %.3f s  downtime %d ms" % (
             k, med([x[0] for x in xs]), med([x[1] for x in xs]), med([x[2] for x in xs])))
     h = med([x[0] for x in results["hand"]])
-    for k in ("client", "p2p"):
+    for k in ("client", "p2p", "client-tls", "p2p-tls"):
         print("  %s / by hand (wall): %.2f" % (k, med([x[0] for x in results[k]]) / h))
     if refusals:
         print("  refusal towards QEMU 11.1 (caps cached): median %.3f s, max %.3f s" % (

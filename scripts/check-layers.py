@@ -46,6 +46,7 @@ GENERATED = {
     'remote_device_protocol.h': 'remote',
     'remote_save_protocol.h': 'remote',
     'remote_stats_protocol.h': 'remote',
+    'remote_agent_protocol.h': 'remote',
 }
 
 

@@ -128,20 +128,20 @@ static int parse_serial(xmlNodePtr node, TvDomainDisk *disk)
     size_t max = disk->bus == TV_DISK_BUS_VIRTIO ? G_MAXSIZE : SCSI_SERIAL_MAX;
     bool ok = *disk->serial && strlen(disk->serial) <= max;
     for (const char *p = disk->serial; ok && *p; p++)
-        ok = g_ascii_isalnum(*p) || strchr("_.+-", *p);
+        ok = g_ascii_isalnum(*p) || strchr("_.+- ", *p); /* libvirt's set, space included */
     if (ok)
         return 0;
     g_autofree char *path = tv_xml_node_path(node);
     g_autofree char *shown = g_strescape(disk->serial, NULL);
     if (max == G_MAXSIZE)
         tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "invalid serial '%s' in %s: expected letters, digits, '_', '.', '+' or "
-                        "'-'",
+                        "invalid serial '%s' in %s: expected letters, digits, spaces, '_', '.', "
+                        "'+' or '-'",
                         shown, path);
     else
         tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "invalid serial '%s' in %s: expected 1 to %zu letters, digits, '_', '.', "
-                        "'+' or '-' (QEMU's SCSI disks keep %zu)",
+                        "invalid serial '%s' in %s: expected 1 to %zu letters, digits, spaces, "
+                        "'_', '.', '+' or '-' (QEMU's SCSI disks keep %zu)",
                         shown, path, max, max);
     return -1;
 }

@@ -22,8 +22,9 @@ typedef enum {
     TV_DOMAIN_RUNNING_RESTORED = 3,
     TV_DOMAIN_RUNNING_FROM_SNAPSHOT = 4,
     TV_DOMAIN_RUNNING_UNPAUSED = 5,
-    TV_DOMAIN_RUNNING_SAVE_CANCELED = 7, /* paused for a save that failed, running again */
-    TV_DOMAIN_RUNNING_CRASHED = 9,       /* restarted in the same QEMU after a panic */
+    TV_DOMAIN_RUNNING_MIGRATION_CANCELED = 6, /* paused by a migration that failed, running again */
+    TV_DOMAIN_RUNNING_SAVE_CANCELED = 7,      /* paused for a save that failed, running again */
+    TV_DOMAIN_RUNNING_CRASHED = 9,            /* restarted in the same QEMU after a panic */
 } TvDomainRunningReason;
 
 typedef enum {

@@ -72,6 +72,8 @@ static const ConfigKey keys[] = {
     { "migration_port_max", KEY_UINT, OFF(migration_port_max), 1, 65535 },
     { "migration_address", KEY_STRING, OFF(migration_address), 0, 0 },
     { "migration_incoming_timeout", KEY_UINT, OFF(migration_incoming_timeout), 1, 86400 },
+    { "migrate_tls_x509_cert_dir", KEY_STRING, OFF(migrate_tls_x509_cert_dir), 0, 0 },
+    { "migrate_tls_x509_verify", KEY_BOOL, OFF(migrate_tls_x509_verify), 0, 1 },
 };
 
 void tv_daemon_config_init(TvDaemonConfig *cfg)
@@ -92,6 +94,7 @@ void tv_daemon_config_init(TvDaemonConfig *cfg)
     cfg->migration_port_min = 49152; /* libvirt's */
     cfg->migration_port_max = 49215;
     cfg->migration_incoming_timeout = 120;
+    cfg->migrate_tls_x509_verify = TRUE; /* libvirt's default_tls_x509_verify */
 }
 
 void tv_daemon_config_clear(TvDaemonConfig *cfg)
@@ -105,6 +108,7 @@ void tv_daemon_config_clear(TvDaemonConfig *cfg)
     g_clear_pointer(&cfg->storage_pool_roots, g_free);
     g_clear_pointer(&cfg->listen_addr, g_free);
     g_clear_pointer(&cfg->migration_address, g_free);
+    g_clear_pointer(&cfg->migrate_tls_x509_cert_dir, g_free);
     g_clear_pointer(&cfg->tls_port, g_free);
     g_clear_pointer(&cfg->auth_tls, g_free);
     g_clear_pointer(&cfg->ca_file, g_free);

@@ -41,6 +41,11 @@ typedef struct {
     guint migration_port_min, migration_port_max;
     char *migration_address;
     guint migration_incoming_timeout; /* seconds */
+    /* TLS for QEMU's migration stream (VIR_MIGRATE_TLS): the x509 folder
+     * (NULL: /etc/pki/qemu, or ROOT/pki/qemu with --root) and whether the
+     * destination asks for the source's certificate (default on) */
+    char *migrate_tls_x509_cert_dir;
+    gboolean migrate_tls_x509_verify;
 } TvDaemonConfig;
 
 void tv_daemon_config_init(TvDaemonConfig *cfg);

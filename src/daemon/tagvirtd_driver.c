@@ -129,6 +129,8 @@ TvQemuDriver *tv_daemon_driver_open(const TvDaemonConfig *cfg, const char *root)
     dcfg.migration_port_max = cfg->migration_port_max;
     dcfg.migration_address = cfg->migration_address;
     dcfg.migration_incoming_timeout = cfg->migration_incoming_timeout;
+    dcfg.migrate_tls_dir = cfg->migrate_tls_x509_cert_dir;
+    dcfg.migrate_tls_no_verify = !cfg->migrate_tls_x509_verify;
     TvQemuDriver *drv = tv_qemu_driver_open(&dcfg);
     storage = drv ? storage_open(cfg, root, drv) : NULL;
     if (!storage) {

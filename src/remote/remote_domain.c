@@ -516,6 +516,7 @@ void tv_remote_register_driver_handlers(TvRemote *remote)
     tv_remote_register_device_handlers(remote);
     tv_remote_register_save_handlers(remote);
     tv_remote_register_stats_handlers(remote);
+    tv_remote_register_agent_handlers(remote);
     tv_remote_register_host_handlers(remote);
     tv_remote_register_tune_handlers(remote);
     tv_remote_register_migrate_handlers(remote);

@@ -21,3 +21,6 @@ void tv_remote_register_migrate_handlers(TvRemote *remote);
 void tv_remote_register_save_handlers(TvRemote *remote);
 /* Statistics and snapshot lists (remote_stats.c); part of the driver handlers. */
 void tv_remote_register_stats_handlers(TvRemote *remote);
+/* setTime, getTime: the guest agent's calls (remote_agent.c); part of the
+ * driver handlers. */
+void tv_remote_register_agent_handlers(TvRemote *remote);

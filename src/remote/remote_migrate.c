@@ -342,6 +342,22 @@ static int h_perform(TvRemoteConn *conn, const void *a, void *r)
     return p2p_migrate(conn, uuid, *args->dconnuri, &args->params, &params, args->flags);
 }
 
+/* For tests only (tests/daemon/migration-fault-test.py, docs/migration.rst
+ * "The destination's daemon, after Finish ran"): while the file that
+ * TAGVIRT_TEST_FINISH_HOLD names exists (at most a minute), a Finish that
+ * ran holds its answer, so that a test can kill this daemon between Finish
+ * running the guest and the source hearing it.  Unset: nothing waits. */
+#define FINISH_HOLD_MAX_MS 60000
+
+static void test_finish_hold(void)
+{
+    const char *path = g_getenv("TAGVIRT_TEST_FINISH_HOLD");
+    for (int waited = 0;
+         path && *path && waited < FINISH_HOLD_MAX_MS && g_file_test(path, G_FILE_TEST_EXISTS);
+         waited += 50)
+        g_usleep(50 * 1000);
+}
+
 static int h_finish(TvRemoteConn *conn, const void *a, void *r)
 {
     const tvr_domain_migrate_finish3_params_args *args = a;
@@ -356,6 +372,7 @@ static int h_finish(TvRemoteConn *conn, const void *a, void *r)
         tv_domain_ref_clear(&ref);
         return -1;
     }
+    test_finish_hold();
     ret->dom.name = g_steal_pointer(&ref.name);
     memcpy(ret->dom.uuid, ref.uuid, sizeof(ret->dom.uuid));
     ret->dom.id = ref.id;

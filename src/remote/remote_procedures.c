@@ -100,6 +100,7 @@ static const ProcTable tables[] = {
     { tv_remote_device_procedures, &tv_remote_device_procedures_count },
     { tv_remote_save_procedures, &tv_remote_save_procedures_count },
     { tv_remote_stats_procedures, &tv_remote_stats_procedures_count },
+    { tv_remote_agent_procedures, &tv_remote_agent_procedures_count },
 };
 
 static const TvRemoteProcedure *find_in(const ProcTable *t, int proc)

@@ -38,6 +38,8 @@ extern const TvRemoteProcedure tv_remote_network_procedures[];
 extern const gsize tv_remote_network_procedures_count;
 extern const TvRemoteProcedure tv_remote_device_procedures[];
 extern const gsize tv_remote_device_procedures_count;
+extern const TvRemoteProcedure tv_remote_agent_procedures[];
+extern const gsize tv_remote_agent_procedures_count;
 extern const TvRemoteProcedure tv_remote_save_procedures[];
 extern const gsize tv_remote_save_procedures_count;
 extern const TvRemoteProcedure tv_remote_stats_procedures[];

@@ -346,12 +346,109 @@ def run(src_d, dst_d):
     T.note(out.strip())
     after("an incoming migration that expired", g, dst_d)
 
+    # 6. client-managed: the client leaves after Perform answered, before
+    # Finish and Confirm.  virsh is held (SIGSTOP) while QEMU completes the
+    # copy, so Perform's answer waits unread; then virsh is killed.  As with
+    # libvirt ("perform3 done"): nobody knows whether the destination would
+    # run it, so the source keeps the guest paused and the destination,
+    # whose Prepare connection closed, stops its incoming QEMU
+    copies = src_d.log(None).count("copied in")
+    p = start_virsh(S, "migrate", "--live", "--bandwidth", "8", "--xml", xml, "fault", D)
+    info = wait_progress(S, "fault")
+    T.check("client-managed: the copy progresses", info is not None, info)
+    p.send_signal(signal.SIGSTOP)
+    performed = wait_until(lambda: src_d.log(None).count("copied in") > copies, 60)
+    T.check("... virsh held: QEMU completes the copy and Perform answers", performed,
+            src_d.log(800))
+    rc, out = virsh(S, "domstate", "--reason", "fault")
+    rc2, out2 = virsh(D, "domstate", "--reason", "fault")
+    T.check("... meanwhile the guest runs on neither side (source paused, destination's "
+            "incoming QEMU paused)", out == "paused (migrating)" and rc2 == 0 and
+            out2.startswith("paused"), (out, out2))
+    p.send_signal(signal.SIGKILL)
+    p.send_signal(signal.SIGCONT)
+    p.wait()
+    T.check("... virsh killed before Finish: the destination stops its incoming QEMU",
+            wait_until(lambda: nothing_on(dst_d, "fault")[0], 30), nothing_on(dst_d, "fault"))
+    T.check("... the source keeps the guest paused in its QEMU and says why",
+            wait_until(lambda: "the client that performed it disconnected before Confirm"
+                       in src_d.log(None), 30) and
+            virsh(S, "domstate", "--reason", "fault")[1] == "paused (migrating)" and
+            src_d.qemus() == g.pids, (virsh(S, "domstate", "--reason", "fault"), src_d.log(600)))
+    rc, out = virsh(S, "domjobinfo", "fault")
+    T.check("... its job has ended", rc == 0 and "None" in out, out)
+    rc, out = virsh(S, "resume", "fault")
+    T.check("... virsh resume runs it on here (the destination does not run it)", rc == 0, out)
+    after("client left after Perform answered, before Finish", g, dst_d)
+
+    # 7. peer-to-peer: the destination ran Finish (the guest runs there,
+    # defined there) but its daemon dies before the answer reaches the
+    # source.  The destination daemon holds Finish's answer while a file
+    # exists (TAGVIRT_TEST_FINISH_HOLD), is killed (-9) meanwhile and
+    # restarted; the source asks it again, hears that it runs the guest, and
+    # ends its own QEMU as Confirm would (and undefines it: --undefinesource)
+    hold = os.path.join(dst_d.root, "hold-finish")
+    dst_d.stop()
+    os.environ["TAGVIRT_TEST_FINISH_HOLD"] = hold
+    try:
+        dst_d.start().close()
+    finally:
+        del os.environ["TAGVIRT_TEST_FINISH_HOLD"]
+    open(hold, "w").close()
+    p = start_virsh(S, "migrate", "--live", "--p2p", "--persistent", "--undefinesource",
+                    "--xml", xml, "fault", D)
+
+    def runs_there():
+        rc, out = virsh(D, "domstate", "--reason", "fault")
+        return rc == 0 and out == "running (migrated)"
+    T.check("p2p, Finish's answer held: the guest runs on the destination",
+            wait_until(runs_there, 90), virsh(D, "domstate", "--reason", "fault"))
+    rc, out = virsh(S, "domstate", "--reason", "fault")
+    T.check("... and not on the source (paused there, its copy done)",
+            out == "paused (migrating)", out)
+    (dst_pid,) = dst_d.qemus() or [None]
+    dst_d.stop(signal.SIGKILL)
+    os.unlink(hold)
+    dst_d.start().close()
+    out, _ = p.communicate(timeout=120)
+    T.check("... destination daemon killed (-9) before answering, restarted: virsh migrate "
+            "succeeds (the source asked again and heard the guest runs there)",
+            p.returncode == 0, out)
+    T.check("... the source says so in its log",
+            "Finish's answer was lost, but the destination runs the guest" in src_d.log(None),
+            src_d.log(800))
+    dst_console = os.path.join(dst_d.root, "fault.console")
+    ok, info = counting_on(dst_console)
+    conn = libvirt.open(D)
+    try:
+        dd = conn.lookupByName("fault")
+        there = (dd.state()[0], dd.isPersistent())
+    finally:
+        conn.close()
+    T.check("... the guest runs on the destination in the QEMU Finish ran, counting on, "
+            "persistent there", ok and there == (libvirt.VIR_DOMAIN_RUNNING, 1) and
+            dst_d.qemus() == [dst_pid], (info, there, dst_pid, dst_d.qemus()))
     conn = libvirt.open(S)
+    try:
+        left = [d.name() for d in conn.listAllDomains()]
+    finally:
+        conn.close()
+    # (the destination's QEMU names the source's root too: the kernel is
+    # there; a QEMU the restarted source took over is reaped by PID 1, late)
+    def src_alive():
+        return [p for p in g.pids if os.path.exists("/proc/%d" % p) and
+                " Z " not in tvtest.read_text("/proc/%d/stat" % p)]
+    wait_until(lambda: not src_alive(), 15)
+    T.check("... the source's QEMU is gone and no definition is left there (one persistent "
+            "definition in all)", not src_alive() and "fault" not in left, (src_alive(), left))
+
+    conn = libvirt.open(D)
     dom = conn.lookupByName("fault")
     dom.destroy()
     dom.undefine()
     conn.close()
-    T.check("the guest stops when asked", not src_d.qemus(), src_d.qemus())
+    T.check("the guest stops when asked", not dst_d.qemus() and not src_d.qemus(),
+            (dst_d.qemus(), src_d.qemus()))
 
 
 def main():

@@ -445,6 +445,27 @@ def failures(src_d, dst_d, sconn, dconn):
     T.check("destination QEMU killed mid-copy: the migration fails", err is not None, err)
     T.note(err)
     nothing_lost("after the destination's QEMU was killed")
+    rc, out = virsh(S, "domstate", "--reason", "slow")
+    T.check("... it never paused: still 'running (booted)'",
+            rc == 0 and out.strip() == "running (booted)", out)
+
+    # paused during the copy (virsh migrate --timeout --timeout-suspend does
+    # this), then the copy fails: libvirt's reasons are "paused (migrating)"
+    # and, once it runs again, "running (migration canceled)"
+    t, box = in_thread(g.dom.migrateToURI3, D, params, MIGRATE_LIVE | MIGRATE_PEER2PEER)
+    wait_copying(g.dom)
+    rc, out = virsh(S, "suspend", "slow")
+    rc2, out2 = virsh(S, "domstate", "--reason", "slow")
+    T.check("suspended while its migration runs: 'paused (migrating)'",
+            rc == 0 and rc2 == 0 and out2.strip() == "paused (migrating)", (out, out2))
+    g.dom.abortJob()
+    t.join(60)
+    T.check("... aborted: OPERATION_ABORTED", box.get("err") and
+            box["err"][0] == ERR_OPERATION_ABORTED, box.get("err"))
+    nothing_lost("after the abort of a paused copy")
+    rc, out = virsh(S, "domstate", "--reason", "slow")
+    T.check("... it runs again as 'running (migration canceled)' (libvirt's reason 6)",
+            rc == 0 and out.strip() == "running (migration canceled)", out)
 
     # migration settings
     rc, out = virsh(S, "migrate-setmaxdowntime", "slow", "300")

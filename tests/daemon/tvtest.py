@@ -222,15 +222,22 @@ class Daemon:
         its root, or they hold a file under it open (a guest whose files all
         live elsewhere: the daemon passes monitor and log as descriptors)."""
         found = []
+        mine = self.root + "/"
         for pid in pids_with("qemu-system-aarch64"):
+            if mine in read_text("/proc/%d/cmdline" % pid):
+                found.append(pid)
+                continue
             try:
-                fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd))
-                       for fd in os.listdir("/proc/%d/fd" % pid)]
+                fds = os.listdir("/proc/%d/fd" % pid)
             except OSError:
                 continue
-            if (self.root + "/" in read_text("/proc/%d/cmdline" % pid) or
-                    any(f.startswith(self.root + "/") for f in fds)):
-                found.append(pid)
+            for fd in fds:
+                try:
+                    if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(mine):
+                        found.append(pid)
+                        break
+                except OSError:
+                    pass
         return found
 
     def kill_leftovers(self):
@@ -439,6 +446,20 @@ class Pki:
         self._copy(dest, [(name + "cert.pem", "clientcert.pem"),
                           (name + "key.pem", "clientkey.pem")])
         shutil.copy(os.path.join((ca or self).dir, "cacert.pem"), os.path.join(dest, "cacert.pem"))
+        return dest
+
+    def qemu_dir(self, server, client, dest):
+        """A host's migrate_tls_x509_cert_dir (QEMU's own migration stream,
+        --tls) under libvirt's names, the private keys 0600 root."""
+        os.makedirs(dest, exist_ok=True)
+        for src, name in (("cacert.pem", "ca-cert.pem"), (server + "cert.pem", "server-cert.pem"),
+                          (server + "key.pem", "server-key.pem"),
+                          (client + "cert.pem", "client-cert.pem"),
+                          (client + "key.pem", "client-key.pem")):
+            path = os.path.join(dest, name)
+            shutil.copy(os.path.join(self.dir, src), path)
+            os.chown(path, 0, 0)
+            os.chmod(path, 0o600 if "key" in name else 0o644)
         return dest
 
     def add_client_to(self, name, dest):

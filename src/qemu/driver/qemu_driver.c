@@ -14,6 +14,7 @@
 #define SYSTEM_LOG_DIR    "/var/log/tagvirt/qemu"
 #define SYSTEM_NVRAM_DIR  TV_QEMU_NVRAM_DIR_DEFAULT
 #define SYSTEM_SAVE_DIR   "/var/lib/tagvirt/qemu/save"
+#define SYSTEM_PKI_DIR    "/etc/pki/qemu" /* libvirt's default_tls_x509_cert_dir */
 
 void tv_domain_ref_clear(TvDomainRef *ref)
 {
@@ -79,6 +80,10 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->migration_port_min = cfg->migration_port_min ? cfg->migration_port_min : 49152;
     drv->migration_port_max = cfg->migration_port_max ? cfg->migration_port_max : 49215;
     drv->migration_address = g_strdup(cfg->migration_address);
+    drv->migrate_tls_dir = cfg->migrate_tls_dir ? g_strdup(cfg->migrate_tls_dir)
+                           : cfg->root          ? g_build_filename(cfg->root, "pki", "qemu", NULL)
+                                                : g_strdup(SYSTEM_PKI_DIR);
+    drv->migrate_tls_verify = !cfg->migrate_tls_no_verify;
     drv->incoming = g_hash_table_new(g_str_hash, g_str_equal);
     g_cond_init(&drv->incoming_cond);
     drv->incoming_timeout_s =
@@ -201,6 +206,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_free(drv->log_dir);
     g_free(drv->emulator);
     g_free(drv->migration_address);
+    g_free(drv->migrate_tls_dir);
     g_free(drv);
 }
 

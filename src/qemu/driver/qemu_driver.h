@@ -50,6 +50,11 @@ typedef struct {
     /* seconds an incoming migration may wait for the source's stream after
      * Prepare before its QEMU is stopped (0: 120) */
     unsigned migration_incoming_timeout;
+    /* VIR_MIGRATE_TLS: the folder of QEMU's x509 files (NULL: /etc/pki/qemu,
+     * or ROOT/pki/qemu), and whether the destination's QEMU does not ask
+     * for the source's certificate (migrate_tls_x509_verify = 0) */
+    const char *migrate_tls_dir;
+    bool migrate_tls_no_verify;
 } TvQemuDriverConfig;
 
 typedef struct {
@@ -301,6 +306,11 @@ int tv_qemu_driver_snapshot_current(TvQemuDriver *drv, const unsigned char *uuid
 int tv_qemu_driver_snapshot_create(TvQemuDriver *drv, const unsigned char *uuid, const char *xml,
                                    unsigned flags);
 int tv_qemu_driver_snapshot_num(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
+/* setTime / getTime (qemu_driver_agent.c): they need the QEMU guest agent,
+ * which tagvirtd does not use; always -1 with libvirt's answer for it. */
+int tv_qemu_driver_set_time(TvQemuDriver *drv, const unsigned char *uuid, long long seconds,
+                            unsigned nseconds, unsigned flags);
+int tv_qemu_driver_get_time(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags);
 
 /* attachDevice(Flags), detachDevice(Flags), detachDeviceAlias: flags are
  * libvirt's AFFECT_LIVE (1) and AFFECT_CONFIG (2), 0 for the current state

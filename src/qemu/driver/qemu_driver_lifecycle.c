@@ -94,8 +94,10 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
         if (old == TV_DOMAIN_STATE_PAUSED || old == TV_DOMAIN_STATE_SHUTDOWN ||
             old == TV_DOMAIN_STATE_CRASHED)
             tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_RESUMED,
-                                  reason == TV_DOMAIN_RUNNING_MIGRATED ? 1 /* MIGRATED */
-                                                                       : 0 /* UNPAUSED */);
+                                  reason == TV_DOMAIN_RUNNING_MIGRATED ||
+                                          reason == TV_DOMAIN_RUNNING_MIGRATION_CANCELED
+                                      ? 1 /* MIGRATED, as libvirt says both */
+                                      : 0 /* UNPAUSED */);
         break;
     case TV_DOMAIN_STATE_PAUSED:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED,

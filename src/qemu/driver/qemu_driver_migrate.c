@@ -53,7 +53,6 @@ static int check_flags(unsigned flags)
         { TV_MIGRATE_POSTCOPY_RESUME, "post-copy (VIR_MIGRATE_POSTCOPY_RESUME)" },
         { TV_MIGRATE_ZEROCOPY, "zero-copy (VIR_MIGRATE_ZEROCOPY)" },
         { TV_MIGRATE_COMPRESSED, "compression (VIR_MIGRATE_COMPRESSED)" },
-        { TV_MIGRATE_TLS, "TLS for QEMU's own stream (VIR_MIGRATE_TLS)" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(refused); i++)
         if (flags & refused[i].flag) {
@@ -70,6 +69,26 @@ static int check_flags(unsigned flags)
     return 0;
 }
 
+void tv_driver_migrate_tls(TvQemuDriver *drv, bool server, const char *hostname,
+                           TvQemuMigrationTls *tls)
+{
+    *tls = (TvQemuMigrationTls){ .dir = drv->migrate_tls_dir,
+                                 .server = server,
+                                 .verify = drv->migrate_tls_verify,
+                                 .hostname = hostname,
+                                 .security = drv->security };
+}
+
+/* VIR_MIGRATE_TLS: this end's certificate files are there and readable. */
+static int check_tls_files(TvQemuDriver *drv, unsigned flags, bool server)
+{
+    if (!(flags & TV_MIGRATE_TLS))
+        return 0;
+    TvQemuMigrationTls tls;
+    tv_driver_migrate_tls(drv, server, NULL, &tls);
+    return tv_qemu_migration_tls_check(&tls);
+}
+
 int tv_qemu_driver_migrate_begin(TvQemuDriver *drv, const unsigned char *uuid,
                                  const TvMigrateParams *params, unsigned flags, char **xml_out,
                                  char **cookie_out)
@@ -78,7 +97,7 @@ int tv_qemu_driver_migrate_begin(TvQemuDriver *drv, const unsigned char *uuid,
     if (check_flags(flags) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
-    if (!dom || tv_driver_migrate_check_idle(dom) < 0)
+    if (!dom || tv_driver_migrate_check_idle(dom) < 0 || check_tls_files(drv, flags, false) < 0)
         return -1;
     g_autoptr(TvDomainDef) live = running_def(dom);
     if (!live)
@@ -232,6 +251,10 @@ int tv_qemu_driver_migrate_prepare(TvQemuDriver *drv, const TvMigrateParams *par
     *cookie_out = *uri_out = NULL;
     if (check_flags(flags) < 0)
         return -1;
+    if (check_tls_files(drv, flags, true) < 0) {
+        tv_error_prefix("migration refused by the destination");
+        return -1;
+    }
     if (!params->dest_xml) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG,
                         "migration: the destination_xml parameter is required by Prepare");

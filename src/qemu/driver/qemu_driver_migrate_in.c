@@ -238,6 +238,53 @@ static TvDriverIncoming *incoming_by_serial_locked(TvQemuDriver *drv, guint64 se
     return NULL;
 }
 
+/* Another process bound the port between our choice and QEMU's bind: two
+ * daemons on one host that prepare at once test-bind the same free port. */
+static bool port_was_taken(void)
+{
+    const char *msg = tv_error_message();
+    return msg && strstr(msg, "Address already in use") != NULL;
+}
+
+/* How often a Prepare moves on to another port when its port was taken. */
+#define PORT_RETRIES 8
+
+/* The incoming QEMU listening on *port of addr.  A QEMU whose
+ * migrate-incoming failed does not take another one (QEMU 10.0: "Illegal
+ * migration incoming state: setup"), so when the port was taken meanwhile
+ * the failed start (which leaves nothing) is repeated on the next free port,
+ * which the migration then holds. */
+static int start_listening(TvQemuDriver *drv, TvDriverDomain *dom, const TvDomainDef *def,
+                           guint64 serial, const char *addr, const TvQemuMigrationTls *tls,
+                           int *port)
+{
+    for (int tries = 0;; tries++) {
+        g_autofree char *where = host_port(addr, *port);
+        g_autofree char *uri = g_strdup_printf("tcp:%s", where);
+        TvQemuIncoming qin = { .uri = uri, .fd = -1, .tls = tls };
+        TvDomainDef *copy = tv_domain_def_copy(def);
+        if (!copy)
+            return -1;
+        if (tv_driver_start_incoming_in_job(drv, dom, copy, &qin, 1 /* MIGRATED */) == 0)
+            return 0;
+        if (tries >= PORT_RETRIES || !port_was_taken())
+            return -1;
+        g_message("migration of domain '%s' in: %s was taken meanwhile (another process bound "
+                  "it): %s",
+                  dom->name, uri, tv_error_message());
+        tv_error_reset();
+        g_mutex_lock(&drv->lock);
+        TvDriverIncoming *in = incoming_by_serial_locked(drv, serial);
+        int next = in ? port_reserve_locked(drv, addr) : -1;
+        if (next > 0)
+            in->port = next;
+        g_mutex_unlock(&drv->lock);
+        if (next < 0)
+            return -1;
+        *port = next;
+    }
+}
+
 int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigrateParams *params,
                                unsigned flags, char **uri_out)
 {
@@ -267,19 +314,20 @@ int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigr
     g_mutex_lock(&dom->lock);
     bool active = dom->run != NULL;
     g_mutex_unlock(&dom->lock);
-    g_autofree char *where = host_port(addr, in->port);
-    g_autofree char *qemu_uri = g_strdup_printf("tcp:%s", where);
-    TvQemuIncoming qin = { .uri = qemu_uri, .fd = -1 };
+    TvQemuMigrationTls tls;
+    tv_driver_migrate_tls(drv, true, NULL, &tls);
+    int port = in->port;
     int rc = -1;
     if (active) { /* started meanwhile */
-        tv_domain_def_free(def);
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
                         "migration refused by the destination: domain '%s' is already running "
                         "here",
                         dom->name);
     } else {
-        rc = tv_driver_start_incoming_in_job(drv, dom, def, &qin, 1 /* MIGRATED */);
+        rc = start_listening(drv, dom, def, serial, addr, (flags & TV_MIGRATE_TLS) ? &tls : NULL,
+                             &port);
     }
+    tv_domain_def_free(def);
     if (rc < 0) {
         tv_error_prefix("migration of domain '%s': the destination could not start its QEMU",
                         dom->name);
@@ -288,11 +336,13 @@ int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigr
         incoming_free(in);
         return -1;
     }
+    g_autofree char *where = host_port(addr, port);
+    g_autofree char *qemu_uri = g_strdup_printf("tcp:%s", where);
     /* the address the source's QEMU connects to: a wildcard is no address */
     const char *out_host = addr;
     if (strcmp(addr, "0.0.0.0") == 0 || strcmp(addr, "::") == 0)
         out_host = g_get_host_name();
-    g_autofree char *out_where = host_port(out_host, in->port);
+    g_autofree char *out_where = host_port(out_host, port);
     *uri_out = g_strdup_printf("tcp:%s", out_where);
     g_message("migration of domain '%s' in: QEMU listens on %s", dom->name, qemu_uri);
     g_mutex_lock(&drv->lock);
@@ -496,6 +546,8 @@ int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *para
     }
     TvDriverRun *run = tv_driver_run_get(dom);
     int rc = run && run->proc ? tv_qemu_process_incoming_wait(run->proc, FINISH_WAIT_MS) : -1;
+    if (rc == 0 && (in->flags & TV_MIGRATE_TLS)) /* the stream has ended */
+        tv_qemu_process_migration_tls_disable(run->proc);
     if (rc == 0 && !(flags & TV_MIGRATE_PAUSED))
         rc = tv_qemu_process_resume_as(run->proc, TV_DOMAIN_RUNNING_MIGRATED);
     else if (rc == 0) /* finished: paused by the user now, as libvirt says (and a restart sees) */

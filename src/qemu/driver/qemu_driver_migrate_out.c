@@ -97,6 +97,19 @@ static char *qemu_uri(const char *uri)
     return NULL;
 }
 
+/* The destination's host in QEMU's "tcp:HOST:PORT" ("tcp:[V6]:PORT"):
+ * the name its certificate must carry (tls-hostname), as libvirt sets it. */
+static char *uri_host(const char *uri)
+{
+    const char *rest = uri + 4; /* qemu_uri() made it "tcp:..." */
+    if (rest[0] == '[') {
+        const char *end = strchr(rest, ']');
+        return end ? g_strndup(rest + 1, (gsize)(end - rest - 1)) : g_strdup(rest);
+    }
+    const char *colon = strrchr(rest, ':');
+    return colon ? g_strndup(rest, (gsize)(colon - rest)) : g_strdup(rest);
+}
+
 /* Why the copy must stop now though nobody aborted it: the client that
  * performs it left (client-managed), or the destination's daemon is gone
  * (peer-to-peer: asked every PEER_CHECK_MS).  NULL: go on. */
@@ -175,14 +188,16 @@ static int follow(TvDriverDomain *dom, TvQemuProcess *proc, const TvMigrateParam
 }
 
 /* After a failed or cancelled copy: the guest runs as before (QEMU runs it
- * again itself when it had paused it; a guest that was paused stays so). */
+ * again itself when it had paused it; a guest that was paused stays so),
+ * "running (migration canceled)" as libvirt says. */
 static void run_on(TvQemuProcess *proc, bool was_running)
 {
     TvError *err = tv_error_steal();
     tv_qemu_process_set_outgoing(proc, 0);
     int state = 0, reason = 0;
     tv_qemu_process_get_state(proc, &state, &reason);
-    if (was_running && state == TV_DOMAIN_STATE_PAUSED && tv_qemu_process_resume(proc) < 0) {
+    if (was_running && state == TV_DOMAIN_STATE_PAUSED &&
+        tv_qemu_process_resume_as(proc, TV_DOMAIN_RUNNING_MIGRATION_CANCELED) < 0) {
         g_warning("%s: %s", tv_qemu_process_name(proc), tv_error_message());
         tv_error_reset();
     }
@@ -259,6 +274,14 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
     mark_performed(drv, dom, false);
     gint64 t0 = g_get_monotonic_time();
     int rc = tv_qemu_process_with_monitor(proc, apply_settings, &s);
+    bool tls = (flags & TV_MIGRATE_TLS) != 0;
+    if (rc == 0 && tls) {
+        g_autofree char *host = uri_host(uri);
+        TvQemuMigrationTls t;
+        tv_driver_migrate_tls(drv, false, host, &t);
+        rc = tv_qemu_process_migration_tls_enable(proc, &t);
+        tls = rc == 0;
+    }
     if (rc == 0) {
         tv_driver_async_set_abort(dom, abort_migration, proc);
         rc = tv_qemu_process_migrate_start(proc, &out);
@@ -266,6 +289,8 @@ int tv_qemu_driver_migrate_perform(TvQemuDriver *drv, const unsigned char *uuid,
             rc = follow(dom, proc, params);
         tv_driver_async_set_abort(dom, NULL, NULL);
     }
+    if (tls) /* the stream has ended, either way */
+        tv_qemu_process_migration_tls_disable(proc);
     g_mutex_lock(&dom->lock);
     bool lost = rc == 0 && dom->migrate_caller_lost;
     if (rc == 0 && !lost) {

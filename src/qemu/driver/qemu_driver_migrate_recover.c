@@ -88,7 +88,8 @@ void tv_driver_migration_recover(TvQemuDriver *drv, TvDriverDomain *dom)
          * still paused by the migration is run here (a user's pause stays) */
         bool paused_by_it = rs == TV_QMP_RUN_STATE_POSTMIGRATE ||
                             rs == TV_QMP_RUN_STATE_FINISH_MIGRATE || by_migration;
-        if (!seen.qs.running && paused_by_it && tv_qemu_process_resume(proc) < 0) {
+        if (!seen.qs.running && paused_by_it &&
+            tv_qemu_process_resume_as(proc, TV_DOMAIN_RUNNING_MIGRATION_CANCELED) < 0) {
             g_warning("QEMU driver: domain '%s': %s", dom->name, tv_error_message());
             tv_error_reset();
         }
@@ -104,7 +105,7 @@ void tv_driver_migration_recover(TvQemuDriver *drv, TvDriverDomain *dom)
                       "confirmed before tagvirtd restarted: the guest stays paused here (the "
                       "destination may run it; resume it here only if it does not)",
                       dom->name);
-        } else if (tv_qemu_process_resume(proc) < 0) {
+        } else if (tv_qemu_process_resume_as(proc, TV_DOMAIN_RUNNING_MIGRATION_CANCELED) < 0) {
             g_warning("QEMU driver: domain '%s': %s", dom->name, tv_error_message());
             tv_error_reset();
         } else {

@@ -104,6 +104,8 @@ struct TvQemuDriver {
      * address (TvQemuDriverConfig), those between Prepare and Finish */
     unsigned migration_port_min, migration_port_max;
     char *migration_address;
+    char *migrate_tls_dir; /* VIR_MIGRATE_TLS: QEMU's x509 files */
+    bool migrate_tls_verify;
     GHashTable *incoming; /* under lock: domain name -> TvDriverIncoming */
     GCond incoming_cond;  /* with lock: an incoming migration ended, or closing */
     unsigned incoming_timeout_s;
@@ -333,6 +335,10 @@ int tv_driver_domain_facts(TvDriverDomain *dom, unsigned long long *max_kib,
 /* The balloon now holds kib: the live currentMemory (QEMU's BALLOON_CHANGE). */
 void tv_driver_balloon_changed(TvDriverRun *run, unsigned long long kib);
 
+/* qemu_driver_migrate.c: VIR_MIGRATE_TLS's settings of this host for one
+ * end (server: the destination; hostname: the source's tls-hostname). */
+void tv_driver_migrate_tls(TvQemuDriver *drv, bool server, const char *hostname,
+                           TvQemuMigrationTls *tls);
 /* qemu_driver_migrate_in.c: after Prepare's checks, the incoming QEMU
  * (def taken); *uri_out is where the source's QEMU sends. */
 int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigrateParams *params,

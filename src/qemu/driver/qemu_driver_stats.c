@@ -432,7 +432,8 @@ GPtrArray *tv_qemu_driver_domain_stats(TvQemuDriver *drv, const unsigned char (*
 
 /* ---- one device ---- */
 
-/* The running domain's facts; -1 with "not running" otherwise. */
+/* The running domain's run and its live facts in *f; NULL with the error
+ * ("no domain", "not running") and *f cleared otherwise. */
 static TvDriverRun *running_facts(TvQemuDriver *drv, const unsigned char *uuid, DefFacts *f,
                                   TvDriverDomain **domp)
 {
@@ -444,6 +445,8 @@ static TvDriverRun *running_facts(TvQemuDriver *drv, const unsigned char *uuid, 
         tv_driver_run_unref(run);
         run = NULL;
     }
+    if (!run)
+        def_facts_clear(f);
     *domp = dom;
     return run;
 }
@@ -454,10 +457,8 @@ int tv_qemu_driver_block_stats(TvQemuDriver *drv, const unsigned char *uuid, con
     DefFacts f = { 0 };
     g_autoptr(TvDriverDomain) dom = NULL;
     TvDriverRun *run = running_facts(drv, uuid, &f, &dom);
-    if (!run) {
-        def_facts_clear(&f);
+    if (!run)
         return -1;
-    }
     const DiskFacts *d = NULL;
     for (guint i = 0; i < f.disks->len && !d; i++) {
         const DiskFacts *x = g_ptr_array_index(f.disks, i);
@@ -505,10 +506,8 @@ int tv_qemu_driver_interface_stats(TvQemuDriver *drv, const unsigned char *uuid,
     DefFacts f = { 0 };
     g_autoptr(TvDriverDomain) dom = NULL;
     TvDriverRun *run = running_facts(drv, uuid, &f, &dom);
-    if (!run) {
-        def_facts_clear(&f);
+    if (!run)
         return -1;
-    }
     tv_driver_run_unref(run);
     const NetFacts *n = NULL;
     for (guint i = 0; i < f.nets->len && !n; i++) {

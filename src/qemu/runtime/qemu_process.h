@@ -84,6 +84,29 @@ enum {
 TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                      unsigned flags);
 
+/* TLS for QEMU's own migration stream (VIR_MIGRATE_TLS): QEMU reads the
+ * x509 files of dir under libvirt's names (ca-cert.pem; server-cert.pem and
+ * server-key.pem on the destination, client-cert.pem and client-key.pem on
+ * the source; ca-crl.pem and dh-params.pem when there). */
+typedef struct {
+    const char *dir;                        /* migrate_tls_x509_cert_dir */
+    bool server;                            /* the destination's end */
+    bool verify;                            /* server: ask for the source's certificate */
+    const char *hostname;                   /* client: the name the server's certificate
+                                             * must carry (tls-hostname), or NULL */
+    const struct _TvQemuSecurity *security; /* gives QEMU's user the files to read */
+} TvQemuMigrationTls;
+
+/* The files this end needs exist and can be read: 0, or -1 with an error
+ * naming the first that cannot (before anything starts). */
+int tv_qemu_migration_tls_check(const TvQemuMigrationTls *tls);
+/* object-add tls-creds-x509 and migrate-set-parameters tls-creds (and
+ * tls-hostname) in a running QEMU; the files are QEMU's user's only while
+ * QEMU loads them.  End with tv_qemu_process_migration_tls_disable()
+ * (tls-creds and tls-hostname "" and object-del; best effort, logged). */
+int tv_qemu_process_migration_tls_enable(TvQemuProcess *proc, const TvQemuMigrationTls *tls);
+void tv_qemu_process_migration_tls_disable(TvQemuProcess *proc);
+
 /* An incoming QEMU (live migration, restore): where it reads the guest's
  * state from.  Exactly one of uri and fd. */
 typedef struct {
@@ -96,6 +119,8 @@ typedef struct {
     /* the domain's paused reason while it receives (0: PAUSED_MIGRATION;
      * a restore gives e.g. TV_DOMAIN_PAUSED_STARTING_UP) */
     int paused_reason;
+    /* with uri: TLS for the stream, set up before QEMU listens (or NULL) */
+    const TvQemuMigrationTls *tls;
 } TvQemuIncoming;
 
 /* Like tv_qemu_process_start, but QEMU starts with "-incoming defer" and

@@ -57,6 +57,8 @@ static char *fd_uri(TvQemuMonitor *mon, unsigned qemu_version, int fd, const cha
 
 int tv_qemu_process_incoming_begin(TvQemuProcess *proc, const TvQemuIncoming *in)
 {
+    if (in->uri && in->tls && tv_qemu_process_migration_tls_enable(proc, in->tls) < 0)
+        return -1;
     g_autofree char *uri =
         in->uri ? g_strdup(in->uri)
                 : fd_uri(proc->mon, proc->qemu_version, in->fd, INCOMING_FD_NAME, &proc->fdset_in);

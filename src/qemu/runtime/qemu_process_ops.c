@@ -175,10 +175,13 @@ int tv_qemu_process_suspend(TvQemuProcess *proc)
     int rc = run_command(proc, tv_qemu_monitor_stop);
     g_mutex_lock(&proc->lock);
     proc->pausing = false;
-    /* also a guest another cause paused (an incoming migration): the user's now */
+    /* also a guest another cause paused (an incoming migration): the user's
+     * now; paused while its outgoing migration runs, it is the migration's
+     * (libvirt says "paused (migrating)"; a failed copy runs it again) */
+    int reason = tv_qemu_process_user_pause_reason(proc);
     if (rc == 0 && !proc->exited &&
-        (proc->state != TV_DOMAIN_STATE_PAUSED || proc->reason != TV_DOMAIN_PAUSED_USER))
-        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, TV_DOMAIN_PAUSED_USER);
+        (proc->state != TV_DOMAIN_STATE_PAUSED || proc->reason != reason))
+        tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, reason);
     g_mutex_unlock(&proc->lock);
     tv_qemu_process_flush_callbacks(proc);
     return rc;

@@ -112,6 +112,9 @@ char *tv_qemu_found_list(GArray *found);
 /* qemu_process_state.c: under proc->lock.  Records the change, rewrites the
  * status file while QEMU runs, wakes waiters. */
 void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason);
+/* Under proc->lock: the reason of a pause the user asked for; while an
+ * outgoing migration runs it is the migration's, as libvirt says it. */
+int tv_qemu_process_user_pause_reason(const TvQemuProcess *proc);
 /* One QMP event (STOP, RESUME, SHUTDOWN, ...), under proc->lock. */
 void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev);
 /* QEMU is gone: reap, choose the shut-off reason, remove the status file

@@ -26,6 +26,12 @@ int tv_qemu_process_write_status(TvQemuProcess *proc)
     return tv_qemu_status_write(proc->status_path, &st);
 }
 
+int tv_qemu_process_user_pause_reason(const TvQemuProcess *proc)
+{
+    return proc->outgoing_reason == TV_DOMAIN_PAUSED_MIGRATION ? TV_DOMAIN_PAUSED_MIGRATION
+                                                               : TV_DOMAIN_PAUSED_USER;
+}
+
 void tv_qemu_process_set_state(TvQemuProcess *proc, int state, int reason)
 {
     if (proc->state == state && proc->reason == reason)
@@ -54,7 +60,7 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
     case TV_QEMU_EVENT_STOP: {
         if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
             return;
-        int reason = proc->pausing           ? TV_DOMAIN_PAUSED_USER
+        int reason = proc->pausing           ? tv_qemu_process_user_pause_reason(proc)
                      : proc->outgoing_reason ? proc->outgoing_reason
                      : proc->shutdown_event  ? TV_DOMAIN_PAUSED_SHUTTING_DOWN
                                              : TV_DOMAIN_PAUSED_UNKNOWN;
@@ -74,10 +80,15 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
                                           : TV_DOMAIN_RUNNING_BOOTED);
             return;
         }
-        if (proc->state == TV_DOMAIN_STATE_PAUSED)
-            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING,
-                                      proc->resume_reason ? proc->resume_reason
-                                                          : TV_DOMAIN_RUNNING_UNPAUSED);
+        if (proc->state == TV_DOMAIN_STATE_PAUSED) {
+            /* nobody of ours resumed it: QEMU runs a guest again itself when
+             * an outgoing migration that had paused it fails */
+            int reason = proc->resume_reason ? proc->resume_reason
+                         : proc->reason == TV_DOMAIN_PAUSED_MIGRATION
+                             ? TV_DOMAIN_RUNNING_MIGRATION_CANCELED
+                             : TV_DOMAIN_RUNNING_UNPAUSED;
+            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_RUNNING, reason);
+        }
         break;
     case TV_QEMU_EVENT_SHUTDOWN:
         proc->shutdown_event = true;

@@ -186,28 +186,6 @@ int tv_qemu_security_dac_label(const TvQemuSecurity *sec, const char *record_pat
     return -1;
 }
 
-void tv_qemu_security_dac_restore(const char *record_path)
-{
-    g_autofree char *text = NULL;
-    size_t len = 0;
-    if (!g_file_test(record_path, G_FILE_TEST_EXISTS))
-        return;
-    if (tv_file_read_all(record_path, 16 * 1024 * 1024, &text, &len) < 0) {
-        g_warning("%s", tv_error_message());
-        tv_error_reset();
-        return;
-    }
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    for (size_t i = 0; lines[i]; i++) {
-        unsigned uid, gid;
-        int off = 0;
-        if (lines[i][0] == '#' || sscanf(lines[i], "%u %u %n", &uid, &gid, &off) < 2 || !off)
-            continue;
-        restore_one(lines[i] + off, (uid_t)uid, (gid_t)gid);
-    }
-    tv_file_remove(record_path);
-}
-
 /* The record's lines other than the comment; missing record: none. */
 static GPtrArray *record_lines(const char *record_path)
 {
@@ -237,20 +215,43 @@ static int record_write(const char *record_path, GPtrArray *lines)
     return tv_file_write_atomic(record_path, s->str, s->len, 0600);
 }
 
+/* The path of one record line "UID GID PATH" (its owner into uid and gid); NULL
+ * for a line that is not one. */
+static const char *record_parse(const char *line, uid_t *uid, gid_t *gid)
+{
+    unsigned u, g;
+    int off = 0;
+    if (sscanf(line, "%u %u %n", &u, &g, &off) < 2 || !off)
+        return NULL;
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    return line + off;
+}
+
 /* The index of the first line of lines that names path, or -1. */
 static gint record_find(GPtrArray *lines, const char *path, uid_t *uid, gid_t *gid)
 {
     for (guint i = 0; i < lines->len; i++) {
-        const char *line = g_ptr_array_index(lines, i);
-        unsigned u, g;
-        int off = 0;
-        if (sscanf(line, "%u %u %n", &u, &g, &off) >= 2 && off && strcmp(line + off, path) == 0) {
-            *uid = (uid_t)u;
-            *gid = (gid_t)g;
+        const char *named = record_parse(g_ptr_array_index(lines, i), uid, gid);
+        if (named && strcmp(named, path) == 0)
             return (gint)i;
-        }
     }
     return -1;
+}
+
+void tv_qemu_security_dac_restore(const char *record_path)
+{
+    if (!g_file_test(record_path, G_FILE_TEST_EXISTS))
+        return;
+    g_autoptr(GPtrArray) lines = record_lines(record_path);
+    for (guint i = 0; i < lines->len; i++) {
+        uid_t uid;
+        gid_t gid;
+        const char *path = record_parse(g_ptr_array_index(lines, i), &uid, &gid);
+        if (path)
+            restore_one(path, uid, gid);
+    }
+    tv_file_remove(record_path);
 }
 
 int tv_qemu_security_dac_label_add(const TvQemuSecurity *sec, const char *record_path,
