@@ -237,6 +237,46 @@ static bool check_small_devices(const TvDomainDevices *a, const TvDomainDevices 
                        &b->memballoon_address);
 }
 
+/* <sound> (model, codecs), <filesystem> (mount tag, access mode, read-only:
+ * what the guest sees; the host folder may differ) and <vsock>, each with
+ * its address */
+static bool check_guest_devices(const TvDomainDevices *a, const TvDomainDevices *b)
+{
+    if (!same_count("sound", a->nsounds, b->nsounds) ||
+        !same_count("filesystem", a->nfilesystems, b->nfilesystems) ||
+        !same_count("vsock", a->vsock != NULL, b->vsock != NULL))
+        return false;
+    for (size_t i = 0; i < a->nsounds; i++) {
+        const TvDomainSound *x = a->sounds[i], *y = b->sounds[i];
+        g_autofree char *dev = g_strdup_printf("<sound> %zu", i + 1);
+        g_autofree char *codecs = g_strdup_printf("the number of <codec> of %s", dev);
+        if (!check_model("sound", i, tv_sound_model_to_string(x->model),
+                         tv_sound_model_to_string(y->model), &x->address, &y->address) ||
+            !same_num(codecs, x->ncodecs, y->ncodecs))
+            return false;
+        for (size_t c = 0; c < x->ncodecs; c++) {
+            g_autofree char *codec = g_strdup_printf("<codec> %zu of %s", c + 1, dev);
+            if (!same_text(codec, tv_sound_codec_to_string(x->codecs[c]),
+                           tv_sound_codec_to_string(y->codecs[c])))
+                return false;
+        }
+    }
+    for (size_t i = 0; i < a->nfilesystems; i++) {
+        const TvDomainFilesystem *x = a->filesystems[i], *y = b->filesystems[i];
+        g_autofree char *dev = g_strdup_printf("<filesystem> %zu", i + 1);
+        g_autofree char *tag = g_strdup_printf("<target dir> of %s", dev);
+        g_autofree char *mode = g_strdup_printf("accessmode of %s", dev);
+        g_autofree char *ro = g_strdup_printf("<readonly/> of %s", dev);
+        if (!same_text(tag, x->target_dir, y->target_dir) ||
+            !same_text(mode, tv_fs_access_mode_to_string(x->accessmode),
+                       tv_fs_access_mode_to_string(y->accessmode)) ||
+            !same_text(ro, x->readonly ? "yes" : "no", y->readonly ? "yes" : "no") ||
+            !same_address(dev, &x->address, &y->address))
+            return false;
+    }
+    return !a->vsock || same_address("<vsock>", &a->vsock->address, &b->vsock->address);
+}
+
 bool tv_domain_def_check_abi_stability(const TvDomainDef *src, const TvDomainDef *dst)
 {
     const TvDomainDevices *a = &src->devices, *b = &dst->devices;
@@ -246,5 +286,5 @@ bool tv_domain_def_check_abi_stability(const TvDomainDef *src, const TvDomainDef
            check_chrs("serial", a->serials, a->nserials, b->serials, b->nserials) &&
            check_chrs("console", a->consoles, a->nconsoles, b->consoles, b->nconsoles) &&
            check_chrs("channel", a->channels, a->nchannels, b->channels, b->nchannels) &&
-           check_small_devices(a, b);
+           check_small_devices(a, b) && check_guest_devices(a, b);
 }

@@ -22,7 +22,7 @@ static void add(GArray *list, TvDeviceAddress *addr, char *what)
     g_array_append_val(list, d);
 }
 
-/* USB devices in libvirt's order: disks, then input. */
+/* USB devices in libvirt's order: disks, input, sound. */
 static GArray *usb_devices(TvDomainDef *def)
 {
     GArray *list = g_array_new(FALSE, TRUE, sizeof(BusDevice));
@@ -38,6 +38,10 @@ static GArray *usb_devices(TvDomainDef *def)
             add(list, &d->inputs[i]->address,
                 g_strdup_printf("<input type='%s' bus='usb'>",
                                 tv_input_type_to_string(d->inputs[i]->type)));
+    }
+    for (size_t i = 0; i < d->nsounds; i++) {
+        if (d->sounds[i]->model == TV_SOUND_MODEL_USB)
+            add(list, &d->sounds[i]->address, g_strdup("<sound model='usb'>"));
     }
     return list;
 }

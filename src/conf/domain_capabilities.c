@@ -137,6 +137,16 @@ char *tv_domain_caps_format(const TvDomainCaps *caps)
     format_enum(&w, "backendModel", rng_backends);
     w.indent--;
     tv_xml_line(&w, "</rng>");
+    if (caps->filesystem_supported) {
+        static const char *const fs_drivers[] = { "default", "path", NULL };
+        tv_xml_line(&w, "<filesystem supported='yes'>");
+        w.indent++;
+        format_enum(&w, "driverType", fs_drivers);
+        w.indent--;
+        tv_xml_line(&w, "</filesystem>");
+    } else {
+        tv_xml_line(&w, "<filesystem supported='no'/>");
+    }
     w.indent--;
     tv_xml_line(&w, "</devices>");
     tv_xml_line(&w, "<features>");

@@ -20,6 +20,7 @@ typedef struct {
     bool *cpu_usable;  /* per model: false when QEMU cannot run it on this machine */
     bool disk_supported;
     bool rng_supported;
+    bool filesystem_supported; /* <filesystem> driverType 'path' */
     bool gic_supported;
     unsigned gic_versions; /* bit N: GIC version N */
     bool mte_supported;

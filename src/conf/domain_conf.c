@@ -88,6 +88,13 @@ static void devices_clear(TvDomainDevices *devs)
     for (size_t i = 0; i < devs->nwatchdogs; i++)
         tv_domain_watchdog_free(devs->watchdogs[i]);
     g_free(devs->watchdogs);
+    for (size_t i = 0; i < devs->nsounds; i++)
+        tv_domain_sound_free(devs->sounds[i]);
+    g_free(devs->sounds);
+    for (size_t i = 0; i < devs->nfilesystems; i++)
+        tv_domain_filesystem_free(devs->filesystems[i]);
+    g_free(devs->filesystems);
+    g_free(devs->vsock);
 }
 
 void tv_domain_def_free(TvDomainDef *def)

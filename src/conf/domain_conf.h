@@ -8,11 +8,14 @@
 #include "domain_cpu.h"
 #include "domain_devices.h"
 #include "domain_features_compat.h"
+#include "domain_filesystem.h"
 #include "domain_guest_abi.h"
 #include "domain_metadata.h"
 #include "domain_mte.h"
 #include "domain_os_boot.h"
 #include "domain_os_firmware.h"
+#include "domain_sound.h"
+#include "domain_vsock.h"
 #include "tv_enum.h"
 
 #include <glib.h>
@@ -264,6 +267,11 @@ typedef struct {
     size_t nvideos;
     TvDomainAudio **audios;
     size_t naudios;
+    TvDomainSound **sounds; /* domain_sound.h, domain_filesystem.h, domain_vsock.h */
+    size_t nsounds;
+    TvDomainFilesystem **filesystems;
+    size_t nfilesystems;
+    TvDomainVsock *vsock; /* NULL: none */
 } TvDomainDevices;
 
 typedef struct {

@@ -63,7 +63,8 @@ static bool devices_empty(const TvDomainDevices *devs)
     return !devs->emulator && !devs->ndisks && !devs->nnets && !devs->nserials &&
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
            !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
-           !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs;
+           !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs &&
+           !devs->nsounds && !devs->nfilesystems && !devs->vsock;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
@@ -83,6 +84,8 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_domain_format_disk(w, devs->disks[i], live);
     for (size_t i = 0; i < devs->ncontrollers; i++)
         tv_domain_format_controller(w, devs->controllers[i], live);
+    for (size_t i = 0; i < devs->nfilesystems; i++)
+        tv_domain_format_filesystem(w, devs->filesystems[i]);
     for (size_t i = 0; i < devs->nnets; i++)
         format_net(w, devs->nets[i], live, status);
     for (size_t i = 0; i < devs->nserials; i++)
@@ -95,6 +98,8 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_domain_format_input(w, devs->inputs[i], live);
     for (size_t i = 0; i < devs->ngraphics; i++)
         tv_domain_format_graphics(w, devs->graphics[i], live);
+    for (size_t i = 0; i < devs->nsounds; i++)
+        tv_domain_format_sound(w, devs->sounds[i]);
     for (size_t i = 0; i < devs->naudios; i++)
         tv_domain_format_audio(w, devs->audios[i]);
     for (size_t i = 0; i < devs->nvideos; i++)
@@ -107,6 +112,8 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         format_rng(w, devs->rngs[i], live);
     for (size_t i = 0; i < devs->npanics; i++)
         tv_domain_format_panic(w, devs->panics[i]);
+    if (devs->vsock)
+        tv_domain_format_vsock(w, devs->vsock);
     w->indent--;
     tv_xml_line(w, "</devices>");
 }

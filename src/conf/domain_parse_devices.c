@@ -333,14 +333,21 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return tv_domain_parse_panic(node, devs);
     if (strcmp(name, "watchdog") == 0)
         return tv_domain_parse_watchdog(node, devs, flags);
+    if (strcmp(name, "sound") == 0)
+        return tv_domain_parse_sound(node, devs, flags);
+    if (strcmp(name, "filesystem") == 0)
+        return tv_domain_parse_filesystem(node, devs, flags);
+    if (strcmp(name, "vsock") == 0)
+        return tv_domain_parse_vsock(node, devs, flags);
     return 0; /* unreachable: tv_xml_check_children refused it */
 }
 
 int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const children[] = {
-        "emulator", "disk",  "controller", "interface",  "serial", "console", "channel",  "input",
-        "graphics", "audio", "video",      "memballoon", "rng",    "panic",   "watchdog", NULL,
+        "emulator", "disk",     "controller", "interface", "serial",     "console", "channel",
+        "input",    "graphics", "audio",      "video",     "memballoon", "rng",     "panic",
+        "watchdog", "sound",    "filesystem", "vsock",     NULL,
     };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||
@@ -350,5 +357,7 @@ int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned fla
         if (c->type == XML_ELEMENT_NODE && parse_device(c, devs, flags) < 0)
             return -1;
     }
+    if (tv_domain_sound_check(devs) < 0)
+        return -1;
     return tv_domain_controllers_finish(devs);
 }

@@ -94,6 +94,15 @@ void tv_domain_format_panic(TvXmlWriter *w, const TvDomainPanic *panic);
 int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *watchdog, bool live);
 void tv_domain_format_audio(TvXmlWriter *w, const TvDomainAudio *audio);
+/* domain_sound.c, domain_filesystem.c, domain_vsock.c; tv_domain_sound_check
+ * runs once all devices are parsed (<audio id> references). */
+int tv_domain_parse_sound(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+int tv_domain_sound_check(const TvDomainDevices *devs);
+void tv_domain_format_sound(TvXmlWriter *w, const TvDomainSound *sound);
+int tv_domain_parse_filesystem(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_filesystem(TvXmlWriter *w, const TvDomainFilesystem *fs);
+int tv_domain_parse_vsock(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_vsock(TvXmlWriter *w, const TvDomainVsock *vsock);
 
 #define TV_APPEND(array, count, item)                                                              \
     do {                                                                                           \

@@ -68,6 +68,9 @@ static void collect_devices(PciTopology *t)
             g_strdup_printf("<controller type='pci' index='%d' model='%s'>", c->index,
                             tv_controller_model_to_string(c->model)));
     }
+    for (size_t i = 0; i < d->nfilesystems; i++)
+        add_device(t, &d->filesystems[i]->address, PLUG_PCIE_DEVICE, NULL,
+                   g_strdup_printf("<filesystem> with target '%s'", d->filesystems[i]->target_dir));
     for (size_t i = 0; i < d->nnets; i++)
         add_device(t, &d->nets[i]->address, PLUG_PCIE_DEVICE, NULL,
                    g_strdup_printf("<interface> with MAC %s", d->nets[i]->mac));
@@ -101,11 +104,19 @@ static void collect_devices(PciTopology *t)
             add_device(t, &d->videos[i]->address, PLUG_PCIE_DEVICE, NULL,
                        g_strdup("<video> (virtio)"));
     }
+    if (d->vsock)
+        add_device(t, &d->vsock->address, PLUG_PCIE_DEVICE, NULL, g_strdup("<vsock>"));
     /* conventional PCI devices, on the PCIe-to-PCI bridge */
     for (size_t i = 0; i < d->nserials; i++) {
         if (d->serials[i]->target_type == TV_CHR_TARGET_PCI_SERIAL)
             add_device(t, &d->serials[i]->address, PLUG_PCI_DEVICE, NULL,
                        g_strdup_printf("<serial> port %u (pci-serial)", d->serials[i]->port));
+    }
+    for (size_t i = 0; i < d->nsounds; i++) {
+        if (d->sounds[i]->model != TV_SOUND_MODEL_USB)
+            add_device(t, &d->sounds[i]->address, PLUG_PCI_DEVICE, NULL,
+                       g_strdup_printf("<sound model='%s'>",
+                                       tv_sound_model_to_string(d->sounds[i]->model)));
     }
     for (size_t i = 0; i < d->npanics; i++)
         add_device(t, &d->panics[i]->address, PLUG_PCI_DEVICE, NULL,

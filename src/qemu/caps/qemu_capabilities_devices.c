@@ -8,9 +8,17 @@
 
 #include <string.h>
 
-/* Every -device driver the command line builder can emit (sorted). */
+/* Every -device driver the command line builder can emit (sorted; the
+ * sound, filesystem, vsock, tpm, smartcard and redirdev ones of issue 9 too). */
 static const char *const device_types[] = {
+    "ccid-card-emulated",
+    "ccid-card-passthru",
+    "hda-duplex",
+    "hda-micro",
+    "hda-output",
     "i6300esb",
+    "ich9-intel-hda",
+    "intel-hda",
     "pci-serial",
     "pcie-pci-bridge",
     "pcie-root-port",
@@ -19,11 +27,19 @@ static const char *const device_types[] = {
     "ramfb",
     "scsi-cd",
     "scsi-hd",
+    "tpm-crb-device",
+    "tpm-tis-device",
+    "usb-audio",
+    "usb-ccid",
     "usb-kbd",
     "usb-mouse",
+    "usb-redir",
     "usb-storage",
     "usb-tablet",
+    "vhost-user-fs-pci",
+    "vhost-vsock-pci",
     "virtconsole",
+    "virtio-9p-pci",
     "virtio-balloon-pci",
     "virtio-blk-pci",
     "virtio-gpu-pci",
@@ -36,6 +52,14 @@ static const char *const device_types[] = {
     "virtio-tablet-pci",
     "virtserialport",
 };
+
+unsigned tv_qemu_caps_device_list_hash(void)
+{
+    unsigned h = 5381;
+    for (size_t i = 0; i < G_N_ELEMENTS(device_types); i++)
+        h = h * 33 + g_str_hash(device_types[i]);
+    return h;
+}
 
 static int cmp_str(const void *a, const void *b)
 {

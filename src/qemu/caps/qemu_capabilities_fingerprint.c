@@ -2,6 +2,7 @@
  * its one XML codec, <fingerprint .../>, used by the capabilities cache and
  * by the runtime's status files alike. */
 #include "qemu_capabilities.h"
+#include "qemu_capabilities_priv.h"
 #include "tagvirt-config.h"
 #include "tv_error.h"
 
@@ -21,7 +22,10 @@ int tv_qemu_caps_fingerprint_read(const char *binary, const TvHostFacts *host,
     fp->size = (long long)st.st_size;
     fp->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
     fp->ctime = (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-    fp->tagvirt_version = g_strdup(TAGVIRT_VERSION);
+    /* a cached probe of another device list (an upgrade that asks for new
+     * -device types) is stale too */
+    fp->tagvirt_version =
+        g_strdup_printf("%s+devices-%08x", TAGVIRT_VERSION, tv_qemu_caps_device_list_hash());
     fp->kernel_release = g_strdup(host->kernel_release);
     fp->kvm_present = host->kvm_present;
     return 0;

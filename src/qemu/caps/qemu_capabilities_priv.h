@@ -84,5 +84,7 @@ int tv_caps_qmp_probe_rest(TvCapsQmp *q, TvQemuCaps *caps);
 /* qemu_capabilities_devices.c: the device types (one device-list-properties
  * each), and their <deviceTypes> element in the caps XML. */
 int tv_caps_qmp_probe_devices(TvCapsQmp *q, TvQemuCaps *caps);
+/* A hash of the -device types asked: part of the cache fingerprint. */
+unsigned tv_qemu_caps_device_list_hash(void);
 void tv_qemu_caps_format_devices(TvXmlWriter *w, const TvQemuCaps *caps);
 int tv_qemu_caps_parse_devices(xmlNodePtr node, TvQemuCaps *caps);

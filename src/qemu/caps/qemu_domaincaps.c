@@ -76,6 +76,8 @@ TvDomainCaps *tv_qemu_domain_caps(const TvQemuCaps *caps, const TvHostFacts *hos
     dc->cpu_models = (char **)g_ptr_array_free(models, FALSE);
     dc->disk_supported = true;
     dc->rng_supported = true;
+    /* 9p shares; virtiofs is not offered (no virtiofsd: domain_filesystem.c) */
+    dc->filesystem_supported = tv_qemu_caps_has_device(caps, "virtio-9p-pci");
     dc->gic_supported = tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION);
     bool kvm = accel == TV_ACCEL_KVM;
     if (kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_KERNEL)

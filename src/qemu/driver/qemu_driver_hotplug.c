@@ -12,6 +12,7 @@
  * checked before either changes.  A detach waits up to 5 s for the guest to
  * let the device go (QEMU's DEVICE_DELETED), as libvirt does; after that it
  * returns and the removal ends when the event comes (DEVICE_REMOVED). */
+#include "domain_device_match.h"
 #include "domain_bus_address.h"
 #include "qemu_driver_priv.h"
 #include "tv_error.h"
@@ -227,10 +228,15 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
     } else if ((want = device_key(dev))) {
         return find_by_key(devices, dev, hint);
     } else {
+        bool handled = false; /* sound, filesystem, vsock (domain_device_match.h) */
+        xmlNodePtr n = tv_domain_xml_find_guest_device(devices, dev, &handled);
+        if (handled)
+            return n;
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "detaching <%s> is not supported; accepted: <disk> (by its target), "
-                        "<interface> (by its MAC), <controller> (by its type and index), <rng>, "
-                        "<input>, <watchdog>, <channel>, <console>, <serial>",
+                        "<interface> (by its MAC), <controller> (by its type and index), "
+                        "<filesystem> (by its target dir), <sound> (by its model), <vsock>, "
+                        "<rng>, <input>, <watchdog>, <channel>, <console>, <serial>",
                         kind);
         return NULL;
     }

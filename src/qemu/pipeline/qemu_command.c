@@ -218,10 +218,13 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     build_boot(argv, def);
     tv_qemu_build_topology(argv, def);
     tv_qemu_build_disks(argv, def);
+    tv_qemu_build_filesystems(argv, def);
     build_nets(argv, def, opts);
     tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
+    tv_qemu_build_sounds(argv, def);
     build_misc_devices(argv, def);
+    tv_qemu_build_vsock(argv, def, opts);
     add(argv, "-display");
     add(argv, "none");
     add(argv, "-msg");

@@ -14,6 +14,7 @@ typedef struct {
     bool paused;          /* -S: start with vCPUs stopped (the runtime resumes) */
     bool incoming;        /* -incoming defer: receive the guest's state (migrate-incoming) */
     bool sandbox;         /* -sandbox with every deny (qemu_security.h) */
+    int vsock_fd;         /* > 0: the guest's /dev/vhost-vsock descriptor in QEMU (vhostfd) */
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */

@@ -26,5 +26,9 @@ void tv_qemu_build_chardevs(GPtrArray *argv, const TvDomainDef *def,
                             const TvQemuCommandOptions *opts);
 /* qemu_command_devices.c: memballoon, panic, watchdog */
 void tv_qemu_build_misc(GPtrArray *argv, const TvDomainDef *def);
+/* qemu_command_sound.c, qemu_command_filesystem.c, qemu_command_vsock.c */
+void tv_qemu_build_sounds(GPtrArray *argv, const TvDomainDef *def);
+void tv_qemu_build_filesystems(GPtrArray *argv, const TvDomainDef *def);
+void tv_qemu_build_vsock(GPtrArray *argv, const TvDomainDef *def, const TvQemuCommandOptions *opts);
 /* qemu_command_disk.c: -blockdev nodes and the disk devices */
 void tv_qemu_build_disks(GPtrArray *argv, const TvDomainDef *def);

@@ -38,6 +38,11 @@ int tv_qemu_domain_post_parse_hotplug(TvDomainDef *def, const char *what);
 /* Devices against the emulator's device types (qemu_validate_devices.c),
  * called by tv_qemu_domain_validate. */
 int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps);
+/* The same for <sound>, <filesystem> and <vsock> (qemu_command_sound.c,
+ * qemu_command_filesystem.c, qemu_command_vsock.c). */
+int tv_qemu_validate_sounds(const TvDomainDef *def, const TvQemuCaps *caps);
+int tv_qemu_validate_filesystems(const TvDomainDef *def, const TvQemuCaps *caps);
+int tv_qemu_validate_vsock(const TvDomainDef *def, const TvQemuCaps *caps);
 
 /* What this emulator and host can do (MTE included, by tv_qemu_mte_plan). */
 int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps,

@@ -22,12 +22,12 @@ static void controller_defaults(TvDomainDevices *d)
     }
 }
 
-/* VNC gets a silent audio backend, as libvirt adds <audio type='none'/>:
- * without one QEMU would open the host's sound system for the VNC audio
- * extension. */
+/* VNC and sound devices get a silent audio backend, as libvirt adds
+ * <audio type='none'/>: without one QEMU would open the host's sound system
+ * (for the VNC audio extension, or to play the guest's sound). */
 static void audio_default(TvDomainDevices *d)
 {
-    if (!d->ngraphics || d->naudios)
+    if ((!d->ngraphics && !d->nsounds) || d->naudios)
         return;
     TvDomainAudio *audio = g_new0(TvDomainAudio, 1);
     audio->id = 1;

@@ -473,8 +473,10 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
     /* channels' sockets and taps are passed as descriptors, which the fork server cannot do */
     g_autoptr(GArray) channel_fds = g_array_new(FALSE, FALSE, sizeof(int));
     g_autofree int *net_fds = NULL;
+    int vsock_fd = 0;
     if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0 ||
-        tv_qemu_process_prepare_nets(live, cfg, channel_fds, &net_fds) < 0) {
+        tv_qemu_process_prepare_nets(live, cfg, channel_fds, &net_fds) < 0 ||
+        tv_qemu_process_prepare_vsock(live, channel_fds, &vsock_fd) < 0) {
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
         return NULL;
@@ -494,6 +496,7 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
                                   .monitor_fd = monitor_fd >= 0 ? 3 : 0,
                                   .channel_fd_first = TV_QEMU_PASSED_FD_FIRST,
                                   .net_fds = net_fds,
+                                  .vsock_fd = vsock_fd,
                                   .paused = true,
                                   .incoming = in != NULL,
                                   .sandbox = tv_qemu_security_sandbox(sec) };

@@ -143,6 +143,12 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
 #define TV_QEMU_PASSED_FD_FIRST 4
 int tv_qemu_process_prepare_nets(TvDomainDef *live, const TvQemuProcessConfig *cfg, GArray *fds,
                                  int **net_fds);
+/* <vsock> (qemu_process_vsock.c): /dev/vhost-vsock opened here with the
+ * guest's CID taken on it (auto: the lowest free one, written into the live
+ * definition); the descriptor is appended to fds and *vsock_fd gets the
+ * number QEMU sees (0: no vsock).  -1 with an error naming the device when
+ * the host has none. */
+int tv_qemu_process_prepare_vsock(TvDomainDef *live, GArray *fds, int *vsock_fd);
 /* One interface's part of that, also for hot-plug: its network's bridge
  * (nothing for other types), its tap (the descriptor, or -1). */
 int tv_qemu_process_net_bridge(TvDomainNet *n, const TvQemuProcessConfig *cfg);

@@ -42,8 +42,9 @@ char *tv_qemu_apparmor_label(const TvDomainDef *def)
     return g_strdup_printf("tagvirt-%s", uuid);
 }
 
-/* a path as an AppArmor rule: quoted, with the globbing characters escaped */
-static void add_rule(GString *s, const char *path, const char *perms)
+/* a path as an AppArmor rule: quoted, with the globbing characters escaped;
+ * glob (unescaped) is appended: a slash and two stars for what a folder holds */
+static void add_rule_glob(GString *s, const char *path, const char *glob, const char *perms)
 {
     g_string_append(s, "  \"");
     for (const char *p = path; *p; p++) {
@@ -51,7 +52,18 @@ static void add_rule(GString *s, const char *path, const char *perms)
             g_string_append_c(s, '\\');
         g_string_append_c(s, *p);
     }
-    g_string_append_printf(s, "\" %s,\n", perms);
+    g_string_append_printf(s, "%s\" %s,\n", glob, perms);
+}
+
+static void add_rule(GString *s, const char *path, const char *perms)
+{
+    /* a folder (a <filesystem> share): the folder and all it holds */
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        add_rule_glob(s, path, "/", "r");
+        add_rule_glob(s, path, "/**", perms);
+        return;
+    }
+    add_rule_glob(s, path, "", perms);
 }
 
 char *tv_qemu_apparmor_profile(const char *label, const char *emulator,

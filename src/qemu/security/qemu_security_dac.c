@@ -50,6 +50,15 @@ GArray *tv_qemu_security_domain_files(const TvDomainDef *def)
         add_file(files, def->devices.channels[i]->log_file, true);
     for (size_t i = 0; i < def->devices.nrngs; i++)
         add_file(files, def->devices.rngs[i]->backend_path, false);
+    /* a 9p share: the folder itself (what is inside keeps its owners) */
+    for (size_t i = 0; i < def->devices.nfilesystems; i++) {
+        const TvDomainFilesystem *fs = def->devices.filesystems[i];
+        add_file(files, fs->source_dir, !fs->readonly);
+        for (guint j = 0; j < files->len; j++) {
+            TvQemuLaunchFile *f = &g_array_index(files, TvQemuLaunchFile, j);
+            f->dir = f->dir || strcmp(f->path, fs->source_dir) == 0;
+        }
+    }
     return files;
 }
 
@@ -76,16 +85,17 @@ static int write_memory(const char *path, uid_t uid, gid_t gid, unsigned refs)
     return lsetxattr(path, DAC_XATTR, buf, (size_t)len, 0);
 }
 
-/* One file to QEMU's user.  *orig gets its owner before (for the record). */
-static int label_one(const TvQemuSecurity *sec, const char *path, struct stat *orig)
+/* One file to QEMU's user (a folder only when it is a share: folder).
+ * *orig gets its owner before (for the record). */
+static int label_one(const TvQemuSecurity *sec, const char *path, struct stat *orig, bool folder)
 {
     if (stat(path, orig) < 0) {
         /* QEMU's own check reports it with the user's view; nothing to give */
         orig->st_uid = (uid_t)-1;
         return 0;
     }
-    if (S_ISCHR(orig->st_mode) || S_ISBLK(orig->st_mode) || S_ISDIR(orig->st_mode))
-        return 0; /* device nodes belong to udev; folders are not given */
+    if (S_ISCHR(orig->st_mode) || S_ISBLK(orig->st_mode) || (S_ISDIR(orig->st_mode) && !folder))
+        return 0; /* device nodes belong to udev; folders are not given, but shares */
     uid_t ouid = orig->st_uid;
     gid_t ogid = orig->st_gid;
     unsigned refs = 0;
@@ -155,7 +165,7 @@ int tv_qemu_security_dac_label(const TvQemuSecurity *sec, const char *record_pat
     for (size_t i = 0; i < nfiles; i++) {
         paths[i] = files[i].path;
         if (stat(files[i].path, &orig[i]) < 0 || S_ISCHR(orig[i].st_mode) ||
-            S_ISBLK(orig[i].st_mode) || S_ISDIR(orig[i].st_mode))
+            S_ISBLK(orig[i].st_mode) || (S_ISDIR(orig[i].st_mode) && !files[i].dir))
             orig[i].st_uid = (uid_t)-1;
     }
     {
@@ -166,7 +176,7 @@ int tv_qemu_security_dac_label(const TvQemuSecurity *sec, const char *record_pat
     for (; n < nfiles; n++) {
         if (orig[n].st_uid == (uid_t)-1)
             continue;
-        if (label_one(sec, files[n].path, &orig[n]) < 0)
+        if (label_one(sec, files[n].path, &orig[n], files[n].dir) < 0)
             break;
     }
     if (n == nfiles) {
@@ -269,7 +279,7 @@ int tv_qemu_security_dac_label_add(const TvQemuSecurity *sec, const char *record
         lines, g_strdup_printf("%u %u %s", (unsigned)orig.st_uid, (unsigned)orig.st_gid, path));
     if (record_write(record_path, lines) < 0)
         return -1;
-    if (label_one(sec, path, &orig) < 0) {
+    if (label_one(sec, path, &orig, false) < 0) {
         TvError *err = tv_error_steal();
         g_ptr_array_remove_index(lines, lines->len - 1);
         if (record_write(record_path, lines) < 0)
@@ -310,7 +320,7 @@ int tv_qemu_security_dac_label_file(const TvQemuSecurity *sec, const char *path)
     if (!tv_qemu_security_dynamic_ownership(sec))
         return 0;
     struct stat st;
-    return label_one(sec, path, &st);
+    return label_one(sec, path, &st, false);
 }
 
 void tv_qemu_security_dac_restore_file(const char *path)

@@ -16,7 +16,8 @@
 #include "qemu_security_launch.h"
 
 /* The files QEMU opens by path for def: kernel, initrd, dtb, loader, nvram,
- * disks, file chardevs and chardev <log> files, rng backends.  A GArray of TvQemuLaunchFile whose
+ * disks, file chardevs and chardev <log> files, rng backends, <filesystem>
+ * source folders.  A GArray of TvQemuLaunchFile whose
  * paths point into def. */
 GArray *tv_qemu_security_domain_files(const TvDomainDef *def);
 

@@ -15,6 +15,7 @@
 typedef struct {
     const char *path;
     bool write; /* QEMU opens it read-write */
+    bool dir;   /* a folder QEMU shares (<filesystem>): labelled like a file */
 } TvQemuLaunchFile;
 
 #define TV_QEMU_LAUNCH_EXTRA_FDS_MAX 32
