@@ -224,11 +224,13 @@ typedef struct {
     bool path_generated; /* live: the runtime chose the unix socket's path */
     char *log_file;      /* <log file='...' append='on|off'/> */
     TvFeatureState log_append;
+    char *alias;             /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address; /* pci-serial: PCI; channel: virtio-serial */
 } TvDomainChr;
 
 typedef struct {
     char *backend_path; /* <backend model='random'>/dev/urandom</backend> */
+    char *alias;        /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainRng;
 
@@ -330,6 +332,10 @@ TvDomainDisk *tv_domain_def_take_disk(TvDomainDef *def, size_t i);
 TvDomainNet *tv_domain_def_take_net(TvDomainDef *def, size_t i);
 TvDomainController *tv_domain_def_take_controller(TvDomainDef *def, size_t i);
 void tv_domain_controller_free(TvDomainController *ctrl);
+void tv_domain_chr_free(TvDomainChr *chr);
+void tv_domain_rng_free(TvDomainRng *rng);
+void tv_domain_input_free(TvDomainInput *input);
+void tv_domain_watchdog_free(TvDomainWatchdog *wd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
 
 /* The vCPUs present at start (current='N', else all of them). */
