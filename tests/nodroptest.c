@@ -91,7 +91,8 @@ static char *effects(Context *ctx, const Input *in, const char *xml)
         return NULL;
     g_autofree char *live = tv_domain_def_format(def, TV_DOMAIN_FORMAT_LIVE);
     TvQemuCommandOptions opts = { .monitor_path = "/run/tagvirt/qemu/test.monitor",
-                                  .paused = true };
+                                  .paused = true,
+                                  .tpm_fd = 4 };
     g_autoptr(GPtrArray) argv = tv_qemu_build_command(def, caps, &plan, &opts);
     if (!argv)
         return NULL;

@@ -35,7 +35,8 @@ static void run_case(gconstpointer data)
     TvQemuMtePlan plan;
     if (def && tv_qemu_domain_resolve(def, caps, host, &plan) == 0) {
         TvQemuCommandOptions opts = { .monitor_path = "/run/tagvirt/qemu/test.monitor",
-                                      .paused = true };
+                                      .paused = true,
+                                      .tpm_fd = 4 };
         g_autoptr(GPtrArray) argv = tv_qemu_build_command(def, caps, &plan, &opts);
         g_autofree char *text = tv_qemu_command_format(argv);
         if (!tv_test_regenerate() && g_file_test(err_path, G_FILE_TEST_EXISTS)) {

@@ -98,10 +98,16 @@ int tv_cmd_domxml_to_native(int argc, char **argv)
     if (tv_qemu_domain_resolve(def, caps, cli.host, &plan) < 0) {
         tv_cli_fail();
     } else {
-        g_autoptr(GPtrArray) cmd = tv_qemu_build_command(def, caps, &plan, NULL);
-        g_autofree char *text = tv_qemu_command_format(cmd);
-        fputs(text, stdout);
-        ret = 0;
+        /* a <tpm>'s swtpm socket is a descriptor of the start: shown as fd 4 */
+        TvQemuCommandOptions opts = { .tpm_fd = 4 };
+        g_autoptr(GPtrArray) cmd = tv_qemu_build_command(def, caps, &plan, &opts);
+        if (!cmd) {
+            tv_cli_fail();
+        } else {
+            g_autofree char *text = tv_qemu_command_format(cmd);
+            fputs(text, stdout);
+            ret = 0;
+        }
     }
     tv_domain_def_free(def);
     tv_cli_context_clear(&cli);

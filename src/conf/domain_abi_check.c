@@ -202,7 +202,12 @@ static bool check_small_devices(const TvDomainDevices *a, const TvDomainDevices 
     if (!same_count("rng", a->nrngs, b->nrngs) || !same_count("panic", a->npanics, b->npanics) ||
         !same_count("watchdog", a->nwatchdogs, b->nwatchdogs) ||
         !same_count("input", a->ninputs, b->ninputs) ||
-        !same_count("video", a->nvideos, b->nvideos))
+        !same_count("video", a->nvideos, b->nvideos) ||
+        !same_count("tpm", a->tpm != NULL, b->tpm != NULL))
+        return false;
+    static const TvDeviceAddress sysbus = { 0 }; /* a TPM has no address */
+    if (a->tpm && !check_model("tpm", 0, tv_tpm_model_to_string(a->tpm->model),
+                               tv_tpm_model_to_string(b->tpm->model), &sysbus, &sysbus))
         return false;
     for (size_t i = 0; i < a->nrngs; i++)
         if (!check_model("rng", i, "virtio", "virtio", &a->rngs[i]->address, &b->rngs[i]->address))

@@ -29,6 +29,25 @@ static void format_enum(TvXmlWriter *w, const char *name, const char *const *val
     tv_xml_line(w, "</enum>");
 }
 
+/* libvirt's <tpm> block: the models, backends and versions <tpm> takes. */
+static void format_tpm(TvXmlWriter *w, bool supported)
+{
+    static const char *const models[] = { "tpm-tis", NULL };
+    static const char *const backends[] = { "emulator", NULL };
+    static const char *const versions[] = { "2.0", NULL };
+    if (!supported) {
+        tv_xml_line(w, "<tpm supported='no'/>");
+        return;
+    }
+    tv_xml_line(w, "<tpm supported='yes'>");
+    w->indent++;
+    format_enum(w, "model", models);
+    format_enum(w, "backendModel", backends);
+    format_enum(w, "backendVersion", versions);
+    w->indent--;
+    tv_xml_line(w, "</tpm>");
+}
+
 static void format_version_feature(TvXmlWriter *w, const char *name, bool supported, unsigned mask)
 {
     if (!supported || !mask) {
@@ -147,6 +166,7 @@ char *tv_domain_caps_format(const TvDomainCaps *caps)
     } else {
         tv_xml_line(&w, "<filesystem supported='no'/>");
     }
+    format_tpm(&w, caps->tpm_supported);
     w.indent--;
     tv_xml_line(&w, "</devices>");
     tv_xml_line(&w, "<features>");

@@ -34,6 +34,7 @@ void tv_domain_chr_free(TvDomainChr *chr)
     g_free(chr->path);
     g_free(chr->target_name);
     g_free(chr->log_file);
+    g_free(chr->alias);
     g_free(chr);
 }
 
@@ -72,7 +73,13 @@ static int parse_source(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, unsig
     const char *const *attrs = chr->type != TV_CHR_TYPE_UNIX ? attrs_path
                                : status                      ? attrs_unix_status
                                                              : attrs_unix;
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, no_children, false) < 0)
+    /* virt-manager 4.1's Add Hardware keeps its spicevmc default's
+     * <clipboard copypaste='yes'/> when the type becomes unix (the guest
+     * agent channel); libvirt reads it for qemu-vdagent only and ignores it
+     * elsewhere, and tagvirt, which has no qemu-vdagent, does the same */
+    static const char *const unix_children[] = { "clipboard", NULL };
+    const char *const *children = chr->type == TV_CHR_TYPE_UNIX ? unix_children : no_children;
+    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0)
         return -1;
     /* a channel's socket may be left to the runtime: it makes one in its state folder */
     bool optional = kind == TV_CHR_KIND_CHANNEL && chr->type == TV_CHR_TYPE_UNIX;
@@ -283,7 +290,8 @@ static int parse_body(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, TvDomai
             return -1;
     }
     xmlNodePtr log = tv_xml_child(node, "log");
-    if (log && parse_log(log, chr) < 0)
+    if ((log && parse_log(log, chr) < 0) ||
+        tv_domain_alias_parse_child(node, flags, &chr->alias) < 0)
         return -1;
     unsigned types = kind == TV_CHR_KIND_CHANNEL ? TV_ADDR_MASK(TV_ADDRESS_VIRTIO_SERIAL)
                      : chr->target_type == TV_CHR_TARGET_PCI_SERIAL ? TV_ADDR_MASK(TV_ADDRESS_PCI)
@@ -296,7 +304,7 @@ static int parse_body(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, TvDomai
 int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", NULL };
-    static const char *const children[] = { "source", "target", "log", "address", NULL };
+    static const char *const children[] = { "source", "target", "log", "alias", "address", NULL };
     int type = 0;
     TvDomainChr *chr = g_new0(TvDomainChr, 1);
     switch (kind) {
@@ -380,6 +388,7 @@ void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr
                                                                        : "";
         tv_xml_line(w, "<log file='%s'%s/>", file, append);
     }
+    tv_domain_alias_format(w, chr->alias, live);
     tv_domain_address_format(w, &chr->address);
     w->indent--;
     tv_xml_line(w, "</%s>", element);

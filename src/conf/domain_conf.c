@@ -37,11 +37,12 @@ void tv_domain_net_free(TvDomainNet *net)
     g_free(net);
 }
 
-static void rng_free(TvDomainRng *rng)
+void tv_domain_rng_free(TvDomainRng *rng)
 {
     if (!rng)
         return;
     g_free(rng->backend_path);
+    g_free(rng->alias);
     g_free(rng);
 }
 
@@ -61,13 +62,13 @@ static void devices_clear(TvDomainDevices *devs)
         tv_domain_chr_free(devs->consoles[i]);
     g_free(devs->consoles);
     for (size_t i = 0; i < devs->nrngs; i++)
-        rng_free(devs->rngs[i]);
+        tv_domain_rng_free(devs->rngs[i]);
     g_free(devs->rngs);
     for (size_t i = 0; i < devs->ncontrollers; i++)
         tv_domain_controller_free(devs->controllers[i]);
     g_free(devs->controllers);
     for (size_t i = 0; i < devs->ninputs; i++)
-        g_free(devs->inputs[i]);
+        tv_domain_input_free(devs->inputs[i]);
     g_free(devs->inputs);
     for (size_t i = 0; i < devs->ngraphics; i++)
         tv_domain_graphics_free(devs->graphics[i]);
@@ -84,8 +85,9 @@ static void devices_clear(TvDomainDevices *devs)
     for (size_t i = 0; i < devs->npanics; i++)
         g_free(devs->panics[i]);
     g_free(devs->panics);
+    tv_domain_tpm_free(devs->tpm);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
-        g_free(devs->watchdogs[i]);
+        tv_domain_watchdog_free(devs->watchdogs[i]);
     g_free(devs->watchdogs);
     for (size_t i = 0; i < devs->nsounds; i++)
         tv_domain_sound_free(devs->sounds[i]);

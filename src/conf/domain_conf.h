@@ -16,6 +16,7 @@
 #include "domain_os_firmware.h"
 #include "domain_sound.h"
 #include "domain_vsock.h"
+#include "domain_tpm.h"
 #include "tv_enum.h"
 
 #include <glib.h>
@@ -223,11 +224,13 @@ typedef struct {
     bool path_generated; /* live: the runtime chose the unix socket's path */
     char *log_file;      /* <log file='...' append='on|off'/> */
     TvFeatureState log_append;
+    char *alias;             /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address; /* pci-serial: PCI; channel: virtio-serial */
 } TvDomainChr;
 
 typedef struct {
     char *backend_path; /* <backend model='random'>/dev/urandom</backend> */
+    char *alias;        /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainRng;
 
@@ -270,6 +273,7 @@ typedef struct {
     TvDomainFilesystem **filesystems;
     size_t nfilesystems;
     TvDomainVsock *vsock; /* NULL: none */
+    TvDomainTpm *tpm;     /* <tpm>: NULL when absent (domain_tpm.h) */
 } TvDomainDevices;
 
 typedef struct {
@@ -328,6 +332,10 @@ TvDomainDisk *tv_domain_def_take_disk(TvDomainDef *def, size_t i);
 TvDomainNet *tv_domain_def_take_net(TvDomainDef *def, size_t i);
 TvDomainController *tv_domain_def_take_controller(TvDomainDef *def, size_t i);
 void tv_domain_controller_free(TvDomainController *ctrl);
+void tv_domain_chr_free(TvDomainChr *chr);
+void tv_domain_rng_free(TvDomainRng *rng);
+void tv_domain_input_free(TvDomainInput *input);
+void tv_domain_watchdog_free(TvDomainWatchdog *wd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDomainDef, tv_domain_def_free)
 
 /* The vCPUs present at start (current='N', else all of them). */
@@ -344,6 +352,10 @@ void tv_domain_def_set_description(TvDomainDef *def, const char *description);
 /* RelaxNG check against src/conf/schemas/domain.rng (installed copy, or the
  * source tree's when run uninstalled). */
 int tv_domain_def_validate_schema(const char *xml, size_t len);
+
+/* Save and migration move QEMU's state only: with a <tpm>,
+ * OPERATION_UNSUPPORTED naming it (operation: "save", "migration"). */
+int tv_domain_tpm_refuse_transfer(const TvDomainDef *def, const char *operation);
 
 /* Names that could escape a state directory or confuse a terminal. */
 int tv_domain_name_check(const char *name);

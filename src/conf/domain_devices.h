@@ -106,6 +106,7 @@ TV_ENUM_DECL(tv_input_bus)
 typedef struct {
     TvInputType type;
     TvInputBus bus;
+    char *alias; /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainInput;
 
@@ -214,6 +215,7 @@ TV_ENUM_DECL(tv_watchdog_action)
 typedef struct {
     TvWatchdogModel model;
     TvWatchdogAction action;
+    char *alias; /* live: QEMU's id of the device (<alias name=.../>) */
     TvDeviceAddress address;
 } TvDomainWatchdog;
 

@@ -46,12 +46,13 @@ static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool s
     tv_xml_line(w, "</interface>");
 }
 
-static void format_rng(TvXmlWriter *w, const TvDomainRng *rng)
+static void format_rng(TvXmlWriter *w, const TvDomainRng *rng, bool live)
 {
     g_autofree char *path = tv_xml_esc(rng->backend_path);
     tv_xml_line(w, "<rng model='virtio'>");
     w->indent++;
     tv_xml_line(w, "<backend model='random'>%s</backend>", path);
+    tv_domain_alias_format(w, rng->alias, live);
     tv_domain_address_format(w, &rng->address);
     w->indent--;
     tv_xml_line(w, "</rng>");
@@ -63,7 +64,7 @@ static bool devices_empty(const TvDomainDevices *devs)
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
            !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
            !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs &&
-           !devs->nsounds && !devs->nfilesystems && !devs->vsock;
+           !devs->nsounds && !devs->nfilesystems && !devs->vsock && !devs->tpm;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
@@ -94,7 +95,9 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
     for (size_t i = 0; i < devs->nchannels; i++)
         tv_domain_format_chr(w, TV_CHR_KIND_CHANNEL, devs->channels[i], live, status);
     for (size_t i = 0; i < devs->ninputs; i++)
-        tv_domain_format_input(w, devs->inputs[i]);
+        tv_domain_format_input(w, devs->inputs[i], live);
+    if (devs->tpm)
+        tv_domain_format_tpm(w, devs->tpm, live);
     for (size_t i = 0; i < devs->ngraphics; i++)
         tv_domain_format_graphics(w, devs->graphics[i], live);
     for (size_t i = 0; i < devs->nsounds; i++)
@@ -104,11 +107,11 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
     for (size_t i = 0; i < devs->nvideos; i++)
         tv_domain_format_video(w, devs->videos[i]);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
-        tv_domain_format_watchdog(w, devs->watchdogs[i]);
+        tv_domain_format_watchdog(w, devs->watchdogs[i], live);
     if (devs->memballoon != TV_BALLOON_MODEL_DEFAULT)
         tv_domain_format_memballoon(w, devs);
     for (size_t i = 0; i < devs->nrngs; i++)
-        format_rng(w, devs->rngs[i]);
+        format_rng(w, devs->rngs[i], live);
     for (size_t i = 0; i < devs->npanics; i++)
         tv_domain_format_panic(w, devs->panics[i]);
     if (devs->vsock)

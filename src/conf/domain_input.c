@@ -5,10 +5,18 @@
 TV_ENUM_IMPL(tv_input_type, TV_INPUT_TYPE_LAST, "", "tablet", "keyboard", "mouse")
 TV_ENUM_IMPL(tv_input_bus, TV_INPUT_BUS_LAST, "", "usb", "virtio")
 
-int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs)
+void tv_domain_input_free(TvDomainInput *input)
+{
+    if (!input)
+        return;
+    g_free(input->alias);
+    g_free(input);
+}
+
+int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "type", "bus", NULL };
-    static const char *const children[] = { "address", NULL };
+    static const char *const children[] = { "alias", "address", NULL };
     int type = 0, bus = TV_INPUT_BUS_USB;
     TvDomainInput *input = g_new0(TvDomainInput, 1);
     TV_APPEND(devs->inputs, devs->ninputs, input);
@@ -17,7 +25,8 @@ int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs)
         tv_conf_attr_enum(node, "type", true, tv_input_type_from_string, tv_input_type_list,
                           &type) < 0 ||
         tv_conf_attr_enum(node, "bus", false, tv_input_bus_from_string, tv_input_bus_list, &bus) <
-            0)
+            0 ||
+        tv_domain_alias_parse_child(node, flags, &input->alias) < 0)
         return -1;
     input->type = type;
     input->bus = bus; /* libvirt writes the default (usb on aarch64) back */
@@ -26,16 +35,17 @@ int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs)
     return tv_domain_address_parse_child(node, types, &input->address);
 }
 
-void tv_domain_format_input(TvXmlWriter *w, const TvDomainInput *input)
+void tv_domain_format_input(TvXmlWriter *w, const TvDomainInput *input, bool live)
 {
     const char *type = tv_input_type_to_string(input->type);
     const char *bus = tv_input_bus_to_string(input->bus);
-    if (input->address.type == TV_ADDRESS_NONE) {
+    if (input->address.type == TV_ADDRESS_NONE && !(live && input->alias)) {
         tv_xml_line(w, "<input type='%s' bus='%s'/>", type, bus);
         return;
     }
     tv_xml_line(w, "<input type='%s' bus='%s'>", type, bus);
     w->indent++;
+    tv_domain_alias_format(w, input->alias, live);
     tv_domain_address_format(w, &input->address);
     w->indent--;
     tv_xml_line(w, "</input>");

@@ -142,10 +142,18 @@ void tv_domain_format_panic(TvXmlWriter *w, const TvDomainPanic *panic)
     format_with_address(w, open, "panic", &panic->address);
 }
 
-int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs)
+void tv_domain_watchdog_free(TvDomainWatchdog *wd)
+{
+    if (!wd)
+        return;
+    g_free(wd->alias);
+    g_free(wd);
+}
+
+int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "model", "action", NULL };
-    static const char *const children[] = { "address", NULL };
+    static const char *const children[] = { "alias", "address", NULL };
     int model = 0, action = 0;
     TvDomainWatchdog *wd = g_new0(TvDomainWatchdog, 1);
     TV_APPEND(devs->watchdogs, devs->nwatchdogs, wd);
@@ -163,7 +171,8 @@ int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs)
         tv_conf_attr_enum(node, "model", true, tv_watchdog_model_from_string,
                           tv_watchdog_model_list, &model) < 0 ||
         tv_conf_attr_enum(node, "action", false, tv_watchdog_action_from_string,
-                          tv_watchdog_action_list, &action) < 0)
+                          tv_watchdog_action_list, &action) < 0 ||
+        tv_domain_alias_parse_child(node, flags, &wd->alias) < 0)
         return -1;
     wd->model = model;
     wd->action = action;
@@ -177,12 +186,21 @@ int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs)
     return tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &wd->address);
 }
 
-void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *wd)
+void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *wd, bool live)
 {
     g_autofree char *open =
         wd->action ? g_strdup_printf("watchdog model='%s' action='%s'",
                                      tv_watchdog_model_to_string(wd->model),
                                      tv_watchdog_action_to_string(wd->action))
                    : g_strdup_printf("watchdog model='%s'", tv_watchdog_model_to_string(wd->model));
-    format_with_address(w, open, "watchdog", &wd->address);
+    if (!live || !wd->alias) {
+        format_with_address(w, open, "watchdog", &wd->address);
+        return;
+    }
+    tv_xml_line(w, "<%s>", open);
+    w->indent++;
+    tv_domain_alias_format(w, wd->alias, live);
+    tv_domain_address_format(w, &wd->address);
+    w->indent--;
+    tv_xml_line(w, "</watchdog>");
 }

@@ -259,10 +259,10 @@ static int parse_interface(xmlNodePtr node, TvDomainDevices *devs, unsigned flag
     return 0;
 }
 
-static int parse_rng(xmlNodePtr node, TvDomainDevices *devs)
+static int parse_rng(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "model", NULL };
-    static const char *const children[] = { "backend", "address", NULL };
+    static const char *const children[] = { "backend", "alias", "address", NULL };
     static const char *const backend_attrs[] = { "model", NULL };
     TvDomainRng *rng = g_new0(TvDomainRng, 1);
     TV_APPEND(devs->rngs, devs->nrngs, rng);
@@ -290,7 +290,8 @@ static int parse_rng(xmlNodePtr node, TvDomainDevices *devs)
                         "missing path in %s: expected a random source such as /dev/urandom", path);
         return -1;
     }
-    if (tv_conf_path_check(backend, NULL, rng->backend_path) < 0)
+    if (tv_conf_path_check(backend, NULL, rng->backend_path) < 0 ||
+        tv_domain_alias_parse_child(node, flags, &rng->alias) < 0)
         return -1;
     return tv_domain_address_parse_child(node, TV_ADDR_MASK(TV_ADDRESS_PCI), &rng->address);
 }
@@ -315,13 +316,13 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
     if (strcmp(name, "channel") == 0)
         return tv_domain_parse_chr(node, TV_CHR_KIND_CHANNEL, devs, flags);
     if (strcmp(name, "rng") == 0)
-        return parse_rng(node, devs);
+        return parse_rng(node, devs, flags);
     if (strcmp(name, "memballoon") == 0)
         return tv_domain_parse_memballoon(node, devs);
     if (strcmp(name, "controller") == 0)
         return tv_domain_parse_controller(node, devs, flags);
     if (strcmp(name, "input") == 0)
-        return tv_domain_parse_input(node, devs);
+        return tv_domain_parse_input(node, devs, flags);
     if (strcmp(name, "graphics") == 0)
         return tv_domain_parse_graphics(node, devs, flags);
     if (strcmp(name, "video") == 0)
@@ -331,13 +332,15 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
     if (strcmp(name, "panic") == 0)
         return tv_domain_parse_panic(node, devs);
     if (strcmp(name, "watchdog") == 0)
-        return tv_domain_parse_watchdog(node, devs);
+        return tv_domain_parse_watchdog(node, devs, flags);
     if (strcmp(name, "sound") == 0)
         return tv_domain_parse_sound(node, devs, flags);
     if (strcmp(name, "filesystem") == 0)
         return tv_domain_parse_filesystem(node, devs, flags);
     if (strcmp(name, "vsock") == 0)
         return tv_domain_parse_vsock(node, devs, flags);
+    if (strcmp(name, "tpm") == 0)
+        return tv_domain_parse_tpm(node, devs, flags);
     return 0; /* unreachable: tv_xml_check_children refused it */
 }
 
@@ -346,7 +349,7 @@ int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned fla
     static const char *const children[] = {
         "emulator", "disk",     "controller", "interface", "serial",     "console", "channel",
         "input",    "graphics", "audio",      "video",     "memballoon", "rng",     "panic",
-        "watchdog", "sound",    "filesystem", "vsock",     NULL,
+        "watchdog", "sound",    "filesystem", "vsock",     "tpm",        NULL,
     };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||

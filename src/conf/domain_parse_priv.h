@@ -71,8 +71,8 @@ void tv_domain_alias_format(TvXmlWriter *w, const char *alias, bool live);
 int tv_domain_parse_controller(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_controller(TvXmlWriter *w, const TvDomainController *ctrl, bool live);
 int tv_domain_controllers_finish(TvDomainDevices *devs);
-int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs);
-void tv_domain_format_input(TvXmlWriter *w, const TvDomainInput *input);
+int tv_domain_parse_input(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_input(TvXmlWriter *w, const TvDomainInput *input, bool live);
 int tv_domain_parse_graphics(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_graphics(TvXmlWriter *w, const TvDomainGraphics *g, bool live);
 void tv_domain_graphics_free(TvDomainGraphics *g);
@@ -86,14 +86,13 @@ void tv_domain_format_disk(TvXmlWriter *w, const TvDomainDisk *disk, bool live);
 int tv_domain_parse_chr(xmlNodePtr node, TvChrKind kind, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_chr(TvXmlWriter *w, TvChrKind kind, const TvDomainChr *chr, bool live,
                           bool status);
-void tv_domain_chr_free(TvDomainChr *chr);
 /* domain_misc_devices.c */
 int tv_domain_parse_memballoon(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_memballoon(TvXmlWriter *w, const TvDomainDevices *devs);
 int tv_domain_parse_panic(xmlNodePtr node, TvDomainDevices *devs);
 void tv_domain_format_panic(TvXmlWriter *w, const TvDomainPanic *panic);
-int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs);
-void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *watchdog);
+int tv_domain_parse_watchdog(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_watchdog(TvXmlWriter *w, const TvDomainWatchdog *watchdog, bool live);
 void tv_domain_format_audio(TvXmlWriter *w, const TvDomainAudio *audio);
 /* domain_sound.c, domain_filesystem.c, domain_vsock.c; tv_domain_sound_check
  * runs once all devices are parsed (<audio id> references). */
@@ -104,6 +103,9 @@ int tv_domain_parse_filesystem(xmlNodePtr node, TvDomainDevices *devs, unsigned 
 void tv_domain_format_filesystem(TvXmlWriter *w, const TvDomainFilesystem *fs);
 int tv_domain_parse_vsock(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_vsock(TvXmlWriter *w, const TvDomainVsock *vsock);
+/* domain_tpm.c */
+int tv_domain_parse_tpm(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_tpm(TvXmlWriter *w, const TvDomainTpm *tpm, bool live);
 
 #define TV_APPEND(array, count, item)                                                              \
     do {                                                                                           \

@@ -85,9 +85,12 @@ def main():
             "OPERATION_UNSUPPORTED naming its type",
             lambda: dom.detachDeviceFlags(open(files["ctl"]).read(), CONFIG),
             libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["'pci' controller", "'scsi'"])
-    refused("detach of a <watchdog>: CONFIG_UNSUPPORTED naming what can be detached",
+    refused("detach of a <panic>: CONFIG_UNSUPPORTED naming what can be detached",
+            lambda: dom.detachDeviceFlags("<panic model='pvpanic'/>", CONFIG),
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, ["<panic>", "<disk>", "<watchdog>"])
+    refused("detach of a <watchdog> the definition does not have: DEVICE_MISSING naming it",
             lambda: dom.detachDeviceFlags("<watchdog model='i6300esb'/>", CONFIG),
-            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, ["<watchdog>", "<disk>", "<controller>"])
+            ERR_DEVICE_MISSING, ["<watchdog>", "i6300esb"])
     refused("the live flag on a shut-off domain: OPERATION_INVALID",
             lambda: dom.attachDeviceFlags(disk_xml.replace("vdb", "vdc"), LIVE),
             libvirt.VIR_ERR_OPERATION_INVALID, ["not running"])

@@ -34,14 +34,14 @@ import os
 import pwd
 import re
 import sys
-import threading
 import time
 
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (GUEST_ARGS, Daemon, check, guest_kit, need_tools, netns, pids_with,
-                    private_tmpdir, read_text, refused, run, sh, wait_for)
+from tvtest import (GUEST_ARGS, Daemon, DeviceEvents, check, event_loop, guest_kit, need_tools,
+                    netns, open_files, pids_with, private_tmpdir, read_text, refused, run, sh,
+                    wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
@@ -73,32 +73,6 @@ def domain_xml(name, cold_disk, ports=8, extra="<serial type='pty'/>", os_extra=
 </domain>"""
 
 
-class Events:
-    """DEVICE_ADDED and DEVICE_REMOVED of one connection: (kind, alias)."""
-
-    def __init__(self, conn):
-        self.seen = []
-        self.lock = threading.Lock()
-        for ev, kind in ((libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, "added"),
-                         (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, "removed")):
-            conn.domainEventRegisterAny(None, ev, self.callback(kind), None)
-
-    def callback(self, kind):
-        def cb(conn, dom, alias, opaque):
-            with self.lock:
-                self.seen.append((kind, alias))
-        return cb
-
-    def has(self, kind, alias, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                if (kind, alias) in self.seen:
-                    return True
-            time.sleep(0.1)
-        return False
-
-
 def ppid_of(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -117,16 +91,6 @@ def qemu_pid(daemon_pid, name):
             if p == daemon_pid:
                 return pid
     return None
-
-
-def open_files(pid):
-    out = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            out.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-        except OSError:
-            pass
-    return out
 
 
 def taps(ns):
@@ -166,16 +130,14 @@ def linux_main():
     if not need_tools("virsh", "busybox"):
         return
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
-    libvirt.virEventRegisterDefaultImpl()
-    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                     daemon=True).start()
+    event_loop()
     work = private_tmpdir("tvhpl-")
     kernel, initrd = guest_kit(work)
     cold, vdb = disk_file(work, "cold.img"), disk_file(work, "vdb.img")
     console = os.path.join(work, "lg.console")
     d = Daemon(CACHE)
     conn = d.start(TAGVIRTD)
-    events = Events(conn)
+    events = DeviceEvents(conn)
     os_extra = f"<initrd>{initrd}</initrd><cmdline>{GUEST_ARGS}</cmdline>"
     xml = domain_xml("lg", cold, ports=4, extra=f"<serial type='file'><source path='{console}'/>"
                      "</serial>", os_extra=os_extra, scsi=False).replace(KERNEL, kernel)
@@ -266,7 +228,7 @@ def linux_main():
     conn.close()
     d.stop()
     conn = d.start(TAGVIRTD)
-    events = Events(conn)
+    events = DeviceEvents(conn)
     dom = conn.lookupByName("lg")
     check("tagvirtd restarted; the guest runs in the same QEMU",
           dom.isActive() and pid in d.qemus(), "%s %s\n%s" % (pid, d.qemus(), d.log()))
@@ -480,9 +442,7 @@ def main():
         check("runs as root (a network namespace for the taps)", False)
         return
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
-    libvirt.virEventRegisterDefaultImpl()
-    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                     daemon=True).start()
+    event_loop()
     work = private_tmpdir("tvhp-")
     cold, vdb, sda, iso, extra = (disk_file(work, n) for n in
                                   ("cold.img", "vdb.img", "sda.img", "cd.iso", "extra.img"))
@@ -492,7 +452,7 @@ def main():
 
     d = Daemon(CACHE, ns=ns)
     conn = d.start(TAGVIRTD)
-    events = Events(conn)
+    events = DeviceEvents(conn)
     dom = conn.defineXML(domain_xml("hp", cold))
     dom.create()
     pid = qemu_pid(d.proc.pid, "hp")
@@ -540,10 +500,9 @@ def main():
     rc, out, err = d.virsh("detach-disk", "hp", "vdz", "--live")
     check("virsh detach-disk of a target that is not there: refused", rc != 0 and "vdz" in err,
           out + err)
-    refused("hot-plugging an rng: OPERATION_UNSUPPORTED naming it and what is supported",
-            lambda: dom.attachDeviceFlags(
-                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>", LIVE),
-            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<rng>", "<disk>", "<interface>"])
+    refused("hot-plugging a video device: OPERATION_UNSUPPORTED naming it and what is supported",
+            lambda: dom.attachDeviceFlags("<video><model type='virtio'/></video>", LIVE),
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, ["<video>", "<disk>", "<rng>", "<channel>"])
 
     rc, out, err = d.virsh("attach-disk", "hp", sda, "sda", "--targetbus", "scsi", "--live")
     live = dom.XMLDesc(0)

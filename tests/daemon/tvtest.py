@@ -519,3 +519,51 @@ class Tap:
         _undo()
         print("1..%d" % len(results))
         return 0 if results and all(results) else 1
+
+
+class DeviceEvents:
+    """DEVICE_ADDED and DEVICE_REMOVED of one connection (hot-plug tests):
+    (kind, alias) in seen; needs an event loop (event_loop())."""
+
+    def __init__(self, conn):
+        import threading
+        self.seen, self.lock = [], threading.Lock()
+        for ev, kind in ((libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, "added"),
+                         (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, "removed")):
+            conn.domainEventRegisterAny(None, ev, self._callback(kind), None)
+
+    def _callback(self, kind):
+        def cb(conn, dom, alias, opaque):
+            with self.lock:
+                self.seen.append((kind, alias))
+        return cb
+
+    def has(self, kind, alias, timeout=15):
+        """(kind, alias) was seen, or is within timeout s."""
+        deadline = time.time() + timeout
+        while True:
+            with self.lock:
+                if (kind, alias) in self.seen:
+                    return True
+            if time.time() >= deadline:
+                return False
+            time.sleep(0.1)
+
+
+def event_loop():
+    """libvirt's default event loop, run by a thread of its own."""
+    import threading
+    libvirt.virEventRegisterDefaultImpl()
+    threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                     daemon=True).start()
+
+
+def open_files(pid):
+    """What process pid has open (the targets of /proc/PID/fd)."""
+    out = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except OSError:
+            pass
+    return out

@@ -53,14 +53,18 @@ fi
 paths=$("$here/fetch.sh" --print-paths)
 busybox=$(sed -n 's/^BUSYBOX=//p' <<<"$paths")
 [ -x "$busybox" ] || die "fetch.sh gave no busybox"
-# The guest kernel's virtio, network and SCSI modules, in load order, for the
+# The guest kernel's virtio, network, SCSI, entropy, console, input and TPM
+# (tpm_tis: QEMU's tpm-tis-device, found through the device tree) modules, in
+# load order, for the
 # "tagvirt.guest=stay" mode of /init (networks, hot-plugged disks).
 kernel=$(readlink -f "$(sed -n 's/^KERNEL=//p' <<<"$paths")")
 kver=${kernel##*/vmlinuz-}
 moddir=$cache/kernel/lib/modules/$kver/kernel
 modules=(virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev
     virtio/virtio_pci ../net/core/failover net/net_failover net/virtio_net block/virtio_blk
-    scsi/scsi_common scsi/scsi_mod cdrom/cdrom scsi/sd_mod scsi/sr_mod scsi/virtio_scsi)
+    scsi/scsi_common scsi/scsi_mod cdrom/cdrom scsi/sd_mod scsi/sr_mod scsi/virtio_scsi
+    char/hw_random/virtio-rng char/virtio_console virtio/virtio_input
+    char/tpm/tpm_tis_core char/tpm/tpm_tis)
 for m in "${modules[@]}"; do
     [ -f "$moddir/drivers/$m.ko" ] || die "module $m.ko of kernel $kver is not in $moddir"
 done

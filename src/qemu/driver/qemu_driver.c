@@ -14,6 +14,7 @@
 #define SYSTEM_LOG_DIR    "/var/log/tagvirt/qemu"
 #define SYSTEM_NVRAM_DIR  TV_QEMU_NVRAM_DIR_DEFAULT
 #define SYSTEM_SAVE_DIR   "/var/lib/tagvirt/qemu/save"
+#define SYSTEM_SWTPM_DIR  "/var/lib/tagvirt/swtpm"
 #define SYSTEM_PKI_DIR    "/etc/pki/qemu" /* libvirt's default_tls_x509_cert_dir */
 
 void tv_domain_ref_clear(TvDomainRef *ref)
@@ -75,6 +76,7 @@ static TvQemuDriver *driver_new(const TvQemuDriverConfig *cfg)
     drv->log_dir = choose_dir(cfg->log_dir, cfg->root, "log", SYSTEM_LOG_DIR);
     drv->nvram_dir = choose_dir(NULL, cfg->root, "nvram", SYSTEM_NVRAM_DIR);
     drv->save_dir = choose_dir(NULL, cfg->root, "save", SYSTEM_SAVE_DIR);
+    drv->swtpm_dir = choose_dir(NULL, cfg->root, "swtpm", SYSTEM_SWTPM_DIR);
     drv->emulator = g_strdup(cfg->emulator ? cfg->emulator : TV_QEMU_DEFAULT_EMULATOR);
     drv->job_wait_ms = cfg->job_wait_ms;
     drv->migration_port_min = cfg->migration_port_min ? cfg->migration_port_min : 49152;
@@ -202,6 +204,7 @@ void tv_qemu_driver_close(TvQemuDriver *drv)
     g_free(drv->state_dir);
     g_free(drv->nvram_dir);
     g_free(drv->save_dir);
+    g_free(drv->swtpm_dir);
     g_free(drv->cache_dir);
     g_free(drv->log_dir);
     g_free(drv->emulator);

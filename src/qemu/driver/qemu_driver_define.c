@@ -160,13 +160,20 @@ static int undefine_flags_check(unsigned flags)
                         "each other");
         return -1;
     }
+    if ((flags & UNDEFINE_TPM) && (flags & UNDEFINE_KEEP_TPM)) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID,
+                        "undefine flags 0x20 (remove TPM state) and 0x40 (keep TPM state) "
+                        "contradict each other");
+        return -1;
+    }
     return 0;
 }
 
 int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsigned flags)
 {
-    /* snapshots, checkpoints and TPM state do not exist here: asking to
-     * remove or keep them is satisfied as it is */
+    /* snapshots and checkpoints do not exist here: asking to remove them
+     * is satisfied as it is; TPM state (swtpm) goes unless --keep-tpm, as
+     * libvirt does for a TPM without persistent_state */
     if (undefine_flags_check(flags) < 0)
         return -1;
     g_autoptr(TvDriverDomain) dom = tv_driver_find_uuid(drv, uuid);
@@ -231,6 +238,12 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
         tv_driver_list_remove_locked(drv, dom);
     g_mutex_unlock(&drv->lock);
     tv_driver_domain_def_retire(dom, old);
+    /* a running guest's swtpm still uses its state: that is left in place */
+    if (!running && !(flags & UNDEFINE_KEEP_TPM) &&
+        tv_qemu_process_swtpm_remove_state(drv->swtpm_dir, uuid) < 0) {
+        g_warning("QEMU driver: undefine '%s': %s", dom->name, tv_error_message());
+        tv_error_reset();
+    }
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);
     return 0;
 }

@@ -37,8 +37,10 @@ static int check_flags(unsigned flags, const char *what)
 }
 
 /* The device element of xml (its root) in a document of its own, without
- * the <alias> a live XML carries (the running guest's, never the user's). */
-static xmlDocPtr parse_device(const char *xml, xmlNodePtr *dev)
+ * the <alias> a live XML carries (the running guest's, never the user's);
+ * *alias (may be NULL) gets it: a detach of a device copied from the live
+ * XML finds that very device by it (virt-manager's Remove). */
+static xmlDocPtr parse_device(const char *xml, xmlNodePtr *dev, char **alias)
 {
     if (!xml) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INVALID_ARG, "no device XML given");
@@ -53,10 +55,12 @@ static xmlDocPtr parse_device(const char *xml, xmlNodePtr *dev)
         xmlFreeDoc(doc);
         return NULL;
     }
-    xmlNodePtr alias;
-    while ((alias = tv_xml_child(*dev, "alias"))) {
-        xmlUnlinkNode(alias);
-        xmlFreeNode(alias);
+    xmlNodePtr node;
+    while ((node = tv_xml_child(*dev, "alias"))) {
+        if (alias && !*alias)
+            *alias = tv_xml_prop(node, "name");
+        xmlUnlinkNode(node);
+        xmlFreeNode(node);
     }
     return doc;
 }
@@ -131,9 +135,73 @@ static xmlNodePtr find_controller(xmlNodePtr devices, xmlNodePtr dev)
     return NULL;
 }
 
+/* The attribute attr of dev's child child (or of dev: child NULL), else dflt. */
+static char *attr_of(xmlNodePtr dev, const char *child, const char *attr, const char *dflt)
+{
+    xmlNodePtr n = child ? tv_xml_child(dev, child) : dev;
+    char *v = n ? tv_xml_prop(n, attr) : NULL;
+    return v ? v : g_strdup(dflt);
+}
+
+/* What tells one device of the families found by a key apart from another:
+ * an rng's source, an input's type and bus, a watchdog's model, a channel's
+ * target name, a console's target type, a serial's port; NULL: not found
+ * by a key (disks, interfaces, controllers). */
+static char *device_key(xmlNodePtr n)
+{
+    const char *kind = (const char *)n->name;
+    if (strcmp(kind, "rng") == 0) {
+        xmlNodePtr backend = tv_xml_child(n, "backend");
+        char *text = backend ? tv_xml_text(backend) : NULL;
+        return text ? text : g_strdup("");
+    }
+    if (strcmp(kind, "input") == 0) {
+        g_autofree char *type = attr_of(n, NULL, "type", "");
+        g_autofree char *bus = attr_of(n, NULL, "bus", "usb");
+        return g_strdup_printf("%s/%s", type, bus);
+    }
+    if (strcmp(kind, "watchdog") == 0)
+        return attr_of(n, NULL, "model", "");
+    if (strcmp(kind, "channel") == 0)
+        return attr_of(n, "target", "name", "");
+    if (strcmp(kind, "console") == 0)
+        return attr_of(n, "target", "type", "serial");
+    if (strcmp(kind, "serial") == 0)
+        return attr_of(n, "target", "port", "0");
+    if (strcmp(kind, "tpm") == 0) /* the guest's one TPM (tpmcard) */
+        return g_strdup("tpm");
+    return NULL;
+}
+
+/* The first <rng>, <input>, <watchdog>, <channel>, <console> or <serial>
+ * with dev's key; hint: the alias dev had (a copy of the live XML's), which
+ * names the device when one has it. */
+static xmlNodePtr find_by_key(xmlNodePtr devices, xmlNodePtr dev, const char *hint)
+{
+    const char *kind = (const char *)dev->name;
+    g_autofree char *want = device_key(dev);
+    xmlNodePtr found = NULL;
+    for (xmlNodePtr n = devices->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, kind) != 0)
+            continue;
+        g_autofree char *have = device_key(n);
+        g_autofree char *alias = hint ? alias_of(n) : NULL;
+        if (alias && strcmp(alias, hint) == 0)
+            return n;
+        if (!found && g_strcmp0(have, want) == 0)
+            found = n;
+    }
+    if (!found)
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING, "no matching <%s> (%s) found", kind,
+                        want);
+    return found;
+}
+
 /* As libvirt: a disk by its target; an interface by its MAC, or the only
- * interface when no MAC is given; with alias, the device of that alias. */
-static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *alias)
+ * interface when no MAC is given; an rng, input, watchdog or character
+ * device by its key (device_key); with alias, the device of that alias. */
+static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *alias,
+                              const char *hint)
 {
     const char *kind = dev ? (const char *)dev->name : NULL;
     g_autofree char *want = NULL;
@@ -159,6 +227,8 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
         want = mac_of(dev);
     } else if (strcmp(kind, "controller") == 0) {
         return find_controller(devices, dev);
+    } else if ((want = device_key(dev))) {
+        return find_by_key(devices, dev, hint);
     } else {
         bool handled = false; /* sound, filesystem, vsock (domain_device_match.h) */
         xmlNodePtr n = tv_domain_xml_find_guest_device(devices, dev, &handled);
@@ -167,7 +237,8 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
         tv_error_report(TV_FROM_QEMU, TV_ERR_CONFIG_UNSUPPORTED,
                         "detaching <%s> is not supported; accepted: <disk> (by its target), "
                         "<interface> (by its MAC), <controller> (by its type and index), "
-                        "<filesystem> (by its target dir), <sound> (by its model), <vsock>",
+                        "<filesystem> (by its target dir), <sound> (by its model), <vsock>, "
+                        "<rng>, <input>, <watchdog>, <channel>, <console>, <serial>",
                         kind);
         return NULL;
     }
@@ -226,7 +297,7 @@ static int controller_busy(TvQemuDriver *drv, const char *xml, xmlNodePtr ctrl)
 /* The persistent definition with dev added (add) or the device it names
  * removed, loaded as define loads it; NULL with an error. */
 static TvDomainDef *config_edit(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev,
-                                const char *alias, bool add)
+                                const char *alias, const char *hint, bool add)
 {
     g_autofree char *xml = tv_qemu_driver_get_xml(drv, dom->uuid, TV_XML_INACTIVE | TV_XML_SECURE);
     xmlNodePtr devices = NULL;
@@ -236,7 +307,7 @@ static TvDomainDef *config_edit(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodeP
     if (add) {
         xmlAddChild(devices, xmlDocCopyNode(dev, doc, 1));
     } else {
-        xmlNodePtr old = find_device(devices, dev, alias);
+        xmlNodePtr old = find_device(devices, dev, alias, hint);
         if (!old || (strcmp((const char *)old->name, "controller") == 0 &&
                      controller_busy(drv, xml, old) < 0))
             return NULL;
@@ -250,6 +321,14 @@ static TvDomainDef *config_edit(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodeP
     if (!def && add)
         tv_error_prefix("cannot attach <%s>", (const char *)dev->name);
     return def;
+}
+
+/* The devices of def that hot-plug adds and removes. */
+static size_t pluggable_count(const TvDomainDef *def)
+{
+    const TvDomainDevices *d = &def->devices;
+    return d->ndisks + d->nnets + d->ncontrollers + d->nrngs + d->ninputs + d->nwatchdogs +
+           d->nserials + d->nconsoles + d->nchannels;
 }
 
 /* The running guest's definition (status XML) with dev added, given
@@ -279,8 +358,7 @@ static TvDomainDef *live_with(TvQemuDriver *drv, TvDriverRun *run, xmlNodePtr de
     if (!*caps || tv_qemu_domain_post_parse_hotplug(next, what) < 0 ||
         tv_qemu_validate_devices(next, *caps) < 0 || tv_domain_boot_check(next) < 0)
         return NULL;
-    if (next->devices.ndisks + next->devices.nnets + next->devices.ncontrollers !=
-        live->devices.ndisks + live->devices.nnets + live->devices.ncontrollers + 1) {
+    if (pluggable_count(next) != pluggable_count(live) + 1) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_INTERNAL_ERROR,
                         "%s: the running guest's definition did not take exactly one device", what);
         return NULL;
@@ -312,16 +390,62 @@ static ssize_t new_controller(const TvDomainDef *live, const TvDomainDef *next)
     return -1;
 }
 
+/* The last of a device list (the one live_with added) out of it. */
+#define TAKE_LAST(list, n) ((list)[--(n)])
+
+/* Hot-plug of the device of kind that next has last in its list: an rng,
+ * input, watchdog or character device.  *alias gets its alias. */
+static int attach_more(TvQemuProcess *proc, const char *kind, TvDomainDef *next,
+                       const TvQemuProcessConfig *cfg, char **alias)
+{
+    TvDomainDevices *d = &next->devices;
+    int rc = -1;
+    if (strcmp(kind, "rng") == 0) {
+        TvDomainRng *r = TAKE_LAST(d->rngs, d->nrngs);
+        if ((rc = tv_qemu_process_attach_rng(proc, r, cfg)) < 0)
+            tv_domain_rng_free(r);
+        *alias = rc == 0 ? g_strdup(r->alias) : NULL;
+    } else if (strcmp(kind, "input") == 0) {
+        TvDomainInput *in = TAKE_LAST(d->inputs, d->ninputs);
+        if ((rc = tv_qemu_process_attach_input(proc, in)) < 0)
+            tv_domain_input_free(in);
+        *alias = rc == 0 ? g_strdup(in->alias) : NULL;
+    } else if (strcmp(kind, "watchdog") == 0) {
+        TvDomainWatchdog *wd = TAKE_LAST(d->watchdogs, d->nwatchdogs);
+        if ((rc = tv_qemu_process_attach_watchdog(proc, wd)) < 0)
+            tv_domain_watchdog_free(wd);
+        *alias = rc == 0 ? g_strdup(wd->alias) : NULL;
+    } else {
+        TvChrKind ck = strcmp(kind, "channel") == 0   ? TV_CHR_KIND_CHANNEL
+                       : strcmp(kind, "console") == 0 ? TV_CHR_KIND_CONSOLE
+                                                      : TV_CHR_KIND_SERIAL;
+        TvDomainChr *c = ck == TV_CHR_KIND_CHANNEL   ? TAKE_LAST(d->channels, d->nchannels)
+                         : ck == TV_CHR_KIND_CONSOLE ? TAKE_LAST(d->consoles, d->nconsoles)
+                                                     : TAKE_LAST(d->serials, d->nserials);
+        if ((rc = tv_qemu_process_attach_chr(proc, ck, c, cfg)) < 0)
+            tv_domain_chr_free(c);
+        *alias = rc == 0 ? g_strdup(c->alias) : NULL;
+    }
+    return rc;
+}
+
+static bool live_pluggable(const char *kind)
+{
+    static const char *const kinds[] = { "disk",     "interface", "controller", "rng",    "input",
+                                         "watchdog", "channel",   "console",    "serial", NULL };
+    return g_strv_contains(kinds, kind);
+}
+
 static int attach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, char **alias)
 {
     const char *kind = (const char *)dev->name;
-    if (strcmp(kind, "disk") != 0 && strcmp(kind, "interface") != 0 &&
-        strcmp(kind, "controller") != 0) {
+    if (!live_pluggable(kind)) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
                         "hot-plugging <%s> into a running guest is not supported; accepted: <disk> "
                         "(bus virtio or scsi, a file or a block device), <interface> (type "
-                        "user, network, bridge or ethernet) and <controller> (type scsi or "
-                        "virtio-serial); use --config for the next start",
+                        "user, network, bridge or ethernet), <controller> (type scsi or "
+                        "virtio-serial), <rng>, <input>, <watchdog>, <channel>, a virtio "
+                        "<console> and a pci-serial <serial>; use --config for the next start",
                         kind);
         return -1;
     }
@@ -350,6 +474,8 @@ static int attach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, c
             *alias = rc == 0 ? g_strdup(net->alias) : NULL;
             if (rc < 0)
                 tv_domain_net_free(net);
+        } else if (strcmp(kind, "controller") != 0) {
+            rc = attach_more(run->proc, kind, next, &cfg, alias);
         } else {
             g_autoptr(TvDomainDef) live = tv_qemu_process_copy_def(run->proc);
             ssize_t i = live ? new_controller(live, next) : -1;
@@ -388,30 +514,32 @@ static void device_removed(TvQemuDriver *drv, TvDriverDomain *dom, const char *a
 }
 
 /* The running guest's device that dev (or alias) names: its alias. */
-static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias)
+static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias, const char *hint)
 {
     g_autofree char *xml = tv_qemu_process_format_xml(run->proc, TV_DOMAIN_FORMAT_STATUS);
     xmlNodePtr devices = NULL;
     g_autoptr(xmlDoc) doc = xml ? parse_domain(xml, &devices) : NULL;
-    xmlNodePtr found = doc ? find_device(devices, dev, alias) : NULL;
+    xmlNodePtr found = doc ? find_device(devices, dev, alias, hint) : NULL;
     if (!found)
         return NULL;
     char *name = alias_of(found);
     if (!name)
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
-                        "<%s> of the running guest cannot be detached: only disks, interfaces "
-                        "and controllers (scsi, virtio-serial) can",
+                        "<%s> of the running guest cannot be detached: only disks, interfaces, "
+                        "controllers (scsi, virtio-serial), rngs, inputs, watchdogs and "
+                        "character devices can",
                         (const char *)found->name);
     return name;
 }
 
-static int detach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, const char *alias)
+static int detach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, const char *alias,
+                       const char *hint)
 {
     TvDriverRun *run = tv_driver_run_get(dom);
     if (!run)
         return -1;
     int rc = -1;
-    g_autofree char *name = run->proc ? live_alias(run, dev, alias) : NULL;
+    g_autofree char *name = run->proc ? live_alias(run, dev, alias, hint) : NULL;
     if (!run->proc)
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_INVALID, "domain '%s' is not running",
                         dom->name);
@@ -504,7 +632,7 @@ static TvDomainDef *config_replace(TvQemuDriver *drv, TvDriverDomain *dom, xmlNo
     g_autofree char *xml = tv_qemu_driver_get_xml(drv, dom->uuid, TV_XML_INACTIVE | TV_XML_SECURE);
     xmlNodePtr devices = NULL;
     g_autoptr(xmlDoc) doc = xml ? parse_domain(xml, &devices) : NULL;
-    xmlNodePtr old = doc ? find_device(devices, dev, NULL) : NULL;
+    xmlNodePtr old = doc ? find_device(devices, dev, NULL, NULL) : NULL;
     if (!old)
         return NULL;
     xmlNodePtr address = tv_xml_child(old, "address");
@@ -640,6 +768,7 @@ typedef struct {
     ChangeKind kind;
     xmlNodePtr dev;           /* the device element given */
     const char *alias;        /* detach by alias (dev NULL) */
+    const char *hint;         /* the alias dev carried (a copy of the live XML's device) */
     const TvDomainDef *media; /* CHANGE_MEDIA: the new cdrom disk */
     const TvDomainNet *link;  /* CHANGE_LINK: the interface with its new link */
 } Change;
@@ -648,9 +777,9 @@ static TvDomainDef *change_config(TvQemuDriver *drv, TvDriverDomain *dom, const 
 {
     switch (c->kind) {
     case CHANGE_ATTACH:
-        return config_edit(drv, dom, c->dev, NULL, true);
+        return config_edit(drv, dom, c->dev, NULL, NULL, true);
     case CHANGE_DETACH:
-        return config_edit(drv, dom, c->dev, c->alias, false);
+        return config_edit(drv, dom, c->dev, c->alias, c->hint, false);
     case CHANGE_MEDIA:
         return config_replace(drv, dom, c->dev);
     case CHANGE_LINK:
@@ -665,7 +794,7 @@ static int change_live(TvQemuDriver *drv, TvDriverDomain *dom, const Change *c, 
     case CHANGE_ATTACH:
         return attach_live(drv, dom, c->dev, added);
     case CHANGE_DETACH:
-        return detach_live(drv, dom, c->dev, c->alias);
+        return detach_live(drv, dom, c->dev, c->alias, c->hint);
     case CHANGE_MEDIA:
         return update_live(drv, dom, c->media);
     case CHANGE_LINK:
@@ -711,7 +840,7 @@ int tv_qemu_driver_attach_device(TvQemuDriver *drv, const unsigned char *uuid, c
     xmlNodePtr dev = NULL;
     if (check_flags(flags, "attaching a device") < 0)
         return -1;
-    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev, NULL);
     if (!devdoc)
         return -1;
     return change(drv, uuid, flags, &(Change){ .kind = CHANGE_ATTACH, .dev = dev });
@@ -721,12 +850,13 @@ int tv_qemu_driver_detach_device(TvQemuDriver *drv, const unsigned char *uuid, c
                                  unsigned flags)
 {
     xmlNodePtr dev = NULL;
+    g_autofree char *hint = NULL;
     if (check_flags(flags, "detaching a device") < 0)
         return -1;
-    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev, &hint);
     if (!devdoc)
         return -1;
-    return change(drv, uuid, flags, &(Change){ .kind = CHANGE_DETACH, .dev = dev });
+    return change(drv, uuid, flags, &(Change){ .kind = CHANGE_DETACH, .dev = dev, .hint = hint });
 }
 
 int tv_qemu_driver_detach_device_alias(TvQemuDriver *drv, const unsigned char *uuid,
@@ -748,7 +878,7 @@ int tv_qemu_driver_update_device(TvQemuDriver *drv, const unsigned char *uuid, c
     if (check_flags(flags & ~(unsigned)UPDATE_FORCE, "updating a device") < 0)
         return -1;
     flags &= ~(unsigned)UPDATE_FORCE;
-    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev);
+    g_autoptr(xmlDoc) devdoc = parse_device(xml, &dev, NULL);
     if (!devdoc)
         return -1;
     const char *kind = (const char *)dev->name;

@@ -183,6 +183,7 @@ TvQemuProcessConfig tv_driver_process_config(TvQemuDriver *drv, const TvQemuCaps
         .network_bridge = drv->network_bridge,
         .network_opaque = drv->network_opaque,
         .migrate_tls_dir = drv->migrate_tls_dir,
+        .swtpm_dir = drv->swtpm_dir,
     };
 }
 

@@ -100,7 +100,7 @@ int tv_qemu_driver_migrate_begin(TvQemuDriver *drv, const unsigned char *uuid,
     if (!dom || tv_driver_migrate_check_idle(dom) < 0 || check_tls_files(drv, flags, false) < 0)
         return -1;
     g_autoptr(TvDomainDef) live = running_def(dom);
-    if (!live)
+    if (!live || tv_domain_tpm_refuse_transfer(live, "migration") < 0)
         return -1;
     bool mte = live->features.mte.level >= TV_MTE_LEVEL_MIN;
     if (live->virt_type == TV_VIRT_KVM && mte) {

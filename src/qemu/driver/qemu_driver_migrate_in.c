@@ -289,6 +289,10 @@ int tv_driver_migrate_incoming(TvQemuDriver *drv, TvDomainDef *def, const TvMigr
                                unsigned flags, char **uri_out)
 {
     int want_port = 0;
+    if (tv_domain_tpm_refuse_transfer(def, "incoming migration") < 0) {
+        tv_domain_def_free(def);
+        return -1;
+    }
     g_autofree char *addr = listen_address(drv, params, &want_port);
     if (!addr) {
         tv_domain_def_free(def);

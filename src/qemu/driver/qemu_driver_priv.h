@@ -76,6 +76,7 @@ struct TvQemuDriver {
     char *log_dir;
     char *nvram_dir; /* UEFI variable stores (qemu_boot.h) */
     char *save_dir;  /* managed save images, NAME.save (qemu_driver_save.c) */
+    char *swtpm_dir; /* <tpm> state, <uuid>/tpm2 (qemu_process_swtpm.c) */
     char *emulator;
     unsigned job_wait_ms; /* TvQemuDriverConfig.job_wait_ms */
     TvHostFacts *host;

@@ -192,7 +192,7 @@ static char *image_xml(const TvDomainDef *live, const char *dxml)
 static int image_of(SaveCtx *c, const char *dxml, unsigned flags, TvSaveImage *img)
 {
     g_autoptr(TvDomainDef) live = tv_qemu_process_copy_def(c->run->proc);
-    if (!live)
+    if (!live || tv_domain_tpm_refuse_transfer(live, "save") < 0)
         return -1;
     if (live->virt_type == TV_VIRT_KVM && live->features.mte.level >= TV_MTE_LEVEL_MIN) {
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,

@@ -317,6 +317,14 @@ int tv_qemu_monitor_blockdev_del(TvQemuMonitor *mon, const char *node_name);
 int tv_qemu_monitor_object_add(TvQemuMonitor *mon, const char *qom_type, const char *id,
                                const TvQmpProp *props, size_t nprops);
 int tv_qemu_monitor_object_del(TvQemuMonitor *mon, const char *id);
+/* chardev-add id=ID backend={props (dotted: "type", "data.addr.type")};
+ * *pty (may be NULL) gets the pty QEMU opened for a pty backend, else NULL;
+ * chardev-remove ID. */
+int tv_qemu_monitor_chardev_add(TvQemuMonitor *mon, const char *id, const TvQmpProp *backend,
+                                size_t nprops, char **pty);
+int tv_qemu_monitor_chardev_remove(TvQemuMonitor *mon, const char *id);
+/* set-action watchdog=ACTION (QEMU >= 6.0): what a watchdog's expiry does */
+int tv_qemu_monitor_set_watchdog_action(TvQemuMonitor *mon, const char *action);
 
 /* qom-set / qom-get of one scalar property of the object at path
  * ("/machine", "/machine/peripheral/balloon0"); a property whose value is

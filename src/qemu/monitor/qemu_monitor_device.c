@@ -1,4 +1,5 @@
 /* Hot-plug and objects: device_add/del, netdev_add/del, blockdev-add/del,
+ * chardev-add/remove, set-action,
  * object-add/del, qom-set/get. */
 #include "qemu_monitor_priv.h"
 #include "tv_error.h"
@@ -126,6 +127,41 @@ int tv_qemu_monitor_object_add(TvQemuMonitor *mon, const char *qom_type, const c
 int tv_qemu_monitor_object_del(TvQemuMonitor *mon, const char *id)
 {
     return tv_qemu_monitor_command_void(mon, "object-del", tv_qmp_args_str("id", id));
+}
+
+int tv_qemu_monitor_chardev_add(TvQemuMonitor *mon, const char *id, const TvQmpProp *backend,
+                                size_t nprops, char **pty)
+{
+    if (pty)
+        *pty = NULL;
+    json_object *inner = object_args("chardev-add", "id", id, NULL, NULL, backend, nprops, true);
+    if (!inner)
+        return -1;
+    /* the backend's properties, under "backend" */
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(id));
+    json_object_object_del(inner, "id");
+    if (!json_object_object_get_ex(inner, "data", NULL)) /* a pty's: {} */
+        json_object_object_add(inner, "data", json_object_new_object());
+    json_object_object_add(args, "backend", inner);
+    json_object *reply = tv_qemu_monitor_command_object(mon, "chardev-add", args);
+    if (!reply)
+        return -1;
+    const char *path = tv_qmp_str(reply, "pty");
+    if (pty && path)
+        *pty = g_strdup(path);
+    json_object_put(reply);
+    return 0;
+}
+
+int tv_qemu_monitor_chardev_remove(TvQemuMonitor *mon, const char *id)
+{
+    return tv_qemu_monitor_command_void(mon, "chardev-remove", tv_qmp_args_str("id", id));
+}
+
+int tv_qemu_monitor_set_watchdog_action(TvQemuMonitor *mon, const char *action)
+{
+    return tv_qemu_monitor_command_void(mon, "set-action", tv_qmp_args_str("watchdog", action));
 }
 
 static json_object *path_property(const char *path, const char *property)

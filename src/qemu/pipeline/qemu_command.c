@@ -158,12 +158,12 @@ static void build_nets(GPtrArray *argv, const TvDomainDef *def, const TvQemuComm
 static void build_misc_devices(GPtrArray *argv, const TvDomainDef *def)
 {
     for (size_t i = 0; i < def->devices.nrngs; i++) {
-        const char *backend = def->devices.rngs[i]->backend_path;
-        g_autofree char *file = tv_qemu_escape_opt(backend ? backend : "/dev/urandom");
-        add(argv, "-object");
-        addf(argv, "rng-random,id=objrng%zu,filename=%s", i, file);
-        g_autofree char *dev = g_strdup_printf("virtio-rng-pci,rng=objrng%zu,id=rng%zu", i, i);
-        tv_qemu_argv_add_device(argv, &def->devices.rngs[i]->address, dev);
+        const TvDomainRng *r = def->devices.rngs[i];
+        g_autofree char *alias = tv_qemu_rng_alias(r, i);
+        g_autoptr(TvQemuObject) backend = tv_qemu_rng_backend(r, alias);
+        tv_qemu_argv_add_object(argv, "-object", backend);
+        g_autoptr(TvQemuObject) dev = tv_qemu_rng_device(r, alias);
+        tv_qemu_argv_add_object(argv, "-device", dev);
     }
     if (def->features.compat.vmcoreinfo == TV_FEATURE_STATE_ON) {
         add(argv, "-device");
@@ -225,6 +225,10 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     tv_qemu_build_sounds(argv, def);
     build_misc_devices(argv, def);
     tv_qemu_build_vsock(argv, def, opts);
+    if (tv_qemu_build_tpm(argv, def, opts) < 0) {
+        g_ptr_array_free(argv, TRUE);
+        return NULL;
+    }
     add(argv, "-display");
     add(argv, "none");
     add(argv, "-msg");
@@ -284,4 +288,7 @@ void tv_qemu_assign_aliases(TvDomainDef *def)
         if (!c->alias)
             c->alias = tv_qemu_controller_alias(c);
     }
+    tv_qemu_assign_pluggable_aliases(def);
+    if (def->devices.tpm && !def->devices.tpm->alias)
+        def->devices.tpm->alias = g_strdup("tpm0");
 }

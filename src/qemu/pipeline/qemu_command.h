@@ -15,6 +15,7 @@ typedef struct {
     bool incoming;        /* -incoming defer: receive the guest's state (migrate-incoming) */
     bool sandbox;         /* -sandbox with every deny (qemu_security.h) */
     int vsock_fd;         /* > 0: the guest's /dev/vhost-vsock descriptor in QEMU (vhostfd) */
+    int tpm_fd;           /* <tpm>: the descriptor of its swtpm's socket in QEMU (required) */
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */
@@ -77,5 +78,24 @@ TvQemuObject *tv_qemu_net_device(const TvDomainNet *n, const char *alias, unsign
  * virtio-serial controller, id alias (qemu_command_devices.c). */
 char *tv_qemu_controller_alias(const TvDomainController *c);
 TvQemuObject *tv_qemu_controller_device(const TvDomainController *c, const char *alias);
-/* The aliases a start gives (disks, interfaces and controllers without one). */
+/* The aliases a start gives (devices without one). */
 void tv_qemu_assign_aliases(TvDomainDef *def);
+
+/* <rng>, <input>, <watchdog>, <serial>, <console>, <channel>
+ * (qemu_command_pluggable.c): the id QEMU knows device i by (its alias,
+ * else a start's: "rng0", "input0", "watchdog0", "serial0", "console0",
+ * "channel0"); a character device's host side (chardev) is "char" + alias,
+ * an rng's backend object "obj" + alias. */
+char *tv_qemu_rng_alias(const TvDomainRng *r, size_t i);
+char *tv_qemu_input_alias(const TvDomainInput *in, size_t i);
+char *tv_qemu_watchdog_alias(const TvDomainWatchdog *wd, size_t i);
+char *tv_qemu_chr_alias(const TvDomainChr *c, TvChrKind kind, size_t i);
+void tv_qemu_assign_pluggable_aliases(TvDomainDef *def);
+TvQemuObject *tv_qemu_rng_backend(const TvDomainRng *r, const char *alias);
+TvQemuObject *tv_qemu_rng_device(const TvDomainRng *r, const char *alias);
+TvQemuObject *tv_qemu_input_object(const TvDomainInput *in, const char *alias);
+TvQemuObject *tv_qemu_watchdog_device(const TvDomainWatchdog *wd, const char *alias);
+/* QEMU's watchdog action (-action watchdog=, set-action): "reset" by default */
+const char *tv_qemu_watchdog_action(const TvDomainWatchdog *wd);
+/* The guest side: virtserialport (channel), virtconsole, pci-serial. */
+TvQemuObject *tv_qemu_chr_device(const TvDomainChr *c, TvChrKind kind, const char *alias);

@@ -52,13 +52,14 @@ static bool serial_has_port(const TvDomainDef *def, unsigned port)
     return false;
 }
 
-static void build_serial(GPtrArray *argv, const TvDomainChr *s)
+static void build_serial(GPtrArray *argv, const TvDomainChr *s, TvChrKind kind)
 {
-    g_autofree char *id = g_strdup_printf("charserial%u", s->port);
+    g_autofree char *alias = tv_qemu_chr_alias(s, kind, 0);
+    g_autofree char *id = g_strdup_printf("char%s", alias);
     build_chardev(argv, s, id, 0);
     if (s->target_type == TV_CHR_TARGET_PCI_SERIAL) {
-        g_autofree char *dev = g_strdup_printf("pci-serial,chardev=%s,id=serial%u", id, s->port);
-        tv_qemu_argv_add_device(argv, &s->address, dev);
+        g_autoptr(TvQemuObject) dev = tv_qemu_chr_device(s, TV_CHR_KIND_SERIAL, alias);
+        tv_qemu_argv_add_object(argv, "-device", dev);
         return;
     }
     tv_qemu_argv_add(argv, "-serial");
@@ -71,29 +72,28 @@ void tv_qemu_build_chardevs(GPtrArray *argv, const TvDomainDef *def,
     int next_fd = opts ? opts->channel_fd_first : 0;
     const TvDomainDevices *d = &def->devices;
     for (size_t i = 0; i < d->nserials; i++)
-        build_serial(argv, d->serials[i]);
+        build_serial(argv, d->serials[i], TV_CHR_KIND_SERIAL);
     for (size_t i = 0; i < d->nconsoles; i++) {
         const TvDomainChr *c = d->consoles[i];
         if (c->target_type == TV_CHR_TARGET_VIRTIO) {
-            g_autofree char *id = g_strdup_printf("charconsole%u", c->port);
+            g_autofree char *alias = tv_qemu_chr_alias(c, TV_CHR_KIND_CONSOLE, i);
+            g_autofree char *id = g_strdup_printf("char%s", alias);
             build_chardev(argv, c, id, 0);
-            tv_qemu_argv_add(argv, "-device");
-            tv_qemu_argv_addf(argv, "virtconsole,chardev=%s,id=console%u,bus=virtio-serial0.0", id,
-                              c->port);
+            g_autoptr(TvQemuObject) dev = tv_qemu_chr_device(c, TV_CHR_KIND_CONSOLE, alias);
+            tv_qemu_argv_add_object(argv, "-device", dev);
             continue;
         }
         /* a serial console is the serial port of its number; alone it becomes that port */
         if (!serial_has_port(def, c->port))
-            build_serial(argv, c);
+            build_serial(argv, c, TV_CHR_KIND_CONSOLE);
     }
     for (size_t i = 0; i < d->nchannels; i++) {
         const TvDomainChr *ch = d->channels[i];
-        g_autofree char *id = g_strdup_printf("charchannel%zu", i);
-        g_autofree char *name = tv_qemu_escape_opt(ch->target_name);
+        g_autofree char *alias = tv_qemu_chr_alias(ch, TV_CHR_KIND_CHANNEL, i);
+        g_autofree char *id = g_strdup_printf("char%s", alias);
         bool listens = ch->type == TV_CHR_TYPE_UNIX && ch->unix_mode != TV_CHR_UNIX_MODE_CONNECT;
         build_chardev(argv, ch, id, listens && next_fd > 0 ? next_fd++ : 0);
-        g_autofree char *dev =
-            g_strdup_printf("virtserialport,chardev=%s,id=channel%zu,name=%s", id, i, name);
-        tv_qemu_argv_add_device(argv, &ch->address, dev);
+        g_autoptr(TvQemuObject) dev = tv_qemu_chr_device(ch, TV_CHR_KIND_CHANNEL, alias);
+        tv_qemu_argv_add_object(argv, "-device", dev);
     }
 }

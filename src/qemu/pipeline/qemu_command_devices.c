@@ -183,9 +183,11 @@ const char *tv_qemu_input_device(const TvDomainInput *input)
 
 static void build_inputs(GPtrArray *argv, const TvDomainDevices *d)
 {
-    for (size_t i = 0; i < d->ninputs; i++)
-        add_device(argv, &d->inputs[i]->address, "%s,id=input%zu",
-                   tv_qemu_input_device(d->inputs[i]), i);
+    for (size_t i = 0; i < d->ninputs; i++) {
+        g_autofree char *alias = tv_qemu_input_alias(d->inputs[i], i);
+        g_autoptr(TvQemuObject) dev = tv_qemu_input_object(d->inputs[i], alias);
+        tv_qemu_argv_add_object(argv, "-device", dev);
+    }
 }
 
 /* -vnc HOST:DISPLAY; autoport lets QEMU take the first free display from
@@ -260,9 +262,10 @@ void tv_qemu_build_misc(GPtrArray *argv, const TvDomainDef *def)
         add_device(argv, &d->panics[i]->address, "pvpanic-pci,id=panic%zu", i);
     for (size_t i = 0; i < d->nwatchdogs; i++) {
         const TvDomainWatchdog *wd = d->watchdogs[i];
-        add_device(argv, &wd->address, "i6300esb,id=watchdog%zu", i);
+        g_autofree char *alias = tv_qemu_watchdog_alias(wd, i);
+        g_autoptr(TvQemuObject) dev = tv_qemu_watchdog_device(wd, alias);
+        tv_qemu_argv_add_object(argv, "-device", dev);
         tv_qemu_argv_add(argv, "-action");
-        tv_qemu_argv_addf(argv, "watchdog=%s",
-                          wd->action ? tv_watchdog_action_to_string(wd->action) : "reset");
+        tv_qemu_argv_addf(argv, "watchdog=%s", tv_qemu_watchdog_action(wd));
     }
 }

@@ -43,6 +43,8 @@ int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps);
 int tv_qemu_validate_sounds(const TvDomainDef *def, const TvQemuCaps *caps);
 int tv_qemu_validate_filesystems(const TvDomainDef *def, const TvQemuCaps *caps);
 int tv_qemu_validate_vsock(const TvDomainDef *def, const TvQemuCaps *caps);
+/* <tpm> (qemu_command_tpm.c): model and the emulator's tpm-tis-device. */
+int tv_qemu_validate_tpm(const TvDomainDef *def, const TvQemuCaps *caps);
 
 /* What this emulator and host can do (MTE included, by tv_qemu_mte_plan). */
 int tv_qemu_domain_validate(const TvDomainDef *def, const TvQemuCaps *caps,

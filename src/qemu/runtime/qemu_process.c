@@ -44,6 +44,8 @@ TvQemuProcess *tv_qemu_process_new(const char *name, const TvQemuProcessConfig *
     proc->dac_path = tv_qemu_process_dac_path(cfg->state_dir, name);
     g_autofree char *aa = g_strdup_printf("%s.apparmor", name);
     proc->apparmor_path = g_build_filename(cfg->state_dir, aa, NULL);
+    g_autofree char *swtpm = g_strdup_printf("%s.swtpm", name);
+    proc->swtpm_path = g_build_filename(cfg->state_dir, swtpm, NULL);
     proc->pidfd = proc->wake_fd = proc->console_fd = proc->console_master_fd = -1;
     proc->fdset_in = proc->fdset_out = -1;
     proc->pending = g_array_new(FALSE, FALSE, sizeof(int));
@@ -77,6 +79,7 @@ void tv_qemu_process_free(TvQemuProcess *proc)
     g_free(proc->log_path);
     g_free(proc->dac_path);
     g_free(proc->apparmor_path);
+    g_free(proc->swtpm_path);
     tv_qemu_caps_fingerprint_clear(&proc->fingerprint);
     tv_domain_def_free(proc->def);
     g_free(proc->console_path);
@@ -154,6 +157,7 @@ void tv_qemu_process_release_security(TvQemuProcess *proc)
 {
     tv_qemu_security_dac_restore(proc->dac_path);
     tv_qemu_apparmor_unload(proc->apparmor_path);
+    tv_qemu_process_swtpm_stop(proc);
 }
 
 /* Connect to the QMP socket while QEMU creates it; give up when QEMU exits. */
@@ -489,12 +493,19 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
         tv_qemu_process_remove_channels(live);
         return NULL;
     }
+    int tpm_fd = 0;
+    if (tv_qemu_process_swtpm_start(proc, live, cfg, channel_fds, &tpm_fd) < 0) {
+        close_fds(channel_fds);
+        tv_qemu_process_remove_channels(live);
+        return NULL;
+    }
     if (channel_fds->len)
         zygote = NULL;
     int monitor_fd = -1;
     if (!zygote) {
         monitor_fd = tv_qemu_process_monitor_listen(proc->monitor_path);
         if (monitor_fd < 0) {
+            tv_qemu_process_swtpm_stop(proc);
             close_fds(channel_fds);
             tv_qemu_process_remove_channels(live);
             return NULL;
@@ -505,6 +516,7 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
                                   .channel_fd_first = TV_QEMU_PASSED_FD_FIRST,
                                   .net_fds = net_fds,
                                   .vsock_fd = vsock_fd,
+                                  .tpm_fd = tpm_fd,
                                   .paused = true,
                                   .incoming = in != NULL,
                                   .sandbox = tv_qemu_security_sandbox(sec) };

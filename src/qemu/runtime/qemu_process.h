@@ -72,6 +72,9 @@ typedef struct {
     /* optional: migrate_tls_x509_cert_dir; under AppArmor the domain's
      * profile lets QEMU read that folder, for a later --tls migration */
     const char *migrate_tls_dir;
+    /* where <tpm> state persists (SWTPM_DIR/<uuid>/tpm2, qemu_process_swtpm.c);
+     * NULL: a <tpm> is refused at start */
+    const char *swtpm_dir;
 } TvQemuProcessConfig;
 
 enum {
@@ -264,12 +267,28 @@ int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
  * definition and status file; it passes to the process.  Other types:
  * OPERATION_UNSUPPORTED.  On failure the caller keeps it. */
 int tv_qemu_process_attach_controller(TvQemuProcess *proc, TvDomainController *ctrl);
+/* The same for an <rng> (object-add of its rng-random backend, given to
+ * QEMU's user when it is a file, then device_add virtio-rng-pci), an
+ * <input> (virtio on a root port, usb on the guest's USB controller), a
+ * <watchdog> (set-action of its action, then device_add i6300esb)
+ * (qemu_process_hotplug_misc.c) and a character device
+ * (qemu_process_hotplug_chr.c): a <channel> (virtserialport), a virtio
+ * <console> (virtconsole) or a pci-serial <serial>, type pty (its path
+ * into the live definition) or unix (a socket tagvirt listens on for
+ * QEMU, or one QEMU connects to): chardev-add, then device_add.  Other
+ * targets and types: OPERATION_UNSUPPORTED naming them. */
+int tv_qemu_process_attach_rng(TvQemuProcess *proc, TvDomainRng *rng,
+                               const TvQemuProcessConfig *cfg);
+int tv_qemu_process_attach_input(TvQemuProcess *proc, TvDomainInput *input);
+int tv_qemu_process_attach_watchdog(TvQemuProcess *proc, TvDomainWatchdog *wd);
+int tv_qemu_process_attach_chr(TvQemuProcess *proc, TvChrKind kind, TvDomainChr *chr,
+                               const TvQemuProcessConfig *cfg);
 /* set_link of the interface of that MAC (up for UP and DEFAULT); the live
  * definition and status file follow. */
 int tv_qemu_process_set_link(TvQemuProcess *proc, const char *mac, TvNetLinkState link);
-/* device_del of the disk, interface or controller of that alias (a
- * controller only when it is a SCSI or virtio-serial one nothing uses:
- * OPERATION_FAILED "device is busy" naming what is on it), then up to
+/* device_del of the device of that alias (a controller only when it is a
+ * SCSI or virtio-serial one nothing uses: OPERATION_FAILED "device is busy"
+ * naming what is on it; not the PL011 serial port), then up to
  * timeout_ms for QEMU's DEVICE_DELETED: 1 when it came (the backends deleted, the
  * device out of the live definition and status file), 0 when the guest has
  * not let it go yet (it is finished by tv_qemu_process_unplug_finish once
@@ -303,3 +322,8 @@ char *tv_qemu_process_dac_path(const char *state_dir, const char *name);
 /* Make this process a child subreaper, so QEMU processes orphaned by a
  * previous manager, or left by a wrapper script, are reaped here at once. */
 int tv_qemu_process_become_subreaper(void);
+
+/* A domain's TPM state folder (SWTPM_DIR/<uuid>), and its removal (undefine;
+ * nothing to do when there is none). */
+char *tv_qemu_process_swtpm_state_dir(const char *swtpm_dir, const unsigned char *uuid);
+int tv_qemu_process_swtpm_remove_state(const char *swtpm_dir, const unsigned char *uuid);

@@ -4,8 +4,7 @@
  * hot-plugged device is the device a start would have made.  Each step that
  * fails undoes the ones before it: nothing is left half attached. */
 #include "domain_bus_address.h"
-#include "qemu_command.h"
-#include "qemu_process_priv.h"
+#include "qemu_process_hotplug_priv.h"
 #include "qemu_security_dac.h"
 #include "tv_error.h"
 
@@ -15,10 +14,10 @@
 /* An unplug asked of QEMU (device_del) and not finished yet. */
 typedef struct {
     bool deleted; /* QEMU said DEVICE_DELETED */
+    TvPlugKind kind;
     char *node;   /* a disk's format node, when it has a medium */
-    char *path;   /* the disk's file: given back to its owner if the record lists it */
-    bool is_net;
-    bool is_controller;
+    char *path;   /* the disk's file, an rng's source: given back if the record lists it */
+    char *socket; /* a character device's socket that tagvirt made */
 } Unplug;
 
 static void unplug_free(gpointer p)
@@ -26,6 +25,7 @@ static void unplug_free(gpointer p)
     Unplug *u = p;
     g_free(u->node);
     g_free(u->path);
+    g_free(u->socket);
     g_free(u);
 }
 
@@ -52,40 +52,74 @@ void tv_qemu_process_hotplug_free(TvQemuProcess *proc)
     g_clear_pointer(&proc->unplugs, g_hash_table_unref);
 }
 
-static ssize_t disk_index(const TvDomainDef *def, const char *alias)
+/* The index of the device of list (n of them) whose alias (else the id a
+ * start gives it) is alias: getalias(list[i], i). */
+#define FIND_BY_ALIAS(list, n, getalias)                                                           \
+    for (size_t i = 0; i < (n); i++) {                                                             \
+        g_autofree char *a = getalias;                                                             \
+        if (a && strcmp(a, alias) == 0)                                                            \
+            return (ssize_t)i;                                                                     \
+    }
+
+static ssize_t find_of(const TvDomainDevices *d, TvPlugKind kind, const char *alias)
 {
-    for (size_t i = 0; i < def->devices.ndisks; i++) {
-        g_autofree char *a = tv_qemu_disk_alias(def->devices.disks[i], i);
-        if (strcmp(a, alias) == 0)
-            return (ssize_t)i;
+    switch (kind) {
+    case TV_PLUG_DISK:
+        FIND_BY_ALIAS(d->disks, d->ndisks, tv_qemu_disk_alias(d->disks[i], i))
+        break;
+    case TV_PLUG_NET:
+        FIND_BY_ALIAS(d->nets, d->nnets, tv_qemu_net_alias(d->nets[i], i))
+        break;
+    case TV_PLUG_CONTROLLER:
+        FIND_BY_ALIAS(d->controllers, d->ncontrollers, tv_qemu_controller_alias(d->controllers[i]))
+        break;
+    case TV_PLUG_RNG:
+        FIND_BY_ALIAS(d->rngs, d->nrngs, tv_qemu_rng_alias(d->rngs[i], i))
+        break;
+    case TV_PLUG_INPUT:
+        FIND_BY_ALIAS(d->inputs, d->ninputs, tv_qemu_input_alias(d->inputs[i], i))
+        break;
+    case TV_PLUG_WATCHDOG:
+        FIND_BY_ALIAS(d->watchdogs, d->nwatchdogs, tv_qemu_watchdog_alias(d->watchdogs[i], i))
+        break;
+    case TV_PLUG_SERIAL:
+        FIND_BY_ALIAS(d->serials, d->nserials,
+                      tv_qemu_chr_alias(d->serials[i], TV_CHR_KIND_SERIAL, i))
+        break;
+    case TV_PLUG_CONSOLE:
+        /* a serial console shares its serial port's alias: the serial is the device */
+        FIND_BY_ALIAS(d->consoles, d->nconsoles,
+                      d->consoles[i]->target_type == TV_CHR_TARGET_VIRTIO
+                          ? tv_qemu_chr_alias(d->consoles[i], TV_CHR_KIND_CONSOLE, i)
+                          : NULL)
+        break;
+    case TV_PLUG_CHANNEL:
+        FIND_BY_ALIAS(d->channels, d->nchannels,
+                      tv_qemu_chr_alias(d->channels[i], TV_CHR_KIND_CHANNEL, i))
+        break;
+    case TV_PLUG_NONE:
+        break;
     }
     return -1;
 }
 
-static ssize_t net_index(const TvDomainDef *def, const char *alias)
+ssize_t tv_qemu_plug_find(const TvDomainDef *def, const char *alias, TvPlugKind *kind)
 {
-    for (size_t i = 0; i < def->devices.nnets; i++) {
-        g_autofree char *a = tv_qemu_net_alias(def->devices.nets[i], i);
-        if (strcmp(a, alias) == 0)
-            return (ssize_t)i;
+    for (int k = 0; k < TV_PLUG_NONE; k++) {
+        ssize_t i = find_of(&def->devices, (TvPlugKind)k, alias);
+        if (i >= 0) {
+            *kind = (TvPlugKind)k;
+            return i;
+        }
     }
-    return -1;
-}
-
-static ssize_t controller_index(const TvDomainDef *def, const char *alias)
-{
-    for (size_t i = 0; i < def->devices.ncontrollers; i++) {
-        g_autofree char *a = tv_qemu_controller_alias(def->devices.controllers[i]);
-        if (a && strcmp(a, alias) == 0)
-            return (ssize_t)i;
-    }
+    *kind = TV_PLUG_NONE;
     return -1;
 }
 
 static bool alias_used(const TvDomainDef *def, const char *alias)
 {
-    return disk_index(def, alias) >= 0 || net_index(def, alias) >= 0 ||
-           controller_index(def, alias) >= 0;
+    TvPlugKind kind;
+    return tv_qemu_plug_find(def, alias, &kind) >= 0;
 }
 
 /* The first "PREFIXN" no device of def has. */
@@ -119,44 +153,148 @@ static int running_locked(TvQemuProcess *proc)
     return 0;
 }
 
-/* Add o with QMP: device_add for a device (head), blockdev-add for a node. */
-static int add_object(TvQemuMonitor *mon, const char *command, const TvQemuObject *o)
+TvQemuMonitor *tv_qemu_plug_begin(TvQemuProcess *proc, char **alias, const char *prefix,
+                                  const char *what)
+{
+    g_mutex_lock(&proc->lock);
+    int rc = running_locked(proc);
+    if (rc == 0 && !*alias)
+        *alias = free_alias(proc->def, prefix);
+    if (rc == 0 && alias_used(proc->def, *alias)) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
+                        "%s: device id '%s' is in use in the running guest", what, *alias);
+        rc = -1;
+    }
+    g_mutex_unlock(&proc->lock);
+    return rc < 0 ? NULL : tv_qemu_process_monitor(proc);
+}
+
+#define APPEND(list, n, item)                                                                      \
+    do {                                                                                           \
+        (list) = g_renew(__typeof__(*(list)), (list), (n) + 1);                                    \
+        (list)[(n)++] = (item);                                                                    \
+    } while (0)
+
+void tv_qemu_plug_commit(TvQemuProcess *proc, TvPlugKind kind, void *dev, const char *what)
+{
+    g_mutex_lock(&proc->lock);
+    TvDomainDevices *d = &proc->def->devices;
+    switch (kind) {
+    case TV_PLUG_DISK:
+        APPEND(d->disks, d->ndisks, (TvDomainDisk *)dev);
+        break;
+    case TV_PLUG_NET:
+        APPEND(d->nets, d->nnets, (TvDomainNet *)dev);
+        break;
+    case TV_PLUG_CONTROLLER:
+        APPEND(d->controllers, d->ncontrollers, (TvDomainController *)dev);
+        break;
+    case TV_PLUG_RNG:
+        APPEND(d->rngs, d->nrngs, (TvDomainRng *)dev);
+        break;
+    case TV_PLUG_INPUT:
+        APPEND(d->inputs, d->ninputs, (TvDomainInput *)dev);
+        break;
+    case TV_PLUG_WATCHDOG:
+        APPEND(d->watchdogs, d->nwatchdogs, (TvDomainWatchdog *)dev);
+        break;
+    case TV_PLUG_SERIAL:
+        APPEND(d->serials, d->nserials, (TvDomainChr *)dev);
+        break;
+    case TV_PLUG_CONSOLE:
+        APPEND(d->consoles, d->nconsoles, (TvDomainChr *)dev);
+        break;
+    case TV_PLUG_CHANNEL:
+        APPEND(d->channels, d->nchannels, (TvDomainChr *)dev);
+        break;
+    case TV_PLUG_NONE:
+        break;
+    }
+    status_after_plug(proc, what);
+    g_mutex_unlock(&proc->lock);
+}
+
+/* Device i of list (n of them) out of it: the caller owns it. */
+#define TAKE(list, n, i)                                                                           \
+    ({                                                                                             \
+        __typeof__(*(list)) taken_ = (list)[i];                                                    \
+        memmove((list) + (i), (list) + (i) + 1, ((n) - (i)-1) * sizeof(*(list)));                  \
+        (n)--;                                                                                     \
+        taken_;                                                                                    \
+    })
+
+/* Device i of kind out of the live definition, freed; an rng's source and a
+ * disk's file into u->path (to be given back). */
+static void take_device(TvDomainDevices *d, Unplug *u, size_t i)
+{
+    switch (u->kind) {
+    case TV_PLUG_DISK: {
+        TvDomainDisk *disk = TAKE(d->disks, d->ndisks, i);
+        u->path = g_strdup(disk->path);
+        tv_domain_disk_free(disk);
+        break;
+    }
+    case TV_PLUG_NET:
+        tv_domain_net_free(TAKE(d->nets, d->nnets, i));
+        break;
+    case TV_PLUG_CONTROLLER:
+        tv_domain_controller_free(TAKE(d->controllers, d->ncontrollers, i));
+        break;
+    case TV_PLUG_RNG: {
+        TvDomainRng *rng = TAKE(d->rngs, d->nrngs, i);
+        u->path = g_strdup(rng->backend_path);
+        tv_domain_rng_free(rng);
+        break;
+    }
+    case TV_PLUG_INPUT:
+        tv_domain_input_free(TAKE(d->inputs, d->ninputs, i));
+        break;
+    case TV_PLUG_WATCHDOG:
+        tv_domain_watchdog_free(TAKE(d->watchdogs, d->nwatchdogs, i));
+        break;
+    case TV_PLUG_SERIAL:
+        tv_domain_chr_free(TAKE(d->serials, d->nserials, i));
+        break;
+    case TV_PLUG_CONSOLE:
+        tv_domain_chr_free(TAKE(d->consoles, d->nconsoles, i));
+        break;
+    case TV_PLUG_CHANNEL:
+        tv_domain_chr_free(TAKE(d->channels, d->nchannels, i));
+        break;
+    case TV_PLUG_NONE:
+        break;
+    }
+}
+
+/* Add o with QMP: device_add for a device (head), netdev_add, object-add
+ * (head the QOM type), blockdev-add for a node. */
+int tv_qemu_plug_add(TvQemuMonitor *mon, const char *command, const TvQemuObject *o)
 {
     static const char *const device_keys[] = { "id", NULL };
     static const char *const node_keys[] = { "driver", "node-name", NULL };
+    bool node = strcmp(command, "blockdev-add") == 0;
     size_t n = 0;
-    int rc;
-    if (strcmp(command, "device_add") == 0) {
-        g_autofree TvQmpProp *props = tv_qemu_object_props_except(o, device_keys, &n);
-        rc = tv_qemu_monitor_device_add(mon, o->head, tv_qemu_object_get(o, "id"), props, n);
-    } else if (strcmp(command, "netdev_add") == 0) {
-        g_autofree TvQmpProp *props = tv_qemu_object_props_except(o, device_keys, &n);
-        rc = tv_qemu_monitor_netdev_add(mon, o->head, tv_qemu_object_get(o, "id"), props, n);
-    } else {
-        g_autofree TvQmpProp *props = tv_qemu_object_props_except(o, node_keys, &n);
-        rc = tv_qemu_monitor_blockdev_add(mon, tv_qemu_object_get(o, "driver"),
-                                          tv_qemu_object_get(o, "node-name"), props, n);
-    }
-    return rc;
+    g_autofree TvQmpProp *props =
+        tv_qemu_object_props_except(o, node ? node_keys : device_keys, &n);
+    const char *id = tv_qemu_object_get(o, "id");
+    if (strcmp(command, "device_add") == 0)
+        return tv_qemu_monitor_device_add(mon, o->head, id, props, n);
+    if (strcmp(command, "netdev_add") == 0)
+        return tv_qemu_monitor_netdev_add(mon, o->head, id, props, n);
+    if (strcmp(command, "object-add") == 0)
+        return tv_qemu_monitor_object_add(mon, o->head, id, props, n);
+    return tv_qemu_monitor_blockdev_add(mon, tv_qemu_object_get(o, "driver"),
+                                        tv_qemu_object_get(o, "node-name"), props, n);
 }
-
-/* Undo steps best effort, keeping the error that made us undo them. */
-#define UNDO(call)                                                                                 \
-    do {                                                                                           \
-        TvError *kept_ = tv_error_steal();                                                         \
-        if ((call) < 0)                                                                            \
-            tv_error_reset();                                                                      \
-        tv_error_restore(kept_);                                                                   \
-    } while (0)
 
 /* The disk's two nodes; on failure none is left. */
 static int add_nodes(TvQemuMonitor *mon, const TvDomainDisk *disk, const char *prefix)
 {
     TvQemuObject *storage = NULL, *format = NULL;
     tv_qemu_disk_nodes(disk, prefix, &storage, &format);
-    int rc = add_object(mon, "blockdev-add", storage);
-    if (rc == 0 && (rc = add_object(mon, "blockdev-add", format)) < 0)
-        UNDO(tv_qemu_monitor_blockdev_del(mon, tv_qemu_object_get(storage, "node-name")));
+    int rc = tv_qemu_plug_add(mon, "blockdev-add", storage);
+    if (rc == 0 && (rc = tv_qemu_plug_add(mon, "blockdev-add", format)) < 0)
+        TV_PLUG_UNDO(tv_qemu_monitor_blockdev_del(mon, tv_qemu_object_get(storage, "node-name")));
     tv_qemu_object_free(storage);
     tv_qemu_object_free(format);
     return rc;
@@ -164,11 +302,11 @@ static int add_nodes(TvQemuMonitor *mon, const TvDomainDisk *disk, const char *p
 
 static void del_nodes(TvQemuMonitor *mon, const char *format_node)
 {
-    UNDO(tv_qemu_monitor_blockdev_del(mon, format_node));
+    TV_PLUG_UNDO(tv_qemu_monitor_blockdev_del(mon, format_node));
     if (g_str_has_suffix(format_node, "-format")) {
         g_autofree char *storage = g_strndup(format_node, strlen(format_node) - strlen("format"));
         g_autofree char *name = g_strconcat(storage, "storage", NULL);
-        UNDO(tv_qemu_monitor_blockdev_del(mon, name));
+        TV_PLUG_UNDO(tv_qemu_monitor_blockdev_del(mon, name));
     }
 }
 
@@ -208,24 +346,10 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
     }
     if (disk_file_check(disk, cfg) < 0)
         return -1;
-    g_mutex_lock(&proc->lock);
-    int rc = running_locked(proc);
-    if (rc == 0 && !disk->alias) {
-        if (disk->bus == TV_DISK_BUS_SCSI)
-            disk->alias = tv_qemu_disk_alias(disk, 0);
-        else
-            disk->alias = free_alias(proc->def, "virtio-disk");
-        if (alias_used(proc->def, disk->alias)) {
-            tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
-                            "<disk> '%s': device id '%s' is in use in the running guest",
-                            disk->target_dev, disk->alias);
-            rc = -1;
-        }
-    }
-    g_mutex_unlock(&proc->lock);
-    if (rc < 0)
-        return -1;
-    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    if (!disk->alias && disk->bus == TV_DISK_BUS_SCSI)
+        disk->alias = tv_qemu_disk_alias(disk, 0);
+    g_autofree char *what = g_strdup_printf("<disk> '%s'", disk->target_dev);
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_plug_begin(proc, &disk->alias, "virtio-disk", what);
     if (!mon)
         return -1;
     g_autofree char *prefix = g_strdup_printf("tv-%s", disk->alias);
@@ -239,19 +363,14 @@ int tv_qemu_process_attach_disk(TvQemuProcess *proc, TvDomainDisk *disk,
     if (disk->path && add_nodes(mon, disk, prefix) < 0)
         goto fail;
     dev = tv_qemu_disk_device(disk, disk->alias, prefix, 0);
-    if (add_object(mon, "device_add", dev) < 0) {
+    if (tv_qemu_plug_add(mon, "device_add", dev) < 0) {
         if (disk->path) {
             g_autofree char *node = g_strdup_printf("%s-format", prefix);
             del_nodes(mon, node);
         }
         goto fail;
     }
-    g_mutex_lock(&proc->lock);
-    TvDomainDevices *d = &proc->def->devices;
-    d->disks = g_renew(TvDomainDisk *, d->disks, d->ndisks + 1);
-    d->disks[d->ndisks++] = disk;
-    status_after_plug(proc, "disk");
-    g_mutex_unlock(&proc->lock);
+    tv_qemu_plug_commit(proc, TV_PLUG_DISK, disk, "disk");
     return 0;
 fail:
     if (labelled)
@@ -263,17 +382,11 @@ fail:
 int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
                                const TvQemuProcessConfig *cfg)
 {
-    g_mutex_lock(&proc->lock);
-    int rc = running_locked(proc);
-    if (rc == 0 && !net->alias)
-        net->alias = free_alias(proc->def, "net");
-    g_mutex_unlock(&proc->lock);
-    if (rc < 0)
-        return -1;
-    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    g_autofree char *what = g_strdup_printf("<interface> with MAC %s", net->mac);
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_plug_begin(proc, &net->alias, "net", what);
     if (!mon)
         return -1;
-    int tap = -1;
+    int rc, tap = -1;
     g_autofree char *fdname = NULL;
     g_autoptr(TvQemuObject) netdev = NULL;
     g_autoptr(TvQemuObject) dev = NULL;
@@ -287,29 +400,24 @@ int tv_qemu_process_attach_net(TvQemuProcess *proc, TvDomainNet *net,
             goto fail;
     }
     netdev = tv_qemu_net_netdev(net, net->alias, fdname);
-    if (add_object(mon, "netdev_add", netdev) < 0) {
+    if (tv_qemu_plug_add(mon, "netdev_add", netdev) < 0) {
         if (fdname)
-            UNDO(tv_qemu_monitor_closefd(mon, fdname));
+            TV_PLUG_UNDO(tv_qemu_monitor_closefd(mon, fdname));
         goto fail;
     }
     dev = tv_qemu_net_device(net, net->alias, 0);
-    if (add_object(mon, "device_add", dev) < 0) {
-        UNDO(tv_qemu_monitor_netdev_del(mon, tv_qemu_object_get(netdev, "id")));
+    if (tv_qemu_plug_add(mon, "device_add", dev) < 0) {
+        TV_PLUG_UNDO(tv_qemu_monitor_netdev_del(mon, tv_qemu_object_get(netdev, "id")));
         goto fail;
     }
     /* <link state='down'/>: the guest sees the NIC without carrier; QEMU
      * removes a device it refused this for, with its backend, on unplug */
     if (net->link == TV_NET_LINK_DOWN && tv_qemu_monitor_set_link(mon, net->alias, false) < 0) {
         tv_error_prefix("cannot set the link of '%s' down", net->alias);
-        UNDO(tv_qemu_monitor_device_del(mon, net->alias));
+        TV_PLUG_UNDO(tv_qemu_monitor_device_del(mon, net->alias));
         goto fail;
     }
-    g_mutex_lock(&proc->lock);
-    TvDomainDevices *d = &proc->def->devices;
-    d->nets = g_renew(TvDomainNet *, d->nets, d->nnets + 1);
-    d->nets[d->nnets++] = net;
-    status_after_plug(proc, "interface");
-    g_mutex_unlock(&proc->lock);
+    tv_qemu_plug_commit(proc, TV_PLUG_NET, net, "interface");
     return 0;
 fail:
     tv_error_prefix("domain '%s': cannot attach <interface> with MAC %s", proc->name, net->mac);
@@ -326,35 +434,19 @@ int tv_qemu_process_attach_controller(TvQemuProcess *proc, TvDomainController *c
                         type);
         return -1;
     }
-    g_mutex_lock(&proc->lock);
-    int rc = running_locked(proc);
-    if (rc == 0 && !ctrl->alias)
+    if (!ctrl->alias)
         ctrl->alias = tv_qemu_controller_alias(ctrl);
-    if (rc == 0 && alias_used(proc->def, ctrl->alias)) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_FAILED,
-                        "<controller type='%s' index='%d'>: device id '%s' is in use in the "
-                        "running guest",
-                        type, ctrl->index, ctrl->alias);
-        rc = -1;
-    }
-    g_mutex_unlock(&proc->lock);
-    if (rc < 0)
-        return -1;
-    g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
+    g_autofree char *what = g_strdup_printf("<controller type='%s' index='%d'>", type, ctrl->index);
+    g_autoptr(TvQemuMonitor) mon = tv_qemu_plug_begin(proc, &ctrl->alias, "", what);
     if (!mon)
         return -1;
     g_autoptr(TvQemuObject) dev = tv_qemu_controller_device(ctrl, ctrl->alias);
-    if (add_object(mon, "device_add", dev) < 0) {
+    if (tv_qemu_plug_add(mon, "device_add", dev) < 0) {
         tv_error_prefix("domain '%s': cannot attach <controller type='%s' index='%d'>", proc->name,
                         type, ctrl->index);
         return -1;
     }
-    g_mutex_lock(&proc->lock);
-    TvDomainDevices *d = &proc->def->devices;
-    d->controllers = g_renew(TvDomainController *, d->controllers, d->ncontrollers + 1);
-    d->controllers[d->ncontrollers++] = ctrl;
-    status_after_plug(proc, "controller");
-    g_mutex_unlock(&proc->lock);
+    tv_qemu_plug_commit(proc, TV_PLUG_CONTROLLER, ctrl, "controller");
     return 0;
 }
 
@@ -415,18 +507,9 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
         return 0;
     }
     g_hash_table_steal(proc->unplugs, alias);
-    ssize_t i = u->is_net          ? net_index(proc->def, alias)
-                : u->is_controller ? controller_index(proc->def, alias)
-                                   : disk_index(proc->def, alias);
-    if (i >= 0 && u->is_net) {
-        tv_domain_net_free(tv_domain_def_take_net(proc->def, (size_t)i));
-    } else if (i >= 0 && u->is_controller) {
-        tv_domain_controller_free(tv_domain_def_take_controller(proc->def, (size_t)i));
-    } else if (i >= 0) {
-        TvDomainDisk *disk = tv_domain_def_take_disk(proc->def, (size_t)i);
-        u->path = g_strdup(disk->path);
-        tv_domain_disk_free(disk);
-    }
+    ssize_t i = find_of(&proc->def->devices, u->kind, alias);
+    if (i >= 0)
+        take_device(&proc->def->devices, u, (size_t)i);
     if (tv_qemu_process_write_status(proc) < 0) {
         g_warning("%s: the status file still has device '%s': %s", proc->name, alias,
                   tv_error_message());
@@ -434,11 +517,19 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
     }
     g_mutex_unlock(&proc->lock);
     g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
-    if (mon && u->is_net) {
+    if (mon && u->kind == TV_PLUG_NET) {
         g_autofree char *netdev = g_strdup_printf("host%s", alias);
-        UNDO(tv_qemu_monitor_netdev_del(mon, netdev));
+        TV_PLUG_UNDO(tv_qemu_monitor_netdev_del(mon, netdev));
     } else if (mon && u->node) {
         del_nodes(mon, u->node);
+    } else if (mon && u->kind == TV_PLUG_RNG) {
+        g_autofree char *backend = g_strdup_printf("obj%s", alias);
+        if (tv_qemu_plug_retry_busy(mon, tv_qemu_monitor_object_del, backend) < 0)
+            g_warning("%s: rng backend '%s' stays in QEMU: %s", proc->name, backend,
+                      tv_error_message());
+    } else if (mon && (u->kind == TV_PLUG_SERIAL || u->kind == TV_PLUG_CONSOLE ||
+                       u->kind == TV_PLUG_CHANNEL)) {
+        tv_qemu_plug_chr_release(mon, alias, u->socket);
     }
     tv_error_reset(); /* QEMU gone meanwhile: its backends went with it */
     if (u->path)      /* given to QEMU's user at start or hot-plug: given back now */
@@ -457,34 +548,72 @@ static int find_disk_node(TvQemuMonitor *mon, const char *alias, char **node)
     return 0;
 }
 
+/* Under lock: -1 with an error when the device of alias (i of kind) may
+ * not be unplugged: a controller with devices on it, the PL011 serial port
+ * (and its console), a serial console. */
+static int check_unplug(TvQemuProcess *proc, TvPlugKind kind, ssize_t i, const char *alias)
+{
+    const TvDomainDevices *d = &proc->def->devices;
+    if (i < 0) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING,
+                        "domain '%s' has no device with alias '%s'", proc->name, alias);
+        return -1;
+    }
+    if (kind == TV_PLUG_CONTROLLER)
+        return tv_domain_controller_check_removal(proc->def, d->controllers[i]);
+    if (kind == TV_PLUG_SERIAL && d->serials[i]->target_type != TV_CHR_TARGET_PCI_SERIAL) {
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "<serial> '%s' (target type 'system-serial', the virt machine's PL011) "
+                        "cannot be hot-unplugged: only a 'pci-serial' one can",
+                        alias);
+        return -1;
+    }
+    return 0;
+}
+
+int tv_qemu_plug_retry_busy(TvQemuMonitor *mon, int (*del)(TvQemuMonitor *, const char *),
+                            const char *id)
+{
+    gint64 deadline = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+    for (;;) {
+        if (del(mon, id) == 0)
+            return 0;
+        const char *msg = tv_error_message();
+        bool busy = msg && (strstr(msg, "busy") || strstr(msg, "in use"));
+        if (!busy || g_get_monotonic_time() > deadline)
+            return -1;
+        tv_error_reset();
+        g_usleep(100 * 1000);
+    }
+}
+
 int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsigned timeout_ms)
 {
+    TvPlugKind kind = TV_PLUG_NONE;
+    g_autofree char *socket = NULL;
     g_mutex_lock(&proc->lock);
     int rc = running_locked(proc);
-    ssize_t di = rc < 0 ? -1 : disk_index(proc->def, alias);
-    ssize_t ni = rc < 0 ? -1 : net_index(proc->def, alias);
-    ssize_t ci = rc < 0 ? -1 : controller_index(proc->def, alias);
+    ssize_t i = rc < 0 ? -1 : tv_qemu_plug_find(proc->def, alias, &kind);
     bool known = proc->unplugs && g_hash_table_contains(proc->unplugs, alias);
-    if (di < 0 && ni < 0 && ci >= 0 &&
-        tv_domain_controller_check_removal(proc->def, proc->def->devices.controllers[ci]) < 0)
-        rc = -1;
+    if (rc == 0)
+        rc = check_unplug(proc, kind, i, alias);
+    if (rc == 0 && kind == TV_PLUG_CHANNEL)
+        socket = tv_qemu_plug_chr_socket(proc->def->devices.channels[i]);
+    else if (rc == 0 && kind == TV_PLUG_CONSOLE)
+        socket = tv_qemu_plug_chr_socket(proc->def->devices.consoles[i]);
+    else if (rc == 0 && kind == TV_PLUG_SERIAL)
+        socket = tv_qemu_plug_chr_socket(proc->def->devices.serials[i]);
     g_mutex_unlock(&proc->lock);
     if (rc < 0)
         return -1;
-    if (di < 0 && ni < 0 && ci < 0) {
-        tv_error_report(TV_FROM_QEMU, TV_ERR_DEVICE_MISSING,
-                        "domain '%s' has no disk, interface or controller with alias '%s'",
-                        proc->name, alias);
-        return -1;
-    }
     g_autoptr(TvQemuMonitor) mon = tv_qemu_process_monitor(proc);
     if (!mon)
         return -1;
     if (!known) {
         Unplug *u = g_new0(Unplug, 1);
-        u->is_net = ni >= 0;
-        u->is_controller = di < 0 && ni < 0;
-        if (di >= 0 && find_disk_node(mon, alias, &u->node) < 0) {
+        u->kind = kind;
+        u->socket = g_steal_pointer(&socket);
+        if (kind == TV_PLUG_DISK && find_disk_node(mon, alias, &u->node) < 0) {
             unplug_free(u);
             return -1;
         }
@@ -580,11 +709,11 @@ int tv_qemu_process_change_media(TvQemuProcess *proc, const char *target, const 
         (media->path && tv_qemu_monitor_blockdev_insert_medium(mon, alias, node) < 0)) {
         if (media->path)
             del_nodes(mon, node);
-        UNDO(tv_qemu_monitor_blockdev_close_tray(mon, alias));
+        TV_PLUG_UNDO(tv_qemu_monitor_blockdev_close_tray(mon, alias));
         goto fail;
     }
     if (media->path)
-        UNDO(tv_qemu_monitor_blockdev_close_tray(mon, alias));
+        TV_PLUG_UNDO(tv_qemu_monitor_blockdev_close_tray(mon, alias));
     if (old)
         del_nodes(mon, old);
     tv_error_reset();

@@ -26,6 +26,7 @@ struct _TvQemuProcess {
     char *log_path;
     char *dac_path;      /* files given to QEMU's user, given back when it is gone */
     char *apparmor_path; /* its AppArmor profile, unloaded when it is gone */
+    char *swtpm_path;    /* its swtpm's "PID STARTTIME" while one runs (qemu_process_swtpm.c) */
     pid_t pid;
     unsigned long long start_time;
     bool is_child; /* waitpid works: we spawned it, or it was reparented to us */
@@ -158,6 +159,14 @@ int tv_qemu_process_devices_started(TvQemuProcess *proc);
 /* A reference to the running QEMU's monitor, or NULL with "not running". */
 TvQemuMonitor *tv_qemu_process_monitor(TvQemuProcess *proc);
 void tv_qemu_process_remove_channels(const TvDomainDef *def);
+
+/* qemu_process_swtpm.c: a <tpm>'s swtpm (TPM state made at the first start)
+ * before QEMU: its socket's end for QEMU is appended to fds and *tpm_fd is
+ * the number QEMU sees (0: no TPM).  _stop ends the one proc->swtpm_path
+ * records (idempotent; done when the domain's security is released). */
+int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
+                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd);
+void tv_qemu_process_swtpm_stop(TvQemuProcess *proc);
 
 /* qemu_process_hotplug.c: DEVICE_DELETED (under lock) marks an unplug
  * done; _free at the end.  Files given to QEMU's user at hot-plug are in
