@@ -32,20 +32,6 @@ CHECK = re.compile(r"tags intact \(check (\d+)\)")
 ROUNDS = 4
 
 
-def domain_xml(name, console):
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{KERNEL}</kernel></os>
-  <features><mte version='3'/></features>
-  <cpu mode='custom'><model>max</model></cpu>
-  <devices><controller type='usb' model='none'/><memballoon model='none'/>
-    <serial type='file'><source path='{console}'/></serial></devices>
-</domain>
-"""
-
-
 def last_check(path):
     try:
         found = CHECK.findall(open(path, errors="replace").read())
@@ -104,7 +90,7 @@ def main():
     home = [os.path.join(src.root, n + ".console") for n in names]
     away = [os.path.join(d.root, n + ".console") for d, n in zip(dsts, names)]
     for n, c in zip(names, home):
-        sconn.defineXML(domain_xml(n, c)).create()
+        sconn.defineXML(tvtest.looping_guest_xml(n, KERNEL, c)).create()
     T.check("two looping guests count on the source",
             all(counting_on(c, 0) for c in home), [last_check(c) for c in home])
     for r in range(ROUNDS):

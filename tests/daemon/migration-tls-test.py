@@ -83,20 +83,6 @@ def sh(*args):
     subprocess.run(args, check=True, capture_output=True)
 
 
-def domain_xml(name, console):
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{KERNEL}</kernel></os>
-  <features><mte version='3'/></features>
-  <cpu mode='custom'><model>max</model></cpu>
-  <devices><controller type='usb' model='none'/><memballoon model='none'/>
-    <serial type='file'><source path='{console}'/></serial></devices>
-</domain>
-"""
-
-
 def checks_of(path):
     try:
         text = open(path, errors="replace").read()
@@ -209,7 +195,7 @@ def run(top, ns, addr, daemons):
         capture_output=True, text=True).stdout.splitlines()][0]
 
     con = [os.path.join(d.root, "loop.console") for d in daemons]
-    dom = ca.defineXML(domain_xml("loop", con[0]))
+    dom = ca.defineXML(tvtest.looping_guest_xml("loop", KERNEL, con[0]))
     dom.create()
     text, checks = wait_checks(con[0], 1)
     T.check("the looping MTE 3 guest runs in the first namespace", len(checks) > 0, text[-300:])

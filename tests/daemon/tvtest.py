@@ -319,6 +319,22 @@ def read_text(path):
         return ""
 
 
+def looping_guest_xml(name, kernel, console):
+    """The looping MTE 3 guest (128 MiB, CPU max) with its console in the
+    file console: what the migration tests move and watch count."""
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel}</kernel></os>
+  <features><mte version='3'/></features>
+  <cpu mode='custom'><model>max</model></cpu>
+  <devices><controller type='usb' model='none'/><memballoon model='none'/>
+    <serial type='file'><source path='{console}'/></serial></devices>
+</domain>
+"""
+
+
 def elf_with_data(src, out, nbytes, addr=0x42000000, seed=None):
     """A copy of the ELF kernel src with one more loadable segment: nbytes of
     random data at guest physical address addr (QEMU's loader puts it in the
