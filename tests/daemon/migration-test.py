@@ -225,6 +225,10 @@ def run(src_d, dst_d):
     err = error_of(g.dom.migrateToURI3, D, {}, MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_TUNNELLED)
     T.check("--tunnelled: ARGUMENT_UNSUPPORTED naming it",
             err and err[0] == ERR_ARGUMENT_UNSUPPORTED and "tunnelled" in err[1], err)
+    err = error_of(g.dom.migrateToURI3, D, {},
+                   MIGRATE_LIVE | MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_POSTCOPY)
+    T.check("--postcopy: ARGUMENT_UNSUPPORTED naming post-copy",
+            err and err[0] == ERR_ARGUMENT_UNSUPPORTED and "post-copy" in err[1], err)
     err = error_of(g.dom.migrateToURI3, D, {libvirt.VIR_MIGRATE_PARAM_DEST_XML: "<domain"},
                    MIGRATE_LIVE | MIGRATE_PEER2PEER)
     T.check("a destination_xml that does not parse: an XML error", err and
@@ -330,8 +334,8 @@ def migrations(src_d, dst_d, sconn, dconn):
     path = os.path.join(dst_d.root, "to-src.xml")
     with open(path, "w") as f:
         f.write(xml_with_console(dd, con_s))
-    rc, out = virsh(D, "migrate", "--live", "--p2p", "--xml", path, "loop", S)
-    T.check("back with virsh migrate --live --p2p: done", rc == 0, out)
+    rc, out = virsh(D, "migrate", "--live", "--p2p", "--auto-converge", "--xml", path, "loop", S)
+    T.check("back with virsh migrate --live --p2p --auto-converge: done", rc == 0, out)
     sd = sconn.lookupByName("loop")
     T.check("... it runs on the first host again, with its definition there",
             sd.state()[0] == libvirt.VIR_DOMAIN_RUNNING and sd.isPersistent(), sd.state())
