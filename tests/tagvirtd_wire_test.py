@@ -339,6 +339,30 @@ def t_unknown_procedure(d):
     c.close()
 
 
+def t_migrate_param_types(d):
+    """Migration parameters of the wrong type (which python3-libvirt never
+    sends: it converts by type before the call): INVALID_ARG naming the
+    parameter and both types, before the domain is even looked up."""
+    c = Raw(d.sock)
+    c.open()
+    dom = xdr_string("nosuch") + bytes(16) + u32(0xFFFFFFFF)  # name, uuid, id -1
+    cases = [
+        ("bandwidth", u32(7) + xdr_string("fast"),  # VIR_TYPED_PARAM_STRING
+         "migration parameter 'bandwidth' must be an unsigned long long (type 4), got type 7"),
+        ("destination_xml", u32(1) + u32(5),  # VIR_TYPED_PARAM_INT
+         "migration parameter 'destination_xml' must be a string (type 7), got type 1"),
+    ]
+    for field, value, want in cases:
+        payload = dom + u32(1) + xdr_string(field) + value + u32(1)  # 1 param, flags LIVE
+        status, body = c.call(302, payload)  # DOMAIN_MIGRATE_BEGIN3_PARAMS
+        assert status == ERROR, field
+        code, domain, message, level = parse_error(body)
+        assert code == 8 and want in (message or ""), (field, code, message)
+    status, _ = c.call(59)  # the connection stays usable
+    assert status == OK
+    c.close()
+
+
 def t_stream_without_stream(d):
     """Stream packets for no open stream: data is dropped, a finish or abort
     gets a stream error (the client waits for an answer), the connection
@@ -874,6 +898,7 @@ TESTS = [
     ("server pings a keepalive client and drops it when silent", t_server_pings),
     ("unknown procedure: code 39, domain 7, level 2, 'unknown procedure'", t_unknown_procedure),
     ("read-only socket refuses state changes with OPERATION_DENIED", t_readonly),
+    ("migration parameters of the wrong type: INVALID_ARG naming them", t_migrate_param_types),
     ("stream packets for no open stream", t_stream_without_stream),
     ("40 pipelined calls on one connection", t_pipelined),
     ("calls split across writes, several per write, larger than the read buffer",
