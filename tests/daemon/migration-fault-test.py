@@ -95,17 +95,7 @@ class Guest:
         self.src_d, self.name = src_d, name
         self.console = os.path.join(src_d.root, name + ".console")
         kernel = tvtest.elf_with_data(KERNEL, os.path.join(src_d.root, name + ".elf"), 64 << 20)
-        xml = f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel}</kernel></os>
-  <features><mte version='3'/></features>
-  <cpu mode='custom'><model>max</model></cpu>
-  <devices><controller type='usb' model='none'/><memballoon model='none'/>
-    <serial type='file'><source path='{self.console}'/></serial></devices>
-</domain>
-"""
+        xml = tvtest.looping_guest_xml(name, kernel, self.console)
         conn = libvirt.open(src_d.uri)
         conn.defineXML(xml).create()
         conn.close()
