@@ -22,7 +22,7 @@ static void add(GArray *list, TvDeviceAddress *addr, char *what)
     g_array_append_val(list, d);
 }
 
-/* USB devices in libvirt's order: disks, input, sound. */
+/* USB devices in libvirt's order: disks, input, sound, redirdev. */
 static GArray *usb_devices(TvDomainDef *def)
 {
     GArray *list = g_array_new(FALSE, TRUE, sizeof(BusDevice));
@@ -43,6 +43,8 @@ static GArray *usb_devices(TvDomainDef *def)
         if (d->sounds[i]->model == TV_SOUND_MODEL_USB)
             add(list, &d->sounds[i]->address, g_strdup("<sound model='usb'>"));
     }
+    for (size_t i = 0; i < d->nredirdevs; i++)
+        add(list, &d->redirdevs[i]->address, tv_domain_redirdev_describe(d->redirdevs[i]));
     return list;
 }
 

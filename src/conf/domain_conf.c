@@ -86,6 +86,10 @@ static void devices_clear(TvDomainDevices *devs)
         g_free(devs->panics[i]);
     g_free(devs->panics);
     tv_domain_tpm_free(devs->tpm);
+    for (size_t i = 0; i < devs->nredirdevs; i++)
+        tv_domain_redirdev_free(devs->redirdevs[i]);
+    g_free(devs->redirdevs);
+    tv_domain_redirfilter_free(devs->redirfilter);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
         tv_domain_watchdog_free(devs->watchdogs[i]);
     g_free(devs->watchdogs);

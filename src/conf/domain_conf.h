@@ -14,6 +14,7 @@
 #include "domain_mte.h"
 #include "domain_os_boot.h"
 #include "domain_os_firmware.h"
+#include "domain_redirdev.h"
 #include "domain_sound.h"
 #include "domain_vsock.h"
 #include "domain_tpm.h"
@@ -272,8 +273,11 @@ typedef struct {
     size_t nsounds;
     TvDomainFilesystem **filesystems;
     size_t nfilesystems;
-    TvDomainVsock *vsock; /* NULL: none */
-    TvDomainTpm *tpm;     /* <tpm>: NULL when absent (domain_tpm.h) */
+    TvDomainVsock *vsock;         /* NULL: none */
+    TvDomainTpm *tpm;             /* <tpm>: NULL when absent (domain_tpm.h) */
+    TvDomainRedirdev **redirdevs; /* <redirdev> (domain_redirdev.h) */
+    size_t nredirdevs;
+    TvDomainRedirFilter *redirfilter; /* <redirfilter>: NULL when absent */
 } TvDomainDevices;
 
 typedef struct {
