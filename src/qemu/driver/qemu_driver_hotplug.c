@@ -170,6 +170,8 @@ static char *device_key(xmlNodePtr n)
         return attr_of(n, "target", "port", "0");
     if (strcmp(kind, "tpm") == 0) /* the guest's one TPM (tpmcard) */
         return g_strdup("tpm");
+    if (strcmp(kind, "smartcard") == 0) /* QEMU takes one smartcard: by its mode */
+        return attr_of(n, NULL, "mode", "");
     return NULL;
 }
 
