@@ -163,16 +163,10 @@ static int parse_chr_type(xmlNodePtr node, TvDomainSmartcard *card)
 {
     g_autofree char *path = tv_xml_node_path(node);
     g_autofree char *type = tv_xml_prop(node, "type");
-    if (card->mode != TV_SMARTCARD_MODE_PASSTHROUGH) {
-        if (type) {
-            tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                            "attribute 'type' of %s belongs to mode 'passthrough', not to mode "
-                            "'%s'",
-                            path, tv_smartcard_mode_to_string(card->mode));
-            return -1;
-        }
+    /* virt-install and virt-manager 4.1 write type='tcp' for mode host
+     * too; libvirt ignores it there, and so does tagvirt */
+    if (card->mode != TV_SMARTCARD_MODE_PASSTHROUGH)
         return 0;
-    }
     if (type && strcmp(type, "spicevmc") == 0) {
         tv_error_report(TV_FROM_XML, TV_ERR_CONFIG_UNSUPPORTED,
                         "unsupported smartcard passthrough type 'spicevmc' in %s: it needs a "
