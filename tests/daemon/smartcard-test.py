@@ -24,8 +24,8 @@ import threading
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED, Daemon, check, free_port,
-                    private_tmpdir, read_text, refused, run, wait_for)
+from tvtest import (ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED, SRCDIR, Daemon, check,
+                    free_port, private_tmpdir, read_text, refused, run, sh, wait_for)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
@@ -77,6 +77,42 @@ def readable_by_all(folder):
     os.chmod(folder, 0o755)
     for f in os.listdir(folder):
         os.chmod(os.path.join(folder, f), 0o644)
+
+
+def linux_guest_sees_reader(conn, work, card):
+    """The 9p kit's Linux guest (tests/guest/build-9p-kit.sh: Debian's
+    generic arm64 kernel, xhci modules) lists its USB devices: QEMU's
+    usb-ccid is 08e6:4433."""
+    out = sh(os.path.join(SRCDIR, "tests", "guest", "build-9p-kit.sh"), "--print-paths",
+             timeout=900)
+    paths = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    kernel, initrd = os.path.join(work, "vmlinuz-9p"), os.path.join(work, "initrd-9p.gz")
+    shutil.copy(paths["KERNEL"], kernel)
+    shutil.copy(paths["INITRAMFS"], initrd)
+    for f in (kernel, initrd):
+        os.chmod(f, 0o644)
+    console = os.path.join(work, "guest.console")
+    xml = f"""<domain type='qemu'>
+  <name>scg</name>
+  <memory unit='MiB'>512</memory>
+  <os><type arch='aarch64' machine='virt'>hvm</type><kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>console=ttyAMA0 panic=-1 quiet tagvirt.guest=9p tagvirt.9p=none</cmdline></os>
+  <cpu mode='maximum'/>
+  <devices>
+    <serial type='file'><source path='{console}'/></serial>
+    {USB}{card}
+  </devices>
+</domain>"""
+    dom = conn.defineXML(xml)
+    dom.create()
+    wait_for(lambda: "GUESTUSB done" in read_text(console), 600, step=2)
+    text = read_text(console)
+    check("the Linux guest sees the CCID reader on its USB bus: 08e6:4433 'QEMU USB CCID'",
+          "GUESTUSB 08e6:4433 " in text and "QEMU USB CCID" in text, text[-1500:])
+    if dom.isActive():
+        dom.destroy()
+    dom.undefine()
 
 
 def main():
@@ -225,6 +261,7 @@ def main():
                   "/proc/%d/status" % d.qemus()[0]).splitlines() if l.startswith("Uid:")))
     dom.destroy()
     dom.undefine()
+    linux_guest_sees_reader(conn, work, card)
 
     # neither QEMU (libcacard) nor libvirt checks the nicknames: documented
     bad = card.replace("cert3</certificate>", "nosuch</certificate>")
