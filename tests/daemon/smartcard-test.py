@@ -330,6 +330,37 @@ def main():
               "does not exist" in out and "/etc/pki/nssdb" in out and
               "vi2" not in [x.name() for x in conn.listAllDomains()], out)
     check("no QEMU of this daemon is left", wait_for(lambda: not d.qemus(), 10), str(d.qemus()))
+    d.cleanup()
+    host_mode_with_nssdb(work, db)
+
+
+def host_mode_with_nssdb(work, db):
+    """Mode host where /etc/pki/nssdb exists: a tagvirtd in a private mount
+    namespace whose /etc is a copy of the host's plus pki/nssdb (the host's
+    own /etc is not touched).  The guest starts; a daemon restart keeps it."""
+    fake = os.path.join(work, "etc")
+    os.mkdir(fake, 0o755)
+    script = ('mount -t tmpfs -o mode=0755 tagvirt-test-etc "$0" && cp -a /etc/. "$0"/ && '
+              'mkdir -p "$0"/pki && cp -a "$1" "$0"/pki/nssdb && mount --bind "$0" /etc && '
+              'shift && exec "$@"')
+    d = Daemon(CACHE, prefix="tvsch-",
+               wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", script, fake, db])
+    conn = d.start(TAGVIRTD)
+    dom = conn.defineXML(domain_xml("sch2", "<smartcard mode='host'/>"))
+    dom.create()
+    cmd = cmdline(d)
+    check("mode host with an NSS database at /etc/pki/nssdb (private mount namespace): the "
+          "guest runs ccid-card-emulated,backend=nss-emulated", dom.isActive() and
+          "ccid-card-emulated,backend=nss-emulated,id=smartcard0,bus=ccid0.0" in cmd, cmd)
+    d.stop()
+    conn = d.start(TAGVIRTD)
+    dom = conn.lookupByName("sch2")
+    live = dom.XMLDesc(0)
+    check("daemon restarted: the guest runs on, its live XML keeps the card and reader aliases",
+          dom.isActive() and "<alias name='smartcard0'/>" in live and
+          "<alias name='ccid0'/>" in live, live)
+    dom.destroy()
+    check("... destroy: no QEMU left", wait_for(lambda: not d.qemus(), 10), str(d.qemus()))
 
 
 run(main)
