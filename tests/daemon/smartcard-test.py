@@ -157,6 +157,9 @@ def main():
     refused("live attach of a <smartcard>: OPERATION_UNSUPPORTED naming it",
             lambda: dom.attachDeviceFlags("<smartcard mode='host'/>", LIVE),
             ERR_OPERATION_UNSUPPORTED, ["smartcard"])
+    refused("live detach of the <smartcard>: OPERATION_UNSUPPORTED naming it",
+            lambda: dom.detachDeviceFlags(card, LIVE), ERR_OPERATION_UNSUPPORTED,
+            ["live detach", "smartcard"])
     check("... the guest runs on, one card", dom.isActive() and
           dom.XMLDesc(0).count("<smartcard") == 1)
     dom.destroy()

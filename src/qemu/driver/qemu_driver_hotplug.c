@@ -524,6 +524,13 @@ static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias, con
     xmlNodePtr found = doc ? find_device(devices, dev, alias, hint) : NULL;
     if (!found)
         return NULL;
+    if (!live_pluggable((const char *)found->name)) { /* <tpm>, <smartcard>: as libvirt */
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "live detach of <%s> is not supported (detach it with --config for the "
+                        "next start)",
+                        (const char *)found->name);
+        return NULL;
+    }
     char *name = alias_of(found);
     if (!name)
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
