@@ -32,15 +32,17 @@ static void test_rules(void)
     g_assert_nonnull(strstr(text, dir_rule));
     g_assert_nonnull(strstr(text, below_rule));
     g_assert_true(g_str_has_suffix(text, "}\n"));
-    /* nothing asked for: no network, no unix connect */
-    g_assert_null(strstr(text, "network"));
+    /* TCP streams always (VNC, migration, user networking open them in
+     * QEMU, as libvirt's base profile allows); unix connect only when asked */
+    g_assert_nonnull(strstr(text, "  network inet stream,\n"));
+    g_assert_nonnull(strstr(text, "  network inet6 stream,\n"));
     g_assert_null(strstr(text, "unix (create, connect)"));
     g_unlink(file);
     g_rmdir(dir);
 }
 
 /* A smartcard's NSS database (a folder, read only) and its passthrough
- * sockets: TCP needs the network rules, a connect-mode unix socket its
+ * sockets: TCP is in every profile, a connect-mode unix socket needs its
  * path writable and unix connect. */
 #define XML_FMT                                                                                    \
     "<domain type='qemu'><name>sc</name><memory unit='MiB'>64</memory>"                            \
@@ -67,14 +69,14 @@ static void test_smartcard(void)
     g_autofree char *below_rule = g_strdup_printf("  \"%s/**\" rk,\n", db);
     g_assert_nonnull(strstr(text, dir_rule));
     g_assert_nonnull(strstr(text, below_rule));
-    g_assert_null(strstr(text, "network"));
+    g_assert_null(strstr(text, "unix (create, connect)"));
 
     g_autofree char *tcp = g_strdup_printf(
         XML_FMT, "<smartcard mode='passthrough' type='tcp'><source mode='bind' host='127.0.0.1' "
                  "service='2001'/></smartcard>");
     g_autoptr(TvDomainDef) tcp_def = tv_domain_def_parse(tcp, strlen(tcp), 0);
     g_assert_nonnull(tcp_def);
-    g_assert_cmpuint(tv_qemu_apparmor_net_needs(tcp_def), ==, TV_QEMU_APPARMOR_TCP);
+    g_assert_cmpuint(tv_qemu_apparmor_net_needs(tcp_def), ==, 0);
     g_autofree char *tcp_text = tv_qemu_apparmor_profile(
         "tagvirt-sc", "/usr/bin/qemu-system-aarch64", NULL, 0, tv_qemu_apparmor_net_needs(tcp_def));
     g_assert_nonnull(strstr(tcp_text, "  network inet stream,\n"));
@@ -91,8 +93,32 @@ static void test_smartcard(void)
         unix_files->len, tv_qemu_apparmor_net_needs(unix_def));
     g_assert_nonnull(strstr(unix_text, "  \"/run/vscard.sock\" rwk,\n"));
     g_assert_nonnull(strstr(unix_text, "  unix (create, connect) type=stream,\n"));
-    g_assert_null(strstr(unix_text, "network"));
     g_rmdir(db);
+}
+
+/* A redirdev QEMU connects to by a unix path: the path and unix connect;
+ * one tagvirtd listens on (bind) needs neither. */
+static void test_redirdev(void)
+{
+    g_autofree char *conn = g_strdup_printf(
+        XML_FMT, "<redirdev bus='usb' type='unix'><source mode='connect' path='/run/redir.sock'/>"
+                 "</redirdev>");
+    g_autoptr(TvDomainDef) def = tv_domain_def_parse(conn, strlen(conn), 0);
+    g_assert_nonnull(def);
+    g_assert_cmpuint(tv_qemu_apparmor_net_needs(def), ==, TV_QEMU_APPARMOR_UNIX_CONNECT);
+    g_autoptr(GArray) files = tv_qemu_security_domain_files(def);
+    g_autofree char *text = tv_qemu_apparmor_profile("tagvirt-rd", "/usr/bin/qemu-system-aarch64",
+                                                     (TvQemuLaunchFile *)(void *)files->data,
+                                                     files->len, tv_qemu_apparmor_net_needs(def));
+    g_assert_nonnull(strstr(text, "  \"/run/redir.sock\" rwk,\n"));
+    g_assert_nonnull(strstr(text, "  unix (create, connect) type=stream,\n"));
+
+    g_autofree char *bind = g_strdup_printf(
+        XML_FMT, "<redirdev bus='usb' type='unix'><source mode='bind' path='/run/redir.sock'/>"
+                 "</redirdev>");
+    g_autoptr(TvDomainDef) bdef = tv_domain_def_parse(bind, strlen(bind), 0);
+    g_assert_nonnull(bdef);
+    g_assert_cmpuint(tv_qemu_apparmor_net_needs(bdef), ==, 0);
 }
 
 int main(int argc, char **argv)
@@ -100,5 +126,6 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/apparmor/rules", test_rules);
     g_test_add_func("/apparmor/smartcard", test_smartcard);
+    g_test_add_func("/apparmor/redirdev", test_redirdev);
     return g_test_run();
 }

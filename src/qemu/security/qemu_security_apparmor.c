@@ -71,9 +71,12 @@ unsigned tv_qemu_apparmor_net_needs(const TvDomainDef *def)
     unsigned net = 0;
     for (size_t i = 0; i < def->devices.nsmartcards; i++) {
         const TvDomainSmartcard *card = def->devices.smartcards[i];
-        if (card->chr == TV_SMARTCARD_CHR_TCP)
-            net |= TV_QEMU_APPARMOR_TCP;
-        else if (card->chr == TV_SMARTCARD_CHR_UNIX && !card->bind)
+        if (card->chr == TV_SMARTCARD_CHR_UNIX && !card->bind)
+            net |= TV_QEMU_APPARMOR_UNIX_CONNECT;
+    }
+    for (size_t i = 0; i < def->devices.nredirdevs; i++) {
+        const TvDomainRedirdev *r = def->devices.redirdevs[i];
+        if (r->type == TV_REDIRDEV_TYPE_UNIX && !r->listen)
             net |= TV_QEMU_APPARMOR_UNIX_CONNECT;
     }
     for (size_t i = 0; i < def->devices.nchannels; i++) {
@@ -113,9 +116,8 @@ char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
                            "  signal (receive) peer=unconfined,\n"
                            "  unix (accept, receive, send, getattr, getopt, setopt, shutdown),\n",
                            label);
-    if (net & TV_QEMU_APPARMOR_TCP)
-        g_string_append(s, "  network inet stream,\n"
-                           "  network inet6 stream,\n");
+    g_string_append(s, "  network inet stream,\n"
+                       "  network inet6 stream,\n");
     if (net & TV_QEMU_APPARMOR_UNIX_CONNECT)
         g_string_append(s, "  unix (create, connect) type=stream,\n");
     add_rule(s, emulator, "mrix");

@@ -11,9 +11,10 @@
 
 /* "tagvirt-<uuid>" */
 char *tv_qemu_apparmor_label(const TvDomainDef *def);
-/* Sockets QEMU opens itself, beyond the descriptors it is given. */
+/* Sockets QEMU opens itself, beyond the descriptors it is given.  TCP
+ * streams are always allowed, as in libvirt's base profile: VNC, migration,
+ * user networking and TCP character devices open them in QEMU. */
 typedef enum {
-    TV_QEMU_APPARMOR_TCP = 1 << 0,          /* TCP (a passthrough smartcard's socket) */
     TV_QEMU_APPARMOR_UNIX_CONNECT = 1 << 1, /* connects to a unix socket by its path */
 } TvQemuApparmorNet;
 /* What def makes QEMU open (TvQemuApparmorNet flags). */

@@ -67,6 +67,12 @@ GArray *tv_qemu_security_domain_files(const TvDomainDef *def)
         else if (card->chr == TV_SMARTCARD_CHR_UNIX && !card->bind)
             add_file(files, card->path, true);
     }
+    /* a redirdev's socket QEMU connects to: the same */
+    for (size_t i = 0; i < def->devices.nredirdevs; i++) {
+        const TvDomainRedirdev *r = def->devices.redirdevs[i];
+        if (r->type == TV_REDIRDEV_TYPE_UNIX && !r->listen)
+            add_file(files, r->path, true);
+    }
     return files;
 }
 
