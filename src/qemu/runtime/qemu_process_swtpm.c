@@ -15,7 +15,11 @@
  * - STATE_DIR/NAME.swtpm records "PID STARTTIME" while it runs; whoever
  *   releases the domain (stop, failed start, a daemon after a restart)
  *   ends that process (SIGTERM, then SIGKILL), reaps it and removes the
- *   record.  Its output goes to LOG_DIR/NAME-swtpm.log. */
+ *   record.  Its output goes to LOG_DIR/NAME-swtpm.log.
+ * - The state goes (libvirt's rules) with undefine unless --keep-tpm, when
+ *   a transient domain ends (the driver calls _transient_ended; a running
+ *   domain undefined with --keep-tpm left SWTPM_DIR/<uuid>/kept), and when
+ *   a failed start had made it. */
 #include "qemu_child.h"
 #include "qemu_process_priv.h"
 #include "qemu_security_launch.h"
@@ -196,9 +200,11 @@ static int write_record(const char *path, pid_t pid)
 }
 
 int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
-                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd)
+                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd,
+                                bool *state_new)
 {
     *tpm_fd = 0;
+    *state_new = false;
     if (!live->devices.tpm)
         return 0;
     if (!cfg->swtpm_dir) {
@@ -227,6 +233,7 @@ int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
             remove_tree(dom_dir);
         return -1;
     }
+    *state_new = !existed;
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make the swtpm socket");
@@ -330,4 +337,28 @@ int tv_qemu_process_swtpm_remove_state(const char *swtpm_dir, const unsigned cha
         return -1;
     }
     return 0;
+}
+
+#define SWTPM_KEPT_MARK "kept"
+
+int tv_qemu_process_swtpm_mark_kept(const char *swtpm_dir, const unsigned char *uuid, bool keep)
+{
+    g_autofree char *dom_dir = tv_qemu_process_swtpm_state_dir(swtpm_dir, uuid);
+    g_autofree char *mark = g_build_filename(dom_dir, SWTPM_KEPT_MARK, NULL);
+    if (!keep)
+        return tv_file_remove(mark);
+    if (!g_file_test(dom_dir, G_FILE_TEST_IS_DIR))
+        return 0;
+    static const char text[] = "undefined with --keep-tpm while running: the state stays when "
+                               "that run ends\n";
+    return tv_file_write_atomic(mark, text, sizeof(text) - 1, 0600);
+}
+
+int tv_qemu_process_swtpm_transient_ended(const char *swtpm_dir, const unsigned char *uuid)
+{
+    g_autofree char *dom_dir = tv_qemu_process_swtpm_state_dir(swtpm_dir, uuid);
+    g_autofree char *mark = g_build_filename(dom_dir, SWTPM_KEPT_MARK, NULL);
+    if (g_file_test(mark, G_FILE_TEST_EXISTS))
+        return tv_file_remove(mark);
+    return tv_qemu_process_swtpm_remove_state(swtpm_dir, uuid);
 }
