@@ -2,8 +2,9 @@
 # The guest kit's variant for <filesystem> (9p) tests: Debian's generic arm64
 # kernel (the cloud kernel of fetch.sh is built without 9p: CONFIG_NET_9P is
 # not set) of the same version, and an initramfs with the kit's busybox and
-# /init plus the kernel's virtio-pci and 9p modules.  /init's
-# "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what it finds.
+# /init plus the kernel's virtio-pci, 9p and USB (xhci) modules.  /init's
+# "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what it finds,
+# and the USB devices it sees.
 #
 # Usage: tests/guest/build-9p-kit.sh [--print-paths]
 #   --print-paths  print KERNEL=<path> and INITRAMFS=<path> on stdout
@@ -67,10 +68,12 @@ if [ ! -f "$kdir/boot/vmlinuz-$kver" ]; then
 fi
 vmlinuz="$kdir/boot/vmlinuz-$kver"
 moddir="$kdir/lib/modules/$kver/kernel"
-# in load order: virtio-pci (virtio itself is built in), then 9p over virtio
+# in load order: virtio-pci (virtio itself is built in), then 9p over virtio,
+# then USB (qemu-xhci) so that the guest lists its USB devices (GUESTUSB)
 modules=(drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
     drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache net/9p/9pnet
-    net/9p/9pnet_virtio fs/9p/9p)
+    net/9p/9pnet_virtio fs/9p/9p drivers/usb/common/usb-common drivers/usb/core/usbcore
+    drivers/usb/host/xhci-hcd drivers/usb/host/xhci-pci)
 for m in "${modules[@]}"; do
     [ -f "$moddir/$m.ko" ] || die "module $m.ko of kernel $kver is not in $moddir"
 done

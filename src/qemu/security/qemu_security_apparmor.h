@@ -11,9 +11,16 @@
 
 /* "tagvirt-<uuid>" */
 char *tv_qemu_apparmor_label(const TvDomainDef *def);
-/* The profile's text. */
+/* Sockets QEMU opens itself, beyond the descriptors it is given. */
+typedef enum {
+    TV_QEMU_APPARMOR_TCP = 1 << 0,          /* TCP (a passthrough smartcard's socket) */
+    TV_QEMU_APPARMOR_UNIX_CONNECT = 1 << 1, /* connects to a unix socket by its path */
+} TvQemuApparmorNet;
+/* What def makes QEMU open (TvQemuApparmorNet flags). */
+unsigned tv_qemu_apparmor_net_needs(const TvDomainDef *def);
+/* The profile's text; net: TvQemuApparmorNet flags. */
 char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
-                               const TvQemuLaunchFile *files, size_t nfiles);
+                               const TvQemuLaunchFile *files, size_t nfiles, unsigned net);
 /* A domain's swtpm gets a profile of its own, "tagvirt-<uuid>-swtpm": its
  * binary and libraries, its state folder (read-write, with locks), its log
  * (write), the socket it was given; nothing of QEMU's. */
