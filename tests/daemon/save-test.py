@@ -338,10 +338,15 @@ def save_restore(d, conn, d111):
     conn.saveImageDefineXML(image, x.replace("<title>t1</title>", "<title>t2</title>"),
                             SAVE_RUNNING)
     T.check("python saveImageDefineXML", "<title>t2</title>" in conn.saveImageGetXMLDesc(image, 0))
+    # started, suspended and resumed only: the events of the save, destroy
+    # and undefine before each restore may still be on their way
+    kinds = (libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_SUSPENDED,
+             libvirt.VIR_DOMAIN_EVENT_RESUMED)
     seen = []
     cb = conn.domainEventRegisterAny(
         None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-        lambda c, d, ev, det, o: seen.append((ev, det)) if d.name() == "saved" else None, None)
+        lambda c, d, ev, det, o: seen.append((ev, det))
+        if d.name() == "saved" and ev in kinds else None, None)
     conn.restoreFlags(image, None, 0)
     T.check("python restoreFlags: the image said running", dom.state()[0] ==
             libvirt.VIR_DOMAIN_RUNNING, dom.state())
