@@ -51,7 +51,9 @@ WATCHDOG = "<watchdog model='i6300esb' action='poweroff'/>"
 AGENT = ("<channel type='unix'><source mode='bind'><clipboard copypaste='yes'/></source>"
          "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
 PTY_CHANNEL = "<channel type='pty'><target type='virtio' name='org.tagvirt.test.0'/></channel>"
-CONSOLE = "<console type='pty'><target type='virtio'/></console>"
+# virt-manager 4.1's Add Hardware -> Console (pty, VirtIO): its <clipboard> too
+CONSOLE = ("<console type='pty'><source><clipboard copypaste='yes'/></source>"
+           "<target type='virtio'/></console>")
 
 
 def domain_xml(name, kernel, extra="", os_extra="", memory=128, gic=2):

@@ -1,9 +1,11 @@
 #!/bin/bash
-# The guest kit's variant for <filesystem> (9p) tests: Debian's generic arm64
-# kernel (the cloud kernel of fetch.sh is built without 9p: CONFIG_NET_9P is
-# not set) of the same version, and an initramfs with the kit's busybox and
-# /init plus the kernel's virtio-pci and 9p modules.  /init's
-# "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what it finds.
+# The guest kit's variant for <filesystem> (9p) and <watchdog> tests:
+# Debian's generic arm64 kernel (the cloud kernel of fetch.sh is built
+# without 9p and i6300esb: CONFIG_NET_9P and CONFIG_I6300ESB_WDT are not
+# set) of the same version, and an initramfs with the kit's busybox and
+# /init plus the kernel's virtio-pci, 9p and i6300esb modules.  /init's
+# "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what it
+# finds; "tagvirt.guest=watchdog" starts the watchdog and lets it expire.
 #
 # Usage: tests/guest/build-9p-kit.sh [--print-paths]
 #   --print-paths  print KERNEL=<path> and INITRAMFS=<path> on stdout
@@ -67,11 +69,14 @@ if [ ! -f "$kdir/boot/vmlinuz-$kver" ]; then
 fi
 vmlinuz="$kdir/boot/vmlinuz-$kver"
 moddir="$kdir/lib/modules/$kver/kernel"
-# in load order: virtio-pci (virtio itself is built in), then 9p over virtio
+# in load order: virtio-pci (virtio itself is built in), then 9p over
+# virtio; then i6300esb, for /init's "tagvirt.guest=watchdog" (the watchdog
+# core is built in; that mode loads it itself, with its heartbeat)
 modules=(drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
     drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache net/9p/9pnet
     net/9p/9pnet_virtio fs/9p/9p)
-for m in "${modules[@]}"; do
+extra_modules=(drivers/watchdog/i6300esb)
+for m in "${modules[@]}" "${extra_modules[@]}"; do
     [ -f "$moddir/$m.ko" ] || die "module $m.ko of kernel $kver is not in $moddir"
 done
 
@@ -90,6 +95,9 @@ if [ ! -f "$out" ]; then
     for m in "${modules[@]}"; do
         cp "$moddir/$m.ko" "$root/lib/modules/"
         echo "${m##*/}" >>"$root/lib/modules/order"
+    done
+    for m in "${extra_modules[@]}"; do
+        cp "$moddir/$m.ko" "$root/lib/modules/"
     done
     chmod 0755 "$root/init" "$root/bin/busybox"
     find "$root" -exec touch -h -d @0 {} +
