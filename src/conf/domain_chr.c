@@ -83,8 +83,11 @@ static int parse_source(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, unsig
     if (tv_xml_check_attrs(node, attrs) < 0 ||
         tv_xml_check_children(node, source_children, false) < 0)
         return -1;
-    /* a channel's socket may be left to the runtime: it makes one in its state folder */
-    bool optional = kind == TV_CHR_KIND_CHANNEL && chr->type == TV_CHR_TYPE_UNIX;
+    /* a channel's socket may be left to the runtime: it makes one in its
+     * state folder; a pty has its path once QEMU gave it one (a device
+     * being hot-plugged is parsed with the live XML, and has none yet) */
+    bool optional = (kind == TV_CHR_KIND_CHANNEL && chr->type == TV_CHR_TYPE_UNIX) ||
+                    chr->type == TV_CHR_TYPE_PTY;
     chr->path = tv_xml_prop(node, "path");
     if (!chr->path && !optional)
         return tv_conf_attr_required(node, "path", &chr->path);
