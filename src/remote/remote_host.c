@@ -190,6 +190,17 @@ static int h_baseline_cpu(TvRemoteConn *conn, const void *a, void *r)
     return 0;
 }
 
+static int h_domain_xml_to_native(TvRemoteConn *conn, const void *a, void *r)
+{
+    const tvr_connect_domain_xml_to_native_args *args = a;
+    char *native = tv_qemu_driver_domain_xml_to_native(DRV(conn), args->native_format,
+                                                       args->domain_xml, args->flags);
+    if (!native)
+        return -1;
+    ((tvr_connect_domain_xml_to_native_ret *)r)->native_config = native;
+    return 0;
+}
+
 /* ---- node devices ---- */
 
 static int no_device_flags(const char *proc, unsigned flags)
@@ -342,6 +353,7 @@ static const TvRemoteHandlerEntry host_handlers[] = {
     { TVR_PROC_CONNECT_GET_CPU_MODEL_NAMES, h_get_cpu_model_names },
     { TVR_PROC_CONNECT_COMPARE_CPU, h_compare_cpu },
     { TVR_PROC_CONNECT_BASELINE_CPU, h_baseline_cpu },
+    { TVR_PROC_CONNECT_DOMAIN_XML_TO_NATIVE, h_domain_xml_to_native },
     { TVR_PROC_NODE_NUM_OF_DEVICES, h_node_num_of_devices },
     { TVR_PROC_NODE_LIST_DEVICES, h_node_list_devices },
     { TVR_PROC_NODE_DEVICE_LOOKUP_BY_NAME, h_node_device_lookup },

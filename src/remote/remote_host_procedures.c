@@ -27,6 +27,9 @@ const TvRemoteProcedure tv_remote_host_procedures[] = {
     PROC(NODE_DEVICE_NUM_OF_CAPS, tvr_node_device_name_args, tvr_num_ret, RO | NB),
     PROC(NODE_DEVICE_LIST_CAPS, tvr_node_device_list_caps_args, tvr_node_device_list_caps_ret,
          RO | NB),
+    /* libvirt's connect:write: not on a read-only connection */
+    PROC(CONNECT_DOMAIN_XML_TO_NATIVE, tvr_connect_domain_xml_to_native_args,
+         tvr_connect_domain_xml_to_native_ret, 0),
     PROC(CONNECT_NUM_OF_SECRETS, tv_void, tvr_num_ret, RO | NB),
     PROC(CONNECT_LIST_SECRETS, tvr_connect_list_secrets_args, tvr_connect_list_secrets_ret,
          RO | NB),

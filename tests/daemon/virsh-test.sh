@@ -6,7 +6,7 @@
 # and running and on the read-only socket, the host and tuning commands
 # (nodecpumap, nodecpustats, nodememstats, cpu-models, cpu-baseline,
 # nodedev-*, secret-list, vcpuinfo, vcpupin, vcpucount, setvcpus, setmem,
-# setmaxmem, desc, metadata, reset), a call stuck on a stopped QEMU
+# setmaxmem, desc, metadata, reset), domxml-to-native, a call stuck on a stopped QEMU
 # holding the domain's job (dominfo answers, resume fails with "cannot
 # acquire state change lock"), destroy, undefine (its managed save and
 # snapshot queries answered, not "unknown procedure").  TAP output.
@@ -105,7 +105,7 @@ wait_for_text() { # wait_for_text FILE TEXT SECONDS
 
 qemu_pid() { pgrep -f "qemu-system-aarch64 -name guest=$1,.*$T" | head -1; }
 
-echo "1..44"
+echo "1..47"
 mkdir -p "$T/cache"
 # a short job wait, so a call that waits for another's job fails quickly
 echo "job_wait_ms = 500" >"$T/tagvirtd.conf"
@@ -136,6 +136,18 @@ out=$("${V[@]}" domcapabilities --arch aarch64 --virttype qemu --machine virt 2>
 out=$("${V[@]}" capabilities 2>&1)
 [[ $out == *"<arch name='aarch64'>"* && $out == *"<domain type='qemu'/>"* && $out == *"canonical='virt-"* ]] &&
     ok "capabilities: aarch64 guest with machines" || not_ok "capabilities" "$out"
+
+# domxml-to-native (connectDomainXMLToNative): the command line a start would use
+out=$("${V[@]}" domxml-to-native qemu-argv "$T/good.xml" 2>&1)
+[[ $? -eq 0 && $out == *"qemu-system-aarch64"* && $out == *"guest=demo"* && $out == *"mte=on"* ]] &&
+    ok "domxml-to-native qemu-argv: QEMU's command line with mte=on" || not_ok "domxml-to-native qemu-argv" "$out"
+out=$("${V[@]}" domxml-to-native xen-xm "$T/good.xml" 2>&1)
+[[ $? -ne 0 && $out == *"unsupported config type 'xen-xm'"*"qemu-argv"* ]] &&
+    ok "domxml-to-native xen-xm: refused naming the format and the accepted one" ||
+    not_ok "domxml-to-native xen-xm" "$out"
+out=$(timeout 60 virsh -q -c "$URI_RO" domxml-to-native qemu-argv "$T/good.xml" 2>&1)
+[[ $? -ne 0 && $out == *"read only access prevents"* ]] && ok "domxml-to-native on the read-only socket: refused" ||
+    not_ok "domxml-to-native on the read-only socket" "$out"
 
 out=$("${V[@]}" list --all 2>&1)
 [[ $out =~ -\ +demo\ +shut\ off && $out != *bad* ]] && ok "list --all: defined, shut off; the bad ones absent" ||

@@ -168,6 +168,9 @@ tv_qemu_driver_hypervisor_version(TvQemuDriver *drv); /* major*1e6+minor*1e3+mic
 char *tv_qemu_driver_capabilities(TvQemuDriver *drv);
 char *tv_qemu_driver_domain_capabilities(TvQemuDriver *drv, const char *emulator, const char *arch,
                                          const char *machine, const char *virttype);
+/* The QEMU command line of a domain XML; format "qemu-argv" only. */
+char *tv_qemu_driver_domain_xml_to_native(TvQemuDriver *drv, const char *format, const char *xml,
+                                          unsigned flags);
 int tv_qemu_driver_node_info(TvQemuDriver *drv, TvNodeInfo *info);
 /* TRUE when the host topology has been read once: node info and the CPU map
  * then read two small proc/sysfs files (and read the topology again only
