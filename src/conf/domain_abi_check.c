@@ -203,8 +203,14 @@ static bool check_small_devices(const TvDomainDevices *a, const TvDomainDevices 
         !same_count("watchdog", a->nwatchdogs, b->nwatchdogs) ||
         !same_count("input", a->ninputs, b->ninputs) ||
         !same_count("video", a->nvideos, b->nvideos) ||
-        !same_count("tpm", a->tpm != NULL, b->tpm != NULL))
+        !same_count("tpm", a->tpm != NULL, b->tpm != NULL) ||
+        !same_count("smartcard", a->nsmartcards, b->nsmartcards))
         return false;
+    for (size_t i = 0; i < a->nsmartcards; i++)
+        if (!check_model("smartcard", i, tv_smartcard_mode_to_string(a->smartcards[i]->mode),
+                         tv_smartcard_mode_to_string(b->smartcards[i]->mode),
+                         &a->smartcards[i]->address, &b->smartcards[i]->address))
+            return false;
     static const TvDeviceAddress sysbus = { 0 }; /* a TPM has no address */
     if (a->tpm && !check_model("tpm", 0, tv_tpm_model_to_string(a->tpm->model),
                                tv_tpm_model_to_string(b->tpm->model), &sysbus, &sysbus))

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-TV_ENUM_IMPL(tv_address_type, TV_ADDRESS_LAST, "", "pci", "usb", "drive", "virtio-serial")
+TV_ENUM_IMPL(tv_address_type, TV_ADDRESS_LAST, "", "pci", "usb", "drive", "virtio-serial", "ccid")
 TV_ENUM_IMPL(tv_multifunction, TV_MULTIFUNCTION_LAST, "", "on", "off")
 
 typedef struct {
@@ -46,6 +46,13 @@ static const AddressField virtio_serial_fields[] = {
     FIELD("port", TV_VIRTIO_SERIAL_PORT_MAX, port, true),
 };
 
+/* QEMU has one CCID reader per controller with one card slot: the
+ * numbers are checked against the definition by the QEMU driver. */
+static const AddressField ccid_fields[] = {
+    FIELD("controller", 31, controller, false),
+    FIELD("slot", 31, slot, false),
+};
+
 static int parse_fields(xmlNodePtr node, const AddressField *fields, size_t n,
                         TvDeviceAddress *addr)
 {
@@ -78,6 +85,7 @@ int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *ad
         "type", "controller", "bus", "target", "unit", NULL
     };
     static const char *const attrs_vserial[] = { "type", "controller", "bus", "port", NULL };
+    static const char *const attrs_ccid[] = { "type", "controller", "slot", NULL };
     static const char *const none[] = { NULL };
     int type = 0;
     memset(addr, 0, sizeof(*addr));
@@ -123,6 +131,10 @@ int tv_domain_address_parse(xmlNodePtr node, unsigned types, TvDeviceAddress *ad
         if (tv_xml_check_attrs(node, attrs_vserial) < 0)
             return -1;
         return parse_fields(node, virtio_serial_fields, G_N_ELEMENTS(virtio_serial_fields), addr);
+    case TV_ADDRESS_CCID:
+        if (tv_xml_check_attrs(node, attrs_ccid) < 0)
+            return -1;
+        return parse_fields(node, ccid_fields, G_N_ELEMENTS(ccid_fields), addr);
     case TV_ADDRESS_NONE:
     case TV_ADDRESS_LAST:
         break;
@@ -161,6 +173,9 @@ void tv_domain_address_format(TvXmlWriter *w, const TvDeviceAddress *a)
         tv_xml_line(w, "<address type='virtio-serial' controller='%u' bus='%u' port='%u'/>",
                     a->controller, a->bus, a->port);
         break;
+    case TV_ADDRESS_CCID:
+        tv_xml_line(w, "<address type='ccid' controller='%u' slot='%u'/>", a->controller, a->slot);
+        break;
     case TV_ADDRESS_NONE:
     case TV_ADDRESS_LAST:
         break;
@@ -180,6 +195,8 @@ char *tv_domain_address_string(const TvDeviceAddress *a)
     case TV_ADDRESS_VIRTIO_SERIAL:
         return g_strdup_printf("virtio-serial controller %u bus %u port %u", a->controller, a->bus,
                                a->port);
+    case TV_ADDRESS_CCID:
+        return g_strdup_printf("ccid controller %u slot %u", a->controller, a->slot);
     case TV_ADDRESS_NONE:
     case TV_ADDRESS_LAST:
         break;

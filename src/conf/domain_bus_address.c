@@ -22,7 +22,8 @@ static void add(GArray *list, TvDeviceAddress *addr, char *what)
     g_array_append_val(list, d);
 }
 
-/* USB devices in libvirt's order: disks, input, sound. */
+/* USB devices in libvirt's order: disks, CCID controllers (usb-ccid),
+ * input, sound. */
 static GArray *usb_devices(TvDomainDef *def)
 {
     GArray *list = g_array_new(FALSE, TRUE, sizeof(BusDevice));
@@ -32,6 +33,11 @@ static GArray *usb_devices(TvDomainDef *def)
         if (d->disks[i]->bus == TV_DISK_BUS_USB)
             add(list, &d->disks[i]->address,
                 g_strdup_printf("<disk> with target '%s'", d->disks[i]->target_dev));
+    }
+    for (size_t i = 0; i < d->ncontrollers; i++) {
+        if (d->controllers[i]->type == TV_CONTROLLER_CCID)
+            add(list, &d->controllers[i]->address,
+                g_strdup_printf("<controller type='ccid' index='%d'>", d->controllers[i]->index));
     }
     for (size_t i = 0; i < d->ninputs; i++) {
         if (d->inputs[i]->bus == TV_INPUT_BUS_USB)

@@ -15,6 +15,12 @@ int tv_domain_usb_assign(TvDomainDef *def);
 void tv_domain_virtio_serial_prepare(TvDomainDef *def);
 int tv_domain_virtio_serial_assign(TvDomainDef *def);
 
+/* <smartcard> (domain_smartcard.c): refused without USB; a card without
+ * an address takes slot 0 of the lowest free CCID controller, and the CCID
+ * controllers the cards name are added (before the USB assignment, which
+ * gives them their USB ports). */
+int tv_domain_smartcard_prepare(TvDomainDef *def);
+
 /* Add the SCSI controller SCSI disks need (before the PCI assignment),
  * then give SCSI disks their drive addresses. */
 void tv_domain_scsi_prepare(TvDomainDef *def);

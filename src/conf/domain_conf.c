@@ -86,6 +86,9 @@ static void devices_clear(TvDomainDevices *devs)
         g_free(devs->panics[i]);
     g_free(devs->panics);
     tv_domain_tpm_free(devs->tpm);
+    for (size_t i = 0; i < devs->nsmartcards; i++)
+        tv_domain_smartcard_free(devs->smartcards[i]);
+    g_free(devs->smartcards);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
         tv_domain_watchdog_free(devs->watchdogs[i]);
     g_free(devs->watchdogs);

@@ -16,6 +16,7 @@
 #include "domain_os_firmware.h"
 #include "domain_sound.h"
 #include "domain_vsock.h"
+#include "domain_smartcard.h"
 #include "domain_tpm.h"
 #include "tv_enum.h"
 
@@ -272,8 +273,10 @@ typedef struct {
     size_t nsounds;
     TvDomainFilesystem **filesystems;
     size_t nfilesystems;
-    TvDomainVsock *vsock; /* NULL: none */
-    TvDomainTpm *tpm;     /* <tpm>: NULL when absent (domain_tpm.h) */
+    TvDomainVsock *vsock;           /* NULL: none */
+    TvDomainTpm *tpm;               /* <tpm>: NULL when absent (domain_tpm.h) */
+    TvDomainSmartcard **smartcards; /* domain_smartcard.h */
+    size_t nsmartcards;
 } TvDomainDevices;
 
 typedef struct {

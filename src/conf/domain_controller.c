@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-TV_ENUM_IMPL(tv_controller_type, TV_CONTROLLER_LAST, "", "pci", "usb", "scsi", "virtio-serial")
+TV_ENUM_IMPL(tv_controller_type, TV_CONTROLLER_LAST, "", "pci", "usb", "scsi", "virtio-serial",
+             "ccid")
 TV_ENUM_IMPL(tv_controller_model, TV_CONTROLLER_MODEL_LAST, "", "pcie-root", "pcie-root-port",
              "pcie-to-pci-bridge", "qemu-xhci", "none", "virtio-scsi")
 
@@ -55,6 +56,8 @@ static const char *models_of(TvControllerType type)
         return "'virtio-scsi'";
     case TV_CONTROLLER_VIRTIO_SERIAL:
         return "none (virtio-serial has no model attribute)";
+    case TV_CONTROLLER_CCID:
+        return "none (ccid has no model attribute)";
     case TV_CONTROLLER_NONE:
     case TV_CONTROLLER_LAST:
         break;
@@ -185,6 +188,8 @@ static int parse_index(xmlNodePtr node, TvDomainController *ctrl)
 
 static unsigned address_types(const TvDomainController *ctrl)
 {
+    if (ctrl->type == TV_CONTROLLER_CCID) /* a USB device: usb-ccid */
+        return TV_ADDR_MASK(TV_ADDRESS_USB);
     if (ctrl->model == TV_CONTROLLER_MODEL_PCIE_ROOT ||
         (ctrl->type == TV_CONTROLLER_USB && ctrl->model == TV_CONTROLLER_MODEL_NONE))
         return 0;

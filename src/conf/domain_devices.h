@@ -16,9 +16,10 @@ typedef enum {
     TV_ADDRESS_USB,
     TV_ADDRESS_DRIVE,
     TV_ADDRESS_VIRTIO_SERIAL,
+    TV_ADDRESS_CCID, /* a smartcard's slot on a CCID controller (domain_smartcard.h) */
     TV_ADDRESS_LAST
 } TvAddressType;
-TV_ENUM_DECL(tv_address_type) /* "", "pci", "usb", "drive", "virtio-serial" */
+TV_ENUM_DECL(tv_address_type) /* "", "pci", "usb", "drive", "virtio-serial", "ccid" */
 
 typedef enum {
     TV_MULTIFUNCTION_ABSENT = 0,
@@ -37,7 +38,8 @@ typedef struct {
     /* pci: domain bus slot function multifunction */
     unsigned domain, bus, slot, function;
     TvMultifunction multifunction;
-    /* usb: bus port; drive: controller bus target unit; virtio-serial: controller bus port */
+    /* usb: bus port; drive: controller bus target unit; virtio-serial: controller bus port;
+     * ccid: controller slot */
     unsigned controller, target, unit, port;
 } TvDeviceAddress;
 
@@ -52,9 +54,10 @@ typedef enum {
     TV_CONTROLLER_USB,
     TV_CONTROLLER_SCSI,
     TV_CONTROLLER_VIRTIO_SERIAL,
+    TV_CONTROLLER_CCID, /* a USB smartcard reader (usb-ccid), added for a <smartcard> */
     TV_CONTROLLER_LAST
 } TvControllerType;
-TV_ENUM_DECL(tv_controller_type) /* "", "pci", "usb", "scsi", "virtio-serial" */
+TV_ENUM_DECL(tv_controller_type) /* "", "pci", "usb", "scsi", "virtio-serial", "ccid" */
 
 typedef enum {
     TV_CONTROLLER_MODEL_DEFAULT = 0, /* not written: post-parse chooses */

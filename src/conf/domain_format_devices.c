@@ -64,7 +64,8 @@ static bool devices_empty(const TvDomainDevices *devs)
            !devs->nconsoles && !devs->nrngs && devs->memballoon == TV_BALLOON_MODEL_DEFAULT &&
            !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
            !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs &&
-           !devs->nsounds && !devs->nfilesystems && !devs->vsock && !devs->tpm;
+           !devs->nsounds && !devs->nfilesystems && !devs->vsock && !devs->tpm &&
+           !devs->nsmartcards;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
@@ -88,6 +89,8 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_domain_format_filesystem(w, devs->filesystems[i]);
     for (size_t i = 0; i < devs->nnets; i++)
         format_net(w, devs->nets[i], live, status);
+    for (size_t i = 0; i < devs->nsmartcards; i++)
+        tv_domain_format_smartcard(w, devs->smartcards[i], live);
     for (size_t i = 0; i < devs->nserials; i++)
         tv_domain_format_chr(w, TV_CHR_KIND_SERIAL, devs->serials[i], live, status);
     for (size_t i = 0; i < devs->nconsoles; i++)

@@ -341,15 +341,17 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return tv_domain_parse_vsock(node, devs, flags);
     if (strcmp(name, "tpm") == 0)
         return tv_domain_parse_tpm(node, devs, flags);
+    if (strcmp(name, "smartcard") == 0)
+        return tv_domain_parse_smartcard(node, devs, flags);
     return 0; /* unreachable: tv_xml_check_children refused it */
 }
 
 int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const children[] = {
-        "emulator", "disk",     "controller", "interface", "serial",     "console", "channel",
-        "input",    "graphics", "audio",      "video",     "memballoon", "rng",     "panic",
-        "watchdog", "sound",    "filesystem", "vsock",     "tpm",        NULL,
+        "emulator", "disk",     "controller", "interface", "serial",     "console",   "channel",
+        "input",    "graphics", "audio",      "video",     "memballoon", "rng",       "panic",
+        "watchdog", "sound",    "filesystem", "vsock",     "tpm",        "smartcard", NULL,
     };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||

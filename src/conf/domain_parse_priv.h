@@ -103,6 +103,9 @@ int tv_domain_parse_filesystem(xmlNodePtr node, TvDomainDevices *devs, unsigned 
 void tv_domain_format_filesystem(TvXmlWriter *w, const TvDomainFilesystem *fs);
 int tv_domain_parse_vsock(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_vsock(TvXmlWriter *w, const TvDomainVsock *vsock);
+/* domain_smartcard.c */
+int tv_domain_parse_smartcard(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
+void tv_domain_format_smartcard(TvXmlWriter *w, const TvDomainSmartcard *card, bool live);
 /* domain_tpm.c */
 int tv_domain_parse_tpm(xmlNodePtr node, TvDomainDevices *devs, unsigned flags);
 void tv_domain_format_tpm(TvXmlWriter *w, const TvDomainTpm *tpm, bool live);

@@ -76,7 +76,7 @@ static void collect_devices(PciTopology *t)
                    g_strdup_printf("<interface> with MAC %s", d->nets[i]->mac));
     for (size_t i = 0; i < d->ncontrollers; i++) {
         TvDomainController *c = d->controllers[i];
-        if (c->type == TV_CONTROLLER_PCI ||
+        if (c->type == TV_CONTROLLER_PCI || c->type == TV_CONTROLLER_CCID ||
             (c->type == TV_CONTROLLER_USB && c->model == TV_CONTROLLER_MODEL_NONE))
             continue;
         add_device(t, &c->address, PLUG_PCIE_DEVICE, c,

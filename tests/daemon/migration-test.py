@@ -130,6 +130,7 @@ def main():
     seed_caps(dst_d)
     dst_d.start()
     daemons = [src_d, dst_d]
+    tvtest.event_loop()  # before the connections: the destination's lifecycle events
     try:
         run(src_d, dst_d)
     finally:
@@ -302,6 +303,10 @@ def migrations(src_d, dst_d, sconn, dconn):
     path = os.path.join(src_d.root, "to-dst.xml")
     with open(path, "w") as f:
         f.write(xml_with_console(g.dom, con_d))
+    seen = []
+    cb = dconn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        lambda c, d, ev, det, o: seen.append((ev, det)) if d.name() == "loop" else None, None)
     t0 = time.monotonic()
     rc, out = virsh(S, "migrate", "--live", "--verbose", "--xml", path, "loop", D)
     T.check("virsh migrate --live --verbose (client-managed): done", rc == 0 and
@@ -310,6 +315,14 @@ def migrations(src_d, dst_d, sconn, dconn):
     dd = dconn.lookupByName("loop")
     T.check("... the guest runs on the destination, transient",
             dd.state()[0] == libvirt.VIR_DOMAIN_RUNNING and not dd.isPersistent(), dd.state())
+    # as libvirt: started (migrated) at Prepare, resumed (migrated) at Finish;
+    # no suspended event for the incoming QEMU's wait
+    want = [(libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_STARTED_MIGRATED),
+            (libvirt.VIR_DOMAIN_EVENT_RESUMED, libvirt.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)]
+    tvtest.wait_for(lambda: len(seen) >= len(want), 15)
+    T.check("... the destination's lifecycle events: started (migrated), resumed (migrated)",
+            seen == want, "seen %s, want %s" % (seen, want))
+    dconn.domainEventDeregisterAny(cb)
     pids_d = dst_d.qemus()
     T.check("... one QEMU there, and the source's QEMU is gone",
             len(pids_d) == 1 and qemu_pids(g.uuid) == pids_d, (pids_d, qemu_pids(g.uuid)))

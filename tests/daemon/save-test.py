@@ -338,16 +338,34 @@ def save_restore(d, conn, d111):
     conn.saveImageDefineXML(image, x.replace("<title>t1</title>", "<title>t2</title>"),
                             SAVE_RUNNING)
     T.check("python saveImageDefineXML", "<title>t2</title>" in conn.saveImageGetXMLDesc(image, 0))
+    seen = []
+    cb = conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        lambda c, d, ev, det, o: seen.append((ev, det)) if d.name() == "saved" else None, None)
     conn.restoreFlags(image, None, 0)
     T.check("python restoreFlags: the image said running", dom.state()[0] ==
             libvirt.VIR_DOMAIN_RUNNING, dom.state())
+    # as libvirt: started (restored), then resumed "from snapshot" (the
+    # detail of the running reason 'restored'); no suspended event between
+    want = [(libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED),
+            (libvirt.VIR_DOMAIN_EVENT_RESUMED, libvirt.VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT)]
+    tvtest.wait_for(lambda: len(seen) >= len(want), 15)
+    T.check("... lifecycle events: started (restored), resumed (from snapshot)", seen == want,
+            "seen %s, want %s" % (seen, want))
     dom.destroy()
     dom.undefine()
+    del seen[:]
     conn.restoreFlags(image, None, SAVE_PAUSED)
     dom = conn.lookupByName("saved")
     T.check("python restoreFlags(paused) of an undefined guest: a transient domain, paused",
             dom.isPersistent() == 0 and dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED,
             (dom.isPersistent(), dom.state()))
+    want = [(libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED),
+            (libvirt.VIR_DOMAIN_EVENT_SUSPENDED, libvirt.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)]
+    tvtest.wait_for(lambda: len(seen) >= len(want), 15)
+    T.check("... lifecycle events: started (restored), suspended (paused)", seen == want,
+            "seen %s, want %s" % (seen, want))
+    conn.domainEventDeregisterAny(cb)
     dom.destroy()
 
     # a daemon whose emulator is QEMU 11.1 restores nothing saved on 10.0
@@ -393,6 +411,7 @@ def main():
                            conf='emulator = "%s"\n' % QEMU_111)
     seed_caps(d111)
     daemons = [d]
+    tvtest.event_loop()  # before the first connection: lifecycle events of restores
     try:
         d111.start(timeout=240)
         daemons.append(d111)

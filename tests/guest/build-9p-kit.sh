@@ -3,9 +3,10 @@
 # Debian's generic arm64 kernel (the cloud kernel of fetch.sh is built
 # without 9p and i6300esb: CONFIG_NET_9P and CONFIG_I6300ESB_WDT are not
 # set) of the same version, and an initramfs with the kit's busybox and
-# /init plus the kernel's virtio-pci, 9p and i6300esb modules.  /init's
-# "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what it
-# finds; "tagvirt.guest=watchdog" starts the watchdog and lets it expire.
+# /init plus the kernel's virtio-pci, 9p, USB (xhci) and i6300esb modules.
+# /init's "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what
+# it finds, and the USB devices it sees; "tagvirt.guest=watchdog" starts
+# the watchdog and lets it expire.
 #
 # Usage: tests/guest/build-9p-kit.sh [--print-paths]
 #   --print-paths  print KERNEL=<path> and INITRAMFS=<path> on stdout
@@ -69,12 +70,14 @@ if [ ! -f "$kdir/boot/vmlinuz-$kver" ]; then
 fi
 vmlinuz="$kdir/boot/vmlinuz-$kver"
 moddir="$kdir/lib/modules/$kver/kernel"
-# in load order: virtio-pci (virtio itself is built in), then 9p over
-# virtio; then i6300esb, for /init's "tagvirt.guest=watchdog" (the watchdog
-# core is built in; that mode loads it itself, with its heartbeat)
+# in load order: virtio-pci (virtio itself is built in), then 9p over virtio,
+# then USB (qemu-xhci) so that the guest lists its USB devices (GUESTUSB);
+# then i6300esb, for /init's "tagvirt.guest=watchdog" (the watchdog core is
+# built in; that mode loads it itself, with its heartbeat)
 modules=(drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
     drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache net/9p/9pnet
-    net/9p/9pnet_virtio fs/9p/9p)
+    net/9p/9pnet_virtio fs/9p/9p drivers/usb/common/usb-common drivers/usb/core/usbcore
+    drivers/usb/host/xhci-hcd drivers/usb/host/xhci-pci)
 extra_modules=(drivers/watchdog/i6300esb)
 for m in "${modules[@]}" "${extra_modules[@]}"; do
     [ -f "$moddir/$m.ko" ] || die "module $m.ko of kernel $kver is not in $moddir"

@@ -170,6 +170,8 @@ static char *device_key(xmlNodePtr n)
         return attr_of(n, "target", "port", "0");
     if (strcmp(kind, "tpm") == 0) /* the guest's one TPM (tpmcard) */
         return g_strdup("tpm");
+    if (strcmp(kind, "smartcard") == 0) /* QEMU takes one smartcard: by its mode */
+        return attr_of(n, NULL, "mode", "");
     return NULL;
 }
 
@@ -522,6 +524,13 @@ static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias, con
     xmlNodePtr found = doc ? find_device(devices, dev, alias, hint) : NULL;
     if (!found)
         return NULL;
+    if (!live_pluggable((const char *)found->name)) { /* <tpm>, <smartcard>: as libvirt */
+        tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
+                        "live detach of <%s> is not supported (detach it with --config for the "
+                        "next start)",
+                        (const char *)found->name);
+        return NULL;
+    }
     char *name = alias_of(found);
     if (!name)
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,

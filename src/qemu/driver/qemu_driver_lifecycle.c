@@ -86,6 +86,22 @@ void tv_driver_reap_locked(TvQemuDriver *drv, TvDriverReapTask *task)
         g_thread_pool_push(drv->reaper, task, NULL); /* does not wait */
 }
 
+/* The detail of a RESUMED event from the running reason, as libvirt maps
+ * them: both migration reasons say MIGRATED, a restore says FROM_SNAPSHOT. */
+static int resumed_detail(int reason)
+{
+    switch (reason) {
+    case TV_DOMAIN_RUNNING_MIGRATED:
+    case TV_DOMAIN_RUNNING_MIGRATION_CANCELED:
+        return 1; /* MIGRATED */
+    case TV_DOMAIN_RUNNING_RESTORED:
+    case TV_DOMAIN_RUNNING_FROM_SNAPSHOT:
+        return 2; /* FROM_SNAPSHOT */
+    default:
+        return 0; /* UNPAUSED */
+    }
+}
+
 /* Events for a change of a running domain (not start, not stop). */
 static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int state, int reason)
 {
@@ -98,10 +114,7 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
         if (old == TV_DOMAIN_STATE_PAUSED || old == TV_DOMAIN_STATE_SHUTDOWN ||
             old == TV_DOMAIN_STATE_CRASHED)
             tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_RESUMED,
-                                  reason == TV_DOMAIN_RUNNING_MIGRATED ||
-                                          reason == TV_DOMAIN_RUNNING_MIGRATION_CANCELED
-                                      ? 1 /* MIGRATED, as libvirt says both */
-                                      : 0 /* UNPAUSED */);
+                                  resumed_detail(reason));
         break;
     case TV_DOMAIN_STATE_PAUSED:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED,
@@ -289,7 +302,10 @@ static int start_run(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, u
     run->attached = true;
     g_hash_table_insert(drv->by_id, GINT_TO_POINTER(run->id), dom);
     tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_STARTED, started_detail);
-    if (run->state == TV_DOMAIN_STATE_PAUSED)
+    /* An incoming QEMU is paused until its state has arrived: whoever
+     * started it (restore, migration Finish) says paused or resumed then,
+     * as libvirt does; a start asked to be paused says it now. */
+    if (run->state == TV_DOMAIN_STATE_PAUSED && !in)
         tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
     if (run->exited) /* it went away before we took it */
         tv_driver_run_detach_locked(drv, run, run->reason, &remove, &task);

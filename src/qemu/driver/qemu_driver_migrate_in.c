@@ -554,8 +554,11 @@ int tv_qemu_driver_migrate_finish(TvQemuDriver *drv, const TvMigrateParams *para
         tv_qemu_process_migration_tls_disable(run->proc);
     if (rc == 0 && !(flags & TV_MIGRATE_PAUSED))
         rc = tv_qemu_process_resume_as(run->proc, TV_DOMAIN_RUNNING_MIGRATED);
-    else if (rc == 0) /* finished: paused by the user now, as libvirt says (and a restart sees) */
+    else if (rc == 0) { /* finished: paused by the user now, as libvirt says (and a restart sees) */
         rc = tv_qemu_process_suspend(run->proc);
+        if (rc == 0)
+            tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_SUSPENDED, 0 /* PAUSED */);
+    }
     tv_driver_run_unref(run);
     if (rc < 0) {
         tv_error_prefix("migration of domain '%s' failed on the destination", dom->name);

@@ -452,6 +452,9 @@ static int restore_in_job(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *d
                        (!(flags & SAVE_PAUSED) && (o->img.flags & TV_SAVE_IMAGE_RUNNING));
         if (running)
             rc = tv_qemu_process_resume_as(run->proc, TV_DOMAIN_RUNNING_RESTORED);
+        else /* as libvirt: PAUSED when asked for, RESTORED when the image said paused */
+            tv_driver_event_queue(drv, dom, run->id, TV_DOMAIN_EVENT_SUSPENDED,
+                                  (flags & SAVE_PAUSED) ? 0 : 5);
     }
     if (rc < 0) {
         g_autoptr(TvError) err = tv_error_steal();

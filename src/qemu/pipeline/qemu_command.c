@@ -220,6 +220,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     tv_qemu_build_disks(argv, def);
     tv_qemu_build_filesystems(argv, def);
     build_nets(argv, def, opts);
+    tv_qemu_build_smartcards(argv, def, opts);
     tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
     tv_qemu_build_sounds(argv, def);
@@ -289,6 +290,10 @@ void tv_qemu_assign_aliases(TvDomainDef *def)
             c->alias = tv_qemu_controller_alias(c);
     }
     tv_qemu_assign_pluggable_aliases(def);
+    for (size_t i = 0; i < def->devices.nsmartcards; i++) {
+        if (!def->devices.smartcards[i]->alias)
+            def->devices.smartcards[i]->alias = g_strdup_printf("smartcard%zu", i);
+    }
     if (def->devices.tpm && !def->devices.tpm->alias)
         def->devices.tpm->alias = g_strdup("tpm0");
 }

@@ -16,6 +16,7 @@ typedef struct {
     bool sandbox;         /* -sandbox with every deny (qemu_security.h) */
     int vsock_fd;         /* > 0: the guest's /dev/vhost-vsock descriptor in QEMU (vhostfd) */
     int tpm_fd;           /* <tpm>: the descriptor of its swtpm's socket in QEMU (required) */
+    int smartcard_fd; /* > 0: a passthrough <smartcard>'s bind-mode unix socket (else its path) */
 } TvQemuCommandOptions;
 
 /* argv[0] is the emulator; NULL-terminated GPtrArray of g_malloc'd strings. */

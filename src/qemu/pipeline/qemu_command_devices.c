@@ -83,6 +83,8 @@ char *tv_qemu_controller_alias(const TvDomainController *c)
         return g_strdup_printf("scsi%d", c->index);
     case TV_CONTROLLER_VIRTIO_SERIAL:
         return g_strdup_printf("virtio-serial%d", c->index);
+    case TV_CONTROLLER_CCID:
+        return g_strdup_printf("ccid%d", c->index);
     case TV_CONTROLLER_NONE:
     case TV_CONTROLLER_LAST:
         break;
@@ -156,6 +158,7 @@ static void build_controllers(GPtrArray *argv, const TvDomainDevices *d)
             tv_qemu_argv_add_object(argv, "-device", o);
             break;
         }
+        case TV_CONTROLLER_CCID: /* with its smartcard (qemu_command_smartcard.c) */
         case TV_CONTROLLER_PCI:
         case TV_CONTROLLER_NONE:
         case TV_CONTROLLER_LAST:

@@ -143,6 +143,9 @@ void tv_qemu_object_add_address(TvQemuObject *o, const TvDeviceAddress *a)
         tv_qemu_object_strf(o, "bus", "virtio-serial%u.0", a->controller);
         tv_qemu_object_int(o, "nr", a->port);
         break;
+    case TV_ADDRESS_CCID: /* usb-ccid has one slot: its bus names it */
+        tv_qemu_object_strf(o, "bus", "ccid%u.0", a->controller);
+        break;
     case TV_ADDRESS_NONE:
     case TV_ADDRESS_LAST:
         break;

@@ -32,5 +32,9 @@ void tv_qemu_build_filesystems(GPtrArray *argv, const TvDomainDef *def);
 void tv_qemu_build_vsock(GPtrArray *argv, const TvDomainDef *def, const TvQemuCommandOptions *opts);
 /* qemu_command_tpm.c: -chardev/-tpmdev/-device of a <tpm>; -1 without opts->tpm_fd */
 int tv_qemu_build_tpm(GPtrArray *argv, const TvDomainDef *def, const TvQemuCommandOptions *opts);
+/* qemu_command_smartcard.c: the CCID readers (usb-ccid), the cards, and a
+ * passthrough card's chardev */
+void tv_qemu_build_smartcards(GPtrArray *argv, const TvDomainDef *def,
+                              const TvQemuCommandOptions *opts);
 /* qemu_command_disk.c: -blockdev nodes and the disk devices */
 void tv_qemu_build_disks(GPtrArray *argv, const TvDomainDef *def);

@@ -43,6 +43,9 @@ int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps);
 int tv_qemu_validate_sounds(const TvDomainDef *def, const TvQemuCaps *caps);
 int tv_qemu_validate_filesystems(const TvDomainDef *def, const TvQemuCaps *caps);
 int tv_qemu_validate_vsock(const TvDomainDef *def, const TvQemuCaps *caps);
+/* <smartcard> (qemu_command_smartcard.c): one card on ccid controller 0
+ * slot 0 (as libvirt with QEMU), and the emulator's usb-ccid and card device. */
+int tv_qemu_validate_smartcards(const TvDomainDef *def, const TvQemuCaps *caps);
 /* <tpm> (qemu_command_tpm.c): model and the emulator's tpm-tis-device. */
 int tv_qemu_validate_tpm(const TvDomainDef *def, const TvQemuCaps *caps);
 

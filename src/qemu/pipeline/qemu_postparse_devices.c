@@ -55,7 +55,8 @@ int tv_qemu_domain_post_parse_devices(TvDomainDef *def)
     serial_defaults(&def->devices);
     tv_domain_virtio_serial_prepare(def);
     tv_domain_scsi_prepare(def);
-    if (tv_domain_pci_assign(def, TV_PCI_ASSIGN_DEFAULT) < 0 || tv_domain_usb_assign(def) < 0 ||
+    if (tv_domain_smartcard_prepare(def) < 0 ||
+        tv_domain_pci_assign(def, TV_PCI_ASSIGN_DEFAULT) < 0 || tv_domain_usb_assign(def) < 0 ||
         tv_domain_virtio_serial_assign(def) < 0 || tv_domain_drive_assign(def) < 0)
         return -1;
     return 0;

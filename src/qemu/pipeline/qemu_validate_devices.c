@@ -21,6 +21,8 @@ static const char *controller_device(const TvDomainController *c)
     switch (c->type) {
     case TV_CONTROLLER_VIRTIO_SERIAL:
         return "virtio-serial-pci";
+    case TV_CONTROLLER_CCID:
+        return "usb-ccid";
     case TV_CONTROLLER_PCI:
     case TV_CONTROLLER_USB:
     case TV_CONTROLLER_SCSI:
@@ -164,7 +166,8 @@ int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps)
     if (validate_controllers(d, caps) < 0 || validate_display(d, caps) < 0 ||
         validate_virtio(d, caps) < 0 || validate_chr_misc(d, caps) < 0 ||
         tv_qemu_validate_sounds(def, caps) < 0 || tv_qemu_validate_filesystems(def, caps) < 0 ||
-        tv_qemu_validate_vsock(def, caps) < 0 || tv_qemu_validate_tpm(def, caps) < 0)
+        tv_qemu_validate_vsock(def, caps) < 0 || tv_qemu_validate_tpm(def, caps) < 0 ||
+        tv_qemu_validate_smartcards(def, caps) < 0)
         return -1;
     return 0;
 }

@@ -147,9 +147,9 @@ static int load_apparmor(TvQemuProcess *proc, const TvQemuProcessConfig *cfg,
         TvQemuLaunchFile tls = { .path = cfg->migrate_tls_dir, .write = false };
         g_array_append_val(allowed, tls);
     }
-    g_autofree char *text =
-        tv_qemu_apparmor_profile(*label, g_ptr_array_index(argv, 0),
-                                 (TvQemuLaunchFile *)(void *)allowed->data, allowed->len);
+    g_autofree char *text = tv_qemu_apparmor_profile(*label, g_ptr_array_index(argv, 0),
+                                                     (TvQemuLaunchFile *)(void *)allowed->data,
+                                                     allowed->len, tv_qemu_apparmor_net_needs(def));
     return tv_qemu_apparmor_load(proc->apparmor_path, text);
 }
 
@@ -515,10 +515,11 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
     /* channels' sockets and taps are passed as descriptors, which the fork server cannot do */
     g_autoptr(GArray) channel_fds = g_array_new(FALSE, FALSE, sizeof(int));
     g_autofree int *net_fds = NULL;
-    int vsock_fd = 0;
+    int vsock_fd = 0, smartcard_fd = 0;
     if (tv_qemu_process_prepare_channels(live, cfg->state_dir, channel_fds) < 0 ||
         tv_qemu_process_prepare_nets(live, cfg, channel_fds, &net_fds) < 0 ||
-        tv_qemu_process_prepare_vsock(live, channel_fds, &vsock_fd) < 0) {
+        tv_qemu_process_prepare_vsock(live, channel_fds, &vsock_fd) < 0 ||
+        tv_qemu_process_prepare_smartcard(live, channel_fds, &smartcard_fd) < 0) {
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
         return NULL;
@@ -547,6 +548,7 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
                                   .net_fds = net_fds,
                                   .vsock_fd = vsock_fd,
                                   .tpm_fd = tpm_fd,
+                                  .smartcard_fd = smartcard_fd,
                                   .paused = true,
                                   .incoming = in != NULL,
                                   .sandbox = tv_qemu_security_sandbox(sec) };

@@ -118,6 +118,7 @@ void tv_qemu_process_remove_channels(const TvDomainDef *def)
         if (listens(ch) && ch->path && tv_file_remove(ch->path) < 0)
             tv_error_reset(); /* best effort: a stale socket is replaced at the next start */
     }
+    tv_qemu_process_remove_smartcard(def);
 }
 
 /* libvirt's <stats period='N'/>: the balloon asks the guest every N seconds. */

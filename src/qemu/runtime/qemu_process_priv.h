@@ -153,6 +153,13 @@ int tv_qemu_process_prepare_nets(TvDomainDef *live, const TvQemuProcessConfig *c
  * number QEMU sees (0: no vsock).  -1 with an error naming the device when
  * the host has none. */
 int tv_qemu_process_prepare_vsock(TvDomainDef *live, GArray *fds, int *vsock_fd);
+/* <smartcard> (qemu_process_smartcard.c): the NSS database of a host or
+ * host-certificates card checked (a folder with cert9.db and key4.db, or
+ * the start is refused naming it); a passthrough card's bind-mode unix
+ * socket made, its descriptor appended to fds and *smartcard_fd the number
+ * QEMU sees (0: none).  _remove: that socket gone (at stop). */
+int tv_qemu_process_prepare_smartcard(const TvDomainDef *live, GArray *fds, int *smartcard_fd);
+void tv_qemu_process_remove_smartcard(const TvDomainDef *def);
 /* One interface's part of that, also for hot-plug: its network's bridge
  * (nothing for other types), its tap (the descriptor, or -1). */
 int tv_qemu_process_net_bridge(TvDomainNet *n, const TvQemuProcessConfig *cfg);

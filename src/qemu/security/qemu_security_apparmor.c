@@ -66,8 +66,26 @@ static void add_rule(GString *s, const char *path, const char *perms)
     add_rule_glob(s, path, "", perms);
 }
 
+unsigned tv_qemu_apparmor_net_needs(const TvDomainDef *def)
+{
+    unsigned net = 0;
+    for (size_t i = 0; i < def->devices.nsmartcards; i++) {
+        const TvDomainSmartcard *card = def->devices.smartcards[i];
+        if (card->chr == TV_SMARTCARD_CHR_TCP)
+            net |= TV_QEMU_APPARMOR_TCP;
+        else if (card->chr == TV_SMARTCARD_CHR_UNIX && !card->bind)
+            net |= TV_QEMU_APPARMOR_UNIX_CONNECT;
+    }
+    for (size_t i = 0; i < def->devices.nchannels; i++) {
+        const TvDomainChr *ch = def->devices.channels[i];
+        if (ch->type == TV_CHR_TYPE_UNIX && ch->unix_mode == TV_CHR_UNIX_MODE_CONNECT)
+            net |= TV_QEMU_APPARMOR_UNIX_CONNECT;
+    }
+    return net;
+}
+
 char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
-                               const TvQemuLaunchFile *files, size_t nfiles)
+                               const TvQemuLaunchFile *files, size_t nfiles, unsigned net)
 {
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
@@ -95,6 +113,11 @@ char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
                            "  signal (receive) peer=unconfined,\n"
                            "  unix (accept, receive, send, getattr, getopt, setopt, shutdown),\n",
                            label);
+    if (net & TV_QEMU_APPARMOR_TCP)
+        g_string_append(s, "  network inet stream,\n"
+                           "  network inet6 stream,\n");
+    if (net & TV_QEMU_APPARMOR_UNIX_CONNECT)
+        g_string_append(s, "  unix (create, connect) type=stream,\n");
     add_rule(s, emulator, "mrix");
     for (size_t i = 0; i < nfiles; i++)
         add_rule(s, files[i].path, files[i].write ? "rwk" : "rk");

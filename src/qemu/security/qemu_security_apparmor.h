@@ -11,9 +11,16 @@
 
 /* "tagvirt-<uuid>" */
 char *tv_qemu_apparmor_label(const TvDomainDef *def);
-/* The profile's text. */
+/* Sockets QEMU opens itself, beyond the descriptors it is given. */
+typedef enum {
+    TV_QEMU_APPARMOR_TCP = 1 << 0,          /* TCP (a passthrough smartcard's socket) */
+    TV_QEMU_APPARMOR_UNIX_CONNECT = 1 << 1, /* connects to a unix socket by its path */
+} TvQemuApparmorNet;
+/* What def makes QEMU open (TvQemuApparmorNet flags). */
+unsigned tv_qemu_apparmor_net_needs(const TvDomainDef *def);
+/* The profile's text; net: TvQemuApparmorNet flags. */
 char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
-                               const TvQemuLaunchFile *files, size_t nfiles);
+                               const TvQemuLaunchFile *files, size_t nfiles, unsigned net);
 /* Write the profile to path and load it (apparmor_parser -r); -1 with a tv_error. */
 int tv_qemu_apparmor_load(const char *path, const char *text);
 /* Unload and remove the profile at path (best effort; a missing file is fine). */

@@ -57,6 +57,16 @@ GArray *tv_qemu_security_domain_files(const TvDomainDef *def)
         const TvDomainFilesystem *fs = def->devices.filesystems[i];
         add_file(files, fs->source_dir, !fs->readonly);
     }
+    /* a smartcard's NSS database: a folder, read (never given, like a
+     * share); a passthrough card's socket QEMU connects to, given like a
+     * connect-mode character device's in libvirt */
+    for (size_t i = 0; i < def->devices.nsmartcards; i++) {
+        const TvDomainSmartcard *card = def->devices.smartcards[i];
+        if (card->mode != TV_SMARTCARD_MODE_PASSTHROUGH)
+            add_file(files, tv_domain_smartcard_database(card), false);
+        else if (card->chr == TV_SMARTCARD_CHR_UNIX && !card->bind)
+            add_file(files, card->path, true);
+    }
     return files;
 }
 
