@@ -4,7 +4,8 @@ same moment (docs/migration.rst, "Prepare3"): each picks the first port of
 the same migration_port_min..max range that binds, and before its QEMU binds
 it the other may have picked it too.  The QEMU that finds the port taken
 ("Address already in use") is told to listen on the next free one, so both
-migrations complete.  One source daemon sends two looping guests at once,
+migrations complete, and no STOPPED/FAILED event is seen for the QEMU
+that found its port taken.  One source daemon sends two looping guests at once,
 peer-to-peer, to the two destinations, and back, several rounds; every
 migration must succeed and each guest keeps counting.  (Before the fix about
 one round in two failed here with "Failed to find an available port:
@@ -84,8 +85,16 @@ def main():
     src = tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, prefix="tvmigp-src-")
     dsts = [tvtest.Daemon(CACHE, tagvirtd=TAGVIRTD, conf=conf, prefix="tvmigp-dst%d-" % i)
             for i in range(2)]
+    tvtest.event_loop()  # before the connections: the destinations' lifecycle events
     sconn = src.start()
     dconns = [d.start() for d in dsts]
+    failed = []  # STOPPED/FAILED on a destination (a port retry must not say one)
+    for dc in dconns:
+        dc.domainEventRegisterAny(
+            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+            lambda c, d, ev, det, o: failed.append(d.name()) if (
+                ev == libvirt.VIR_DOMAIN_EVENT_STOPPED and
+                det == libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED) else None, None)
     names = ["port0", "port1"]
     home = [os.path.join(src.root, n + ".console") for n in names]
     away = [os.path.join(d.root, n + ".console") for d, n in zip(dsts, names)]
@@ -120,6 +129,10 @@ def main():
     taken = sum(d.log(None).count("was taken meanwhile") for d in dsts)
     T.note("a destination found its port taken and moved on %d times in %d rounds"
            % (taken, ROUNDS))
+    # as libvirt, a start on a port that was taken (which QEMU left at once)
+    # is no domain that stopped: no STOPPED/FAILED event for it
+    T.check("... no STOPPED/FAILED event on a destination (%d port retries)" % taken,
+            failed == [], failed)
     for n in names:
         d = sconn.lookupByName(n)
         d.destroy()

@@ -282,8 +282,12 @@ static int start_run(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainDef *def, u
         if (log_size(drv, dom->name) != log_before) { /* QEMU ran and failed */
             g_mutex_lock(&dom->lock);
             dom->shutoff_reason = TV_DOMAIN_SHUTOFF_FAILED;
-            tv_driver_event_queue(drv, dom, -1, TV_DOMAIN_EVENT_STOPPED,
-                                  tv_driver_event_stopped_detail(TV_DOMAIN_SHUTOFF_FAILED));
+            /* an incoming QEMU (restore, migration Prepare, which may try
+             * the next port) was never announced: as libvirt, its failure is
+             * the caller's error alone */
+            if (!in)
+                tv_driver_event_queue(drv, dom, -1, TV_DOMAIN_EVENT_STOPPED,
+                                      tv_driver_event_stopped_detail(TV_DOMAIN_SHUTOFF_FAILED));
             g_mutex_unlock(&dom->lock);
         }
         starting_done(dom);
