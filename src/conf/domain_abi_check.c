@@ -288,6 +288,23 @@ static bool check_guest_devices(const TvDomainDevices *a, const TvDomainDevices 
     return !a->vsock || same_address("<vsock>", &a->vsock->address, &b->vsock->address);
 }
 
+/* <redirdev> (type and USB address: the socket may differ) and the
+ * <redirfilter> rules, which decide what the guest may be given */
+static bool check_redirdevs(const TvDomainDevices *a, const TvDomainDevices *b)
+{
+    if (!same_count("redirdev", a->nredirdevs, b->nredirdevs))
+        return false;
+    for (size_t i = 0; i < a->nredirdevs; i++) {
+        const TvDomainRedirdev *x = a->redirdevs[i], *y = b->redirdevs[i];
+        if (!check_model("redirdev", i, tv_redirdev_type_to_string(x->type),
+                         tv_redirdev_type_to_string(y->type), &x->address, &y->address))
+            return false;
+    }
+    g_autofree char *fa = tv_domain_redirfilter_string(a->redirfilter);
+    g_autofree char *fb = tv_domain_redirfilter_string(b->redirfilter);
+    return same_text("<redirfilter> (its <usbdev> rules)", fa, fb);
+}
+
 bool tv_domain_def_check_abi_stability(const TvDomainDef *src, const TvDomainDef *dst)
 {
     const TvDomainDevices *a = &src->devices, *b = &dst->devices;
@@ -297,5 +314,5 @@ bool tv_domain_def_check_abi_stability(const TvDomainDef *src, const TvDomainDef
            check_chrs("serial", a->serials, a->nserials, b->serials, b->nserials) &&
            check_chrs("console", a->consoles, a->nconsoles, b->consoles, b->nconsoles) &&
            check_chrs("channel", a->channels, a->nchannels, b->channels, b->nchannels) &&
-           check_small_devices(a, b) && check_guest_devices(a, b);
+           check_small_devices(a, b) && check_guest_devices(a, b) && check_redirdevs(a, b);
 }

@@ -23,7 +23,7 @@ static void add(GArray *list, TvDeviceAddress *addr, char *what)
 }
 
 /* USB devices in libvirt's order: disks, CCID controllers (usb-ccid),
- * input, sound. */
+ * input, sound, redirdev. */
 static GArray *usb_devices(TvDomainDef *def)
 {
     GArray *list = g_array_new(FALSE, TRUE, sizeof(BusDevice));
@@ -49,6 +49,8 @@ static GArray *usb_devices(TvDomainDef *def)
         if (d->sounds[i]->model == TV_SOUND_MODEL_USB)
             add(list, &d->sounds[i]->address, g_strdup("<sound model='usb'>"));
     }
+    for (size_t i = 0; i < d->nredirdevs; i++)
+        add(list, &d->redirdevs[i]->address, tv_domain_redirdev_describe(d->redirdevs[i]));
     return list;
 }
 

@@ -167,6 +167,16 @@ char *tv_domain_caps_format(const TvDomainCaps *caps)
         tv_xml_line(&w, "<filesystem supported='no'/>");
     }
     format_tpm(&w, caps->tpm_supported);
+    if (caps->redirdev_supported) {
+        static const char *const redirdev_buses[] = { "usb", NULL };
+        tv_xml_line(&w, "<redirdev supported='yes'>");
+        w.indent++;
+        format_enum(&w, "bus", redirdev_buses);
+        w.indent--;
+        tv_xml_line(&w, "</redirdev>");
+    } else {
+        tv_xml_line(&w, "<redirdev supported='no'/>");
+    }
     w.indent--;
     tv_xml_line(&w, "</devices>");
     tv_xml_line(&w, "<features>");

@@ -21,7 +21,8 @@ typedef struct {
     bool disk_supported;
     bool rng_supported;
     bool filesystem_supported; /* <filesystem> driverType 'path' */
-    bool tpm_supported; /* <tpm model='tpm-tis'> with the emulator backend (swtpm), TPM 2.0 */
+    bool tpm_supported;      /* <tpm model='tpm-tis'> with the emulator backend (swtpm), TPM 2.0 */
+    bool redirdev_supported; /* <redirdev bus='usb'> (usb-redir) */
     bool gic_supported;
     unsigned gic_versions; /* bit N: GIC version N */
     bool mte_supported;

@@ -89,6 +89,10 @@ static void devices_clear(TvDomainDevices *devs)
     for (size_t i = 0; i < devs->nsmartcards; i++)
         tv_domain_smartcard_free(devs->smartcards[i]);
     g_free(devs->smartcards);
+    for (size_t i = 0; i < devs->nredirdevs; i++)
+        tv_domain_redirdev_free(devs->redirdevs[i]);
+    g_free(devs->redirdevs);
+    tv_domain_redirfilter_free(devs->redirfilter);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
         tv_domain_watchdog_free(devs->watchdogs[i]);
     g_free(devs->watchdogs);

@@ -14,6 +14,7 @@
 #include "domain_mte.h"
 #include "domain_os_boot.h"
 #include "domain_os_firmware.h"
+#include "domain_redirdev.h"
 #include "domain_sound.h"
 #include "domain_vsock.h"
 #include "domain_smartcard.h"
@@ -277,6 +278,9 @@ typedef struct {
     TvDomainTpm *tpm;               /* <tpm>: NULL when absent (domain_tpm.h) */
     TvDomainSmartcard **smartcards; /* domain_smartcard.h */
     size_t nsmartcards;
+    TvDomainRedirdev **redirdevs; /* <redirdev> (domain_redirdev.h) */
+    size_t nredirdevs;
+    TvDomainRedirFilter *redirfilter; /* <redirfilter>: NULL when absent */
 } TvDomainDevices;
 
 typedef struct {

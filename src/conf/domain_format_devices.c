@@ -2,6 +2,7 @@
  * controllers, interfaces, serials, consoles, inputs, graphics, audio,
  * video, memballoon, rngs). */
 #include "domain_parse_priv.h"
+#include "domain_redirdev_priv.h"
 
 static void format_net(TvXmlWriter *w, const TvDomainNet *net, bool live, bool status)
 {
@@ -65,7 +66,7 @@ static bool devices_empty(const TvDomainDevices *devs)
            !devs->ncontrollers && !devs->ninputs && !devs->ngraphics && !devs->naudios &&
            !devs->nvideos && !devs->nchannels && !devs->npanics && !devs->nwatchdogs &&
            !devs->nsounds && !devs->nfilesystems && !devs->vsock && !devs->tpm &&
-           !devs->nsmartcards;
+           !devs->nsmartcards && !devs->nredirdevs && !devs->redirfilter;
 }
 
 void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsigned flags)
@@ -111,6 +112,10 @@ void tv_domain_format_devices(TvXmlWriter *w, const TvDomainDevices *devs, unsig
         tv_domain_format_video(w, devs->videos[i]);
     for (size_t i = 0; i < devs->nwatchdogs; i++)
         tv_domain_format_watchdog(w, devs->watchdogs[i], live);
+    for (size_t i = 0; i < devs->nredirdevs; i++)
+        tv_domain_format_redirdev(w, devs->redirdevs[i], live);
+    if (devs->redirfilter)
+        tv_domain_format_redirfilter(w, devs->redirfilter);
     if (devs->memballoon != TV_BALLOON_MODEL_DEFAULT)
         tv_domain_format_memballoon(w, devs);
     for (size_t i = 0; i < devs->nrngs; i++)

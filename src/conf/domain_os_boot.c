@@ -93,6 +93,8 @@ int tv_domain_boot_check(const TvDomainDef *def)
     for (size_t i = 0; i < d->nnets; i++)
         collect(users, d->nets[i]->boot_order,
                 g_strdup_printf("interface %zu (MAC %s)", i + 1, d->nets[i]->mac));
+    for (size_t i = 0; i < d->nredirdevs; i++)
+        collect(users, d->redirdevs[i]->boot_order, tv_domain_redirdev_describe(d->redirdevs[i]));
     if (users->len && def->os.boot.order.ndevs) {
         BootUser *u = &g_array_index(users, BootUser, 0);
         tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,

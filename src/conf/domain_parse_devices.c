@@ -2,6 +2,7 @@
  * rng, memballoon); controllers, input, graphics, video and audio have files
  * of their own (domain_controller.c, domain_input.c, domain_graphics.c). */
 #include "domain_parse_priv.h"
+#include "domain_redirdev_priv.h"
 #include "storage_conf.h"
 #include "tv_error.h"
 
@@ -343,15 +344,20 @@ static int parse_device(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
         return tv_domain_parse_tpm(node, devs, flags);
     if (strcmp(name, "smartcard") == 0)
         return tv_domain_parse_smartcard(node, devs, flags);
+    if (strcmp(name, "redirdev") == 0)
+        return tv_domain_parse_redirdev(node, devs, flags);
+    if (strcmp(name, "redirfilter") == 0)
+        return tv_domain_parse_redirfilter(node, devs);
     return 0; /* unreachable: tv_xml_check_children refused it */
 }
 
 int tv_domain_parse_devices(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const children[] = {
-        "emulator", "disk",     "controller", "interface", "serial",     "console",   "channel",
-        "input",    "graphics", "audio",      "video",     "memballoon", "rng",       "panic",
-        "watchdog", "sound",    "filesystem", "vsock",     "tpm",        "smartcard", NULL,
+        "emulator", "disk",      "controller", "interface",   "serial",     "console",
+        "channel",  "input",     "graphics",   "audio",       "video",      "memballoon",
+        "rng",      "panic",     "watchdog",   "sound",       "filesystem", "vsock",
+        "tpm",      "smartcard", "redirdev",   "redirfilter", NULL,
     };
     static const char *const once[] = { "emulator", "memballoon", NULL };
     if (tv_xml_check_attrs(node, no_attrs) < 0 ||

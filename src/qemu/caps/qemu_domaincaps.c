@@ -79,6 +79,7 @@ TvDomainCaps *tv_qemu_domain_caps(const TvQemuCaps *caps, const TvHostFacts *hos
     /* 9p shares; virtiofs is not offered (no virtiofsd: domain_filesystem.c) */
     dc->filesystem_supported = tv_qemu_caps_has_device(caps, "virtio-9p-pci");
     dc->tpm_supported = tv_qemu_caps_has_device(caps, "tpm-tis-device");
+    dc->redirdev_supported = tv_qemu_caps_has_device(caps, "usb-redir");
     dc->gic_supported = tv_qemu_caps_get(caps, TV_QEMU_CAPS_VIRT_GIC_VERSION);
     bool kvm = accel == TV_ACCEL_KVM;
     if (kvm ? tv_qemu_caps_get(caps, TV_QEMU_CAPS_GIC2_KERNEL)

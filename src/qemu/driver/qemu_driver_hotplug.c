@@ -15,6 +15,7 @@
 #include "domain_device_match.h"
 #include "domain_bus_address.h"
 #include "qemu_driver_priv.h"
+#include "qemu_process_redirdev.h"
 #include "tv_error.h"
 #include "tv_xml.h"
 
@@ -172,6 +173,13 @@ static char *device_key(xmlNodePtr n)
         return g_strdup("tpm");
     if (strcmp(kind, "smartcard") == 0) /* QEMU takes one smartcard: by its mode */
         return attr_of(n, NULL, "mode", "");
+    if (strcmp(kind, "redirdev") == 0) { /* its type and socket (redirdev) */
+        g_autofree char *type = attr_of(n, NULL, "type", "");
+        g_autofree char *host = attr_of(n, "source", "host", "");
+        g_autofree char *service = attr_of(n, "source", "service", "");
+        g_autofree char *path = attr_of(n, "source", "path", "");
+        return g_strdup_printf("%s %s%s%s%s", type, host, *service ? ":" : "", service, path);
+    }
     return NULL;
 }
 
@@ -240,7 +248,8 @@ static xmlNodePtr find_device(xmlNodePtr devices, xmlNodePtr dev, const char *al
                         "detaching <%s> is not supported; accepted: <disk> (by its target), "
                         "<interface> (by its MAC), <controller> (by its type and index), "
                         "<filesystem> (by its target dir), <sound> (by its model), <vsock>, "
-                        "<rng>, <input>, <watchdog>, <channel>, <console>, <serial>",
+                        "<rng>, <input>, <watchdog>, <channel>, <console>, <serial>, "
+                        "<redirdev> (by its type and source)",
                         kind);
         return NULL;
     }
@@ -330,7 +339,7 @@ static size_t pluggable_count(const TvDomainDef *def)
 {
     const TvDomainDevices *d = &def->devices;
     return d->ndisks + d->nnets + d->ncontrollers + d->nrngs + d->ninputs + d->nwatchdogs +
-           d->nserials + d->nconsoles + d->nchannels;
+           d->nserials + d->nconsoles + d->nchannels + d->nredirdevs;
 }
 
 /* The running guest's definition (status XML) with dev added, given
@@ -396,7 +405,7 @@ static ssize_t new_controller(const TvDomainDef *live, const TvDomainDef *next)
 #define TAKE_LAST(list, n) ((list)[--(n)])
 
 /* Hot-plug of the device of kind that next has last in its list: an rng,
- * input, watchdog or character device.  *alias gets its alias. */
+ * input, watchdog, character device or redirdev.  *alias gets its alias. */
 static int attach_more(TvQemuProcess *proc, const char *kind, TvDomainDef *next,
                        const TvQemuProcessConfig *cfg, char **alias)
 {
@@ -417,6 +426,11 @@ static int attach_more(TvQemuProcess *proc, const char *kind, TvDomainDef *next,
         if ((rc = tv_qemu_process_attach_watchdog(proc, wd)) < 0)
             tv_domain_watchdog_free(wd);
         *alias = rc == 0 ? g_strdup(wd->alias) : NULL;
+    } else if (strcmp(kind, "redirdev") == 0) {
+        TvDomainRedirdev *r = TAKE_LAST(d->redirdevs, d->nredirdevs);
+        if ((rc = tv_qemu_process_attach_redirdev(proc, next, r)) < 0)
+            tv_domain_redirdev_free(r);
+        *alias = rc == 0 ? g_strdup(r->alias) : NULL;
     } else {
         TvChrKind ck = strcmp(kind, "channel") == 0   ? TV_CHR_KIND_CHANNEL
                        : strcmp(kind, "console") == 0 ? TV_CHR_KIND_CONSOLE
@@ -433,8 +447,9 @@ static int attach_more(TvQemuProcess *proc, const char *kind, TvDomainDef *next,
 
 static bool live_pluggable(const char *kind)
 {
-    static const char *const kinds[] = { "disk",     "interface", "controller", "rng",    "input",
-                                         "watchdog", "channel",   "console",    "serial", NULL };
+    static const char *const kinds[] = { "disk",   "interface", "controller", "rng",
+                                         "input",  "watchdog",  "channel",    "console",
+                                         "serial", "redirdev",  NULL };
     return g_strv_contains(kinds, kind);
 }
 
@@ -447,7 +462,8 @@ static int attach_live(TvQemuDriver *drv, TvDriverDomain *dom, xmlNodePtr dev, c
                         "(bus virtio or scsi, a file or a block device), <interface> (type "
                         "user, network, bridge or ethernet), <controller> (type scsi or "
                         "virtio-serial), <rng>, <input>, <watchdog>, <channel>, a virtio "
-                        "<console> and a pci-serial <serial>; use --config for the next start",
+                        "<console>, a pci-serial <serial> and <redirdev> (tcp or unix); use "
+                        "--config for the next start",
                         kind);
         return -1;
     }
@@ -535,8 +551,8 @@ static char *live_alias(TvDriverRun *run, xmlNodePtr dev, const char *alias, con
     if (!name)
         tv_error_report(TV_FROM_QEMU, TV_ERR_OPERATION_UNSUPPORTED,
                         "<%s> of the running guest cannot be detached: only disks, interfaces, "
-                        "controllers (scsi, virtio-serial), rngs, inputs, watchdogs and "
-                        "character devices can",
+                        "controllers (scsi, virtio-serial), rngs, inputs, watchdogs, "
+                        "character devices and redirdevs can",
                         (const char *)found->name);
     return name;
 }

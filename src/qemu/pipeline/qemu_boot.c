@@ -1,6 +1,7 @@
 /* Boot order and the firmware's command line: see qemu_boot.h. */
 #include "qemu_boot.h"
 #include "qemu_command.h"
+#include "qemu_command_redirdev.h"
 
 unsigned tv_qemu_boot_index(const TvDomainDef *def, TvBootDev kind, bool first_of_kind,
                             unsigned device_order)
@@ -29,7 +30,7 @@ static bool has_boot_order(const TvDomainDef *def)
         if (def->devices.nets[i]->boot_order)
             return true;
     }
-    return false;
+    return tv_qemu_redirdevs_boot(def);
 }
 
 static bool uses_pflash(const TvDomainDef *def)

@@ -1,5 +1,6 @@
 #include "qemu_boot.h"
 #include "qemu_command_priv.h"
+#include "qemu_command_redirdev.h"
 #include "qemu_cpu.h"
 #include "qemu_lifecycle.h"
 #include "qemu_security.h"
@@ -224,6 +225,7 @@ GPtrArray *tv_qemu_build_command(const TvDomainDef *def, const TvQemuCaps *caps,
     tv_qemu_build_chardevs(argv, def, opts);
     tv_qemu_build_display(argv, def);
     tv_qemu_build_sounds(argv, def);
+    tv_qemu_build_redirdevs(argv, def);
     build_misc_devices(argv, def);
     tv_qemu_build_vsock(argv, def, opts);
     if (tv_qemu_build_tpm(argv, def, opts) < 0) {
@@ -294,6 +296,7 @@ void tv_qemu_assign_aliases(TvDomainDef *def)
         if (!def->devices.smartcards[i]->alias)
             def->devices.smartcards[i]->alias = g_strdup_printf("smartcard%zu", i);
     }
+    tv_qemu_assign_redirdev_aliases(def);
     if (def->devices.tpm && !def->devices.tpm->alias)
         def->devices.tpm->alias = g_strdup("tpm0");
 }

@@ -3,6 +3,7 @@
  * must be built in (query-vnc). */
 #include "qemu_domain.h"
 #include "qemu_command.h"
+#include "qemu_command_redirdev.h"
 #include "tv_error.h"
 
 static int need(const TvQemuCaps *caps, const char *type, const char *what)
@@ -167,7 +168,7 @@ int tv_qemu_validate_devices(const TvDomainDef *def, const TvQemuCaps *caps)
         validate_virtio(d, caps) < 0 || validate_chr_misc(d, caps) < 0 ||
         tv_qemu_validate_sounds(def, caps) < 0 || tv_qemu_validate_filesystems(def, caps) < 0 ||
         tv_qemu_validate_vsock(def, caps) < 0 || tv_qemu_validate_tpm(def, caps) < 0 ||
-        tv_qemu_validate_smartcards(def, caps) < 0)
+        tv_qemu_validate_smartcards(def, caps) < 0 || tv_qemu_validate_redirdevs(def, caps) < 0)
         return -1;
     return 0;
 }

@@ -2,6 +2,7 @@
  * other channels' sockets, what the live definition learns from QEMU (the
  * VNC port), balloon statistics. */
 #include "qemu_process_priv.h"
+#include "qemu_process_redirdev.h"
 #include "tv_error.h"
 #include "tv_file.h"
 #include "tv_netdev.h"
@@ -34,7 +35,7 @@ int tv_qemu_process_prepare_channels(TvDomainDef *live, const char *state_dir, G
         }
         g_array_append_val(fds, fd);
     }
-    return 0;
+    return tv_qemu_process_prepare_redirdevs(live, fds); /* after the channels' */
 }
 
 /* <interface type='network'>: the bridge of its network, now, into the live
@@ -119,6 +120,7 @@ void tv_qemu_process_remove_channels(const TvDomainDef *def)
             tv_error_reset(); /* best effort: a stale socket is replaced at the next start */
     }
     tv_qemu_process_remove_smartcard(def);
+    tv_qemu_process_remove_redirdev_sockets(def);
 }
 
 /* libvirt's <stats period='N'/>: the balloon asks the guest every N seconds. */

@@ -4,6 +4,7 @@
  * hot-plugged device is the device a start would have made.  Each step that
  * fails undoes the ones before it: nothing is left half attached. */
 #include "domain_bus_address.h"
+#include "qemu_command_redirdev.h"
 #include "qemu_process_hotplug_priv.h"
 #include "qemu_security_dac.h"
 #include "tv_error.h"
@@ -96,6 +97,9 @@ static ssize_t find_of(const TvDomainDevices *d, TvPlugKind kind, const char *al
     case TV_PLUG_CHANNEL:
         FIND_BY_ALIAS(d->channels, d->nchannels,
                       tv_qemu_chr_alias(d->channels[i], TV_CHR_KIND_CHANNEL, i))
+        break;
+    case TV_PLUG_REDIRDEV:
+        FIND_BY_ALIAS(d->redirdevs, d->nredirdevs, tv_qemu_redirdev_alias(d->redirdevs[i], i))
         break;
     case TV_PLUG_NONE:
         break;
@@ -207,6 +211,9 @@ void tv_qemu_plug_commit(TvQemuProcess *proc, TvPlugKind kind, void *dev, const 
     case TV_PLUG_CHANNEL:
         APPEND(d->channels, d->nchannels, (TvDomainChr *)dev);
         break;
+    case TV_PLUG_REDIRDEV:
+        APPEND(d->redirdevs, d->nredirdevs, (TvDomainRedirdev *)dev);
+        break;
     case TV_PLUG_NONE:
         break;
     }
@@ -260,6 +267,9 @@ static void take_device(TvDomainDevices *d, Unplug *u, size_t i)
         break;
     case TV_PLUG_CHANNEL:
         tv_domain_chr_free(TAKE(d->channels, d->nchannels, i));
+        break;
+    case TV_PLUG_REDIRDEV:
+        tv_domain_redirdev_free(TAKE(d->redirdevs, d->nredirdevs, i));
         break;
     case TV_PLUG_NONE:
         break;
@@ -530,6 +540,8 @@ int tv_qemu_process_unplug_finish(TvQemuProcess *proc, const char *alias)
     } else if (mon && (u->kind == TV_PLUG_SERIAL || u->kind == TV_PLUG_CONSOLE ||
                        u->kind == TV_PLUG_CHANNEL)) {
         tv_qemu_plug_chr_release(mon, alias, u->socket);
+    } else if (u->kind == TV_PLUG_REDIRDEV) {
+        tv_qemu_plug_redirdev_release(u->socket);
     }
     tv_error_reset(); /* QEMU gone meanwhile: its backends went with it */
     if (u->path)      /* given to QEMU's user at start or hot-plug: given back now */
@@ -603,6 +615,8 @@ int tv_qemu_process_detach_device(TvQemuProcess *proc, const char *alias, unsign
         socket = tv_qemu_plug_chr_socket(proc->def->devices.consoles[i]);
     else if (rc == 0 && kind == TV_PLUG_SERIAL)
         socket = tv_qemu_plug_chr_socket(proc->def->devices.serials[i]);
+    else if (rc == 0 && kind == TV_PLUG_REDIRDEV)
+        socket = tv_qemu_plug_redirdev_socket(proc->def->devices.redirdevs[i]);
     g_mutex_unlock(&proc->lock);
     if (rc < 0)
         return -1;

@@ -17,6 +17,7 @@ typedef enum {
     TV_PLUG_SERIAL,
     TV_PLUG_CONSOLE,
     TV_PLUG_CHANNEL,
+    TV_PLUG_REDIRDEV,
     TV_PLUG_NONE
 } TvPlugKind;
 
@@ -58,3 +59,8 @@ int tv_qemu_plug_retry_busy(TvQemuMonitor *mon, int (*del)(TvQemuMonitor *, cons
 void tv_qemu_plug_chr_release(TvQemuMonitor *mon, const char *alias, const char *socket);
 /* A character device's socket that tagvirt made and removes at unplug, or NULL. */
 char *tv_qemu_plug_chr_socket(const TvDomainChr *chr);
+/* A redirdev's socket that tagvirt made (unix bind), or NULL (qemu_process_redirdev.c). */
+char *tv_qemu_plug_redirdev_socket(const TvDomainRedirdev *r);
+/* After a redirdev's unplug: its socket file (NULL: none) removed.  Its
+ * chardev is not: QEMU's usb-redir deletes it with the device. */
+void tv_qemu_plug_redirdev_release(const char *socket);
