@@ -13,7 +13,7 @@ PACKAGES="
   libgnutls28-dev gnutls-bin
   clang-format clang libclang-rt-14-dev
   qemu-system-arm qemu-efi-aarch64 qemu-utils
-  swtpm swtpm-tools libnss3-tools
+  swtpm swtpm-tools libnss3-tools apparmor
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   cpio gzip xz-utils ca-certificates
   grub-common mtools dosfstools fdisk
@@ -23,6 +23,8 @@ PACKAGES="
 "
 # swtpm, swtpm-tools: the TPM emulator tagvirtd starts for a <tpm> (swtpm_setup
 # makes its state), run by tests/daemon/tpm-test.py.
+# apparmor: apparmor_parser compiles the profiles tagvirtd writes for QEMU and
+# swtpm in tests/apparmorprofiletest.c (without a kernel that enforces them).
 # libnss3-tools: certutil, which makes the NSS database of the host-certificates
 # smartcard in tests/daemon/smartcard-test.py.
 # python3-nova: OpenStack Nova's libvirt driver, run by tests/daemon/nova-test.py

@@ -1,9 +1,12 @@
-/* The AppArmor profile tagvirtd writes for one domain
+/* The AppArmor profiles tagvirtd writes for one domain's QEMU and swtpm
  * (src/qemu/security/qemu_security_apparmor.c): what each kind of file gets.
  * This machine's kernel has no AppArmor, so the rules are checked as text:
  * a file gets its own rule, a folder (a <filesystem> share, the migration
  * TLS folder) gets the folder and everything below it, and characters that
- * AppArmor reads as globbing are escaped. */
+ * AppArmor reads as globbing are escaped; swtpm's profile has exactly its
+ * binary, state folder, log and socket.  Both compile with Debian's
+ * apparmor_parser (-Q: not loaded into a kernel); without apparmor_parser
+ * (package apparmor) that test fails. */
 #include "qemu_security_apparmor.h"
 #include "qemu_security_dac.h"
 
@@ -95,10 +98,115 @@ static void test_smartcard(void)
     g_rmdir(db);
 }
 
+/* A domain's swtpm: its own profile with exactly its binary, its state
+ * folder and what it holds, its log and the socket it was given; none of
+ * QEMU's files or devices, no other folder. */
+static void test_swtpm(void)
+{
+    g_autofree char *text =
+        tv_qemu_apparmor_swtpm_profile("tagvirt-u-swtpm", "/usr/bin/swtpm",
+                                       "/srv/tv root/swtpm/u/tpm2", "/srv/log/d{1}-swtpm.log");
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    /* every rule of the profile, in order: nothing more */
+    const char *want[] = {
+        "abi <abi/3.0>,",
+        "include <tunables/global>",
+        "profile tagvirt-u-swtpm flags=(attach_disconnected) {",
+        "  include <abstractions/base>",
+        "  include <abstractions/openssl>",
+        "  signal (receive) peer=unconfined,",
+        "  unix (send, receive, getattr, getopt, setopt, shutdown) type=stream,",
+        "  \"/usr/bin/swtpm\" mr,",
+        "  \"/srv/tv root/swtpm/u/tpm2/\" r,",
+        "  \"/srv/tv root/swtpm/u/tpm2/**\" rwk,",
+        "  \"/srv/log/d\\{1\\}-swtpm.log\" w,",
+        "}",
+    };
+    size_t n = 0;
+    for (size_t i = 0; lines[i]; i++) {
+        if (!lines[i][0] || lines[i][0] == '#')
+            continue;
+        g_assert_cmpuint(n, <, G_N_ELEMENTS(want));
+        g_assert_cmpstr(lines[i], ==, want[n]);
+        n++;
+    }
+    g_assert_cmpuint(n, ==, G_N_ELEMENTS(want));
+    g_assert_null(strstr(text, "qemu"));
+    g_assert_null(strstr(text, "/dev/"));
+}
+
+static void test_swtpm_label(void)
+{
+    TvDomainDef def = { 0 };
+    static const unsigned char uuid[TV_UUID_LEN] = {
+        0x7f, 0x4c, 0x2a, 0x1e, 0x5b, 0x3d, 0x4e, 0x6f,
+        0x8a, 0x9b, 0x0c, 0x1d, 0x2e, 0x3f, 0x4a, 0x5b
+    };
+    memcpy(def.uuid, uuid, TV_UUID_LEN);
+    g_autofree char *qemu = tv_qemu_apparmor_label(&def);
+    g_autofree char *swtpm = tv_qemu_apparmor_swtpm_label(&def);
+    g_assert_cmpstr(qemu, ==, "tagvirt-7f4c2a1e-5b3d-4e6f-8a9b-0c1d2e3f4a5b");
+    g_assert_cmpstr(swtpm, ==, "tagvirt-7f4c2a1e-5b3d-4e6f-8a9b-0c1d2e3f4a5b-swtpm");
+}
+
+/* apparmor_parser compiles text (with the system's abstractions), without
+ * loading it: 0, or fails the test with the parser's message. */
+static void assert_compiles(const char *what, const char *text)
+{
+    const char *fixed[] = { "/sbin/apparmor_parser", "/usr/sbin/apparmor_parser" };
+    const char *parser = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed) && !parser; i++)
+        if (g_file_test(fixed[i], G_FILE_TEST_IS_EXECUTABLE))
+            parser = fixed[i];
+    if (!parser)
+        g_error("apparmor_parser is not installed (Debian package apparmor): cannot compile the "
+                "%s profile",
+                what);
+    g_autofree char *dir = g_dir_make_tmp("tvaa-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autofree char *path = g_build_filename(dir, "profile", NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    const char *argv[] = { parser, "-Q", "-K", "-T", path, NULL };
+    g_autofree char *err = NULL;
+    gint status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, NULL));
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("apparmor_parser refuses the %s profile: %s\n%s", what, err, text);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+static void test_compiles(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("tvaa-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autofree char *file = g_build_filename(dir, "disk{2}.img", NULL);
+    g_assert_true(g_file_set_contents(file, "", 0, NULL));
+    TvQemuLaunchFile files[] = {
+        { .path = file, .write = true },
+        { .path = dir, .write = false },
+    };
+    /* with every optional rule (a smartcard's TCP and unix sockets) */
+    g_autofree char *qemu =
+        tv_qemu_apparmor_profile("tagvirt-x", "/usr/bin/qemu-system-aarch64", files, 2,
+                                 TV_QEMU_APPARMOR_TCP | TV_QEMU_APPARMOR_UNIX_CONNECT);
+    assert_compiles("QEMU", qemu);
+    g_autofree char *swtpm =
+        tv_qemu_apparmor_swtpm_profile("tagvirt-x-swtpm", "/usr/bin/swtpm",
+                                       "/srv/tv root/swtpm/x/tpm2", "/srv/log/d{1}-swtpm.log");
+    assert_compiles("swtpm", swtpm);
+    g_unlink(file);
+    g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/apparmor/rules", test_rules);
     g_test_add_func("/apparmor/smartcard", test_smartcard);
+    g_test_add_func("/apparmor/swtpm", test_swtpm);
+    g_test_add_func("/apparmor/swtpm-label", test_swtpm_label);
+    g_test_add_func("/apparmor/compiles", test_compiles);
     return g_test_run();
 }

@@ -60,6 +60,117 @@ def status_field(pid, field):
     return []
 
 
+def state_of(d, uuid):
+    return os.path.join(d.root, "swtpm", uuid)
+
+
+def transient_and_undefine(d, conn):
+    """libvirt's rules for TPM state: a transient domain's goes when it ends
+    (and a failed start of one leaves none); a running domain undefined goes
+    at its stop unless --keep-tpm was given."""
+    u = "6f7a8b9c-0d1e-4f2a-8b4c-5d6e7f8a9b0c"
+    dom = conn.createXML(domain_xml("tptr", uuid=u), 0)
+    check("virsh create (transient) with a TPM: its state is made, one swtpm runs",
+          os.path.isfile(os.path.join(state_of(d, u), "tpm2", "tpm2-00.permall")) and
+          len(swtpms(d)) == 1, str(swtpms(d)))
+    dom.destroy()
+    check("... destroy: the transient domain is gone with its swtpm and its TPM state",
+          wait_for(lambda: not swtpms(d), 10) and not os.path.exists(state_of(d, u)) and
+          u not in [x.UUIDString() for x in conn.listAllDomains()], str(swtpms(d)))
+
+    try:
+        conn.createXML(domain_xml("tptrbad", kernel="/nonexistent/kernel.elf", uuid=u), 0)
+        failed = False
+    except libvirt.libvirtError:
+        failed = True
+    check("a transient start that fails after swtpm_setup leaves no swtpm and no TPM state",
+          failed and "Starting vTPM manufacturing" in
+          read_text(os.path.join(d.root, "log", "tptrbad-swtpm.log")) and
+          wait_for(lambda: not swtpms(d), 10) and not os.path.exists(state_of(d, u)))
+
+    # a persistent domain undefined while it runs: transient until it stops
+    dom = conn.defineXML(domain_xml("tpun", uuid=u))
+    dom.create()
+    rc, out, err = d.virsh("undefine", "tpun")
+    check("undefine of a running domain with a TPM: it runs on, its state stays meanwhile",
+          rc == 0 and dom.isActive() and len(swtpms(d)) == 1 and
+          os.path.isdir(os.path.join(state_of(d, u), "tpm2")), out + err)
+    dom.destroy()
+    check("... at its stop the TPM state is removed (no --keep-tpm)",
+          wait_for(lambda: not swtpms(d), 10) and not os.path.exists(state_of(d, u)),
+          str(os.listdir(os.path.join(d.root, "swtpm"))))
+
+    dom = conn.defineXML(domain_xml("tpun", uuid=u))
+    dom.create()
+    rc, out, err = d.virsh("undefine", "tpun", "--keep-tpm")
+    check("undefine --keep-tpm of a running domain: it runs on", rc == 0 and dom.isActive(),
+          out + err)
+    dom.destroy()
+    tpm2 = os.path.join(state_of(d, u), "tpm2")
+    check("... at its stop the TPM state stays (--keep-tpm was given)",
+          wait_for(lambda: not swtpms(d), 10) and
+          os.path.isfile(os.path.join(tpm2, "tpm2-00.permall")) and
+          os.listdir(state_of(d, u)) == ["tpm2"], str(os.listdir(state_of(d, u))))
+    dom = conn.createXML(domain_xml("tpun", uuid=u), 0)
+    log = read_text(os.path.join(d.root, "log", "tpun-swtpm.log"))
+    check("... a transient domain of that uuid runs on the kept state (no new manufacturing)",
+          dom.isActive() and log.count("Starting vTPM manufacturing") == 2, log)
+    dom.destroy()
+    check("... and removes it when it ends",
+          wait_for(lambda: not swtpms(d), 10) and not os.path.exists(state_of(d, u)))
+    return conn
+
+
+def restart_cases(d, conn):
+    """A daemon restart: a transient domain's run is taken over and ends as
+    one; a status file that cannot be read gets its QEMU killed, and its
+    swtpm ends with it (ended and reaped, its record gone)."""
+    u = "7a8b9c0d-1e2f-4a3b-9c5d-6e7f8a9b0c1d"
+    conn.createXML(domain_xml("tprt", uuid=u), 0)
+    d.stop()
+    conn = d.start(TAGVIRTD)
+    dom = conn.lookupByName("tprt")
+    check("daemon restarted: the transient domain with a TPM is taken over",
+          dom.isActive() and len(swtpms(d)) == 1)
+    dom.destroy()
+    check("... its end through the new daemon removes its TPM state",
+          wait_for(lambda: not swtpms(d), 10) and not os.path.exists(state_of(d, u)))
+
+    conn.createXML(domain_xml("tprt", uuid=u), 0)
+    d.stop()
+    for pid in d.qemus():
+        os.kill(pid, 9)
+    wait_for(lambda: not d.qemus(), 10)
+    conn = d.start(TAGVIRTD)
+    check("a transient domain whose QEMU died while no daemon ran: gone at the restart, with "
+          "its swtpm and its TPM state",
+          wait_for(lambda: not swtpms(d), 10) and not os.path.exists(state_of(d, u)) and
+          "tprt" not in [x.name() for x in conn.listAllDomains()], str(swtpms(d)))
+
+    dom = conn.lookupByName("tp")
+    dom.create()
+    sw = swtpms(d)
+    qemu = d.qemus()
+    d.stop()
+    status = os.path.join(d.root, "state", "tp.xml")
+    with open(status, "w") as f:
+        f.write("<domstatus")  # truncated: cannot be read
+    conn = d.start(TAGVIRTD)
+    dom = conn.lookupByName("tp")
+    check("status file unreadable at the daemon's start: the domain is shut off, its QEMU killed",
+          not dom.isActive() and wait_for(lambda: not d.qemus(), 10) and qemu, str(d.qemus()))
+    check("... its swtpm is ended and reaped (no process left), its record removed",
+          sw and wait_for(lambda: not any(os.path.exists("/proc/%d" % p) for p in sw), 10) and
+          not os.path.exists(os.path.join(d.root, "state", "tp.swtpm")), str(sw))
+    check("... the persistent domain's TPM state stays",
+          os.path.isfile(os.path.join(d.root, "swtpm", UUID, "tpm2", "tpm2-00.permall")))
+    dom.create()
+    check("... and it starts again with one swtpm", dom.isActive() and len(swtpms(d)) == 1)
+    dom.destroy()
+    wait_for(lambda: not swtpms(d), 10)
+    return conn
+
+
 def main():
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
     have = shutil.which("swtpm") and shutil.which("swtpm_setup")
@@ -151,9 +262,13 @@ def main():
     check("... and leaves no swtpm and no record",
           wait_for(lambda: not swtpms(d), 10) and
           not os.path.exists(os.path.join(d.root, "state", "tpbad.swtpm")), str(swtpms(d)))
-    bad.undefine()
-    check("... undefine removes the state that start made",
+    check("... nor the TPM state that start made",
           not os.path.exists(os.path.join(d.root, "swtpm", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d")))
+    bad.undefine()
+
+    conn = transient_and_undefine(d, conn)
+    conn = restart_cases(d, conn)
+    dom = conn.lookupByName("tp")
 
     dom.detachDeviceFlags(TPM, CONFIG)
     check("detach-device --config: the <tpm> is gone from the definition",

@@ -228,19 +228,26 @@ int tv_qemu_driver_undefine(TvQemuDriver *drv, const unsigned char *uuid, unsign
     g_mutex_lock(&dom->lock);
     TvDomainDef *old = g_steal_pointer(&dom->def);
     bool running = dom->run != NULL;
+    /* TPM state: a running guest's swtpm still uses it; it goes (or stays
+     * with --keep-tpm, noted beside it) when that run ends, as a transient
+     * domain's: noted under drv->lock, before that end can come */
+    bool keep = flags & UNDEFINE_KEEP_TPM;
+    int tpm_rc = running ? tv_qemu_process_swtpm_mark_kept(drv->swtpm_dir, uuid, keep) : 0;
     if (running && !dom->run->def) /* it stays, as a transient domain, until it stops */
         dom->run->def = g_steal_pointer(&old);
     dom->autostart = false;
     tv_driver_event_queue(drv, dom, running ? dom->run->id : -1, TV_DOMAIN_EVENT_UNDEFINED,
                           0 /* REMOVED */);
     g_mutex_unlock(&dom->lock);
-    if (!running)
+    if (!running) {
         tv_driver_list_remove_locked(drv, dom);
+        /* in the same hold: a new domain of this uuid cannot start meanwhile */
+        tpm_rc = keep ? tv_qemu_process_swtpm_mark_kept(drv->swtpm_dir, uuid, false)
+                      : tv_qemu_process_swtpm_remove_state(drv->swtpm_dir, uuid);
+    }
     g_mutex_unlock(&drv->lock);
     tv_driver_domain_def_retire(dom, old);
-    /* a running guest's swtpm still uses its state: that is left in place */
-    if (!running && !(flags & UNDEFINE_KEEP_TPM) &&
-        tv_qemu_process_swtpm_remove_state(drv->swtpm_dir, uuid) < 0) {
+    if (tpm_rc < 0) {
         g_warning("QEMU driver: undefine '%s': %s", dom->name, tv_error_message());
         tv_error_reset();
     }

@@ -43,9 +43,21 @@ TvDriverRun *tv_driver_run_new(TvQemuDriver *drv, TvDriverDomain *dom, TvDomainD
     return run;
 }
 
+void tv_driver_tpm_transient_ended(TvQemuDriver *drv, TvDriverDomain *dom, bool had_tpm)
+{
+    if (!had_tpm || !drv->swtpm_dir)
+        return;
+    TvError *err = tv_error_steal();
+    if (tv_qemu_process_swtpm_transient_ended(drv->swtpm_dir, dom->uuid) < 0) {
+        g_warning("QEMU driver: '%s' ended: %s", dom->name, tv_error_message());
+        tv_error_reset();
+    }
+    tv_error_restore(err);
+}
+
 /* The run's QEMU is gone: the domain shuts off (a transient one leaves the
- * list).  Under drv->lock and dom->lock; the domain's reference to the run
- * goes to *reap. */
+ * list, and its TPM state goes).  Under drv->lock and dom->lock; the
+ * domain's reference to the run goes to *reap. */
 void tv_driver_run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason, bool *remove,
                                  TvDriverReapTask **reap)
 {
@@ -60,6 +72,9 @@ void tv_driver_run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason
     dom->shutoff_reason = reason;
     bool restart = run->reboot_pending && reason == TV_DOMAIN_SHUTOFF_SHUTDOWN && !drv->closing;
     *remove = !dom->def && !restart;
+    /* its swtpm ended with QEMU (the runtime releases it first) */
+    if (*remove)
+        tv_driver_tpm_transient_ended(drv, dom, run->def && run->def->devices.tpm);
     /* libvirt says FAILED (5) when QEMU went without SHUTDOWN: so after a
      * watchdog's poweroff */
     tv_driver_event_queue(drv, dom, -1, TV_DOMAIN_EVENT_STOPPED,

@@ -220,6 +220,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TvDriverDomain, tv_driver_domain_unref)
 /* Under drv->lock. */
 void tv_driver_list_add_locked(TvQemuDriver *drv, TvDriverDomain *dom);
 void tv_driver_list_remove_locked(TvQemuDriver *drv, TvDriverDomain *dom);
+/* A transient domain ended (under drv->lock, in the hold that takes it off
+ * the list, so that no new domain of its uuid starts meanwhile), after its
+ * swtpm: the TPM state it ran with goes as libvirt removes it, unless
+ * undefine --keep-tpm marked it kept (qemu_driver_lifecycle.c). */
+void tv_driver_tpm_transient_ended(TvQemuDriver *drv, TvDriverDomain *dom, bool had_tpm);
 /* A referenced domain, or NULL with NO_DOMAIN. */
 TvDriverDomain *tv_driver_find_uuid(TvQemuDriver *drv, const unsigned char *uuid);
 /* The definition that describes the domain now: the running one, else the

@@ -12,6 +12,7 @@ static void restart(TvQemuDriver *drv, TvDriverRun *old)
         return;
     }
     TvDomainDef *def = g_steal_pointer(&old->def); /* transient: what it ran */
+    bool had_tpm = def && def->devices.tpm;
     if (tv_driver_start_in_job(drv, dom, def, 0) < 0) {
         g_warning("QEMU driver: reboot of '%s': %s", dom->name, tv_error_message());
         tv_error_reset();
@@ -19,8 +20,10 @@ static void restart(TvQemuDriver *drv, TvDriverRun *old)
         g_mutex_lock(&dom->lock);
         bool transient = !dom->def;
         g_mutex_unlock(&dom->lock);
-        if (transient)
+        if (transient) {
             tv_driver_list_remove_locked(drv, dom);
+            tv_driver_tpm_transient_ended(drv, dom, had_tpm);
+        }
         g_mutex_unlock(&drv->lock);
     }
     tv_driver_job_end(dom, TV_JOB_SYNC_MODIFY);

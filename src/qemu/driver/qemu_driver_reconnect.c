@@ -74,7 +74,10 @@ static void reconnect_one(TvQemuDriver *drv, const char *name)
         if (dom->run->exited || dom->run->state == TV_DOMAIN_STATE_SHUTOFF)
             tv_driver_run_detach_locked(drv, dom->run, dom->run->reason, &remove, &task);
     } else {
+        /* nothing of it runs now: a transient one is gone (with its TPM state) */
         remove = !dom->def;
+        if (remove)
+            tv_driver_tpm_transient_ended(drv, dom, run->def && run->def->devices.tpm);
     }
     g_mutex_unlock(&dom->lock);
     if (remove)

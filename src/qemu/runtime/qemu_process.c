@@ -487,8 +487,28 @@ TvQemuProcess *tv_qemu_process_start(const TvDomainDef *def, const TvQemuProcess
     return tv_qemu_process_start_with(def, cfg, flags, NULL);
 }
 
+static TvQemuProcess *start_with(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                 unsigned flags, const TvQemuIncoming *in, bool *tpm_state_new);
+
 TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
                                           unsigned flags, const TvQemuIncoming *in)
+{
+    bool tpm_state_new = false;
+    TvQemuProcess *proc = start_with(def, cfg, flags, in, &tpm_state_new);
+    /* a failed start leaves no TPM state that it made (its swtpm is gone) */
+    if (!proc && tpm_state_new) {
+        TvError *err = tv_error_steal();
+        if (tv_qemu_process_swtpm_remove_state(cfg->swtpm_dir, def->uuid) < 0) {
+            g_warning("%s: %s", def->name, tv_error_message());
+            tv_error_reset();
+        }
+        tv_error_restore(err);
+    }
+    return proc;
+}
+
+static TvQemuProcess *start_with(const TvDomainDef *def, const TvQemuProcessConfig *cfg,
+                                 unsigned flags, const TvQemuIncoming *in, bool *tpm_state_new)
 {
     if (tv_domain_name_check(def->name) < 0 || tv_qemu_process_prepare_dirs(cfg) < 0)
         return NULL;
@@ -525,7 +545,7 @@ TvQemuProcess *tv_qemu_process_start_with(const TvDomainDef *def, const TvQemuPr
         return NULL;
     }
     int tpm_fd = 0;
-    if (tv_qemu_process_swtpm_start(proc, live, cfg, channel_fds, &tpm_fd) < 0) {
+    if (tv_qemu_process_swtpm_start(proc, live, cfg, channel_fds, &tpm_fd, tpm_state_new) < 0) {
         close_fds(channel_fds);
         tv_qemu_process_remove_channels(live);
         return NULL;

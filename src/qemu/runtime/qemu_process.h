@@ -327,3 +327,10 @@ int tv_qemu_process_become_subreaper(void);
  * nothing to do when there is none). */
 char *tv_qemu_process_swtpm_state_dir(const char *swtpm_dir, const unsigned char *uuid);
 int tv_qemu_process_swtpm_remove_state(const char *swtpm_dir, const unsigned char *uuid);
+/* Undefine of a running domain: keep (undefine --keep-tpm) or not the TPM
+ * state when that run ends, noted in SWTPM_DIR/<uuid>/kept (it survives a
+ * daemon restart).  Nothing to do when there is no state. */
+int tv_qemu_process_swtpm_mark_kept(const char *swtpm_dir, const unsigned char *uuid, bool keep);
+/* A transient domain with a <tpm> ended: its TPM state is removed, unless
+ * it was marked kept (then only the mark goes). */
+int tv_qemu_process_swtpm_transient_ended(const char *swtpm_dir, const unsigned char *uuid);

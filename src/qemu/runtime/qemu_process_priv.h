@@ -172,10 +172,13 @@ void tv_qemu_process_remove_channels(const TvDomainDef *def);
 
 /* qemu_process_swtpm.c: a <tpm>'s swtpm (TPM state made at the first start)
  * before QEMU: its socket's end for QEMU is appended to fds and *tpm_fd is
- * the number QEMU sees (0: no TPM).  _stop ends the one proc->swtpm_path
- * records (idempotent; done when the domain's security is released). */
+ * the number QEMU sees (0: no TPM); *state_new says this start made the
+ * state folder (a failed start removes it again).  _stop ends the one
+ * proc->swtpm_path records (idempotent; done when the domain's security is
+ * released). */
 int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
-                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd);
+                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd,
+                                bool *state_new);
 void tv_qemu_process_swtpm_stop(TvQemuProcess *proc);
 
 /* qemu_process_hotplug.c: DEVICE_DELETED (under lock) marks an unplug

@@ -6,7 +6,11 @@
  *   /var/lib/tagvirt/swtpm), owned by QEMU's user, 0700; created by
  *   swtpm_setup (TPM 2.0, with its endorsement keys) at the first start.
  * - It runs as QEMU's user, confined as QEMU's launch is (own session, the
- *   same user and group, the private mount namespace), never as root.
+ *   same user and group, the private mount namespace), never as root; where
+ *   the host has AppArmor, under its own profile tagvirt-<uuid>-swtpm
+ *   (STATE_DIR/NAME.swtpm-apparmor: the binary, the tpm2 folder, its log,
+ *   the socket it was given), unloaded when it has ended.  swtpm_setup runs
+ *   without a profile (it executes swtpm and reads its own configuration).
  * - QEMU and swtpm talk over a socketpair the daemon makes: swtpm gets one
  *   end (--ctrl clientfd), QEMU the other (-chardev socket,fd=N); no socket
  *   file exists.  swtpm ends by itself when QEMU's side closes
@@ -15,9 +19,14 @@
  * - STATE_DIR/NAME.swtpm records "PID STARTTIME" while it runs; whoever
  *   releases the domain (stop, failed start, a daemon after a restart)
  *   ends that process (SIGTERM, then SIGKILL), reaps it and removes the
- *   record.  Its output goes to LOG_DIR/NAME-swtpm.log. */
+ *   record.  Its output goes to LOG_DIR/NAME-swtpm.log.
+ * - The state goes (libvirt's rules) with undefine unless --keep-tpm, when
+ *   a transient domain ends (the driver calls _transient_ended; a running
+ *   domain undefined with --keep-tpm left SWTPM_DIR/<uuid>/kept), and when
+ *   a failed start had made it. */
 #include "qemu_child.h"
 #include "qemu_process_priv.h"
+#include "qemu_security_apparmor.h"
 #include "qemu_security_launch.h"
 #include "tv_error.h"
 #include "tv_file.h"
@@ -92,10 +101,16 @@ static int make_owned_dir(const char *dir, mode_t mode, const TvQemuSecurity *se
     return 0;
 }
 
-static int open_log(const char *log_dir, const char *name)
+/* LOG_DIR/NAME-swtpm.log */
+static char *log_path(const char *log_dir, const char *name)
 {
     g_autofree char *file = g_strdup_printf("%s-swtpm.log", name);
-    g_autofree char *path = g_build_filename(log_dir, file, NULL);
+    return g_build_filename(log_dir, file, NULL);
+}
+
+static int open_log(const char *log_dir, const char *name)
+{
+    g_autofree char *path = log_path(log_dir, name);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot open the swtpm log '%s'", path);
@@ -104,15 +119,14 @@ static int open_log(const char *log_dir, const char *name)
 
 static char *log_tail(const char *log_dir, const char *name, off_t from)
 {
-    g_autofree char *file = g_strdup_printf("%s-swtpm.log", name);
-    g_autofree char *path = g_build_filename(log_dir, file, NULL);
+    g_autofree char *path = log_path(log_dir, name);
     return tv_qemu_process_read_log_tail(path, from, 2048);
 }
 
 /* Launch argv as QEMU's user with stdout/stderr on log_fd (and pass_fd as
- * fd 3, or -1). */
+ * fd 3, or -1), under the AppArmor profile label (or NULL). */
 static int launch(const TvQemuProcessConfig *cfg, const char *const *argv, int log_fd, int pass_fd,
-                  pid_t *pid)
+                  const char *label, pid_t *pid)
 {
     g_auto(GStrv) env = tv_qemu_child_environ(NULL, NULL);
     TvQemuLaunch l = {
@@ -122,6 +136,7 @@ static int launch(const TvQemuProcessConfig *cfg, const char *const *argv, int l
         .stdout_fd = log_fd,
         .stderr_fd = log_fd,
         .pass_fd = pass_fd,
+        .apparmor_label = label,
         .staging_dir = cfg->state_dir,
     };
     return tv_qemu_security_launch(cfg->security, &l, pid);
@@ -166,7 +181,7 @@ static int setup_state(const TvQemuProcessConfig *cfg, const char *name, const c
                            "--createek", "--lock-nvram", "--not-overwrite", NULL };
     pid_t pid = 0;
     int status = 0;
-    int rc = launch(cfg, argv, log_fd, -1, &pid);
+    int rc = launch(cfg, argv, log_fd, -1, NULL, &pid);
     close(log_fd);
     if (rc < 0)
         return -1;
@@ -183,6 +198,37 @@ static int setup_state(const TvQemuProcessConfig *cfg, const char *name, const c
     return 0;
 }
 
+/* STATE_DIR/NAME.swtpm-apparmor: the swtpm's profile while it is loaded */
+static char *profile_path(const TvQemuProcess *proc)
+{
+    return g_strdup_printf("%s-apparmor", proc->swtpm_path);
+}
+
+/* Where the host has AppArmor: the swtpm's own profile, loaded; *label is
+ * what it is executed under (NULL without AppArmor). */
+static int load_profile(TvQemuProcess *proc, const TvDomainDef *live,
+                        const TvQemuProcessConfig *cfg, const char *bin, const char *tpm2_dir,
+                        char **label)
+{
+    *label = NULL;
+    if (!tv_qemu_security_apparmor(cfg->security))
+        return 0;
+    g_autofree char *log = log_path(cfg->log_dir, live->name);
+    g_autofree char *name = tv_qemu_apparmor_swtpm_label(live);
+    g_autofree char *text = tv_qemu_apparmor_swtpm_profile(name, bin, tpm2_dir, log);
+    g_autofree char *path = profile_path(proc);
+    if (tv_qemu_apparmor_load(path, text) < 0)
+        return -1;
+    *label = g_steal_pointer(&name);
+    return 0;
+}
+
+static void unload_profile(TvQemuProcess *proc)
+{
+    g_autofree char *path = profile_path(proc);
+    tv_qemu_apparmor_unload(path);
+}
+
 static int write_record(const char *path, pid_t pid)
 {
     unsigned long long start = 0;
@@ -196,9 +242,11 @@ static int write_record(const char *path, pid_t pid)
 }
 
 int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
-                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd)
+                                const TvQemuProcessConfig *cfg, GArray *fds, int *tpm_fd,
+                                bool *state_new)
 {
     *tpm_fd = 0;
+    *state_new = false;
     if (!live->devices.tpm)
         return 0;
     if (!cfg->swtpm_dir) {
@@ -227,13 +275,17 @@ int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
             remove_tree(dom_dir);
         return -1;
     }
+    *state_new = !existed;
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
         tv_error_report_errno(TV_FROM_QEMU, errno, "cannot make the swtpm socket");
         return -1;
     }
+    g_autofree char *label = NULL;
     int log_fd = open_log(cfg->log_dir, live->name);
-    if (log_fd < 0) {
+    if (log_fd < 0 || load_profile(proc, live, cfg, bin, tpm2_dir, &label) < 0) {
+        if (log_fd >= 0)
+            close(log_fd);
         close(pair[0]);
         close(pair[1]);
         return -1;
@@ -251,7 +303,7 @@ int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
                            "--terminate",
                            NULL };
     pid_t pid = 0;
-    int rc = launch(cfg, argv, log_fd, pair[0], &pid);
+    int rc = launch(cfg, argv, log_fd, pair[0], label, &pid);
     close(log_fd);
     close(pair[0]);
     if (rc < 0 || write_record(proc->swtpm_path, pid) < 0) {
@@ -261,6 +313,9 @@ int tv_qemu_process_swtpm_start(TvQemuProcess *proc, const TvDomainDef *live,
             while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         }
+        TvError *err = tv_error_steal();
+        unload_profile(proc);
+        tv_error_restore(err);
         tv_error_prefix("cannot start the swtpm of domain '%s'", live->name);
         return -1;
     }
@@ -291,8 +346,10 @@ void tv_qemu_process_swtpm_stop(TvQemuProcess *proc)
     if (!proc->swtpm_path)
         return;
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(proc->swtpm_path, &text, NULL, NULL))
+    if (!g_file_get_contents(proc->swtpm_path, &text, NULL, NULL)) {
+        unload_profile(proc); /* a start that failed before its record */
         return;
+    }
     int pid = 0;
     unsigned long long want = 0, start = 0;
     if (sscanf(text, "%d %llu", &pid, &want) == 2 && pid > 0) {
@@ -317,6 +374,7 @@ void tv_qemu_process_swtpm_stop(TvQemuProcess *proc)
     }
     TvError *err = tv_error_steal();
     tv_file_remove(proc->swtpm_path);
+    unload_profile(proc); /* nothing runs under it any more */
     tv_error_restore(err);
 }
 
@@ -330,4 +388,28 @@ int tv_qemu_process_swtpm_remove_state(const char *swtpm_dir, const unsigned cha
         return -1;
     }
     return 0;
+}
+
+#define SWTPM_KEPT_MARK "kept"
+
+int tv_qemu_process_swtpm_mark_kept(const char *swtpm_dir, const unsigned char *uuid, bool keep)
+{
+    g_autofree char *dom_dir = tv_qemu_process_swtpm_state_dir(swtpm_dir, uuid);
+    g_autofree char *mark = g_build_filename(dom_dir, SWTPM_KEPT_MARK, NULL);
+    if (!keep)
+        return tv_file_remove(mark);
+    if (!g_file_test(dom_dir, G_FILE_TEST_IS_DIR))
+        return 0;
+    static const char text[] = "undefined with --keep-tpm while running: the state stays when "
+                               "that run ends\n";
+    return tv_file_write_atomic(mark, text, sizeof(text) - 1, 0600);
+}
+
+int tv_qemu_process_swtpm_transient_ended(const char *swtpm_dir, const unsigned char *uuid)
+{
+    g_autofree char *dom_dir = tv_qemu_process_swtpm_state_dir(swtpm_dir, uuid);
+    g_autofree char *mark = g_build_filename(dom_dir, SWTPM_KEPT_MARK, NULL);
+    if (g_file_test(mark, G_FILE_TEST_EXISTS))
+        return tv_file_remove(mark);
+    return tv_qemu_process_swtpm_remove_state(swtpm_dir, uuid);
 }

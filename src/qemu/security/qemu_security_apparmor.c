@@ -125,6 +125,39 @@ char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
     return g_string_free(s, FALSE);
 }
 
+char *tv_qemu_apparmor_swtpm_label(const TvDomainDef *def)
+{
+    g_autofree char *label = tv_qemu_apparmor_label(def);
+    return g_strdup_printf("%s-swtpm", label);
+}
+
+char *tv_qemu_apparmor_swtpm_profile(const char *label, const char *swtpm, const char *state_dir,
+                                     const char *log_path)
+{
+    GString *s = g_string_new(NULL);
+    /* base: the loader, libraries, /dev/null and /dev/urandom; openssl:
+     * libtpms' crypto reads its configuration.  The socket is the end of
+     * the pair the daemon made (and the data channel QEMU sends over it):
+     * no socket file, no network. */
+    g_string_append_printf(
+        s,
+        "# made by tagvirtd for one domain's swtpm; removed when it ends\n"
+        "abi <abi/3.0>,\n"
+        "include <tunables/global>\n"
+        "profile %s flags=(attach_disconnected) {\n"
+        "  include <abstractions/base>\n"
+        "  include <abstractions/openssl>\n"
+        "  signal (receive) peer=unconfined,\n"
+        "  unix (send, receive, getattr, getopt, setopt, shutdown) type=stream,\n",
+        label);
+    add_rule_glob(s, swtpm, "", "mr");
+    add_rule_glob(s, state_dir, "/", "r");
+    add_rule_glob(s, state_dir, "/**", "rwk");
+    add_rule_glob(s, log_path, "", "w");
+    g_string_append(s, "}\n");
+    return g_string_free(s, FALSE);
+}
+
 static int run_parser(const char *flag, const char *path)
 {
     g_autofree char *parser = find_parser();

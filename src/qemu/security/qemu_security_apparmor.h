@@ -21,6 +21,12 @@ unsigned tv_qemu_apparmor_net_needs(const TvDomainDef *def);
 /* The profile's text; net: TvQemuApparmorNet flags. */
 char *tv_qemu_apparmor_profile(const char *label, const char *emulator,
                                const TvQemuLaunchFile *files, size_t nfiles, unsigned net);
+/* A domain's swtpm gets a profile of its own, "tagvirt-<uuid>-swtpm": its
+ * binary and libraries, its state folder (read-write, with locks), its log
+ * (write), the socket it was given; nothing of QEMU's. */
+char *tv_qemu_apparmor_swtpm_label(const TvDomainDef *def);
+char *tv_qemu_apparmor_swtpm_profile(const char *label, const char *swtpm, const char *state_dir,
+                                     const char *log_path);
 /* Write the profile to path and load it (apparmor_parser -r); -1 with a tv_error. */
 int tv_qemu_apparmor_load(const char *path, const char *text);
 /* Unload and remove the profile at path (best effort; a missing file is fine). */
