@@ -55,6 +55,13 @@ const char *tv_chr_target_model(TvChrTargetType type)
     return NULL;
 }
 
+/* virt-manager 4.1's Add Hardware keeps its spicevmc default's <clipboard
+ * copypaste='yes'/> in <source> whatever type is chosen (a pty console or
+ * serial, the guest agent's unix channel); libvirt reads it for
+ * qemu-vdagent only and ignores it elsewhere, and tagvirt, which has no
+ * qemu-vdagent, does the same */
+static const char *const source_children[] = { "clipboard", NULL };
+
 static int parse_source(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, unsigned flags)
 {
     static const char *const attrs_unix[] = { "path", "mode", NULL };
@@ -66,23 +73,21 @@ static int parse_source(xmlNodePtr node, TvDomainChr *chr, TvChrKind kind, unsig
         /* the pty a start got, in a live dumpxml defined again: ignored (a
          * new one is allocated at the next start), as libvirt does */
         return tv_xml_check_attrs(node, attrs_path) < 0 ||
-                       tv_xml_check_children(node, no_children, false) < 0
+                       tv_xml_check_children(node, source_children, false) < 0
                    ? -1
                    : 0;
     }
     const char *const *attrs = chr->type != TV_CHR_TYPE_UNIX ? attrs_path
                                : status                      ? attrs_unix_status
                                                              : attrs_unix;
-    /* virt-manager 4.1's Add Hardware keeps its spicevmc default's
-     * <clipboard copypaste='yes'/> when the type becomes unix (the guest
-     * agent channel); libvirt reads it for qemu-vdagent only and ignores it
-     * elsewhere, and tagvirt, which has no qemu-vdagent, does the same */
-    static const char *const unix_children[] = { "clipboard", NULL };
-    const char *const *children = chr->type == TV_CHR_TYPE_UNIX ? unix_children : no_children;
-    if (tv_xml_check_attrs(node, attrs) < 0 || tv_xml_check_children(node, children, false) < 0)
+    if (tv_xml_check_attrs(node, attrs) < 0 ||
+        tv_xml_check_children(node, source_children, false) < 0)
         return -1;
-    /* a channel's socket may be left to the runtime: it makes one in its state folder */
-    bool optional = kind == TV_CHR_KIND_CHANNEL && chr->type == TV_CHR_TYPE_UNIX;
+    /* a channel's socket may be left to the runtime: it makes one in its
+     * state folder; a pty has its path once QEMU gave it one (a device
+     * being hot-plugged is parsed with the live XML, and has none yet) */
+    bool optional = (kind == TV_CHR_KIND_CHANNEL && chr->type == TV_CHR_TYPE_UNIX) ||
+                    chr->type == TV_CHR_TYPE_PTY;
     chr->path = tv_xml_prop(node, "path");
     if (!chr->path && !optional)
         return tv_conf_attr_required(node, "path", &chr->path);

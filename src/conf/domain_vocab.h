@@ -32,6 +32,7 @@ typedef enum {
     TV_DOMAIN_PAUSED_USER = 1,
     TV_DOMAIN_PAUSED_MIGRATION = 2,
     TV_DOMAIN_PAUSED_SAVE = 3,
+    TV_DOMAIN_PAUSED_WATCHDOG = 6, /* <watchdog action='pause'> fired */
     TV_DOMAIN_PAUSED_SHUTTING_DOWN = 8,
     TV_DOMAIN_PAUSED_CRASHED = 10,
     TV_DOMAIN_PAUSED_STARTING_UP = 11,
@@ -70,6 +71,17 @@ typedef enum {
     TV_DOMAIN_EVENT_SHUTDOWN = 6,
     TV_DOMAIN_EVENT_CRASHED = 8, /* detail PANICKED = 0 */
 } TvDomainEventType;
+
+/* The WATCHDOG event's action (virDomainEventWatchdogAction). */
+typedef enum {
+    TV_DOMAIN_EVENT_WATCHDOG_NONE = 0,
+    TV_DOMAIN_EVENT_WATCHDOG_PAUSE = 1,
+    TV_DOMAIN_EVENT_WATCHDOG_RESET = 2,
+    TV_DOMAIN_EVENT_WATCHDOG_POWEROFF = 3,
+    TV_DOMAIN_EVENT_WATCHDOG_SHUTDOWN = 4,
+    TV_DOMAIN_EVENT_WATCHDOG_DEBUG = 5,
+    TV_DOMAIN_EVENT_WATCHDOG_INJECTNMI = 6,
+} TvDomainEventWatchdogAction;
 
 /* list_all flags: libvirt's CONNECT_LIST_DOMAINS_* numbers */
 enum {

@@ -148,8 +148,14 @@ void tv_remote_emit_event(const TvDomainEvent *ev, void *opaque)
              tvr_domain_event_callback_job_completed_msg, msg);
         return;
     }
+    case TV_DOMAIN_EVENT_ID_WATCHDOG: {
+        tvr_domain_event_callback_watchdog_msg msg = { 0 };
+        wire_dom(&ev->dom, &msg.dom);
+        msg.action = ev->event;
+        SEND(TVR_PROC_DOMAIN_EVENT_CALLBACK_WATCHDOG, tvr_domain_event_callback_watchdog_msg, msg);
+        return;
+    }
     case TV_DOMAIN_EVENT_ID_RTC_CHANGE:
-    case TV_DOMAIN_EVENT_ID_WATCHDOG:
     case TV_DOMAIN_EVENT_ID_IO_ERROR:
     case TV_DOMAIN_EVENT_ID_GRAPHICS:
     case TV_DOMAIN_EVENT_ID_IO_ERROR_REASON:

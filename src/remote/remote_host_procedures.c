@@ -56,6 +56,8 @@ const TvRemoteProcedure tv_remote_host_procedures[] = {
          tvr_connect_get_cpu_model_names_ret, RO),
     PROC(DOMAIN_EVENT_CALLBACK_REBOOT, tvr_domain_event_callback_dom_msg, tv_void,
          TV_PROC_SERVER_MESSAGE),
+    PROC(DOMAIN_EVENT_CALLBACK_WATCHDOG, tvr_domain_event_callback_watchdog_msg, tv_void,
+         TV_PROC_SERVER_MESSAGE),
     PROC(DOMAIN_EVENT_CALLBACK_TRAY_CHANGE, tvr_domain_event_callback_tray_change_msg, tv_void,
          TV_PROC_SERVER_MESSAGE),
     PROC(DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE, tvr_domain_event_callback_balloon_change_msg,

@@ -13,15 +13,14 @@ behind; virtiofs refused at define saying why.  TAP.
 Usage: guestdev-test.py TAGVIRTD DEMO_LOOP_ELF [CAPS_CACHE_DIR]"""
 import os
 import pwd
-import shutil
 import sys
 import time
 
 import libvirt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tvtest import (SRCDIR, Daemon, check, private_tmpdir, qemu_pids_of, read_text, refused, run,
-                    sh)
+from tvtest import (Daemon, check, generic_kit, private_tmpdir, qemu_pids_of, read_text, refused,
+                    run)
 
 TAGVIRTD = os.path.abspath(sys.argv[1])
 KERNEL = os.path.abspath(sys.argv[2])
@@ -142,14 +141,7 @@ def linux_guest_reads_share(conn, work, share):
     """The 9p kit's Linux guest (tests/guest/build-9p-kit.sh) mounts the share
     by its tag, reads the host's file and writes one back; it also lists its
     PCI devices, among them the <sound model='ich9'> controller."""
-    out = sh(os.path.join(SRCDIR, "tests", "guest", "build-9p-kit.sh"), "--print-paths",
-             timeout=900)
-    paths = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    kernel, initrd = os.path.join(work, "vmlinuz-9p"), os.path.join(work, "initrd-9p.gz")
-    shutil.copy(paths["KERNEL"], kernel)
-    shutil.copy(paths["INITRAMFS"], initrd)
-    for f in (kernel, initrd):
-        os.chmod(f, 0o644)
+    kernel, initrd = generic_kit(work)
     console = os.path.join(work, "9p.console")
     xml = f"""<domain type='qemu'>
   <name>ninep</name>

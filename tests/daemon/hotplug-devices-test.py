@@ -51,7 +51,9 @@ WATCHDOG = "<watchdog model='i6300esb' action='poweroff'/>"
 AGENT = ("<channel type='unix'><source mode='bind'><clipboard copypaste='yes'/></source>"
          "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
 PTY_CHANNEL = "<channel type='pty'><target type='virtio' name='org.tagvirt.test.0'/></channel>"
-CONSOLE = "<console type='pty'><target type='virtio'/></console>"
+# virt-manager 4.1's Add Hardware -> Console (pty, VirtIO): its <clipboard> too
+CONSOLE = ("<console type='pty'><source><clipboard copypaste='yes'/></source>"
+           "<target type='virtio'/></console>")
 
 
 def domain_xml(name, kernel, extra="", os_extra="", memory=128, gic=2):
@@ -309,7 +311,25 @@ def main():
     chr_tests(d, dom, events, work, status_path)
     dom.destroy()
     dom.undefine()
+    started_ptys(conn)
     conn.close()
+
+
+def started_ptys(conn):
+    """Started with a pty serial, a virtio console and a pty channel (what
+    virt-manager's Add Hardware gives a shut-off guest): each has its own pty
+    in the live XML (the virtio console showed the serial's before)."""
+    dom = conn.defineXML(domain_xml("hpc", KERNEL, "<serial type='pty'/>" + CONSOLE + PTY_CHANNEL))
+    dom.create()
+    live = dom.XMLDesc(0)
+    paths = [re.search(r"<source path='(/dev/pts/\d+)'/>", device_of(live, kind) or "")
+             for kind in ("serial", "console", "channel")]
+    paths = [m.group(1) if m else None for m in paths]
+    check("started with a pty serial, virtio console and pty channel: three different ptys, "
+          "each there", all(paths) and len(set(paths)) == 3
+          and all(os.path.exists(p) for p in paths), "%s %s" % (paths, live))
+    dom.destroy()
+    dom.undefine()
 
 
 def linux_main():

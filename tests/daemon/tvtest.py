@@ -308,6 +308,22 @@ def guest_kit(folder):
     return kernel, initrd
 
 
+def generic_kit(folder):
+    """The kit of tests/guest/build-9p-kit.sh (Debian's generic arm64
+    kernel: 9p and i6300esb, which the cloud kernel lacks) copied into
+    folder, which QEMU's user may read: (kernel, initrd).  Modes
+    'tagvirt.guest=9p' and 'tagvirt.guest=watchdog' of /init."""
+    out = sh(os.path.join(SRCDIR, "tests", "guest", "build-9p-kit.sh"), "--print-paths",
+             timeout=900)
+    paths = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    kernel, initrd = os.path.join(folder, "vmlinuz-generic"), os.path.join(folder, "initrd-generic.gz")
+    shutil.copy(paths["KERNEL"], kernel)
+    shutil.copy(paths["INITRAMFS"], initrd)
+    for f in (kernel, initrd):
+        os.chmod(f, 0o644)
+    return kernel, initrd
+
+
 GUEST_ARGS = "console=ttyAMA0 panic=-1 quiet tagvirt.guest=stay"
 
 

@@ -1,10 +1,12 @@
 #!/bin/bash
-# The guest kit's variant for <filesystem> (9p) tests: Debian's generic arm64
-# kernel (the cloud kernel of fetch.sh is built without 9p: CONFIG_NET_9P is
-# not set) of the same version, and an initramfs with the kit's busybox and
-# /init plus the kernel's virtio-pci, 9p and USB (xhci) modules.  /init's
-# "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what it finds,
-# and the USB devices it sees.
+# The guest kit's variant for <filesystem> (9p) and <watchdog> tests:
+# Debian's generic arm64 kernel (the cloud kernel of fetch.sh is built
+# without 9p and i6300esb: CONFIG_NET_9P and CONFIG_I6300ESB_WDT are not
+# set) of the same version, and an initramfs with the kit's busybox and
+# /init plus the kernel's virtio-pci, 9p, USB (xhci) and i6300esb modules.
+# /init's "tagvirt.guest=9p tagvirt.9p=TAG" mode mounts TAG and prints what
+# it finds, and the USB devices it sees; "tagvirt.guest=watchdog" starts
+# the watchdog and lets it expire.
 #
 # Usage: tests/guest/build-9p-kit.sh [--print-paths]
 #   --print-paths  print KERNEL=<path> and INITRAMFS=<path> on stdout
@@ -69,12 +71,15 @@ fi
 vmlinuz="$kdir/boot/vmlinuz-$kver"
 moddir="$kdir/lib/modules/$kver/kernel"
 # in load order: virtio-pci (virtio itself is built in), then 9p over virtio,
-# then USB (qemu-xhci) so that the guest lists its USB devices (GUESTUSB)
+# then USB (qemu-xhci) so that the guest lists its USB devices (GUESTUSB);
+# then i6300esb, for /init's "tagvirt.guest=watchdog" (the watchdog core is
+# built in; that mode loads it itself, with its heartbeat)
 modules=(drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
     drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache net/9p/9pnet
     net/9p/9pnet_virtio fs/9p/9p drivers/usb/common/usb-common drivers/usb/core/usbcore
     drivers/usb/host/xhci-hcd drivers/usb/host/xhci-pci)
-for m in "${modules[@]}"; do
+extra_modules=(drivers/watchdog/i6300esb)
+for m in "${modules[@]}" "${extra_modules[@]}"; do
     [ -f "$moddir/$m.ko" ] || die "module $m.ko of kernel $kver is not in $moddir"
 done
 
@@ -93,6 +98,9 @@ if [ ! -f "$out" ]; then
     for m in "${modules[@]}"; do
         cp "$moddir/$m.ko" "$root/lib/modules/"
         echo "${m##*/}" >>"$root/lib/modules/order"
+    done
+    for m in "${extra_modules[@]}"; do
+        cp "$moddir/$m.ko" "$root/lib/modules/"
     done
     chmod 0755 "$root/init" "$root/bin/busybox"
     find "$root" -exec touch -h -d @0 {} +

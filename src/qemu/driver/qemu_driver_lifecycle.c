@@ -75,8 +75,12 @@ void tv_driver_run_detach_locked(TvQemuDriver *drv, TvDriverRun *run, int reason
     /* its swtpm ended with QEMU (the runtime releases it first) */
     if (*remove)
         tv_driver_tpm_transient_ended(drv, dom, run->def && run->def->devices.tpm);
+    /* libvirt says FAILED (5) when QEMU went without SHUTDOWN: so after a
+     * watchdog's poweroff */
     tv_driver_event_queue(drv, dom, -1, TV_DOMAIN_EVENT_STOPPED,
-                          tv_driver_event_stopped_detail(reason));
+                          run->watchdog_poweroff && reason == TV_DOMAIN_SHUTOFF_CRASHED
+                              ? 5
+                              : tv_driver_event_stopped_detail(reason));
     *reap = g_new0(TvDriverReapTask, 1);
     (*reap)->run = run;
     (*reap)->restart = restart;
@@ -129,8 +133,9 @@ static void queue_change_event(TvQemuDriver *drv, TvDriverRun *run, int old, int
         break;
     case TV_DOMAIN_STATE_PAUSED:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SUSPENDED,
-                              reason == TV_DOMAIN_PAUSED_MIGRATION ? 1 /* MIGRATED */
-                                                                   : 0 /* PAUSED */);
+                              reason == TV_DOMAIN_PAUSED_MIGRATION  ? 1 /* MIGRATED */
+                              : reason == TV_DOMAIN_PAUSED_WATCHDOG ? 3 /* WATCHDOG */
+                                                                    : 0 /* PAUSED */);
         break;
     case TV_DOMAIN_STATE_SHUTDOWN:
         tv_driver_event_queue(drv, run->dom, run->id, TV_DOMAIN_EVENT_SHUTDOWN, 0 /* FINISHED */);
@@ -169,6 +174,26 @@ static void on_process_state(TvQemuProcess *proc, int state, int reason, void *o
     g_mutex_unlock(&drv->lock);
 }
 
+/* QEMU's WatchdogAction as libvirt's WATCHDOG event action; a name this
+ * table does not know is NONE, as libvirt does. */
+static int watchdog_event_action(const char *action)
+{
+    static const char *const names[] = {
+        [TV_DOMAIN_EVENT_WATCHDOG_NONE] = "none",
+        [TV_DOMAIN_EVENT_WATCHDOG_PAUSE] = "pause",
+        [TV_DOMAIN_EVENT_WATCHDOG_RESET] = "reset",
+        [TV_DOMAIN_EVENT_WATCHDOG_POWEROFF] = "poweroff",
+        [TV_DOMAIN_EVENT_WATCHDOG_SHUTDOWN] = "shutdown",
+        [TV_DOMAIN_EVENT_WATCHDOG_DEBUG] = "debug",
+        [TV_DOMAIN_EVENT_WATCHDOG_INJECTNMI] = "inject-nmi",
+    };
+    for (size_t i = 0; action && i < G_N_ELEMENTS(names); i++) {
+        if (strcmp(names[i], action) == 0)
+            return (int)i;
+    }
+    return TV_DOMAIN_EVENT_WATCHDOG_NONE;
+}
+
 /* QMP events of the run's QEMU that become domain events (no lock held). */
 static void on_process_event(TvQemuProcess *proc, const TvQemuEvent *event, void *opaque)
 {
@@ -190,6 +215,17 @@ static void on_process_event(TvQemuProcess *proc, const TvQemuEvent *event, void
                                     NULL, kib);
     } else if (event->type == TV_QEMU_EVENT_DEVICE_DELETED) {
         tv_driver_device_deleted(run, event->device_deleted.device);
+    } else if (event->type == TV_QEMU_EVENT_WATCHDOG) {
+        /* the guest's watchdog expired, with its action; the runtime gives
+         * this before the state it changes (paused, shut off) */
+        int action = watchdog_event_action(event->watchdog_action);
+        if (action == TV_DOMAIN_EVENT_WATCHDOG_POWEROFF) {
+            g_mutex_lock(&dom->lock);
+            run->watchdog_poweroff = true;
+            g_mutex_unlock(&dom->lock);
+        }
+        tv_driver_event_queue_other(drv, dom, run->id, TV_DOMAIN_EVENT_ID_WATCHDOG, action, 0, NULL,
+                                    0);
     }
 }
 

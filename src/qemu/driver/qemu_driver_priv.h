@@ -36,7 +36,8 @@ typedef struct {
     bool exited;
     int state, reason; /* last state seen */
     bool reboot_pending;
-    GArray *vcpu_tids; /* vCPU thread ids by index, once asked (qemu_driver_vcpu.c) */
+    bool watchdog_poweroff; /* QEMU's watchdog action ends it: STOPPED (failed), as libvirt */
+    GArray *vcpu_tids;      /* vCPU thread ids by index, once asked (qemu_driver_vcpu.c) */
 } TvDriverRun;
 
 struct _TvDriverDomain {

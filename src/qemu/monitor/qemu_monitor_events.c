@@ -18,6 +18,7 @@ static const char *const event_names[TV_QEMU_EVENT_LAST] = {
     [TV_QEMU_EVENT_BALLOON_CHANGE] = "BALLOON_CHANGE",
     [TV_QEMU_EVENT_MIGRATION] = "MIGRATION",
     [TV_QEMU_EVENT_MIGRATION_PASS] = "MIGRATION_PASS",
+    [TV_QEMU_EVENT_WATCHDOG] = "WATCHDOG",
 };
 
 static const char *const shutdown_cause_names[TV_QMP_SHUTDOWN_CAUSE_LAST] = {
@@ -113,6 +114,7 @@ TvQemuEvent *tv_qemu_event_copy(const TvQemuEvent *event)
     TvQemuEvent *copy = g_memdup2(event, sizeof(*event));
     copy->name = g_strdup(event->name);
     copy->panic.action = g_strdup(event->panic.action);
+    copy->watchdog_action = g_strdup(event->watchdog_action);
     copy->device_deleted.device = g_strdup(event->device_deleted.device);
     copy->device_deleted.path = g_strdup(event->device_deleted.path);
     return copy;
@@ -124,6 +126,7 @@ void tv_qemu_event_free(TvQemuEvent *event)
         return;
     g_free(event->name);
     g_free(event->panic.action);
+    g_free(event->watchdog_action);
     g_free(event->device_deleted.device);
     g_free(event->device_deleted.path);
     g_free(event);
@@ -160,6 +163,9 @@ TvQemuEvent *tv_qemu_event_from_json(json_object *msg)
         break;
     case TV_QEMU_EVENT_MIGRATION_PASS:
         ev->migration_pass = tv_qmp_int(data, "pass", 0);
+        break;
+    case TV_QEMU_EVENT_WATCHDOG:
+        ev->watchdog_action = g_strdup(tv_qmp_str(data, "action"));
         break;
     case TV_QEMU_EVENT_OTHER:
     case TV_QEMU_EVENT_POWERDOWN:

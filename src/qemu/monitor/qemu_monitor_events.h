@@ -22,6 +22,7 @@ typedef enum {
     TV_QEMU_EVENT_BALLOON_CHANGE,
     TV_QEMU_EVENT_MIGRATION,
     TV_QEMU_EVENT_MIGRATION_PASS,
+    TV_QEMU_EVENT_WATCHDOG,
     TV_QEMU_EVENT_LAST
 } TvQemuEventType;
 const char *tv_qemu_event_type_to_string(TvQemuEventType type);
@@ -82,9 +83,10 @@ struct _TvQemuEvent {
     struct {          /* GUEST_PANICKED */
         char *action; /* "pause", "poweroff", "run" */
     } panic;
-    struct {          /* DEVICE_DELETED */
-        char *device; /* the id given to device_add; NULL without one */
-        char *path;   /* the QOM path */
+    char *watchdog_action; /* WATCHDOG: QEMU's WatchdogAction ("reset", "pause", ...) */
+    struct {               /* DEVICE_DELETED */
+        char *device;      /* the id given to device_add; NULL without one */
+        char *path;        /* the QOM path */
     } device_deleted;
     guint64 balloon_actual;                /* BALLOON_CHANGE: guest RAM in bytes */
     TvQmpMigrationStatus migration_status; /* MIGRATION */

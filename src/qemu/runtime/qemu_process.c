@@ -235,20 +235,45 @@ int tv_qemu_process_open_console(TvQemuProcess *proc)
     return open_console(path);
 }
 
-/* Serial 0's pty in the live definition, as <source path> (and its console's). */
-static void set_pty_paths(TvDomainDef *def, const char *path)
+static void set_path(TvDomainChr *chr, const char *path)
 {
     if (!path)
         return;
+    g_free(chr->path);
+    chr->path = g_strdup(path);
+}
+
+/* The ptys QEMU gave in the live definition, as <source path>: serial 0's
+ * (path) and the console that is serial 0 (target type serial, as libvirt
+ * shows it); every other pty serial, virtio console or channel has its own
+ * (query-chardev, chardev "char" + its alias).  A virtio console showed
+ * serial 0's pty before: a client opening it got the other device. */
+static void set_pty_paths(TvQemuMonitor *mon, TvDomainDef *def, const char *path)
+{
     TvDomainDevices *devs = &def->devices;
-    if (devs->nserials > 0 && devs->serials[0]->type == TV_CHR_TYPE_PTY) {
-        g_free(devs->serials[0]->path);
-        devs->serials[0]->path = g_strdup(path);
-    }
-    for (size_t i = 0; i < devs->nconsoles; i++) {
-        if (devs->consoles[i]->type == TV_CHR_TYPE_PTY && devs->consoles[i]->port == 0) {
-            g_free(devs->consoles[i]->path);
-            devs->consoles[i]->path = g_strdup(path);
+    g_auto(TvQmpChardevList) list = { 0 };
+    if (mon && tv_qemu_monitor_query_chardev(mon, &list) < 0)
+        tv_error_reset(); /* then serial 0's only */
+    struct {
+        TvDomainChr **chrs;
+        size_t n;
+    } kinds[] = { { devs->serials, devs->nserials },
+                  { devs->consoles, devs->nconsoles },
+                  { devs->channels, devs->nchannels } };
+    for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        for (size_t i = 0; i < kinds[k].n; i++) {
+            TvDomainChr *chr = kinds[k].chrs[i];
+            if (chr->type != TV_CHR_TYPE_PTY)
+                continue;
+            bool serial0 = (k == 0 && i == 0) || (k == 1 && chr->port == 0 &&
+                                                  (chr->target_type == TV_CHR_TARGET_SERIAL ||
+                                                   chr->target_type == TV_CHR_TARGET_DEFAULT));
+            if (serial0) {
+                set_path(chr, path);
+            } else if (chr->alias) {
+                g_autofree char *label = g_strconcat("char", chr->alias, NULL);
+                set_path(chr, tv_qmp_chardev_list_pty(&list, label));
+            }
         }
     }
 }
@@ -288,9 +313,14 @@ static int console_master_ref(TvQemuProcess *proc, const char *console_path)
 
 static bool has_pty(const TvDomainDef *def)
 {
-    bool pty = def->devices.nserials > 0 && def->devices.serials[0]->type == TV_CHR_TYPE_PTY;
-    for (size_t i = 0; !pty && i < def->devices.nconsoles; i++)
-        pty = def->devices.consoles[i]->type == TV_CHR_TYPE_PTY;
+    const TvDomainDevices *d = &def->devices;
+    bool pty = false;
+    for (size_t i = 0; !pty && i < d->nserials; i++)
+        pty = d->serials[i]->type == TV_CHR_TYPE_PTY;
+    for (size_t i = 0; !pty && i < d->nconsoles; i++)
+        pty = d->consoles[i]->type == TV_CHR_TYPE_PTY;
+    for (size_t i = 0; !pty && i < d->nchannels; i++)
+        pty = d->channels[i]->type == TV_CHR_TYPE_PTY;
     return pty;
 }
 
@@ -321,7 +351,7 @@ static int start_monitor_phase(TvQemuProcess *proc, const TvQemuProcessConfig *c
                 return -1;
             proc->console_master_fd = console_master_ref(proc, proc->console_path);
         }
-        set_pty_paths(proc->def, proc->console_path);
+        set_pty_paths(proc->mon, proc->def, proc->console_path);
     }
     unsigned long long start = 0;
     if (tv_qemu_proc_stat(proc->pid, &start, NULL, NULL) < 0) {
@@ -672,7 +702,7 @@ int tv_qemu_process_attach(TvQemuProcess *proc, TvQemuStatus *st, unsigned timeo
     if (!proc->console_path && has_pty(proc->def)) { /* not recorded (taken over unrecorded) */
         proc->console_path = find_console_pty(proc->mon);
         tv_error_reset();
-        set_pty_paths(proc->def, proc->console_path);
+        set_pty_paths(proc->mon, proc->def, proc->console_path);
     }
     if (running) {
         proc->state = TV_DOMAIN_STATE_RUNNING;

@@ -68,7 +68,10 @@ struct _TvQemuProcess {
     bool quit;            /* the watcher should end (free) */
     GArray *pending;      /* state changes not yet given to the callback: int pairs */
     GPtrArray *pending_events; /* QMP events (TvQemuEvent) not yet given to event_cb */
-    GHashTable *unplugs;       /* hot-plug: alias -> an unplug asked of QEMU, not finished */
+    /* events ever queued / given to event_cb: a state change after a
+     * WATCHDOG is given after that event (pending pair -1, number queued) */
+    guint64 events_queued, events_given;
+    GHashTable *unplugs; /* hot-plug: alias -> an unplug asked of QEMU, not finished */
     GThread *watcher;
 };
 

@@ -54,8 +54,16 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
 {
     if (proc->exited)
         return;
-    if (proc->event_cb)
+    if (proc->event_cb) {
         g_ptr_array_add(proc->pending_events, tv_qemu_event_copy(ev)); /* after the state below */
+        proc->events_queued++;
+        if (ev->type == TV_QEMU_EVENT_WATCHDOG) {
+            /* but before what the watchdog's action changes (paused, shut
+             * off), as libvirt orders them */
+            int mark[2] = { -1, (int)proc->events_queued };
+            g_array_append_vals(proc->pending, mark, 2);
+        }
+    }
     switch (ev->type) {
     case TV_QEMU_EVENT_STOP: {
         if (proc->state != TV_DOMAIN_STATE_RUNNING || proc->fake_reboot)
@@ -111,6 +119,18 @@ void tv_qemu_process_handle_event(TvQemuProcess *proc, const TvQemuEvent *ev)
         break;
     case TV_QEMU_EVENT_DEVICE_DELETED:
         tv_qemu_process_hotplug_event(proc, ev);
+        break;
+    case TV_QEMU_EVENT_WATCHDOG:
+        /* QEMU sends WATCHDOG before it stops the vCPUs for action 'pause':
+         * the STOP that follows finds the guest paused already (libvirt's
+         * reason 'watchdog').  For 'poweroff' QEMU exits (status 0) with no
+         * SHUTDOWN event, which libvirt reports as 'shut off (crashed)'.
+         * reset: a RESET follows; none, inject-nmi: nothing changes. */
+        if (g_strcmp0(ev->watchdog_action, "pause") == 0 &&
+            proc->state == TV_DOMAIN_STATE_RUNNING && !proc->fake_reboot)
+            tv_qemu_process_set_state(proc, TV_DOMAIN_STATE_PAUSED, TV_DOMAIN_PAUSED_WATCHDOG);
+        else if (g_strcmp0(ev->watchdog_action, "poweroff") == 0 && !proc->lifecycle_reason)
+            proc->lifecycle_reason = TV_DOMAIN_SHUTOFF_CRASHED;
         break;
     case TV_QEMU_EVENT_OTHER:
     case TV_QEMU_EVENT_POWERDOWN:
@@ -189,6 +209,23 @@ char *tv_qemu_process_exit_description_locked(TvQemuProcess *proc)
     return g_strdup_printf("ended with wait status 0x%x", (unsigned)status);
 }
 
+/* Give event_cb the pending events, up to the upto'th ever queued (0: all). */
+static void flush_events(TvQemuProcess *proc, guint64 upto)
+{
+    for (;;) {
+        g_mutex_lock(&proc->lock);
+        g_autoptr(TvQemuEvent) ev = NULL;
+        if (proc->pending_events->len && (!upto || proc->events_given < upto)) {
+            ev = g_ptr_array_steal_index(proc->pending_events, 0);
+            proc->events_given++;
+        }
+        g_mutex_unlock(&proc->lock);
+        if (!ev)
+            break;
+        proc->event_cb(proc, ev, proc->event_opaque);
+    }
+}
+
 void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
 {
     /* recursive: a callback may call back into the process (suspend, resume) */
@@ -203,17 +240,11 @@ void tv_qemu_process_flush_callbacks(TvQemuProcess *proc)
         int reason = g_array_index(proc->pending, int, 1);
         g_array_remove_range(proc->pending, 0, 2);
         g_mutex_unlock(&proc->lock);
-        if (proc->cb)
+        if (state < 0)
+            flush_events(proc, (guint64)reason); /* a WATCHDOG's mark */
+        else if (proc->cb)
             proc->cb(proc, state, reason, proc->cb_opaque);
     }
-    for (;;) {
-        g_mutex_lock(&proc->lock);
-        g_autoptr(TvQemuEvent) ev =
-            proc->pending_events->len ? g_ptr_array_steal_index(proc->pending_events, 0) : NULL;
-        g_mutex_unlock(&proc->lock);
-        if (!ev)
-            break;
-        proc->event_cb(proc, ev, proc->event_opaque);
-    }
+    flush_events(proc, 0);
     g_rec_mutex_unlock(&proc->cb_lock);
 }
