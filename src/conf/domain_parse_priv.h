@@ -38,6 +38,23 @@ int tv_conf_path_check(xmlNodePtr node, const char *attr, const char *path);
  * (machine type, CPU model, arch): letters, digits, '.', '_', '-'. */
 int tv_conf_word_check(xmlNodePtr node, const char *attr, const char *value);
 
+/* Where the <source> of a socket character device goes (the owner's
+ * fields): bind from mode='bind' (connect is the default); a unix socket's
+ * path, or a tcp socket's host and service (the port, as a decimal number). */
+typedef struct {
+    bool *bind;
+    char **path;
+    char **host;
+    char **service;
+} TvConfSocketSource;
+/* <source mode=... path=.../> (tcp false) or <source mode=... host=...
+ * service=.../> (tcp true) of a <smartcard> or <redirdev>
+ * (domain_socket_source.c). */
+int tv_conf_socket_source(xmlNodePtr source, bool tcp, TvConfSocketSource *out);
+/* <protocol type='raw'/>: only a tcp socket has one; owner names the device
+ * in the error ("<redirdev>"). */
+int tv_conf_socket_protocol(xmlNodePtr node, bool tcp, const char *owner);
+
 /* "yes"/"no" into ON/OFF. */
 int tv_conf_attr_yesno(xmlNodePtr node, const char *attr, TvFeatureState *out);
 

@@ -7,8 +7,6 @@
 
 TV_ENUM_IMPL(tv_redirdev_type, TV_REDIRDEV_TYPE_LAST, "", "tcp", "unix")
 
-#define HOST_MAX 255
-
 static const char *const no_children[] = { NULL };
 
 void tv_domain_redirdev_free(TvDomainRedirdev *r)
@@ -61,81 +59,6 @@ static int refuse_type(xmlNodePtr node, const char *type)
     return -1;
 }
 
-static int parse_mode(xmlNodePtr source, TvDomainRedirdev *r)
-{
-    g_autofree char *mode = tv_xml_prop(source, "mode");
-    if (!mode || strcmp(mode, "connect") == 0)
-        return 0;
-    if (strcmp(mode, "bind") == 0) {
-        r->listen = true;
-        return 0;
-    }
-    g_autofree char *path = tv_xml_node_path(source);
-    g_autofree char *shown = g_strescape(mode, NULL);
-    tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                    "invalid value '%s' for attribute 'mode' of %s: expected 'connect', 'bind'",
-                    shown, path);
-    return -1;
-}
-
-static int check_host(xmlNodePtr source, const char *host)
-{
-    bool ok = *host && strlen(host) <= HOST_MAX;
-    for (const char *p = host; ok && *p; p++)
-        ok = g_ascii_isalnum(*p) || strchr(".-_:%", *p);
-    if (ok)
-        return 0;
-    g_autofree char *path = tv_xml_node_path(source);
-    g_autofree char *shown = g_strescape(host, NULL);
-    tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                    "invalid value '%s' for attribute 'host' of %s: expected a host name or an "
-                    "IPv4 or IPv6 address (letters, digits, '.', '-', '_', ':', '%%')",
-                    shown, path);
-    return -1;
-}
-
-static int parse_source(xmlNodePtr source, TvDomainRedirdev *r)
-{
-    static const char *const tcp_attrs[] = { "mode", "host", "service", NULL };
-    static const char *const unix_attrs[] = { "mode", "path", NULL };
-    bool tcp = r->type == TV_REDIRDEV_TYPE_TCP;
-    if (tv_xml_check_attrs(source, tcp ? tcp_attrs : unix_attrs) < 0 ||
-        tv_xml_check_children(source, no_children, false) < 0 || parse_mode(source, r) < 0)
-        return -1;
-    if (!tcp)
-        return tv_conf_attr_required(source, "path", &r->path) < 0 ||
-                       tv_conf_path_check(source, "path", r->path) < 0
-                   ? -1
-                   : 0;
-    unsigned long long port = 0;
-    if (tv_conf_attr_required(source, "host", &r->host) < 0 || check_host(source, r->host) < 0 ||
-        tv_conf_attr_required(source, "service", &r->service) < 0 ||
-        tv_conf_number(source, "service", r->service, 1, 65535, &port) < 0)
-        return -1;
-    g_free(r->service); /* "04000" is port 4000 */
-    r->service = g_strdup_printf("%llu", port);
-    return 0;
-}
-
-/* <protocol type='raw'/> of a tcp source: libvirt writes it back; the
- * other protocols (telnet, tls) are not offered. */
-static int parse_protocol(xmlNodePtr node, const TvDomainRedirdev *r)
-{
-    static const char *const attrs[] = { "type", NULL };
-    if (r->type != TV_REDIRDEV_TYPE_TCP) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "unexpected element %s: only a <redirdev type='tcp'> has a <protocol>",
-                        path);
-        return -1;
-    }
-    return tv_xml_check_attrs(node, attrs) < 0 ||
-                   tv_xml_check_children(node, no_children, false) < 0 ||
-                   tv_conf_attr_fixed(node, "type", false, "raw") < 0
-               ? -1
-               : 0;
-}
-
 int tv_domain_parse_redirdev(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)
 {
     static const char *const attrs[] = { "bus", "type", NULL };
@@ -160,9 +83,12 @@ int tv_domain_parse_redirdev(xmlNodePtr node, TvDomainDevices *devs, unsigned fl
                         path);
         return -1;
     }
+    bool tcp = r->type == TV_REDIRDEV_TYPE_TCP;
+    TvConfSocketSource out = { &r->listen, &r->path, &r->host, &r->service };
     xmlNodePtr child;
-    if (parse_source(source, r) < 0 ||
-        ((child = tv_xml_child(node, "protocol")) && parse_protocol(child, r) < 0) ||
+    if (tv_conf_socket_source(source, tcp, &out) < 0 ||
+        ((child = tv_xml_child(node, "protocol")) &&
+         tv_conf_socket_protocol(child, tcp, "<redirdev>") < 0) ||
         ((child = tv_xml_child(node, "boot")) &&
          tv_domain_device_boot_parse(child, &r->boot_order) < 0) ||
         tv_domain_alias_parse_child(node, flags, &r->alias) < 0)

@@ -12,10 +12,6 @@ TV_ENUM_IMPL(tv_smartcard_mode, TV_SMARTCARD_MODE_LAST, "", "host", "host-certif
              "passthrough")
 TV_ENUM_IMPL(tv_smartcard_chr, TV_SMARTCARD_CHR_LAST, "", "unix", "tcp")
 
-#define SERVICE_MAX 65535
-
-static const char *const no_children[] = { NULL };
-
 void tv_domain_smartcard_free(TvDomainSmartcard *card)
 {
     if (!card)
@@ -90,73 +86,6 @@ static int parse_certificates(xmlNodePtr node, TvDomainSmartcard *card)
     return 0;
 }
 
-/* A host name, an IPv4 or an IPv6 address: what QEMU's host= takes
- * without quoting. */
-static int check_host(xmlNodePtr node, const char *host)
-{
-    bool ok = strlen(host) <= 253;
-    for (const char *p = host; ok && *p; p++)
-        ok = g_ascii_isalnum(*p) || strchr(".-_:", *p);
-    if (ok)
-        return 0;
-    g_autofree char *path = tv_xml_node_path(node);
-    g_autofree char *shown = g_strescape(host, NULL);
-    tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                    "invalid value '%s' for attribute 'host' of %s: expected a host name or an "
-                    "IPv4 or IPv6 address",
-                    shown, path);
-    return -1;
-}
-
-/* <source mode='bind|connect' path=.../> (unix) or host=... service=...
- * (tcp), as libvirt's character devices. */
-static int parse_source(xmlNodePtr node, TvDomainSmartcard *card)
-{
-    static const char *const attrs_unix[] = { "mode", "path", NULL };
-    static const char *const attrs_tcp[] = { "mode", "host", "service", NULL };
-    g_autofree char *path = tv_xml_node_path(node);
-    bool tcp = card->chr == TV_SMARTCARD_CHR_TCP;
-    if (tv_xml_check_attrs(node, tcp ? attrs_tcp : attrs_unix) < 0 ||
-        tv_xml_check_children(node, no_children, false) < 0)
-        return -1;
-    g_autofree char *mode = tv_xml_prop(node, "mode");
-    if (mode && strcmp(mode, "bind") != 0 && strcmp(mode, "connect") != 0) {
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "invalid value '%s' for attribute 'mode' of %s; accepted: 'bind', "
-                        "'connect'",
-                        mode, path);
-        return -1;
-    }
-    card->bind = mode && strcmp(mode, "bind") == 0;
-    if (!tcp)
-        return tv_conf_attr_required(node, "path", &card->path) < 0 ||
-                       tv_conf_path_check(node, "path", card->path) < 0
-                   ? -1
-                   : 0;
-    unsigned long long port = 0;
-    if (tv_conf_attr_required(node, "host", &card->host) < 0 || check_host(node, card->host) < 0 ||
-        tv_conf_attr_required(node, "service", &card->service) < 0 ||
-        tv_conf_number(node, "service", card->service, 1, SERVICE_MAX, &port) < 0)
-        return -1;
-    return 0;
-}
-
-static int parse_protocol(xmlNodePtr node, const TvDomainSmartcard *card)
-{
-    static const char *const attrs[] = { "type", NULL };
-    if (card->chr != TV_SMARTCARD_CHR_TCP) {
-        g_autofree char *path = tv_xml_node_path(node);
-        tv_error_report(TV_FROM_XML, TV_ERR_XML_ERROR,
-                        "element %s belongs to a passthrough card of type 'tcp'", path);
-        return -1;
-    }
-    return tv_xml_check_attrs(node, attrs) < 0 ||
-                   tv_xml_check_children(node, no_children, false) < 0 ||
-                   tv_conf_attr_fixed(node, "type", false, "raw") < 0
-               ? -1
-               : 0;
-}
-
 /* type='...' of a passthrough card: unix or tcp; the others libvirt knows
  * refused naming why. */
 static int parse_chr_type(xmlNodePtr node, TvDomainSmartcard *card)
@@ -191,10 +120,12 @@ static int parse_chr_type(xmlNodePtr node, TvDomainSmartcard *card)
                             : "<source mode='bind|connect' path='/absolute/socket'/>");
         return -1;
     }
-    if (parse_source(source, card) < 0)
+    bool tcp = card->chr == TV_SMARTCARD_CHR_TCP;
+    TvConfSocketSource out = { &card->bind, &card->path, &card->host, &card->service };
+    if (tv_conf_socket_source(source, tcp, &out) < 0)
         return -1;
     xmlNodePtr protocol = tv_xml_child(node, "protocol");
-    return protocol ? parse_protocol(protocol, card) : 0;
+    return protocol ? tv_conf_socket_protocol(protocol, tcp, "passthrough <smartcard>") : 0;
 }
 
 int tv_domain_parse_smartcard(xmlNodePtr node, TvDomainDevices *devs, unsigned flags)

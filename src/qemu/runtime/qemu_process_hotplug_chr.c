@@ -63,33 +63,19 @@ static int pluggable(TvChrKind kind, const TvDomainChr *chr, const char *what)
     return -1;
 }
 
-/* The chardev of chr (id "char" + alias); a pty's path into chr->path. */
-static int add_chardev(TvQemuProcess *proc, TvQemuMonitor *mon, TvDomainChr *chr, const char *id,
-                       const TvQemuProcessConfig *cfg, bool *made_socket)
+int tv_qemu_plug_chardev_unix_connect(TvQemuMonitor *mon, const char *id, const char *path)
 {
-    *made_socket = false;
-    if (chr->type == TV_CHR_TYPE_PTY) {
-        TvQmpProp props[] = { TV_QMP_PROP_STR("type", "pty") };
-        g_autofree char *pty = NULL;
-        if (tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props), &pty) < 0)
-            return -1;
-        g_free(chr->path);
-        chr->path = g_steal_pointer(&pty);
-        return 0;
-    }
-    if (!listens(chr)) {
-        TvQmpProp props[] = { TV_QMP_PROP_STR("type", "socket"),
-                              TV_QMP_PROP_STR("data.addr.type", "unix"),
-                              TV_QMP_PROP_STR("data.addr.data.path", chr->path),
-                              TV_QMP_PROP_BOOL("data.server", false) };
-        return tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props), NULL);
-    }
-    if (!chr->path) { /* as a start names a channel's socket */
-        g_autofree char *file = g_strdup_printf("%s.%s", proc->name, chr->target_name);
-        chr->path = g_build_filename(cfg->state_dir, file, NULL);
-        chr->path_generated = true;
-    }
-    int fd = tv_qemu_process_listen(chr->path, "channel");
+    TvQmpProp props[] = { TV_QMP_PROP_STR("type", "socket"),
+                          TV_QMP_PROP_STR("data.addr.type", "unix"),
+                          TV_QMP_PROP_STR("data.addr.data.path", path),
+                          TV_QMP_PROP_BOOL("data.server", false) };
+    return tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props), NULL);
+}
+
+int tv_qemu_plug_chardev_unix_listen(TvQemuMonitor *mon, const char *id, const char *path,
+                                     const char *what, bool *made_socket)
+{
+    int fd = tv_qemu_process_listen(path, what);
     if (fd < 0)
         return -1;
     *made_socket = true;
@@ -107,6 +93,30 @@ static int add_chardev(TvQemuProcess *proc, TvQemuMonitor *mon, TvDomainChr *chr
     if (rc < 0)
         TV_PLUG_UNDO(tv_qemu_monitor_closefd(mon, fdname));
     return rc;
+}
+
+/* The chardev of chr (id "char" + alias); a pty's path into chr->path. */
+static int add_chardev(TvQemuProcess *proc, TvQemuMonitor *mon, TvDomainChr *chr, const char *id,
+                       const TvQemuProcessConfig *cfg, bool *made_socket)
+{
+    *made_socket = false;
+    if (chr->type == TV_CHR_TYPE_PTY) {
+        TvQmpProp props[] = { TV_QMP_PROP_STR("type", "pty") };
+        g_autofree char *pty = NULL;
+        if (tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props), &pty) < 0)
+            return -1;
+        g_free(chr->path);
+        chr->path = g_steal_pointer(&pty);
+        return 0;
+    }
+    if (!listens(chr))
+        return tv_qemu_plug_chardev_unix_connect(mon, id, chr->path);
+    if (!chr->path) { /* as a start names a channel's socket */
+        g_autofree char *file = g_strdup_printf("%s.%s", proc->name, chr->target_name);
+        chr->path = g_build_filename(cfg->state_dir, file, NULL);
+        chr->path_generated = true;
+    }
+    return tv_qemu_plug_chardev_unix_listen(mon, id, chr->path, "channel", made_socket);
 }
 
 int tv_qemu_process_attach_chr(TvQemuProcess *proc, TvChrKind kind, TvDomainChr *chr,

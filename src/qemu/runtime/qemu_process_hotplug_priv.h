@@ -54,6 +54,13 @@ int tv_qemu_plug_retry_busy(TvQemuMonitor *mon, int (*del)(TvQemuMonitor *, cons
         tv_error_restore(kept_);                                                                   \
     } while (0)
 
+/* chardev-add of a socket chardev id (qemu_process_hotplug_chr.c): one
+ * QEMU connects to by path, or one tagvirtd listens on at path and gives
+ * QEMU (getfd; *made_socket true once the socket file exists, for the
+ * caller to remove on failure; what names the device in errors). */
+int tv_qemu_plug_chardev_unix_connect(TvQemuMonitor *mon, const char *id, const char *path);
+int tv_qemu_plug_chardev_unix_listen(TvQemuMonitor *mon, const char *id, const char *path,
+                                     const char *what, bool *made_socket);
 /* The backends of an unplugged character device (qemu_process_hotplug_chr.c):
  * its chardev, and the socket file tagvirt made for it (NULL: none). */
 void tv_qemu_plug_chr_release(TvQemuMonitor *mon, const char *alias, const char *socket);

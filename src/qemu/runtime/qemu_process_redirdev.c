@@ -67,31 +67,9 @@ static int add_chardev(TvQemuMonitor *mon, const TvDomainRedirdev *r, const char
                               TV_QMP_PROP_BOOL("data.wait", false) };
         return tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props) - !r->listen, NULL);
     }
-    if (!r->listen) {
-        TvQmpProp props[] = { TV_QMP_PROP_STR("type", "socket"),
-                              TV_QMP_PROP_STR("data.addr.type", "unix"),
-                              TV_QMP_PROP_STR("data.addr.data.path", r->path),
-                              TV_QMP_PROP_BOOL("data.server", false) };
-        return tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props), NULL);
-    }
-    int fd = tv_qemu_process_listen(r->path, "redirdev");
-    if (fd < 0)
-        return -1;
-    *made_socket = true;
-    g_autofree char *fdname = g_strdup_printf("%s-fd", id);
-    int rc = tv_qemu_monitor_getfd(mon, fdname, fd);
-    close(fd); /* QEMU has its own now */
-    if (rc < 0)
-        return -1;
-    TvQmpProp props[] = { TV_QMP_PROP_STR("type", "socket"),
-                          TV_QMP_PROP_STR("data.addr.type", "fd"),
-                          TV_QMP_PROP_STR("data.addr.data.str", fdname),
-                          TV_QMP_PROP_BOOL("data.server", true),
-                          TV_QMP_PROP_BOOL("data.wait", false) };
-    rc = tv_qemu_monitor_chardev_add(mon, id, props, G_N_ELEMENTS(props), NULL);
-    if (rc < 0)
-        TV_PLUG_UNDO(tv_qemu_monitor_closefd(mon, fdname));
-    return rc;
+    if (!r->listen)
+        return tv_qemu_plug_chardev_unix_connect(mon, id, r->path);
+    return tv_qemu_plug_chardev_unix_listen(mon, id, r->path, "redirdev", made_socket);
 }
 
 int tv_qemu_process_attach_redirdev(TvQemuProcess *proc, const TvDomainDef *next,
